@@ -1,0 +1,12 @@
+import type { DataSource } from 'typeorm';
+import type { Actor } from './actor';
+import type { Loaders } from './loaders';
+import type { Services } from '../services';
+
+/** Built for each GraphQL request: who acts, that request's DataLoaders, and the services. */
+export interface RequestContext {
+  actor: Actor;
+  loaders: Loaders;
+  services: Services;
+  dataSource: DataSource;
+}

@@ -1,0 +1,50 @@
+import { GraphQLError } from 'graphql';
+
+/** Error codes carried in `extensions.code` of GraphQL errors (malformed input, identity, permission). */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export class BadInputError extends GraphQLError {
+  constructor(message: string, field?: string) {
+    super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}) } });
+  }
+}
+
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message = 'This operation needs an identified actor') {
+    super(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+  }
+}
+
+export class ForbiddenError extends GraphQLError {
+  constructor(message = 'The acting party may not perform this operation') {
+    super(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+  }
+}
+
+/** Also answers for objects that exist but are not visible to the actor: both look alike. */
+export class NotFoundError extends GraphQLError {
+  constructor(typeName: string) {
+    super(`${typeName} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
+  }
+}
+
+/**
+ * A business rule refused the operation. Services throw it (rolling back their transaction);
+ * resolvers turn it into the payload's `userErrors`.
+ */
+export class BusinessRuleError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly field: string[] | null = null,
+  ) {
+    super(message);
+    this.name = 'BusinessRuleError';
+  }
+}

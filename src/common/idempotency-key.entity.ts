@@ -1,0 +1,24 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/** A mutation's result, kept under the actor's idempotency key so that a retry replays it. */
+@Entity('idempotency_key')
+export class IdempotencyKey {
+  @PrimaryColumn({ type: 'varchar', length: 60 })
+  actor: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 100 })
+  key: string;
+
+  @Column({ type: 'varchar', length: 60 })
+  operation: string;
+
+  /** sha256 of the operation's canonical input: the same key with another input is refused. */
+  @Column({ type: 'char', length: 64 })
+  requestHash: string;
+
+  @Column({ type: 'jsonb' })
+  result: unknown;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { Actor, actorKey } from './actor';
+import { BusinessRuleError } from './errors';
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([key, v]) => v !== undefined && key !== 'idempotencyKey')
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export interface IdempotentOperation<R> {
+  operation: string;
+  key: string | null | undefined;
+  input: unknown;
+  /** The work, inside the transaction that also records the key. */
+  run: (manager: EntityManager) => Promise<R>;
+  /** What to keep of the result (IDs), and how to rebuild it on a retry. */
+  remember: (result: R) => unknown;
+  replay: (remembered: any, manager: EntityManager) => Promise<R>;
+}
+
+/**
+ * Runs `run` in a transaction. With a key, the first call records its result under (actor, key);
+ * a retry with the same input replays it without effect, a retry with another input is refused.
+ * A concurrent retry waits on the key's row until the first commits. A refused business rule
+ * rolls the key back too, so a corrected retry may reuse it.
+ */
+export async function runIdempotent<R>(dataSource: DataSource, actor: Actor, op: IdempotentOperation<R>): Promise<R> {
+  return dataSource.transaction(async (manager) => {
+    if (!op.key) return op.run(manager);
+    const actorName = actorKey(actor);
+    const requestHash = createHash('sha256').update(`${op.operation}\n${canonicalJson(op.input)}`).digest('hex');
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO idempotency_key (actor, key, operation, request_hash, result) VALUES ($1, $2, $3, $4, 'null')
+       ON CONFLICT (actor, key) DO NOTHING RETURNING key`,
+      [actorName, op.key, op.operation, requestHash],
+    );
+    if (inserted.length === 0) {
+      const [previous] = await manager.query(`SELECT request_hash, result FROM idempotency_key WHERE actor = $1 AND key = $2`, [actorName, op.key]);
+      if (previous.request_hash !== requestHash) {
+        throw new BusinessRuleError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different request', ['input', 'idempotencyKey']);
+      }
+      return op.replay(previous.result, manager);
+    }
+    const result = await op.run(manager);
+    await manager.query(`UPDATE idempotency_key SET result = $3 WHERE actor = $1 AND key = $2`, [actorName, op.key, JSON.stringify(op.remember(result))]);
+    return result;
+  });
+}

@@ -1,0 +1,137 @@
+import DataLoader from 'dataloader';
+import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { Connection, ConnectionArgs, PageRequest, pageRequest, toConnection } from './pagination';
+
+type WithId = ObjectLiteral & { id: string };
+
+/**
+ * Narrows a child connection (e.g. to what the actor may see). `where` is SQL over database
+ * column names with the child table aliased `self`; `key` names the filter for loader identity.
+ */
+export interface ChildFilter {
+  key: string;
+  where: string;
+  params: Record<string, unknown>;
+}
+
+const NO_FILTER: ChildFilter = { key: 'all', where: 'TRUE', params: {} };
+
+/**
+ * Per-request DataLoaders, created in the GraphQL context and dropped with it: every relation field
+ * batches into one statement per level, whatever the page size. Nothing here outlives a request.
+ */
+export class Loaders {
+  private readonly loaders = new Map<string, DataLoader<any, any>>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** A loader under a name unique to its batch function's meaning. */
+  keyed<K, V>(name: string, batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
+    let loader = this.loaders.get(name);
+    if (!loader) {
+      loader = new DataLoader<K, V>(batch, { maxBatchSize: 1000 });
+      this.loaders.set(name, loader);
+    }
+    return loader as DataLoader<K, V>;
+  }
+
+  /** Rows by primary key; null where absent. */
+  byId<T extends WithId>(entity: EntityTarget<T>): DataLoader<string, T | null> {
+    const metadata = this.dataSource.getMetadata(entity);
+    return this.keyed<string, T | null>(`byId:${metadata.name}`, async (ids) => {
+      const rows = await this.dataSource
+        .getRepository(entity)
+        .createQueryBuilder('item')
+        .where('item.id = ANY(:ids)', { ids: [...ids] })
+        .getMany();
+      const byId = new Map(rows.map((row) => [String(row.id), row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  /** The single row whose `foreignKey` equals the key (one-to-one), or null. */
+  oneByForeignKey<T extends WithId>(entity: EntityTarget<T>, foreignKey: keyof T & string): DataLoader<string, T | null> {
+    const metadata = this.dataSource.getMetadata(entity);
+    return this.keyed<string, T | null>(`one:${metadata.name}.${foreignKey}`, async (keys) => {
+      const rows = await this.dataSource
+        .getRepository(entity)
+        .createQueryBuilder('item')
+        .where(`item.${foreignKey} = ANY(:keys)`, { keys: [...keys] })
+        .getMany();
+      const byKey = new Map(rows.map((row) => [String(row[foreignKey]), row]));
+      return keys.map((key) => byKey.get(key) ?? null);
+    });
+  }
+
+  /**
+   * A page of the children of many parents in one statement (a window per parent), and their
+   * counts in one more, only when `totalCount` is asked for.
+   */
+  childConnection<T extends WithId>(
+    entity: EntityTarget<T>,
+    foreignKey: keyof T & string,
+    parentId: string,
+    args: ConnectionArgs,
+    filter: ChildFilter = NO_FILTER,
+  ): Promise<Connection<T>> {
+    const page = pageRequest(args);
+    const metadata = this.dataSource.getMetadata(entity);
+    const pages = this.keyed<string, T[]>(`page:${metadata.name}.${foreignKey}:${filter.key}:${page.limit}:${page.afterId ?? ''}`, (parentIds) =>
+      this.loadChildPages(entity, foreignKey, parentIds, page, filter),
+    );
+    const counts = this.keyed<string, number>(`count:${metadata.name}.${foreignKey}:${filter.key}`, (parentIds) =>
+      this.countChildren(entity, foreignKey, parentIds, filter),
+    );
+    return pages.load(parentId).then((rows) => toConnection(rows, page, () => counts.load(parentId)));
+  }
+
+  private async loadChildPages<T extends WithId>(
+    entity: EntityTarget<T>,
+    foreignKey: string,
+    parentIds: readonly string[],
+    page: PageRequest,
+    filter: ChildFilter,
+  ): Promise<T[][]> {
+    const repository = this.dataSource.getRepository(entity);
+    const metadata = repository.metadata;
+    const fkColumn = metadata.findColumnWithPropertyName(foreignKey)!.databaseName;
+    const ranked = this.dataSource
+      .createQueryBuilder()
+      .select('ranked.id')
+      .from(
+        (sub) =>
+          sub
+            .select('child.id', 'id')
+            .addSelect(`row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY child.id)`, 'position')
+            .from(metadata.tableName, 'child')
+            .where(`child.${fkColumn} = ANY(:parentIds)`)
+            .andWhere(page.afterId ? 'child.id > :afterId' : 'TRUE')
+            .andWhere(filter.where.replace(/\bself\./g, 'child.')),
+        'ranked',
+      )
+      .where('ranked.position <= :limit');
+    const rows = await repository
+      .createQueryBuilder('item')
+      .where(`item.id IN (${ranked.getQuery()})`)
+      .setParameters({ ...filter.params, parentIds: [...parentIds], afterId: page.afterId, limit: page.limit + 1 })
+      .orderBy('item.id', 'ASC')
+      .getMany();
+    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+    for (const row of rows) grouped.get(String(row[foreignKey]))?.push(row);
+    return parentIds.map((id) => grouped.get(id)!);
+  }
+
+  private async countChildren<T extends WithId>(entity: EntityTarget<T>, foreignKey: string, parentIds: readonly string[], filter: ChildFilter): Promise<number[]> {
+    const rows: Array<{ parent: string; total: string }> = await this.dataSource
+      .getRepository(entity)
+      .createQueryBuilder('item')
+      .select(`item.${foreignKey}`, 'parent')
+      .addSelect('count(*)', 'total')
+      .where(`item.${foreignKey} = ANY(:parentIds)`, { ...filter.params, parentIds: [...parentIds] })
+      .andWhere(filter.where.replace(/\bself\./g, 'item.'))
+      .groupBy(`item.${foreignKey}`)
+      .getRawMany();
+    const byParent = new Map(rows.map((row) => [String(row.parent), Number(row.total)]));
+    return parentIds.map((id) => byParent.get(id) ?? 0);
+  }
+}

@@ -1,0 +1,38 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+import { isValidUscc } from './reference/uscc';
+import { isKnownRegionCode } from './reference/regions';
+import { isValidIndustryCode, isValidIndustryCriterion } from './reference/industries';
+
+function rule(name: string, message: string, test: (value: unknown) => boolean) {
+  return (options?: ValidationOptions) => (target: object, propertyName: string) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName,
+      options: { message, ...options },
+      validator: { validate: (value: unknown) => test(value) },
+    });
+}
+
+export const IsUscc = rule('isUscc', '$property must be a valid 统一社会信用代码 (18 characters, GB 32100-2015 check character)', (v) => typeof v === 'string' && isValidUscc(v));
+
+export const IsRegionCode = rule('isRegionCode', '$property must be a known GB/T 2260 region code', (v) => typeof v === 'string' && isKnownRegionCode(v));
+
+export const IsRegionCodeList = rule(
+  'isRegionCodeList',
+  '$property must hold known GB/T 2260 region codes',
+  (v) => Array.isArray(v) && v.every((code) => typeof code === 'string' && isKnownRegionCode(code)),
+);
+
+export const IsIndustryCode = rule('isIndustryCode', '$property must be a GB/T 4754 industry: section letter and its division, e.g. "C13"', (v) => typeof v === 'string' && isValidIndustryCode(v));
+
+export const IsIndustryCriterionList = rule(
+  'isIndustryCriterionList',
+  '$property must hold GB/T 4754 sections ("C") or divisions ("C13")',
+  (v) => Array.isArray(v) && v.every((code) => typeof code === 'string' && isValidIndustryCriterion(code)),
+);
+
+/** Free text: printable, no control characters. */
+export const IsPlainText = rule('isPlainText', '$property must not contain control characters', (v) => typeof v === 'string' && !/[\u0000-\u001f\u007f]/.test(v) && v.trim().length > 0);
+
+export const IsIdempotencyKey = rule('isIdempotencyKey', '$property must be 1–100 characters of letters, digits, "-", "_", ":" or "."', (v) => v == null || (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(v)));

@@ -1,0 +1,67 @@
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { ArrayMaxSize, ArrayMinSize, Length, ValidateNested } from 'class-validator';
+import { CreditPolarity, CreditRecord, CreditSource } from './credit-record.entity';
+import { DateScalar } from '../common/scalars';
+import { ConnectionType } from '../common/pagination';
+import { IsPlainText, IsUscc } from '../common/validators';
+
+@InputType({ description: 'One credit record as a government source reports it.' })
+export class CreditRecordInput {
+  @Field(() => String, { description: 'USCC of the enterprise the record is about.' })
+  @IsUscc()
+  uscc: string;
+
+  @Field(() => CreditSource)
+  source: CreditSource;
+
+  @Field(() => String, { description: "The source's own reference; with the source it identifies the record." })
+  @Length(1, 100)
+  @IsPlainText()
+  sourceReference: string;
+
+  @Field(() => String)
+  @Length(1, 100)
+  @IsPlainText()
+  indicator: string;
+
+  @Field(() => CreditPolarity)
+  polarity: CreditPolarity;
+
+  @Field(() => DateScalar)
+  recordedOn: string;
+
+  @Field(() => DateScalar, { nullable: true })
+  expiresOn?: string | null;
+}
+
+@InputType({ description: 'A batch of credit records to import (operators only).' })
+export class ImportCreditRecordsInput {
+  @Field(() => [CreditRecordInput])
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  records: CreditRecordInput[];
+}
+
+@ObjectType({ description: 'A record the import refused, with its 1-based position in the batch.' })
+export class RejectedCreditRecord {
+  @Field(() => Int)
+  line: number;
+
+  @Field(() => String)
+  reason: string;
+}
+
+@ObjectType({ description: 'Outcome of a credit-record import.' })
+export class ImportCreditRecordsPayload {
+  @Field(() => Int, { description: 'Records added.' })
+  imported: number;
+
+  @Field(() => Int, { description: 'Records already present (same source and reference); left unchanged.' })
+  duplicates: number;
+
+  @Field(() => [RejectedCreditRecord])
+  rejected: RejectedCreditRecord[];
+}
+
+export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord', 'A page of credit records.');

@@ -1,0 +1,67 @@
+import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { Actor } from '../common/actor';
+import { BusinessRuleError, ForbiddenError } from '../common/errors';
+import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Enterprise, EnterpriseScale } from './enterprise.entity';
+
+export interface RegisterEnterpriseInput {
+  uscc: string;
+  name: string;
+  regionCode: string;
+  industryCode: string;
+  scale: EnterpriseScale;
+  establishedOn: string;
+  registeredCapital: string;
+  annualRevenue: string;
+  employees: number;
+}
+
+export class EnterpriseService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Registration is open: anyone may register an enterprise under a valid, unused USCC. */
+  async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput): Promise<Enterprise> {
+    if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
+      throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
+    }
+    const repository = this.dataSource.getRepository(Enterprise);
+    const inserted = await repository
+      .createQueryBuilder()
+      .insert()
+      .values(input)
+      .orIgnore()
+      .returning('*')
+      .execute();
+    if (inserted.identifiers.length === 0 || inserted.raw.length === 0) {
+      throw new BusinessRuleError('USCC_ALREADY_REGISTERED', 'An enterprise with this USCC is already registered', ['input', 'uscc']);
+    }
+    return repository.findOneByOrFail({ id: String(inserted.raw[0].id) });
+  }
+
+  /** Enterprises the actor may see: operators all, an enterprise itself, an institution those that applied to it. */
+  visible(actor: Actor): SelectQueryBuilder<Enterprise> {
+    const query = this.dataSource.getRepository(Enterprise).createQueryBuilder('enterprise');
+    switch (actor.kind) {
+      case 'OPERATOR':
+      case 'SYSTEM':
+        return query;
+      case 'ENTERPRISE':
+        return query.where('enterprise.id = :enterpriseId', { enterpriseId: actor.enterpriseId });
+      case 'INSTITUTION':
+        return query.where('EXISTS (SELECT 1 FROM application a WHERE a.enterprise_id = enterprise.id AND a.institution_id = :institutionId)', {
+          institutionId: actor.institutionId,
+        });
+      default:
+        return query.where('FALSE');
+    }
+  }
+
+  async findVisible(actor: Actor, id: string): Promise<Enterprise | null> {
+    return this.visible(actor).andWhere('enterprise.id = :id', { id }).getOne();
+  }
+
+  async list(actor: Actor, page: PageRequest): Promise<Connection<Enterprise>> {
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Enterprise details are not available to this actor');
+    return paginate(this.visible(actor), page);
+  }
+}

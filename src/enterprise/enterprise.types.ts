@@ -1,0 +1,48 @@
+import { Field, InputType, Int } from 'type-graphql';
+import { IsInt, Length, Max, Min } from 'class-validator';
+import { Enterprise, EnterpriseScale } from './enterprise.entity';
+import { DateScalar, MoneyScalar } from '../common/scalars';
+import { ConnectionType } from '../common/pagination';
+import { PayloadType } from '../common/payload';
+import { IsIndustryCode, IsPlainText, IsRegionCode, IsUscc } from '../common/validators';
+
+@InputType({ description: 'Register an enterprise (企业注册).' })
+export class RegisterEnterpriseInput {
+  @Field(() => String, { description: '统一社会信用代码, 18 characters with a valid check character.' })
+  @IsUscc()
+  uscc: string;
+
+  @Field(() => String)
+  @Length(2, 200)
+  @IsPlainText()
+  name: string;
+
+  @Field(() => String, { description: 'Six-digit GB/T 2260 region code, e.g. "230123" (依兰县).' })
+  @IsRegionCode()
+  regionCode: string;
+
+  @Field(() => String, { description: 'GB/T 4754 section and division, e.g. "C13".' })
+  @IsIndustryCode()
+  industryCode: string;
+
+  @Field(() => EnterpriseScale)
+  scale: EnterpriseScale;
+
+  @Field(() => DateScalar)
+  establishedOn: string;
+
+  @Field(() => MoneyScalar)
+  registeredCapital: string;
+
+  @Field(() => MoneyScalar)
+  annualRevenue: string;
+
+  @Field(() => Int)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  employees: number;
+}
+
+export const EnterpriseConnection = ConnectionType(Enterprise, 'Enterprise', 'A page of enterprises.');
+export const RegisterEnterprisePayload = PayloadType('RegisterEnterprise', 'enterprise', () => Enterprise, 'Result of registerEnterprise.');

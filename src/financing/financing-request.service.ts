@@ -1,0 +1,108 @@
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { Actor } from '../common/actor';
+import { BusinessRuleError, ForbiddenError } from '../common/errors';
+import { money } from '../common/decimal';
+import { Connection, PageRequest, paginate } from '../common/pagination';
+import { runIdempotent } from '../common/idempotency';
+import { chinaDate } from '../lending/response-deadline';
+import { GuaranteeType } from '../product/loan-product.entity';
+import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
+
+export interface PostFinancingRequestInput {
+  amount: string;
+  termMonths: number;
+  purpose: string;
+  acceptableGuaranteeTypes: GuaranteeType[];
+  maxRate: string;
+  validUntil: string;
+  idempotencyKey?: string | null;
+}
+
+export class FinancingRequestService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** 发布融资需求 — an enterprise posts a need for itself. */
+  postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
+    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise posts financing requests');
+    if (money.units(input.amount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
+    if (input.validUntil < chinaDate(new Date())) throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
+    const { idempotencyKey, ...fields } = input;
+    return runIdempotent(this.dataSource, actor, {
+      operation: 'postFinancingRequest',
+      key: idempotencyKey,
+      input: fields,
+      run: (manager) =>
+        manager.getRepository(FinancingRequest).save(
+          manager.getRepository(FinancingRequest).create({
+            ...fields,
+            acceptableGuaranteeTypes: [...new Set(fields.acceptableGuaranteeTypes)],
+            enterpriseId: actor.enterpriseId,
+            status: FinancingRequestStatus.OPEN,
+          }),
+        ),
+      remember: (request) => ({ id: request.id }),
+      replay: (remembered: { id: string }, manager) => manager.getRepository(FinancingRequest).findOneByOrFail({ id: remembered.id }),
+    });
+  }
+
+  /**
+   * Operators see all; an enterprise its own; an institution the open market (to claim, 抢单)
+   * and the requests that reached it.
+   */
+  visible(actor: Actor, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<FinancingRequest> {
+    const query = manager.getRepository(FinancingRequest).createQueryBuilder('request');
+    switch (actor.kind) {
+      case 'OPERATOR':
+      case 'SYSTEM':
+        return query;
+      case 'ENTERPRISE':
+        return query.where('request.enterpriseId = :enterpriseId', { enterpriseId: actor.enterpriseId });
+      case 'INSTITUTION':
+        return query.where(
+          `(request.status IN ('OPEN', 'APPLIED') OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = request.id AND a.institution_id = :institutionId))`,
+          { institutionId: actor.institutionId },
+        );
+      default:
+        return query.where('FALSE');
+    }
+  }
+
+  findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {
+    return this.visible(actor).andWhere('request.id = :id', { id }).getOne();
+  }
+
+  list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
+    const query = this.visible(actor);
+    if (status) query.andWhere('request.status = :status', { status });
+    return paginate(query, page);
+  }
+}
+
+/**
+ * A request's status follows its most advanced application, unless the enterprise withdrew it.
+ * Set-based: recomputes every request given, in the caller's transaction.
+ */
+export async function refreshFinancingRequestStatus(manager: EntityManager, requestIds: string[]): Promise<void> {
+  if (requestIds.length === 0) return;
+  await manager.query(
+    `UPDATE financing_request r SET status = s.status, updated_at = now()
+     FROM (
+       SELECT r2.id,
+         CASE
+           WHEN r2.status = 'WITHDRAWN' THEN 'WITHDRAWN'
+           WHEN bool_or(a.status = 'DISBURSED') THEN 'DISBURSED'
+           WHEN bool_or(a.status = 'CREDIT_GRANTED') THEN 'CREDIT_GRANTED'
+           WHEN bool_or(a.status = 'ACCEPTED') THEN 'ACCEPTED'
+           WHEN bool_or(a.status = 'SUBMITTED') THEN 'APPLIED'
+           ELSE 'OPEN'
+         END::financing_request_status AS status
+       FROM financing_request r2
+       LEFT JOIN application a ON a.financing_request_id = r2.id
+       WHERE r2.id = ANY($1::bigint[])
+       GROUP BY r2.id
+     ) s
+     WHERE r.id = s.id AND r.status IS DISTINCT FROM s.status`,
+    [requestIds],
+  );
+}

@@ -1,0 +1,42 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../common/node';
+
+export enum InstitutionType {
+  BANK = 'BANK',
+  MICRO_LOAN_COMPANY = 'MICRO_LOAN_COMPANY',
+  GUARANTEE_COMPANY = 'GUARANTEE_COMPANY',
+  FINANCIAL_LEASING = 'FINANCIAL_LEASING',
+  OTHER = 'OTHER',
+}
+registerEnumType(InstitutionType, {
+  name: 'InstitutionType',
+  description: '金融机构类型: 银行 bank, 小额贷款公司 micro-loan company, 融资担保公司 guarantee company, 融资租赁 financial leasing.',
+});
+
+@ObjectType({ implements: Node, description: '金融机构 — a financial institution that publishes loan products.' })
+@Entity('institution')
+export class Institution extends Node {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Field(() => String)
+  @Column({ type: 'varchar', length: 200, unique: true })
+  name: string;
+
+  @Field(() => InstitutionType)
+  @Column({ type: 'enum', enum: InstitutionType, enumName: 'institution_type' })
+  type: InstitutionType;
+
+  @Field(() => [String], { description: 'GB/T 2260 codes of the regions served (服务区域); a province code covers its cities and counties.' })
+  @Column({ type: 'varchar', length: 6, array: true, default: () => "'{}'" })
+  regionsServed: string[];
+
+  @Field(() => Int, { description: 'Working days (工作日, official calendar) within which an application must be accepted (受理).' })
+  @Column({ type: 'smallint', default: 3 })
+  responseDeadlineDays: number;
+
+  @Field(() => Date)
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+}

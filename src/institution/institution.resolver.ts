@@ -1,0 +1,26 @@
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { RequestContext } from '../common/context';
+import { ConnectionArgs, pageRequest } from '../common/pagination';
+import { toPayload } from '../common/payload';
+import { Institution } from './institution.entity';
+import { CreateInstitutionInput, CreateInstitutionPayload, InstitutionConnection } from './institution.types';
+import { LoanProduct } from '../product/loan-product.entity';
+import { LoanProductConnection } from '../product/loan-product.types';
+
+@Resolver(() => Institution)
+export class InstitutionResolver {
+  @Query(() => InstitutionConnection, { description: 'Financial institutions on the platform (金融机构).' })
+  institutions(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+    return ctx.services.institution.list(pageRequest(args));
+  }
+
+  @Mutation(() => CreateInstitutionPayload, { description: '机构入驻 — onboard an institution (operators).' })
+  createInstitution(@Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput, @Ctx() ctx: RequestContext) {
+    return toPayload('institution', () => ctx.services.institution.createInstitution(ctx.actor, input));
+  }
+
+  @FieldResolver(() => LoanProductConnection, { description: "The institution's loan products: published ones, or all for the institution itself and operators." })
+  loanProducts(@Root() institution: Institution, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.childConnection(LoanProduct, 'institutionId', institution.id, args, ctx.services.product.childFilter(ctx.actor));
+  }
+}

@@ -1,0 +1,40 @@
+import { DataSource } from 'typeorm';
+import { Actor } from '../common/actor';
+import { BusinessRuleError, ForbiddenError } from '../common/errors';
+import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Institution, InstitutionType } from './institution.entity';
+
+export interface CreateInstitutionInput {
+  name: string;
+  type: InstitutionType;
+  regionsServed: string[];
+  responseDeadlineDays?: number | null;
+}
+
+export class InstitutionService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Onboarding (机构入驻) is the platform operator's job. */
+  async createInstitution(actor: Actor, input: CreateInstitutionInput): Promise<Institution> {
+    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only platform operators onboard institutions');
+    const result = await this.dataSource
+      .getRepository(Institution)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...input, regionsServed: [...new Set(input.regionsServed)], responseDeadlineDays: input.responseDeadlineDays ?? 3 })
+      .orIgnore()
+      .returning('id')
+      .execute();
+    if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
+    return this.dataSource.getRepository(Institution).findOneByOrFail({ id: String(result.raw[0].id) });
+  }
+
+  /** Institutions are public: everyone may see who lends on the platform. */
+  list(page: PageRequest): Promise<Connection<Institution>> {
+    return paginate(this.dataSource.getRepository(Institution).createQueryBuilder('institution'), page);
+  }
+
+  findVisible(_actor: Actor, id: string): Promise<Institution | null> {
+    return this.dataSource.getRepository(Institution).findOneBy({ id });
+  }
+}

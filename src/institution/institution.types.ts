@@ -1,0 +1,32 @@
+import { Field, InputType, Int } from 'type-graphql';
+import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min } from 'class-validator';
+import { Institution, InstitutionType } from './institution.entity';
+import { ConnectionType } from '../common/pagination';
+import { PayloadType } from '../common/payload';
+import { IsPlainText, IsRegionCodeList } from '../common/validators';
+
+@InputType({ description: 'Onboard a financial institution (机构入驻).' })
+export class CreateInstitutionInput {
+  @Field(() => String)
+  @Length(2, 200)
+  @IsPlainText()
+  name: string;
+
+  @Field(() => InstitutionType)
+  type: InstitutionType;
+
+  @Field(() => [String], { description: 'GB/T 2260 codes of the regions served.' })
+  @ArrayMaxSize(500)
+  @IsRegionCodeList()
+  regionsServed: string[];
+
+  @Field(() => Int, { nullable: true, description: 'Working days to accept an application (default 3).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  responseDeadlineDays?: number | null;
+}
+
+export const InstitutionConnection = ConnectionType(Institution, 'Institution', 'A page of institutions.');
+export const CreateInstitutionPayload = PayloadType('CreateInstitution', 'institution', () => Institution, 'Result of createInstitution.');

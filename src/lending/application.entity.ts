@@ -1,0 +1,101 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../common/node';
+import { FinancingRequest } from '../financing/financing-request.entity';
+import { LoanProduct } from '../product/loan-product.entity';
+import { Institution } from '../institution/institution.entity';
+import { Enterprise } from '../enterprise/enterprise.entity';
+
+export enum ApplicationStatus {
+  SUBMITTED = 'SUBMITTED',
+  ACCEPTED = 'ACCEPTED',
+  CREDIT_GRANTED = 'CREDIT_GRANTED',
+  DISBURSED = 'DISBURSED',
+  DECLINED = 'DECLINED',
+  WITHDRAWN = 'WITHDRAWN',
+  EXPIRED = 'EXPIRED',
+}
+registerEnumType(ApplicationStatus, {
+  name: 'ApplicationStatus',
+  description:
+    '对接状态: SUBMITTED (已提交) → ACCEPTED (受理) → CREDIT_GRANTED (授信) → DISBURSED (放款, one or more tranches); side exits DECLINED (拒绝), WITHDRAWN (撤回), EXPIRED (超时未受理).',
+});
+
+export enum ApplicationOrigin {
+  ENTERPRISE_APPLIED = 'ENTERPRISE_APPLIED',
+  INSTITUTION_CLAIMED = 'INSTITUTION_CLAIMED',
+}
+registerEnumType(ApplicationOrigin, {
+  name: 'ApplicationOrigin',
+  description: 'Who started the application: the enterprise applied (申请), or the institution claimed the need (抢单).',
+});
+
+@ObjectType({ implements: Node, description: '对接 — one financing request meeting one loan product.' })
+@Entity('application')
+@Unique('uq_application_request_product', ['financingRequestId', 'loanProductId'])
+@Index(['institutionId', 'id'])
+@Index(['enterpriseId', 'id'])
+@Index('ix_application_submitted_deadline', ['responseDeadline'], { where: "status = 'SUBMITTED'" })
+export class Application extends Node {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'bigint' })
+  financingRequestId: string;
+
+  @ManyToOne(() => FinancingRequest, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'financing_request_id' })
+  financingRequest?: FinancingRequest;
+
+  @Index()
+  @Column({ type: 'bigint' })
+  loanProductId: string;
+
+  @ManyToOne(() => LoanProduct, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'loan_product_id' })
+  loanProduct?: LoanProduct;
+
+  /** Copied from the product so ownership checks and listings need no join. */
+  @Column({ type: 'bigint' })
+  institutionId: string;
+
+  @ManyToOne(() => Institution, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'institution_id' })
+  institution?: Institution;
+
+  /** Copied from the request, for the same reason. */
+  @Column({ type: 'bigint' })
+  enterpriseId: string;
+
+  @ManyToOne(() => Enterprise, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'enterprise_id' })
+  enterprise?: Enterprise;
+
+  @Field(() => ApplicationStatus)
+  @Column({ type: 'enum', enum: ApplicationStatus, enumName: 'application_status' })
+  status: ApplicationStatus;
+
+  @Field(() => ApplicationOrigin)
+  @Column({ type: 'enum', enum: ApplicationOrigin, enumName: 'application_origin' })
+  origin: ApplicationOrigin;
+
+  @Field(() => Date, { description: 'Accept (受理) before this instant or the application expires; working days by the official calendar.' })
+  @Column({ type: 'timestamptz' })
+  responseDeadline: Date;
+
+  @Field(() => String, { nullable: true, description: 'Why the institution declined (拒绝原因).' })
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  declineReason: string | null;
+
+  @Field(() => Date)
+  @CreateDateColumn({ type: 'timestamptz' })
+  submittedAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ type: 'timestamptz', nullable: true })
+  acceptedAt: Date | null;
+
+  @Field(() => Date)
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

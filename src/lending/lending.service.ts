@@ -1,0 +1,474 @@
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { Actor, actorKey, systemActor } from '../common/actor';
+import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
+import { money, rate } from '../common/decimal';
+import { runIdempotent } from '../common/idempotency';
+import { Connection, PageRequest, paginate } from '../common/pagination';
+import { ChildFilter } from '../common/loaders';
+import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
+import { refreshFinancingRequestStatus } from '../financing/financing-request.service';
+import { LoanProduct } from '../product/loan-product.entity';
+import { Institution } from '../institution/institution.entity';
+import { Application, ApplicationOrigin, ApplicationStatus } from './application.entity';
+import { ApplicationEvent } from './application-event.entity';
+import { CreditGrant } from './credit-grant.entity';
+import { Disbursement } from './disbursement.entity';
+import { assertTransition } from './application-transitions';
+import { chinaDate, responseDeadline } from './response-deadline';
+
+export interface StartApplicationInput {
+  financingRequestId: string;
+  loanProductId: string;
+  idempotencyKey?: string | null;
+}
+export interface ApplicationActionInput {
+  applicationId: string;
+  reason?: string | null;
+  idempotencyKey?: string | null;
+}
+export interface GrantCreditInput {
+  applicationId: string;
+  amount: string;
+  annualRate: string;
+  termMonths: number;
+  idempotencyKey?: string | null;
+}
+export interface RecordDisbursementInput {
+  applicationId: string;
+  amount: string;
+  disbursedOn?: string | null;
+  idempotencyKey?: string | null;
+}
+
+const rememberId = (row: { id: string }) => ({ id: row.id });
+
+/**
+ * The loan lifecycle (对接 → 受理 → 授信 → 放款). Every change runs in one transaction that locks the
+ * rows it reads for its decision, checks the transition table, writes the audit trail, and may be
+ * retried under an idempotency key.
+ */
+export class LendingService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** 申请 — the enterprise applies to a product with one of its requests. */
+  applyToProduct(actor: Actor, input: StartApplicationInput): Promise<Application> {
+    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise applies to a product');
+    return this.startApplication(actor, input, ApplicationOrigin.ENTERPRISE_APPLIED, 'applyToProduct');
+  }
+
+  /** 抢单 — an institution claims an open request for one of its products. */
+  claimFinancingRequest(actor: Actor, input: StartApplicationInput): Promise<Application> {
+    if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only an institution claims a financing request');
+    return this.startApplication(actor, input, ApplicationOrigin.INSTITUTION_CLAIMED, 'claimFinancingRequest');
+  }
+
+  private startApplication(actor: Actor, input: StartApplicationInput, origin: ApplicationOrigin, operation: string): Promise<Application> {
+    return runIdempotent(this.dataSource, actor, {
+      operation,
+      key: input.idempotencyKey,
+      input,
+      remember: rememberId,
+      replay: (remembered: { id: string }, manager) => manager.getRepository(Application).findOneByOrFail({ id: remembered.id }),
+      run: async (manager) => {
+        const request = await manager
+          .getRepository(FinancingRequest)
+          .createQueryBuilder('request')
+          .setLock('pessimistic_write')
+          .where('request.id = :id', { id: input.financingRequestId })
+          .getOne();
+        const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
+        if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
+        if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
+        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
+        if (request.validUntil < chinaDate(new Date())) throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
+        const failures = await eligibilityFailures(manager, request.id, product.id);
+        if (failures.length > 0) {
+          throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${failures.join('; ')}`, ['input', 'loanProductId']);
+        }
+        const institution = await manager.getRepository(Institution).findOneByOrFail({ id: product.institutionId });
+        const submittedAt = new Date();
+        const inserted = await manager
+          .getRepository(Application)
+          .createQueryBuilder()
+          .insert()
+          .values({
+            financingRequestId: request.id,
+            loanProductId: product.id,
+            institutionId: product.institutionId,
+            enterpriseId: request.enterpriseId,
+            status: ApplicationStatus.SUBMITTED,
+            origin,
+            submittedAt,
+            responseDeadline: responseDeadline(submittedAt, institution.responseDeadlineDays),
+          })
+          .orIgnore()
+          .returning('id')
+          .execute();
+        if (inserted.raw.length === 0) throw new BusinessRuleError('ALREADY_APPLIED', 'This request already has an application to this product');
+        const applicationId = String(inserted.raw[0].id);
+        await recordEvent(manager, actor, applicationId, null, ApplicationStatus.SUBMITTED, origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null);
+        await refreshFinancingRequestStatus(manager, [request.id]);
+        return manager.getRepository(Application).findOneByOrFail({ id: applicationId });
+      },
+    });
+  }
+
+  /** 受理 — the owning institution accepts before the response deadline. */
+  async acceptApplication(actor: Actor, input: ApplicationActionInput): Promise<Application> {
+    const institutionId = requireInstitution(actor);
+    try {
+      return await this.transition(actor, input, 'acceptApplication', async (manager, application) => {
+        if (application.status === ApplicationStatus.SUBMITTED && application.responseDeadline.getTime() <= Date.now()) {
+          throw new BusinessRuleError('RESPONSE_DEADLINE_PASSED', 'The response deadline has passed; the application expired');
+        }
+        assertTransition(application.status, ApplicationStatus.ACCEPTED);
+        application.acceptedAt = new Date();
+        return ApplicationStatus.ACCEPTED;
+      }, institutionId);
+    } catch (error) {
+      // A late acceptance finds the application expired: record that, then refuse.
+      if (error instanceof BusinessRuleError && error.code === 'RESPONSE_DEADLINE_PASSED') await this.expireOverdueApplications(new Date());
+      throw error;
+    }
+  }
+
+  /** 拒绝 — the owning institution declines, with a reason. */
+  declineApplication(actor: Actor, input: ApplicationActionInput): Promise<Application> {
+    const institutionId = requireInstitution(actor);
+    if (!input.reason?.trim()) throw new BusinessRuleError('REASON_REQUIRED', 'A reason is required to decline', ['input', 'reason']);
+    return this.transition(actor, input, 'declineApplication', async (_manager, application) => {
+      assertTransition(application.status, ApplicationStatus.DECLINED);
+      application.declineReason = input.reason!;
+      return ApplicationStatus.DECLINED;
+    }, institutionId);
+  }
+
+  /** 撤回 — the owning enterprise withdraws one application. */
+  withdrawApplication(actor: Actor, input: ApplicationActionInput): Promise<Application> {
+    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only the enterprise withdraws its application');
+    return this.transition(actor, input, 'withdrawApplication', async (_manager, application) => {
+      if (application.enterpriseId !== actor.enterpriseId) throw new NotFoundError('Application');
+      assertTransition(application.status, ApplicationStatus.WITHDRAWN);
+      return ApplicationStatus.WITHDRAWN;
+    });
+  }
+
+  /**
+   * 授信 — credit within the product's limits, and with the other grants on the same request never
+   * above what it asked for. The request row is locked first, so concurrent grants serialise.
+   */
+  grantCredit(actor: Actor, input: GrantCreditInput): Promise<CreditGrant> {
+    const institutionId = requireInstitution(actor);
+    const { idempotencyKey, ...fields } = input;
+    return runIdempotent(this.dataSource, actor, {
+      operation: 'grantCredit',
+      key: idempotencyKey,
+      input: fields,
+      remember: rememberId,
+      replay: (remembered: { id: string }, manager) => manager.getRepository(CreditGrant).findOneByOrFail({ id: remembered.id }),
+      run: async (manager) => {
+        const peek = await manager.getRepository(Application).findOneBy({ id: input.applicationId });
+        if (!peek || peek.institutionId !== institutionId) throw new NotFoundError('Application');
+        const [request] = await manager.query(`SELECT amount::text AS amount FROM financing_request WHERE id = $1 FOR UPDATE`, [peek.financingRequestId]);
+        const application = await lockApplication(manager, input.applicationId);
+        assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
+        const product = await manager.getRepository(LoanProduct).findOneByOrFail({ id: application.loanProductId });
+        const amount = money.units(input.amount);
+        if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
+        if (amount < money.units(product.minAmount) || amount > money.units(product.maxAmount)) {
+          throw new BusinessRuleError(
+            'AMOUNT_OUTSIDE_PRODUCT_LIMITS',
+            `amount must be between the product's ${money.normalize(product.minAmount)} and ${money.normalize(product.maxAmount)} yuan`,
+            ['input', 'amount'],
+          );
+        }
+        const annualRate = rate.units(input.annualRate);
+        if (annualRate < rate.units(product.minRate) || annualRate > rate.units(product.maxRate)) {
+          throw new BusinessRuleError(
+            'RATE_OUTSIDE_PRODUCT_RANGE',
+            `annualRate must be between the product's ${rate.normalize(product.minRate)}% and ${rate.normalize(product.maxRate)}%`,
+            ['input', 'annualRate'],
+          );
+        }
+        if (input.termMonths < product.minTermMonths || input.termMonths > product.maxTermMonths) {
+          throw new BusinessRuleError(
+            'TERM_OUTSIDE_PRODUCT_RANGE',
+            `termMonths must be between the product's ${product.minTermMonths} and ${product.maxTermMonths}`,
+            ['input', 'termMonths'],
+          );
+        }
+        const [granted] = await manager.query(`SELECT coalesce(sum(amount), 0)::text AS total FROM credit_grant WHERE financing_request_id = $1`, [
+          application.financingRequestId,
+        ]);
+        if (money.units(granted.total) + amount > money.units(request.amount)) {
+          throw new BusinessRuleError(
+            'GRANTS_EXCEED_REQUEST',
+            `Grants on this request would total more than the ${money.normalize(request.amount)} yuan it asked for (already granted ${money.normalize(granted.total)})`,
+            ['input', 'amount'],
+          );
+        }
+        const grant = await manager.getRepository(CreditGrant).save(
+          manager.getRepository(CreditGrant).create({
+            applicationId: application.id,
+            financingRequestId: application.financingRequestId,
+            amount: input.amount,
+            annualRate: input.annualRate,
+            termMonths: input.termMonths,
+          }),
+        );
+        await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, `授信 ${money.normalize(input.amount)} yuan at ${rate.normalize(input.annualRate)}% for ${input.termMonths} months`);
+        return grant;
+      },
+    });
+  }
+
+  /**
+   * 放款 — one tranche. The application row is locked, so concurrent tranches serialise and the
+   * total disbursed never exceeds the grant.
+   */
+  recordDisbursement(actor: Actor, input: RecordDisbursementInput): Promise<Disbursement> {
+    const institutionId = requireInstitution(actor);
+    const { idempotencyKey, ...fields } = input;
+    return runIdempotent(this.dataSource, actor, {
+      operation: 'recordDisbursement',
+      key: idempotencyKey,
+      input: fields,
+      remember: rememberId,
+      replay: (remembered: { id: string }, manager) => manager.getRepository(Disbursement).findOneByOrFail({ id: remembered.id }),
+      run: async (manager) => {
+        const application = await lockApplication(manager, input.applicationId);
+        if (application.institutionId !== institutionId) throw new NotFoundError('Application');
+        assertTransition(application.status, ApplicationStatus.DISBURSED);
+        const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ applicationId: application.id });
+        const amount = money.units(input.amount);
+        if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
+        const [paid] = await manager.query(`SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement WHERE credit_grant_id = $1`, [grant.id]);
+        const remaining = money.units(grant.amount) - money.units(paid.total);
+        if (amount > remaining) {
+          throw new BusinessRuleError('DISBURSEMENT_EXCEEDS_GRANT', `Only ${money.format(remaining)} yuan of the grant remains to disburse`, ['input', 'amount']);
+        }
+        const disbursedOn = input.disbursedOn ?? chinaDate(new Date());
+        if (disbursedOn < chinaDate(grant.grantedAt)) {
+          throw new BusinessRuleError('DISBURSED_BEFORE_GRANT', 'disbursedOn cannot be before the credit was granted', ['input', 'disbursedOn']);
+        }
+        const disbursement = await manager
+          .getRepository(Disbursement)
+          .save(manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }));
+        await moveApplication(manager, actor, application, ApplicationStatus.DISBURSED, `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`);
+        return disbursement;
+      },
+    });
+  }
+
+  /** The enterprise withdraws a request: its open applications are withdrawn with it. Not once credit was granted. */
+  withdrawFinancingRequest(actor: Actor, input: { financingRequestId: string; reason?: string | null; idempotencyKey?: string | null }): Promise<FinancingRequest> {
+    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only the enterprise withdraws its financing request');
+    return runIdempotent(this.dataSource, actor, {
+      operation: 'withdrawFinancingRequest',
+      key: input.idempotencyKey,
+      input,
+      remember: rememberId,
+      replay: (remembered: { id: string }, manager) => manager.getRepository(FinancingRequest).findOneByOrFail({ id: remembered.id }),
+      run: async (manager) => {
+        const request = await manager
+          .getRepository(FinancingRequest)
+          .createQueryBuilder('request')
+          .setLock('pessimistic_write')
+          .where('request.id = :id', { id: input.financingRequestId })
+          .getOne();
+        if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
+        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
+        if (request.status === FinancingRequestStatus.CREDIT_GRANTED || request.status === FinancingRequestStatus.DISBURSED) {
+          throw new BusinessRuleError('REQUEST_HAS_CREDIT', 'Credit was already granted on this request; it can no longer be withdrawn');
+        }
+        await manager.query(
+          `WITH open_application AS (
+             SELECT id, status FROM application
+             WHERE financing_request_id = $1 AND status IN ('SUBMITTED', 'ACCEPTED')
+             FOR UPDATE
+           ), withdrawn AS (
+             UPDATE application SET status = 'WITHDRAWN', updated_at = now()
+             FROM open_application WHERE application.id = open_application.id
+             RETURNING application.id, open_application.status AS from_status
+           )
+           INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
+           SELECT id, $2, from_status, 'WITHDRAWN', $3 FROM withdrawn`,
+          [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
+        );
+        await manager.query(`UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1`, [request.id]);
+        return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
+      },
+    });
+  }
+
+  /**
+   * Expires every submitted application whose response deadline has passed, in one statement,
+   * with its audit events. Run periodically by the server and callable from the CLI.
+   */
+  async expireOverdueApplications(now: Date): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const expired: Array<{ financing_request_id: string }> = await manager.query(
+        `WITH expired AS (
+           UPDATE application SET status = 'EXPIRED', updated_at = now()
+           WHERE status = 'SUBMITTED' AND response_deadline <= $1
+           RETURNING id, financing_request_id
+         ), audit AS (
+           INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
+           SELECT id, $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
+         )
+         SELECT DISTINCT financing_request_id::text FROM expired`,
+        [now, actorKey(systemActor)],
+      );
+      await refreshFinancingRequestStatus(manager, expired.map((row) => row.financing_request_id));
+      return expired.length;
+    });
+  }
+
+  /** Runs one lifecycle step on an application the actor owns (for institutions) under its row lock. */
+  private transition(
+    actor: Actor,
+    input: ApplicationActionInput,
+    operation: string,
+    decide: (manager: EntityManager, application: Application) => Promise<ApplicationStatus>,
+    owningInstitutionId?: string,
+  ): Promise<Application> {
+    return runIdempotent(this.dataSource, actor, {
+      operation,
+      key: input.idempotencyKey,
+      input: { applicationId: input.applicationId, reason: input.reason ?? null },
+      remember: rememberId,
+      replay: (remembered: { id: string }, manager) => manager.getRepository(Application).findOneByOrFail({ id: remembered.id }),
+      run: async (manager) => {
+        const application = await lockApplication(manager, input.applicationId);
+        if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
+        const to = await decide(manager, application);
+        await moveApplication(manager, actor, application, to, input.reason ?? null);
+        return application;
+      },
+    });
+  }
+
+  visible(actor: Actor): SelectQueryBuilder<Application> {
+    const query = this.dataSource.getRepository(Application).createQueryBuilder('application');
+    switch (actor.kind) {
+      case 'OPERATOR':
+      case 'SYSTEM':
+        return query;
+      case 'ENTERPRISE':
+        return query.where('application.enterpriseId = :enterpriseId', { enterpriseId: actor.enterpriseId });
+      case 'INSTITUTION':
+        return query.where('application.institutionId = :institutionId', { institutionId: actor.institutionId });
+      default:
+        return query.where('FALSE');
+    }
+  }
+
+  childFilter(actor: Actor): ChildFilter {
+    switch (actor.kind) {
+      case 'OPERATOR':
+      case 'SYSTEM':
+        return { key: 'all', where: 'TRUE', params: {} };
+      case 'ENTERPRISE':
+        return { key: `enterprise:${actor.enterpriseId}`, where: 'self.enterprise_id = :ownEnterpriseId', params: { ownEnterpriseId: actor.enterpriseId } };
+      case 'INSTITUTION':
+        return { key: `institution:${actor.institutionId}`, where: 'self.institution_id = :ownInstitutionId', params: { ownInstitutionId: actor.institutionId } };
+      default:
+        return { key: 'none', where: 'FALSE', params: {} };
+    }
+  }
+
+  findVisible(actor: Actor, id: string): Promise<Application | null> {
+    return this.visible(actor).andWhere('application.id = :id', { id }).getOne();
+  }
+
+  list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this actor');
+    const query = this.visible(actor);
+    if (status) query.andWhere('application.status = :status', { status });
+    return paginate(query, page);
+  }
+
+  /** Grants and disbursements are visible with their application. */
+  async findVisibleGrant(actor: Actor, id: string): Promise<CreditGrant | null> {
+    const grant = await this.dataSource.getRepository(CreditGrant).findOneBy({ id });
+    return grant && (await this.findVisible(actor, grant.applicationId)) ? grant : null;
+  }
+
+  async findVisibleDisbursement(actor: Actor, id: string): Promise<Disbursement | null> {
+    const disbursement = await this.dataSource.getRepository(Disbursement).findOneBy({ id });
+    return disbursement && (await this.findVisibleGrant(actor, disbursement.creditGrantId)) ? disbursement : null;
+  }
+
+  async findVisibleEvent(actor: Actor, id: string): Promise<ApplicationEvent | null> {
+    const event = await this.dataSource.getRepository(ApplicationEvent).findOneBy({ id });
+    return event && (await this.findVisible(actor, event.applicationId)) ? event : null;
+  }
+}
+
+function requireInstitution(actor: Actor): string {
+  if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only the owning institution acts on an application');
+  return actor.institutionId;
+}
+
+async function lockApplication(manager: EntityManager, id: string): Promise<Application> {
+  const application = await manager
+    .getRepository(Application)
+    .createQueryBuilder('application')
+    .setLock('pessimistic_write')
+    .where('application.id = :id', { id })
+    .getOne();
+  if (!application) throw new NotFoundError('Application');
+  return application;
+}
+
+async function moveApplication(manager: EntityManager, actor: Actor, application: Application, to: ApplicationStatus, reason: string | null): Promise<void> {
+  const from = application.status;
+  application.status = to;
+  await manager.getRepository(Application).save(application);
+  await recordEvent(manager, actor, application.id, from, to, reason);
+  await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
+}
+
+async function recordEvent(manager: EntityManager, actor: Actor, applicationId: string, from: ApplicationStatus | null, to: ApplicationStatus, reason: string | null) {
+  await manager.getRepository(ApplicationEvent).insert({ applicationId, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
+}
+
+/**
+ * The hard criteria a request fails against a product, as readable reasons; empty means it fits.
+ * The matching engine builds its ranked, explained version on the same rules.
+ */
+async function eligibilityFailures(manager: EntityManager, requestId: string, productId: string): Promise<string[]> {
+  const [row] = await manager.query(
+    `SELECT
+       p.status = 'PUBLISHED' AS published,
+       r.amount BETWEEN p.min_amount AND p.max_amount AS amount_ok,
+       r.term_months BETWEEN p.min_term_months AND p.max_term_months AS term_ok,
+       p.guarantee_type = ANY(r.acceptable_guarantee_types) AS guarantee_ok,
+       p.min_rate <= r.max_rate AS rate_ok,
+       (cardinality(p.eligible_regions) = 0 OR EXISTS (
+          SELECT 1 FROM unnest(p.eligible_regions) g
+          WHERE g = e.region_code
+             OR (g LIKE '__0000' AND left(g, 2) = left(e.region_code, 2))
+             OR (g LIKE '____00' AND left(g, 4) = left(e.region_code, 4)))) AS region_ok,
+       (cardinality(p.eligible_industries) = 0 OR left(e.industry_code, 1) = ANY(p.eligible_industries) OR e.industry_code = ANY(p.eligible_industries)) AS industry_ok,
+       (cardinality(p.eligible_scales) = 0 OR e.scale = ANY(p.eligible_scales)) AS scale_ok,
+       (p.min_years_in_business IS NULL OR date_part('year', age(current_date, e.established_on)) >= p.min_years_in_business) AS years_ok,
+       (p.min_annual_revenue IS NULL OR e.annual_revenue >= p.min_annual_revenue) AS revenue_ok
+     FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id, loan_product p
+     WHERE r.id = $1 AND p.id = $2`,
+    [requestId, productId],
+  );
+  const reasons: Array<[boolean, string]> = [
+    [row.published, 'the product is not published'],
+    [row.amount_ok, 'amount is outside the product range'],
+    [row.term_ok, 'term is outside the product range'],
+    [row.guarantee_ok, "the product's guarantee type is not acceptable to the request"],
+    [row.rate_ok, "the product's lowest rate is above the request's highest acceptable rate"],
+    [row.region_ok, "the enterprise's region is not eligible"],
+    [row.industry_ok, "the enterprise's industry is not eligible"],
+    [row.scale_ok, "the enterprise's scale is not eligible"],
+    [row.years_ok, 'the enterprise has too few years in business'],
+    [row.revenue_ok, "the enterprise's revenue is below the product minimum"],
+  ];
+  return reasons.filter(([ok]) => !ok).map(([, reason]) => reason);
+}

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { loadConfig } from './common/config';
+import { createDataSource } from './common/database/data-source';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
+import { startServer } from './server';
+
+/**
+ * `npm start`: DATABASE_URL or an embedded PostgreSQL kept in .data/postgres, pending migrations,
+ * then GraphQL on PORT (4000). SIGINT/SIGTERM stop the HTTP server, the pool, then the database.
+ */
+async function main() {
+  const config = loadConfig();
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    console.log(`Starting embedded PostgreSQL (data in ${config.embeddedDataDir}) …`);
+    embedded = await startEmbeddedPostgres(config.embeddedDataDir, { persistent: true });
+    databaseUrl = embedded.url;
+    console.log(`Embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
+  }
+  const dataSource = createDataSource(databaseUrl);
+  await dataSource.initialize();
+  const applied = await dataSource.runMigrations({ transaction: 'all' });
+  console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'Database schema is up to date');
+
+  const server = await startServer({ dataSource, production: config.production }, config.port);
+  console.log(`信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
+
+  const services = server.services;
+  const sweep = setInterval(() => {
+    services.lending.expireOverdueApplications(new Date()).catch((error) => console.error('[expiry] sweep failed:', error.message));
+  }, config.expirySweepSeconds * 1000);
+  sweep.unref();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal} received: stopping HTTP server, database pool${embedded ? ', embedded PostgreSQL' : ''} …`);
+    clearInterval(sweep);
+    await server.stop();
+    await dataSource.destroy();
+    if (embedded) await embedded.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error('Failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { Actor } from '../common/actor';
+import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
+import { money, rate } from '../common/decimal';
+import { Connection, PageRequest, paginate } from '../common/pagination';
+import { ChildFilter } from '../common/loaders';
+import { EnterpriseScale } from '../enterprise/enterprise.entity';
+import { GuaranteeType, LoanProduct, LoanProductStatus } from './loan-product.entity';
+
+export interface LoanProductTerms {
+  name: string;
+  guaranteeType: GuaranteeType;
+  minAmount: string;
+  maxAmount: string;
+  minTermMonths: number;
+  maxTermMonths: number;
+  minRate: string;
+  maxRate: string;
+  eligibleRegions: string[];
+  eligibleIndustries: string[];
+  eligibleScales: EnterpriseScale[];
+  minCreditScore?: number | null;
+  minYearsInBusiness?: number | null;
+  minAnnualRevenue?: string | null;
+}
+
+/** Allowed status changes of a loan product; RETIRED is final. */
+export const LOAN_PRODUCT_TRANSITIONS: Readonly<Record<LoanProductStatus, readonly LoanProductStatus[]>> = {
+  [LoanProductStatus.DRAFT]: [LoanProductStatus.PUBLISHED, LoanProductStatus.RETIRED],
+  [LoanProductStatus.PUBLISHED]: [LoanProductStatus.SUSPENDED, LoanProductStatus.RETIRED],
+  [LoanProductStatus.SUSPENDED]: [LoanProductStatus.PUBLISHED, LoanProductStatus.RETIRED],
+  [LoanProductStatus.RETIRED]: [],
+};
+
+export class LoanProductService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async createLoanProduct(actor: Actor, terms: LoanProductTerms): Promise<LoanProduct> {
+    if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only an institution creates loan products');
+    this.checkTerms(terms);
+    const repository = this.dataSource.getRepository(LoanProduct);
+    return repository.save(repository.create({ ...normalizedTerms(terms), institutionId: actor.institutionId, status: LoanProductStatus.DRAFT }));
+  }
+
+  /** Changes the terms; a retired product cannot change. The row is locked while it changes. */
+  async updateLoanProduct(actor: Actor, productId: string, terms: LoanProductTerms): Promise<LoanProduct> {
+    this.checkTerms(terms);
+    return this.dataSource.transaction(async (manager) => {
+      const product = await this.lockOwned(manager.getRepository(LoanProduct).createQueryBuilder('product'), actor, productId);
+      if (product.status === LoanProductStatus.RETIRED) throw new BusinessRuleError('PRODUCT_RETIRED', 'A retired product cannot change');
+      Object.assign(product, normalizedTerms(terms));
+      return manager.getRepository(LoanProduct).save(product);
+    });
+  }
+
+  async changeStatus(actor: Actor, productId: string, to: LoanProductStatus): Promise<LoanProduct> {
+    return this.dataSource.transaction(async (manager) => {
+      const product = await this.lockOwned(manager.getRepository(LoanProduct).createQueryBuilder('product'), actor, productId);
+      if (!LOAN_PRODUCT_TRANSITIONS[product.status].includes(to)) {
+        throw new BusinessRuleError('INVALID_TRANSITION', `A ${product.status} product cannot become ${to}`);
+      }
+      product.status = to;
+      return manager.getRepository(LoanProduct).save(product);
+    });
+  }
+
+  private async lockOwned(query: SelectQueryBuilder<LoanProduct>, actor: Actor, productId: string): Promise<LoanProduct> {
+    if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only the owning institution changes a loan product');
+    const product = await query.setLock('pessimistic_write').where('product.id = :productId', { productId }).getOne();
+    if (!product || product.institutionId !== actor.institutionId) throw new NotFoundError('LoanProduct');
+    return product;
+  }
+
+  private checkTerms(terms: LoanProductTerms): void {
+    if (money.units(terms.minAmount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT_RANGE', 'minAmount must be above zero', ['input', 'minAmount']);
+    if (money.units(terms.minAmount) > money.units(terms.maxAmount)) {
+      throw new BusinessRuleError('INVALID_AMOUNT_RANGE', 'minAmount must not exceed maxAmount', ['input', 'maxAmount']);
+    }
+    if (terms.minTermMonths > terms.maxTermMonths) {
+      throw new BusinessRuleError('INVALID_TERM_RANGE', 'minTermMonths must not exceed maxTermMonths', ['input', 'maxTermMonths']);
+    }
+    if (rate.units(terms.minRate) > rate.units(terms.maxRate)) {
+      throw new BusinessRuleError('INVALID_RATE_RANGE', 'minRate must not exceed maxRate', ['input', 'maxRate']);
+    }
+  }
+
+  /** Published products are public; an institution also sees its own drafts; operators see all. */
+  visible(actor: Actor): SelectQueryBuilder<LoanProduct> {
+    const query = this.dataSource.getRepository(LoanProduct).createQueryBuilder('product');
+    if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return query;
+    if (actor.kind === 'INSTITUTION') {
+      return query.where("(product.status = 'PUBLISHED' OR product.institutionId = :ownInstitutionId)", { ownInstitutionId: actor.institutionId });
+    }
+    return query.where("product.status = 'PUBLISHED'");
+  }
+
+  childFilter(actor: Actor): ChildFilter {
+    if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return { key: 'all', where: 'TRUE', params: {} };
+    if (actor.kind === 'INSTITUTION') {
+      return {
+        key: `institution:${actor.institutionId}`,
+        where: "(self.status = 'PUBLISHED' OR self.institution_id = :ownInstitutionId)",
+        params: { ownInstitutionId: actor.institutionId },
+      };
+    }
+    return { key: 'published', where: "self.status = 'PUBLISHED'", params: {} };
+  }
+
+  findVisible(actor: Actor, id: string): Promise<LoanProduct | null> {
+    return this.visible(actor).andWhere('product.id = :id', { id }).getOne();
+  }
+
+  list(actor: Actor, page: PageRequest, status?: LoanProductStatus | null): Promise<Connection<LoanProduct>> {
+    const query = this.visible(actor);
+    if (status) query.andWhere('product.status = :status', { status });
+    return paginate(query, page);
+  }
+}
+
+function normalizedTerms(terms: LoanProductTerms): Partial<LoanProduct> {
+  return {
+    ...terms,
+    eligibleRegions: [...new Set(terms.eligibleRegions)],
+    eligibleIndustries: [...new Set(terms.eligibleIndustries)],
+    eligibleScales: [...new Set(terms.eligibleScales)],
+    minCreditScore: terms.minCreditScore ?? null,
+    minYearsInBusiness: terms.minYearsInBusiness ?? null,
+    minAnnualRevenue: terms.minAnnualRevenue ?? null,
+  };
+}

@@ -1,0 +1,101 @@
+import http from 'node:http';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { GraphQLError } from 'graphql';
+import { DataSource } from 'typeorm';
+import { Actor, anonymous } from './common/actor';
+import { RequestContext } from './common/context';
+import { Loaders } from './common/loaders';
+import { parseGlobalId } from './common/global-id';
+import { formatGraphQLError } from './common/error-formatting';
+import { buildAppSchema } from './schema';
+import { createServices, Services } from './services';
+
+export interface ServerOptions {
+  dataSource: DataSource;
+  production: boolean;
+}
+
+export interface RunningServer {
+  httpServer: http.Server;
+  url: string;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY = '1mb';
+
+/**
+ * Development identity stub (replaced by accounts and tokens): `X-Actor: operator`, `analyst`, or
+ * the global ID of an Enterprise or Institution to act as it. Services check ownership themselves.
+ */
+async function actorFromHeader(header: string | undefined, dataSource: DataSource): Promise<Actor> {
+  if (!header) return anonymous;
+  const value = header.trim();
+  if (value.toLowerCase() === 'operator') return { kind: 'OPERATOR' };
+  if (value.toLowerCase() === 'analyst') return { kind: 'ANALYST' };
+  const parsed = parseGlobalId(value);
+  const table = parsed?.typeName === 'Enterprise' ? 'enterprise' : parsed?.typeName === 'Institution' ? 'institution' : null;
+  if (parsed && table) {
+    const rows: unknown[] = await dataSource.query(`SELECT 1 FROM ${table} WHERE id = $1`, [parsed.id]);
+    if (rows.length > 0) return parsed.typeName === 'Enterprise' ? { kind: 'ENTERPRISE', enterpriseId: parsed.id } : { kind: 'INSTITUTION', institutionId: parsed.id };
+  }
+  throw new GraphQLError('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+/** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
+export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
+  const { dataSource } = options;
+  const services = createServices(dataSource);
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildAppSchema(),
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatGraphQLError,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: MAX_BODY }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        actor: await actorFromHeader(req.header('x-actor'), dataSource),
+        loaders: new Loaders(dataSource),
+        services,
+        dataSource,
+      }),
+    }),
+  );
+  // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
+  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const message = status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : status < 500 ? 'Bad request' : 'Internal server error';
+    if (status === 500) console.error('[http] internal error:', error);
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const address = httpServer.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    httpServer,
+    url: `http://localhost:${actualPort}/graphql`,
+    services,
+    stop: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,52 @@
+import { DataSource } from 'typeorm';
+import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
+import { startServer, RunningServer } from '../../src/server';
+import { createTestDatabase, TestDatabase } from './database';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
+  raw: string;
+}
+
+export interface TestApp {
+  url: string;
+  dataSource: DataSource;
+  statements: StatementCounter;
+  server: RunningServer;
+  /** POSTs a GraphQL operation over HTTP, acting as `actor` (X-Actor header) when given. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, actor?: string): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The real server on a free port, over its own copy of the migrated template database. */
+export async function startTestApp(): Promise<TestApp> {
+  const database: TestDatabase = await createTestDatabase();
+  const statements = new StatementCounter();
+  const dataSource = createDataSource(database.url, { logger: statements, poolSize: 30 });
+  await dataSource.initialize();
+  const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
+  const url = server.url.replace('localhost', '127.0.0.1');
+  return {
+    url,
+    dataSource,
+    statements,
+    server,
+    async gql(query, variables, actor) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(actor ? { 'x-actor': actor } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const raw = await response.text();
+      const body = JSON.parse(raw);
+      return { status: response.status, data: body.data, errors: body.errors, raw };
+    },
+    async close() {
+      await server.stop();
+      await dataSource.destroy();
+      await database.drop();
+    },
+  };
+}
