@@ -38,7 +38,7 @@ export const MoneyScalar = decimalScalar({
     'An exact amount of money in yuan (元), as a decimal string with at most 2 decimal places, e.g. "1130000.00". Never a number: floats cannot hold money exactly.',
   accepts: isMoneyString,
   normalize: money.normalize,
-  rule: 'must be a string holding a non-negative decimal with at most 2 decimal places and 15 integer digits, e.g. "1130000.00"',
+  rule: 'must be a string holding a non-negative decimal with at most 2 decimal places and 15 integer digits, e.g. "2500.00"',
 });
 
 export const RateScalar = decimalScalar({

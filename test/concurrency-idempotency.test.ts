@@ -1,0 +1,124 @@
+import { startTestApp, TestApp } from './support/app';
+import { operation } from './support/operations';
+import {
+  acceptApplication,
+  applyToProduct,
+  createInstitution,
+  createPublishedProduct,
+  grantedApplication,
+  postRequest,
+  registerEnterprise,
+  requestInput,
+} from './support/fixtures';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('concurrency', () => {
+  it('20 concurrent disbursements whose sum exceeds the grant: the total never exceeds it and every accepted one is recorded', async () => {
+    const { institution, application, creditGrant } = await grantedApplication(app, { amount: '1000000.00' });
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '70000.00' } }, institution.id),
+      ),
+    );
+    const accepted = responses.filter((r) => r.data?.recordDisbursement.disbursement);
+    const refused = responses.filter((r) => r.data?.recordDisbursement.userErrors.length);
+    expect(responses.every((r) => r.errors === undefined)).toBe(true);
+    expect(accepted).toHaveLength(14); // 14 × 70,000 = 980,000 ≤ 1,000,000 < 15 × 70,000
+    expect(refused).toHaveLength(6);
+    expect(new Set(refused.map((r) => r.data.recordDisbursement.userErrors[0].code))).toEqual(new Set(['DISBURSEMENT_EXCEEDS_GRANT']));
+
+    const [row] = await app.dataSource.query(
+      `SELECT sum(d.amount)::text AS total, count(*)::int AS tranches FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id WHERE g.application_id = (SELECT application_id FROM credit_grant WHERE amount = $1 ORDER BY id DESC LIMIT 1)`,
+      [creditGrant.amount],
+    );
+    expect(row).toEqual({ total: '980000.00', tranches: 14 });
+    const ids = new Set(accepted.map((r) => r.data.recordDisbursement.disbursement.id));
+    expect(ids.size).toBe(14);
+    const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, institution.id);
+    expect(trail.data.node.creditGrant.disbursedAmount).toBe('980000.00');
+    expect(trail.data.node.events.nodes.filter((e: any) => e.toStatus === 'DISBURSED')).toHaveLength(14);
+  });
+
+  it('two institutions granting at once on one request: the grants never exceed what it asked for', async () => {
+    const enterprise = await registerEnterprise(app);
+    const request = await postRequest(app, enterprise.id, { amount: '1000000.00' });
+    const banks = await Promise.all([createInstitution(app), createInstitution(app), createInstitution(app)]);
+    const applications = [];
+    for (const bank of banks) {
+      const product = await createPublishedProduct(app, bank.id);
+      const application = await applyToProduct(app, enterprise.id, request.id, product.id);
+      await acceptApplication(app, bank.id, application.id);
+      applications.push({ bank, application });
+    }
+    const responses = await Promise.all(
+      applications.map(({ bank, application }) =>
+        app.gql(operation('GrantCredit'), { input: { applicationId: application.id, amount: '600000.00', annualRate: '4.10', termMonths: 12 } }, bank.id),
+      ),
+    );
+    expect(responses.filter((r) => r.data.grantCredit.creditGrant)).toHaveLength(1);
+    expect(responses.filter((r) => r.data.grantCredit.userErrors[0]?.code === 'GRANTS_EXCEED_REQUEST')).toHaveLength(2);
+  });
+});
+
+describe('idempotency', () => {
+  it('a retried disbursement with the same key has one effect and returns the same answer', async () => {
+    const { institution, application } = await grantedApplication(app, { amount: '500000.00' });
+    const input = { applicationId: application.id, amount: '100000.00', idempotencyKey: 'disburse-1' };
+    const first = await app.gql(operation('RecordDisbursement'), { input }, institution.id);
+    const retry = await app.gql(operation('RecordDisbursement'), { input }, institution.id);
+    expect(first.data.recordDisbursement.disbursement.id).toEqual(expect.any(String));
+    expect(retry.data.recordDisbursement.disbursement.id).toBe(first.data.recordDisbursement.disbursement.id);
+    expect(retry.data.recordDisbursement.disbursement.amount).toBe('100000.00');
+    expect(retry.data.recordDisbursement.disbursement.creditGrant.disbursedAmount).toBe('100000.00');
+  });
+
+  it('concurrent retries with one key still have one effect', async () => {
+    const { institution, application } = await grantedApplication(app, { amount: '500000.00' });
+    const input = { applicationId: application.id, amount: '50000.00', idempotencyKey: 'disburse-concurrent' };
+    const responses = await Promise.all(Array.from({ length: 8 }, () => app.gql(operation('RecordDisbursement'), { input }, institution.id)));
+    const ids = new Set(responses.map((r) => r.data.recordDisbursement.disbursement.id));
+    expect(ids.size).toBe(1);
+    const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, institution.id);
+    expect(trail.data.node.creditGrant.disbursedAmount).toBe('50000.00');
+  });
+
+  it('the same key with a different input is refused and changes nothing', async () => {
+    const { institution, application } = await grantedApplication(app, { amount: '500000.00' });
+    await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '100000.00', idempotencyKey: 'k-1' } }, institution.id);
+    const changed = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '200000.00', idempotencyKey: 'k-1' } }, institution.id);
+    expect(changed.data.recordDisbursement).toEqual({
+      disbursement: null,
+      userErrors: [{ field: ['input', 'idempotencyKey'], message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }],
+    });
+    const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, institution.id);
+    expect(trail.data.node.creditGrant.disbursedAmount).toBe('100000.00');
+  });
+
+  it('a retried posting of a need creates it once; transitions replay too', async () => {
+    const enterprise = await registerEnterprise(app);
+    const input = { ...requestInput(), idempotencyKey: 'post-need-1' };
+    const first = await app.gql(operation('PostFinancingRequest'), { input }, enterprise.id);
+    const retry = await app.gql(operation('PostFinancingRequest'), { input }, enterprise.id);
+    expect(retry.data.postFinancingRequest.financingRequest.id).toBe(first.data.postFinancingRequest.financingRequest.id);
+    const [{ count }] = await app.dataSource.query(`SELECT count(*)::int AS count FROM financing_request WHERE enterprise_id = (SELECT id FROM enterprise ORDER BY id DESC LIMIT 1)`);
+    expect(count).toBe(1);
+
+    const bank = await createInstitution(app);
+    const product = await createPublishedProduct(app, bank.id);
+    const application = await applyToProduct(app, enterprise.id, first.data.postFinancingRequest.financingRequest.id, product.id);
+    const acceptInput = { applicationId: application.id, idempotencyKey: 'accept-1' };
+    const accepted = await app.gql(operation('AcceptApplication'), { input: acceptInput }, bank.id);
+    const acceptedAgain = await app.gql(operation('AcceptApplication'), { input: acceptInput }, bank.id);
+    expect(accepted.data.acceptApplication.application.status).toBe('ACCEPTED');
+    expect(acceptedAgain.data.acceptApplication).toEqual(accepted.data.acceptApplication);
+    const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, bank.id);
+    expect(trail.data.node.events.totalCount).toBe(2);
+  });
+});
