@@ -32,12 +32,25 @@ async function main() {
   }, config.expirySweepSeconds * 1000);
   sweep.unref();
 
+  // Match refreshes queued by product and score changes are worked here, never inside a mutation.
+  let working = false;
+  const matchingWorker = setInterval(() => {
+    if (working) return;
+    working = true;
+    services.matching
+      .workQueuedJobs()
+      .catch((error) => console.error('[matching] worker failed:', error.message))
+      .finally(() => (working = false));
+  }, config.matchingWorkerIntervalMs);
+  matchingWorker.unref();
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal} received: stopping HTTP server, database pool${embedded ? ', embedded PostgreSQL' : ''} …`);
     clearInterval(sweep);
+    clearInterval(matchingWorker);
     await server.stop();
     await dataSource.destroy();
     if (embedded) await embedded.stop();

@@ -2,7 +2,8 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { NodeResolver } from './common/node.resolver';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
-import { CreditResolver } from './credit/credit.resolver';
+import { CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
+import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, MatchResolver, ProductFitResolver } from './matching/matching.resolver';
 import { InstitutionResolver } from './institution/institution.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
@@ -25,6 +26,11 @@ export function buildAppSchema(): GraphQLSchema {
       NodeResolver,
       EnterpriseResolver,
       CreditResolver,
+      CreditProfileResolver,
+      FinancingRequestMatchingResolver,
+      LoanProductMatchingResolver,
+      MatchResolver,
+      ProductFitResolver,
       InstitutionResolver,
       LoanProductResolver,
       FinancingRequestResolver,

@@ -5,16 +5,19 @@ import { InstitutionService } from './institution/institution.service';
 import { LoanProductService } from './product/loan-product.service';
 import { FinancingRequestService } from './financing/financing-request.service';
 import { LendingService } from './lending/lending.service';
+import { MatchingService } from './matching/matching.service';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(dataSource: DataSource) {
+  const matching = new MatchingService(dataSource);
   return {
+    matching,
     enterprise: new EnterpriseService(dataSource),
     credit: new CreditService(dataSource),
     institution: new InstitutionService(dataSource),
     product: new LoanProductService(dataSource),
-    financing: new FinancingRequestService(dataSource),
-    lending: new LendingService(dataSource),
+    financing: new FinancingRequestService(dataSource, matching),
+    lending: new LendingService(dataSource, matching),
   };
 }
 

@@ -7,6 +7,7 @@ export interface AppConfig {
   embeddedDataDir: string;
   production: boolean;
   expirySweepSeconds: number;
+  matchingWorkerIntervalMs: number;
 }
 
 export const projectRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -20,5 +21,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embeddedDataDir: env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : path.join(projectRoot, '.data', 'postgres'),
     production: env.NODE_ENV === 'production',
     expirySweepSeconds: Number(env.EXPIRY_SWEEP_SECONDS ?? 60),
+    matchingWorkerIntervalMs: Number(env.MATCHING_WORKER_INTERVAL_MS ?? 1000),
   };
 }

@@ -1,7 +1,11 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { ForbiddenError } from '../common/errors';
+import { chinaDate } from '../lending/response-deadline';
+import { MatchingJobKind } from '../matching/matching-job.entity';
 import { CreditPolarity, CreditSource } from './credit-record.entity';
+import { CreditProfile } from './credit-profile.entity';
+import { contributionsSql, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
 
 export interface CreditRecordRow {
   uscc: string;
@@ -53,11 +57,11 @@ export class CreditService {
       });
       let imported = 0;
       if (accepted.length > 0) {
-        const result: unknown[] = await manager.query(
+        const result: Array<{ enterprise_id: string }> = await manager.query(
           `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on)
            SELECT * FROM unnest($1::bigint[], $2::credit_source[], $3::varchar[], $4::varchar[], $5::credit_polarity[], $6::date[], $7::date[])
            ON CONFLICT (source, source_reference) DO NOTHING
-           RETURNING id`,
+           RETURNING enterprise_id::text`,
           [
             accepted.map((row) => enterpriseByUscc.get(row.uscc)),
             accepted.map((row) => row.source),
@@ -69,10 +73,28 @@ export class CreditService {
           ],
         );
         imported = result.length;
+        await recomputeCreditProfiles(manager, [...new Set(result.map((row) => row.enterprise_id))]);
       }
       rejected.sort((a, b) => a.line - b.line);
       return { imported, duplicates: accepted.length - imported, rejected };
     });
+  }
+
+  /** The stored profile (score, grade, flags); every registered enterprise has one. */
+  profile(enterpriseId: string): Promise<CreditProfile | null> {
+    return this.dataSource.getRepository(CreditProfile).findOneBy({ enterpriseId });
+  }
+
+  /** Each record's contribution to the score as of the profile's date: the explanation of the score. */
+  async contributions(enterpriseId: string, asOf: string): Promise<CreditContribution[]> {
+    const rows = await this.dataSource.query(
+      `SELECT c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints", c.decay_percent AS "decayPercent", c.points, c.flag,
+              r.indicator, r.polarity::text AS polarity, r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn"
+       FROM (${contributionsSql('$1::date', '$2::bigint[]')}) c JOIN credit_record r ON r.id = c.record_id
+       ORDER BY abs(c.points) DESC, c.record_id`,
+      [asOf, [enterpriseId]],
+    );
+    return rows;
   }
 
   /** Record details: the enterprise itself, operators, and institutions it applied to (applying authorises). */
@@ -91,4 +113,50 @@ export class CreditService {
         return false;
     }
   }
+}
+
+export interface CreditContribution {
+  recordId: string;
+  source: string;
+  indicator: string;
+  polarity: string;
+  recordedOn: string;
+  expiresOn: string | null;
+  state: 'ACTIVE' | 'EXPIRED' | 'NOT_YET_EFFECTIVE';
+  basePoints: number;
+  decayPercent: number;
+  points: number;
+  flag: string | null;
+}
+
+/**
+ * Recomputes the scores of the given enterprises as of today (China time) in one statement, keeps
+ * the matchable requests' copies in step, and queues a match refresh for each score that changed.
+ */
+export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
+  if (enterpriseIds.length === 0) return [];
+  const changed: Array<{ enterprise_id: string }> = await manager.query(
+    `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
+     previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),
+     upserted AS (
+       INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
+       SELECT enterprise_id, score, grade, flags, $3, $1::date, now() FROM scored
+       ON CONFLICT (enterprise_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, flags = excluded.flags,
+         model_version = excluded.model_version, as_of = excluded.as_of, computed_at = excluded.computed_at
+       RETURNING enterprise_id, score, grade, flags
+     )
+     SELECT u.enterprise_id::text FROM upserted u LEFT JOIN previous p USING (enterprise_id)
+     WHERE p.enterprise_id IS NOT NULL AND (p.score, p.grade, p.flags) IS DISTINCT FROM (u.score, u.grade, u.flags)`,
+    [asOf, enterpriseIds, SCORING_MODEL_VERSION],
+  );
+  const changedIds = changed.map((row) => row.enterprise_id);
+  if (changedIds.length > 0) {
+    await manager.query(
+      `UPDATE matchable_request m SET credit_score = cp.score, credit_grade = cp.grade, dishonest_debtor = 'DISHONEST_DEBTOR' = ANY(cp.flags)
+       FROM credit_profile cp WHERE cp.enterprise_id = m.enterprise_id AND m.enterprise_id = ANY($1::bigint[])`,
+      [changedIds],
+    );
+    await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [MatchingJobKind.SCORE_CHANGED, changedIds]);
+  }
+  return changedIds;
 }

@@ -3,6 +3,7 @@ import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Connection, PageRequest, paginate } from '../common/pagination';
 import { Enterprise, EnterpriseScale } from './enterprise.entity';
+import { recomputeCreditProfiles } from '../credit/credit.service';
 
 export interface RegisterEnterpriseInput {
   uscc: string;
@@ -24,18 +25,17 @@ export class EnterpriseService {
     if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
       throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
     }
-    const repository = this.dataSource.getRepository(Enterprise);
-    const inserted = await repository
-      .createQueryBuilder()
-      .insert()
-      .values(input)
-      .orIgnore()
-      .returning('*')
-      .execute();
-    if (inserted.identifiers.length === 0 || inserted.raw.length === 0) {
-      throw new BusinessRuleError('USCC_ALREADY_REGISTERED', 'An enterprise with this USCC is already registered', ['input', 'uscc']);
-    }
-    return repository.findOneByOrFail({ id: String(inserted.raw[0].id) });
+    return this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(Enterprise);
+      const inserted = await repository.createQueryBuilder().insert().values(input).orIgnore().returning('id').execute();
+      if (inserted.raw.length === 0) {
+        throw new BusinessRuleError('USCC_ALREADY_REGISTERED', 'An enterprise with this USCC is already registered', ['input', 'uscc']);
+      }
+      const id = String(inserted.raw[0].id);
+      // Every enterprise has a credit profile from the start (the base score until records arrive).
+      await recomputeCreditProfiles(manager, [id]);
+      return repository.findOneByOrFail({ id });
+    });
   }
 
   /** Enterprises the actor may see: operators all, an enterprise itself, an institution those that applied to it. */

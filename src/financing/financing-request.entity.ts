@@ -63,6 +63,10 @@ export class FinancingRequest extends Node {
   @Column({ type: 'enum', enum: FinancingRequestStatus, enumName: 'financing_request_status', default: FinancingRequestStatus.OPEN })
   status: FinancingRequestStatus;
 
+  @Field(() => Date, { nullable: true, description: 'When its matches were last computed in full.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  matchesRefreshedAt: Date | null;
+
   @Field(() => Date, { description: 'When the need was posted.' })
   @CreateDateColumn({ type: 'timestamptz' })
   postedAt: Date;

@@ -7,6 +7,7 @@ import { runIdempotent } from '../common/idempotency';
 import { chinaDate } from '../lending/response-deadline';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
+import { MatchingService } from '../matching/matching.service';
 
 export interface PostFinancingRequestInput {
   amount: string;
@@ -19,7 +20,10 @@ export interface PostFinancingRequestInput {
 }
 
 export class FinancingRequestService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly matching: MatchingService,
+  ) {}
 
   /** 发布融资需求 — an enterprise posts a need for itself. */
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
@@ -31,15 +35,20 @@ export class FinancingRequestService {
       operation: 'postFinancingRequest',
       key: idempotencyKey,
       input: fields,
-      run: (manager) =>
-        manager.getRepository(FinancingRequest).save(
+      run: async (manager) => {
+        const request = await manager.getRepository(FinancingRequest).save(
           manager.getRepository(FinancingRequest).create({
             ...fields,
             acceptableGuaranteeTypes: [...new Set(fields.acceptableGuaranteeTypes)],
             enterpriseId: actor.enterpriseId,
             status: FinancingRequestStatus.OPEN,
           }),
-        ),
+        );
+        await addMatchableRequest(manager, request.id);
+        // Posting matches synchronously: the enterprise sees its products in the answer.
+        await this.matching.refreshRequestMatches(manager, [request.id]);
+        return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
+      },
       remember: (request) => ({ id: request.id }),
       replay: (remembered: { id: string }, manager) => manager.getRepository(FinancingRequest).findOneByOrFail({ id: remembered.id }),
     });
@@ -104,5 +113,26 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
      ) s
      WHERE r.id = s.id AND r.status IS DISTINCT FROM s.status`,
     [requestIds],
+  );
+  // Requests that found credit or were withdrawn leave the pool that reverse matching reads.
+  await manager.query(
+    `DELETE FROM matchable_request m USING financing_request r
+     WHERE m.financing_request_id = r.id AND r.id = ANY($1::bigint[]) AND r.status NOT IN ('OPEN', 'APPLIED', 'ACCEPTED')`,
+    [requestIds],
+  );
+}
+
+/** Copies an open request with its enterprise's facts and score into `matchable_request`. */
+export async function addMatchableRequest(manager: EntityManager, requestId: string): Promise<void> {
+  await manager.query(
+    `INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
+       region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
+     SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[], r.max_rate, r.valid_until,
+       e.region_code, left(e.region_code, 4), left(e.region_code, 2), e.industry_code, e.scale::text,
+       coalesce(cp.score, 600), coalesce(cp.grade, 'BBB'), coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false), e.established_on, e.annual_revenue
+     FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id LEFT JOIN credit_profile cp ON cp.enterprise_id = e.id
+     WHERE r.id = $1
+     ON CONFLICT (financing_request_id) DO NOTHING`,
+    [requestId],
   );
 }

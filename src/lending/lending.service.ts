@@ -15,6 +15,7 @@ import { CreditGrant } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
 import { chinaDate, responseDeadline } from './response-deadline';
+import { MatchingService } from '../matching/matching.service';
 
 export interface StartApplicationInput {
   financingRequestId: string;
@@ -48,7 +49,10 @@ const rememberId = (row: { id: string }) => ({ id: row.id });
  * retried under an idempotency key.
  */
 export class LendingService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly matching: MatchingService,
+  ) {}
 
   /** 申请 — the enterprise applies to a product with one of its requests. */
   applyToProduct(actor: Actor, input: StartApplicationInput): Promise<Application> {
@@ -81,9 +85,10 @@ export class LendingService {
         if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
         if (request.validUntil < chinaDate(new Date())) throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
-        const failures = await eligibilityFailures(manager, request.id, product.id);
-        if (failures.length > 0) {
-          throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${failures.join('; ')}`, ['input', 'loanProductId']);
+        const [fit] = await this.matching.productFits(request.id, { productId: product.id });
+        if (!fit.eligible) {
+          const reasons = fit.failedCriteria.map((failure) => failure.message).join('; ');
+          throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${reasons}`, ['input', 'loanProductId']);
         }
         const institution = await manager.getRepository(Institution).findOneByOrFail({ id: product.institutionId });
         const submittedAt = new Date();
@@ -296,6 +301,7 @@ export class LendingService {
           [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
         );
         await manager.query(`UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1`, [request.id]);
+        await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
       },
     });
@@ -431,44 +437,4 @@ async function moveApplication(manager: EntityManager, actor: Actor, application
 
 async function recordEvent(manager: EntityManager, actor: Actor, applicationId: string, from: ApplicationStatus | null, to: ApplicationStatus, reason: string | null) {
   await manager.getRepository(ApplicationEvent).insert({ applicationId, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
-}
-
-/**
- * The hard criteria a request fails against a product, as readable reasons; empty means it fits.
- * The matching engine builds its ranked, explained version on the same rules.
- */
-async function eligibilityFailures(manager: EntityManager, requestId: string, productId: string): Promise<string[]> {
-  const [row] = await manager.query(
-    `SELECT
-       p.status = 'PUBLISHED' AS published,
-       r.amount BETWEEN p.min_amount AND p.max_amount AS amount_ok,
-       r.term_months BETWEEN p.min_term_months AND p.max_term_months AS term_ok,
-       p.guarantee_type = ANY(r.acceptable_guarantee_types) AS guarantee_ok,
-       p.min_rate <= r.max_rate AS rate_ok,
-       (cardinality(p.eligible_regions) = 0 OR EXISTS (
-          SELECT 1 FROM unnest(p.eligible_regions) g
-          WHERE g = e.region_code
-             OR (g LIKE '__0000' AND left(g, 2) = left(e.region_code, 2))
-             OR (g LIKE '____00' AND left(g, 4) = left(e.region_code, 4)))) AS region_ok,
-       (cardinality(p.eligible_industries) = 0 OR left(e.industry_code, 1) = ANY(p.eligible_industries) OR e.industry_code = ANY(p.eligible_industries)) AS industry_ok,
-       (cardinality(p.eligible_scales) = 0 OR e.scale = ANY(p.eligible_scales)) AS scale_ok,
-       (p.min_years_in_business IS NULL OR date_part('year', age(current_date, e.established_on)) >= p.min_years_in_business) AS years_ok,
-       (p.min_annual_revenue IS NULL OR e.annual_revenue >= p.min_annual_revenue) AS revenue_ok
-     FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id, loan_product p
-     WHERE r.id = $1 AND p.id = $2`,
-    [requestId, productId],
-  );
-  const reasons: Array<[boolean, string]> = [
-    [row.published, 'the product is not published'],
-    [row.amount_ok, 'amount is outside the product range'],
-    [row.term_ok, 'term is outside the product range'],
-    [row.guarantee_ok, "the product's guarantee type is not acceptable to the request"],
-    [row.rate_ok, "the product's lowest rate is above the request's highest acceptable rate"],
-    [row.region_ok, "the enterprise's region is not eligible"],
-    [row.industry_ok, "the enterprise's industry is not eligible"],
-    [row.scale_ok, "the enterprise's scale is not eligible"],
-    [row.years_ok, 'the enterprise has too few years in business'],
-    [row.revenue_ok, "the enterprise's revenue is below the product minimum"],
-  ];
-  return reasons.filter(([ok]) => !ok).map(([, reason]) => reason);
 }

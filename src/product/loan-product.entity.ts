@@ -33,6 +33,9 @@ registerEnumType(LoanProductStatus, {
 @Check('ck_loan_product_terms', 'min_term_months >= 1 AND min_term_months <= max_term_months')
 @Check('ck_loan_product_rates', 'min_rate <= max_rate')
 @Index(['institutionId', 'id'])
+// Matching indexes over expressions (see migrations/*MatchingEngine): TypeORM leaves them alone.
+@Index('ix_loan_product_match_regions', { synchronize: false })
+@Index('ix_loan_product_match_industries', { synchronize: false })
 export class LoanProduct extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -99,6 +102,10 @@ export class LoanProduct extends Node {
   @Field(() => MoneyScalar, { nullable: true, description: 'Lowest annual revenue, yuan, if any.' })
   @Column({ type: 'numeric', precision: 17, scale: 2, nullable: true })
   minAnnualRevenue: string | null;
+
+  /** 守信激励: a lower rate by credit grade, e.g. {"AAA": "3.85"}; exposed as `gradeRates`. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  gradeRates: Record<string, string>;
 
   @Field(() => LoanProductStatus)
   @Index()

@@ -4,6 +4,7 @@ import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { expectGlobalId } from '../common/global-id';
 import { Institution } from '../institution/institution.entity';
+import { GradeRate } from '../matching/matching.types';
 import { LoanProduct, LoanProductStatus } from './loan-product.entity';
 import { ChangeLoanProductStatusInput, CreateLoanProductInput, LoanProductConnection, LoanProductPayload, UpdateLoanProductInput } from './loan-product.types';
 
@@ -43,6 +44,11 @@ export class LoanProductResolver {
   @Mutation(() => LoanProductPayload, { description: '下架 — retire a product for good.' })
   retireLoanProduct(@Arg('input', () => ChangeLoanProductStatusInput) input: ChangeLoanProductStatusInput, @Ctx() ctx: RequestContext) {
     return this.changeStatus(input, LoanProductStatus.RETIRED, ctx);
+  }
+
+  @FieldResolver(() => [GradeRate], { description: '守信激励 — lower annual rates for better credit grades.' })
+  gradeRates(@Root() product: LoanProduct): GradeRate[] {
+    return Object.entries(product.gradeRates ?? {}).map(([grade, annualRate]) => ({ grade: grade as GradeRate['grade'], annualRate }));
   }
 
   @FieldResolver(() => Institution)

@@ -1,4 +1,5 @@
-import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { MatchingJobKind } from '../matching/matching-job.entity';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
@@ -22,6 +23,7 @@ export interface LoanProductTerms {
   minCreditScore?: number | null;
   minYearsInBusiness?: number | null;
   minAnnualRevenue?: string | null;
+  gradeRates?: Array<{ grade: string; annualRate: string }>;
 }
 
 /** Allowed status changes of a loan product; RETIRED is final. */
@@ -49,7 +51,9 @@ export class LoanProductService {
       const product = await this.lockOwned(manager.getRepository(LoanProduct).createQueryBuilder('product'), actor, productId);
       if (product.status === LoanProductStatus.RETIRED) throw new BusinessRuleError('PRODUCT_RETIRED', 'A retired product cannot change');
       Object.assign(product, normalizedTerms(terms));
-      return manager.getRepository(LoanProduct).save(product);
+      const saved = await manager.getRepository(LoanProduct).save(product);
+      if (saved.status !== LoanProductStatus.DRAFT) await enqueueProductRefresh(manager, saved.id);
+      return saved;
     });
   }
 
@@ -60,7 +64,10 @@ export class LoanProductService {
         throw new BusinessRuleError('INVALID_TRANSITION', `A ${product.status} product cannot become ${to}`);
       }
       product.status = to;
-      return manager.getRepository(LoanProduct).save(product);
+      const saved = await manager.getRepository(LoanProduct).save(product);
+      // Matches follow the product in the background, never inside this mutation.
+      await enqueueProductRefresh(manager, saved.id);
+      return saved;
     });
   }
 
@@ -81,6 +88,15 @@ export class LoanProductService {
     }
     if (rate.units(terms.minRate) > rate.units(terms.maxRate)) {
       throw new BusinessRuleError('INVALID_RATE_RANGE', 'minRate must not exceed maxRate', ['input', 'maxRate']);
+    }
+    const grades = new Set<string>();
+    for (const gradeRate of terms.gradeRates ?? []) {
+      if (grades.has(gradeRate.grade)) throw new BusinessRuleError('DUPLICATE_GRADE_RATE', `Grade ${gradeRate.grade} has more than one rate`, ['input', 'gradeRates']);
+      grades.add(gradeRate.grade);
+      const units = rate.units(gradeRate.annualRate);
+      if (units < rate.units(terms.minRate) || units > rate.units(terms.maxRate)) {
+        throw new BusinessRuleError('GRADE_RATE_OUTSIDE_RANGE', `The rate for grade ${gradeRate.grade} must lie within the product's rate range`, ['input', 'gradeRates']);
+      }
     }
   }
 
@@ -117,9 +133,14 @@ export class LoanProductService {
   }
 }
 
+function enqueueProductRefresh(manager: EntityManager, productId: string) {
+  return manager.query(`INSERT INTO matching_job (kind, subject_id) VALUES ($1, $2)`, [MatchingJobKind.PRODUCT_CHANGED, productId]);
+}
+
 function normalizedTerms(terms: LoanProductTerms): Partial<LoanProduct> {
   return {
     ...terms,
+    gradeRates: Object.fromEntries((terms.gradeRates ?? []).map((gradeRate) => [gradeRate.grade, rate.normalize(gradeRate.annualRate)])),
     eligibleRegions: [...new Set(terms.eligibleRegions)],
     eligibleIndustries: [...new Set(terms.eligibleIndustries)],
     eligibleScales: [...new Set(terms.eligibleScales)],

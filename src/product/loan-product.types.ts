@@ -1,11 +1,21 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
-import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
+import { CreditGrade } from '../credit/credit-profile.entity';
 import { GuaranteeType, LoanProduct } from './loan-product.entity';
 import { EnterpriseScale } from '../enterprise/enterprise.entity';
 import { MoneyScalar, RateScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
 import { PayloadType } from '../common/payload';
 import { IsIndustryCriterionList, IsPlainText, IsRegionCodeList } from '../common/validators';
+
+@InputType({ description: 'A credit-incentive rate for one grade.' })
+export class GradeRateInput {
+  @Field(() => CreditGrade)
+  grade: CreditGrade;
+
+  @Field(() => RateScalar)
+  annualRate: string;
+}
 
 @InputType({ description: 'The terms of a loan product.' })
 export class LoanProductTermsInput {
@@ -71,6 +81,11 @@ export class LoanProductTermsInput {
 
   @Field(() => MoneyScalar, { nullable: true })
   minAnnualRevenue?: string | null;
+
+  @Field(() => [GradeRateInput], { defaultValue: [], description: '守信激励: lower rates for better credit grades, each within the rate range.' })
+  @ArrayMaxSize(7)
+  @ValidateNested({ each: true })
+  gradeRates: GradeRateInput[];
 }
 
 @InputType({ description: 'Create a loan product, as a draft, for the acting institution.' })

@@ -49,7 +49,7 @@ export function requestInput(overrides: Record<string, unknown> = {}) {
     termMonths: 12,
     purpose: '收购稻谷流动资金 working capital for the rice harvest',
     acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'],
-    maxRate: '5.00',
+    maxRate: '6.50',
     validUntil: '2099-12-31',
     ...overrides,
   };

@@ -8,6 +8,10 @@ import { CreditGrant } from '../../lending/credit-grant.entity';
 import { Disbursement } from '../../lending/disbursement.entity';
 import { ApplicationEvent } from '../../lending/application-event.entity';
 import { IdempotencyKey } from '../idempotency-key.entity';
+import { CreditProfile } from '../../credit/credit-profile.entity';
+import { ProductMatch } from '../../matching/product-match.entity';
+import { MatchingJob } from '../../matching/matching-job.entity';
+import { MatchableRequest } from '../../matching/matchable-request.entity';
 
 export const entities = [
   Enterprise,
@@ -20,4 +24,8 @@ export const entities = [
   Disbursement,
   ApplicationEvent,
   IdempotencyKey,
+  CreditProfile,
+  ProductMatch,
+  MatchingJob,
+  MatchableRequest,
 ];

@@ -1,0 +1,120 @@
+import { CreditPolarity, CreditSource } from './credit-record.entity';
+import { CreditFlag, CreditGrade } from './credit-profile.entity';
+
+/**
+ * Credit scoring model `credit-v1` (see README.md beside this file). Everything that decides a score
+ * is in this file; the SQL below is generated from these tables, so the model is one place,
+ * deterministic (integer arithmetic only) and versioned.
+ */
+export const SCORING_MODEL_VERSION = 'credit-v1';
+export const BASE_SCORE = 600;
+export const MIN_SCORE = 0;
+export const MAX_SCORE = 1000;
+/** Positive points counted per source at most, so many small records cannot buy a score. */
+export const POSITIVE_CAP_PER_SOURCE = 150;
+
+export const SOURCE_POINTS: Readonly<Record<CreditSource, Readonly<Record<CreditPolarity, number>>>> = {
+  [CreditSource.TAX]: { POSITIVE: 80, NEGATIVE: -150 },
+  [CreditSource.SOCIAL_INSURANCE]: { POSITIVE: 60, NEGATIVE: -80 },
+  [CreditSource.HOUSING_FUND]: { POSITIVE: 40, NEGATIVE: -60 },
+  [CreditSource.UTILITIES]: { POSITIVE: 30, NEGATIVE: -40 },
+  [CreditSource.CUSTOMS]: { POSITIVE: 40, NEGATIVE: -100 },
+  [CreditSource.COURT]: { POSITIVE: 20, NEGATIVE: -200 },
+  [CreditSource.MARKET_REGULATION]: { POSITIVE: 40, NEGATIVE: -100 },
+  [CreditSource.ENVIRONMENT]: { POSITIVE: 30, NEGATIVE: -120 },
+  [CreditSource.OTHER]: { POSITIVE: 20, NEGATIVE: -50 },
+};
+
+/** Indicators that weigh more than their source's default, and the flags they raise while active. */
+export const INDICATOR_RULES: ReadonlyArray<{ indicator: string; polarity: CreditPolarity; points: number; flag: CreditFlag | null }> = [
+  { indicator: '失信被执行人', polarity: CreditPolarity.NEGATIVE, points: -400, flag: CreditFlag.DISHONEST_DEBTOR },
+  { indicator: '重大税收违法失信主体', polarity: CreditPolarity.NEGATIVE, points: -300, flag: CreditFlag.MAJOR_TAX_VIOLATION },
+  { indicator: '经营异常名录', polarity: CreditPolarity.NEGATIVE, points: -120, flag: CreditFlag.ABNORMAL_OPERATIONS },
+  { indicator: 'A级纳税人', polarity: CreditPolarity.POSITIVE, points: 120, flag: null },
+];
+
+/** Share (percent) of a record's points that still counts, by its age in whole years. Flagged listings do not decay. */
+export const DECAY_PERCENT_BY_AGE_YEARS: readonly number[] = [100, 80, 60, 40, 20];
+
+export const GRADE_THRESHOLDS: ReadonlyArray<[CreditGrade, number]> = [
+  [CreditGrade.AAA, 900],
+  [CreditGrade.AA, 800],
+  [CreditGrade.A, 700],
+  [CreditGrade.BBB, 600],
+  [CreditGrade.BB, 500],
+  [CreditGrade.B, 400],
+  [CreditGrade.C, 0],
+];
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+const weightsValues = Object.entries(SOURCE_POINTS)
+  .flatMap(([source, points]) => Object.entries(points).map(([polarity, value]) => `(${literal(source)}, ${literal(polarity)}, ${value})`))
+  .join(', ');
+const rulesValues = INDICATOR_RULES.map(
+  (rule) => `(${literal(rule.indicator)}, ${literal(rule.polarity)}, ${rule.points}, ${rule.flag ? literal(rule.flag) : 'NULL::varchar'})`,
+).join(', ');
+const decayCase = `CASE ${DECAY_PERCENT_BY_AGE_YEARS.map((percent, years) => `WHEN age_years <= ${years} THEN ${percent}`).join(' ')} ELSE 0 END`;
+const gradeCase = `CASE ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= ${min} THEN ${literal(grade)}`).join(' ')} END`;
+
+/**
+ * Each record's contribution as of `$asOf` for the enterprises in `$enterpriseIds` (bigint[]).
+ * Columns: record_id, enterprise_id, source, state (ACTIVE, EXPIRED, NOT_YET_EFFECTIVE),
+ * base_points, decay_percent, points, flag.
+ */
+export function contributionsSql(asOf: string, enterpriseIds: string): string {
+  return `
+    WITH source_points(source, polarity, points) AS (VALUES ${weightsValues}),
+    indicator_rules(indicator, polarity, points, flag) AS (VALUES ${rulesValues}),
+    aged AS (
+      SELECT r.id AS record_id, r.enterprise_id, r.source::text AS source, r.polarity::text AS polarity, r.indicator,
+             CASE WHEN r.expires_on IS NOT NULL AND r.expires_on < ${asOf} THEN 'EXPIRED'
+                  WHEN r.recorded_on > ${asOf} THEN 'NOT_YET_EFFECTIVE'
+                  ELSE 'ACTIVE' END AS state,
+             date_part('year', age(${asOf}, r.recorded_on))::int AS age_years
+      FROM credit_record r
+      WHERE r.enterprise_id = ANY(${enterpriseIds})
+    )
+    SELECT a.record_id, a.enterprise_id, a.source, a.state,
+           coalesce(ir.points, sp.points) AS base_points,
+           CASE WHEN ir.flag IS NOT NULL THEN 100 ELSE ${decayCase.replace(/age_years/g, 'a.age_years')} END AS decay_percent,
+           CASE WHEN a.state <> 'ACTIVE' THEN 0
+                WHEN ir.flag IS NOT NULL THEN coalesce(ir.points, sp.points)
+                ELSE (coalesce(ir.points, sp.points) * (${decayCase.replace(/age_years/g, 'a.age_years')})) / 100 END AS points,
+           CASE WHEN a.state = 'ACTIVE' THEN ir.flag END AS flag
+    FROM aged a
+    JOIN source_points sp ON sp.source = a.source AND sp.polarity = a.polarity
+    LEFT JOIN indicator_rules ir ON ir.indicator = a.indicator AND ir.polarity = a.polarity`;
+}
+
+/**
+ * Scores, grades and flags for `$enterpriseIds` as of `$asOf`, one row per enterprise, including
+ * those without records (they keep the base score).
+ */
+export function scoresSql(asOf: string, enterpriseIds: string): string {
+  return `
+    WITH contribution AS (${contributionsSql(asOf, enterpriseIds)}),
+    per_source AS (
+      SELECT enterprise_id, source,
+             least(coalesce(sum(points) FILTER (WHERE points > 0), 0), ${POSITIVE_CAP_PER_SOURCE}) + coalesce(sum(points) FILTER (WHERE points < 0), 0) AS points
+      FROM contribution GROUP BY enterprise_id, source
+    ),
+    totals AS (SELECT enterprise_id, sum(points)::int AS delta FROM per_source GROUP BY enterprise_id),
+    flags AS (
+      SELECT enterprise_id, array_agg(DISTINCT flag ORDER BY flag)::varchar[] AS flags
+      FROM contribution WHERE flag IS NOT NULL GROUP BY enterprise_id
+    ),
+    scored AS (
+      SELECT e.id AS enterprise_id,
+             greatest(${MIN_SCORE}, least(${MAX_SCORE}, ${BASE_SCORE} + coalesce(t.delta, 0))) AS score,
+             coalesce(f.flags, '{}'::varchar[]) AS flags
+      FROM unnest(${enterpriseIds}) AS e(id)
+      LEFT JOIN totals t ON t.enterprise_id = e.id
+      LEFT JOIN flags f ON f.enterprise_id = e.id
+    )
+    SELECT enterprise_id, score, ${gradeCase} AS grade, flags FROM scored`;
+}
+
+export function gradeOf(score: number): CreditGrade {
+  return GRADE_THRESHOLDS.find(([, min]) => score >= min)![0];
+}

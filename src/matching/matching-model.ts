@@ -1,0 +1,63 @@
+/**
+ * Matching model `match-v1` (see README.md beside this file): the hard eligibility criteria and
+ * the ranking score, as SQL fragments over a request row `req` and a product row `p` joined to its
+ * institution `i`. Every query of the engine is built from these, so eligibility and ranking mean
+ * the same thing in forward matching, reverse matching, refreshes and explanations.
+ */
+export const MATCHING_MODEL_VERSION = 'match-v1';
+/** Matches kept per request; the API shows the best of them. */
+export const MATCH_DEPTH = 50;
+
+/** Facts about one financing request: columns the fragments below use as `req.*`. */
+export const REQUEST_FACTS_SQL = `
+  SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[] AS guarantees, r.max_rate,
+         e.region_code, left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code,
+         e.industry_code, e.scale::text AS scale, e.annual_revenue,
+         date_part('year', age(current_date, e.established_on))::int AS years_in_business,
+         coalesce(cp.score, 600) AS credit_score, coalesce(cp.grade, 'BBB') AS credit_grade,
+         coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false) AS dishonest_debtor
+  FROM financing_request r
+  JOIN enterprise e ON e.id = r.enterprise_id
+  LEFT JOIN credit_profile cp ON cp.enterprise_id = e.id`;
+
+/** 守信激励: the product's rate for the enterprise's grade if it sets one, else its standard (maximum) rate. */
+export const QUOTED_RATE_SQL = `coalesce((p.grade_rates ->> req.credit_grade)::numeric(7,4), p.max_rate)`;
+
+const REGIONS_OF_P = `(CASE WHEN cardinality(p.eligible_regions) = 0 THEN '{*}'::varchar[] ELSE p.eligible_regions END)`;
+const INDUSTRIES_OF_P = `(CASE WHEN cardinality(p.eligible_industries) = 0 THEN '{*}'::varchar[] ELSE p.eligible_industries END)`;
+
+/** Each hard criterion, by name; all must hold for a product to be eligible. */
+export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]> = [
+  ['PUBLISHED', `p.status = 'PUBLISHED'`],
+  ['AMOUNT', `req.amount BETWEEN p.min_amount AND p.max_amount`],
+  ['TERM', `req.term_months BETWEEN p.min_term_months AND p.max_term_months`],
+  ['GUARANTEE', `p.guarantee_type::text = ANY(req.guarantees)`],
+  ['RATE', `${QUOTED_RATE_SQL} <= req.max_rate`],
+  ['REGION', `${REGIONS_OF_P} && ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`],
+  ['INDUSTRY', `${INDUSTRIES_OF_P} && ARRAY['*', left(req.industry_code, 1), req.industry_code]::varchar[]`],
+  ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],
+  ['CREDIT_SCORE', `(p.min_credit_score IS NULL OR req.credit_score >= p.min_credit_score)`],
+  ['YEARS_IN_BUSINESS', `(p.min_years_in_business IS NULL OR req.years_in_business >= p.min_years_in_business)`],
+  ['ANNUAL_REVENUE', `(p.min_annual_revenue IS NULL OR req.annual_revenue >= p.min_annual_revenue)`],
+  ['DISHONEST_DEBTOR', `NOT req.dishonest_debtor`],
+];
+
+export const ELIGIBLE_SQL = CRITERIA_SQL.map(([, predicate]) => predicate).join('\n    AND ');
+
+/** Ranking components, each 0..its weight; the match score is their sum (0–100). */
+export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: number, expression: string]> = [
+  // Expected rate: the further below the highest acceptable rate, the better.
+  ['expectedRate', 40, `40 * (req.max_rate - ${QUOTED_RATE_SQL}) / nullif(req.max_rate, 0)`],
+  // Fit of the guarantee asked: unsecured credit asks least of the enterprise.
+  ['guaranteeFit', 20, `CASE p.guarantee_type WHEN 'CREDIT' THEN 20 WHEN 'GUARANTEE' THEN 14 WHEN 'PLEDGE' THEN 10 ELSE 8 END`],
+  // Institution responsiveness: fewer working days to accept.
+  ['responsiveness', 15, `15 * (10 - least(greatest(i.response_deadline_days, 1), 10)) / 9.0`],
+  // Approval likelihood: headroom of the credit score above the product's minimum.
+  ['approvalLikelihood', 25, `25 * least(1, greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / 400.0)`],
+];
+
+export const MATCH_SCORE_SQL = `round(${RANKING_COMPONENTS_SQL.map(([, , expression]) => `coalesce(${expression}, 0)`).join(' + ')}, 4)`;
+
+export const REASONS_SQL = `jsonb_build_object(${RANKING_COMPONENTS_SQL.map(
+  ([component, , expression]) => `'${component}', round(coalesce(${expression}, 0), 4)`,
+).join(', ')}, 'creditGrade', req.credit_grade, 'incentiveApplied', p.grade_rates ? req.credit_grade)`;

@@ -1,0 +1,138 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from 'type-graphql';
+import { RequestContext } from '../common/context';
+import { ConnectionArgs, ConnectionType, encodeCursor, pageRequest, PageRequest } from '../common/pagination';
+import { expectGlobalId } from '../common/global-id';
+import { ForbiddenError } from '../common/errors';
+import { FinancingRequest } from '../financing/financing-request.entity';
+import { LoanProduct } from '../product/loan-product.entity';
+import { Match, ProductFit } from './matching.types';
+import { RankedMatch } from './matching.service';
+
+export const MatchConnection = ConnectionType(Match, 'Match', 'Ranked matches, best first.');
+export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'How a request fits published products, by product.');
+
+function toMatch(row: RankedMatch & { position: number }): Match {
+  const reasons = row.reasons as Record<string, unknown>;
+  return {
+    financingRequestId: row.financingRequestId,
+    loanProductId: row.loanProductId,
+    rank: row.position,
+    matchScore: row.matchScore,
+    quotedRate: row.quotedRate,
+    reasons: {
+      expectedRate: String(reasons.expectedRate),
+      guaranteeFit: String(reasons.guaranteeFit),
+      responsiveness: String(reasons.responsiveness),
+      approvalLikelihood: String(reasons.approvalLikelihood),
+      creditGrade: reasons.creditGrade as Match['reasons']['creditGrade'],
+      incentiveApplied: Boolean(reasons.incentiveApplied),
+    },
+  };
+}
+
+/** A connection over rows fetched with `limit + 1`, with cursors from `cursorOf`. */
+function connectionOf<T>(rows: T[], page: PageRequest, cursorOf: (row: T) => string, total: () => Promise<number>) {
+  const nodes = rows.slice(0, page.limit);
+  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(cursorOf(node)) }));
+  let counted: Promise<number> | undefined;
+  return {
+    edges,
+    nodes,
+    pageInfo: { hasNextPage: rows.length > page.limit, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    get totalCount() {
+      return (counted ??= total());
+    },
+  };
+}
+
+@Resolver(() => FinancingRequest)
+export class FinancingRequestMatchingResolver {
+  @FieldResolver(() => MatchConnection, { description: 'Products matched to this need (匹配产品), best first, with the rate quoted and the reasons.' })
+  async matches(@Root() request: FinancingRequest, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+    const page = pageRequest(args);
+    const offset = page.afterId ? Number(page.afterId) : 0;
+    const rows = await ctx.loaders
+      .keyed<string, Array<RankedMatch & { position: number }>>(`matches:${page.limit}:${offset}`, async (requestIds) => {
+        const found: Array<RankedMatch & { position: number }> = await ctx.dataSource.query(
+          `SELECT financing_request_id::text AS "financingRequestId", loan_product_id::text AS "loanProductId", match_score::text AS "matchScore",
+                  quoted_rate::text AS "quotedRate", reasons, position::int
+           FROM (SELECT m.*, row_number() OVER (PARTITION BY financing_request_id ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
+                 FROM product_match m WHERE financing_request_id = ANY($1::bigint[])) ranked
+           WHERE position > $2 AND position <= $3 ORDER BY financing_request_id, position`,
+          [[...requestIds], offset, offset + page.limit + 1],
+        );
+        return requestIds.map((id) => found.filter((row) => row.financingRequestId === id));
+      })
+      .load(request.id);
+    const total = () =>
+      ctx.loaders
+        .keyed<string, number>('matchCount', async (requestIds) => {
+          const counts: Array<{ id: string; n: number }> = await ctx.dataSource.query(
+            `SELECT financing_request_id::text AS id, count(*)::int AS n FROM product_match WHERE financing_request_id = ANY($1::bigint[]) GROUP BY 1`,
+            [[...requestIds]],
+          );
+          return requestIds.map((id) => counts.find((row) => row.id === id)?.n ?? 0);
+        })
+        .load(request.id);
+    return connectionOf(rows.map(toMatch), page, (match) => String(match.rank), total);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'False while a refresh that could change the matches is queued (e.g. a product changed).' })
+  matchesCurrent(@Root() request: FinancingRequest, @Ctx() ctx: RequestContext) {
+    return ctx.services.matching.matchesAreCurrent(request.id);
+  }
+
+  @FieldResolver(() => ProductFit, { nullable: true, description: 'How this need fits one product, eligible or not, with each failed criterion.' })
+  async productFit(@Root() request: FinancingRequest, @Arg('loanProductId', () => ID) loanProductId: string, @Ctx() ctx: RequestContext) {
+    const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
+    if (!(await ctx.services.product.findVisible(ctx.actor, productId))) return null;
+    const [fit] = await ctx.services.matching.productFits(request.id, { productId });
+    return fit ?? null;
+  }
+
+  @FieldResolver(() => ProductFitConnection, { description: 'How this need fits every published product (by product), including the ineligible ones and why.' })
+  async productFits(
+    @Root() request: FinancingRequest,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('onlyIneligible', () => Boolean, { defaultValue: false }) onlyIneligible: boolean,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args);
+    const rows = await ctx.services.matching.productFits(request.id, { page, onlyIneligible });
+    return connectionOf(rows, page, (fit) => fit.loanProductId, () => ctx.services.matching.countProductFits(request.id, onlyIneligible));
+  }
+}
+
+@Resolver(() => Match)
+export class MatchResolver {
+  @FieldResolver(() => LoanProduct)
+  loanProduct(@Root() match: Match, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.byId(LoanProduct).load(match.loanProductId);
+  }
+
+  @FieldResolver(() => FinancingRequest)
+  financingRequest(@Root() match: Match, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.byId(FinancingRequest).load(match.financingRequestId);
+  }
+}
+
+@Resolver(() => ProductFit)
+export class ProductFitResolver {
+  @FieldResolver(() => LoanProduct)
+  loanProduct(@Root() fit: ProductFit, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.byId(LoanProduct).load(fit.loanProductId);
+  }
+}
+
+@Resolver(() => LoanProduct)
+export class LoanProductMatchingResolver {
+  @FieldResolver(() => MatchConnection, {
+    description: 'Reverse matching (for the owning institution): the open financing requests that fit this product, best first.',
+  })
+  async matchingRequests(@Root() product: LoanProduct, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+    if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR') throw new ForbiddenError('Only the owning institution sees matching requests');
+    const page = pageRequest(args);
+    const { rows } = await ctx.services.matching.matchingRequests(ctx.actor, product.id, page);
+    return connectionOf(rows.map(toMatch), page, (match) => String(match.rank), () => ctx.services.matching.countMatchingRequests(product.id));
+  }
+}

@@ -1,0 +1,370 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { Actor } from '../common/actor';
+import { ForbiddenError, NotFoundError } from '../common/errors';
+import { money, rate } from '../common/decimal';
+import { PageRequest } from '../common/pagination';
+import { regionName } from '../common/reference/regions';
+import { LoanProduct } from '../product/loan-product.entity';
+import {
+  CRITERIA_SQL,
+  ELIGIBLE_SQL,
+  MATCH_DEPTH,
+  MATCH_SCORE_SQL,
+  MATCHING_MODEL_VERSION,
+  QUOTED_RATE_SQL,
+  REASONS_SQL,
+  REQUEST_FACTS_SQL,
+} from './matching-model';
+import { MatchingJobKind } from './matching-job.entity';
+
+export interface RankedMatch {
+  financingRequestId: string;
+  loanProductId: string;
+  matchScore: string;
+  quotedRate: string;
+  reasons: Record<string, unknown>;
+}
+
+export interface FailedCriterion {
+  criterion: string;
+  message: string;
+  /** What would make it pass, e.g. "a term of at most 12 months". */
+  wouldPassWith: string | null;
+}
+
+export interface ProductFit {
+  financingRequestId: string;
+  loanProductId: string;
+  eligible: boolean;
+  quotedRate: string;
+  matchScore: string | null;
+  failedCriteria: FailedCriterion[];
+}
+
+/** Statuses in which a request still looks for credit. */
+export const OPEN_REQUEST_STATUSES = ['OPEN', 'APPLIED', 'ACCEPTED'];
+
+const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predicate}) AS "ok_${criterion}"`).join(',\n      ');
+
+/**
+ * The matching engine: eligibility in one SQL statement over indexed columns, ranking by the
+ * versioned model, stored matches, explanations, reverse matching and the refreshes.
+ */
+export class MatchingService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Recomputes and stores the top matches of the given requests, in the caller's transaction. */
+  async refreshRequestMatches(manager: EntityManager, requestIds: string[]): Promise<void> {
+    if (requestIds.length === 0) return;
+    await manager.query(`DELETE FROM product_match WHERE financing_request_id = ANY($1::bigint[])`, [requestIds]);
+    await manager.query(
+      `INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
+       SELECT ranked.*, $2 FROM unnest($1::bigint[]) AS target(id)
+       CROSS JOIN LATERAL (
+         SELECT req.id, p.id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL}
+         FROM (${REQUEST_FACTS_SQL} WHERE r.id = target.id AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')) req
+         CROSS JOIN loan_product p
+         JOIN institution i ON i.id = p.institution_id
+         WHERE ${ELIGIBLE_SQL}
+         ORDER BY 3 DESC, 4 ASC, p.id ASC
+         LIMIT ${MATCH_DEPTH}
+       ) ranked`,
+      [requestIds, MATCHING_MODEL_VERSION],
+    );
+    await manager.query(`UPDATE financing_request SET matches_refreshed_at = now() WHERE id = ANY($1::bigint[])`, [requestIds]);
+  }
+
+  /**
+   * After a product is published, changed, suspended or retired: drop its stored matches, then,
+   * if it is published, rank it into every open request it fits where it beats the request's
+   * current last match. Returns how many fitting requests were processed.
+   */
+  async refreshProductMatches(productId: string, outer?: EntityManager): Promise<number> {
+    const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) => (outer ? work(outer) : this.dataSource.transaction(work));
+    return inTransaction(async (manager) => {
+      await manager.query(`DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
+      const product = await manager.getRepository(LoanProduct).findOneBy({ id: productId });
+      if (!product || product.status !== 'PUBLISHED') return 0;
+      const regionFilter = reverseRegionFilter(product.eligibleRegions, 3);
+      const [{ fitting }] = await manager.query(
+        `WITH candidate AS (
+           SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
+           FROM (${MATCHABLE_AS_REQ}) req
+           CROSS JOIN loan_product p
+           JOIN institution i ON i.id = p.institution_id
+           WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
+         ), qualifying AS (
+           SELECT c.* FROM candidate c
+           LEFT JOIN LATERAL (
+             SELECT m.match_score FROM product_match m WHERE m.financing_request_id = c.request_id
+             ORDER BY m.match_score DESC OFFSET ${MATCH_DEPTH - 1} LIMIT 1
+           ) last_kept ON TRUE
+           WHERE last_kept.match_score IS NULL OR c.match_score > last_kept.match_score
+         ), inserted AS (
+           INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
+           SELECT request_id, $1, match_score, quoted_rate, reasons, $2 FROM qualifying
+           RETURNING financing_request_id
+         )
+         SELECT (SELECT count(*) FROM candidate)::int AS fitting`,
+        [productId, MATCHING_MODEL_VERSION, ...regionFilter.params],
+      );
+      // Keep at most MATCH_DEPTH per request: drop what the new product pushed out.
+      await manager.query(
+        `DELETE FROM product_match m USING (
+           SELECT financing_request_id, loan_product_id,
+                  row_number() OVER (PARTITION BY financing_request_id ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
+           FROM product_match
+           WHERE financing_request_id IN (SELECT financing_request_id FROM product_match WHERE loan_product_id = $1)
+         ) ranked
+         WHERE ranked.position > ${MATCH_DEPTH} AND m.financing_request_id = ranked.financing_request_id AND m.loan_product_id = ranked.loan_product_id`,
+        [productId],
+      );
+      return fitting;
+    });
+  }
+
+  /** Top matches of a request as stored, best first (keyset by position). */
+  async storedMatches(requestId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }>; total: () => Promise<number> }> {
+    const offset = page.afterId ? Number(page.afterId) : 0;
+    const rows = await this.dataSource.query(
+      `SELECT financing_request_id::text AS "financingRequestId", loan_product_id::text AS "loanProductId", match_score::text AS "matchScore",
+              quoted_rate::text AS "quotedRate", reasons, position::int
+       FROM (SELECT m.*, row_number() OVER (ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
+             FROM product_match m WHERE financing_request_id = $1) ranked
+       WHERE position > $2 ORDER BY position LIMIT $3`,
+      [requestId, offset, page.limit + 1],
+    );
+    return {
+      rows,
+      total: async () => Number((await this.dataSource.query(`SELECT count(*) AS n FROM product_match WHERE financing_request_id = $1`, [requestId]))[0].n),
+    };
+  }
+
+  /** Matches are current when computed and no refresh that could change them is still queued. */
+  async matchesAreCurrent(requestId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query(
+      `SELECT r.matches_refreshed_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM matching_job j WHERE j.finished_at IS NULL
+                              AND (j.kind = 'PRODUCT_CHANGED' OR (j.kind = 'SCORE_CHANGED' AND j.subject_id = r.enterprise_id))) AS current
+       FROM financing_request r WHERE r.id = $1`,
+      [requestId],
+    );
+    return Boolean(row?.current);
+  }
+
+  /**
+   * How a request fits products — one, or a page of all published ones (by product ID) — with
+   * every failed criterion and what would make it pass. Eligible or not.
+   */
+  async productFits(requestId: string, options: { productId?: string; page?: PageRequest; onlyIneligible?: boolean }): Promise<ProductFit[]> {
+    const params: unknown[] = [requestId];
+    let productFilter: string;
+    if (options.productId) {
+      params.push(options.productId);
+      productFilter = `p.id = $2`;
+    } else {
+      params.push(options.page?.afterId ?? '0', (options.page?.limit ?? 20) + 1);
+      productFilter = `p.status = 'PUBLISHED' AND p.id > $2 ${options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`;
+    }
+    const rows = await this.dataSource.query(
+      `SELECT p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees, req.max_rate::text AS max_rate,
+              req.region_code, req.industry_code, req.scale, req.credit_score, req.credit_grade, req.years_in_business, req.annual_revenue::text AS annual_revenue,
+              p.status, p.min_amount::text AS min_amount, p.max_amount::text AS max_amount, p.min_term_months, p.max_term_months,
+              p.guarantee_type, p.eligible_regions, p.eligible_industries, p.eligible_scales, p.min_credit_score, p.min_years_in_business,
+              p.min_annual_revenue::text AS min_annual_revenue, (${QUOTED_RATE_SQL})::text AS quoted_rate,
+              CASE WHEN ${ELIGIBLE_SQL} THEN ${MATCH_SCORE_SQL} END::text AS match_score,
+              ${criteriaColumns}
+       FROM (${REQUEST_FACTS_SQL} WHERE r.id = $1) req
+       CROSS JOIN loan_product p
+       JOIN institution i ON i.id = p.institution_id
+       WHERE ${productFilter}
+       ORDER BY p.id ${options.productId ? '' : 'LIMIT $3'}`,
+      params,
+    );
+    return rows.map((row: Record<string, any>) => {
+      const failedCriteria = CRITERIA_SQL.filter(([criterion]) => !row[`ok_${criterion}`]).map(([criterion]) => explainFailure(criterion, row));
+      return {
+        financingRequestId: requestId,
+        loanProductId: row.product_id,
+        eligible: failedCriteria.length === 0,
+        quotedRate: row.quoted_rate,
+        matchScore: row.match_score,
+        failedCriteria,
+      };
+    });
+  }
+
+  /** How many published products a request fits, or fails (for `totalCount`). */
+  async countProductFits(requestId: string, onlyIneligible: boolean): Promise<number> {
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM (${REQUEST_FACTS_SQL} WHERE r.id = $1) req
+       CROSS JOIN loan_product p JOIN institution i ON i.id = p.institution_id
+       WHERE p.status = 'PUBLISHED' ${onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`,
+      [requestId],
+    );
+    return n;
+  }
+
+  /** How many open requests fit a product (for `totalCount`). */
+  async countMatchingRequests(productId: string): Promise<number> {
+    const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
+    if (!product) return 0;
+    const regionFilter = reverseRegionFilter(product.eligibleRegions, 2);
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM (${MATCHABLE_AS_REQ}) req CROSS JOIN loan_product p JOIN institution i ON i.id = p.institution_id
+       WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}`,
+      [productId, ...regionFilter.params],
+    );
+    return n;
+  }
+
+  /** Reverse matching (for banks): the open requests that fit a product, best first. */
+  async matchingRequests(actor: Actor, productId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }> }> {
+    const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
+    if (!product) throw new NotFoundError('LoanProduct');
+    if (actor.kind === 'INSTITUTION' ? product.institutionId !== actor.institutionId : actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') {
+      throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
+    }
+    const offset = page.afterId ? Number(page.afterId) : 0;
+    const regionFilter = reverseRegionFilter(product.eligibleRegions, 4);
+    const rows = await this.dataSource.query(
+      `SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId", ${MATCH_SCORE_SQL}::text AS "matchScore",
+              ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
+              row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
+       FROM (${MATCHABLE_AS_REQ}) req
+       CROSS JOIN loan_product p
+       JOIN institution i ON i.id = p.institution_id
+       WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
+       ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC
+       OFFSET $2 LIMIT $3`,
+      [productId, offset, page.limit + 1, ...regionFilter.params],
+    );
+    return { rows };
+  }
+
+  /** Queue a refresh that must not run inside the caller's mutation. */
+  async enqueue(manager: EntityManager, kind: MatchingJobKind, subjectIds: string[]): Promise<void> {
+    if (subjectIds.length === 0) return;
+    await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [kind, subjectIds]);
+  }
+
+  /**
+   * Works queued jobs until none is left (or `limit` were done). Jobs are taken with
+   * FOR UPDATE SKIP LOCKED, so several workers may run; duplicates of a job are folded into it.
+   */
+  async workQueuedJobs(limit = 100): Promise<number> {
+    let done = 0;
+    while (done < limit) {
+      const job = await this.dataSource.transaction(async (manager) => {
+        const [next] = await manager.query(
+          `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        );
+        if (!next) return null;
+        // A failing job must not poison the transaction that records its failure.
+        await manager.query('SAVEPOINT matching_job');
+        try {
+          if (next.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(next.subject_id, manager);
+          else await this.refreshEnterpriseMatches(manager, next.subject_id);
+          await manager.query(
+            `UPDATE matching_job SET finished_at = now(), attempts = attempts + 1
+             WHERE finished_at IS NULL AND kind = $1 AND subject_id = $2 AND id <= $3`,
+            [next.kind, next.subject_id, next.id],
+          );
+        } catch (error) {
+          await manager.query('ROLLBACK TO SAVEPOINT matching_job');
+          await manager.query(`UPDATE matching_job SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
+            next.id,
+            String(error instanceof Error ? error.message : error).slice(0, 500),
+          ]);
+          if (Number((await manager.query(`SELECT attempts FROM matching_job WHERE id = $1`, [next.id]))[0].attempts) >= 5) {
+            await manager.query(`UPDATE matching_job SET finished_at = now() WHERE id = $1`, [next.id]);
+          }
+        }
+        return next;
+      });
+      if (!job) break;
+      done++;
+    }
+    return done;
+  }
+
+  private async refreshEnterpriseMatches(manager: EntityManager, enterpriseId: string): Promise<void> {
+    const requests: Array<{ id: string }> = await manager.query(
+      `SELECT financing_request_id::text AS id FROM matchable_request WHERE enterprise_id = $1`,
+      [enterpriseId],
+    );
+    await this.refreshRequestMatches(manager, requests.map((row) => row.id));
+  }
+}
+
+/** `matchable_request` rows shaped like REQUEST_FACTS_SQL, for reverse matching. */
+const MATCHABLE_AS_REQ = `
+  SELECT m.financing_request_id, m.financing_request_id AS id, m.enterprise_id, m.amount, m.term_months, m.acceptable_guarantee_types AS guarantees,
+         m.max_rate, m.valid_until, m.region_code, m.prefecture_code, m.province_code, m.industry_code, m.scale, m.annual_revenue,
+         date_part('year', age(current_date, m.established_on))::int AS years_in_business,
+         m.credit_score, m.credit_grade, m.dishonest_debtor
+  FROM matchable_request m`;
+
+/** The product's eligible regions as indexable predicates on matchable_request (empty = everywhere). */
+function reverseRegionFilter(regions: string[], firstParam: number): { sql: string; params: unknown[] } {
+  if (regions.length === 0) return { sql: 'TRUE', params: [] };
+  const provinces = regions.filter((code) => code.endsWith('0000')).map((code) => code.slice(0, 2));
+  const prefectures = regions.filter((code) => !code.endsWith('0000') && code.endsWith('00')).map((code) => code.slice(0, 4));
+  const counties = regions.filter((code) => !code.endsWith('00'));
+  return {
+    sql: `(req.province_code = ANY($${firstParam}::char(2)[]) OR req.prefecture_code = ANY($${firstParam + 1}::char(4)[]) OR req.region_code = ANY($${firstParam + 2}::char(6)[]))`,
+    params: [provinces, prefectures, counties],
+  };
+}
+
+/** A readable reason for a failed criterion and what would make it pass. */
+function explainFailure(criterion: string, row: Record<string, any>): FailedCriterion {
+  const fail = (message: string, wouldPassWith: string | null = null) => ({ criterion, message, wouldPassWith });
+  switch (criterion) {
+    case 'PUBLISHED':
+      return fail(`the product is ${String(row.status).toLowerCase()}, not published`);
+    case 'AMOUNT':
+      return money.units(row.amount) > money.units(row.max_amount)
+        ? fail(`amount ${money.normalize(row.amount)} > product maximum ${money.normalize(row.max_amount)}`, `an amount of at most ${money.normalize(row.max_amount)}`)
+        : fail(`amount ${money.normalize(row.amount)} < product minimum ${money.normalize(row.min_amount)}`, `an amount of at least ${money.normalize(row.min_amount)}`);
+    case 'TERM':
+      return row.term_months > row.max_term_months
+        ? fail(`term ${row.term_months} months > product maximum ${row.max_term_months}`, `a term of at most ${row.max_term_months} months`)
+        : fail(`term ${row.term_months} months < product minimum ${row.min_term_months}`, `a term of at least ${row.min_term_months} months`);
+    case 'GUARANTEE':
+      return fail(`the product requires ${row.guarantee_type}; the request accepts ${row.guarantees.join(', ')}`, `accepting ${row.guarantee_type}`);
+    case 'RATE':
+      return fail(
+        `quoted rate ${rate.normalize(row.quoted_rate)}% > highest acceptable ${rate.normalize(row.max_rate)}%`,
+        `a highest acceptable rate of at least ${rate.normalize(row.quoted_rate)}%`,
+      );
+    case 'REGION':
+      return fail(`region ${row.region_code} (${regionName(row.region_code) ?? '?'}) is outside the product's regions ${row.eligible_regions.join(', ')}`);
+    case 'INDUSTRY':
+      return fail(`industry ${row.industry_code} is outside the product's industries ${row.eligible_industries.join(', ')}`);
+    case 'SCALE':
+      return fail(`scale ${row.scale} is outside the product's scales ${formatPgArray(row.eligible_scales).join(', ')}`);
+    case 'CREDIT_SCORE':
+      return fail(`credit score ${row.credit_score} < product minimum ${row.min_credit_score}`, `a credit score of at least ${row.min_credit_score}`);
+    case 'YEARS_IN_BUSINESS':
+      return fail(
+        `${row.years_in_business} years in business < product minimum ${row.min_years_in_business}`,
+        `at least ${row.min_years_in_business} years in business`,
+      );
+    case 'ANNUAL_REVENUE':
+      return fail(
+        `annual revenue ${money.normalize(row.annual_revenue)} < product minimum ${money.normalize(row.min_annual_revenue)}`,
+        `annual revenue of at least ${money.normalize(row.min_annual_revenue)}`,
+      );
+    case 'DISHONEST_DEBTOR':
+      return fail('the enterprise is listed as a dishonest judgment debtor (失信被执行人)', 'removal from the list');
+    default:
+      return fail(criterion);
+  }
+}
+
+function formatPgArray(value: unknown): string[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string') return value.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+  return [];
+}

@@ -1,0 +1,107 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { RateScalar } from '../common/scalars';
+import { CreditGrade } from '../credit/credit-profile.entity';
+
+@ObjectType({ description: 'Why a product ranks where it does: the components of the match score (model match-v1).' })
+export class MatchReasons {
+  @Field(() => String, { description: 'Expected rate, 0–40: how far the quoted rate is below the highest acceptable rate.' })
+  expectedRate: string;
+
+  @Field(() => String, { description: 'Guarantee fit, 0–20: unsecured credit (信用) asks least of the enterprise.' })
+  guaranteeFit: string;
+
+  @Field(() => String, { description: 'Institution responsiveness, 0–15: fewer working days to accept.' })
+  responsiveness: string;
+
+  @Field(() => String, { description: 'Approval likelihood, 0–25: credit score headroom above the product minimum.' })
+  approvalLikelihood: string;
+
+  @Field(() => CreditGrade, { description: 'The grade the quote was made for.' })
+  creditGrade: CreditGrade;
+
+  @Field(() => Boolean, { description: 'Whether a credit-incentive rate (守信激励) for this grade applied.' })
+  incentiveApplied: boolean;
+}
+
+@ObjectType({ description: '匹配 — a loan product ranked for a financing request, with the rate quoted and the reasons.' })
+export class Match {
+  financingRequestId: string;
+  loanProductId: string;
+
+  @Field(() => Int, { description: 'Position in the ranking, 1 = best.' })
+  rank: number;
+
+  @Field(() => String, { description: 'Ranking score, 0–100 (decimal string).' })
+  matchScore: string;
+
+  @Field(() => RateScalar, { description: 'The annual rate that applies to this enterprise, incentives included.' })
+  quotedRate: string;
+
+  @Field(() => MatchReasons)
+  reasons: MatchReasons;
+}
+
+@ObjectType({ description: 'A hard criterion a request fails against a product, and what would make it pass.' })
+export class FailedCriterion {
+  @Field(() => String, { description: 'PUBLISHED, AMOUNT, TERM, GUARANTEE, RATE, REGION, INDUSTRY, SCALE, CREDIT_SCORE, YEARS_IN_BUSINESS, ANNUAL_REVENUE or DISHONEST_DEBTOR.' })
+  criterion: string;
+
+  @Field(() => String, { description: 'e.g. "term 24 months > product maximum 12".' })
+  message: string;
+
+  @Field(() => String, { nullable: true, description: 'e.g. "a term of at most 12 months"; null where the enterprise cannot change it.' })
+  wouldPassWith: string | null;
+}
+
+@ObjectType({ description: 'How a financing request fits one loan product, eligible or not.' })
+export class ProductFit {
+  financingRequestId: string;
+  loanProductId: string;
+
+  @Field(() => Boolean)
+  eligible: boolean;
+
+  @Field(() => RateScalar, { description: 'The rate that would apply.' })
+  quotedRate: string;
+
+  @Field(() => String, { nullable: true, description: 'Ranking score when eligible.' })
+  matchScore: string | null;
+
+  @Field(() => [FailedCriterion])
+  failedCriteria: FailedCriterion[];
+}
+
+@ObjectType({ description: 'A credit-incentive rate (守信激励): the annual rate a product offers to one grade.' })
+export class GradeRate {
+  @Field(() => CreditGrade)
+  grade: CreditGrade;
+
+  @Field(() => RateScalar)
+  annualRate: string;
+}
+
+@ObjectType({ description: 'One credit record’s part in the score (model credit-v1).' })
+export class CreditContribution {
+  recordId: string;
+
+  @Field(() => String, { description: 'Government source of the record.' })
+  source: string;
+
+  @Field(() => String, { description: 'POSITIVE or NEGATIVE.' })
+  polarity: string;
+
+  @Field(() => String, { description: 'ACTIVE, EXPIRED (past its expiry, counts 0) or NOT_YET_EFFECTIVE.' })
+  state: string;
+
+  @Field(() => Int, { description: 'Points the record is worth when new.' })
+  basePoints: number;
+
+  @Field(() => Int, { description: 'Share still counted after time decay, percent.' })
+  decayPercent: number;
+
+  @Field(() => Int, { description: 'Points counted (before the per-source cap on positives).' })
+  points: number;
+
+  @Field(() => String, { nullable: true, description: 'Flag the record raises while active.' })
+  flag: string | null;
+}
