@@ -52,8 +52,8 @@ export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: n
   ['guaranteeFit', 20, `CASE p.guarantee_type WHEN 'CREDIT' THEN 20 WHEN 'GUARANTEE' THEN 14 WHEN 'PLEDGE' THEN 10 ELSE 8 END`],
   // Institution responsiveness: fewer working days to accept.
   ['responsiveness', 15, `15 * (10 - least(greatest(i.response_deadline_days, 1), 10)) / 9.0`],
-  // Approval likelihood: headroom of the credit score above the product's minimum.
-  ['approvalLikelihood', 25, `25 * least(1, greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / 400.0)`],
+  // Approval likelihood: where the credit score lies between the product's minimum and 1000.
+  ['approvalLikelihood', 25, `25 * greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / greatest(1000 - coalesce(p.min_credit_score, 0), 1)::numeric`],
 ];
 
 export const MATCH_SCORE_SQL = `round(${RANKING_COMPONENTS_SQL.map(([, , expression]) => `coalesce(${expression}, 0)`).join(' + ')}, 4)`;

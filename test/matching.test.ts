@@ -1,0 +1,198 @@
+import { startTestApp, TestApp } from './support/app';
+import { operation } from './support/operations';
+import { createInstitution, postRequest, productInput, registerEnterprise } from './support/fixtures';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const MATCHES = `query($id: ID!) { node(id: $id) { ... on FinancingRequest {
+  matchesCurrent
+  matches(first: 50) { totalCount nodes { rank matchScore quotedRate loanProduct { id name } reasons { expectedRate guaranteeFit responsiveness approvalLikelihood creditGrade incentiveApplied } } }
+} } }`;
+const FIT = `query($id: ID!, $productId: ID!) { node(id: $id) { ... on FinancingRequest { productFit(loanProductId: $productId) { eligible quotedRate failedCriteria { criterion message wouldPassWith } } } } }`;
+const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line reason } } }`;
+
+/** Each test works in its own province so that products of other tests do not match. */
+async function world(province: string, county: string) {
+  const bank = await createInstitution(app, { regionsServed: [province] });
+  const enterprise = await registerEnterprise(app, { regionCode: county, industryCode: 'C13', scale: 'SMALL' });
+  const publish = async (overrides: Record<string, unknown>) => {
+    const created = await app.gql(operation('CreateLoanProduct'), { input: productInput({ eligibleRegions: [province], ...overrides }) }, bank.id);
+    if (created.data.createLoanProduct.userErrors.length) throw new Error(created.raw);
+    const product = created.data.createLoanProduct.loanProduct;
+    await app.gql(operation('PublishLoanProduct'), { input: { loanProductId: product.id } }, bank.id);
+    await app.server.services.matching.workQueuedJobs();
+    return product;
+  };
+  return { bank, enterprise, publish };
+}
+
+async function matchedProductNames(requestId: string, actor: string) {
+  const response = await app.gql(MATCHES, { id: requestId }, actor);
+  expect(response.errors).toBeUndefined();
+  return response.data.node.matches.nodes.map((m: any) => m.loanProduct.name);
+}
+
+describe('eligibility', () => {
+  it('includes both ends of the amount and term ranges and excludes just outside them', async () => {
+    const { enterprise, publish } = await world('130000', '130102');
+    await publish({ name: 'amount-edge', minAmount: '1130000.00', maxAmount: '1130000.00', minTermMonths: 12, maxTermMonths: 12 });
+    await publish({ name: 'amount-below', minAmount: '100000.00', maxAmount: '1129999.99' });
+    await publish({ name: 'term-below', maxTermMonths: 11 });
+    const request = await postRequest(app, enterprise.id, { amount: '1130000.00', termMonths: 12 });
+    const names = await matchedProductNames(request.id, enterprise.id);
+    expect(names).toContain('amount-edge');
+    expect(names).not.toContain('amount-below');
+    expect(names).not.toContain('term-below');
+  });
+
+  it('lets a province code cover its counties, and an empty list mean all', async () => {
+    const { enterprise, publish } = await world('140000', '140105');
+    await publish({ name: 'province', eligibleRegions: ['140000'] });
+    await publish({ name: 'prefecture', eligibleRegions: ['140100'] });
+    await publish({ name: 'other-prefecture', eligibleRegions: ['140200'] });
+    // Empty lists mean everywhere and everyone; an unusual amount keeps it out of the other tests.
+    await publish({ name: 'everywhere-everyone', eligibleRegions: [], eligibleIndustries: [], eligibleScales: [], minAmount: '777000.00', maxAmount: '777000.00' });
+    await publish({ name: 'other-industry', eligibleIndustries: ['F'] });
+    await publish({ name: 'division', eligibleIndustries: ['C13'] });
+    await publish({ name: 'medium-only', eligibleScales: ['MEDIUM'] });
+    const request = await postRequest(app, enterprise.id, { amount: '777000.00' });
+    const names = await matchedProductNames(request.id, enterprise.id);
+    expect(names).toEqual(expect.arrayContaining(['province', 'prefecture', 'everywhere-everyone', 'division']));
+    for (const excluded of ['other-prefecture', 'other-industry', 'medium-only']) expect(names).not.toContain(excluded);
+  });
+
+  it('excludes suspended products and enterprises listed as dishonest debtors (失信被执行人)', async () => {
+    const { bank, enterprise, publish } = await world('150000', '150102');
+    const suspended = await publish({ name: 'to-suspend' });
+    await publish({ name: 'stays' });
+    await app.gql(`mutation($input: ChangeLoanProductStatusInput!) { suspendLoanProduct(input: $input) { userErrors { code } } }`, { input: { loanProductId: suspended.id } }, bank.id);
+    await app.server.services.matching.workQueuedJobs();
+    const request = await postRequest(app, enterprise.id);
+    expect(await matchedProductNames(request.id, enterprise.id)).toEqual(['stays']);
+
+    const records = [{ uscc: enterprise.uscc, source: 'COURT', sourceReference: `court-${enterprise.uscc}`, indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: '2026-01-05' }];
+    expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(1);
+    // The score changed: its refresh is queued, not done inside the import.
+    expect((await app.gql(MATCHES, { id: request.id }, enterprise.id)).data.node.matchesCurrent).toBe(false);
+    await app.server.services.matching.workQueuedJobs();
+    const after = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    expect(after.data.node).toMatchObject({ matchesCurrent: true, matches: { totalCount: 0 } });
+    const fit = await app.gql(FIT, { id: request.id, productId: (await app.gql(`{ loanProducts(first: 100) { nodes { id name } } }`)).data.loanProducts.nodes.find((p: any) => p.name === 'stays').id }, enterprise.id);
+    expect(fit.data.node.productFit.failedCriteria).toEqual([expect.objectContaining({ criterion: 'DISHONEST_DEBTOR' })]);
+  });
+});
+
+describe('explanations', () => {
+  it('lists each failed criterion with what would make it pass', async () => {
+    const { enterprise, publish } = await world('210000', '210102');
+    const product = await publish({ name: 'short-term', maxTermMonths: 12, maxAmount: '1000000.00', guaranteeType: 'MORTGAGE', minCreditScore: 700 });
+    const request = await postRequest(app, enterprise.id, { termMonths: 24, amount: '1130000.00' });
+    const fit = await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id);
+    expect(fit.data.node.productFit.eligible).toBe(false);
+    expect(fit.data.node.productFit.failedCriteria).toEqual([
+      { criterion: 'AMOUNT', message: 'amount 1130000.00 > product maximum 1000000.00', wouldPassWith: 'an amount of at most 1000000.00' },
+      { criterion: 'TERM', message: 'term 24 months > product maximum 12', wouldPassWith: 'a term of at most 12 months' },
+      { criterion: 'GUARANTEE', message: 'the product requires MORTGAGE; the request accepts CREDIT, GUARANTEE', wouldPassWith: 'accepting MORTGAGE' },
+      { criterion: 'CREDIT_SCORE', message: 'credit score 600 < product minimum 700', wouldPassWith: 'a credit score of at least 700' },
+    ]);
+    const all = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on FinancingRequest { productFits(first: 100, onlyIneligible: true) { totalCount nodes { eligible loanProduct { name } } } } } }`,
+      { id: request.id },
+      enterprise.id,
+    );
+    const ineligible = all.data.node.productFits;
+    expect(ineligible.nodes.map((n: any) => n.loanProduct.name)).toContain('short-term');
+    expect(ineligible.nodes.every((n: any) => n.eligible === false)).toBe(true);
+    expect(ineligible.totalCount).toBe(ineligible.nodes.length);
+  });
+});
+
+describe('ranking', () => {
+  it('ranks by the documented components and quotes the credit-incentive rate for the grade', async () => {
+    const { enterprise, publish } = await world('220000', '220102');
+    await publish({ name: 'cheap-credit', guaranteeType: 'CREDIT', minRate: '3.50', maxRate: '4.00' });
+    await publish({ name: 'dear-credit', guaranteeType: 'CREDIT', minRate: '3.50', maxRate: '6.00' });
+    await publish({ name: 'cheap-guarantee', guaranteeType: 'GUARANTEE', minRate: '3.50', maxRate: '4.00' });
+    await publish({ name: 'incentive', guaranteeType: 'CREDIT', minRate: '3.50', maxRate: '6.00', gradeRates: [{ grade: 'BBB', annualRate: '3.60' }] });
+    const request = await postRequest(app, enterprise.id, { maxRate: '6.50' });
+    const response = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    const matches = response.data.node.matches.nodes;
+    expect(matches.map((m: any) => m.loanProduct.name)).toEqual(['incentive', 'cheap-credit', 'cheap-guarantee', 'dear-credit']);
+    expect(matches.map((m: any) => m.rank)).toEqual([1, 2, 3, 4]);
+    expect(matches[0]).toMatchObject({ quotedRate: '3.60', reasons: { creditGrade: 'BBB', incentiveApplied: true } });
+    expect(matches[3]).toMatchObject({ quotedRate: '6.00', reasons: { incentiveApplied: false } });
+    // The score is the sum of its components, exactly.
+    for (const match of matches) {
+      const { expectedRate, guaranteeFit, responsiveness, approvalLikelihood } = match.reasons;
+      const sum = [expectedRate, guaranteeFit, responsiveness, approvalLikelihood].reduce((total: bigint, part: string) => total + BigInt(Math.round(Number(part) * 1e4)), 0n);
+      expect(Number(sum) / 1e4).toBeCloseTo(Number(match.matchScore), 3);
+    }
+  });
+});
+
+describe('refresh triggers', () => {
+  it('matches synchronously on posting, and in the background when a product is published or changed', async () => {
+    const { bank, enterprise, publish } = await world('230000', '230123');
+    await publish({ name: 'first' });
+    const request = await postRequest(app, enterprise.id);
+    let state = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    expect(state.data.node).toMatchObject({ matchesCurrent: true, matches: { totalCount: 1 } });
+
+    const created = await app.gql(operation('CreateLoanProduct'), { input: productInput({ name: 'second', eligibleRegions: ['230000'] }) }, bank.id);
+    const second = created.data.createLoanProduct.loanProduct;
+    await app.gql(operation('PublishLoanProduct'), { input: { loanProductId: second.id } }, bank.id);
+    state = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    expect(state.data.node).toMatchObject({ matchesCurrent: false, matches: { totalCount: 1 } });
+    await app.server.services.matching.workQueuedJobs();
+    state = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    expect(state.data.node).toMatchObject({ matchesCurrent: true, matches: { totalCount: 2 } });
+
+    // A change that makes the product no longer fit removes it.
+    const update = await app.gql(
+      `mutation($input: UpdateLoanProductInput!) { updateLoanProduct(input: $input) { userErrors { code } } }`,
+      { input: { loanProductId: second.id, ...productInput({ name: 'second', eligibleRegions: ['230000'], maxTermMonths: 6 }) } },
+      bank.id,
+    );
+    expect(update.data.updateLoanProduct.userErrors).toEqual([]);
+    await app.server.services.matching.workQueuedJobs();
+    expect(await matchedProductNames(request.id, enterprise.id)).toEqual(['first']);
+  });
+
+  it('re-ranks when the enterprise score changes', async () => {
+    const { enterprise, publish } = await world('320000', '320102');
+    await publish({ name: 'needs-700', minCreditScore: 700 });
+    const request = await postRequest(app, enterprise.id);
+    expect(await matchedProductNames(request.id, enterprise.id)).toEqual([]);
+    const records = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND'].map((source) => ({
+      uscc: enterprise.uscc, source, sourceReference: `${source}-${enterprise.uscc}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: '2026-06-01',
+    }));
+    await app.gql(IMPORT, { input: { records } }, 'operator');
+    await app.server.services.matching.workQueuedJobs();
+    expect(await matchedProductNames(request.id, enterprise.id)).toEqual(['needs-700']);
+  });
+});
+
+describe('reverse matching', () => {
+  it('shows the owning institution the open requests that fit its product, best first', async () => {
+    const { bank, enterprise, publish } = await world('330000', '330102');
+    const product = await publish({ name: 'reverse' });
+    const strong = await registerEnterprise(app, { regionCode: '330102' });
+    await app.gql(IMPORT, { input: { records: [{ uscc: strong.uscc, source: 'TAX', sourceReference: `t-${strong.uscc}`, indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-03-01' }] } }, 'operator');
+    const weakRequest = await postRequest(app, enterprise.id);
+    const strongRequest = await postRequest(app, strong.id);
+    await postRequest(app, enterprise.id, { termMonths: 48 });
+    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { rank financingRequest { id } } } } } }`;
+    const response = await app.gql(REVERSE, { id: product.id }, bank.id);
+    expect(response.data.node.matchingRequests.nodes.map((n: any) => n.financingRequest.id)).toEqual([strongRequest.id, weakRequest.id]);
+    expect(response.data.node.matchingRequests.totalCount).toBe(2);
+    const other = await createInstitution(app);
+    const forbidden = await app.gql(REVERSE, { id: product.id }, other.id);
+    expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});

@@ -1,0 +1,99 @@
+import { startTestApp, TestApp } from './support/app';
+import { registerEnterprise } from './support/fixtures';
+import { recomputeCreditProfiles } from '../src/credit/credit.service';
+import { chinaDate } from '../src/lending/response-deadline';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line reason } } }`;
+const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile {
+  score grade flags modelVersion asOf contributions { source polarity state basePoints decayPercent points flag }
+} } } }`;
+
+function yearsAgo(years: number, days = 10): string {
+  const date = new Date(`${chinaDate(new Date())}T00:00:00Z`);
+  date.setUTCFullYear(date.getUTCFullYear() - years);
+  date.setUTCDate(date.getUTCDate() - days);
+  return date.toISOString().slice(0, 10);
+}
+
+async function profileAfter(records: Array<Record<string, unknown>>) {
+  const enterprise = await registerEnterprise(app);
+  const rows = records.map((record, index) => ({ uscc: enterprise.uscc, sourceReference: `${enterprise.uscc}-${index}`, ...record }));
+  const imported = await app.gql(IMPORT, { input: { records: rows } }, 'operator');
+  expect(imported.data.importCreditRecords.rejected).toEqual([]);
+  const response = await app.gql(PROFILE, { id: enterprise.id }, enterprise.id);
+  return { enterprise, profile: response.data.node.creditProfile };
+}
+
+describe('credit scoring model credit-v1', () => {
+  it('gives a new enterprise the base score', async () => {
+    const enterprise = await registerEnterprise(app);
+    const response = await app.gql(PROFILE, { id: enterprise.id }, enterprise.id);
+    expect(response.data.node.creditProfile).toMatchObject({ score: 600, grade: 'BBB', flags: [], modelVersion: 'credit-v1', contributions: [] });
+  });
+
+  it('explains the score record by record, with time decay and expiry', async () => {
+    const { profile } = await profileAfter([
+      { source: 'TAX', indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: yearsAgo(0) },
+      { source: 'SOCIAL_INSURANCE', indicator: '社保按时缴纳', polarity: 'POSITIVE', recordedOn: yearsAgo(2) },
+      { source: 'UTILITIES', indicator: '欠缴电费', polarity: 'NEGATIVE', recordedOn: yearsAgo(1) },
+      { source: 'ENVIRONMENT', indicator: '环保处罚', polarity: 'NEGATIVE', recordedOn: yearsAgo(6) },
+      { source: 'CUSTOMS', indicator: '海关AEO高级认证', polarity: 'POSITIVE', recordedOn: yearsAgo(1), expiresOn: yearsAgo(0, 30) },
+    ]);
+    // 600 + 120 (A级纳税人, new) + 60×60% (2 years) − 40×80% (1 year) + 0 (6 years) + 0 (expired) = 724
+    expect(profile.score).toBe(724);
+    expect(profile.grade).toBe('A');
+    expect(profile.contributions).toEqual([
+      { source: 'TAX', polarity: 'POSITIVE', state: 'ACTIVE', basePoints: 120, decayPercent: 100, points: 120, flag: null },
+      { source: 'SOCIAL_INSURANCE', polarity: 'POSITIVE', state: 'ACTIVE', basePoints: 60, decayPercent: 60, points: 36, flag: null },
+      { source: 'UTILITIES', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -40, decayPercent: 80, points: -32, flag: null },
+      { source: 'ENVIRONMENT', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -120, decayPercent: 0, points: 0, flag: null },
+      { source: 'CUSTOMS', polarity: 'POSITIVE', state: 'EXPIRED', basePoints: 40, decayPercent: 80, points: 0, flag: null },
+    ]);
+  });
+
+  it('caps positive points per source and flags an active dishonest-debtor listing without decay', async () => {
+    const { profile } = await profileAfter([
+      ...Array.from({ length: 5 }, () => ({ source: 'TAX', indicator: '按时申报', polarity: 'POSITIVE', recordedOn: yearsAgo(0) })),
+      { source: 'COURT', indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: yearsAgo(3) },
+    ]);
+    // 5 × 80 = 400 tax points, capped at 150; the listing counts its full −400 while active.
+    expect(profile.score).toBe(350);
+    expect(profile.grade).toBe('C');
+    expect(profile.flags).toEqual(['DISHONEST_DEBTOR']);
+    expect(profile.contributions[0]).toEqual({ source: 'COURT', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -400, decayPercent: 100, points: -400, flag: 'DISHONEST_DEBTOR' });
+  });
+
+  it('is deterministic: recomputing the same records as of the same day changes nothing', async () => {
+    const { enterprise, profile } = await profileAfter([
+      { source: 'TAX', indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: yearsAgo(1) },
+      { source: 'HOUSING_FUND', indicator: '公积金欠缴', polarity: 'NEGATIVE', recordedOn: yearsAgo(3) },
+    ]);
+    const id = Buffer.from(enterprise.id, 'base64').toString().split(':')[1];
+    for (let i = 0; i < 3; i++) {
+      const changed = await app.dataSource.transaction((manager) => recomputeCreditProfiles(manager, [id]));
+      expect(changed).toEqual([]);
+    }
+    const again = await app.gql(PROFILE, { id: enterprise.id }, enterprise.id);
+    expect(again.data.node.creditProfile).toEqual(profile);
+    // 600 + 120×80% − 60×40% = 672
+    expect(profile.score).toBe(672);
+  });
+
+  it('never leaves 0–1000', async () => {
+    const { profile } = await profileAfter([
+      { source: 'COURT', indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: yearsAgo(0) },
+      { source: 'TAX', indicator: '重大税收违法失信主体', polarity: 'NEGATIVE', recordedOn: yearsAgo(0) },
+      { source: 'ENVIRONMENT', indicator: '环保处罚', polarity: 'NEGATIVE', recordedOn: yearsAgo(0) },
+    ]);
+    expect(profile.score).toBe(0);
+    expect(profile.flags).toEqual(['DISHONEST_DEBTOR', 'MAJOR_TAX_VIOLATION']);
+  });
+});
