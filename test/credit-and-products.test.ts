@@ -28,7 +28,7 @@ describe('credit record import', () => {
       duplicates: 0,
       rejected: [
         { line: 2, reason: 'no registered enterprise has this USCC' },
-        { line: 4, reason: 'expiresOn is before recordedOn' },
+        { line: 4, reason: 'expires_on is before recorded_on' },
       ],
     });
     const again = await app.gql(IMPORT, { input: { records } }, 'operator');

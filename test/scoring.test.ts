@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from './support/app';
 import { registerEnterprise } from './support/fixtures';
-import { recomputeCreditProfiles } from '../src/credit/credit.service';
+import { recomputeCreditProfiles } from '../src/credit/credit-scoring';
 import { chinaDate } from '../src/lending/response-deadline';
 
 let app: TestApp;

@@ -11,7 +11,7 @@ import { CreditContribution } from '../matching/matching.types';
 export class CreditResolver {
   @Mutation(() => ImportCreditRecordsPayload, { description: '导入信用记录 — import credit records from a government source (operators). Idempotent by source and reference.' })
   importCreditRecords(@Arg('input', () => ImportCreditRecordsInput) input: ImportCreditRecordsInput, @Ctx() ctx: RequestContext) {
-    return ctx.services.credit.importCreditRecords(ctx.actor, input.records);
+    return ctx.services.credit.importCreditRecords(ctx.actor, input.records as unknown as Array<Record<string, unknown>>);
   }
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })

@@ -62,6 +62,9 @@ export class ImportCreditRecordsPayload {
 
   @Field(() => [RejectedCreditRecord])
   rejected: RejectedCreditRecord[];
+
+  @Field(() => Int, { description: 'Enterprises whose records changed; their scores were recomputed.' })
+  rescored: number;
 }
 
 export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord', 'A page of credit records.');

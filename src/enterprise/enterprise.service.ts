@@ -3,7 +3,7 @@ import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Connection, PageRequest, paginate } from '../common/pagination';
 import { Enterprise, EnterpriseScale } from './enterprise.entity';
-import { recomputeCreditProfiles } from '../credit/credit.service';
+import { recomputeCreditProfiles } from '../credit/credit-scoring';
 
 export interface RegisterEnterpriseInput {
   uscc: string;

@@ -1,0 +1,36 @@
+import { EntityManager } from 'typeorm';
+import { chinaDate } from '../lending/response-deadline';
+import { MatchingJobKind } from '../matching/matching-job.entity';
+import { SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
+
+/**
+ * Recomputes the scores of the given enterprises as of today (China time) in one statement, keeps
+ * the matchable requests' copies in step, and queues a match refresh for each score that changed.
+ */
+export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
+  if (enterpriseIds.length === 0) return [];
+  const changed: Array<{ enterprise_id: string }> = await manager.query(
+    `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
+     previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),
+     upserted AS (
+       INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
+       SELECT enterprise_id, score, grade, flags, $3, $1::date, now() FROM scored
+       ON CONFLICT (enterprise_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, flags = excluded.flags,
+         model_version = excluded.model_version, as_of = excluded.as_of, computed_at = excluded.computed_at
+       RETURNING enterprise_id, score, grade, flags
+     )
+     SELECT u.enterprise_id::text FROM upserted u LEFT JOIN previous p USING (enterprise_id)
+     WHERE p.enterprise_id IS NOT NULL AND (p.score, p.grade, p.flags) IS DISTINCT FROM (u.score, u.grade, u.flags)`,
+    [asOf, enterpriseIds, SCORING_MODEL_VERSION],
+  );
+  const changedIds = changed.map((row) => row.enterprise_id);
+  if (changedIds.length > 0) {
+    await manager.query(
+      `UPDATE matchable_request m SET credit_score = cp.score, credit_grade = cp.grade, dishonest_debtor = 'DISHONEST_DEBTOR' = ANY(cp.flags)
+       FROM credit_profile cp WHERE cp.enterprise_id = m.enterprise_id AND m.enterprise_id = ANY($1::bigint[])`,
+      [changedIds],
+    );
+    await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [MatchingJobKind.SCORE_CHANGED, changedIds]);
+  }
+  return changedIds;
+}
