@@ -60,18 +60,15 @@ export class MatchingService {
     await manager.query(
       `INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
        SELECT ranked.*, $2 FROM unnest($1::bigint[]) AS target(id)
-       CROSS JOIN LATERAL (
-         SELECT req.id, p.id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL}
-         FROM (${REQUEST_FACTS_SQL} WHERE r.id = target.id AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')) req
-         CROSS JOIN loan_product p
-         JOIN institution i ON i.id = p.institution_id
-         WHERE ${ELIGIBLE_SQL}
-         ORDER BY 3 DESC, 4 ASC, p.id ASC
-         LIMIT ${MATCH_DEPTH}
-       ) ranked`,
+       CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH)}) ranked`,
       [requestIds, MATCHING_MODEL_VERSION],
     );
     await manager.query(`UPDATE financing_request SET matches_refreshed_at = now() WHERE id = ANY($1::bigint[])`, [requestIds]);
+  }
+
+  /** The best `limit` eligible products for one open request, ranked: the forward-matching query itself. */
+  async topMatches(requestId: string, limit = MATCH_DEPTH, manager: EntityManager = this.dataSource.manager): Promise<Array<{ loan_product_id: string; match_score: string }>> {
+    return manager.query(`SELECT id::text AS request_id, loan_product_id::text, match_score::text, quoted_rate::text FROM (${forwardMatchSql('$1', limit)}) top`, [requestId]);
   }
 
   /**
@@ -295,6 +292,18 @@ export class MatchingService {
     );
     await this.refreshRequestMatches(manager, requests.map((row) => row.id));
   }
+}
+
+/** Eligible products of one open request (`requestId` is a SQL expression), best first. */
+function forwardMatchSql(requestId: string, limit: number): string {
+  return `
+    SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
+    FROM (${REQUEST_FACTS_SQL} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')) req
+    CROSS JOIN loan_product p
+    JOIN institution i ON i.id = p.institution_id
+    WHERE ${ELIGIBLE_SQL}
+    ORDER BY 3 DESC, 4 ASC, p.id ASC
+    LIMIT ${limit}`;
 }
 
 /** `matchable_request` rows shaped like REQUEST_FACTS_SQL, for reverse matching. */

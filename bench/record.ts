@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../src/common/config';
+
+/** Writes one benchmark's latest figures into BENCHMARKS.md, replacing its previous section at the same scale. */
+export function recordBenchmark(name: string, command: string, scale: number, tableLines: string[], machine: string): void {
+  const file = path.join(projectRoot, 'BENCHMARKS.md');
+  const heading = `## ${name} (scale ${scale})`;
+  const section = [
+    heading,
+    '',
+    `Command: \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    '',
+    ...tableLines,
+    '',
+  ].join('\n');
+  let content = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures from one run each, as the command printed them. Targets live in the issues; tests never assert timings.\n\n';
+  const start = content.indexOf(heading);
+  if (start >= 0) {
+    const next = content.indexOf('\n## ', start + heading.length);
+    content = content.slice(0, start) + section + (next >= 0 ? content.slice(next + 1) : '');
+  } else {
+    content = `${content.trimEnd()}\n\n${section}`;
+  }
+  fs.writeFileSync(file, content.endsWith('\n') ? content : `${content}\n`);
+}
