@@ -219,7 +219,7 @@ async function main() {
     const matchCounts = await Promise.all(sampleRequests.slice(0, 20).map((id) => matching.topMatches(id).then((rows) => rows.length)));
 
     const unindexed = await dataSource.transaction(async (manager) => {
-      await manager.query(`DROP INDEX ix_loan_product_match_regions, ix_loan_product_match_industries`);
+      await manager.query(`DROP INDEX ix_loan_product_match_keys`);
       await manager.query(`DROP INDEX "${(await manager.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'loan_product' AND indexdef LIKE '%(status)%'`))[0].indexname}"`);
       const timing = await timeEach(Math.min(SAMPLES, 50), (i) => matching.topMatches(sampleRequests[i], 50, manager));
       await manager.query('ROLLBACK');

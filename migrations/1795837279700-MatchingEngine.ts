@@ -21,8 +21,11 @@ export class MatchingEngine1795837279700 implements MigrationInterface {
         await queryRunner.query(`ALTER TABLE "financing_request" ADD "matches_refreshed_at" TIMESTAMP WITH TIME ZONE`);
         await queryRunner.query(`ALTER TABLE "credit_profile" ADD CONSTRAINT "FK_a66e0b0e11bed7b2cab953ba850" FOREIGN KEY ("enterprise_id") REFERENCES "enterprise"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
         // Matching reads products through these: an empty criteria list means "all", stored as '*'.
-        await queryRunner.query(`CREATE INDEX "ix_loan_product_match_regions" ON "loan_product" USING gin ((CASE WHEN cardinality(eligible_regions) = 0 THEN '{*}'::varchar[] ELSE eligible_regions END)) WHERE status = 'PUBLISHED'`);
-        await queryRunner.query(`CREATE INDEX "ix_loan_product_match_industries" ON "loan_product" USING gin ((CASE WHEN cardinality(eligible_industries) = 0 THEN '{*}'::varchar[] ELSE eligible_industries END)) WHERE status = 'PUBLISHED'`);
+        // One multicolumn GIN index: a single scan intersects the region and industry conditions.
+        await queryRunner.query(`CREATE INDEX "ix_loan_product_match_keys" ON "loan_product" USING gin (
+            (CASE WHEN cardinality(eligible_regions) = 0 THEN '{*}'::varchar[] ELSE eligible_regions END),
+            (CASE WHEN cardinality(eligible_industries) = 0 THEN '{*}'::varchar[] ELSE eligible_industries END)
+          ) WHERE status = 'PUBLISHED'`);
         // Requests open before matching existed become matchable with the base score until their enterprise is scored.
         await queryRunner.query(`
             INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
@@ -34,8 +37,7 @@ export class MatchingEngine1795837279700 implements MigrationInterface {
     }
 
     public async down(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`DROP INDEX "public"."ix_loan_product_match_industries"`);
-        await queryRunner.query(`DROP INDEX "public"."ix_loan_product_match_regions"`);
+        await queryRunner.query(`DROP INDEX "public"."ix_loan_product_match_keys"`);
         await queryRunner.query(`ALTER TABLE "credit_profile" DROP CONSTRAINT "FK_a66e0b0e11bed7b2cab953ba850"`);
         await queryRunner.query(`ALTER TABLE "financing_request" DROP COLUMN "matches_refreshed_at"`);
         await queryRunner.query(`ALTER TABLE "loan_product" DROP COLUMN "grade_rates"`);

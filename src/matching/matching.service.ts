@@ -16,6 +16,7 @@ import {
   REQUEST_FACTS_SQL,
 } from './matching-model';
 import { MatchingJobKind } from './matching-job.entity';
+import { preparedQuery } from '../common/database/prepared';
 
 export interface RankedMatch {
   financingRequestId: string;
@@ -67,8 +68,10 @@ export class MatchingService {
   }
 
   /** The best `limit` eligible products for one open request, ranked: the forward-matching query itself. */
-  async topMatches(requestId: string, limit = MATCH_DEPTH, manager: EntityManager = this.dataSource.manager): Promise<Array<{ loan_product_id: string; match_score: string }>> {
-    return manager.query(`SELECT id::text AS request_id, loan_product_id::text, match_score::text, quoted_rate::text FROM (${forwardMatchSql('$1', limit)}) top`, [requestId]);
+  async topMatches(requestId: string, limit = MATCH_DEPTH, manager?: EntityManager): Promise<Array<{ loan_product_id: string; match_score: string }>> {
+    const text = `SELECT id::text AS request_id, loan_product_id::text, match_score::text, quoted_rate::text FROM (${forwardMatchSql('$1', limit)}) top`;
+    if (manager) return manager.query(text, [requestId]);
+    return preparedQuery(this.dataSource, `match-forward-${limit}`, text, [requestId]);
   }
 
   /**
@@ -83,6 +86,8 @@ export class MatchingService {
       const product = await manager.getRepository(LoanProduct).findOneBy({ id: productId });
       if (!product || product.status !== 'PUBLISHED') return 0;
       const regionFilter = reverseRegionFilter(product.eligibleRegions, 3);
+      // One statement: rank the product into each fitting request where it beats the request's
+      // last kept match, and push that last match out where the request already had MATCH_DEPTH.
       const [{ fitting }] = await manager.query(
         `WITH candidate AS (
            SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
@@ -91,30 +96,25 @@ export class MatchingService {
            JOIN institution i ON i.id = p.institution_id
            WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
          ), qualifying AS (
-           SELECT c.* FROM candidate c
+           SELECT c.*, last_kept.loan_product_id AS pushed_out
+           FROM candidate c
            LEFT JOIN LATERAL (
-             SELECT m.match_score FROM product_match m WHERE m.financing_request_id = c.request_id
-             ORDER BY m.match_score DESC OFFSET ${MATCH_DEPTH - 1} LIMIT 1
+             SELECT m.loan_product_id, m.match_score, m.quoted_rate FROM product_match m
+             WHERE m.financing_request_id = c.request_id
+             ORDER BY m.match_score DESC, m.quoted_rate ASC, m.loan_product_id ASC
+             OFFSET ${MATCH_DEPTH - 1} LIMIT 1
            ) last_kept ON TRUE
-           WHERE last_kept.match_score IS NULL OR c.match_score > last_kept.match_score
+           WHERE last_kept.loan_product_id IS NULL
+              OR (c.match_score, -c.quoted_rate, -$1::bigint) > (last_kept.match_score, -last_kept.quoted_rate, -last_kept.loan_product_id)
          ), inserted AS (
            INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
            SELECT request_id, $1, match_score, quoted_rate, reasons, $2 FROM qualifying
-           RETURNING financing_request_id
+         ), pushed_out AS (
+           DELETE FROM product_match m USING qualifying q
+           WHERE q.pushed_out IS NOT NULL AND m.financing_request_id = q.request_id AND m.loan_product_id = q.pushed_out
          )
-         SELECT (SELECT count(*) FROM candidate)::int AS fitting`,
+         SELECT count(*)::int AS fitting FROM candidate`,
         [productId, MATCHING_MODEL_VERSION, ...regionFilter.params],
-      );
-      // Keep at most MATCH_DEPTH per request: drop what the new product pushed out.
-      await manager.query(
-        `DELETE FROM product_match m USING (
-           SELECT financing_request_id, loan_product_id,
-                  row_number() OVER (PARTITION BY financing_request_id ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
-           FROM product_match
-           WHERE financing_request_id IN (SELECT financing_request_id FROM product_match WHERE loan_product_id = $1)
-         ) ranked
-         WHERE ranked.position > ${MATCH_DEPTH} AND m.financing_request_id = ranked.financing_request_id AND m.loan_product_id = ranked.loan_product_id`,
-        [productId],
       );
       return fitting;
     });
@@ -224,7 +224,9 @@ export class MatchingService {
     }
     const offset = page.afterId ? Number(page.afterId) : 0;
     const regionFilter = reverseRegionFilter(product.eligibleRegions, 4);
-    const rows = await this.dataSource.query(
+    const rows = await preparedQuery<RankedMatch & { position: number }>(
+      this.dataSource,
+      `match-reverse-${regionFilter.params.length ? 'regions' : 'everywhere'}`,
       `SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId", ${MATCH_SCORE_SQL}::text AS "matchScore",
               ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
               row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
@@ -298,7 +300,7 @@ export class MatchingService {
 function forwardMatchSql(requestId: string, limit: number): string {
   return `
     SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
-    FROM (${REQUEST_FACTS_SQL} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')) req
+    FROM (${REQUEST_FACTS_SQL} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED') OFFSET 0) req
     CROSS JOIN loan_product p
     JOIN institution i ON i.id = p.institution_id
     WHERE ${ELIGIBLE_SQL}

@@ -34,8 +34,7 @@ registerEnumType(LoanProductStatus, {
 @Check('ck_loan_product_rates', 'min_rate <= max_rate')
 @Index(['institutionId', 'id'])
 // Matching indexes over expressions (see migrations/*MatchingEngine): TypeORM leaves them alone.
-@Index('ix_loan_product_match_regions', { synchronize: false })
-@Index('ix_loan_product_match_industries', { synchronize: false })
+@Index('ix_loan_product_match_keys', { synchronize: false })
 export class LoanProduct extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
