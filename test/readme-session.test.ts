@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestApp, TestApp } from './support/app';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+/** The README's example session: each step's GraphQL block and the X-Actor its text names. */
+function exampleSession(): Array<{ actor: string | undefined; document: string }> {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Example session'), readme.indexOf('\n## ', readme.indexOf('## Example session') + 5));
+  const steps: Array<{ actor: string | undefined; document: string }> = [];
+  const pattern = /(?:^|\n)(\d+\.[^\n]*(?:\n(?!```)[^\n]*)*)\n\n```graphql\n([\s\S]*?)```/g;
+  for (const [, prose, document] of section.matchAll(pattern)) {
+    steps.push({ actor: /X-Actor: ([^`]+)`/.exec(prose)?.[1], document });
+  }
+  return steps;
+}
+
+describe('README example session', () => {
+  it('works when pasted step by step, as a new user would', async () => {
+    const steps = exampleSession();
+    expect(steps).toHaveLength(11);
+    const ids: Record<string, string> = {};
+    const fill = (text: string) => text.replace(/<([A-Z_]+_ID)>/g, (_, name) => ids[name] ?? `missing ${name}`);
+    const run = async (document: string, actor: string | undefined) => {
+      const response = await app.gql(fill(document), {}, actor ? fill(actor) : undefined);
+      expect(response.errors).toBeUndefined();
+      const payload = Object.values(response.data)[0] as any;
+      if (payload && 'userErrors' in payload) expect(payload.userErrors).toEqual([]);
+      return payload;
+    };
+
+    ids.ENTERPRISE_ID = (await run(steps[0].document, steps[0].actor)).enterprise.id;
+    ids.INSTITUTION_ID = (await run(steps[1].document, steps[1].actor)).institution.id;
+    expect(await run(steps[2].document, steps[2].actor)).toMatchObject({ imported: 2, rejected: [] });
+    ids.LOAN_PRODUCT_ID = (await run(steps[3].document, steps[3].actor)).loanProduct.id;
+    expect((await run(steps[4].document, steps[4].actor)).loanProduct.status).toBe('PUBLISHED');
+    // Posting matches synchronously: no background work needed for the mill to see the product.
+    const posted = await run(steps[5].document, steps[5].actor);
+    ids.FINANCING_REQUEST_ID = posted.financingRequest.id;
+    expect(posted.financingRequest.matches.nodes[0]).toMatchObject({ rank: 1, quotedRate: '4.10', loanProduct: { name: '稻米贷' }, reasons: { creditGrade: 'A', incentiveApplied: true } });
+    ids.APPLICATION_ID = (await run(steps[6].document, steps[6].actor)).application.id;
+    expect((await run(steps[7].document, steps[7].actor)).application.status).toBe('ACCEPTED');
+    expect((await run(steps[8].document, steps[8].actor)).creditGrant).toMatchObject({ amount: '1130000.00', annualRate: '4.10' });
+    expect((await run(steps[9].document, steps[9].actor)).disbursement.creditGrant.remainingAmount).toBe('530000.00');
+    const second = steps[9].document.replace('"600000.00"', '"530000.00"').replace('"tranche-1"', '"tranche-2"');
+    expect((await run(second, steps[9].actor)).disbursement.creditGrant.remainingAmount).toBe('0.00');
+    const story = await run(steps[10].document, steps[10].actor);
+    expect(story.status).toBe('DISBURSED');
+    expect(story.financingRequest.enterprise.creditProfile).toMatchObject({ score: 780, grade: 'A' });
+    expect(story.events.nodes.map((event: any) => event.toStatus)).toEqual(['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'DISBURSED']);
+  });
+});
