@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateScalar } from '../common/scalars';
 import { Enterprise } from '../enterprise/enterprise.entity';
@@ -37,7 +37,6 @@ export class CreditProfile {
   enterprise?: Enterprise;
 
   @Field(() => Int, { description: 'Credit score, 0–1000.' })
-  @Index()
   @Column({ type: 'smallint' })
   score: number;
 

@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { chinaDate } from '../lending/response-deadline';
 import { MatchingJobKind } from '../matching/matching-job.entity';
-import { SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
+import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
 
 /**
  * Recomputes the scores of the given enterprises as of today (China time) in one statement, keeps
@@ -19,15 +19,17 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
          model_version = excluded.model_version, as_of = excluded.as_of, computed_at = excluded.computed_at
        RETURNING enterprise_id, score, grade, flags
      )
+     -- An enterprise without a profile yet is matched as the base score (600, BBB, no flags).
      SELECT u.enterprise_id::text FROM upserted u LEFT JOIN previous p USING (enterprise_id)
-     WHERE p.enterprise_id IS NOT NULL AND (p.score, p.grade, p.flags) IS DISTINCT FROM (u.score, u.grade, u.flags)`,
+     WHERE (coalesce(p.score, ${BASE_SCORE}), coalesce(p.grade, '${gradeOf(BASE_SCORE)}'), coalesce(p.flags, '{}'::varchar[])) IS DISTINCT FROM (u.score, u.grade, u.flags)`,
     [asOf, enterpriseIds, SCORING_MODEL_VERSION],
   );
   const changedIds = changed.map((row) => row.enterprise_id);
   if (changedIds.length > 0) {
     await manager.query(
       `UPDATE matchable_request m SET credit_score = cp.score, credit_grade = cp.grade, dishonest_debtor = 'DISHONEST_DEBTOR' = ANY(cp.flags)
-       FROM credit_profile cp WHERE cp.enterprise_id = m.enterprise_id AND m.enterprise_id = ANY($1::bigint[])`,
+       FROM unnest($1::bigint[]) AS changed(id) JOIN credit_profile cp ON cp.enterprise_id = changed.id
+       WHERE m.enterprise_id = changed.id`,
       [changedIds],
     );
     await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [MatchingJobKind.SCORE_CHANGED, changedIds]);

@@ -6,10 +6,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  * Written with the request, removed when it closes, updated when the enterprise's score changes.
  */
 @Entity('matchable_request')
-@Index(['provinceCode'])
-@Index(['prefectureCode'])
-@Index(['regionCode'])
-@Index(['enterpriseId'])
+@Index('ix_matchable_request_province', ['provinceCode'])
+@Index('ix_matchable_request_prefecture', ['prefectureCode'])
+@Index('ix_matchable_request_region', ['regionCode'])
+@Index('ix_matchable_request_enterprise', ['enterpriseId'])
 export class MatchableRequest {
   @PrimaryColumn({ type: 'bigint' })
   financingRequestId: string;

@@ -12,7 +12,7 @@ export const MATCH_DEPTH = 50;
 export const REQUEST_FACTS_SQL = `
   SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[] AS guarantees, r.max_rate,
          e.region_code, left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code,
-         e.industry_code, e.scale::text AS scale, e.annual_revenue,
+         e.industry_code, e.scale::text AS scale, e.annual_revenue, e.established_on,
          date_part('year', age(current_date, e.established_on))::int AS years_in_business,
          coalesce(cp.score, 600) AS credit_score, coalesce(cp.grade, 'BBB') AS credit_grade,
          coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false) AS dishonest_debtor
@@ -37,7 +37,8 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
   ['INDUSTRY', `${INDUSTRIES_OF_P} && ARRAY['*', left(req.industry_code, 1), req.industry_code]::varchar[]`],
   ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],
   ['CREDIT_SCORE', `(p.min_credit_score IS NULL OR req.credit_score >= p.min_credit_score)`],
-  ['YEARS_IN_BUSINESS', `(p.min_years_in_business IS NULL OR req.years_in_business >= p.min_years_in_business)`],
+  // Whole years in business ≥ N, as a date comparison (cheap per row).
+  ['YEARS_IN_BUSINESS', `(p.min_years_in_business IS NULL OR req.established_on <= (current_date - make_interval(years => p.min_years_in_business))::date)`],
   ['ANNUAL_REVENUE', `(p.min_annual_revenue IS NULL OR req.annual_revenue >= p.min_annual_revenue)`],
   ['DISHONEST_DEBTOR', `NOT req.dishonest_debtor`],
 ];

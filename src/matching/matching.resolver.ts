@@ -79,7 +79,7 @@ export class FinancingRequestMatchingResolver {
 
   @FieldResolver(() => Boolean, { description: 'False while a refresh that could change the matches is queued (e.g. a product changed).' })
   matchesCurrent(@Root() request: FinancingRequest, @Ctx() ctx: RequestContext) {
-    return ctx.services.matching.matchesAreCurrent(request.id);
+    return ctx.loaders.keyed<string, boolean>('matchesCurrent', (ids) => ctx.services.matching.matchesAreCurrent(ids)).load(request.id);
   }
 
   @FieldResolver(() => ProductFit, { nullable: true, description: 'How this need fits one product, eligible or not, with each failed criterion.' })

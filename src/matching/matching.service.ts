@@ -138,15 +138,15 @@ export class MatchingService {
   }
 
   /** Matches are current when computed and no refresh that could change them is still queued. */
-  async matchesAreCurrent(requestId: string): Promise<boolean> {
-    const [row] = await this.dataSource.query(
-      `SELECT r.matches_refreshed_at IS NOT NULL
+  async matchesAreCurrent(requestIds: readonly string[]): Promise<boolean[]> {
+    const rows: Array<{ id: string; current: boolean }> = await this.dataSource.query(
+      `SELECT r.id::text, r.matches_refreshed_at IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM matching_job j WHERE j.finished_at IS NULL
                               AND (j.kind = 'PRODUCT_CHANGED' OR (j.kind = 'SCORE_CHANGED' AND j.subject_id = r.enterprise_id))) AS current
-       FROM financing_request r WHERE r.id = $1`,
-      [requestId],
+       FROM financing_request r WHERE r.id = ANY($1::bigint[])`,
+      [[...requestIds]],
     );
-    return Boolean(row?.current);
+    return requestIds.map((id) => Boolean(rows.find((row) => row.id === id)?.current));
   }
 
   /**
@@ -311,7 +311,7 @@ function forwardMatchSql(requestId: string, limit: number): string {
 /** `matchable_request` rows shaped like REQUEST_FACTS_SQL, for reverse matching. */
 const MATCHABLE_AS_REQ = `
   SELECT m.financing_request_id, m.financing_request_id AS id, m.enterprise_id, m.amount, m.term_months, m.acceptable_guarantee_types AS guarantees,
-         m.max_rate, m.valid_until, m.region_code, m.prefecture_code, m.province_code, m.industry_code, m.scale, m.annual_revenue,
+         m.max_rate, m.valid_until, m.region_code, m.prefecture_code, m.province_code, m.industry_code, m.scale, m.annual_revenue, m.established_on,
          date_part('year', age(current_date, m.established_on))::int AS years_in_business,
          m.credit_score, m.credit_grade, m.dishonest_debtor
   FROM matchable_request m`;

@@ -35,6 +35,7 @@ registerEnumType(LoanProductStatus, {
 @Index(['institutionId', 'id'])
 // Matching indexes over expressions (see migrations/*MatchingEngine): TypeORM leaves them alone.
 @Index('ix_loan_product_match_keys', { synchronize: false })
+@Index('ix_loan_product_region_order', { synchronize: false })
 export class LoanProduct extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
