@@ -9,7 +9,7 @@ export function recordBenchmark(name: string, command: string, scale: number, ta
   const section = [
     heading,
     '',
-    `Command: \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    `Command: \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; database: ${process.env.DATABASE_URL ? 'the DATABASE_URL server' : 'the embedded PostgreSQL'}.`,
     '',
     ...tableLines,
     '',
