@@ -204,14 +204,21 @@ function matchInMemory(products: ProductInMemory[], req: any): Array<{ id: numbe
 
 async function main() {
   console.log(`bench:matching — scale ${scale}: ${PRODUCTS.toLocaleString('en')} products, ${ENTERPRISES.toLocaleString('en')} enterprises, ${REQUESTS.toLocaleString('en')} open requests\n${machine()}`);
-  const database = await benchDatabase('cel_bench_matching');
+  // --reuse keeps the data set of the previous run at the same scale (for iterating on queries).
+  const database = await benchDatabase('cel_bench_matching', { reuse: process.argv.includes('--reuse') });
   const client = new Client({ connectionString: database.url });
   await client.connect();
   const dataSource = createDataSource(database.url, { poolSize: 4 });
   try {
     const buildStarted = Date.now();
-    await build(client);
-    console.log(`Data set built in ${((Date.now() - buildStarted) / 1000).toFixed(0)} s\n`);
+    if (database.reused) {
+      console.log('Reusing the data set of the previous run (--reuse)\n');
+      const regions = await client.query(`SELECT id, region_code FROM enterprise`);
+      for (const row of regions.rows) enterpriseRegion[Number(row.id)] = row.region_code;
+    } else {
+      await build(client);
+      console.log(`Data set built in ${((Date.now() - buildStarted) / 1000).toFixed(0)} s\n`);
+    }
     await dataSource.initialize();
     const matching = new MatchingService(dataSource);
     const r = random(99);
@@ -268,10 +275,11 @@ async function main() {
     const writer = fs.createWriteStream(csv);
     writer.write('uscc,source,source_reference,indicator,polarity,recorded_on,expires_on\n');
     const ri = random(7);
+    const runId = Date.now().toString(36);
     for (let k = 0; k < IMPORT_RECORDS; k++) {
       const id = ri.int(1, ENTERPRISES);
       const region = enterpriseRegion[id];
-      if (!writer.write(`${usccFor(id, region)},${ri.pick(SOURCES)},IMP-${k},守信记录,${ri.chance(0.8) ? 'POSITIVE' : 'NEGATIVE'},${isoDaysAgo(ri.int(1, 1500))},\n`)) {
+      if (!writer.write(`${usccFor(id, region)},${ri.pick(SOURCES)},IMP-${runId}-${k},守信记录,${ri.chance(0.8) ? 'POSITIVE' : 'NEGATIVE'},${isoDaysAgo(ri.int(1, 1500))},\n`)) {
         await new Promise<void>((resolve) => writer.once('drain', () => resolve()));
       }
     }
@@ -292,6 +300,7 @@ async function main() {
     ];
     console.log(`\n${lines.join('\n')}\n`);
     recordBenchmark('bench:matching', `npm run bench:matching -- --scale=${scale}`, scale, lines, machine());
+    if (database.reused) console.log('(figures from a reused data set)');
   } finally {
     await client.end();
     if (dataSource.isInitialized) await dataSource.destroy();

@@ -34,7 +34,7 @@ export function parseScale(argv: string[]): number {
 }
 
 /** A fresh benchmark database: on DATABASE_URL's server, else on the project's embedded PostgreSQL. */
-export async function benchDatabase(name: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function benchDatabase(name: string, options: { reuse?: boolean } = {}): Promise<{ url: string; stop: () => Promise<void>; reused: boolean }> {
   const config = loadConfig();
   let serverUrl = config.databaseUrl;
   let stopServer: () => Promise<void> = async () => undefined;
@@ -45,16 +45,20 @@ export async function benchDatabase(name: string): Promise<{ url: string; stop: 
   }
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  if (options.reuse && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount) {
+    await admin.end();
+    return { url: url.toString(), stop: stopServer, reused: true };
+  }
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
   const dataSource = createDataSource(url.toString(), { poolSize: 2 });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });
   await dataSource.destroy();
-  return { url: url.toString(), stop: stopServer };
+  return { url: url.toString(), stop: stopServer, reused: false };
 }
 
 /** COPY rows (arrays of fields, null = NULL) into a table from a generator. */

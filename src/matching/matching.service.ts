@@ -93,8 +93,8 @@ export class MatchingService {
            SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
            FROM (${MATCHABLE_AS_REQ}) req
            CROSS JOIN loan_product p
-           JOIN institution i ON i.id = p.institution_id
-           WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
+           CROSS JOIN institution i
+           WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1) AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
          ), qualifying AS (
            SELECT c.*, last_kept.loan_product_id AS pushed_out
            FROM candidate c
@@ -208,8 +208,8 @@ export class MatchingService {
     if (!product) return 0;
     const regionFilter = reverseRegionFilter(product.eligibleRegions, 2);
     const [{ n }] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM (${MATCHABLE_AS_REQ}) req CROSS JOIN loan_product p JOIN institution i ON i.id = p.institution_id
-       WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}`,
+      `SELECT count(*)::int AS n FROM (${MATCHABLE_AS_REQ}) req CROSS JOIN loan_product p CROSS JOIN institution i
+       WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1) AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}`,
       [productId, ...regionFilter.params],
     );
     return n;
@@ -224,16 +224,16 @@ export class MatchingService {
     }
     const offset = page.afterId ? Number(page.afterId) : 0;
     const regionFilter = reverseRegionFilter(product.eligibleRegions, 4);
-    const rows = await preparedQuery<RankedMatch & { position: number }>(
-      this.dataSource,
-      `match-reverse-${regionFilter.params.length ? 'regions' : 'everywhere'}`,
+    // Not a prepared statement: a generic plan cannot see which regions the arrays hold and would
+    // scan every open request; planning each time costs ~2 ms and keeps the region indexes in use.
+    const rows: Array<RankedMatch & { position: number }> = await this.dataSource.query(
       `SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId", ${MATCH_SCORE_SQL}::text AS "matchScore",
               ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
               row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
        FROM (${MATCHABLE_AS_REQ}) req
        CROSS JOIN loan_product p
-       JOIN institution i ON i.id = p.institution_id
-       WHERE p.id = $1 AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
+       CROSS JOIN institution i
+       WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1) AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
        ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC
        OFFSET $2 LIMIT $3`,
       [productId, offset, page.limit + 1, ...regionFilter.params],
