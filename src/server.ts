@@ -58,6 +58,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     schema: buildAppSchema(),
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals and stops HTTP server, pool and database in order; Apollo's own
+    // handler would call stop() a second time and leave that shutdown waiting.
+    stopOnTerminationSignals: false,
     formatError: formatGraphQLError,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
   });
