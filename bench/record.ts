@@ -5,11 +5,12 @@ import { projectRoot } from '../src/common/config';
 /** Writes one benchmark's latest figures into BENCHMARKS.md, replacing its previous section at the same scale. */
 export function recordBenchmark(name: string, command: string, scale: number, tableLines: string[], machine: string): void {
   const file = path.join(projectRoot, 'BENCHMARKS.md');
-  const heading = `## ${name} (scale ${scale})`;
+  const database = process.env.DATABASE_URL ? 'DATABASE_URL server' : 'embedded PostgreSQL';
+  const heading = `## ${name} (scale ${scale}, ${database})`;
   const section = [
     heading,
     '',
-    `Command: \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; database: ${process.env.DATABASE_URL ? 'the DATABASE_URL server' : 'the embedded PostgreSQL'}.`,
+    `Command: \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
     '',
     ...tableLines,
     '',

@@ -92,23 +92,30 @@ export async function importCreditBatch(manager: EntityManager, rows: Array<{ li
   );
   await pipeline(Readable.from(lines), client.query(copyFrom('COPY credit_import_staging FROM STDIN')));
 
-  const unknown: Array<{ line: number }> = await manager.query(
-    `SELECT s.line FROM credit_import_staging s WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.uscc = s.uscc) ORDER BY s.line`,
+  // One probe of the USCC index per row: unknown enterprises are reported, the rest inserted.
+  const [outcome]: Array<{ unknown_lines: number[] | null; enterprise_ids: string[] | null; inserted: number }> = await manager.query(
+    `WITH joined AS (
+       SELECT s.*, e.id AS enterprise_id FROM credit_import_staging s LEFT JOIN enterprise e ON e.uscc = s.uscc
+     ), inserted AS (
+       INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on)
+       SELECT enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on
+       FROM joined WHERE enterprise_id IS NOT NULL
+       ORDER BY line
+       ON CONFLICT (source, source_reference) DO NOTHING
+       RETURNING enterprise_id
+     )
+     SELECT (SELECT array_agg(line ORDER BY line) FROM joined WHERE enterprise_id IS NULL) AS unknown_lines,
+            (SELECT array_agg(DISTINCT enterprise_id)::text[] FROM inserted) AS enterprise_ids,
+            (SELECT count(*)::int FROM inserted) AS inserted`,
   );
-  const inserted: Array<{ enterprise_id: string }> = await manager.query(
-    `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on)
-     SELECT e.id, s.source, s.source_reference, s.indicator, s.polarity, s.recorded_on, s.expires_on
-     FROM credit_import_staging s JOIN enterprise e ON e.uscc = s.uscc
-     ORDER BY s.line
-     ON CONFLICT (source, source_reference) DO NOTHING
-     RETURNING enterprise_id::text`,
-  );
+  const unknown = (outcome.unknown_lines ?? []).map((line) => ({ line }));
+  const insertedCount = outcome.inserted;
   await manager.query(`TRUNCATE credit_import_staging`);
-  const enterpriseIds = [...new Set(inserted.map((row) => row.enterprise_id))];
+  const enterpriseIds = outcome.enterprise_ids ?? [];
   await recomputeCreditProfiles(manager, enterpriseIds);
   return {
-    imported: inserted.length,
-    duplicates: rows.length - unknown.length - inserted.length,
+    imported: insertedCount,
+    duplicates: rows.length - unknown.length - insertedCount,
     rejected: unknown.map(({ line }) => ({ line, reason: 'no registered enterprise has this USCC' })),
     rescored: enterpriseIds.length,
   };

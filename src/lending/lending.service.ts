@@ -42,6 +42,11 @@ export interface RecordDisbursementInput {
 }
 
 const rememberId = (row: { id: string }) => ({ id: row.id });
+/** On a retry, the result is the row the first call produced, as it is now. */
+const replayById =
+  <T extends { id: string }>(entity: new () => T) =>
+  (remembered: { id: string }, manager: EntityManager) =>
+    manager.getRepository(entity).findOneByOrFail({ id: remembered.id } as never) as Promise<T>;
 
 /**
  * The loan lifecycle (对接 → 受理 → 授信 → 放款). Every change runs in one transaction that locks the
@@ -72,14 +77,9 @@ export class LendingService {
       key: input.idempotencyKey,
       input,
       remember: rememberId,
-      replay: (remembered: { id: string }, manager) => manager.getRepository(Application).findOneByOrFail({ id: remembered.id }),
+      replay: replayById(Application),
       run: async (manager) => {
-        const request = await manager
-          .getRepository(FinancingRequest)
-          .createQueryBuilder('request')
-          .setLock('pessimistic_write')
-          .where('request.id = :id', { id: input.financingRequestId })
-          .getOne();
+        const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
         if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
@@ -170,7 +170,7 @@ export class LendingService {
       key: idempotencyKey,
       input: fields,
       remember: rememberId,
-      replay: (remembered: { id: string }, manager) => manager.getRepository(CreditGrant).findOneByOrFail({ id: remembered.id }),
+      replay: replayById(CreditGrant),
       run: async (manager) => {
         const peek = await manager.getRepository(Application).findOneBy({ id: input.applicationId });
         if (!peek || peek.institutionId !== institutionId) throw new NotFoundError('Application');
@@ -239,7 +239,7 @@ export class LendingService {
       key: idempotencyKey,
       input: fields,
       remember: rememberId,
-      replay: (remembered: { id: string }, manager) => manager.getRepository(Disbursement).findOneByOrFail({ id: remembered.id }),
+      replay: replayById(Disbursement),
       run: async (manager) => {
         const application = await lockApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
@@ -273,14 +273,9 @@ export class LendingService {
       key: input.idempotencyKey,
       input,
       remember: rememberId,
-      replay: (remembered: { id: string }, manager) => manager.getRepository(FinancingRequest).findOneByOrFail({ id: remembered.id }),
+      replay: replayById(FinancingRequest),
       run: async (manager) => {
-        const request = await manager
-          .getRepository(FinancingRequest)
-          .createQueryBuilder('request')
-          .setLock('pessimistic_write')
-          .where('request.id = :id', { id: input.financingRequestId })
-          .getOne();
+        const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
         if (request.status === FinancingRequestStatus.CREDIT_GRANTED || request.status === FinancingRequestStatus.DISBURSED) {
@@ -343,7 +338,7 @@ export class LendingService {
       key: input.idempotencyKey,
       input: { applicationId: input.applicationId, reason: input.reason ?? null },
       remember: rememberId,
-      replay: (remembered: { id: string }, manager) => manager.getRepository(Application).findOneByOrFail({ id: remembered.id }),
+      replay: replayById(Application),
       run: async (manager) => {
         const application = await lockApplication(manager, input.applicationId);
         if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
@@ -414,6 +409,10 @@ export class LendingService {
 function requireInstitution(actor: Actor): string {
   if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only the owning institution acts on an application');
   return actor.institutionId;
+}
+
+async function lockFinancingRequest(manager: EntityManager, id: string): Promise<FinancingRequest | null> {
+  return manager.getRepository(FinancingRequest).createQueryBuilder('request').setLock('pessimistic_write').where('request.id = :id', { id }).getOne();
 }
 
 async function lockApplication(manager: EntityManager, id: string): Promise<Application> {

@@ -32,7 +32,8 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
   ['AMOUNT', `req.amount BETWEEN p.min_amount AND p.max_amount`],
   ['TERM', `req.term_months BETWEEN p.min_term_months AND p.max_term_months`],
   ['GUARANTEE', `p.guarantee_type::text = ANY(req.guarantees)`],
-  ['RATE', `${QUOTED_RATE_SQL} <= req.max_rate`],
+  // The cheap bound first: a quote is never below the product's minimum rate.
+  ['RATE', `(p.min_rate <= req.max_rate AND ${QUOTED_RATE_SQL} <= req.max_rate)`],
   ['REGION', `${REGIONS_OF_P} && ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`],
   ['INDUSTRY', `${INDUSTRIES_OF_P} && ARRAY['*', left(req.industry_code, 1), req.industry_code]::varchar[]`],
   ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],

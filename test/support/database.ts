@@ -59,15 +59,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const template = await ensureTemplate(admin);
     const name = `cel_test_${process.pid}_${randomBytes(4).toString('hex')}`;
     await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-    return {
-      url: withDatabase(adminUrl(), name),
-      async drop() {
-        const client = new Client({ connectionString: adminUrl() });
-        await client.connect();
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        await client.end();
-      },
-    };
+    return handle(name);
   } finally {
     await admin.end();
   }
@@ -80,6 +72,10 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   const name = `cel_empty_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
+  return handle(name);
+}
+
+function handle(name: string): TestDatabase {
   return {
     url: withDatabase(adminUrl(), name),
     async drop() {

