@@ -196,3 +196,26 @@ describe('reverse matching', () => {
     expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('stored match depth', () => {
+  it('keeps the best 50 per request: a better new product pushes the last one out, a worse one stays out', async () => {
+    const { enterprise, publish } = await world('340000', '340102');
+    const products = [];
+    for (let i = 0; i < 50; i++) products.push(await publish({ name: `depth-${i}`, maxRate: '6.00' }));
+    const request = await postRequest(app, enterprise.id, { maxRate: '6.50' });
+    const before = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    expect(before.data.node.matches.totalCount).toBe(50);
+    // Equal scores rank by product age, so the last kept is the newest.
+    expect(before.data.node.matches.nodes[49].loanProduct.id).toBe(products[49].id);
+
+    const better = await publish({ name: 'depth-better', maxRate: '4.00' });
+    await publish({ name: 'depth-worse', maxRate: '6.40' });
+    const after = await app.gql(MATCHES, { id: request.id }, enterprise.id);
+    const names = after.data.node.matches.nodes.map((m: any) => m.loanProduct.name);
+    expect(after.data.node.matches.totalCount).toBe(50);
+    expect(after.data.node.matches.nodes[0].loanProduct.id).toBe(better.id);
+    expect(names).not.toContain('depth-49');
+    expect(names).not.toContain('depth-worse');
+    expect(names).toContain('depth-48');
+  });
+});
