@@ -10,7 +10,7 @@ export function recordBenchmark(name: string, command: string, scale: number, ta
   const section = [
     heading,
     '',
-    `Command: \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    `Command: \`${process.env.DATABASE_URL ? `DATABASE_URL=${redacted(process.env.DATABASE_URL)} ` : ''}${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
     '',
     ...tableLines,
     '',
@@ -24,4 +24,10 @@ export function recordBenchmark(name: string, command: string, scale: number, ta
     content = `${content.trimEnd()}\n\n${section}`;
   }
   fs.writeFileSync(file, content.endsWith('\n') ? content : `${content}\n`);
+}
+
+function redacted(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
