@@ -1,6 +1,8 @@
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { NodeResolver } from './common/node.resolver';
+import { AuthResolver } from './auth/auth.resolver';
+import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
 import { CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
 import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, MatchResolver, ProductFitResolver } from './matching/matching.resolver';
@@ -24,6 +26,7 @@ export function buildAppSchema(): GraphQLSchema {
   schema ??= buildSchemaSync({
     resolvers: [
       NodeResolver,
+      AuthResolver,
       EnterpriseResolver,
       CreditResolver,
       CreditProfileResolver,
@@ -38,7 +41,7 @@ export function buildAppSchema(): GraphQLSchema {
       CreditGrantResolver,
       DisbursementResolver,
     ],
-    orphanedTypes: [Enterprise, CreditRecord, Institution, LoanProduct, FinancingRequest, Application, ApplicationEvent, CreditGrant, Disbursement],
+    orphanedTypes: [UserAccount, Enterprise, CreditRecord, Institution, LoanProduct, FinancingRequest, Application, ApplicationEvent, CreditGrant, Disbursement],
     // Validation errors must not carry the input back: no `target`, no `value`.
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
     emitSchemaFile: false,

@@ -16,6 +16,8 @@ import { createServices, Services } from './services';
 export interface ServerOptions {
   dataSource: DataSource;
   production: boolean;
+  /** Token secret and lifetime; the configuration's when omitted. */
+  auth?: { jwtSecret: string; accessTokenTtlSeconds: number };
 }
 
 export interface RunningServer {
@@ -27,12 +29,30 @@ export interface RunningServer {
 
 const MAX_BODY = '1mb';
 
+const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+
 /**
- * Development identity stub (replaced by accounts and tokens): `X-Actor: operator`, `analyst`, or
- * the global ID of an Enterprise or Institution to act as it. Services check ownership themselves.
+ * Who acts: the account of an `Authorization: Bearer` token; outside production also the
+ * development header `X-Actor` (`operator`, `analyst`, or the global ID of an Enterprise or
+ * Institution). A bad or expired token is refused, never treated as anonymous.
  */
-async function actorFromHeader(header: string | undefined, dataSource: DataSource): Promise<Actor> {
-  if (!header) return anonymous;
+async function actorOf(req: express.Request, services: Services, dataSource: DataSource, production: boolean): Promise<Actor> {
+  const authorization = req.header('authorization');
+  if (authorization) {
+    const match = /^Bearer ([A-Za-z0-9_.-]{1,2048})$/.exec(authorization.trim());
+    const actor = match ? await services.auth.actorForToken(match[1]) : null;
+    if (!actor) throw unauthenticated('The access token is invalid or has expired; sign in again');
+    return actor;
+  }
+  const stub = req.header('x-actor');
+  if (stub) {
+    if (production) throw unauthenticated('X-Actor is a development aid and is off in production; send Authorization: Bearer <token>');
+    return actorFromDevelopmentHeader(stub, dataSource);
+  }
+  return anonymous;
+}
+
+async function actorFromDevelopmentHeader(header: string, dataSource: DataSource): Promise<Actor> {
   const value = header.trim();
   if (value.toLowerCase() === 'operator') return { kind: 'OPERATOR' };
   if (value.toLowerCase() === 'analyst') return { kind: 'ANALYST' };
@@ -42,15 +62,13 @@ async function actorFromHeader(header: string | undefined, dataSource: DataSourc
     const rows: unknown[] = await dataSource.query(`SELECT 1 FROM ${table} WHERE id = $1`, [parsed.id]);
     if (rows.length > 0) return parsed.typeName === 'Enterprise' ? { kind: 'ENTERPRISE', enterpriseId: parsed.id } : { kind: 'INSTITUTION', institutionId: parsed.id };
   }
-  throw new GraphQLError('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-  });
+  throw unauthenticated('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution');
 }
 
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
-  const services = createServices(dataSource);
+  const services = createServices(dataSource, options.auth);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -74,7 +92,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     express.json({ limit: MAX_BODY }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        actor: await actorFromHeader(req.header('x-actor'), dataSource),
+        actor: await actorOf(req, services, dataSource, options.production),
         loaders: new Loaders(dataSource),
         services,
         dataSource,

@@ -1,4 +1,7 @@
 import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig } from './common/config';
+import { AuthService } from './auth/auth.service';
+import { TokenService } from './auth/tokens';
 import { EnterpriseService } from './enterprise/enterprise.service';
 import { CreditService } from './credit/credit.service';
 import { InstitutionService } from './institution/institution.service';
@@ -8,13 +11,15 @@ import { LendingService } from './lending/lending.service';
 import { MatchingService } from './matching/matching.service';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
-export function createServices(dataSource: DataSource) {
+export function createServices(dataSource: DataSource, config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> = loadConfig()) {
   const matching = new MatchingService(dataSource);
+  const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
   return {
+    auth,
     matching,
-    enterprise: new EnterpriseService(dataSource),
+    enterprise: new EnterpriseService(dataSource, auth),
     credit: new CreditService(dataSource),
-    institution: new InstitutionService(dataSource),
+    institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
     financing: new FinancingRequestService(dataSource, matching),
     lending: new LendingService(dataSource, matching),

@@ -4,23 +4,27 @@
  */
 export type Actor =
   | { kind: 'ANONYMOUS' }
-  | { kind: 'ENTERPRISE'; enterpriseId: string }
-  | { kind: 'INSTITUTION'; institutionId: string }
-  | { kind: 'ANALYST' }
-  | { kind: 'OPERATOR' }
+  | { kind: 'ENTERPRISE'; enterpriseId: string; accountId?: string }
+  | { kind: 'INSTITUTION'; institutionId: string; admin?: boolean; accountId?: string }
+  | { kind: 'ANALYST'; accountId?: string }
+  | { kind: 'OPERATOR'; accountId?: string }
   | { kind: 'SYSTEM' };
 
 export const anonymous: Actor = { kind: 'ANONYMOUS' };
 export const systemActor: Actor = { kind: 'SYSTEM' };
 
-/** Stable text for audit trails and idempotency keys, e.g. "ENTERPRISE:12". */
+/**
+ * Stable text for audit trails and idempotency keys: the party, and the signed-in account acting
+ * for it where there is one, e.g. "INSTITUTION:3#17".
+ */
 export function actorKey(actor: Actor): string {
+  const account = 'accountId' in actor && actor.accountId ? `#${actor.accountId}` : '';
   switch (actor.kind) {
     case 'ENTERPRISE':
-      return `ENTERPRISE:${actor.enterpriseId}`;
+      return `ENTERPRISE:${actor.enterpriseId}${account}`;
     case 'INSTITUTION':
-      return `INSTITUTION:${actor.institutionId}`;
+      return `INSTITUTION:${actor.institutionId}${account}`;
     default:
-      return actor.kind;
+      return `${actor.kind}${account}`;
   }
 }

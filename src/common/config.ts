@@ -8,18 +8,29 @@ export interface AppConfig {
   production: boolean;
   expirySweepSeconds: number;
   matchingWorkerIntervalMs: number;
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
 }
+
+/** Used only outside production, so that `npm start` works on a fresh machine. */
+export const DEVELOPMENT_JWT_SECRET = 'credit-easy-loan-development-secret-do-not-use-in-production';
 
 export const projectRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be an integer between 0 and 65535');
+  const production = env.NODE_ENV === 'production';
+  const jwtSecret = env.JWT_SECRET || (production ? undefined : DEVELOPMENT_JWT_SECRET);
+  if (!jwtSecret) throw new Error('JWT_SECRET must be set when NODE_ENV=production');
+  if (production && jwtSecret.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
   return {
     port,
     databaseUrl: env.DATABASE_URL || undefined,
     embeddedDataDir: env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : path.join(projectRoot, '.data', 'postgres'),
-    production: env.NODE_ENV === 'production',
+    production,
+    jwtSecret,
+    accessTokenTtlSeconds: Number(env.ACCESS_TOKEN_TTL_SECONDS ?? 900),
     expirySweepSeconds: Number(env.EXPIRY_SWEEP_SECONDS ?? 60),
     matchingWorkerIntervalMs: Number(env.MATCHING_WORKER_INTERVAL_MS ?? 1000),
   };

@@ -4,6 +4,8 @@ import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Connection, PageRequest, paginate } from '../common/pagination';
 import { Enterprise, EnterpriseScale } from './enterprise.entity';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
+import { AuthService, Credentials } from '../auth/auth.service';
+import { AccountRole } from '../auth/user-account.entity';
 
 export interface RegisterEnterpriseInput {
   uscc: string;
@@ -15,25 +17,32 @@ export interface RegisterEnterpriseInput {
   registeredCapital: string;
   annualRevenue: string;
   employees: number;
+  /** The enterprise's first user account, created with it. */
+  account?: Credentials | null;
 }
 
 export class EnterpriseService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly auth: AuthService,
+  ) {}
 
   /** Registration is open: anyone may register an enterprise under a valid, unused USCC. */
   async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput): Promise<Enterprise> {
     if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
       throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
     }
+    const { account, ...fields } = input;
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Enterprise);
-      const inserted = await repository.createQueryBuilder().insert().values(input).orIgnore().returning('id').execute();
+      const inserted = await repository.createQueryBuilder().insert().values(fields).orIgnore().returning('id').execute();
       if (inserted.raw.length === 0) {
         throw new BusinessRuleError('USCC_ALREADY_REGISTERED', 'An enterprise with this USCC is already registered', ['input', 'uscc']);
       }
       const id = String(inserted.raw[0].id);
       // Every enterprise has a credit profile from the start (the base score until records arrive).
       await recomputeCreditProfiles(manager, [id]);
+      if (account) await this.auth.createAccount(manager, account, AccountRole.ENTERPRISE, { enterpriseId: id });
       return repository.findOneByOrFail({ id });
     });
   }

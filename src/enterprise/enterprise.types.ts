@@ -1,5 +1,6 @@
 import { Field, InputType, Int } from 'type-graphql';
-import { IsInt, Length, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
+import { AccountCredentialsInput } from '../auth/auth.types';
 import { Enterprise, EnterpriseScale } from './enterprise.entity';
 import { DateScalar, MoneyScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
@@ -42,6 +43,11 @@ export class RegisterEnterpriseInput {
   @Min(0)
   @Max(10_000_000)
   employees: number;
+
+  @Field(() => AccountCredentialsInput, { nullable: true, description: 'The enterprise’s first user account (role ENTERPRISE), created with it.' })
+  @IsOptional()
+  @ValidateNested()
+  account?: AccountCredentialsInput | null;
 }
 
 export const EnterpriseConnection = ConnectionType(Enterprise, 'Enterprise', 'A page of enterprises.');

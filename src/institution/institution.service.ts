@@ -3,30 +3,42 @@ import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Connection, PageRequest, paginate } from '../common/pagination';
 import { Institution, InstitutionType } from './institution.entity';
+import { AuthService, Credentials } from '../auth/auth.service';
+import { AccountRole } from '../auth/user-account.entity';
 
 export interface CreateInstitutionInput {
   name: string;
   type: InstitutionType;
   regionsServed: string[];
   responseDeadlineDays?: number | null;
+  /** The institution's first admin account, created with it. */
+  admin?: Credentials | null;
 }
 
 export class InstitutionService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly auth: AuthService,
+  ) {}
 
   /** Onboarding (机构入驻) is the platform operator's job. */
   async createInstitution(actor: Actor, input: CreateInstitutionInput): Promise<Institution> {
     if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only platform operators onboard institutions');
-    const result = await this.dataSource
-      .getRepository(Institution)
-      .createQueryBuilder()
-      .insert()
-      .values({ ...input, regionsServed: [...new Set(input.regionsServed)], responseDeadlineDays: input.responseDeadlineDays ?? 3 })
-      .orIgnore()
-      .returning('id')
-      .execute();
-    if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
-    return this.dataSource.getRepository(Institution).findOneByOrFail({ id: String(result.raw[0].id) });
+    const { admin, ...fields } = input;
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .getRepository(Institution)
+        .createQueryBuilder()
+        .insert()
+        .values({ ...fields, regionsServed: [...new Set(fields.regionsServed)], responseDeadlineDays: fields.responseDeadlineDays ?? 3 })
+        .orIgnore()
+        .returning('id')
+        .execute();
+      if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
+      const id = String(result.raw[0].id);
+      if (admin) await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id });
+      return manager.getRepository(Institution).findOneByOrFail({ id });
+    });
   }
 
   /** Institutions are public: everyone may see who lends on the platform. */

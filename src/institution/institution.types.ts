@@ -1,5 +1,6 @@
 import { Field, InputType, Int } from 'type-graphql';
-import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
+import { AccountCredentialsInput } from '../auth/auth.types';
 import { Institution, InstitutionType } from './institution.entity';
 import { ConnectionType } from '../common/pagination';
 import { PayloadType } from '../common/payload';
@@ -26,6 +27,11 @@ export class CreateInstitutionInput {
   @Min(1)
   @Max(30)
   responseDeadlineDays?: number | null;
+
+  @Field(() => AccountCredentialsInput, { nullable: true, description: 'The institution’s first admin account (INSTITUTION_ADMIN), created with it.' })
+  @IsOptional()
+  @ValidateNested()
+  admin?: AccountCredentialsInput | null;
 }
 
 export const InstitutionConnection = ConnectionType(Institution, 'Institution', 'A page of institutions.');

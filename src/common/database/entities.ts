@@ -12,6 +12,7 @@ import { CreditProfile } from '../../credit/credit-profile.entity';
 import { ProductMatch } from '../../matching/product-match.entity';
 import { MatchingJob } from '../../matching/matching-job.entity';
 import { MatchableRequest } from '../../matching/matchable-request.entity';
+import { UserAccount } from '../../auth/user-account.entity';
 
 export const entities = [
   Enterprise,
@@ -28,4 +29,5 @@ export const entities = [
   ProductMatch,
   MatchingJob,
   MatchableRequest,
+  UserAccount,
 ];

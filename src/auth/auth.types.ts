@@ -1,0 +1,61 @@
+import { Field, InputType, ObjectType } from 'type-graphql';
+import { IsEmail, IsOptional, Length, MaxLength } from 'class-validator';
+import { UserAccount } from './user-account.entity';
+import { PayloadType, UserError } from '../common/payload';
+
+@InputType({ description: 'Email and password for a new account.' })
+export class AccountCredentialsInput {
+  @Field(() => String)
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email: string;
+
+  @Field(() => String, { description: '12–128 characters.' })
+  @Length(12, 128, { message: 'password must be 12 to 128 characters long' })
+  password: string;
+}
+
+@InputType({ description: 'Sign in (登录).' })
+export class LoginInput {
+  @Field(() => String)
+  @MaxLength(254)
+  email: string;
+
+  @Field(() => String)
+  @MaxLength(128)
+  password: string;
+}
+
+@InputType({ description: 'Renew the access token of the signed-in account.' })
+export class RenewTokenInput {
+  @Field(() => String, { nullable: true, description: 'Echoed back, for the client’s bookkeeping.' })
+  @IsOptional()
+  @MaxLength(64)
+  clientMutationId?: string | null;
+}
+
+@InputType({ description: 'An institution admin creates an account for the institution’s staff.' })
+export class CreateStaffAccountInput extends AccountCredentialsInput {
+  @Field(() => Boolean, { defaultValue: false, description: 'Make the new account an admin too.' })
+  admin: boolean;
+}
+
+@ObjectType({ description: 'A signed access token: send it as `Authorization: Bearer <token>`.' })
+export class LoginPayload {
+  @Field(() => String, { nullable: true })
+  token: string | null;
+
+  @Field(() => Date, { nullable: true })
+  expiresAt: Date | null;
+
+  @Field(() => UserAccount, { nullable: true })
+  account: UserAccount | null;
+
+  @Field(() => String, { nullable: true })
+  clientMutationId?: string | null;
+
+  @Field(() => [UserError])
+  userErrors: UserError[];
+}
+
+export const CreateAccountPayload = PayloadType('CreateAccount', 'account', () => UserAccount, 'Result of creating an account.');
