@@ -1,0 +1,119 @@
+import { SignJWT } from 'jose';
+import { startTestApp, TestApp } from './support/app';
+import { operation } from './support/operations';
+import { enterpriseInput, requestInput, productInput } from './support/fixtures';
+import { DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/common/config';
+import { startServer } from '../src/server';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token expiresAt account { id email role enterprise { name } institution { name } } userErrors { code message } } }`;
+const VIEWER = `{ viewer { email role } }`;
+
+async function bearer(query: string, variables: Record<string, unknown>, token: string) {
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function login(email: string, password: string) {
+  const response = await app.gql(LOGIN, { input: { email, password } });
+  return response.data.login;
+}
+
+describe('accounts and tokens', () => {
+  it('registers an enterprise with its first user, who signs in and acts with a bearer token', async () => {
+    const registered = await app.gql(operation('RegisterEnterprise'), {
+      input: enterpriseInput({ account: { email: 'Owner@RiceMill.example', password: 'correct horse battery' } }),
+    });
+    expect(registered.data.registerEnterprise.userErrors).toEqual([]);
+    const signedIn = await login('owner@ricemill.example', 'correct horse battery');
+    expect(signedIn.userErrors).toEqual([]);
+    expect(signedIn.account).toMatchObject({ email: 'owner@ricemill.example', role: 'ENTERPRISE' });
+    expect(new Date(signedIn.expiresAt).getTime()).toBeGreaterThan(Date.now());
+
+    expect((await bearer(VIEWER, {}, signedIn.token)).body.data.viewer).toEqual({ email: 'owner@ricemill.example', role: 'ENTERPRISE' });
+    const posted = await bearer(operation('PostFinancingRequest'), { input: requestInput() }, signedIn.token);
+    expect(posted.body.data.postFinancingRequest.financingRequest.status).toBe('OPEN');
+
+    const renewed = await bearer(`mutation { renewToken(input: { clientMutationId: "r1" }) { token clientMutationId userErrors { code } } }`, {}, signedIn.token);
+    expect(renewed.body.data.renewToken).toMatchObject({ clientMutationId: 'r1', userErrors: [] });
+    expect((await bearer(VIEWER, {}, renewed.body.data.renewToken.token)).body.data.viewer.role).toBe('ENTERPRISE');
+  });
+
+  it('answers a wrong password and an unknown email alike, and refuses weak passwords', async () => {
+    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'a@mill.example', password: 'a long enough password' } }) });
+    const wrong = await login('a@mill.example', 'not the password');
+    const unknown = await login('nobody@mill.example', 'not the password');
+    expect(wrong).toEqual({ token: null, expiresAt: null, account: null, userErrors: [{ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct' }] });
+    expect(unknown).toEqual(wrong);
+    const weak = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'b@mill.example', password: 'short' } }) });
+    expect(weak.errors?.[0].extensions?.validationErrors).toEqual([{ field: 'input.account.password', messages: ['password must be 12 to 128 characters long'] }]);
+    expect(JSON.stringify(weak.errors)).not.toContain('short');
+  });
+
+  it('refuses an expired, tampered or foreign token with 401 instead of treating it as anonymous', async () => {
+    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'c@mill.example', password: 'a long enough password' } }) });
+    const { token, account } = await login('c@mill.example', 'a long enough password');
+    const accountId = Buffer.from(account.id, 'base64').toString().split(':')[1];
+    const key = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(accountId).setIssuer('credit-easy-loan').setAudience('credit-easy-loan-api')
+      .setIssuedAt(1_700_000_000).setExpirationTime(1_700_000_900).sign(key);
+    const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(accountId).setIssuer('credit-easy-loan').setAudience('credit-easy-loan-api')
+      .setExpirationTime('15m').sign(new TextEncoder().encode('some other secret that is long enough'));
+    const tampered = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
+    for (const bad of [expired, foreign, tampered, 'not-a-jwt']) {
+      const response = await bearer(VIEWER, {}, bad);
+      expect(response.status).toBe(401);
+      expect(response.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('lets an institution admin create staff, who act for that institution only; staff cannot create staff', async () => {
+    const created = await app.gql(
+      operation('CreateInstitution'),
+      { input: { name: '龙江银行', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin@bank.example', password: 'admin password 123' } } },
+      'operator',
+    );
+    expect(created.data.createInstitution.userErrors).toEqual([]);
+    const admin = await login('admin@bank.example', 'admin password 123');
+    expect(admin.account).toMatchObject({ role: 'INSTITUTION_ADMIN', institution: { name: '龙江银行' } });
+    const CREATE_STAFF = `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { account { email role } userErrors { code } } }`;
+    const staff = await bearer(CREATE_STAFF, { input: { email: 'loan.officer@bank.example', password: 'officer password 1' } }, admin.token);
+    expect(staff.body.data.createStaffAccount).toEqual({ account: { email: 'loan.officer@bank.example', role: 'INSTITUTION_STAFF' }, userErrors: [] });
+    const officer = await login('loan.officer@bank.example', 'officer password 1');
+    const product = await bearer(operation('CreateLoanProduct'), { input: productInput() }, officer.token);
+    expect(product.body.data.createLoanProduct.loanProduct.status).toBe('DRAFT');
+    const byStaff = await bearer(CREATE_STAFF, { input: { email: 'x@bank.example', password: 'another password 1' } }, officer.token);
+    expect(byStaff.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const duplicate = await bearer(CREATE_STAFF, { input: { email: 'LOAN.OFFICER@bank.example', password: 'officer password 1' } }, admin.token);
+    expect(duplicate.body.data.createStaffAccount.userErrors).toEqual([{ code: 'EMAIL_TAKEN' }]);
+  });
+
+  it('turns the X-Actor development header off in production, and production needs a JWT secret', async () => {
+    const production = await startServer({ dataSource: app.dataSource, production: true, auth: { jwtSecret: 'x'.repeat(40), accessTokenTtlSeconds: 900 } }, 0, '127.0.0.1');
+    try {
+      const response = await fetch(production.url.replace('localhost', '127.0.0.1'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-actor': 'operator' },
+        body: JSON.stringify({ query: '{ institutions { totalCount } }' }),
+      });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await production.stop();
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('JWT_SECRET must be set when NODE_ENV=production');
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/at least 32/);
+    expect(loadConfig({}).jwtSecret).toBe(DEVELOPMENT_JWT_SECRET);
+  });
+});
