@@ -3,9 +3,11 @@ import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
-import { Actor, anonymous } from './common/actor';
+import { Actor, actorKey, anonymous } from './common/actor';
+import { AbuseLimits, abuseLimitPlugin, DEFAULT_LIMITS, ipRateLimit, nestingGuard, RateLimiter, tooManyRequests } from './common/abuse-limits';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
@@ -18,6 +20,8 @@ export interface ServerOptions {
   production: boolean;
   /** Token secret and lifetime; the configuration's when omitted. */
   auth?: { jwtSecret: string; accessTokenTtlSeconds: number };
+  /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
+  limits?: Partial<AbuseLimits>;
 }
 
 export interface RunningServer {
@@ -27,7 +31,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const MAX_BODY = '1mb';
 
 const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
@@ -68,7 +71,9 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
+  const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const services = createServices(dataSource, options.auth);
+  const actorLimiter = new RateLimiter(limits.perActorPerMinute);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -79,8 +84,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     // main.ts owns the signals and stops HTTP server, pool and database in order; Apollo's own
     // handler would call stop() a second time and leave that shutdown waiting.
     stopOnTerminationSignals: false,
-    formatError: formatGraphQLError,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, { production: options.production }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      abuseLimitPlugin(limits),
+      // No sandbox page in production: the API is for clients, not for exploring.
+      ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
   });
   await apollo.start();
 
@@ -89,14 +99,18 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   app.use(
     '/graphql',
-    express.json({ limit: MAX_BODY }),
+    ipRateLimit(new RateLimiter(limits.perIpPerMinute)),
+    express.json({ limit: limits.maxBodyBytes }),
+    nestingGuard(limits),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
-        actor: await actorOf(req, services, dataSource, options.production),
-        loaders: new Loaders(dataSource),
-        services,
-        dataSource,
-      }),
+      context: async ({ req }) => {
+        const actor = await actorOf(req, services, dataSource, options.production);
+        if (actor.kind !== 'ANONYMOUS') {
+          const wait = actorLimiter.hit(actorKey(actor));
+          if (wait > 0) throw tooManyRequests(wait);
+        }
+        return { actor, loaders: new Loaders(dataSource), services, dataSource };
+      },
     }),
   );
   // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.

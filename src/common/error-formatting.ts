@@ -15,6 +15,10 @@ const CLIENT_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COSTLY',
+  'TOO_MANY_ALIASES',
+  'RATE_LIMITED',
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]{0,63}';
@@ -72,7 +76,7 @@ function flattenValidationErrors(errors: ValidationError[], prefix: string): Arr
 }
 
 /** Apollo `formatError`: typed codes, field paths, no stack traces, no SQL, no echoed input. */
-export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, options: { production?: boolean } = {}): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof ArgumentValidationError) {
     return {
@@ -89,8 +93,10 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   const field = formatted.extensions?.field;
+  const message = withoutEchoedInput(formatted.message);
   return {
-    message: withoutEchoedInput(formatted.message),
+    // In production, no "Did you mean …?": the schema is not for guessing.
+    message: options.production ? message.replace(/ Did you mean [^?]*\?/g, '') : message,
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code, ...(typeof field === 'string' ? { field } : {}) },

@@ -1,0 +1,195 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type express from 'express';
+import {
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  GraphQLList,
+  GraphQLNamedType,
+  GraphQLSchema,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  ValueNode,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE } from './pagination';
+
+export interface AbuseLimits {
+  maxDepth: number;
+  maxAliases: number;
+  /** Fields times the page sizes they multiply by (`first`, default 20). */
+  maxCost: number;
+  maxBodyBytes: number;
+  /** Requests per minute, per client IP and per signed-in account (or X-Actor). */
+  perIpPerMinute: number;
+  perActorPerMinute: number;
+}
+
+export const DEFAULT_LIMITS: AbuseLimits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxCost: 20_000,
+  maxBodyBytes: 512 * 1024,
+  perIpPerMinute: 1200,
+  perActorPerMinute: 600,
+};
+
+const refuse = (code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+
+function argumentInt(node: FieldNode, name: string, variables: Record<string, unknown>): number | null {
+  const argument = node.arguments?.find((a) => a.name.value === name);
+  if (!argument) return null;
+  const value: ValueNode = argument.value;
+  if (value.kind === Kind.INT) return Number(value.value);
+  if (value.kind === Kind.VARIABLE) {
+    const given = variables[value.name.value];
+    return typeof given === 'number' ? given : null;
+  }
+  return null;
+}
+
+interface Measure {
+  depth: number;
+  aliases: number;
+  cost: number;
+}
+
+/** Items assumed for a plain (unpaginated) list field. */
+const PLAIN_LIST_SIZE = 10;
+
+/**
+ * Depth, aliases and cost of an operation, fragments followed. Cost counts each field once per
+ * parent item; a connection multiplies what is below it by its page size (`first`, default 20),
+ * a plain list by 10.
+ */
+export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): Measure {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const measure: Measure = { depth: 0, aliases: 0, cost: 0 };
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined, depth: number, multiplier: number, seen: Set<string>): number => {
+    let cost = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias) measure.aliases++;
+        measure.depth = Math.max(measure.depth, depth);
+        cost += multiplier;
+        if (!selection.selectionSet) continue;
+        const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
+        const type = field ? getNamedType(field.type) : undefined;
+        let size = 1;
+        if (type?.name.endsWith('Connection')) size = argumentInt(selection, 'first', variables) ?? DEFAULT_PAGE_SIZE;
+        // A connection's edges and nodes are the page it already counted.
+        else if (field && getNullableType(field.type) instanceof GraphQLList && !parent?.name.endsWith('Connection')) size = PLAIN_LIST_SIZE;
+        cost += walk(selection.selectionSet, type, depth + 1, multiplier * Math.max(size, 1), seen);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        cost += walk(selection.selectionSet, type, depth, multiplier, seen);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || seen.has(name)) continue; // cycles are refused by validation anyway
+        cost += walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, multiplier, new Set(seen).add(name));
+      }
+    }
+    return cost;
+  };
+  measure.cost = walk(operation.selectionSet, root, 1, 1, new Set());
+  return measure;
+}
+
+/** Refuses over-deep, over-aliased or over-costly operations before anything executes. */
+export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request, schema }) {
+          if (!operation) return;
+          const measure = measureOperation(schema, document, operation, request.variables ?? {});
+          if (measure.depth > limits.maxDepth) throw refuse('QUERY_TOO_DEEP', `The query is nested ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed`);
+          if (measure.aliases > limits.maxAliases) throw refuse('TOO_MANY_ALIASES', `The query uses ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed`);
+          if (measure.cost > limits.maxCost) {
+            throw refuse('QUERY_TOO_COSTLY', `The query could touch ${measure.cost} items; at most ${limits.maxCost} are allowed (ask for smaller pages)`);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Fixed one-minute windows per key; enough for one process (a shared store comes with scaling out). */
+export class RateLimiter {
+  private windowStart = 0;
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly perMinute: number) {}
+
+  /** Seconds to wait when over the limit, else 0. */
+  hit(key: string, now = Date.now()): number {
+    const window = Math.floor(now / 60_000);
+    if (window !== this.windowStart) {
+      this.windowStart = window;
+      this.counts.clear();
+    }
+    const count = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, count);
+    return count > this.perMinute ? Math.ceil(((window + 1) * 60_000 - now) / 1000) : 0;
+  }
+}
+
+export function tooManyRequests(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`Too many requests; retry after ${retryAfterSeconds} s`, {
+    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  });
+}
+
+/** Per-IP limit in front of GraphQL: 429 with Retry-After, before the body is even parsed. */
+export function ipRateLimit(limiter: RateLimiter): express.RequestHandler {
+  return (req, res, next) => {
+    const wait = limiter.hit(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    if (wait === 0) return next();
+    res.setHeader('Retry-After', String(wait));
+    res.status(429).json({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
+  };
+}
+
+/** Deepest `{` nesting in a GraphQL text, strings and comments skipped: a linear check before parsing. */
+export function braceDepth(query: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < query.length; i++) {
+    const c = query[i];
+    if (c === '#') {
+      while (i < query.length && query[i] !== '\n') i++;
+    } else if (c === '"') {
+      const block = query.startsWith('"""', i);
+      const end = block ? query.indexOf('"""', i + 3) : (() => { let j = i + 1; while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1; return j; })();
+      i = end < 0 ? query.length : block ? end + 2 : end;
+    } else if (c === '{') {
+      deepest = Math.max(deepest, ++depth);
+    } else if (c === '}') {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/** Refuses absurdly nested documents before the parser recurses into them. */
+export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
+  // Input objects nest braces too; allow them room on top of the selection depth.
+  const maxBraces = limits.maxDepth + 8;
+  return (req, res, next) => {
+    const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined;
+    if (typeof query === 'string' && braceDepth(query) > maxBraces) {
+      res.status(400).json({ errors: [{ message: `The document is nested more than ${maxBraces} levels deep`, extensions: { code: 'QUERY_TOO_DEEP' } }] });
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,108 @@
+import { startTestApp, TestApp } from './support/app';
+import { startServer, RunningServer } from '../src/server';
+import { buildAppSchema } from '../src/schema';
+import { parse, OperationDefinitionNode } from 'graphql';
+import { measureOperation } from '../src/common/abuse-limits';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function withServer(options: Partial<Parameters<typeof startServer>[0]>, run: (url: string) => Promise<void>) {
+  const server: RunningServer = await startServer({ dataSource: app.dataSource, production: false, ...options }, 0, '127.0.0.1');
+  try {
+    await run(server.url.replace('localhost', '127.0.0.1'));
+  } finally {
+    await server.stop();
+  }
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+}
+
+const nested = (levels: number) => {
+  let selection = 'id';
+  for (let i = 0; i < levels; i++) selection = `financingRequest { enterprise { financingRequests(first: 1) { nodes { applications(first: 1) { nodes { ${selection} } } } } } }`;
+  return `{ applications(first: 1) { nodes { ${selection} } } }`;
+};
+
+describe('abuse limits, enforced before execution', () => {
+  it('measures cost by page sizes, not by field count', () => {
+    const schema = buildAppSchema();
+    const document = parse(`query($n: Int) { applications(first: $n) { totalCount nodes { id events(first: 10) { nodes { toStatus } } } } }`);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    // 1 (applications) + 50 × (totalCount + nodes + id + events) ... : the events multiply by 10 per application.
+    const small = measureOperation(schema, document, operation, { n: 5 });
+    const large = measureOperation(schema, document, operation, { n: 50 });
+    expect(large.cost).toBeGreaterThan(small.cost * 9);
+    expect(large.depth).toBe(small.depth);
+  });
+
+  it('refuses a query nested too deep', async () => {
+    const response = await app.gql(nested(3), {}, 'operator');
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
+    const absurd = await app.gql(`{ a${'{ a'.repeat(5000)}${' }'.repeat(5001)}`, {}, 'operator');
+    expect(absurd.status).toBe(400);
+    expect(absurd.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
+  });
+
+  it('refuses too many aliases and too costly pages', async () => {
+    const aliases = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: institutions { totalCount }`).join(' ')} }`;
+    expect((await app.gql(aliases)).errors?.[0].extensions?.code).toBe('TOO_MANY_ALIASES');
+    const costly = `{ applications(first: 100) { nodes { events(first: 100) { nodes { id } } financingRequest { applications(first: 100) { nodes { id } } } } } }`;
+    const response = await app.gql(costly, {}, 'operator');
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0].extensions?.code).toBe('QUERY_TOO_COSTLY');
+    const viaVariables = await app.gql(`query($n: Int) { applications(first: $n) { nodes { events(first: $n) { nodes { id } } financingRequest { applications(first: $n) { nodes { id } } } } } }`, { n: 100 }, 'operator');
+    expect(viaVariables.errors?.[0].extensions?.code).toBe('QUERY_TOO_COSTLY');
+    expect((await app.gql(`query($n: Int) { applications(first: $n) { nodes { id } } }`, { n: 100 }, 'operator')).errors).toBeUndefined();
+  });
+
+  it('refuses batches and oversized bodies', async () => {
+    const batch = await post(app.url, [{ query: '{ institutions { totalCount } }' }, { query: '{ institutions { totalCount } }' }]);
+    expect(batch.status).toBe(400);
+    expect(batch.text).not.toMatch(/at .*\.js/);
+    const huge = await post(app.url, { query: `{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}` });
+    expect(huge.status).toBe(413);
+    expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('answers over-eager clients with 429 and Retry-After, per IP and per actor', async () => {
+    await withServer({ limits: { perIpPerMinute: 5 } }, async (url) => {
+      const statuses = [];
+      for (let i = 0; i < 6; i++) statuses.push((await post(url, { query: '{ institutions { totalCount } }' })).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      const limited = await post(url, { query: '{ institutions { totalCount } }' });
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(limited.body.errors[0].extensions.code).toBe('RATE_LIMITED');
+    });
+    await withServer({ limits: { perActorPerMinute: 3 } }, async (url) => {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await post(url, { query: '{ institutions { totalCount } }' }, { 'x-actor': 'operator' })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      // Another actor (anonymous here) is not held back by the operator's budget.
+      expect((await post(url, { query: '{ institutions { totalCount } }' })).status).toBe(200);
+    });
+  });
+
+  it('in production: no introspection, no sandbox, no field suggestions', async () => {
+    await withServer({ production: true, auth: { jwtSecret: 'y'.repeat(40), accessTokenTtlSeconds: 900 } }, async (url) => {
+      const introspection = await post(url, { query: '{ __schema { types { name } } }' });
+      expect(introspection.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const typo = await post(url, { query: '{ institution { totalCount } }' });
+      expect(typo.body.errors[0].message).not.toMatch(/Did you mean/);
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toContain('sandbox');
+    });
+    const typo = await app.gql('{ institution { totalCount } }');
+    expect(typo.errors?.[0].message).toMatch(/Did you mean "institutions"/);
+  });
+});
