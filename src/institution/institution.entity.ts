@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
+import { MoneyScalar } from '../common/scalars';
 
 export enum InstitutionType {
   BANK = 'BANK',
@@ -35,6 +36,10 @@ export class Institution extends Node {
   @Field(() => Int, { description: 'Working days (工作日, official calendar) within which an application must be accepted (受理).' })
   @Column({ type: 'smallint', default: 3 })
   responseDeadlineDays: number;
+
+  @Field(() => MoneyScalar, { nullable: true, description: '双人复核: grants above this amount need a second staff member’s approval; null means never.' })
+  @Column({ type: 'numeric', precision: 17, scale: 2, nullable: true })
+  fourEyesThreshold: string | null;
 
   @Field(() => Date)
   @CreateDateColumn({ type: 'timestamptz' })

@@ -3,7 +3,7 @@ import { RequestContext } from '../common/context';
 import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { Institution } from './institution.entity';
-import { CreateInstitutionInput, CreateInstitutionPayload, InstitutionConnection } from './institution.types';
+import { CreateInstitutionInput, CreateInstitutionPayload, InstitutionConnection, SetFourEyesThresholdInput } from './institution.types';
 import { LoanProduct } from '../product/loan-product.entity';
 import { LoanProductConnection } from '../product/loan-product.types';
 
@@ -17,6 +17,11 @@ export class InstitutionResolver {
   @Mutation(() => CreateInstitutionPayload, { description: '机构入驻 — onboard an institution (operators).' })
   createInstitution(@Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput, @Ctx() ctx: RequestContext) {
     return toPayload('institution', () => ctx.services.institution.createInstitution(ctx.actor, input));
+  }
+
+  @Mutation(() => CreateInstitutionPayload, { description: '双人复核 — the institution admin sets the amount above which grants need a second approval.' })
+  setFourEyesThreshold(@Arg('input', () => SetFourEyesThresholdInput) input: SetFourEyesThresholdInput, @Ctx() ctx: RequestContext) {
+    return toPayload('institution', () => ctx.services.institution.setFourEyesThreshold(ctx.actor, input.threshold));
   }
 
   @FieldResolver(() => LoanProductConnection, { description: "The institution's loan products: published ones, or all for the institution itself and operators." })

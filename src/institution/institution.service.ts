@@ -41,6 +41,13 @@ export class InstitutionService {
     });
   }
 
+  /** The institution's admin sets (or clears, with null) the amount above which grants need four eyes. */
+  async setFourEyesThreshold(actor: Actor, threshold: string | null): Promise<Institution> {
+    if (actor.kind !== 'INSTITUTION' || !actor.admin) throw new ForbiddenError('Only an institution admin sets the four-eyes threshold');
+    await this.dataSource.getRepository(Institution).update({ id: actor.institutionId }, { fourEyesThreshold: threshold });
+    return this.dataSource.getRepository(Institution).findOneByOrFail({ id: actor.institutionId });
+  }
+
   /** Institutions are public: everyone may see who lends on the platform. */
   list(page: PageRequest): Promise<Connection<Institution>> {
     return paginate(this.dataSource.getRepository(Institution).createQueryBuilder('institution'), page);

@@ -2,6 +2,7 @@ import { Field, InputType, Int } from 'type-graphql';
 import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
 import { AccountCredentialsInput } from '../auth/auth.types';
 import { Institution, InstitutionType } from './institution.entity';
+import { MoneyScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
 import { PayloadType } from '../common/payload';
 import { IsPlainText, IsRegionCodeList } from '../common/validators';
@@ -36,3 +37,9 @@ export class CreateInstitutionInput {
 
 export const InstitutionConnection = ConnectionType(Institution, 'Institution', 'A page of institutions.');
 export const CreateInstitutionPayload = PayloadType('CreateInstitution', 'institution', () => Institution, 'Result of createInstitution.');
+
+@InputType({ description: '双人复核 — grants above this amount need a second staff member; null turns it off.' })
+export class SetFourEyesThresholdInput {
+  @Field(() => MoneyScalar, { nullable: true })
+  threshold: string | null;
+}

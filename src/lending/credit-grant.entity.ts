@@ -1,8 +1,17 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, OneToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
 import { MoneyScalar, RateScalar } from '../common/scalars';
 import { Application } from './application.entity';
+
+export enum CreditGrantStatus {
+  PENDING_APPROVAL = 'PENDING_APPROVAL',
+  APPROVED = 'APPROVED',
+}
+registerEnumType(CreditGrantStatus, {
+  name: 'CreditGrantStatus',
+  description: 'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold waits for a second staff member (双人复核).',
+});
 
 @ObjectType({ implements: Node, description: '授信 — the credit an institution grants on an accepted application.' })
 @Entity('credit_grant')
@@ -34,6 +43,22 @@ export class CreditGrant extends Node {
   @Field(() => Int, { description: 'Term in months.' })
   @Column({ type: 'smallint' })
   termMonths: number;
+
+  @Field(() => CreditGrantStatus)
+  @Column({ type: 'enum', enum: CreditGrantStatus, enumName: 'credit_grant_status', default: CreditGrantStatus.APPROVED })
+  status: CreditGrantStatus;
+
+  /** Who proposed the grant (the maker), as the audit trail names actors. */
+  @Column({ type: 'varchar', length: 60 })
+  proposedBy: string;
+
+  /** The second staff member who approved it (the checker), where four eyes were needed. */
+  @Column({ type: 'varchar', length: 60, nullable: true })
+  approvedBy: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the grant took effect (at once, or on the second approval).' })
+  @Column({ type: 'timestamptz', nullable: true })
+  approvedAt: Date | null;
 
   @Field(() => Date)
   @CreateDateColumn({ type: 'timestamptz' })

@@ -16,6 +16,7 @@ import { Disbursement } from './disbursement.entity';
 import {
   ApplicationActionInput,
   ApplicationConnection,
+  ApproveCreditGrantInput,
   ApplicationEventConnection,
   ApplicationPayload,
   DisbursementConnection,
@@ -80,6 +81,12 @@ export class ApplicationResolver {
   grantCredit(@Arg('input', () => GrantCreditInput) input: GrantCreditInput, @Ctx() ctx: RequestContext) {
     const applicationId = expectGlobalId(input.applicationId, 'Application', 'applicationId');
     return toPayload('creditGrant', () => ctx.services.lending.grantCredit(ctx.actor, { ...input, applicationId }));
+  }
+
+  @Mutation(() => GrantCreditPayload, { description: '复核 — a second staff member of the institution approves a grant above its four-eyes threshold.' })
+  approveCreditGrant(@Arg('input', () => ApproveCreditGrantInput) input: ApproveCreditGrantInput, @Ctx() ctx: RequestContext) {
+    const creditGrantId = expectGlobalId(input.creditGrantId, 'CreditGrant', 'creditGrantId');
+    return toPayload('creditGrant', () => ctx.services.lending.approveCreditGrant(ctx.actor, { ...input, creditGrantId }));
   }
 
   @Mutation(() => RecordDisbursementPayload, { description: '放款 — the owning institution records one tranche paid out.' })

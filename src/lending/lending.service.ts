@@ -11,7 +11,7 @@ import { LoanProduct } from '../product/loan-product.entity';
 import { Institution } from '../institution/institution.entity';
 import { Application, ApplicationOrigin, ApplicationStatus } from './application.entity';
 import { ApplicationEvent } from './application-event.entity';
-import { CreditGrant } from './credit-grant.entity';
+import { CreditGrant, CreditGrantStatus } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
 import { chinaDate, responseDeadline } from './response-deadline';
@@ -177,6 +177,9 @@ export class LendingService {
         const [request] = await manager.query(`SELECT amount::text AS amount FROM financing_request WHERE id = $1 FOR UPDATE`, [peek.financingRequestId]);
         const application = await lockApplication(manager, input.applicationId);
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
+        if (await manager.getRepository(CreditGrant).existsBy({ applicationId: application.id })) {
+          throw new BusinessRuleError('GRANT_PENDING', 'A grant on this application already waits for its second approval');
+        }
         const product = await manager.getRepository(LoanProduct).findOneByOrFail({ id: application.loanProductId });
         const amount = money.units(input.amount);
         if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
@@ -212,6 +215,9 @@ export class LendingService {
             ['input', 'amount'],
           );
         }
+        // 双人复核: above the institution's threshold the grant waits for a second staff member.
+        const institution = await manager.getRepository(Institution).findOneByOrFail({ id: application.institutionId });
+        const needsSecondPair = institution.fourEyesThreshold !== null && amount > money.units(institution.fourEyesThreshold);
         const grant = await manager.getRepository(CreditGrant).save(
           manager.getRepository(CreditGrant).create({
             applicationId: application.id,
@@ -219,9 +225,44 @@ export class LendingService {
             amount: input.amount,
             annualRate: input.annualRate,
             termMonths: input.termMonths,
+            status: needsSecondPair ? CreditGrantStatus.PENDING_APPROVAL : CreditGrantStatus.APPROVED,
+            proposedBy: actorKey(actor),
+            approvedAt: needsSecondPair ? null : new Date(),
           }),
         );
-        await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, `授信 ${money.normalize(input.amount)} yuan at ${rate.normalize(input.annualRate)}% for ${input.termMonths} months`);
+        if (!needsSecondPair) await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
+        return grant;
+      },
+    });
+  }
+
+  /**
+   * 复核 — a second staff member of the same institution approves a grant that waits for four
+   * eyes; the maker cannot check their own grant. Only then is the credit granted.
+   */
+  approveCreditGrant(actor: Actor, input: { creditGrantId: string; idempotencyKey?: string | null }): Promise<CreditGrant> {
+    const institutionId = requireInstitution(actor);
+    return runIdempotent(this.dataSource, actor, {
+      operation: 'approveCreditGrant',
+      key: input.idempotencyKey,
+      input,
+      remember: rememberId,
+      replay: replayById(CreditGrant),
+      run: async (manager) => {
+        const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
+        if (!peek) throw new NotFoundError('CreditGrant');
+        const application = await lockApplication(manager, peek.applicationId);
+        if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
+        const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
+        if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not wait for approval');
+        if (grant.proposedBy === actorKey(actor)) {
+          throw new BusinessRuleError('MAKER_CANNOT_CHECK', 'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it');
+        }
+        grant.status = CreditGrantStatus.APPROVED;
+        grant.approvedBy = actorKey(actor);
+        grant.approvedAt = new Date();
+        await manager.getRepository(CreditGrant).save(grant);
+        await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`);
         return grant;
       },
     });
@@ -404,6 +445,10 @@ export class LendingService {
     const event = await this.dataSource.getRepository(ApplicationEvent).findOneBy({ id });
     return event && (await this.findVisible(actor, event.applicationId)) ? event : null;
   }
+}
+
+function grantReason(grant: CreditGrant): string {
+  return `授信 ${money.normalize(grant.amount)} yuan at ${rate.normalize(grant.annualRate)}% for ${grant.termMonths} months`;
 }
 
 function requireInstitution(actor: Actor): string {

@@ -88,3 +88,9 @@ export const ApplicationPayload = PayloadType('Application', 'application', () =
 export const GrantCreditPayload = PayloadType('GrantCredit', 'creditGrant', () => CreditGrant, 'Result of grantCredit.');
 export const RecordDisbursementPayload = PayloadType('RecordDisbursement', 'disbursement', () => Disbursement, 'Result of recordDisbursement.');
 export const WithdrawFinancingRequestPayload = PayloadType('WithdrawFinancingRequest', 'financingRequest', () => FinancingRequest, 'Result of withdrawFinancingRequest.');
+
+@InputType({ description: '复核 — approve a credit grant that waits for a second staff member.' })
+export class ApproveCreditGrantInput extends IdempotentInput {
+  @Field(() => ID)
+  creditGrantId: string;
+}

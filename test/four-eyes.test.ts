@@ -1,0 +1,88 @@
+import { startTestApp, TestApp } from './support/app';
+import { operation } from './support/operations';
+import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function as(token: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as any;
+}
+
+async function signIn(email: string, password: string): Promise<string> {
+  const response = await app.gql(`mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`, { input: { email, password } });
+  return response.data.login.token;
+}
+
+const APPROVE = `mutation($input: ApproveCreditGrantInput!) { approveCreditGrant(input: $input) { creditGrant { status approvedAt } userErrors { code } } }`;
+const STATE = `query($id: ID!) { node(id: $id) { ... on Application { status creditGrant { status amount } events { nodes { toStatus reason } } } } }`;
+
+describe('maker-checker (双人复核) for large grants', () => {
+  it('holds a grant above the threshold for a second staff member; the maker cannot check it', async () => {
+    await app.gql(operation('CreateInstitution'), { input: { name: '复核银行', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin@four.example', password: 'admin password 123' } } }, 'operator');
+    const admin = await signIn('admin@four.example', 'admin password 123');
+    const threshold = await as(admin, `mutation { setFourEyesThreshold(input: { threshold: "1000000.00" }) { institution { fourEyesThreshold } userErrors { code } } }`);
+    expect(threshold.data.setFourEyesThreshold.institution.fourEyesThreshold).toBe('1000000.00');
+    for (const email of ['maker@four.example', 'checker@four.example']) {
+      await as(admin, `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`, { input: { email, password: 'staff password 123' } });
+    }
+    const maker = await signIn('maker@four.example', 'staff password 123');
+    const checker = await signIn('checker@four.example', 'staff password 123');
+
+    const product = (await as(maker, operation('CreateLoanProduct'), { input: productInput() })).data.createLoanProduct.loanProduct;
+    await as(maker, operation('PublishLoanProduct'), { input: { loanProductId: product.id } });
+    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'mill@four.example', password: 'mill password 1234' } }) });
+    const mill = await signIn('mill@four.example', 'mill password 1234');
+    const request = (await as(mill, operation('PostFinancingRequest'), { input: requestInput() })).data.postFinancingRequest.financingRequest;
+    const application = (await as(mill, operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } })).data.applyToProduct.application;
+    await as(maker, operation('AcceptApplication'), { input: { applicationId: application.id } });
+
+    const proposed = await as(maker, `mutation($input: GrantCreditInput!) { grantCredit(input: $input) { creditGrant { id status approvedAt } userErrors { code } } }`, {
+      input: { applicationId: application.id, amount: '1130000.00', annualRate: '4.10', termMonths: 12 },
+    });
+    const grant = proposed.data.grantCredit.creditGrant;
+    expect(grant).toMatchObject({ status: 'PENDING_APPROVAL', approvedAt: null });
+    let state = (await as(mill, STATE, { id: application.id })).data.node;
+    expect(state).toMatchObject({ status: 'ACCEPTED', creditGrant: { status: 'PENDING_APPROVAL' } });
+
+    const early = await as(maker, operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '1.00' } });
+    expect(early.data.recordDisbursement.userErrors[0].code).toBe('INVALID_TRANSITION');
+    const again = await as(maker, operation('GrantCredit'), { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } });
+    expect(again.data.grantCredit.userErrors[0].code).toBe('GRANT_PENDING');
+
+    expect((await as(maker, APPROVE, { input: { creditGrantId: grant.id } })).data.approveCreditGrant.userErrors).toEqual([{ code: 'MAKER_CANNOT_CHECK' }]);
+    const outsider = await as(mill, APPROVE, { input: { creditGrantId: grant.id } });
+    expect(outsider.errors[0].extensions.code).toBe('FORBIDDEN');
+
+    const approved = await as(checker, APPROVE, { input: { creditGrantId: grant.id } });
+    expect(approved.data.approveCreditGrant.creditGrant.status).toBe('APPROVED');
+    state = (await as(mill, STATE, { id: application.id })).data.node;
+    expect(state.status).toBe('CREDIT_GRANTED');
+    expect(state.events.nodes.at(-1).reason).toMatch(/proposed by INSTITUTION:\d+#\d+, approved by INSTITUTION:\d+#\d+/);
+    expect((await as(checker, APPROVE, { input: { creditGrantId: grant.id } })).data.approveCreditGrant.userErrors).toEqual([{ code: 'GRANT_NOT_PENDING' }]);
+
+    // At or below the threshold a grant takes effect at once.
+    const request2 = (await as(mill, operation('PostFinancingRequest'), { input: requestInput({ amount: '1000000.00' }) })).data.postFinancingRequest.financingRequest;
+    const application2 = (await as(mill, operation('ApplyToProduct'), { input: { financingRequestId: request2.id, loanProductId: product.id } })).data.applyToProduct.application;
+    await as(maker, operation('AcceptApplication'), { input: { applicationId: application2.id } });
+    const direct = await as(maker, `mutation($input: GrantCreditInput!) { grantCredit(input: $input) { creditGrant { status } userErrors { code } } }`, {
+      input: { applicationId: application2.id, amount: '1000000.00', annualRate: '4.10', termMonths: 12 },
+    });
+    expect(direct.data.grantCredit.creditGrant.status).toBe('APPROVED');
+  });
+
+  it('lets only an institution admin set the threshold', async () => {
+    const response = await app.gql(`mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`, {}, 'operator');
+    expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+});
