@@ -123,23 +123,25 @@ export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
   };
 }
 
-/** Fixed one-minute windows per key; enough for one process (a shared store comes with scaling out). */
+/**
+ * One-minute windows, the first opening with the first request; enough for one process (a shared
+ * store comes with scaling out).
+ */
 export class RateLimiter {
-  private windowStart = 0;
+  private windowStart = -Infinity;
   private readonly counts = new Map<string, number>();
 
   constructor(private readonly perMinute: number) {}
 
   /** Seconds to wait when over the limit, else 0. */
   hit(key: string, now = Date.now()): number {
-    const window = Math.floor(now / 60_000);
-    if (window !== this.windowStart) {
-      this.windowStart = window;
+    if (now - this.windowStart >= 60_000) {
+      this.windowStart = now;
       this.counts.clear();
     }
     const count = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, count);
-    return count > this.perMinute ? Math.ceil(((window + 1) * 60_000 - now) / 1000) : 0;
+    return count > this.perMinute ? Math.max(1, Math.ceil((this.windowStart + 60_000 - now) / 1000)) : 0;
   }
 }
 
