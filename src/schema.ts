@@ -4,7 +4,7 @@ import { NodeResolver } from './common/node.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
-import { CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
+import { CreditAuthorizationResolver, CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
 import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, MatchResolver, ProductFitResolver } from './matching/matching.resolver';
 import { InstitutionResolver } from './institution/institution.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
@@ -30,6 +30,7 @@ export function buildAppSchema(): GraphQLSchema {
       EnterpriseResolver,
       CreditResolver,
       CreditProfileResolver,
+      CreditAuthorizationResolver,
       FinancingRequestMatchingResolver,
       LoanProductMatchingResolver,
       MatchResolver,

@@ -5,6 +5,13 @@ import { Enterprise } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
 import { CreditRecordConnection, ImportCreditRecordsInput, ImportCreditRecordsPayload } from './credit.types';
 import { CreditProfile } from './credit-profile.entity';
+import { CreditAuthorization } from './credit-authorization.entity';
+import { InstitutionAuthorizationInput } from './credit.types';
+import { expectGlobalId } from '../common/global-id';
+import { PayloadType, toPayload } from '../common/payload';
+import { Institution } from '../institution/institution.entity';
+
+export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'creditAuthorization', () => CreditAuthorization, 'Result of an authorisation change.');
 import { CreditContribution } from '../matching/matching.types';
 
 @Resolver(() => Enterprise)
@@ -12,6 +19,24 @@ export class CreditResolver {
   @Mutation(() => ImportCreditRecordsPayload, { description: '导入信用记录 — import credit records from a government source (operators). Idempotent by source and reference.' })
   importCreditRecords(@Arg('input', () => ImportCreditRecordsInput) input: ImportCreditRecordsInput, @Ctx() ctx: RequestContext) {
     return ctx.services.credit.importCreditRecords(ctx.actor, input.records as unknown as Array<Record<string, unknown>>);
+  }
+
+  @Mutation(() => CreditAuthorizationPayload, { description: '信用授权 — the enterprise lets an institution see its credit record details.' })
+  authorizeInstitution(@Arg('input', () => InstitutionAuthorizationInput) input: InstitutionAuthorizationInput, @Ctx() ctx: RequestContext) {
+    const institutionId = expectGlobalId(input.institutionId, 'Institution', 'institutionId');
+    return toPayload('creditAuthorization', () => ctx.services.credit.authorizeInstitution(ctx.actor, institutionId));
+  }
+
+  @Mutation(() => CreditAuthorizationPayload, { description: 'The enterprise withdraws an institution’s access to its credit record details.' })
+  revokeInstitutionAuthorization(@Arg('input', () => InstitutionAuthorizationInput) input: InstitutionAuthorizationInput, @Ctx() ctx: RequestContext) {
+    const institutionId = expectGlobalId(input.institutionId, 'Institution', 'institutionId');
+    return toPayload('creditAuthorization', () => ctx.services.credit.revokeInstitutionAuthorization(ctx.actor, institutionId));
+  }
+
+  @FieldResolver(() => [CreditAuthorization], { description: 'Institutions this enterprise authorised (own enterprise and operators only; empty for others).' })
+  creditAuthorizations(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
+    const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
+    return own ? ctx.services.credit.authorizationsOf(enterprise.id) : [];
   }
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
@@ -40,5 +65,13 @@ export class CreditProfileResolver {
   @FieldResolver(() => [CreditContribution], { description: 'How each credit record moved the score, largest first: the explanation of the score.' })
   contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
     return ctx.services.credit.contributions(profile.enterpriseId, profile.asOf);
+  }
+}
+
+@Resolver(() => CreditAuthorization)
+export class CreditAuthorizationResolver {
+  @FieldResolver(() => Institution)
+  institution(@Root() authorization: CreditAuthorization, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.byId(Institution).load(authorization.institutionId);
   }
 }

@@ -1,6 +1,8 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
-import { ForbiddenError } from '../common/errors';
+import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
+import { Institution } from '../institution/institution.entity';
+import { CreditAuthorization } from './credit-authorization.entity';
 import { CreditProfile } from './credit-profile.entity';
 import { contributionsSql } from './scoring-model';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
@@ -44,7 +46,7 @@ export class CreditService {
     return rows;
   }
 
-  /** Record details: the enterprise itself, operators, and institutions it applied to (applying authorises). */
+  /** Record details: the enterprise itself, operators, and institutions it authorised and has not revoked. */
   canSeeRecordsOf(actor: Actor, enterpriseId: string): Promise<boolean> | boolean {
     switch (actor.kind) {
       case 'OPERATOR':
@@ -54,12 +56,44 @@ export class CreditService {
         return actor.enterpriseId === enterpriseId;
       case 'INSTITUTION':
         return this.dataSource
-          .query(`SELECT 1 FROM application WHERE enterprise_id = $1 AND institution_id = $2 LIMIT 1`, [enterpriseId, actor.institutionId])
+          .query(`SELECT 1 FROM credit_authorization WHERE enterprise_id = $1 AND institution_id = $2 AND revoked_at IS NULL`, [enterpriseId, actor.institutionId])
           .then((rows: unknown[]) => rows.length > 0);
       default:
         return false;
     }
   }
+
+  /** 信用授权 — the enterprise lets an institution see its record details (again). */
+  async authorizeInstitution(actor: Actor, institutionId: string): Promise<CreditAuthorization> {
+    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise authorises access to its credit records');
+    if (!(await this.dataSource.getRepository(Institution).existsBy({ id: institutionId }))) throw new NotFoundError('Institution');
+    await grantCreditAuthorization(this.dataSource.manager, actor.enterpriseId, institutionId);
+    return this.dataSource.getRepository(CreditAuthorization).findOneByOrFail({ enterpriseId: actor.enterpriseId, institutionId });
+  }
+
+  /** The enterprise withdraws an institution's access to its record details. */
+  async revokeInstitutionAuthorization(actor: Actor, institutionId: string): Promise<CreditAuthorization> {
+    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise revokes access to its credit records');
+    const repository = this.dataSource.getRepository(CreditAuthorization);
+    const authorization = await repository.findOneBy({ enterpriseId: actor.enterpriseId, institutionId });
+    if (!authorization || authorization.revokedAt) throw new BusinessRuleError('NOT_AUTHORIZED', 'This institution holds no authorisation to revoke', ['input', 'institutionId']);
+    authorization.revokedAt = new Date();
+    return repository.save(authorization);
+  }
+
+  authorizationsOf(enterpriseId: string): Promise<CreditAuthorization[]> {
+    return this.dataSource.getRepository(CreditAuthorization).find({ where: { enterpriseId }, order: { institutionId: 'ASC' } });
+  }
+}
+
+/** Grants (or renews) an authorisation, in the caller's transaction: applying does this. */
+export async function grantCreditAuthorization(manager: EntityManager, enterpriseId: string, institutionId: string): Promise<void> {
+  await manager.query(
+    `INSERT INTO credit_authorization (enterprise_id, institution_id) VALUES ($1, $2)
+     ON CONFLICT (enterprise_id, institution_id) DO UPDATE SET granted_at = now(), revoked_at = NULL
+     WHERE credit_authorization.revoked_at IS NOT NULL`,
+    [enterpriseId, institutionId],
+  );
 }
 
 export interface CreditContribution {

@@ -1,4 +1,4 @@
-import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ArrayMaxSize, ArrayMinSize, Length, ValidateNested } from 'class-validator';
 import { CreditPolarity, CreditRecord, CreditSource } from './credit-record.entity';
 import { DateScalar } from '../common/scalars';
@@ -68,3 +68,9 @@ export class ImportCreditRecordsPayload {
 }
 
 export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord', 'A page of credit records.');
+
+@InputType({ description: '信用授权 — let an institution see (or stop seeing) the enterprise’s credit record details.' })
+export class InstitutionAuthorizationInput {
+  @Field(() => ID)
+  institutionId: string;
+}

@@ -16,6 +16,7 @@ import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
 import { chinaDate, responseDeadline } from './response-deadline';
 import { MatchingService } from '../matching/matching.service';
+import { grantCreditAuthorization } from '../credit/credit.service';
 
 export interface StartApplicationInput {
   financingRequestId: string;
@@ -111,6 +112,8 @@ export class LendingService {
           .execute();
         if (inserted.raw.length === 0) throw new BusinessRuleError('ALREADY_APPLIED', 'This request already has an application to this product');
         const applicationId = String(inserted.raw[0].id);
+        // Applying authorises the institution to see the enterprise's credit record details.
+        if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
         await recordEvent(manager, actor, applicationId, null, ApplicationStatus.SUBMITTED, origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null);
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(Application).findOneByOrFail({ id: applicationId });

@@ -13,6 +13,7 @@ import { ProductMatch } from '../../matching/product-match.entity';
 import { MatchingJob } from '../../matching/matching-job.entity';
 import { MatchableRequest } from '../../matching/matchable-request.entity';
 import { UserAccount } from '../../auth/user-account.entity';
+import { CreditAuthorization } from '../../credit/credit-authorization.entity';
 
 export const entities = [
   Enterprise,
@@ -30,4 +31,5 @@ export const entities = [
   MatchingJob,
   MatchableRequest,
   UserAccount,
+  CreditAuthorization,
 ];
