@@ -27,7 +27,7 @@ describe('npm run import:credit (file import with COPY)', () => {
       `${enterprise.uscc},TAX,T-1,A级纳税人,POSITIVE,2026-02-01,`,
       `${enterprise.uscc},TAX,T-2,"按时申报, 无欠税",POSITIVE,2026-03-01,`,
       `${stranger},TAX,T-3,A级纳税人,POSITIVE,2026-02-01,`,
-      `${enterprise.uscc.slice(0, 17)}0,TAX,T-4,A级纳税人,POSITIVE,2026-02-01,`,
+      `${enterprise.uscc.slice(0, 17)}${enterprise.uscc.endsWith('0') ? '1' : '0'},TAX,T-4,A级纳税人,POSITIVE,2026-02-01,`,
       `${enterprise.uscc},PRISON,T-5,x,POSITIVE,2026-02-01,`,
       `${enterprise.uscc},COURT,C-1,失信被执行人,NEGATIVE,2026-02-30,`,
       `${enterprise.uscc},UTILITIES,U-1,欠缴水费,NEGATIVE,2026-01-10,2027-01-10`,
