@@ -1,6 +1,6 @@
 import http from 'node:http';
 import express from 'express';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -68,6 +68,23 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
   throw unauthenticated('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution');
 }
 
+/** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
+const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
+        for (const error of response.body.singleResult.errors ?? []) {
+          if (error.extensions?.code === 'FORBIDDEN') {
+            (error as { message: string }).message = 'Sign in first: this operation needs an identified actor';
+            (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
+          }
+        }
+      },
+    };
+  },
+};
+
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
@@ -88,6 +105,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       abuseLimitPlugin(limits),
+      anonymousIsUnauthenticated,
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -47,7 +47,7 @@ export class EnterpriseService {
     });
   }
 
-  /** Enterprises the actor may see: operators all, an enterprise itself, an institution those that applied to it. */
+  /** Enterprises the actor may see: operators all, an enterprise itself, an institution those whose needs reached or match it. */
   visible(actor: Actor): SelectQueryBuilder<Enterprise> {
     const query = this.dataSource.getRepository(Enterprise).createQueryBuilder('enterprise');
     switch (actor.kind) {
@@ -57,9 +57,14 @@ export class EnterpriseService {
       case 'ENTERPRISE':
         return query.where('enterprise.id = :enterpriseId', { enterpriseId: actor.enterpriseId });
       case 'INSTITUTION':
-        return query.where('EXISTS (SELECT 1 FROM application a WHERE a.enterprise_id = enterprise.id AND a.institution_id = :institutionId)', {
-          institutionId: actor.institutionId,
-        });
+        // Who posted a need that reached the institution or matches one of its products.
+        return query.where(
+          `(EXISTS (SELECT 1 FROM application a WHERE a.enterprise_id = enterprise.id AND a.institution_id = :institutionId)
+            OR EXISTS (SELECT 1 FROM financing_request r JOIN product_match m ON m.financing_request_id = r.id
+                       JOIN loan_product p ON p.id = m.loan_product_id
+                       WHERE r.enterprise_id = enterprise.id AND p.institution_id = :institutionId))`,
+          { institutionId: actor.institutionId },
+        );
       default:
         return query.where('FALSE');
     }

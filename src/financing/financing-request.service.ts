@@ -55,8 +55,8 @@ export class FinancingRequestService {
   }
 
   /**
-   * Operators see all; an enterprise its own; an institution the open market (to claim, 抢单)
-   * and the requests that reached it.
+   * Operators see all; an enterprise its own; an institution the needs that match one of its
+   * products (to claim, 抢单) and those that reached it.
    */
   visible(actor: Actor, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<FinancingRequest> {
     const query = manager.getRepository(FinancingRequest).createQueryBuilder('request');
@@ -68,7 +68,9 @@ export class FinancingRequestService {
         return query.where('request.enterpriseId = :enterpriseId', { enterpriseId: actor.enterpriseId });
       case 'INSTITUTION':
         return query.where(
-          `(request.status IN ('OPEN', 'APPLIED') OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = request.id AND a.institution_id = :institutionId))`,
+          `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = request.id AND a.institution_id = :institutionId)
+            OR EXISTS (SELECT 1 FROM product_match m JOIN loan_product p ON p.id = m.loan_product_id
+                       WHERE m.financing_request_id = request.id AND p.institution_id = :institutionId))`,
           { institutionId: actor.institutionId },
         );
       default:

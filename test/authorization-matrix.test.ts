@@ -1,0 +1,186 @@
+import { startTestApp, TestApp } from './support/app';
+import { operation } from './support/operations';
+import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+import { systemActor } from '../src/common/actor';
+import { AccountRole } from '../src/auth/user-account.entity';
+
+/**
+ * Every role, and no token, against the queries and mutations: who sees what, who may do what.
+ * Refusals change nothing, and a hidden object answers exactly like a missing one.
+ */
+let app: TestApp;
+const tokens: Record<string, string | undefined> = {};
+const ids: Record<string, string> = {};
+type Role = 'anonymous' | 'enterpriseA' | 'enterpriseB' | 'staffX' | 'adminY' | 'analyst' | 'operator';
+const ROLES: Role[] = ['anonymous', 'enterpriseA', 'enterpriseB', 'staffX', 'adminY', 'analyst', 'operator'];
+
+async function as(role: Role, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(tokens[role] ? { authorization: `Bearer ${tokens[role]}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function signIn(email: string, password = 'matrix password 1'): Promise<string> {
+  const response = await app.gql(`mutation($input: LoginInput!) { login(input: $input) { token } }`, { input: { email, password } });
+  return response.data.login.token;
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const auth = app.server.services.auth;
+  await auth.createOperatorOrAnalyst(systemActor, { email: 'operator@matrix.example', password: 'matrix password 1' }, AccountRole.OPERATOR);
+  await auth.createOperatorOrAnalyst(systemActor, { email: 'analyst@matrix.example', password: 'matrix password 1' }, AccountRole.ANALYST);
+  tokens.operator = await signIn('operator@matrix.example');
+  tokens.analyst = await signIn('analyst@matrix.example');
+  for (const [name, admin] of [['X', 'adminX'], ['Y', 'adminY']]) {
+    const created = await as('operator', operation('CreateInstitution'), {
+      input: { name: `矩阵银行${name}`, type: 'BANK', regionsServed: ['230000'], admin: { email: `${admin}@matrix.example`, password: 'matrix password 1' } },
+    });
+    ids[`institution${name}`] = created.body.data.createInstitution.institution.id;
+  }
+  tokens.adminY = await signIn('adminY@matrix.example');
+  const adminX = await signIn('adminX@matrix.example');
+  await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminX}` },
+    body: JSON.stringify({ query: `mutation { createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) { userErrors { code } } }` }),
+  });
+  tokens.staffX = await signIn('staffX@matrix.example');
+  const published = await as('staffX', operation('CreateLoanProduct'), { input: productInput() });
+  ids.productX = published.body.data.createLoanProduct.loanProduct.id;
+  await as('staffX', operation('PublishLoanProduct'), { input: { loanProductId: ids.productX } });
+  ids.draftX = (await as('staffX', operation('CreateLoanProduct'), { input: productInput() })).body.data.createLoanProduct.loanProduct.id;
+
+  const a = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'a@matrix.example', password: 'matrix password 1' } }) });
+  ids.enterpriseA = a.data.registerEnterprise.enterprise.id;
+  const b = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ regionCode: '110101', account: { email: 'b@matrix.example', password: 'matrix password 1' } }) });
+  ids.enterpriseB = b.data.registerEnterprise.enterprise.id;
+  tokens.enterpriseA = await signIn('a@matrix.example');
+  tokens.enterpriseB = await signIn('b@matrix.example');
+  await as('operator', `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`, {
+    input: { records: [{ uscc: a.data.registerEnterprise.enterprise.uscc, source: 'TAX', sourceReference: 'matrix-1', indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-05-01' }] },
+  });
+  ids.requestA = (await as('enterpriseA', operation('PostFinancingRequest'), { input: requestInput() })).body.data.postFinancingRequest.financingRequest.id;
+  ids.requestB = (await as('enterpriseB', operation('PostFinancingRequest'), { input: requestInput() })).body.data.postFinancingRequest.financingRequest.id;
+  ids.applicationA = (await as('enterpriseA', operation('ApplyToProduct'), { input: { financingRequestId: ids.requestA, loanProductId: ids.productX } })).body.data.applyToProduct.application.id;
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function digest(): Promise<string> {
+  const [row] = await app.dataSource.query(`
+    SELECT (SELECT count(*) FROM enterprise) e, (SELECT count(*) FROM institution) i, (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM loan_product) p,
+           (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM financing_request) r, (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM application) a,
+           (SELECT count(*) FROM credit_grant) g, (SELECT count(*) FROM credit_record) c, (SELECT count(*) FROM user_account) u,
+           (SELECT count(*) FROM credit_authorization) ca, (SELECT string_agg(coalesce(four_eyes_threshold::text, '-'), ',') FROM institution) t`);
+  return JSON.stringify(row);
+}
+
+const V = 'visible';
+const H = 'hidden';
+const NODE = `query($id: ID!) { node(id: $id) { id } }`;
+
+describe('authorisation matrix', () => {
+  it('node(id:) shows each object exactly to those who may see it', async () => {
+    const expected: Record<string, Record<Role, string>> = {
+      enterpriseA: { anonymous: H, enterpriseA: V, enterpriseB: H, staffX: V, adminY: H, analyst: H, operator: V },
+      requestA: { anonymous: H, enterpriseA: V, enterpriseB: H, staffX: V, adminY: H, analyst: H, operator: V },
+      requestB: { anonymous: H, enterpriseA: H, enterpriseB: V, staffX: H, adminY: H, analyst: H, operator: V },
+      applicationA: { anonymous: H, enterpriseA: V, enterpriseB: H, staffX: V, adminY: H, analyst: H, operator: V },
+      draftX: { anonymous: H, enterpriseA: H, enterpriseB: H, staffX: V, adminY: H, analyst: H, operator: V },
+      productX: { anonymous: V, enterpriseA: V, enterpriseB: V, staffX: V, adminY: V, analyst: V, operator: V },
+    };
+    for (const [object, byRole] of Object.entries(expected)) {
+      for (const role of ROLES) {
+        const { body } = await as(role, NODE, { id: ids[object] });
+        expect({ object, role, seen: body.data.node ? V : H }).toEqual({ object, role, seen: byRole[role] });
+      }
+    }
+  });
+
+  it('lists and their totalCount leak nothing', async () => {
+    const LISTS = `{ enterprises { totalCount } financingRequests { totalCount } applications { totalCount } }`;
+    const expected: Record<Role, unknown> = {
+      anonymous: 'UNAUTHENTICATED',
+      analyst: 'FORBIDDEN',
+      enterpriseA: { enterprises: 1, financingRequests: 1, applications: 1 },
+      enterpriseB: { enterprises: 1, financingRequests: 1, applications: 0 },
+      staffX: { enterprises: 1, financingRequests: 1, applications: 1 },
+      adminY: { enterprises: 0, financingRequests: 0, applications: 0 },
+      operator: { enterprises: 2, financingRequests: 2, applications: 1 },
+    };
+    for (const role of ROLES) {
+      const { body } = await as(role, LISTS);
+      const seen = body.errors ? body.errors[0].extensions.code : Object.fromEntries(Object.entries(body.data).map(([key, value]: [string, any]) => [key, value.totalCount]));
+      expect({ role, seen }).toEqual({ role, seen: expected[role] });
+    }
+  });
+
+  it('nested fields follow the same rules: drafts, credit details, reverse matching', async () => {
+    const PRODUCTS = `query($id: ID!) { node(id: $id) { ... on LoanProduct { institution { loanProducts { totalCount } } } } }`;
+    expect((await as('staffX', PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount).toBe(2);
+    for (const role of ['anonymous', 'enterpriseA', 'adminY', 'analyst'] as Role[]) {
+      expect((await as(role, PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount).toBe(1);
+    }
+    const RECORDS = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditRecords { totalCount } } } }`;
+    for (const role of ['enterpriseA', 'staffX', 'operator'] as Role[]) {
+      expect((await as(role, RECORDS, { id: ids.enterpriseA })).body.data.node.creditRecords.totalCount).toBe(1);
+    }
+    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests { totalCount } } } }`;
+    expect((await as('staffX', REVERSE, { id: ids.productX })).body.data.node.matchingRequests.totalCount).toBe(1);
+    for (const role of ['enterpriseA', 'adminY', 'analyst'] as Role[]) {
+      expect((await as(role, REVERSE, { id: ids.productX })).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('every mutation refuses whoever may not run it, and the refusals change nothing', async () => {
+    const before = await digest();
+    const MISSING_APPLICATION = 'QXBwbGljYXRpb246OTk5OTk5OQ==';
+    const cases: Array<[string, string, Record<string, unknown>, Partial<Record<Role, string>>]> = [
+      ['CreateInstitution', 'createInstitution', { name: '越权银行', type: 'BANK', regionsServed: ['230000'] },
+        { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', staffX: 'FORBIDDEN', adminY: 'FORBIDDEN', analyst: 'FORBIDDEN' }],
+      ['CreateLoanProduct', 'createLoanProduct', productInput(), { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' }],
+      ['PublishLoanProduct', 'publishLoanProduct', { loanProductId: 'DRAFT' }, { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' }],
+      ['PostFinancingRequest', 'postFinancingRequest', requestInput(), { anonymous: 'UNAUTHENTICATED', staffX: 'FORBIDDEN', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' }],
+      ['ApplyToProduct', 'applyToProduct', { financingRequestId: 'REQUEST_A', loanProductId: 'PRODUCT_X' }, { anonymous: 'UNAUTHENTICATED', enterpriseB: 'NOT_FOUND', staffX: 'FORBIDDEN', analyst: 'FORBIDDEN' }],
+      ['AcceptApplication', 'acceptApplication', { applicationId: 'APPLICATION_A' }, { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', enterpriseB: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' }],
+      ['AcceptApplication', 'acceptApplication', { applicationId: MISSING_APPLICATION }, { adminY: 'NOT_FOUND' }],
+      ['GrantCredit', 'grantCredit', { applicationId: 'APPLICATION_A', amount: '100000.00', annualRate: '4.10', termMonths: 12 }, { enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' }],
+      ['RecordDisbursement', 'recordDisbursement', { applicationId: 'APPLICATION_A', amount: '1.00' }, { enterpriseB: 'FORBIDDEN', adminY: 'NOT_FOUND' }],
+    ];
+    const fill = (input: Record<string, unknown>) =>
+      JSON.parse(JSON.stringify(input).replace('"DRAFT"', JSON.stringify(ids.draftX)).replace('"REQUEST_A"', JSON.stringify(ids.requestA))
+        .replace('"PRODUCT_X"', JSON.stringify(ids.productX)).replace('"APPLICATION_A"', JSON.stringify(ids.applicationA)));
+    const notFoundMessages = new Set<string>();
+    for (const [name, field, input, refusals] of cases) {
+      for (const [role, code] of Object.entries(refusals) as Array<[Role, string]>) {
+        const { body } = await as(role, operation(name), { input: fill(input) });
+        expect({ name, role, code: body.errors?.[0]?.extensions?.code, result: body.data?.[field] ?? null }).toEqual({ name, role, code, result: null });
+        if (code === 'NOT_FOUND' && field === 'acceptApplication') notFoundMessages.add(JSON.stringify(body.errors[0]));
+      }
+    }
+    // A hidden application and a missing one answer with the very same error.
+    expect(notFoundMessages.size).toBe(1);
+
+    const more: Array<[Role, string, string]> = [
+      ['enterpriseA', `mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['staffX', `mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['staffX', `mutation { createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['enterpriseA', `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['anonymous', `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`, 'UNAUTHENTICATED'],
+      ['staffX', `mutation($id: ID!) { authorizeInstitution(input: { institutionId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['analyst', `mutation { importCreditRecords(input: { records: [{ uscc: "91350100M000100Y43", source: TAX, sourceReference: "x", indicator: "x", polarity: POSITIVE, recordedOn: "2026-01-01" }] }) { imported } }`, 'FORBIDDEN'],
+      ['enterpriseB', `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, 'NOT_FOUND'],
+      ['staffX', `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
+    ];
+    for (const [role, query, code] of more) {
+      const { body } = await as(role, query, { id: query.includes('authorizeInstitution') ? ids.institutionY : ids.applicationA });
+      expect({ role, query, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, query, code });
+    }
+    expect(await digest()).toBe(before);
+  });
+});
