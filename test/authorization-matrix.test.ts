@@ -152,6 +152,23 @@ describe('authorisation matrix', () => {
       ['GrantCredit', 'grantCredit', { applicationId: 'APPLICATION_A', amount: '100000.00', annualRate: '4.10', termMonths: 12 }, { enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' }],
       ['RecordDisbursement', 'recordDisbursement', { applicationId: 'APPLICATION_A', amount: '1.00' }, { enterpriseB: 'FORBIDDEN', adminY: 'NOT_FOUND' }],
     ];
+    const productVerbs = ['suspendLoanProduct', 'retireLoanProduct'];
+    for (const verb of productVerbs) {
+      for (const [role, code] of [['adminY', 'NOT_FOUND'], ['enterpriseA', 'FORBIDDEN'], ['anonymous', 'UNAUTHENTICATED']] as Array<[Role, string]>) {
+        const { body } = await as(role, `mutation($id: ID!) { ${verb}(input: { loanProductId: $id }) { userErrors { code } } }`, { id: ids.productX });
+        expect({ verb, role, code: body.errors?.[0]?.extensions?.code }).toEqual({ verb, role, code });
+      }
+    }
+    const CLAIM = `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { userErrors { code } } }`;
+    for (const [role, code] of [['adminY', 'NOT_FOUND'], ['enterpriseB', 'FORBIDDEN']] as Array<[Role, string]>) {
+      const { body } = await as(role, CLAIM, { input: { financingRequestId: ids.requestB, loanProductId: ids.productX } });
+      expect({ role, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, code });
+    }
+    const WITHDRAW_REQUEST = `mutation($id: ID!) { withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code } } }`;
+    for (const [role, code] of [['enterpriseB', 'NOT_FOUND'], ['staffX', 'FORBIDDEN']] as Array<[Role, string]>) {
+      const { body } = await as(role, WITHDRAW_REQUEST, { id: ids.requestA });
+      expect({ role, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, code });
+    }
     const fill = (input: Record<string, unknown>) =>
       JSON.parse(JSON.stringify(input).replace('"DRAFT"', JSON.stringify(ids.draftX)).replace('"REQUEST_A"', JSON.stringify(ids.requestA))
         .replace('"PRODUCT_X"', JSON.stringify(ids.productX)).replace('"APPLICATION_A"', JSON.stringify(ids.applicationA)));
@@ -176,10 +193,21 @@ describe('authorisation matrix', () => {
       ['analyst', `mutation { importCreditRecords(input: { records: [{ uscc: "91350100M000100Y43", source: TAX, sourceReference: "x", indicator: "x", polarity: POSITIVE, recordedOn: "2026-01-01" }] }) { imported } }`, 'FORBIDDEN'],
       ['enterpriseB', `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, 'NOT_FOUND'],
       ['staffX', `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['adminY', `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`, 'NOT_FOUND'],
+      ['enterpriseA', `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['staffX', `mutation { approveCreditGrant(input: { creditGrantId: "Q3JlZGl0R3JhbnQ6OTk5OTk5" }) { userErrors { code } } }`, 'NOT_FOUND'],
+      ['enterpriseA', `mutation { approveCreditGrant(input: { creditGrantId: "Q3JlZGl0R3JhbnQ6OTk5OTk5" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      ['staffX', `mutation { renewToken(input: {}) { userErrors { code } } }`, 'NONE'],
+      ['anonymous', `mutation { renewToken(input: {}) { userErrors { code } } }`, 'UNAUTHENTICATED'],
+      ['enterpriseA', `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`, 'NONE_WITH_USER_ERROR'],
+      ['staffX', `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
     ];
     for (const [role, query, code] of more) {
-      const { body } = await as(role, query, { id: query.includes('authorizeInstitution') ? ids.institutionY : ids.applicationA });
-      expect({ role, query, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, query, code });
+      const variables = /[aA]uthorizeInstitution|revokeInstitutionAuthorization/.test(query) ? { id: ids.institutionY } : query.includes('$id') ? { id: ids.applicationA } : {};
+      const { body } = await as(role, query, variables);
+      const userErrors = body.data ? (Object.values(body.data)[0] as any)?.userErrors ?? [] : [];
+      const seen = body.errors ? body.errors[0].extensions.code : userErrors.length ? 'NONE_WITH_USER_ERROR' : 'NONE';
+      expect({ role, query, code: seen }).toEqual({ role, query, code });
     }
     expect(await digest()).toBe(before);
   });
