@@ -2,6 +2,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { NodeResolver } from './common/node.resolver';
 import { AuthResolver } from './auth/auth.resolver';
+import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
 import { CreditAuthorizationResolver, CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
@@ -27,6 +28,7 @@ export function buildAppSchema(): GraphQLSchema {
     resolvers: [
       NodeResolver,
       AuthResolver,
+      AnalyticsResolver,
       EnterpriseResolver,
       CreditResolver,
       CreditProfileResolver,

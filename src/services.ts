@@ -9,6 +9,7 @@ import { LoanProductService } from './product/loan-product.service';
 import { FinancingRequestService } from './financing/financing-request.service';
 import { LendingService } from './lending/lending.service';
 import { MatchingService } from './matching/matching.service';
+import { AnalyticsService } from './analytics/analytics.service';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(dataSource: DataSource, config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> = loadConfig()) {
@@ -23,6 +24,7 @@ export function createServices(dataSource: DataSource, config: Pick<AppConfig, '
     product: new LoanProductService(dataSource),
     financing: new FinancingRequestService(dataSource, matching),
     lending: new LendingService(dataSource, matching),
+    analytics: new AnalyticsService(dataSource),
   };
 }
 

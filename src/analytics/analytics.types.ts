@@ -1,0 +1,90 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { IsOptional } from 'class-validator';
+import { DateScalar, MoneyScalar, RateScalar } from '../common/scalars';
+import { GuaranteeType } from '../product/loan-product.entity';
+import { IsRegionCode } from '../common/validators';
+import { registerDecorator } from 'class-validator';
+import { isValidIndustryCriterion } from '../common/reference/industries';
+
+function IsIndustryFilter() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIndustryFilter',
+      target: target.constructor,
+      propertyName,
+      options: { message: '$property must be a GB/T 4754 section ("C") or division ("C13")' },
+      validator: { validate: (value: unknown) => value == null || (typeof value === 'string' && isValidIndustryCriterion(value)) },
+    });
+}
+
+@InputType({ description: 'Narrows platform statistics. Dates are China-time days, both ends inclusive; a province code covers its cities and counties.' })
+export class StatsFilter {
+  @Field(() => String, { nullable: true, description: 'GB/T 2260 region code, e.g. "230000" (黑龙江).' })
+  @IsOptional()
+  @IsRegionCode()
+  regionCode?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'GB/T 4754 section ("C") or division ("C13").' })
+  @IsIndustryFilter()
+  industry?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  institutionId?: string | null;
+
+  @Field(() => GuaranteeType, { nullable: true })
+  guaranteeType?: GuaranteeType | null;
+
+  @Field(() => DateScalar, { nullable: true })
+  from?: string | null;
+
+  @Field(() => DateScalar, { nullable: true })
+  to?: string | null;
+}
+
+@ObjectType({ description: 'A count and its exact amount in yuan.' })
+export class CountAmount {
+  @Field(() => Int)
+  count: number;
+
+  @Field(() => MoneyScalar)
+  amount: string;
+}
+
+@ObjectType({ description: '平台统计 — platform totals for analysts and regulators; no enterprise-identifying data.' })
+export class PlatformStats {
+  @Field(() => Int, { description: 'Enterprises registered (注册企业).' })
+  enterprisesRegistered: number;
+
+  @Field(() => Int, { description: 'Institutions serving the region (入驻机构).' })
+  institutions: number;
+
+  @Field(() => Int, { description: 'Loan products published now (发布产品).' })
+  productsPublished: number;
+
+  @Field(() => CountAmount, { description: '融资需求 — needs posted, with the amounts asked.' })
+  requested: CountAmount;
+
+  @Field(() => CountAmount, { description: '受理 — needs first accepted in the period, with the amounts asked.' })
+  accepted: CountAmount;
+
+  @Field(() => CountAmount, { description: '授信 — credit grants approved in the period, with the amounts granted.' })
+  granted: CountAmount;
+
+  @Field(() => CountAmount, { description: '放款 — tranches paid out in the period (by value date).' })
+  disbursed: CountAmount;
+
+  @Field(() => RateScalar, { nullable: true, description: 'Annual rate of the grants, weighted by amount.' })
+  weightedAverageGrantedRate: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Median days from posting a need to its grant, 2 decimals.' })
+  medianDaysToGrant: string | null;
+
+  @Field(() => Int, { description: '首贷户 — enterprises whose first grant ever falls in the period.' })
+  firstTimeBorrowers: number;
+
+  @Field(() => String, { nullable: true, description: 'Share of grants that are unsecured credit (信用), by count, as a fraction with 4 decimals.' })
+  creditGuaranteeShareByCount: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The same share, by amount.' })
+  creditGuaranteeShareByAmount: string | null;
+}
