@@ -140,6 +140,41 @@ describe('platformStats is exact', () => {
     }
     expect(nonTrivial).toBeGreaterThanOrEqual(4);
 
+    // Breakdowns by region and industry, and the series, partition the totals exactly.
+    const FLOWS = 'requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount }';
+    const totals = (await app.gql(STATS, {}, 'analyst')).data.platformStats;
+    const add = (rows: any[], flow: string) => ({
+      count: rows.reduce((t, r) => t + r[flow].count, 0),
+      amount: money.format(rows.reduce((t, r) => t + money.units(r[flow].amount), 0n)),
+    });
+    for (const query of [
+      `{ rows: statsBreakdown(dimension: REGION) { key label ${FLOWS} } }`,
+      `{ rows: statsBreakdown(dimension: INDUSTRY) { key label ${FLOWS} } }`,
+      `{ rows: statsSeries(granularity: DAY) { period ${FLOWS} } }`,
+      `{ rows: statsSeries(granularity: MONTH) { period ${FLOWS} } }`,
+    ]) {
+      const rows = (await app.gql(query, {}, 'analyst')).data.rows;
+      for (const flow of ['requested', 'accepted', 'granted', 'disbursed']) expect({ query, flow, ...add(rows, flow) }).toEqual({ query, flow, ...totals[flow] });
+    }
+    const provinces = (await app.gql(`{ statsBreakdown(dimension: REGION) { key label } }`, {}, 'analyst')).data.statsBreakdown;
+    expect(provinces).toEqual([{ key: '110000', label: '北京市' }, { key: '230000', label: '黑龙江省' }]);
+    const prefectures = (await app.gql(`{ statsBreakdown(dimension: REGION, filter: { regionCode: "230000" }) { key } }`, {}, 'analyst')).data.statsBreakdown;
+    expect(prefectures.map((p: any) => p.key).sort()).toEqual(['230100']);
+    const byInstitution = (await app.gql(`{ statsBreakdown(dimension: INSTITUTION) { key label granted { count } } }`, {}, 'analyst')).data.statsBreakdown;
+    expect(byInstitution.reduce((t: number, r: any) => t + r.granted.count, 0)).toBe(totals.granted.count);
+    expect(byInstitution.every((r: any) => r.label)).toBe(true);
+
+    const funnel = (await app.gql(`{ statsFunnel { posted applied accepted granted disbursed appliedRate acceptedBeforeDeadlineShare } }`, {}, 'analyst')).data.statsFunnel;
+    expect(funnel.posted).toBe(totals.requested.count);
+    expect(funnel.posted).toBeGreaterThanOrEqual(funnel.applied);
+    expect(funnel.applied).toBeGreaterThanOrEqual(funnel.accepted);
+    expect(funnel.accepted).toBeGreaterThanOrEqual(funnel.granted);
+    expect(funnel.accepted).toBe(totals.accepted.count);
+    expect(funnel.granted).toBe(totals.granted.count);
+    expect(funnel.acceptedBeforeDeadlineShare).toBe('1.0000');
+    const [{ applied }] = await app.dataSource.query(`SELECT count(DISTINCT financing_request_id)::int AS applied FROM application`);
+    expect(funnel.applied).toBe(applied);
+
     const future = await app.gql(STATS, { filter: { from: '2099-01-01' } }, 'analyst');
     expect(future.data.platformStats).toMatchObject({ requested: { count: 0, amount: '0.00' }, granted: { count: 0 }, weightedAverageGrantedRate: null });
     const all = (await app.gql(STATS, {}, 'analyst')).data.platformStats;

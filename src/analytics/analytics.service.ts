@@ -34,6 +34,39 @@ export interface PlatformStats {
   creditGuaranteeShareByAmount: string | null;
 }
 
+export type StatsDimension = 'REGION' | 'INDUSTRY' | 'INSTITUTION' | 'GUARANTEE_TYPE';
+
+export interface Flows {
+  requested: CountAmount;
+  accepted: CountAmount;
+  granted: CountAmount;
+  disbursed: CountAmount;
+}
+
+export interface BreakdownRow extends Flows {
+  key: string;
+}
+
+export interface SeriesPoint extends Flows {
+  period: string;
+}
+
+export interface Funnel {
+  posted: number;
+  applied: number;
+  accepted: number;
+  granted: number;
+  disbursed: number;
+  appliedRate: string | null;
+  acceptedRate: string | null;
+  grantedRate: string | null;
+  disbursedRate: string | null;
+  acceptedBeforeDeadlineShare: string | null;
+}
+
+/** One level below the filter's region: provinces, then prefectures, then counties. */
+const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(e.region_code, 2) || '0000' WHEN length($1::text) = 2 THEN left(e.region_code, 4) || '00' ELSE e.region_code END`;
+
 /** The filter as positional SQL parameters $1…$8, shared by every statement below. */
 function parameters(filter: StatsFilter): unknown[] {
   const region = filter.regionCode ? (filter.regionCode.endsWith('0000') ? filter.regionCode.slice(0, 2) : filter.regionCode.endsWith('00') ? filter.regionCode.slice(0, 4) : filter.regionCode) : null;
@@ -109,6 +142,144 @@ export class AnalyticsService {
       parameters(filter),
     );
     return this.toStats(row);
+  }
+
+  /**
+   * The four flows by one dimension, with the same filter and definitions as platformStats. Region
+   * goes one level below the filter's (provinces, then prefectures, then counties); industry is the
+   * GB/T 4754 section; by guarantee type, a need counts under each type it accepts.
+   */
+  async breakdown(actor: Actor, dimension: StatsDimension, filter: StatsFilter): Promise<BreakdownRow[]> {
+    this.authorize(actor);
+    const key: Record<StatsDimension, { requested: string; other: string; from?: string }> = {
+      REGION: { requested: REGION_KEY, other: REGION_KEY },
+      INDUSTRY: { requested: 'left(e.industry_code, 1)', other: 'left(e.industry_code, 1)' },
+      INSTITUTION: { requested: 'ra.institution_id::text', other: 'a.institution_id::text', from: 'JOIN (SELECT DISTINCT financing_request_id, institution_id FROM application) ra ON ra.financing_request_id = r.id' },
+      GUARANTEE_TYPE: { requested: 'gt.type', other: 'p.guarantee_type::text', from: 'CROSS JOIN LATERAL unnest(r.acceptable_guarantee_types::text[]) AS gt(type)' },
+    };
+    const k = key[dimension];
+    const rows: Array<{ key: string; measure: string; count: number; amount: string }> = await this.dataSource.query(
+      `SELECT ${k.requested} AS key, 'requested' AS measure, count(*)::int AS count, coalesce(sum(r.amount), 0)::text AS amount
+       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id ${k.from ?? ''}
+       WHERE ${ENTERPRISE} AND ${period('r.posted_at')}
+         AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
+         AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
+         ${dimension === 'GUARANTEE_TYPE' ? 'AND ($4::text IS NULL OR gt.type = $4::text)' : ''}
+         ${dimension === 'INSTITUTION' ? 'AND ($3::bigint IS NULL OR ra.institution_id = $3::bigint)' : ''}
+       GROUP BY 1
+       UNION ALL
+       SELECT ${k.other}, 'accepted', count(*)::int, coalesce(sum(r.amount), 0)::text
+       FROM (SELECT DISTINCT ON (a.financing_request_id) a.financing_request_id, a.accepted_at, a.institution_id, p.guarantee_type
+             FROM application a JOIN loan_product p ON p.id = a.loan_product_id
+             WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE}
+             ORDER BY a.financing_request_id, a.accepted_at, a.id) a
+       JOIN financing_request r ON r.id = a.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       CROSS JOIN LATERAL (SELECT a.guarantee_type) p
+       WHERE ${ENTERPRISE} AND ${period('a.accepted_at')}
+       GROUP BY 1
+       UNION ALL
+       SELECT ${k.other}, 'granted', count(*)::int, coalesce(sum(g.amount), 0)::text
+       FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
+       JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       WHERE g.status = 'APPROVED' AND ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${period('g.approved_at')}
+       GROUP BY 1
+       UNION ALL
+       SELECT ${k.other}, 'disbursed', count(*)::int, coalesce(sum(d.amount), 0)::text
+       FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN application a ON a.id = g.application_id
+       JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       WHERE ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${DATE_PERIOD}
+       GROUP BY 1`,
+      parameters(filter),
+    );
+    const zero = () => ({ count: 0, amount: '0.00' });
+    const byKey = new Map<string, BreakdownRow>();
+    for (const row of rows) {
+      const entry = byKey.get(row.key) ?? { key: row.key, requested: zero(), accepted: zero(), granted: zero(), disbursed: zero() };
+      entry[row.measure as 'requested' | 'accepted' | 'granted' | 'disbursed'] = { count: row.count, amount: money.normalize(row.amount) };
+      byKey.set(row.key, entry);
+    }
+    return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /**
+   * The funnel of the needs posted in the period (a cohort): applied, accepted, granted, disbursed,
+   * with conversion rates, and the share of acceptances made before the response deadline.
+   */
+  async funnel(actor: Actor, filter: StatsFilter): Promise<Funnel> {
+    this.authorize(actor);
+    const [row] = await this.dataSource.query(
+      `WITH cohort AS (
+         SELECT r.id FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id
+         WHERE ${ENTERPRISE} AND ${period('r.posted_at')} AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
+           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
+       ), apps AS (
+         SELECT a.* FROM application a JOIN cohort c ON c.id = a.financing_request_id
+         WHERE ($3::bigint IS NULL OR a.institution_id = $3::bigint)
+       )
+       SELECT (SELECT count(*) FROM cohort)::int AS posted,
+              (SELECT count(DISTINCT financing_request_id) FROM apps)::int AS applied,
+              (SELECT count(DISTINCT financing_request_id) FROM apps WHERE accepted_at IS NOT NULL)::int AS accepted,
+              (SELECT count(DISTINCT g.financing_request_id) FROM credit_grant g JOIN apps a ON a.id = g.application_id WHERE g.status = 'APPROVED')::int AS granted,
+              (SELECT count(DISTINCT g.financing_request_id) FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN apps a ON a.id = g.application_id)::int AS disbursed,
+              (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL)::int AS acceptances,
+              (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL AND accepted_at <= response_deadline)::int AS in_time`,
+      parameters(filter).slice(0, 6),
+    );
+    const ratio = (part: number, whole: number) => (whole === 0 ? null : fromUnits((BigInt(part) * 20_000n + BigInt(whole)) / (2n * BigInt(whole)), 4));
+    return {
+      posted: row.posted,
+      applied: row.applied,
+      accepted: row.accepted,
+      granted: row.granted,
+      disbursed: row.disbursed,
+      appliedRate: ratio(row.applied, row.posted),
+      acceptedRate: ratio(row.accepted, row.applied),
+      grantedRate: ratio(row.granted, row.accepted),
+      disbursedRate: ratio(row.disbursed, row.granted),
+      acceptedBeforeDeadlineShare: ratio(row.in_time, row.acceptances),
+    };
+  }
+
+  /** The four flows per day, ISO week or month (China time), oldest first. */
+  async series(actor: Actor, granularity: 'DAY' | 'WEEK' | 'MONTH', filter: StatsFilter): Promise<SeriesPoint[]> {
+    this.authorize(actor);
+    const unit = granularity.toLowerCase();
+    const bucket = (column: string) => `date_trunc('${unit}', ${column} AT TIME ZONE 'Asia/Shanghai')::date`;
+    const rows: Array<{ bucket: string; measure: string; count: number; amount: string }> = await this.dataSource.query(
+      `SELECT ${bucket('r.posted_at')}::text AS bucket, 'requested' AS measure, count(*)::int AS count, coalesce(sum(r.amount), 0)::text AS amount
+       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id
+       WHERE ${ENTERPRISE} AND ${period('r.posted_at')} AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
+         AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
+       GROUP BY 1
+       UNION ALL
+       SELECT ${bucket('f.accepted_at')}::text, 'accepted', count(*)::int, coalesce(sum(r.amount), 0)::text
+       FROM (SELECT a.financing_request_id, min(a.accepted_at) AS accepted_at FROM application a JOIN loan_product p ON p.id = a.loan_product_id
+             WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE} GROUP BY a.financing_request_id) f
+       JOIN financing_request r ON r.id = f.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       WHERE ${ENTERPRISE} AND ${period('f.accepted_at')}
+       GROUP BY 1
+       UNION ALL
+       SELECT ${bucket('g.approved_at')}::text, 'granted', count(*)::int, coalesce(sum(g.amount), 0)::text
+       FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
+       JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       WHERE g.status = 'APPROVED' AND ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${period('g.approved_at')}
+       GROUP BY 1
+       UNION ALL
+       SELECT date_trunc('${unit}', d.disbursed_on)::date::text, 'disbursed', count(*)::int, coalesce(sum(d.amount), 0)::text
+       FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN application a ON a.id = g.application_id
+       JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       WHERE ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${DATE_PERIOD}
+       GROUP BY 1`,
+      parameters(filter),
+    );
+    const zero = () => ({ count: 0, amount: '0.00' });
+    const byBucket = new Map<string, SeriesPoint>();
+    for (const row of rows) {
+      const point = byBucket.get(row.bucket) ?? { period: row.bucket, requested: zero(), accepted: zero(), granted: zero(), disbursed: zero() };
+      point[row.measure as 'requested' | 'accepted' | 'granted' | 'disbursed'] = { count: row.count, amount: money.normalize(row.amount) };
+      byBucket.set(row.bucket, point);
+    }
+    return [...byBucket.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
   }
 
   private toStats(row: Record<string, any>): PlatformStats {

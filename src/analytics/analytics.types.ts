@@ -1,4 +1,4 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { IsOptional } from 'class-validator';
 import { DateScalar, MoneyScalar, RateScalar } from '../common/scalars';
 import { GuaranteeType } from '../product/loan-product.entity';
@@ -87,4 +87,72 @@ export class PlatformStats {
 
   @Field(() => String, { nullable: true, description: 'The same share, by amount.' })
   creditGuaranteeShareByAmount: string | null;
+}
+
+export enum StatsDimension {
+  REGION = 'REGION',
+  INDUSTRY = 'INDUSTRY',
+  INSTITUTION = 'INSTITUTION',
+  GUARANTEE_TYPE = 'GUARANTEE_TYPE',
+}
+registerEnumType(StatsDimension, { name: 'StatsDimension', description: 'What a breakdown groups by: region (one level below the filter’s), industry section, institution, guarantee type.' });
+
+export enum StatsGranularity {
+  DAY = 'DAY',
+  WEEK = 'WEEK',
+  MONTH = 'MONTH',
+}
+registerEnumType(StatsGranularity, { name: 'StatsGranularity', description: 'Buckets of a time series, in China time (weeks start on Monday).' });
+
+@ObjectType({ description: 'The four flows of one group of a breakdown.' })
+export class StatsBreakdownRow {
+  @Field(() => String, { description: 'Region code, industry section, institution ID or guarantee type.' })
+  key: string;
+
+  @Field(() => String, { nullable: true, description: 'Readable name of the key (行政区划, 门类, institution name).' })
+  label: string | null;
+
+  @Field(() => CountAmount)
+  requested: CountAmount;
+
+  @Field(() => CountAmount)
+  accepted: CountAmount;
+
+  @Field(() => CountAmount)
+  granted: CountAmount;
+
+  @Field(() => CountAmount)
+  disbursed: CountAmount;
+}
+
+@ObjectType({ description: 'One bucket of a time series.' })
+export class StatsSeriesPoint {
+  @Field(() => DateScalar, { description: 'First day of the bucket.' })
+  period: string;
+
+  @Field(() => CountAmount)
+  requested: CountAmount;
+
+  @Field(() => CountAmount)
+  accepted: CountAmount;
+
+  @Field(() => CountAmount)
+  granted: CountAmount;
+
+  @Field(() => CountAmount)
+  disbursed: CountAmount;
+}
+
+@ObjectType({ description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.' })
+export class StatsFunnel {
+  @Field(() => Int) posted: number;
+  @Field(() => Int) applied: number;
+  @Field(() => Int) accepted: number;
+  @Field(() => Int) granted: number;
+  @Field(() => Int) disbursed: number;
+  @Field(() => String, { nullable: true, description: 'applied / posted' }) appliedRate: string | null;
+  @Field(() => String, { nullable: true, description: 'accepted / applied' }) acceptedRate: string | null;
+  @Field(() => String, { nullable: true, description: 'granted / accepted' }) grantedRate: string | null;
+  @Field(() => String, { nullable: true, description: 'disbursed / granted' }) disbursedRate: string | null;
+  @Field(() => String, { nullable: true, description: 'Share of acceptances made before the response deadline.' }) acceptedBeforeDeadlineShare: string | null;
 }
