@@ -1,4 +1,6 @@
 import http from 'node:http';
+import path from 'node:path';
+import { projectRoot } from './common/config';
 import express from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -112,6 +114,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   await apollo.start();
 
+  // The analysts' page: static files that draw from this same GraphQL API after signing in.
+  app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
