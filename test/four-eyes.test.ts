@@ -81,6 +81,28 @@ describe('maker-checker (双人复核) for large grants', () => {
     expect(direct.data.grantCredit.creditGrant.status).toBe('APPROVED');
   });
 
+  it('lets a pending grant lapse when the application is withdrawn, releasing its amount', async () => {
+    await app.gql(operation('CreateInstitution'), { input: { name: '复核银行二', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin2@four.example', password: 'admin password 123' } } }, 'operator');
+    const admin = await signIn('admin2@four.example', 'admin password 123');
+    await as(admin, `mutation { setFourEyesThreshold(input: { threshold: "100000.00" }) { userErrors { code } } }`);
+    await as(admin, `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`, { input: { email: 'checker2@four.example', password: 'staff password 123' } });
+    const checker = await signIn('checker2@four.example', 'staff password 123');
+    const product = (await as(admin, operation('CreateLoanProduct'), { input: productInput() })).data.createLoanProduct.loanProduct;
+    await as(admin, operation('PublishLoanProduct'), { input: { loanProductId: product.id } });
+    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'mill2@four.example', password: 'mill password 1234' } }) });
+    const mill = await signIn('mill2@four.example', 'mill password 1234');
+    const request = (await as(mill, operation('PostFinancingRequest'), { input: requestInput() })).data.postFinancingRequest.financingRequest;
+    const application = (await as(mill, operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } })).data.applyToProduct.application;
+    await as(admin, operation('AcceptApplication'), { input: { applicationId: application.id } });
+    const proposed = await as(admin, operation('GrantCredit'), { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } });
+    const grantId = proposed.data.grantCredit.creditGrant.id;
+    await as(mill, `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, { id: application.id });
+    const late = await as(checker, APPROVE, { input: { creditGrantId: grantId } });
+    expect(late.errors[0].extensions.code).toBe('NOT_FOUND');
+    const [{ pending }] = await app.dataSource.query(`SELECT count(*)::int AS pending FROM credit_grant WHERE status = 'PENDING_APPROVAL'`);
+    expect(pending).toBe(0);
+  });
+
   it('lets only an institution admin set the threshold', async () => {
     const response = await app.gql(`mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`, {}, 'operator');
     expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');

@@ -258,6 +258,7 @@ export class LendingService {
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
         if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not wait for approval');
+        assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (grant.proposedBy === actorKey(actor)) {
           throw new BusinessRuleError('MAKER_CANNOT_CHECK', 'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it');
         }
@@ -339,6 +340,8 @@ export class LendingService {
            SELECT id, $2, from_status, 'WITHDRAWN', $3 FROM withdrawn`,
           [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
         );
+        const applications: Array<{ id: string }> = await manager.query(`SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`, [request.id]);
+        await dropPendingGrants(manager, applications.map((row) => row.id));
         await manager.query(`UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1`, [request.id]);
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
@@ -459,6 +462,10 @@ function requireInstitution(actor: Actor): string {
   return actor.institutionId;
 }
 
+async function dropPendingGrants(manager: EntityManager, applicationIds: string[]): Promise<void> {
+  await manager.query(`DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'`, [applicationIds]);
+}
+
 async function lockFinancingRequest(manager: EntityManager, id: string): Promise<FinancingRequest | null> {
   return manager.getRepository(FinancingRequest).createQueryBuilder('request').setLock('pessimistic_write').where('request.id = :id', { id }).getOne();
 }
@@ -478,6 +485,8 @@ async function moveApplication(manager: EntityManager, actor: Actor, application
   const from = application.status;
   application.status = to;
   await manager.getRepository(Application).save(application);
+  // A grant still waiting for its second approval lapses with the application.
+  if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) await dropPendingGrants(manager, [application.id]);
   await recordEvent(manager, actor, application.id, from, to, reason);
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
