@@ -30,7 +30,7 @@ async function build(client: Client) {
     SELECT lpad(g::text, 18, '0'), '企业' || g, (ARRAY['230123','230102','110101','310101','440106','510104','230203','110105'])[1 + g % 8],
       (ARRAY['C13','A01','F51','E47'])[1 + g % 4], 'SMALL', date '2015-01-01', 1000000, 5000000, 20 FROM generate_series(1, $1::int) g`, [ENTERPRISES]);
   await step('financing requests', `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types, max_rate, valid_until, status, posted_at)
-    SELECT 1 + (g * 7919) % $2::int, (10 + g % 1000) * 10000, 12, '流动资金', '{CREDIT,GUARANTEE}', 6.00, date '2026-12-31',
+    SELECT 1 + (g::bigint * 7919) % $2::int, (10 + g % 1000) * 10000, 12, '流动资金', '{CREDIT,GUARANTEE}', 6.00, date '2026-12-31',
       (CASE WHEN g % 4 = 0 THEN 'ACCEPTED' ELSE 'OPEN' END)::financing_request_status, timestamptz '2024-01-01' + make_interval(mins => g % 1000000)
     FROM generate_series(1, $1::int) g`, [REQUESTS, ENTERPRISES]);
   await step('applications', `INSERT INTO application (financing_request_id, loan_product_id, institution_id, enterprise_id, status, origin, response_deadline, submitted_at, accepted_at)
