@@ -158,47 +158,18 @@ export class AnalyticsService {
       GUARANTEE_TYPE: { requested: 'gt.type', other: 'p.guarantee_type::text', from: 'CROSS JOIN LATERAL unnest(r.acceptable_guarantee_types::text[]) AS gt(type)' },
     };
     const k = key[dimension];
-    const rows: Array<{ key: string; measure: string; count: number; amount: string }> = await this.dataSource.query(
-      `SELECT ${k.requested} AS key, 'requested' AS measure, count(*)::int AS count, coalesce(sum(r.amount), 0)::text AS amount
-       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id ${k.from ?? ''}
-       WHERE ${ENTERPRISE} AND ${period('r.posted_at')}
-         AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
-         AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
-         ${dimension === 'GUARANTEE_TYPE' ? 'AND ($4::text IS NULL OR gt.type = $4::text)' : ''}
-         ${dimension === 'INSTITUTION' ? 'AND ($3::bigint IS NULL OR ra.institution_id = $3::bigint)' : ''}
-       GROUP BY 1
-       UNION ALL
-       SELECT ${k.other}, 'accepted', count(*)::int, coalesce(sum(r.amount), 0)::text
-       FROM (SELECT DISTINCT ON (a.financing_request_id) a.financing_request_id, a.accepted_at, a.institution_id, p.guarantee_type
-             FROM application a JOIN loan_product p ON p.id = a.loan_product_id
-             WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE}
-             ORDER BY a.financing_request_id, a.accepted_at, a.id) a
-       JOIN financing_request r ON r.id = a.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       CROSS JOIN LATERAL (SELECT a.guarantee_type) p
-       WHERE ${ENTERPRISE} AND ${period('a.accepted_at')}
-       GROUP BY 1
-       UNION ALL
-       SELECT ${k.other}, 'granted', count(*)::int, coalesce(sum(g.amount), 0)::text
-       FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
-       JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       WHERE g.status = 'APPROVED' AND ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${period('g.approved_at')}
-       GROUP BY 1
-       UNION ALL
-       SELECT ${k.other}, 'disbursed', count(*)::int, coalesce(sum(d.amount), 0)::text
-       FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN application a ON a.id = g.application_id
-       JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       WHERE ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${DATE_PERIOD}
-       GROUP BY 1`,
-      parameters(filter),
+    const groups = await this.flowsBy(
+      {
+        requested: k.requested,
+        requestedFrom: k.from,
+        requestedWhere: dimension === 'GUARANTEE_TYPE' ? 'AND ($4::text IS NULL OR gt.type = $4::text)' : dimension === 'INSTITUTION' ? 'AND ($3::bigint IS NULL OR ra.institution_id = $3::bigint)' : '',
+        accepted: k.other,
+        granted: k.other,
+        disbursed: k.other,
+      },
+      filter,
     );
-    const zero = () => ({ count: 0, amount: '0.00' });
-    const byKey = new Map<string, BreakdownRow>();
-    for (const row of rows) {
-      const entry = byKey.get(row.key) ?? { key: row.key, requested: zero(), accepted: zero(), granted: zero(), disbursed: zero() };
-      entry[row.measure as 'requested' | 'accepted' | 'granted' | 'disbursed'] = { count: row.count, amount: money.normalize(row.amount) };
-      byKey.set(row.key, entry);
-    }
-    return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+    return [...groups].map(([groupKey, flows]) => ({ key: groupKey, ...flows })).sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
   /**
@@ -245,27 +216,53 @@ export class AnalyticsService {
     this.authorize(actor);
     const unit = granularity.toLowerCase();
     const bucket = (column: string) => `date_trunc('${unit}', ${column} AT TIME ZONE 'Asia/Shanghai')::date`;
-    const rows: Array<{ bucket: string; measure: string; count: number; amount: string }> = await this.dataSource.query(
-      `SELECT ${bucket('r.posted_at')}::text AS bucket, 'requested' AS measure, count(*)::int AS count, coalesce(sum(r.amount), 0)::text AS amount
-       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id
-       WHERE ${ENTERPRISE} AND ${period('r.posted_at')} AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
+    const groups = await this.flowsBy(
+      {
+        requested: bucket('r.posted_at'),
+        accepted: bucket('a.accepted_at'),
+        granted: bucket('g.approved_at'),
+        disbursed: `date_trunc('${unit}', d.disbursed_on)::date`,
+      },
+      filter,
+    );
+    return [...groups].map(([period, flows]) => ({ period, ...flows })).sort((a, b) => (a.period < b.period ? -1 : 1));
+  }
+
+  /**
+   * The four flows grouped by one SQL key expression per flow, with platformStats' filter and
+   * definitions: `r` is the need, `e` its enterprise, `a` the (first accepting) application,
+   * `p` its product, `g` the grant, `d` the tranche.
+   */
+  private async flowsBy(
+    keys: { requested: string; requestedFrom?: string; requestedWhere?: string; accepted: string; granted: string; disbursed: string },
+    filter: StatsFilter,
+  ): Promise<Map<string, Flows>> {
+    const rows: Array<{ key: string; measure: keyof Flows; count: number; amount: string }> = await this.dataSource.query(
+      `SELECT (${keys.requested})::text AS key, 'requested' AS measure, count(*)::int AS count, coalesce(sum(r.amount), 0)::text AS amount
+       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id ${keys.requestedFrom ?? ''}
+       WHERE ${ENTERPRISE} AND ${period('r.posted_at')}
+         AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
          AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
+         ${keys.requestedWhere ?? ''}
        GROUP BY 1
        UNION ALL
-       SELECT ${bucket('f.accepted_at')}::text, 'accepted', count(*)::int, coalesce(sum(r.amount), 0)::text
-       FROM (SELECT a.financing_request_id, min(a.accepted_at) AS accepted_at FROM application a JOIN loan_product p ON p.id = a.loan_product_id
-             WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE} GROUP BY a.financing_request_id) f
-       JOIN financing_request r ON r.id = f.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       WHERE ${ENTERPRISE} AND ${period('f.accepted_at')}
+       SELECT (${keys.accepted})::text, 'accepted', count(*)::int, coalesce(sum(r.amount), 0)::text
+       FROM (SELECT DISTINCT ON (a.financing_request_id) a.financing_request_id, a.accepted_at, a.institution_id, p.guarantee_type
+             FROM application a JOIN loan_product p ON p.id = a.loan_product_id
+             WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE}
+             ORDER BY a.financing_request_id, a.accepted_at, a.id) a
+       JOIN financing_request r ON r.id = a.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
+       CROSS JOIN LATERAL (SELECT a.guarantee_type) p
+       WHERE ${ENTERPRISE} AND ${period('a.accepted_at')}
        GROUP BY 1
        UNION ALL
-       SELECT ${bucket('g.approved_at')}::text, 'granted', count(*)::int, coalesce(sum(g.amount), 0)::text
+       SELECT (${keys.granted})::text, 'granted', count(*)::int, coalesce(sum(g.amount), 0)::text
        FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
        JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
        WHERE g.status = 'APPROVED' AND ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${period('g.approved_at')}
        GROUP BY 1
        UNION ALL
-       SELECT date_trunc('${unit}', d.disbursed_on)::date::text, 'disbursed', count(*)::int, coalesce(sum(d.amount), 0)::text
+       SELECT (${keys.disbursed})::text, 'disbursed', count(*)::int, coalesce(sum(d.amount), 0)::text
        FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN application a ON a.id = g.application_id
        JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
        WHERE ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${DATE_PERIOD}
@@ -273,13 +270,13 @@ export class AnalyticsService {
       parameters(filter),
     );
     const zero = () => ({ count: 0, amount: '0.00' });
-    const byBucket = new Map<string, SeriesPoint>();
+    const groups = new Map<string, Flows>();
     for (const row of rows) {
-      const point = byBucket.get(row.bucket) ?? { period: row.bucket, requested: zero(), accepted: zero(), granted: zero(), disbursed: zero() };
-      point[row.measure as 'requested' | 'accepted' | 'granted' | 'disbursed'] = { count: row.count, amount: money.normalize(row.amount) };
-      byBucket.set(row.bucket, point);
+      const flows = groups.get(row.key) ?? { requested: zero(), accepted: zero(), granted: zero(), disbursed: zero() };
+      flows[row.measure] = { count: row.count, amount: money.normalize(row.amount) };
+      groups.set(row.key, flows);
     }
-    return [...byBucket.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
+    return groups;
   }
 
   private toStats(row: Record<string, any>): PlatformStats {

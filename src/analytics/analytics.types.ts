@@ -104,14 +104,9 @@ export enum StatsGranularity {
 }
 registerEnumType(StatsGranularity, { name: 'StatsGranularity', description: 'Buckets of a time series, in China time (weeks start on Monday).' });
 
-@ObjectType({ description: 'The four flows of one group of a breakdown.' })
-export class StatsBreakdownRow {
-  @Field(() => String, { description: 'Region code, industry section, institution ID or guarantee type.' })
-  key: string;
-
-  @Field(() => String, { nullable: true, description: 'Readable name of the key (行政区划, 门类, institution name).' })
-  label: string | null;
-
+/** The four flows of a group or bucket; shared by breakdown rows and series points. */
+@ObjectType('StatsFlows', { description: 'Requested, accepted, granted and disbursed.' })
+class StatsFlows {
   @Field(() => CountAmount)
   requested: CountAmount;
 
@@ -125,22 +120,19 @@ export class StatsBreakdownRow {
   disbursed: CountAmount;
 }
 
+@ObjectType({ description: 'The four flows of one group of a breakdown.' })
+export class StatsBreakdownRow extends StatsFlows {
+  @Field(() => String, { description: 'Region code, industry section, institution ID or guarantee type.' })
+  key: string;
+
+  @Field(() => String, { nullable: true, description: 'Readable name of the key (行政区划, 门类, institution name).' })
+  label: string | null;
+}
+
 @ObjectType({ description: 'One bucket of a time series.' })
-export class StatsSeriesPoint {
+export class StatsSeriesPoint extends StatsFlows {
   @Field(() => DateScalar, { description: 'First day of the bucket.' })
   period: string;
-
-  @Field(() => CountAmount)
-  requested: CountAmount;
-
-  @Field(() => CountAmount)
-  accepted: CountAmount;
-
-  @Field(() => CountAmount)
-  granted: CountAmount;
-
-  @Field(() => CountAmount)
-  disbursed: CountAmount;
 }
 
 @ObjectType({ description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.' })
