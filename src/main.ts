@@ -44,6 +44,18 @@ async function main() {
   }, config.matchingWorkerIntervalMs);
   matchingWorker.unref();
 
+  // Statistics deltas written by the triggers are folded into the rollup about once a second.
+  let compacting = false;
+  const statsCompactor = setInterval(() => {
+    if (compacting) return;
+    compacting = true;
+    services.analytics
+      .compact()
+      .catch((error) => console.error('[analytics] compaction failed:', error.message))
+      .finally(() => (compacting = false));
+  }, 1000);
+  statsCompactor.unref();
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -51,6 +63,7 @@ async function main() {
     console.log(`${signal} received: stopping HTTP server, database pool${embedded ? ', embedded PostgreSQL' : ''} …`);
     clearInterval(sweep);
     clearInterval(matchingWorker);
+    clearInterval(statsCompactor);
     await server.stop();
     await dataSource.destroy();
     if (embedded) await embedded.stop();

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { ForbiddenError } from '../common/errors';
-import { fromUnits, money } from '../common/decimal';
+import { fromUnits, money, rate, toUnits } from '../common/decimal';
 
 /** What an analyst may narrow the figures to. Dates are China-time calendar days, both ends inclusive. */
 export interface StatsFilter {
@@ -64,32 +64,87 @@ export interface Funnel {
   acceptedBeforeDeadlineShare: string | null;
 }
 
-/** One level below the filter's region: provinces, then prefectures, then counties. */
-const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(e.region_code, 2) || '0000' WHEN length($1::text) = 2 THEN left(e.region_code, 4) || '00' ELSE e.region_code END`;
-
-/** The filter as positional SQL parameters $1…$8, shared by every statement below. */
-function parameters(filter: StatsFilter): unknown[] {
-  const region = filter.regionCode ? (filter.regionCode.endsWith('0000') ? filter.regionCode.slice(0, 2) : filter.regionCode.endsWith('00') ? filter.regionCode.slice(0, 4) : filter.regionCode) : null;
+/** The filter as positional SQL parameters $1…$6 over the rows of record (the funnel reads those). */
+function rowParameters(filter: StatsFilter): unknown[] {
   const start = filter.from ? `${filter.from}T00:00:00+08:00` : null;
-  const end = filter.to ? new Date(new Date(`${filter.to}T00:00:00+08:00`).getTime() + 86_400_000).toISOString() : null;
-  const endDate = filter.to ? new Date(Date.parse(`${filter.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) : null;
-  return [region, filter.industry ?? null, filter.institutionId ?? null, filter.guaranteeType ?? null, start, end, filter.from ?? null, endDate];
+  const end = filter.to ? `${addDays(filter.to, 1)}T00:00:00+08:00` : null;
+  return [regionPrefix(filter.regionCode), filter.industry ?? null, filter.institutionId ?? null, filter.guaranteeType ?? null, start, end];
+}
+
+/** "230000" → "23", "230100" → "2301", a county stays itself: the prefix its subdivisions share. */
+function regionPrefix(code: string | null | undefined): string | null {
+  if (!code) return null;
+  return code.endsWith('0000') ? code.slice(0, 2) : code.endsWith('00') ? code.slice(0, 4) : code;
+}
+
+function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 const ENTERPRISE = `($1::text IS NULL OR e.region_code LIKE $1::text || '%')
   AND ($2::text IS NULL OR (length($2::text) = 1 AND left(e.industry_code, 1) = $2::text) OR e.industry_code = $2::text)`;
 const period = (column: string) => `($5::timestamptz IS NULL OR ${column} >= $5::timestamptz) AND ($6::timestamptz IS NULL OR ${column} < $6::timestamptz)`;
-const DATE_PERIOD = `($7::date IS NULL OR d.disbursed_on >= $7::date) AND ($8::date IS NULL OR d.disbursed_on < $8::date)`;
-const INSTITUTION = `($3::bigint IS NULL OR a.institution_id = $3::bigint)`;
-const GUARANTEE = `($4::text IS NULL OR p.guarantee_type::text = $4::text)`;
+
+/**
+ * The period cut into what the rollup holds: whole months from the month grain, the days at
+ * either end from the day grain, and the pending deltas by day. Dates are China-time days;
+ * 'infinity' bounds stand for an open end, an empty range for nothing.
+ */
+function periodSlices(filter: StatsFilter, useMonths: boolean) {
+  const from = filter.from ?? '-infinity';
+  const until = filter.to ? addDays(filter.to, 1) : 'infinity';
+  const none: [string, string] = ['infinity', 'infinity'];
+  if (useMonths) {
+    const monthFrom = !filter.from ? '-infinity' : filter.from.endsWith('-01') ? filter.from : firstOfNextMonth(filter.from);
+    const monthUntil = !filter.to ? 'infinity' : `${until.slice(0, 7)}-01`;
+    const before = (a: string, b: string) => a === '-infinity' || b === 'infinity' || (a !== 'infinity' && b !== '-infinity' && a < b);
+    if (before(monthFrom, monthUntil)) {
+      const head: [string, string] = filter.from ? [from, monthFrom] : none;
+      const tail: [string, string] = filter.to ? [monthUntil, until] : none;
+      return [monthFrom, monthUntil, ...head, ...tail, from, until];
+    }
+  }
+  return [...none, from, until, ...none, from, until];
+}
+
+function firstOfNextMonth(day: string): string {
+  const [year, month] = day.split('-').map(Number);
+  return month === 12 ? `${year + 1}-01-01` : `${year}-${String(month + 1).padStart(2, '0')}-01`;
+}
+
+/** One level below the filter's region: provinces, then prefectures, then counties. */
+const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(s.region_code, 2) || '0000' WHEN length($1::text) = 2 THEN left(s.region_code, 4) || '00' ELSE s.region_code END`;
+
+/**
+ * Rollup rows ($5…$10: month range, two day ranges) and pending deltas ($11, $12) of one slice,
+ * narrowed by region ($1) and industry ($2). `s` is the row; columns as in stats_rollup.
+ */
+function facts(slice: string): string {
+  const narrowed = `AND ($1::text IS NULL OR s.region_code LIKE $1::text || '%')
+    AND ($2::text IS NULL OR (length($2::text) = 1 AND left(s.industry_code, 1) = $2::text) OR s.industry_code = $2::text)`;
+  const columns = 's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
+  return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = 'M' AND s.day >= $5::date AND s.day < $6::date ${narrowed}
+    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = 'D' AND s.day >= $7::date AND s.day < $8::date ${narrowed}
+    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = 'D' AND s.day >= $9::date AND s.day < $10::date ${narrowed}
+    UNION ALL SELECT ${columns} FROM stats_delta s WHERE ${slice} AND s.day >= $11::date AND s.day < $12::date ${narrowed})`;
+}
+
+/** The filter as the parameters of facts(): institution 0 and guarantee '' mean any. */
+function factParameters(filter: StatsFilter, useMonths: boolean): unknown[] {
+  return [regionPrefix(filter.regionCode), filter.industry ?? null, filter.institutionId ?? '0', filter.guaranteeType ?? '', ...periodSlices(filter, useMonths)];
+}
+
 const SERVES_REGION = `($1::text IS NULL OR EXISTS (SELECT 1 FROM unnest(i.regions_served) s
   WHERE s LIKE $1::text || '%' OR $1::text LIKE (CASE WHEN s LIKE '__0000' THEN left(s, 2) WHEN s LIKE '____00' THEN left(s, 4) ELSE s END) || '%'))`;
 
+const FLOW_MEASURES = `s.measure IN ('requested', 'accepted', 'granted', 'disbursed')`;
+
 /**
- * Platform figures for analysts and regulators, computed straight from the rows of record, so
- * each equals what a hand-written query over those rows gives. Definitions (README, Analytics):
- * requested = needs posted; accepted = needs first accepted (受理) in the period; granted =
- * approved credit grants; disbursed = tranches paid out (by value date).
+ * Platform figures for analysts and regulators. The flows are read from the exact rollup that
+ * triggers keep in the same transactions as the rows of record (README, Analytics): rollup rows
+ * plus pending deltas always equal the figures over the raw rows. Definitions: requested = needs
+ * posted; accepted = needs first accepted (受理) in the period; granted = approved credit grants;
+ * disbursed = tranches paid out (by value date).
  */
 export class AnalyticsService {
   constructor(private readonly dataSource: DataSource) {}
@@ -100,48 +155,21 @@ export class AnalyticsService {
 
   async platformStats(actor: Actor, filter: StatsFilter): Promise<PlatformStats> {
     this.authorize(actor);
+    const end = filter.to ? `${addDays(filter.to, 1)}T00:00:00+08:00` : null;
     const [row] = await this.dataSource.query(
       `SELECT
-         (SELECT count(*)::int FROM enterprise e WHERE ${ENTERPRISE} AND ${period('e.registered_at')}) AS enterprises,
-         (SELECT count(*)::int FROM institution i WHERE ($3::bigint IS NULL OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($6::timestamptz IS NULL OR i.created_at < $6::timestamptz)) AS institutions,
+         (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
          (SELECT count(*)::int FROM loan_product p JOIN institution i ON i.id = p.institution_id
-          WHERE p.status = 'PUBLISHED' AND ($3::bigint IS NULL OR i.id = $3::bigint) AND ${SERVES_REGION} AND ${GUARANTEE}
-            AND ($6::timestamptz IS NULL OR p.created_at < $6::timestamptz)) AS products,
-         requested.*, accepted.*, granted.*, disbursed.*, first_time.*
-       FROM
-         (SELECT count(*)::int AS requested_count, coalesce(sum(r.amount), 0)::text AS requested_amount
-          FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id
-          WHERE ${ENTERPRISE} AND ${period('r.posted_at')}
-            AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
-            AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))) requested,
-         (SELECT count(*)::int AS accepted_count, coalesce(sum(r.amount), 0)::text AS accepted_amount
-          FROM (SELECT a.financing_request_id, min(a.accepted_at) AS accepted_at FROM application a JOIN loan_product p ON p.id = a.loan_product_id
-                WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE} GROUP BY a.financing_request_id) f
-          JOIN financing_request r ON r.id = f.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-          WHERE ${ENTERPRISE} AND ${period('f.accepted_at')}) accepted,
-         (SELECT count(*)::int AS granted_count, coalesce(sum(g.amount), 0)::text AS granted_amount,
-                 (sum(g.amount * g.annual_rate) / nullif(sum(g.amount), 0))::numeric(9, 4)::text AS weighted_rate,
-                 (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM g.approved_at - r.posted_at) / 86400))::numeric(9, 2)::text AS median_days,
-                 count(*) FILTER (WHERE p.guarantee_type = 'CREDIT')::int AS credit_count,
-                 coalesce(sum(g.amount) FILTER (WHERE p.guarantee_type = 'CREDIT'), 0)::text AS credit_amount
-          FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
-          JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-          WHERE g.status = 'APPROVED' AND ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${period('g.approved_at')}) granted,
-         (SELECT count(*)::int AS disbursed_count, coalesce(sum(d.amount), 0)::text AS disbursed_amount
-          FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN application a ON a.id = g.application_id
-          JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-          WHERE ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${DATE_PERIOD}) disbursed,
-         (SELECT count(*)::int AS first_time
-          FROM (SELECT DISTINCT ON (r.enterprise_id) r.enterprise_id, g.approved_at, a.institution_id, p.guarantee_type::text AS guarantee_type
-                FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
-                JOIN financing_request r ON r.id = g.financing_request_id
-                WHERE g.status = 'APPROVED' ORDER BY r.enterprise_id, g.approved_at, g.id) f
-          JOIN enterprise e ON e.id = f.enterprise_id
-          WHERE ${ENTERPRISE} AND ($3::bigint IS NULL OR f.institution_id = $3::bigint) AND ($4::text IS NULL OR f.guarantee_type = $4::text)
-            AND ${period('f.approved_at')}) first_time`,
-      parameters(filter),
+          WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($4::text = '' OR p.guarantee_type::text = $4::text)
+            AND ($13::timestamptz IS NULL OR p.created_at < $13::timestamptz)) AS products,
+         (SELECT coalesce(json_agg(f), '[]') FROM (
+            SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
+                   sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
+            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`)} s
+            GROUP BY 1, 2, 3, 4) f) AS facts`,
+      [...factParameters(filter, true), end],
     );
-    return this.toStats(row);
+    return this.toStats(filter, row);
   }
 
   /**
@@ -151,24 +179,15 @@ export class AnalyticsService {
    */
   async breakdown(actor: Actor, dimension: StatsDimension, filter: StatsFilter): Promise<BreakdownRow[]> {
     this.authorize(actor);
-    const key: Record<StatsDimension, { requested: string; other: string; from?: string }> = {
-      REGION: { requested: REGION_KEY, other: REGION_KEY },
-      INDUSTRY: { requested: 'left(e.industry_code, 1)', other: 'left(e.industry_code, 1)' },
-      INSTITUTION: { requested: 'ra.institution_id::text', other: 'a.institution_id::text', from: 'JOIN (SELECT DISTINCT financing_request_id, institution_id FROM application) ra ON ra.financing_request_id = r.id' },
-      GUARANTEE_TYPE: { requested: 'gt.type', other: 'p.guarantee_type::text', from: 'CROSS JOIN LATERAL unnest(r.acceptable_guarantee_types::text[]) AS gt(type)' },
+    const anyOrOne = `s.institution_id = $3::bigint AND s.guarantee_type = $4::text`;
+    const byDimension: Record<StatsDimension, { key: string; slice: string }> = {
+      REGION: { key: REGION_KEY, slice: anyOrOne },
+      INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne },
+      INSTITUTION: { key: 's.institution_id::text', slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text` },
+      GUARANTEE_TYPE: { key: 's.guarantee_type', slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)` },
     };
-    const k = key[dimension];
-    const groups = await this.flowsBy(
-      {
-        requested: k.requested,
-        requestedFrom: k.from,
-        requestedWhere: dimension === 'GUARANTEE_TYPE' ? 'AND ($4::text IS NULL OR gt.type = $4::text)' : dimension === 'INSTITUTION' ? 'AND ($3::bigint IS NULL OR ra.institution_id = $3::bigint)' : '',
-        accepted: k.other,
-        granted: k.other,
-        disbursed: k.other,
-      },
-      filter,
-    );
+    const { key, slice } = byDimension[dimension];
+    const groups = await this.flowsBy(key, `${slice} AND ${FLOW_MEASURES}`, filter, true);
     return [...groups].map(([groupKey, flows]) => ({ key: groupKey, ...flows })).sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
@@ -194,7 +213,7 @@ export class AnalyticsService {
               (SELECT count(DISTINCT g.financing_request_id) FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN apps a ON a.id = g.application_id)::int AS disbursed,
               (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL)::int AS acceptances,
               (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL AND accepted_at <= response_deadline)::int AS in_time`,
-      parameters(filter).slice(0, 6),
+      rowParameters(filter),
     );
     const ratio = (part: number, whole: number) => (whole === 0 ? null : fromUnits((BigInt(part) * 20_000n + BigInt(whole)) / (2n * BigInt(whole)), 4));
     return {
@@ -215,87 +234,100 @@ export class AnalyticsService {
   async series(actor: Actor, granularity: 'DAY' | 'WEEK' | 'MONTH', filter: StatsFilter): Promise<SeriesPoint[]> {
     this.authorize(actor);
     const unit = granularity.toLowerCase();
-    const bucket = (column: string) => `date_trunc('${unit}', ${column} AT TIME ZONE 'Asia/Shanghai')::date`;
     const groups = await this.flowsBy(
-      {
-        requested: bucket('r.posted_at'),
-        accepted: bucket('a.accepted_at'),
-        granted: bucket('g.approved_at'),
-        disbursed: `date_trunc('${unit}', d.disbursed_on)::date`,
-      },
+      `date_trunc('${unit}', s.day)::date`,
+      `s.institution_id = $3::bigint AND s.guarantee_type = $4::text AND ${FLOW_MEASURES}`,
       filter,
+      granularity === 'MONTH',
     );
     return [...groups].map(([period, flows]) => ({ period, ...flows })).sort((a, b) => (a.period < b.period ? -1 : 1));
   }
 
-  /**
-   * The four flows grouped by one SQL key expression per flow, with platformStats' filter and
-   * definitions: `r` is the need, `e` its enterprise, `a` the (first accepting) application,
-   * `p` its product, `g` the grant, `d` the tranche.
-   */
-  private async flowsBy(
-    keys: { requested: string; requestedFrom?: string; requestedWhere?: string; accepted: string; granted: string; disbursed: string },
-    filter: StatsFilter,
-  ): Promise<Map<string, Flows>> {
-    const rows: Array<{ key: string; measure: keyof Flows; count: number; amount: string }> = await this.dataSource.query(
-      `SELECT (${keys.requested})::text AS key, 'requested' AS measure, count(*)::int AS count, coalesce(sum(r.amount), 0)::text AS amount
-       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id ${keys.requestedFrom ?? ''}
-       WHERE ${ENTERPRISE} AND ${period('r.posted_at')}
-         AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
-         AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
-         ${keys.requestedWhere ?? ''}
-       GROUP BY 1
-       UNION ALL
-       SELECT (${keys.accepted})::text, 'accepted', count(*)::int, coalesce(sum(r.amount), 0)::text
-       FROM (SELECT DISTINCT ON (a.financing_request_id) a.financing_request_id, a.accepted_at, a.institution_id, p.guarantee_type
-             FROM application a JOIN loan_product p ON p.id = a.loan_product_id
-             WHERE a.accepted_at IS NOT NULL AND ${INSTITUTION} AND ${GUARANTEE}
-             ORDER BY a.financing_request_id, a.accepted_at, a.id) a
-       JOIN financing_request r ON r.id = a.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       CROSS JOIN LATERAL (SELECT a.guarantee_type) p
-       WHERE ${ENTERPRISE} AND ${period('a.accepted_at')}
-       GROUP BY 1
-       UNION ALL
-       SELECT (${keys.granted})::text, 'granted', count(*)::int, coalesce(sum(g.amount), 0)::text
-       FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
-       JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       WHERE g.status = 'APPROVED' AND ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${period('g.approved_at')}
-       GROUP BY 1
-       UNION ALL
-       SELECT (${keys.disbursed})::text, 'disbursed', count(*)::int, coalesce(sum(d.amount), 0)::text
-       FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN application a ON a.id = g.application_id
-       JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id JOIN enterprise e ON e.id = r.enterprise_id
-       WHERE ${ENTERPRISE} AND ${INSTITUTION} AND ${GUARANTEE} AND ${DATE_PERIOD}
-       GROUP BY 1`,
-      parameters(filter),
+  /** Folds the pending deltas into the rollup; the server runs it every second, loaders after a load. */
+  async compact(): Promise<number> {
+    const [row] = await this.dataSource.query(`SELECT CASE WHEN pg_try_advisory_xact_lock(4242) THEN stats_compact() ELSE 0 END AS folded`);
+    return Number(row.folded);
+  }
+
+  /** The four flows of one rollup slice grouped by one SQL key expression over its rows `s`. */
+  private async flowsBy(key: string, slice: string, filter: StatsFilter, useMonths: boolean): Promise<Map<string, Flows>> {
+    const rows: Array<{ key: string; measure: keyof Flows; count: string; amount: string }> = await this.dataSource.query(
+      `SELECT (${key})::text AS key, s.measure, sum(s.count)::text AS count, sum(s.amount)::text AS amount
+       FROM ${facts(slice)} s GROUP BY 1, 2`,
+      factParameters(filter, useMonths),
     );
     const zero = () => ({ count: 0, amount: '0.00' });
     const groups = new Map<string, Flows>();
     for (const row of rows) {
       const flows = groups.get(row.key) ?? { requested: zero(), accepted: zero(), granted: zero(), disbursed: zero() };
-      flows[row.measure] = { count: row.count, amount: money.normalize(row.amount) };
+      flows[row.measure] = { count: Number(row.count), amount: money.normalize(row.amount) };
       groups.set(row.key, flows);
     }
+    // Deltas that cancel out can leave an empty group behind.
+    for (const [groupKey, flows] of groups) if (Object.values(flows).every((flow) => flow.count === 0)) groups.delete(groupKey);
     return groups;
   }
 
-  private toStats(row: Record<string, any>): PlatformStats {
-    const grantedUnits = money.units(row.granted_amount);
+  private toStats(filter: StatsFilter, row: { institutions: number; products: number; facts: FactRow[] }): PlatformStats {
+    const institution = filter.institutionId ?? '0';
+    const guarantee = filter.guaranteeType ?? '';
+    const of = (measure: string, institutionSlice = institution, guaranteeSlice = guarantee) =>
+      row.facts.filter((f) => f.measure === measure && f.institution === institutionSlice && f.guarantee === guaranteeSlice);
+    const total = (facts: FactRow[]) => ({
+      count: facts.reduce((sum, f) => sum + BigInt(f.count), 0n),
+      amount: facts.reduce((sum, f) => sum + money.units(f.amount), 0n),
+      amountRate: facts.reduce((sum, f) => sum + toUnits(f.amount_rate, 6), 0n),
+    });
+    const pair = (measure: string) => {
+      const t = total(of(measure));
+      return { count: Number(t.count), amount: money.format(t.amount) };
+    };
+    const granted = total(of('granted'));
+    const credit = filter.guaranteeType ? (filter.guaranteeType === 'CREDIT' ? granted : total([])) : total(of('granted', institution, 'CREDIT'));
     // A share as an exact fraction with 4 decimals, rounded half up: "0.4512".
     const share = (part: bigint, whole: bigint) => (whole === 0n ? null : fromUnits((part * 20_000n + whole) / (2n * whole), 4));
     return {
-      enterprisesRegistered: row.enterprises,
+      enterprisesRegistered: Number(total(of('registered', '0', '')).count),
       institutions: row.institutions,
       productsPublished: row.products,
-      requested: { count: row.requested_count, amount: row.requested_amount },
-      accepted: { count: row.accepted_count, amount: row.accepted_amount },
-      granted: { count: row.granted_count, amount: row.granted_amount },
-      disbursed: { count: row.disbursed_count, amount: row.disbursed_amount },
-      weightedAverageGrantedRate: row.weighted_rate,
-      medianDaysToGrant: row.median_days,
-      firstTimeBorrowers: row.first_time,
-      creditGuaranteeShareByCount: share(BigInt(row.credit_count), BigInt(row.granted_count)),
-      creditGuaranteeShareByAmount: share(money.units(row.credit_amount), grantedUnits),
+      requested: pair('requested'),
+      accepted: pair('accepted'),
+      granted: { count: Number(granted.count), amount: money.format(granted.amount) },
+      disbursed: pair('disbursed'),
+      // Σ amount × rate has 6 decimals and Σ amount 2, so their quotient is in rate units (4); half up.
+      weightedAverageGrantedRate: granted.amount === 0n ? null : rate.format((2n * granted.amountRate + granted.amount) / (2n * granted.amount)),
+      medianDaysToGrant: median(of('granted')),
+      firstTimeBorrowers: Number(total(of('first_grant')).count),
+      creditGuaranteeShareByCount: share(credit.count, granted.count),
+      creditGuaranteeShareByAmount: share(credit.amount, granted.amount),
     };
   }
+}
+
+interface FactRow {
+  institution: string;
+  guarantee: string;
+  measure: string;
+  lead_days: number;
+  count: string;
+  amount: string;
+  amount_rate: string;
+}
+
+/** percentile_cont(0.5) of the grants' lead days (whole China-time days), from their histogram, with 2 decimals. */
+function median(grants: FactRow[]): string | null {
+  const histogram = new Map<number, bigint>();
+  for (const f of grants) histogram.set(f.lead_days, (histogram.get(f.lead_days) ?? 0n) + BigInt(f.count));
+  const days = [...histogram.keys()].filter((d) => histogram.get(d)! > 0n).sort((a, b) => a - b);
+  const n = days.reduce((sum, d) => sum + histogram.get(d)!, 0n);
+  if (n === 0n) return null;
+  const valueAt = (position: bigint) => {
+    let seen = 0n;
+    for (const d of days) {
+      seen += histogram.get(d)!;
+      if (position < seen) return BigInt(d);
+    }
+    throw new Error('position beyond the histogram');
+  };
+  return fromUnits((valueAt((n - 1n) / 2n) + valueAt(n / 2n)) * 50n, 2);
 }
