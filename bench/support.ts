@@ -28,7 +28,10 @@ export function parseScale(argv: string[]): number {
 }
 
 /** A fresh benchmark database: on DATABASE_URL's server, else on the project's embedded PostgreSQL. */
-export async function benchDatabase(name: string, options: { reuse?: boolean } = {}): Promise<{ url: string; stop: () => Promise<void>; reused: boolean }> {
+export async function benchDatabase(
+  name: string,
+  options: { reuse?: boolean; settings?: Record<string, string> } = {},
+): Promise<{ url: string; stop: () => Promise<void>; reused: boolean }> {
   const config = loadConfig();
   let serverUrl = config.databaseUrl;
   let stopServer: () => Promise<void> = async () => undefined;
@@ -38,7 +41,7 @@ export async function benchDatabase(name: string, options: { reuse?: boolean } =
     const embedded = await startEmbeddedPostgres(path.join(projectRoot, '.data', 'bench-postgres'), {
       persistent: true,
       database: 'postgres',
-      settings: { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '30min', work_mem: '64MB', maintenance_work_mem: '1GB', effective_cache_size: '12GB' },
+      settings: { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '30min', work_mem: '64MB', maintenance_work_mem: '1GB', effective_cache_size: '12GB', ...options.settings },
     });
     serverUrl = embedded.url;
     stopServer = () => embedded.stop();

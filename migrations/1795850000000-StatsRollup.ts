@@ -54,11 +54,12 @@ export class StatsRollup1795850000000 implements MigrationInterface {
     await q(`CREATE FUNCTION stats_requested_facts(requests bigint[], excluded bigint[]) RETURNS SETOF stats_fact
       LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$ BEGIN RETURN QUERY
       SELECT stats_day(r.posted_at), 'requested', e.region_code, e.industry_code, i.institution_id, g.guarantee_type, -1, count(*), sum(r.amount), 0::numeric
-      FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id
-      CROSS JOIN LATERAL (SELECT 0::bigint UNION SELECT a.institution_id FROM application a
-                          WHERE a.financing_request_id = r.id AND a.id NOT IN (SELECT unnest(excluded))) i(institution_id)
-      CROSS JOIN LATERAL (SELECT ''::text UNION SELECT unnest(r.acceptable_guarantee_types::text[])) g(guarantee_type)
-      WHERE requests IS NULL OR r.id = ANY(requests)
+      FROM (SELECT r.id, 0::bigint AS institution_id FROM financing_request r WHERE requests IS NULL OR r.id = ANY(requests)
+            UNION ALL
+            SELECT DISTINCT a.financing_request_id, a.institution_id FROM application a
+            WHERE (requests IS NULL OR a.financing_request_id = ANY(requests)) AND a.id NOT IN (SELECT unnest(excluded))) i
+      JOIN financing_request r ON r.id = i.id JOIN enterprise e ON e.id = r.enterprise_id
+      CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest(ARRAY[''] || r.acceptable_guarantee_types::text[]) t) g(guarantee_type)
       GROUP BY 1, 3, 4, 5, 6; END $$`);
     // A need counts as accepted once, on its first acceptance within each attribution.
     await q(`CREATE FUNCTION stats_accepted_facts(requests bigint[], excluded bigint[]) RETURNS SETOF stats_fact
@@ -232,11 +233,14 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       BEGIN
         LOCK TABLE stats_rollup, stats_delta IN EXCLUSIVE MODE;
         TRUNCATE stats_rollup, stats_delta;
-        INSERT INTO stats_delta (day, measure, region_code, industry_code, institution_id, guarantee_type, lead_days, count, amount, amount_rate)
-        SELECT * FROM stats_registered_facts(NULL, '{}') UNION ALL SELECT * FROM stats_requested_facts(NULL, '{}')
-        UNION ALL SELECT * FROM stats_accepted_facts(NULL, '{}') UNION ALL SELECT * FROM stats_granted_facts(NULL, '{}')
-        UNION ALL SELECT * FROM stats_first_grant_facts(NULL, '{}') UNION ALL SELECT * FROM stats_disbursed_facts(NULL, '{}');
-        PERFORM stats_compact();
+        INSERT INTO stats_rollup
+        SELECT g.grain, CASE g.grain WHEN 'D' THEN f.day ELSE date_trunc('month', f.day)::date END, f.measure, f.region_code, f.industry_code,
+               f.institution_id, f.guarantee_type, f.lead_days, sum(f.count), sum(f.amount), sum(f.amount_rate)
+        FROM (SELECT * FROM stats_registered_facts(NULL, '{}') UNION ALL SELECT * FROM stats_requested_facts(NULL, '{}')
+              UNION ALL SELECT * FROM stats_accepted_facts(NULL, '{}') UNION ALL SELECT * FROM stats_granted_facts(NULL, '{}')
+              UNION ALL SELECT * FROM stats_first_grant_facts(NULL, '{}') UNION ALL SELECT * FROM stats_disbursed_facts(NULL, '{}')) f
+        CROSS JOIN (VALUES ('D'), ('M')) g(grain)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
       END $$`);
     await q(`SELECT stats_rebuild()`);
   }

@@ -23,7 +23,7 @@ async function main() {
   const applied = await dataSource.runMigrations({ transaction: 'all' });
   console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'Database schema is up to date');
 
-  const server = await startServer({ dataSource, production: config.production, auth: config }, config.port);
+  const server = await startServer({ dataSource, production: config.production, auth: config, limits: config.rateLimits }, config.port);
   console.log(`信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
 
   const services = server.services;

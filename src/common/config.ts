@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_LIMITS } from './abuse-limits';
 
 /** Settings read once from the environment; see README "Configuration". */
 export interface AppConfig {
@@ -10,6 +11,8 @@ export interface AppConfig {
   matchingWorkerIntervalMs: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
+  /** Requests a minute per client IP and per signed-in actor before 429. */
+  rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
 }
 
 /** Used only outside production, so that `npm start` works on a fresh machine. */
@@ -40,5 +43,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     accessTokenTtlSeconds: Number(env.ACCESS_TOKEN_TTL_SECONDS ?? 900),
     expirySweepSeconds: Number(env.EXPIRY_SWEEP_SECONDS ?? 60),
     matchingWorkerIntervalMs: Number(env.MATCHING_WORKER_INTERVAL_MS ?? 1000),
+    rateLimits: {
+      perIpPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', DEFAULT_LIMITS.perIpPerMinute),
+      perActorPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_ACTOR_PER_MINUTE', DEFAULT_LIMITS.perActorPerMinute),
+    },
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const value = Number(env[name]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
 }
