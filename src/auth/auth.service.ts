@@ -1,3 +1,4 @@
+import { preparedQuery } from '../common/database/prepared';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, UnauthenticatedError } from '../common/errors';
@@ -84,7 +85,13 @@ export class AuthService {
   async actorForToken(token: string): Promise<Actor | null> {
     const claims = await this.tokens.verify(token);
     if (!claims) return null;
-    const account = await this.dataSource.getRepository(UserAccount).findOneBy({ id: claims.accountId });
+    // On every authenticated request: a prepared statement, not the ORM's query building and hydration.
+    const [account] = await preparedQuery<Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>>(
+      this.dataSource,
+      'account-for-token',
+      `SELECT id::text AS id, role, enterprise_id::text AS "enterpriseId", institution_id::text AS "institutionId" FROM user_account WHERE id = $1`,
+      [claims.accountId],
+    );
     return account ? actorOf(account) : null;
   }
 
@@ -93,7 +100,7 @@ export class AuthService {
   }
 }
 
-export function actorOf(account: UserAccount): Actor {
+export function actorOf(account: Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>): Actor {
   switch (account.role) {
     case AccountRole.ENTERPRISE:
       return { kind: 'ENTERPRISE', enterpriseId: account.enterpriseId!, accountId: account.id };

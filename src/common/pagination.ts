@@ -5,6 +5,10 @@ import { BadInputError } from './errors';
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
+/**
+ * `first`/`after`, checked by pageRequest. Resolvers take it with `validate: false`: it has no
+ * class-validator rules, and running the validator anyway costs a promise per field per row.
+ */
 @ArgsType()
 export class ConnectionArgs {
   @Field(() => Int, { nullable: true, description: `How many items to return (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` })

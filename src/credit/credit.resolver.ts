@@ -52,7 +52,7 @@ export class CreditResolver {
   @FieldResolver(() => CreditRecordConnection, {
     description: 'Credit record details (信用记录). Empty unless the actor is the enterprise, an operator, or an institution it authorised by applying.',
   })
-  async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     if (!(await ctx.services.credit.canSeeRecordsOf(ctx.actor, enterprise.id))) {
       return toConnection<CreditRecord>([], pageRequest(args), async () => 0);
     }

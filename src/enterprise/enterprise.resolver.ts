@@ -12,7 +12,7 @@ import { FinancingRequest } from '../financing/financing-request.entity';
 @Resolver(() => Enterprise)
 export class EnterpriseResolver {
   @Query(() => EnterpriseConnection, { description: 'Enterprises visible to the actor.' })
-  enterprises(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  enterprises(@Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.services.enterprise.list(ctx.actor, pageRequest(args));
   }
 
@@ -37,7 +37,7 @@ export class EnterpriseResolver {
   }
 
   @FieldResolver(() => FinancingRequestConnection, { description: 'Financing needs this enterprise posted (融资需求).' })
-  financingRequests(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  financingRequests(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.loaders.childConnection(FinancingRequest, 'enterpriseId', enterprise.id, args);
   }
 }

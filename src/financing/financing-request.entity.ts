@@ -23,6 +23,8 @@ registerEnumType(FinancingRequestStatus, {
 @Entity('financing_request')
 @Check('ck_financing_request_amount', 'amount > 0 AND term_months >= 1')
 @Index(['enterpriseId', 'id'])
+// Lists by status page by id (keyset): one index range, no sort.
+@Index('ix_financing_request_status_id', ['status', 'id'])
 export class FinancingRequest extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -59,7 +61,6 @@ export class FinancingRequest extends Node {
   validUntil: string;
 
   @Field(() => FinancingRequestStatus)
-  @Index()
   @Column({ type: 'enum', enum: FinancingRequestStatus, enumName: 'financing_request_status', default: FinancingRequestStatus.OPEN })
   status: FinancingRequestStatus;
 

@@ -12,7 +12,7 @@ import { ApplicationConnection } from '../lending/lending.types';
 export class FinancingRequestResolver {
   @Query(() => FinancingRequestConnection, { description: 'Financing requests (融资需求) visible to the actor.' })
   financingRequests(
-    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Arg('status', () => FinancingRequestStatus, { nullable: true }) status: FinancingRequestStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
@@ -30,7 +30,7 @@ export class FinancingRequestResolver {
   }
 
   @FieldResolver(() => ApplicationConnection, { description: 'Applications (对接) on this request: all for its enterprise, an institution’s own for an institution.' })
-  applications(@Root() request: FinancingRequest, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  applications(@Root() request: FinancingRequest, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.loaders.childConnection(Application, 'financingRequestId', request.id, args, ctx.services.lending.childFilter(ctx.actor));
   }
 }

@@ -10,7 +10,7 @@ import { LoanProductConnection } from '../product/loan-product.types';
 @Resolver(() => Institution)
 export class InstitutionResolver {
   @Query(() => InstitutionConnection, { description: 'Financial institutions on the platform (金融机构).' })
-  institutions(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  institutions(@Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.services.institution.list(pageRequest(args));
   }
 
@@ -25,7 +25,7 @@ export class InstitutionResolver {
   }
 
   @FieldResolver(() => LoanProductConnection, { description: "The institution's loan products: published ones, or all for the institution itself and operators." })
-  loanProducts(@Root() institution: Institution, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  loanProducts(@Root() institution: Institution, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.loaders.childConnection(LoanProduct, 'institutionId', institution.id, args, ctx.services.product.childFilter(ctx.actor));
   }
 }

@@ -45,7 +45,7 @@ function actionInput(input: ApplicationActionInput) {
 export class ApplicationResolver {
   @Query(() => ApplicationConnection, { description: 'Applications (对接) visible to the actor: an enterprise’s own, an institution’s own.' })
   applications(
-    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Arg('status', () => ApplicationStatus, { nullable: true }) status: ApplicationStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
@@ -127,7 +127,7 @@ export class ApplicationResolver {
   }
 
   @FieldResolver(() => ApplicationEventConnection, { description: 'The audit trail (审计轨迹): every transition, oldest first.' })
-  events(@Root() application: Application, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  events(@Root() application: Application, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.loaders.childConnection(ApplicationEvent, 'applicationId', application.id, args);
   }
 }
@@ -140,7 +140,7 @@ export class CreditGrantResolver {
   }
 
   @FieldResolver(() => DisbursementConnection, { description: 'Tranches paid out (放款), oldest first.' })
-  disbursements(@Root() grant: CreditGrant, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  disbursements(@Root() grant: CreditGrant, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     return ctx.loaders.childConnection(Disbursement, 'creditGrantId', grant.id, args);
   }
 

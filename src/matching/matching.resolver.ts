@@ -48,18 +48,20 @@ function connectionOf<T>(rows: T[], page: PageRequest, cursorOf: (row: T) => str
 @Resolver(() => FinancingRequest)
 export class FinancingRequestMatchingResolver {
   @FieldResolver(() => MatchConnection, { description: 'Products matched to this need (匹配产品), best first, with the rate quoted and the reasons.' })
-  async matches(@Root() request: FinancingRequest, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  async matches(@Root() request: FinancingRequest, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     const page = pageRequest(args);
     const offset = page.afterId ? Number(page.afterId) : 0;
     const rows = await ctx.loaders
       .keyed<string, Array<RankedMatch & { position: number }>>(`matches:${page.limit}:${offset}`, async (requestIds) => {
         const found: Array<RankedMatch & { position: number }> = await ctx.dataSource.query(
-          `SELECT financing_request_id::text AS "financingRequestId", loan_product_id::text AS "loanProductId", match_score::text AS "matchScore",
-                  quoted_rate::text AS "quotedRate", reasons, position::int
-           FROM (SELECT m.*, row_number() OVER (PARTITION BY financing_request_id ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
-                 FROM product_match m WHERE financing_request_id = ANY($1::bigint[])) ranked
-           WHERE position > $2 AND position <= $3 ORDER BY financing_request_id, position`,
-          [[...requestIds], offset, offset + page.limit + 1],
+          // One page per request straight off the (financing_request_id, match_score) index.
+          `SELECT m.financing_request_id::text AS "financingRequestId", m.loan_product_id::text AS "loanProductId", m.match_score::text AS "matchScore",
+                  m.quoted_rate::text AS "quotedRate", m.reasons, ($2 + m.position)::int AS position
+           FROM unnest($1::bigint[]) AS target(id)
+           CROSS JOIN LATERAL (SELECT p.*, row_number() OVER (ORDER BY p.match_score DESC, p.quoted_rate ASC, p.loan_product_id ASC) AS position FROM (
+             SELECT * FROM product_match WHERE financing_request_id = target.id
+             ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC OFFSET $2 LIMIT $3) p) m`,
+          [[...requestIds], offset, page.limit + 1],
         );
         return requestIds.map((id) => found.filter((row) => row.financingRequestId === id));
       })
@@ -93,7 +95,7 @@ export class FinancingRequestMatchingResolver {
   @FieldResolver(() => ProductFitConnection, { description: 'How this need fits every published product (by product), including the ineligible ones and why.' })
   async productFits(
     @Root() request: FinancingRequest,
-    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Arg('onlyIneligible', () => Boolean, { defaultValue: false }) onlyIneligible: boolean,
     @Ctx() ctx: RequestContext,
   ) {
@@ -129,7 +131,7 @@ export class LoanProductMatchingResolver {
   @FieldResolver(() => MatchConnection, {
     description: 'Reverse matching (for the owning institution): the open financing requests that fit this product, best first.',
   })
-  async matchingRequests(@Root() product: LoanProduct, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  async matchingRequests(@Root() product: LoanProduct, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR') throw new ForbiddenError('Only the owning institution sees matching requests');
     const page = pageRequest(args);
     const { rows } = await ctx.services.matching.matchingRequests(ctx.actor, product.id, page);

@@ -12,7 +12,7 @@ import { ChangeLoanProductStatusInput, CreateLoanProductInput, LoanProductConnec
 export class LoanProductResolver {
   @Query(() => LoanProductConnection, { description: 'Loan products (贷款产品): published ones, plus the acting institution’s own.' })
   loanProducts(
-    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Arg('status', () => LoanProductStatus, { nullable: true }) status: LoanProductStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
