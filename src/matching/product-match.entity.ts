@@ -2,7 +2,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A stored match (匹配结果): a product ranked for a request, with the rate quoted and the reasons. */
 @Entity('product_match')
-@Index(['financingRequestId', 'matchScore'])
+// A request's matches in rank order (match_score DESC, then rate, then product): a page is a short index range.
+@Index('ix_product_match_rank', ['financingRequestId', 'matchScore', 'quotedRate', 'loanProductId'])
 @Index(['loanProductId'])
 export class ProductMatch {
   @PrimaryColumn({ type: 'bigint' })
