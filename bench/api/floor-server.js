@@ -9,14 +9,17 @@ const { Pool } = require('pg');
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 10) });
 
+// The page size is written into the statement (a checked integer), and ORDER BY names the column
+// r.id, not the text output "id": either slip turns the index read into a sort of every open need.
+const pageSize = (size) => (Number.isInteger(size) && size >= 1 && size <= 100 ? size : 50);
+
 const flatList = async (size) =>
-  (await pool.query({ name: 'flat', text: `SELECT id::text, amount::text, term_months, status, posted_at FROM financing_request WHERE status = 'OPEN' ORDER BY id LIMIT $1`, values: [size] })).rows;
+  (await pool.query({ name: `flat-${pageSize(size)}`, text: `SELECT id::text, amount::text, term_months, status, posted_at FROM financing_request r WHERE status = 'OPEN' ORDER BY r.id LIMIT ${pageSize(size)}` })).rows;
 
 async function nestedList(size) {
   const requests = (await pool.query({
-    name: 'nested-requests',
-    text: `SELECT id::text, amount::text, term_months, status, enterprise_id::text FROM financing_request WHERE status = 'OPEN' ORDER BY id LIMIT $1`,
-    values: [size],
+    name: `nested-requests-${pageSize(size)}`,
+    text: `SELECT id::text, amount::text, term_months, status, enterprise_id::text FROM financing_request r WHERE status = 'OPEN' ORDER BY r.id LIMIT ${pageSize(size)}`,
   })).rows;
   const enterpriseIds = [...new Set(requests.map((r) => r.enterprise_id))];
   const [enterprises, matches] = await Promise.all([
