@@ -113,7 +113,7 @@ async function prepareComparison(client: Client) {
     await client.query(`CREATE SCHEMA IF NOT EXISTS bench_postgraphile`);
     await client.query(`CREATE OR REPLACE FUNCTION bench_postgraphile.platform_totals() RETURNS TABLE (measure text, count bigint, amount numeric) LANGUAGE sql STABLE AS $$
       SELECT measure, sum(count)::bigint, sum(amount) FROM (
-        SELECT measure, count, amount FROM stats_rollup WHERE institution_id = 0 AND guarantee_type = '' AND grain = 'M'
+        SELECT measure, count, amount FROM stats_rollup WHERE institution_id = 0 AND guarantee_type = '' AND grain = 'NM'
         UNION ALL SELECT measure, count, amount FROM stats_delta WHERE institution_id = 0 AND guarantee_type = '') f
       GROUP BY measure ORDER BY measure $$`);
     // product_match carries no foreign keys (it is rewritten wholesale); PostGraphile's smart comments declare them.

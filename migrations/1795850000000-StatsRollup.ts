@@ -4,7 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * The exact analytics rollup (src/analytics/README.md). Statement-level triggers with transition
  * tables append signed facts to stats_delta inside the transaction that changes the rows of
  * record, so the rollup plus the pending deltas always equals the raw rows; stats_compact()
- * folds deltas into stats_rollup at day and month grain. Every fact function takes a scope
+ * folds deltas into stats_rollup at day and month grain, by county and industry and nationally.
+ * Every fact function takes a scope
  * (NULL = everything) and rows to leave out, so one definition serves the triggers (after minus
  * before) and the full rebuild.
  */
@@ -14,7 +15,7 @@ export class StatsRollup1795850000000 implements MigrationInterface {
   public async up(queryRunner: QueryRunner): Promise<void> {
     const q = (sql: string) => queryRunner.query(sql);
     await q(`CREATE TABLE stats_rollup (
-      grain char(1) NOT NULL CHECK (grain IN ('D', 'M')),
+      grain varchar(2) NOT NULL CHECK (grain IN ('D', 'M', 'ND', 'NM')),
       day date NOT NULL,
       measure text NOT NULL,
       region_code char(6) NOT NULL,
@@ -26,7 +27,14 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       amount numeric NOT NULL,
       amount_rate numeric NOT NULL,
       PRIMARY KEY (institution_id, guarantee_type, grain, day, measure, region_code, industry_code, lead_days))`);
-    await q(`COMMENT ON TABLE stats_rollup IS 'Exact sums of the analytics facts per day (grain D) and month (grain M). institution_id 0 and guarantee_type '''' mean any.'`);
+    await q(`COMMENT ON TABLE stats_rollup IS 'Exact sums of the analytics facts per day (grain D) and month (M) by county and industry division, and per day (ND) and month (NM) nationally (region 000000, industry 000). institution_id 0 and guarantee_type '''' mean any.'`);
+    // Where a fact of a day lands in each grain: its day or month; its county and industry, or the national placeholders.
+    await q(`CREATE FUNCTION stats_grain_day(grain text, day date) RETURNS date LANGUAGE sql IMMUTABLE AS
+      $$ SELECT CASE WHEN grain IN ('D', 'ND') THEN day ELSE date_trunc('month', day)::date END $$`);
+    await q(`CREATE FUNCTION stats_grain_region(grain text, region_code char(6)) RETURNS char(6) LANGUAGE sql IMMUTABLE AS
+      $$ SELECT CASE WHEN grain IN ('ND', 'NM') THEN '000000' ELSE region_code END $$`);
+    await q(`CREATE FUNCTION stats_grain_industry(grain text, industry_code char(3)) RETURNS char(3) LANGUAGE sql IMMUTABLE AS
+      $$ SELECT CASE WHEN grain IN ('ND', 'NM') THEN '000' ELSE industry_code END $$`);
     await q(`CREATE TABLE stats_delta (
       id bigserial PRIMARY KEY,
       day date NOT NULL,
@@ -211,15 +219,15 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       await q(`CREATE TRIGGER stats_final_${table}_${event.split(' ')[0].toLowerCase()} BEFORE ${event} ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION stats_fact_is_final()`);
     }
 
-    // Folding the pending deltas into both grains; one statement, so readers see before or after.
+    // Folding the pending deltas into every grain; one statement, so readers see before or after.
     await q(`CREATE FUNCTION stats_compact() RETURNS bigint LANGUAGE plpgsql AS $$
       DECLARE folded bigint;
       BEGIN
         WITH moved AS (DELETE FROM stats_delta RETURNING *),
         summed AS (
-          SELECT grain, CASE grain WHEN 'D' THEN day ELSE date_trunc('month', day)::date END AS day, measure, region_code, industry_code,
+          SELECT grain, stats_grain_day(grain, day) AS day, measure, stats_grain_region(grain, region_code), stats_grain_industry(grain, industry_code),
                  institution_id, guarantee_type, lead_days, sum(count) AS count, sum(amount) AS amount, sum(amount_rate) AS amount_rate
-          FROM moved CROSS JOIN (VALUES ('D'), ('M')) g(grain) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
+          FROM moved CROSS JOIN (VALUES ('D'), ('M'), ('ND'), ('NM')) g(grain) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
         written AS (
           INSERT INTO stats_rollup AS s SELECT * FROM summed
           ON CONFLICT (institution_id, guarantee_type, grain, day, measure, region_code, industry_code, lead_days)
@@ -234,12 +242,12 @@ export class StatsRollup1795850000000 implements MigrationInterface {
         LOCK TABLE stats_rollup, stats_delta IN EXCLUSIVE MODE;
         TRUNCATE stats_rollup, stats_delta;
         INSERT INTO stats_rollup
-        SELECT g.grain, CASE g.grain WHEN 'D' THEN f.day ELSE date_trunc('month', f.day)::date END, f.measure, f.region_code, f.industry_code,
+        SELECT g.grain, stats_grain_day(g.grain, f.day), f.measure, stats_grain_region(g.grain, f.region_code), stats_grain_industry(g.grain, f.industry_code),
                f.institution_id, f.guarantee_type, f.lead_days, sum(f.count), sum(f.amount), sum(f.amount_rate)
         FROM (SELECT * FROM stats_registered_facts(NULL, '{}') UNION ALL SELECT * FROM stats_requested_facts(NULL, '{}')
               UNION ALL SELECT * FROM stats_accepted_facts(NULL, '{}') UNION ALL SELECT * FROM stats_granted_facts(NULL, '{}')
               UNION ALL SELECT * FROM stats_first_grant_facts(NULL, '{}') UNION ALL SELECT * FROM stats_disbursed_facts(NULL, '{}')) f
-        CROSS JOIN (VALUES ('D'), ('M')) g(grain)
+        CROSS JOIN (VALUES ('D'), ('M'), ('ND'), ('NM')) g(grain)
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
       END $$`);
     await q(`SELECT stats_rebuild()`);
@@ -268,7 +276,7 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       'stats_record_grants(bigint[])', 'stats_on_application_update()', 'stats_on_application_insert()', 'stats_on_request_insert()', 'stats_on_enterprise_insert()',
       'stats_lock(int, bigint[])', 'stats_record_change(text, bigint[], bigint[])', 'stats_disbursed_facts(bigint[], bigint[])', 'stats_first_grant_facts(bigint[], bigint[])',
       'stats_granted_facts(bigint[], bigint[])', 'stats_accepted_facts(bigint[], bigint[])', 'stats_requested_facts(bigint[], bigint[])', 'stats_registered_facts(bigint[], bigint[])',
-      'stats_day(timestamptz)',
+      'stats_day(timestamptz)', 'stats_grain_day(text, date)', 'stats_grain_region(text, char)', 'stats_grain_industry(text, char)',
     ]) {
       await q(`DROP FUNCTION ${fn}`);
     }

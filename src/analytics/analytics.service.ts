@@ -117,17 +117,23 @@ const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(s.region_code, 2) || '0
 
 /**
  * Rollup rows ($5…$10: month range, two day ranges) and pending deltas ($11, $12) of one slice,
- * narrowed by region ($1) and industry ($2). `s` is the row; columns as in stats_rollup.
+ * narrowed by region ($1) and industry ($2). Without those two filters the national grains (one
+ * row per day or month and measure) answer; with them, the county × industry grains. `s` is the
+ * row; columns as in stats_rollup.
  */
-function facts(slice: string): string {
+function facts(slice: string, national: boolean): string {
   const narrowed = `AND ($1::text IS NULL OR s.region_code LIKE $1::text || '%')
     AND ($2::text IS NULL OR (length($2::text) = 1 AND left(s.industry_code, 1) = $2::text) OR s.industry_code = $2::text)`;
+  const [month, day, rollupNarrowed] = national ? ['NM', 'ND', ''] : ['M', 'D', narrowed];
   const columns = 's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
-  return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = 'M' AND s.day >= $5::date AND s.day < $6::date ${narrowed}
-    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = 'D' AND s.day >= $7::date AND s.day < $8::date ${narrowed}
-    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = 'D' AND s.day >= $9::date AND s.day < $10::date ${narrowed}
+  return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${month}' AND s.day >= $5::date AND s.day < $6::date ${rollupNarrowed}
+    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $7::date AND s.day < $8::date ${rollupNarrowed}
+    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $9::date AND s.day < $10::date ${rollupNarrowed}
     UNION ALL SELECT ${columns} FROM stats_delta s WHERE ${slice} AND s.day >= $11::date AND s.day < $12::date ${narrowed})`;
 }
+
+/** True when no region or industry narrows the figures: the national grains hold them. */
+const isNational = (filter: StatsFilter) => !filter.regionCode && !filter.industry;
 
 /** The filter as the parameters of facts(): institution 0 and guarantee '' mean any. */
 function factParameters(filter: StatsFilter, useMonths: boolean): unknown[] {
@@ -165,7 +171,7 @@ export class AnalyticsService {
          (SELECT coalesce(json_agg(f), '[]') FROM (
             SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
-            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`)} s
+            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, isNational(filter))} s
             GROUP BY 1, 2, 3, 4) f) AS facts`,
       [...factParameters(filter, true), end],
     );
@@ -180,14 +186,14 @@ export class AnalyticsService {
   async breakdown(actor: Actor, dimension: StatsDimension, filter: StatsFilter): Promise<BreakdownRow[]> {
     this.authorize(actor);
     const anyOrOne = `s.institution_id = $3::bigint AND s.guarantee_type = $4::text`;
-    const byDimension: Record<StatsDimension, { key: string; slice: string }> = {
-      REGION: { key: REGION_KEY, slice: anyOrOne },
-      INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne },
-      INSTITUTION: { key: 's.institution_id::text', slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text` },
-      GUARANTEE_TYPE: { key: 's.guarantee_type', slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)` },
+    const byDimension: Record<StatsDimension, { key: string; slice: string; national: boolean }> = {
+      REGION: { key: REGION_KEY, slice: anyOrOne, national: false },
+      INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne, national: false },
+      INSTITUTION: { key: 's.institution_id::text', slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text`, national: isNational(filter) },
+      GUARANTEE_TYPE: { key: 's.guarantee_type', slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)`, national: isNational(filter) },
     };
-    const { key, slice } = byDimension[dimension];
-    const groups = await this.flowsBy(key, `${slice} AND ${FLOW_MEASURES}`, filter, true);
+    const { key, slice, national } = byDimension[dimension];
+    const groups = await this.flowsBy(key, `${slice} AND ${FLOW_MEASURES}`, filter, true, national);
     return [...groups].map(([groupKey, flows]) => ({ key: groupKey, ...flows })).sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
@@ -239,6 +245,7 @@ export class AnalyticsService {
       `s.institution_id = $3::bigint AND s.guarantee_type = $4::text AND ${FLOW_MEASURES}`,
       filter,
       granularity === 'MONTH',
+      isNational(filter),
     );
     return [...groups].map(([period, flows]) => ({ period, ...flows })).sort((a, b) => (a.period < b.period ? -1 : 1));
   }
@@ -250,10 +257,10 @@ export class AnalyticsService {
   }
 
   /** The four flows of one rollup slice grouped by one SQL key expression over its rows `s`. */
-  private async flowsBy(key: string, slice: string, filter: StatsFilter, useMonths: boolean): Promise<Map<string, Flows>> {
+  private async flowsBy(key: string, slice: string, filter: StatsFilter, useMonths: boolean, national: boolean): Promise<Map<string, Flows>> {
     const rows: Array<{ key: string; measure: keyof Flows; count: string; amount: string }> = await this.dataSource.query(
       `SELECT (${key})::text AS key, s.measure, sum(s.count)::text AS count, sum(s.amount)::text AS amount
-       FROM ${facts(slice)} s GROUP BY 1, 2`,
+       FROM ${facts(slice, national)} s GROUP BY 1, 2`,
       factParameters(filter, useMonths),
     );
     const zero = () => ({ count: 0, amount: '0.00' });
