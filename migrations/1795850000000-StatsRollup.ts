@@ -48,6 +48,9 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       amount numeric NOT NULL,
       amount_rate numeric NOT NULL)`);
     await q(`CREATE INDEX ix_stats_delta_slice ON stats_delta (institution_id, guarantee_type, day)`);
+    // Reads are a few short index ranges: starting parallel workers (~10 ms) costs more than the scans.
+    await q(`ALTER TABLE stats_rollup SET (parallel_workers = 0)`);
+    await q(`ALTER TABLE stats_delta SET (parallel_workers = 0)`);
     await q(`CREATE TYPE stats_fact AS (day date, measure text, region_code char(6), industry_code char(3), institution_id bigint,
       guarantee_type text, lead_days int, count bigint, amount numeric, amount_rate numeric)`);
     await q(`CREATE FUNCTION stats_day(at timestamptz) RETURNS date LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE 'Asia/Shanghai')::date $$`);
