@@ -54,7 +54,6 @@ interface Target {
 }
 interface Workload {
   name: string;
-  read: boolean;
   targets: Record<ServerName, Target>;
 }
 
@@ -220,7 +219,6 @@ async function main() {
     const workloads: Workload[] = [
       {
         name: 'flat list of 50 requests',
-        read: true,
         targets: {
           ours: { ...graphql(FLAT_OURS(50), operator), check: (j) => (expectNoErrors(j), length(50)(j.data.financingRequests.edges)) },
           postgraphile: { ...graphql(FLAT_PG(50)), check: (j) => (expectNoErrors(j), length(50)(j.data.allFinancingRequests.nodes)) },
@@ -229,7 +227,6 @@ async function main() {
       },
       {
         name: 'nested list (50 → enterprise → credit profile → top 5 matches → product → institution)',
-        read: true,
         targets: {
           ours: { ...graphql(NESTED_OURS(50), operator), check: (j) => (expectNoErrors(j), fiftyNested(j.data.financingRequests.edges, (e) => e.node.matches.edges)) },
           postgraphile: { ...graphql(NESTED_PG(50)), check: (j) => (expectNoErrors(j), fiftyNested(j.data.allFinancingRequests.nodes, (n) => n.productMatchesByFinancingRequestId.nodes)) },
@@ -238,7 +235,6 @@ async function main() {
       },
       {
         name: 'one object by id',
-        read: true,
         targets: {
           ours: { ...graphql(`{ node(id: "${toGlobalId('FinancingRequest', someId)}") { ... on FinancingRequest { id amount termMonths status postedAt } } }`, operator), check: (j) => (expectNoErrors(j), j.data.node.id || fail()) },
           postgraphile: { ...graphql(`{ financingRequest(nodeId: "${pgNodeId}") { id amount termMonths status postedAt } }`), check: (j) => (expectNoErrors(j), j.data.financingRequest.id || fail()) },
@@ -247,7 +243,6 @@ async function main() {
       },
       {
         name: 'platform totals',
-        read: true,
         targets: {
           ours: { ...graphql(`{ platformStats { enterprisesRegistered institutions productsPublished requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount } weightedAverageGrantedRate medianDaysToGrant firstTimeBorrowers } }`, analyst), check: (j) => (expectNoErrors(j), j.data.platformStats.requested.count > 0 || fail()) },
           postgraphile: { ...graphql(`{ platformTotals { nodes { measure count amount } } }`), check: (j) => (expectNoErrors(j), j.data.platformTotals.nodes.length > 0 || fail()) },
@@ -256,7 +251,6 @@ async function main() {
       },
       {
         name: 'posting a need',
-        read: false,
         targets: {
           ours: {
             ...graphql(`mutation($input: PostFinancingRequestInput!) { postFinancingRequest(input: $input) { financingRequest { id amount status } userErrors { code } } }`, enterprise, () => ({ input: need() })),

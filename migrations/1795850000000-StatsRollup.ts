@@ -182,9 +182,10 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       END $$`);
     await q(`CREATE TRIGGER stats_application_update AFTER UPDATE ON application REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_application_update()`);
     await q(`CREATE FUNCTION stats_record_grants(approved bigint[]) RETURNS void LANGUAGE plpgsql AS $$
-      DECLARE enterprises bigint[] := ARRAY(SELECT DISTINCT r.enterprise_id FROM credit_grant g JOIN financing_request r ON r.id = g.financing_request_id WHERE g.id = ANY(approved));
+      DECLARE enterprises bigint[];
       BEGIN
         IF cardinality(approved) = 0 THEN RETURN; END IF;
+        enterprises := ARRAY(SELECT DISTINCT r.enterprise_id FROM credit_grant g JOIN financing_request r ON r.id = g.financing_request_id WHERE g.id = ANY(approved));
         PERFORM stats_record_change('stats_granted_facts', approved, NULL);
         PERFORM stats_lock(2, enterprises);
         PERFORM stats_record_change('stats_first_grant_facts', enterprises, approved);

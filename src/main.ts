@@ -27,34 +27,11 @@ async function main() {
   console.log(`信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
 
   const services = server.services;
-  const sweep = setInterval(() => {
-    services.lending.expireOverdueApplications(new Date()).catch((error) => console.error('[expiry] sweep failed:', error.message));
-  }, config.expirySweepSeconds * 1000);
-  sweep.unref();
-
+  const sweep = every(config.expirySweepSeconds * 1000, 'expiry sweep', () => services.lending.expireOverdueApplications(new Date()));
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
-  let working = false;
-  const matchingWorker = setInterval(() => {
-    if (working) return;
-    working = true;
-    services.matching
-      .workQueuedJobs()
-      .catch((error) => console.error('[matching] worker failed:', error.message))
-      .finally(() => (working = false));
-  }, config.matchingWorkerIntervalMs);
-  matchingWorker.unref();
-
+  const matchingWorker = every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
   // Statistics deltas written by the triggers are folded into the rollup about once a second.
-  let compacting = false;
-  const statsCompactor = setInterval(() => {
-    if (compacting) return;
-    compacting = true;
-    services.analytics
-      .compact()
-      .catch((error) => console.error('[analytics] compaction failed:', error.message))
-      .finally(() => (compacting = false));
-  }, 1000);
-  statsCompactor.unref();
+  const statsCompactor = every(1000, 'statistics compaction', () => services.analytics.compact());
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -76,6 +53,20 @@ async function main() {
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** Runs a background task every `ms`, never two at once; failures are logged, not fatal. */
+function every(ms: number, label: string, task: () => Promise<unknown>): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch((error) => console.error(`[${label}] failed:`, error instanceof Error ? error.message : error))
+      .finally(() => (running = false));
+  }, ms);
+  timer.unref();
+  return timer;
 }
 
 main().catch((error) => {

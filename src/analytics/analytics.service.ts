@@ -67,8 +67,12 @@ export interface Funnel {
 /** The filter as positional SQL parameters $1…$6 over the rows of record (the funnel reads those). */
 function rowParameters(filter: StatsFilter): unknown[] {
   const start = filter.from ? `${filter.from}T00:00:00+08:00` : null;
-  const end = filter.to ? `${addDays(filter.to, 1)}T00:00:00+08:00` : null;
-  return [regionPrefix(filter.regionCode), filter.industry ?? null, filter.institutionId ?? null, filter.guaranteeType ?? null, start, end];
+  return [regionPrefix(filter.regionCode), filter.industry ?? null, filter.institutionId ?? null, filter.guaranteeType ?? null, start, periodEnd(filter)];
+}
+
+/** The instant the period ends (exclusive): midnight China time after its last day; null when open. */
+function periodEnd(filter: StatsFilter): string | null {
+  return filter.to ? `${addDays(filter.to, 1)}T00:00:00+08:00` : null;
 }
 
 /** "230000" → "23", "230100" → "2301", a county stays itself: the prefix its subdivisions share. */
@@ -161,7 +165,6 @@ export class AnalyticsService {
 
   async platformStats(actor: Actor, filter: StatsFilter): Promise<PlatformStats> {
     this.authorize(actor);
-    const end = filter.to ? `${addDays(filter.to, 1)}T00:00:00+08:00` : null;
     const [row] = await this.dataSource.query(
       `SELECT
          (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
@@ -173,7 +176,7 @@ export class AnalyticsService {
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
             FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, isNational(filter))} s
             GROUP BY 1, 2, 3, 4) f) AS facts`,
-      [...factParameters(filter, true), end],
+      [...factParameters(filter, true), periodEnd(filter)],
     );
     return this.toStats(filter, row);
   }
