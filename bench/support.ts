@@ -50,18 +50,18 @@ export async function benchDatabase(
   await admin.connect();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  if (options.reuse && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount) {
-    await admin.end();
-    return { url: url.toString(), stop: stopServer, reused: true };
+  const reused = Boolean(options.reuse && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount);
+  if (!reused) {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
   }
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
+  // A reused data set gets the migrations written since it was built.
   const dataSource = createDataSource(url.toString(), { poolSize: 2 });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });
   await dataSource.destroy();
-  return { url: url.toString(), stop: stopServer, reused: false };
+  return { url: url.toString(), stop: stopServer, reused };
 }
 
 /** COPY rows (arrays of fields, null = NULL) into a table from a generator. */

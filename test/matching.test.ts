@@ -67,6 +67,45 @@ describe('eligibility', () => {
     for (const excluded of ['other-prefecture', 'other-industry', 'medium-only']) expect(names).not.toContain(excluded);
   });
 
+  it('applies region, industry and guarantee through the indexed match keys exactly as the criteria explain them', async () => {
+    const { enterprise, publish } = await world('610000', '610102');
+    const products: Array<{ id: string; name: string }> = [];
+    // Every combination of where, which industry and which guarantee; an unusual amount keeps them to this test.
+    for (const [r, eligibleRegions] of [['610000'], ['610100'], ['610102'], ['610200'], []].entries()) {
+      for (const [k, eligibleIndustries] of [[], ['C'], ['C13', 'F'], ['C14']].entries()) {
+        for (const guaranteeType of ['CREDIT', 'MORTGAGE']) {
+          products.push(await publish({ name: `keys-${r}-${k}-${guaranteeType}`, eligibleRegions, eligibleIndustries, guaranteeType, minAmount: '888000.00', maxAmount: '888000.00' }));
+        }
+      }
+    }
+    // Rates: above the request's highest unless the grade's incentive brings the quote under it.
+    products.push(await publish({ name: 'rate-incentive', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'BBB', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
+    products.push(await publish({ name: 'rate-too-high', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'AAA', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
+    const request = await postRequest(app, enterprise.id, { amount: '888000.00', acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.50' });
+    const matched = new Set(await matchedProductNames(request.id, enterprise.id));
+    const eligible = new Set<string>();
+    for (const product of products) {
+      const fit = (await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id)).data.node.productFit;
+      if (fit.eligible) eligible.add(product.name);
+      else for (const failed of fit.failedCriteria) expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE']).toContain(failed.criterion);
+    }
+    expect(eligible.size).toBeGreaterThan(0);
+    expect(eligible.size).toBeLessThan(products.length);
+    expect(eligible).toContain('keys-0-2-CREDIT');
+    expect(eligible).toContain('rate-incentive');
+    expect(eligible).not.toContain('rate-too-high');
+    expect([...matched].sort()).toEqual([...eligible].sort());
+  });
+
+  it('refuses a grade rate outside the product\'s rate range in the database too', async () => {
+    const { publish } = await world('620000', '620102');
+    const product = await publish({ name: 'grade-range', minRate: '3.50', maxRate: '6.00' });
+    const [{ id }] = await app.dataSource.query(`SELECT id::text FROM loan_product WHERE name = 'grade-range'`);
+    expect(product.id).toBeDefined();
+    await expect(app.dataSource.query(`UPDATE loan_product SET grade_rates = '{"AAA": "6.10"}' WHERE id = $1`, [id])).rejects.toThrow(/ck_loan_product_grade_rates_in_range/);
+    await app.dataSource.query(`UPDATE loan_product SET grade_rates = '{"AAA": "3.50"}' WHERE id = $1`, [id]);
+  });
+
   it('excludes suspended products and enterprises listed as dishonest debtors (失信被执行人)', async () => {
     const { bank, enterprise, publish } = await world('150000', '150102');
     const suspended = await publish({ name: 'to-suspend' });

@@ -33,7 +33,9 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
   ['TERM', `req.term_months BETWEEN p.min_term_months AND p.max_term_months`],
   ['GUARANTEE', `p.guarantee_type::text = ANY(req.guarantees)`],
   // The cheap bound first: a quote is never below the product's minimum rate.
-  ['RATE', `(p.min_rate <= req.max_rate AND ${QUOTED_RATE_SQL} <= req.max_rate)`],
+  // A quote never exceeds the product's maximum rate (ck_loan_product_grade_rates_in_range), so a
+  // product whose maximum is acceptable needs no quote; the cheap lower bound comes next.
+  ['RATE', `(p.max_rate <= req.max_rate OR (p.min_rate <= req.max_rate AND ${QUOTED_RATE_SQL} <= req.max_rate))`],
   ['REGION', `${REGIONS_OF_P} && ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`],
   ['INDUSTRY', `${INDUSTRIES_OF_P} && ARRAY['*', left(req.industry_code, 1), req.industry_code]::varchar[]`],
   ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],
@@ -46,14 +48,39 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
 
 export const ELIGIBLE_SQL = CRITERIA_SQL.map(([, predicate]) => predicate).join('\n    AND ');
 
+/**
+ * The keys a product accepts, one per (region, industry, guarantee type), '*' for an empty list:
+ * the expression `ix_loan_product_match_keys` indexes (migration ForwardMatchKeys).
+ */
+export const PRODUCT_MATCH_KEYS_SQL = `loan_product_match_keys(p.eligible_regions, p.eligible_industries, p.guarantee_type)`;
+
+/** The keys a request (alias `facts`) can meet: county, prefecture, province or '*' × division, section or '*' × each guarantee it accepts. */
+export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || industry || '|' || guarantee)
+    FROM unnest(ARRAY['*', facts.region_code, facts.prefecture_code || '00', facts.province_code || '0000']) AS region,
+         unnest(ARRAY['*', left(facts.industry_code, 1), facts.industry_code]) AS industry,
+         unnest(facts.guarantees) AS guarantee)`;
+
+const KEYED_CRITERIA = new Set(['REGION', 'INDUSTRY', 'GUARANTEE']);
+
+/**
+ * ELIGIBLE_SQL for a request row that carries `match_keys`: REGION ∧ INDUSTRY ∧ GUARANTEE are
+ * exactly "some product key is one of the request's keys" (a cartesian product overlaps a
+ * cartesian product iff each factor does), which one GIN scan answers.
+ */
+export const KEYED_ELIGIBLE_SQL = [
+  `${PRODUCT_MATCH_KEYS_SQL} && req.match_keys`,
+  ...CRITERIA_SQL.filter(([criterion]) => !KEYED_CRITERIA.has(criterion)).map(([, predicate]) => predicate),
+].join('\n    AND ');
+
 /** Ranking components, each 0..its weight; the match score is their sum (0–100). */
 export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: number, expression: string]> = [
   // Expected rate: the further below the highest acceptable rate, the better.
   ['expectedRate', 40, `40 * (req.max_rate - ${QUOTED_RATE_SQL}) / nullif(req.max_rate, 0)`],
   // Fit of the guarantee asked: unsecured credit asks least of the enterprise.
   ['guaranteeFit', 20, `CASE p.guarantee_type WHEN 'CREDIT' THEN 20 WHEN 'GUARANTEE' THEN 14 WHEN 'PLEDGE' THEN 10 ELSE 8 END`],
-  // Institution responsiveness: fewer working days to accept.
-  ['responsiveness', 15, `15 * (10 - least(greatest(i.response_deadline_days, 1), 10)) / 9.0`],
+  // Institution responsiveness: fewer working days to accept, 15 × (10 − days) / 9 for 1–10 days.
+  // Written as a table of the ten values (folded to constants when planned): no division per row.
+  ['responsiveness', 15, `(ARRAY[${Array.from({ length: 10 }, (_, k) => `15 * (10 - ${k + 1}) / 9.0`).join(', ')}])[least(greatest(i.response_deadline_days, 1), 10)]`],
   // Approval likelihood: where the credit score lies between the product's minimum and 1000.
   ['approvalLikelihood', 25, `25 * greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / greatest(1000 - coalesce(p.min_credit_score, 0), 1)::numeric`],
 ];

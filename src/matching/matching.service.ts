@@ -8,12 +8,14 @@ import { LoanProduct } from '../product/loan-product.entity';
 import {
   CRITERIA_SQL,
   ELIGIBLE_SQL,
+  KEYED_ELIGIBLE_SQL,
   MATCH_DEPTH,
   MATCH_SCORE_SQL,
   MATCHING_MODEL_VERSION,
   QUOTED_RATE_SQL,
   REASONS_SQL,
   REQUEST_FACTS_SQL,
+  REQUEST_MATCH_KEYS_SQL,
 } from './matching-model';
 import { MatchingJobKind } from './matching-job.entity';
 import { preparedQuery } from '../common/database/prepared';
@@ -300,10 +302,11 @@ export class MatchingService {
 function forwardMatchSql(requestId: string, limit: number): string {
   return `
     SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
-    FROM (${REQUEST_FACTS_SQL} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED') OFFSET 0) req
+    FROM (SELECT facts.*, ${REQUEST_MATCH_KEYS_SQL} AS match_keys
+          FROM (${REQUEST_FACTS_SQL} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')) facts OFFSET 0) req
     CROSS JOIN loan_product p
     JOIN institution i ON i.id = p.institution_id
-    WHERE ${ELIGIBLE_SQL}
+    WHERE ${KEYED_ELIGIBLE_SQL}
     ORDER BY 3 DESC, 4 ASC, p.id ASC
     LIMIT ${limit}`;
 }

@@ -32,8 +32,9 @@ registerEnumType(LoanProductStatus, {
 @Check('ck_loan_product_amounts', 'min_amount > 0 AND min_amount <= max_amount')
 @Check('ck_loan_product_terms', 'min_term_months >= 1 AND min_term_months <= max_term_months')
 @Check('ck_loan_product_rates', 'min_rate <= max_rate')
+@Check('ck_loan_product_grade_rates_in_range', 'loan_product_grade_rates_in_range(grade_rates, min_rate, max_rate)')
 @Index(['institutionId', 'id'])
-// Matching indexes over expressions (see migrations/*MatchingEngine): TypeORM leaves them alone.
+// Matching indexes over expressions (see migrations/*MatchingEngine, *ForwardMatchKeys): TypeORM leaves them alone.
 @Index('ix_loan_product_match_keys', { synchronize: false })
 @Index('ix_loan_product_region_order', { synchronize: false })
 export class LoanProduct extends Node {
