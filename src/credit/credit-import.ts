@@ -92,10 +92,11 @@ export async function importCreditBatch(manager: EntityManager, rows: Array<{ li
   );
   await pipeline(Readable.from(lines), client.query(copyFrom('COPY credit_import_staging FROM STDIN')));
 
-  // One probe of the USCC index per row: unknown enterprises are reported, the rest inserted.
+  // One probe of the USCC index per row (a subquery, so the planner never hashes all enterprises
+  // for a batch): unknown enterprises are reported, the rest inserted.
   const [outcome]: Array<{ unknown_lines: number[] | null; enterprise_ids: string[] | null; inserted: number }> = await manager.query(
     `WITH joined AS (
-       SELECT s.*, e.id AS enterprise_id FROM credit_import_staging s LEFT JOIN enterprise e ON e.uscc = s.uscc
+       SELECT s.*, (SELECT e.id FROM enterprise e WHERE e.uscc = s.uscc) AS enterprise_id FROM credit_import_staging s
      ), inserted AS (
        INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on)
        SELECT enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on

@@ -3,12 +3,18 @@ import { chinaDate } from '../lending/response-deadline';
 import { MatchingJobKind } from '../matching/matching-job.entity';
 import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
 
+/** Advisory-lock namespace of enterprise scoring (stats_lock: per enterprise, or all above 1,000). */
+const CREDIT_SCORING_LOCK_NAMESPACE = 3;
+
 /**
  * Recomputes the scores of the given enterprises as of today (China time) in one statement, keeps
  * the matchable requests' copies in step, and queues a match refresh for each score that changed.
  */
 export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
   if (enterpriseIds.length === 0) return [];
+  // Two imports for one enterprise must not both score it from a snapshot without the other's
+  // records: the second waits here until the first commits, then reads both.
+  await manager.query(`SELECT stats_lock(${CREDIT_SCORING_LOCK_NAMESPACE}, $1::bigint[])`, [enterpriseIds]);
   const changed: Array<{ enterprise_id: string }> = await manager.query(
     `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
      previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),

@@ -48,12 +48,14 @@ export const GRADE_THRESHOLDS: ReadonlyArray<[CreditGrade, number]> = [
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-const weightsValues = Object.entries(SOURCE_POINTS)
-  .flatMap(([source, points]) => Object.entries(points).map(([polarity, value]) => `(${literal(source)}, ${literal(polarity)}, ${value})`))
-  .join(', ');
-const rulesValues = INDICATOR_RULES.map(
-  (rule) => `(${literal(rule.indicator)}, ${literal(rule.polarity)}, ${rule.points}, ${rule.flag ? literal(rule.flag) : 'NULL::varchar'})`,
-).join(', ');
+// Lookups as CASE expressions over the enum columns (no join, no enum-to-text conversion per record).
+const sourcePointsCase = `CASE r.source ${Object.entries(SOURCE_POINTS)
+  .map(([source, points]) => `WHEN ${literal(source)} THEN CASE WHEN r.polarity = 'POSITIVE' THEN ${points.POSITIVE} ELSE ${points.NEGATIVE} END`)
+  .join(' ')} END`;
+const rulePointsCase = `CASE ${INDICATOR_RULES.map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${rule.points}`).join(' ')} END`;
+const ruleFlagCase = `CASE ${INDICATOR_RULES.filter((rule) => rule.flag)
+  .map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${literal(rule.flag!)}`)
+  .join(' ')} END::varchar`;
 const decayCase = `CASE ${DECAY_PERCENT_BY_AGE_YEARS.map((percent, years) => `WHEN age_years <= ${years} THEN ${percent}`).join(' ')} ELSE 0 END`;
 const gradeCase = `CASE ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= ${min} THEN ${literal(grade)}`).join(' ')} END`;
 
@@ -64,27 +66,24 @@ const gradeCase = `CASE ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= 
  */
 export function contributionsSql(asOf: string, enterpriseIds: string): string {
   return `
-    WITH source_points(source, polarity, points) AS (VALUES ${weightsValues}),
-    indicator_rules(indicator, polarity, points, flag) AS (VALUES ${rulesValues}),
-    aged AS (
-      SELECT r.id AS record_id, r.enterprise_id, r.source::text AS source, r.polarity::text AS polarity, r.indicator,
+    WITH aged AS (
+      SELECT r.id AS record_id, r.enterprise_id, r.source::text AS source,
              CASE WHEN r.expires_on IS NOT NULL AND r.expires_on < ${asOf} THEN 'EXPIRED'
                   WHEN r.recorded_on > ${asOf} THEN 'NOT_YET_EFFECTIVE'
                   ELSE 'ACTIVE' END AS state,
-             date_part('year', age(${asOf}, r.recorded_on))::int AS age_years
+             date_part('year', age(${asOf}, r.recorded_on))::int AS age_years,
+             coalesce(${rulePointsCase}, ${sourcePointsCase}) AS base_points,
+             ${ruleFlagCase} AS rule_flag
       FROM credit_record r
       WHERE r.enterprise_id = ANY(${enterpriseIds})
     )
-    SELECT a.record_id, a.enterprise_id, a.source, a.state,
-           coalesce(ir.points, sp.points) AS base_points,
-           CASE WHEN ir.flag IS NOT NULL THEN 100 ELSE ${decayCase.replace(/age_years/g, 'a.age_years')} END AS decay_percent,
+    SELECT a.record_id, a.enterprise_id, a.source, a.state, a.base_points,
+           CASE WHEN a.rule_flag IS NOT NULL THEN 100 ELSE ${decayCase.replace(/age_years/g, 'a.age_years')} END AS decay_percent,
            CASE WHEN a.state <> 'ACTIVE' THEN 0
-                WHEN ir.flag IS NOT NULL THEN coalesce(ir.points, sp.points)
-                ELSE (coalesce(ir.points, sp.points) * (${decayCase.replace(/age_years/g, 'a.age_years')})) / 100 END AS points,
-           CASE WHEN a.state = 'ACTIVE' THEN ir.flag END AS flag
-    FROM aged a
-    JOIN source_points sp ON sp.source = a.source AND sp.polarity = a.polarity
-    LEFT JOIN indicator_rules ir ON ir.indicator = a.indicator AND ir.polarity = a.polarity`;
+                WHEN a.rule_flag IS NOT NULL THEN a.base_points
+                ELSE (a.base_points * (${decayCase.replace(/age_years/g, 'a.age_years')})) / 100 END AS points,
+           CASE WHEN a.state = 'ACTIVE' THEN a.rule_flag END AS flag
+    FROM aged a`;
 }
 
 /**
