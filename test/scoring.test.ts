@@ -87,6 +87,24 @@ describe('credit scoring model credit-v1', () => {
     expect(profile.score).toBe(672);
   });
 
+  it('counts every record when imports for one enterprise run at the same time', async () => {
+    const enterprise = await registerEnterprise(app);
+    const sources = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND', 'UTILITIES', 'CUSTOMS', 'MARKET_REGULATION', 'ENVIRONMENT', 'OTHER'];
+    const today = chinaDate(new Date());
+    const responses = await Promise.all(
+      sources.map((source, index) =>
+        app.gql(IMPORT, { input: { records: [{ uscc: enterprise.uscc, source, sourceReference: `${enterprise.uscc}-race-${index}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: today }] } }, 'operator'),
+      ),
+    );
+    for (const response of responses) expect(response.data.importCreditRecords.imported).toBe(1);
+    const { creditProfile } = (await app.gql(PROFILE, { id: enterprise.id }, enterprise.id)).data.node;
+    expect(creditProfile.contributions).toHaveLength(sources.length);
+    // One record per source, none capped or clamped: the score is the base plus every contribution.
+    const contributed = creditProfile.contributions.reduce((sum: number, contribution: { points: number }) => sum + contribution.points, 0);
+    expect(contributed).toBe(80 + 60 + 40 + 30 + 40 + 40 + 30 + 20);
+    expect(creditProfile.score).toBe(600 + contributed);
+  });
+
   it('never leaves 0–1000', async () => {
     const { profile } = await profileAfter([
       { source: 'COURT', indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: yearsAgo(0) },
