@@ -50,36 +50,69 @@ async function* recordsOf(file: string, input: NodeJS.ReadableStream): AsyncGene
   }
 }
 
+/** Batches in flight at once: one is copied and inserted while another is rescored. */
+export const IMPORT_CONCURRENCY_DEFAULT = 2;
+const DEADLOCK = '40P01';
+const MAX_ATTEMPTS = 3;
+
 export async function importCreditFile(
   dataSource: DataSource,
   file: string,
-  options: { batchSize?: number; onProgress?: (bytesRead: number, totalBytes: number, records: number) => void } = {},
+  options: { batchSize?: number; concurrency?: number; onProgress?: (bytesRead: number, totalBytes: number, records: number) => void } = {},
 ): Promise<FileImportResult> {
   const batchSize = options.batchSize ?? IMPORT_BATCH_DEFAULT;
+  const concurrency = Math.max(1, options.concurrency ?? IMPORT_CONCURRENCY_DEFAULT);
   const total = fs.statSync(file).size;
   const input = fs.createReadStream(file);
   let bytes = 0;
   input.on('data', (chunk) => (bytes += chunk.length));
   const startedAt = Date.now();
   const result: FileImportResult = { records: 0, imported: 0, duplicates: 0, rescored: 0, rejected: [], seconds: 0 };
-  let batch: Array<{ line: number; record: CreditRecordRow }> = [];
-  const flush = async () => {
-    const done = await dataSource.transaction((manager) => importCreditBatch(manager, batch));
-    result.imported += done.imported;
-    result.duplicates += done.duplicates;
-    result.rescored += done.rescored;
-    result.rejected.push(...done.rejected);
-    batch = [];
-    options.onProgress?.(bytes, total, result.records);
+  // Each batch is its own transaction. Two batches can deadlock only on a source reference that
+  // both hold (a file repeating a record across batches); PostgreSQL then aborts one, which is retried.
+  const importBatch = async (rows: Array<{ line: number; record: CreditRecordRow }>) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await dataSource.transaction((manager) => importCreditBatch(manager, rows));
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || (error as { driverError?: { code?: string } }).driverError?.code !== DEADLOCK) throw error;
+      }
+    }
   };
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  const submit = async (rows: Array<{ line: number; record: CreditRecordRow }>) => {
+    const task: Promise<void> = importBatch(rows)
+      .then((done) => {
+        result.imported += done.imported;
+        result.duplicates += done.duplicates;
+        result.rescored += done.rescored;
+        result.rejected.push(...done.rejected);
+        options.onProgress?.(bytes, total, result.records);
+      })
+      .catch((error) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure) throw failure;
+  };
+  let batch: Array<{ line: number; record: CreditRecordRow }> = [];
   for await (const { line, raw } of recordsOf(file, input)) {
     result.records++;
     const parsed = typeof raw === 'string' ? raw : parseCreditRecord(raw);
     if (typeof parsed === 'string') result.rejected.push({ line, reason: parsed });
     else batch.push({ line, record: parsed });
-    if (batch.length >= batchSize) await flush();
+    if (batch.length >= batchSize) {
+      await submit(batch);
+      batch = [];
+    }
   }
-  await flush();
+  if (batch.length > 0) await submit(batch);
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  options.onProgress?.(bytes, total, result.records);
   result.rejected.sort((a, b) => a.line - b.line);
   result.seconds = (Date.now() - startedAt) / 1000;
   return result;
