@@ -79,4 +79,21 @@ describe('npm run import:credit (file import with COPY)', () => {
     // The sample's enterprise is the README's example; here it is not registered, so every row is refused for that reason alone.
     expect(result.rejected.map((r) => r.reason)).toEqual(Array(result.records).fill('no registered enterprise has this USCC'));
   });
+
+  it('keeps every record tied to an existing enterprise without a per-row foreign key', async () => {
+    const enterprise = await registerEnterprise(app);
+    const [{ id }] = await app.dataSource.query(`SELECT id::text FROM enterprise WHERE uscc = $1`, [enterprise.uscc]);
+    const insert = (enterpriseId: string, reference: string) =>
+      app.dataSource.query(
+        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on) VALUES ($1, 'TAX', $2, 'x', 'POSITIVE', '2026-01-01')`,
+        [enterpriseId, reference],
+      );
+    await expect(insert('999999999', `orphan-${id}`)).rejects.toMatchObject({ driverError: { code: '23503' } });
+    await insert(id, `kept-${id}`);
+    await expect(app.dataSource.query(`UPDATE credit_record SET enterprise_id = 999999999 WHERE source_reference = $1`, [`kept-${id}`])).rejects.toMatchObject({ driverError: { code: '23503' } });
+    await expect(app.dataSource.query(`UPDATE enterprise SET id = 999999999 WHERE id = $1`, [id])).rejects.toMatchObject({ driverError: { code: '23001' } });
+    await expect(app.dataSource.query(`DELETE FROM enterprise WHERE id = $1`, [id])).rejects.toMatchObject({ driverError: { code: '23001' } });
+    const [{ orphans }] = await app.dataSource.query(`SELECT count(*)::int AS orphans FROM credit_record r WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = r.enterprise_id)`);
+    expect(orphans).toBe(0);
+  });
 });

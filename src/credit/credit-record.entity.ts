@@ -38,7 +38,8 @@ export class CreditRecord extends Node {
   @Column({ type: 'bigint' })
   enterpriseId: string;
 
-  @ManyToOne(() => Enterprise, { onDelete: 'RESTRICT' })
+  // Integrity by statement triggers, not a per-row foreign key (migration CreditRecordSetBasedIntegrity).
+  @ManyToOne(() => Enterprise, { createForeignKeyConstraints: false })
   @JoinColumn({ name: 'enterprise_id' })
   enterprise?: Enterprise;
 

@@ -7,15 +7,15 @@ import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring
 const CREDIT_SCORING_LOCK_NAMESPACE = 3;
 
 /**
- * Recomputes the scores of the given enterprises as of today (China time) in one statement, keeps
- * the matchable requests' copies in step, and queues a match refresh for each score that changed.
+ * Recomputes the scores of the given enterprises as of today (China time), keeps the matchable
+ * requests' copies in step, and queues a match refresh for each score that changed.
  */
 export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
   if (enterpriseIds.length === 0) return [];
   // Two imports for one enterprise must not both score it from a snapshot without the other's
   // records: the second waits here until the first commits, then reads both.
   await manager.query(`SELECT stats_lock(${CREDIT_SCORING_LOCK_NAMESPACE}, $1::bigint[])`, [enterpriseIds]);
-  const changed: Array<{ enterprise_id: string }> = await manager.query(
+  const changed: Array<{ enterprise_id: string; score: number; grade: string; dishonest_debtor: boolean }> = await manager.query(
     `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
      previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),
      upserted AS (
@@ -26,19 +26,24 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
        RETURNING enterprise_id, score, grade, flags
      )
      -- An enterprise without a profile yet is matched as the base score (600, BBB, no flags).
-     SELECT u.enterprise_id::text FROM upserted u LEFT JOIN previous p USING (enterprise_id)
+     SELECT u.enterprise_id::text, u.score, u.grade, 'DISHONEST_DEBTOR' = ANY(u.flags) AS dishonest_debtor
+     FROM upserted u LEFT JOIN previous p USING (enterprise_id)
      WHERE (coalesce(p.score, ${BASE_SCORE}), coalesce(p.grade, '${gradeOf(BASE_SCORE)}'), coalesce(p.flags, '{}'::varchar[])) IS DISTINCT FROM (u.score, u.grade, u.flags)`,
     [asOf, enterpriseIds, SCORING_MODEL_VERSION],
   );
   const changedIds = changed.map((row) => row.enterprise_id);
   if (changedIds.length > 0) {
+    // The matchable requests' copies change with the score (reverse matching ranks and excludes by
+    // them); the new values travel as arrays, so nothing is read twice. Then the refresh is queued.
     await manager.query(
-      `UPDATE matchable_request m SET credit_score = cp.score, credit_grade = cp.grade, dishonest_debtor = 'DISHONEST_DEBTOR' = ANY(cp.flags)
-       FROM unnest($1::bigint[]) AS changed(id) JOIN credit_profile cp ON cp.enterprise_id = changed.id
-       WHERE m.enterprise_id = changed.id`,
-      [changedIds],
+      `WITH copied AS (
+         UPDATE matchable_request m SET credit_score = c.score, credit_grade = c.grade, dishonest_debtor = c.dishonest_debtor
+         FROM unnest($1::bigint[], $2::smallint[], $3::varchar[], $4::boolean[]) AS c(enterprise_id, score, grade, dishonest_debtor)
+         WHERE m.enterprise_id = c.enterprise_id
+       )
+       INSERT INTO matching_job (kind, subject_id) SELECT $5, unnest($1::bigint[])`,
+      [changedIds, changed.map((row) => row.score), changed.map((row) => row.grade), changed.map((row) => row.dishonest_debtor), MatchingJobKind.SCORE_CHANGED],
     );
-    await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [MatchingJobKind.SCORE_CHANGED, changedIds]);
   }
   return changedIds;
 }
