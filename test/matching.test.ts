@@ -78,22 +78,27 @@ describe('eligibility', () => {
         }
       }
     }
+    // Terms around the request's 12 months, across the bands the index keys carry.
+    for (const [minTermMonths, maxTermMonths] of [[1, 12], [12, 12], [6, 6], [13, 24], [7, 11], [1, 360]]) {
+      products.push(await publish({ name: `term-${minTermMonths}-${maxTermMonths}`, minTermMonths, maxTermMonths, minAmount: '888000.00', maxAmount: '888000.00' }));
+    }
     // Rates: above the request's highest unless the grade's incentive brings the quote under it.
     products.push(await publish({ name: 'rate-incentive', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'BBB', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
     products.push(await publish({ name: 'rate-too-high', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'AAA', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
-    const request = await postRequest(app, enterprise.id, { amount: '888000.00', acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.50' });
+    const request = await postRequest(app, enterprise.id, { amount: '888000.00', termMonths: 12, acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.50' });
     const matched = new Set(await matchedProductNames(request.id, enterprise.id));
     const eligible = new Set<string>();
     for (const product of products) {
       const fit = (await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id)).data.node.productFit;
       if (fit.eligible) eligible.add(product.name);
-      else for (const failed of fit.failedCriteria) expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE']).toContain(failed.criterion);
+      else for (const failed of fit.failedCriteria) expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE', 'TERM']).toContain(failed.criterion);
     }
     expect(eligible.size).toBeGreaterThan(0);
     expect(eligible.size).toBeLessThan(products.length);
     expect(eligible).toContain('keys-0-2-CREDIT');
     expect(eligible).toContain('rate-incentive');
     expect(eligible).not.toContain('rate-too-high');
+    expect([...eligible].filter((name) => name.startsWith('term-')).sort()).toEqual(['term-1-12', 'term-1-360', 'term-12-12']);
     expect([...matched].sort()).toEqual([...eligible].sort());
   });
 

@@ -49,13 +49,16 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
 export const ELIGIBLE_SQL = CRITERIA_SQL.map(([, predicate]) => predicate).join('\n    AND ');
 
 /**
- * The keys a product accepts, one per (region, industry, guarantee type), '*' for an empty list:
- * the expression `ix_loan_product_match_keys` indexes (migration ForwardMatchKeys).
+ * The keys a product accepts, one per (region, industry, guarantee type, term band), '*' for an
+ * empty list: the expression `ix_loan_product_match_keys` indexes (migration ForwardMatchKeys).
  */
-export const PRODUCT_MATCH_KEYS_SQL = `loan_product_match_keys(p.eligible_regions, p.eligible_industries, p.guarantee_type)`;
+export const PRODUCT_MATCH_KEYS_SQL = `loan_product_match_keys(p.eligible_regions, p.eligible_industries, p.guarantee_type, p.min_term_months, p.max_term_months)`;
 
-/** The keys a request (alias `facts`) can meet: county, prefecture, province or '*' × division, section or '*' × each guarantee it accepts. */
-export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || industry || '|' || guarantee)
+/**
+ * The keys a request (alias `facts`) can meet: county, prefecture, province or '*' × division,
+ * section or '*' × each guarantee it accepts, in its term's band.
+ */
+export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || industry || '|' || guarantee || '|' || loan_term_band(facts.term_months))
     FROM unnest(ARRAY['*', facts.region_code, facts.prefecture_code || '00', facts.province_code || '0000']) AS region,
          unnest(ARRAY['*', left(facts.industry_code, 1), facts.industry_code]) AS industry,
          unnest(facts.guarantees) AS guarantee)`;
@@ -65,7 +68,9 @@ const KEYED_CRITERIA = new Set(['REGION', 'INDUSTRY', 'GUARANTEE']);
 /**
  * ELIGIBLE_SQL for a request row that carries `match_keys`: REGION ∧ INDUSTRY ∧ GUARANTEE are
  * exactly "some product key is one of the request's keys" (a cartesian product overlaps a
- * cartesian product iff each factor does), which one GIN scan answers.
+ * cartesian product iff each factor does), which one GIN scan answers. The term band in the keys
+ * only narrows the candidates (a band the request's term lies in overlaps the product's range
+ * whenever the term does); TERM itself is still checked.
  */
 export const KEYED_ELIGIBLE_SQL = [
   `${PRODUCT_MATCH_KEYS_SQL} && req.match_keys`,
