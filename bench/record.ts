@@ -19,7 +19,7 @@ export function recordBenchmark(name: string, command: string, scale: number, ta
   const start = content.indexOf(heading);
   if (start >= 0) {
     const next = content.indexOf('\n## ', start + heading.length);
-    content = content.slice(0, start) + section + (next >= 0 ? content.slice(next + 1) : '');
+    content = content.slice(0, start) + section + (next >= 0 ? `\n${content.slice(next + 1)}` : '');
   } else {
     content = `${content.trimEnd()}\n\n${section}`;
   }
