@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { ForbiddenError } from '../common/errors';
 import { fromUnits, money, rate, toUnits } from '../common/decimal';
+import { preparedQuery } from '../common/database/prepared';
 
 /** What an analyst may narrow the figures to. Dates are China-time calendar days, both ends inclusive. */
 export interface StatsFilter {
@@ -165,7 +166,13 @@ export class AnalyticsService {
 
   async platformStats(actor: Actor, filter: StatsFilter): Promise<PlatformStats> {
     this.authorize(actor);
-    const [row] = await this.dataSource.query(
+    const national = isNational(filter);
+    // The national shape as a prepared statement: planning it cost as much as running it. A
+    // region or industry filter is planned each time (a generic plan cannot see which counties
+    // the prefix covers: 5 → 23 ms measured).
+    const query = <T>(text: string, parameters: unknown[]): Promise<T[]> =>
+      national ? preparedQuery<T>(this.dataSource, 'platform-stats-national', text, parameters) : this.dataSource.query(text, parameters);
+    const [row] = await query<{ institutions: number; products: number; facts: FactRow[] }>(
       `SELECT
          (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
          (SELECT count(*)::int FROM loan_product p JOIN institution i ON i.id = p.institution_id
@@ -174,7 +181,7 @@ export class AnalyticsService {
          (SELECT coalesce(json_agg(f), '[]') FROM (
             SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
-            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, isNational(filter))} s
+            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, national)} s
             GROUP BY 1, 2, 3, 4) f) AS facts`,
       [...factParameters(filter, true), periodEnd(filter)],
     );
