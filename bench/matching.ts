@@ -27,6 +27,7 @@ const ENTERPRISES = Math.round(1_000_000 * scale);
 const REQUESTS = Math.round(1_000_000 * scale);
 const INSTITUTIONS = Math.max(10, Math.round(2_000 * scale));
 const IMPORT_RECORDS = Math.round(200_000 * scale);
+const SCORE_JOBS_MEASURED = Math.max(100, Math.round(5_000 * scale));
 const SAMPLES = 200;
 
 const counties = (areas as Array<{ code: string; cityCode: string; provinceCode: string }>).filter((a) => /^\d{6}$/.test(a.code));
@@ -295,6 +296,10 @@ async function main() {
     await new Promise<void>((resolve) => writer.end(() => resolve()));
     const imported = await importCreditFile(dataSource, csv, { onProgress: (bytes, total) => progress('import:credit', bytes, total) });
     fs.rmSync(csv);
+    // The import queued a re-match per rescored enterprise: how fast the background worker drains them.
+    const drainStarted = process.hrtime.bigint();
+    const jobsWorked = await matching.workQueuedJobs(SCORE_JOBS_MEASURED);
+    const drainSeconds = Number(process.hrtime.bigint() - drainStarted) / 1e9;
 
     const ms = (value: number) => `${value.toFixed(2)} ms`;
     const lines = [
@@ -306,6 +311,7 @@ async function main() {
       `| reverse: one product against all open requests, top 100 | ${ms(reverse.p50)} | ${ms(reverse.p99)} | 50 random published products |`,
       `| refresh after a product change | — | — | ${Math.round(examined / refreshSeconds).toLocaleString('en')} open requests examined/s, ${Math.round(fitting / refreshSeconds).toLocaleString('en')} fitting requests ranked/s (20 products: ${examined.toLocaleString('en')} examined, ${fitting.toLocaleString('en')} fitting, ${refreshSeconds.toFixed(2)} s) |`,
       `| import:credit with rescoring | — | — | ${Math.round(imported.records / imported.seconds).toLocaleString('en')} records/s (${imported.records.toLocaleString('en')} records, ${imported.rescored.toLocaleString('en')} rescorings, ${imported.seconds.toFixed(1)} s) |`,
+      `| score-change jobs after the import | — | — | ${Math.round(jobsWorked / drainSeconds).toLocaleString('en')} jobs/s re-matched by the worker (${jobsWorked.toLocaleString('en')} jobs, ${drainSeconds.toFixed(1)} s) |`,
     ];
     console.log(`\n${lines.join('\n')}\n`);
     recordBenchmark('bench:matching', `npm run bench:matching -- --scale=${scale}`, scale, lines, machine());

@@ -208,6 +208,39 @@ describe('refresh triggers', () => {
     expect(await matchedProductNames(request.id, enterprise.id)).toEqual(['first']);
   });
 
+  it('re-matches many enterprises whose scores changed in one batch of jobs', async () => {
+    const { publish } = await world('630000', '630102');
+    await publish({ name: 'needs-700-many', minCreditScore: 700 });
+    const enterprises = [];
+    for (let k = 0; k < 3; k++) enterprises.push(await registerEnterprise(app, { regionCode: '630102', industryCode: 'C13', scale: 'SMALL' }));
+    const requests = [];
+    for (const enterprise of enterprises) requests.push(await postRequest(app, enterprise.id));
+    for (const [k, request] of requests.entries()) expect(await matchedProductNames(request.id, enterprises[k].id)).toEqual([]);
+    const records = enterprises.flatMap((enterprise) =>
+      ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND'].map((source) => ({
+        uscc: enterprise.uscc, source, sourceReference: `${source}-many-${enterprise.uscc}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: '2026-06-01',
+      })),
+    );
+    await app.gql(IMPORT, { input: { records } }, 'operator');
+    const pending = async () =>
+      Number((await app.dataSource.query(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL AND kind = 'SCORE_CHANGED'`))[0].n);
+    expect(await pending()).toBeGreaterThanOrEqual(3);
+    await app.server.services.matching.workQueuedJobs();
+    expect(await pending()).toBe(0);
+    for (const [k, request] of requests.entries()) {
+      expect(await matchedProductNames(request.id, enterprises[k].id)).toEqual(['needs-700-many']);
+      const response = await app.gql(MATCHES, { id: request.id }, enterprises[k].id);
+      expect(response.data.node.matchesCurrent).toBe(true);
+    }
+    // One transaction for all three (now() is the transaction's start).
+    const [{ transactions }] = await app.dataSource.query(
+      `SELECT count(DISTINCT j.finished_at)::int AS transactions FROM matching_job j JOIN enterprise e ON e.id = j.subject_id
+       WHERE j.kind = 'SCORE_CHANGED' AND e.uscc = ANY($1::text[])`,
+      [enterprises.map((enterprise) => enterprise.uscc)],
+    );
+    expect(transactions).toBe(1);
+  });
+
   it('re-ranks when the enterprise score changes', async () => {
     const { enterprise, publish } = await world('320000', '320102');
     await publish({ name: 'needs-700', minCreditScore: 700 });

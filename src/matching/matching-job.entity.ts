@@ -11,6 +11,7 @@ export enum MatchingJobKind {
  */
 @Entity('matching_job')
 @Index('ix_matching_job_pending', ['id'], { where: 'finished_at IS NULL' })
+@Index('ix_matching_job_pending_subject', ['kind', 'subjectId'], { where: 'finished_at IS NULL' })
 export class MatchingJob {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

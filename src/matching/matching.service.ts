@@ -252,51 +252,84 @@ export class MatchingService {
   /**
    * Works queued jobs until none is left (or `limit` were done). Jobs are taken with
    * FOR UPDATE SKIP LOCKED, so several workers may run; duplicates of a job are folded into it.
+   * Score changes are taken up to SCORE_JOBS_PER_TRANSACTION at a time and re-matched in one
+   * set-based refresh: a bulk credit import queues one per rescored enterprise.
    */
   async workQueuedJobs(limit = 100): Promise<number> {
     let done = 0;
     while (done < limit) {
-      const job = await this.dataSource.transaction(async (manager) => {
-        const [next] = await manager.query(
+      const taken = await this.dataSource.transaction(async (manager) => {
+        const [next]: QueuedJob[] = await manager.query(
           `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         );
-        if (!next) return null;
-        // A failing job must not poison the transaction that records its failure.
-        await manager.query('SAVEPOINT matching_job');
-        try {
-          if (next.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(next.subject_id, manager);
-          else await this.refreshEnterpriseMatches(manager, next.subject_id);
-          await manager.query(
-            `UPDATE matching_job SET finished_at = now(), attempts = attempts + 1
-             WHERE finished_at IS NULL AND kind = $1 AND subject_id = $2 AND id <= $3`,
-            [next.kind, next.subject_id, next.id],
+        if (!next) return 0;
+        const batch: QueuedJob[] = [next];
+        if (next.kind === MatchingJobKind.SCORE_CHANGED) {
+          batch.push(
+            ...(await manager.query(
+              `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1 AND id > $2
+               ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+              [MatchingJobKind.SCORE_CHANGED, next.id, Math.min(SCORE_JOBS_PER_TRANSACTION, limit - done) - 1],
+            )),
           );
-        } catch (error) {
-          await manager.query('ROLLBACK TO SAVEPOINT matching_job');
-          await manager.query(`UPDATE matching_job SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
-            next.id,
-            String(error instanceof Error ? error.message : error).slice(0, 500),
-          ]);
-          if (Number((await manager.query(`SELECT attempts FROM matching_job WHERE id = $1`, [next.id]))[0].attempts) >= 5) {
-            await manager.query(`UPDATE matching_job SET finished_at = now() WHERE id = $1`, [next.id]);
-          }
         }
-        return next;
+        // A failing job must not poison the transaction that records its failure, nor the jobs
+        // batched with it: a failed batch is tried again as its first job alone.
+        if (batch.length > 1 && (await this.runJobs(manager, batch))) return batch.length;
+        await this.runJobs(manager, [next]);
+        return 1;
       });
-      if (!job) break;
-      done++;
+      if (taken === 0) break;
+      done += taken;
     }
     return done;
   }
 
-  private async refreshEnterpriseMatches(manager: EntityManager, enterpriseId: string): Promise<void> {
+  /** Runs jobs of one kind under a savepoint; records the first job's failure. Returns whether they ran. */
+  private async runJobs(manager: EntityManager, jobs: QueuedJob[]): Promise<boolean> {
+    const [first] = jobs;
+    await manager.query('SAVEPOINT matching_job');
+    try {
+      if (first.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(first.subject_id, manager);
+      else await this.refreshEnterpriseMatches(manager, jobs.map((job) => job.subject_id));
+      await manager.query(
+        `UPDATE matching_job SET finished_at = now(), attempts = attempts + 1
+         WHERE finished_at IS NULL AND kind = $1 AND subject_id = ANY($2::bigint[]) AND id <= $3`,
+        [first.kind, jobs.map((job) => job.subject_id), jobs.reduce((max, job) => (BigInt(job.id) > BigInt(max) ? job.id : max), first.id)],
+      );
+      await manager.query('RELEASE SAVEPOINT matching_job');
+      return true;
+    } catch (error) {
+      await manager.query('ROLLBACK TO SAVEPOINT matching_job');
+      if (jobs.length > 1) return false;
+      await manager.query(`UPDATE matching_job SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
+        first.id,
+        String(error instanceof Error ? error.message : error).slice(0, 500),
+      ]);
+      if (Number((await manager.query(`SELECT attempts FROM matching_job WHERE id = $1`, [first.id]))[0].attempts) >= 5) {
+        await manager.query(`UPDATE matching_job SET finished_at = now() WHERE id = $1`, [first.id]);
+      }
+      return false;
+    }
+  }
+
+  private async refreshEnterpriseMatches(manager: EntityManager, enterpriseIds: string[]): Promise<void> {
     const requests: Array<{ id: string }> = await manager.query(
-      `SELECT financing_request_id::text AS id FROM matchable_request WHERE enterprise_id = $1`,
-      [enterpriseId],
+      `SELECT financing_request_id::text AS id FROM matchable_request WHERE enterprise_id = ANY($1::bigint[])`,
+      [enterpriseIds],
     );
     await this.refreshRequestMatches(manager, requests.map((row) => row.id));
   }
 }
+
+interface QueuedJob {
+  id: string;
+  kind: MatchingJobKind;
+  subject_id: string;
+}
+
+/** Score-change jobs re-matched together in one transaction. */
+const SCORE_JOBS_PER_TRANSACTION = 200;
 
 /** Eligible products of one open request (`requestId` is a SQL expression), best first. */
 function forwardMatchSql(requestId: string, limit: number): string {
