@@ -295,7 +295,8 @@ export class MatchingService {
       await manager.query(
         `UPDATE matching_job SET finished_at = now(), attempts = attempts + 1
          WHERE finished_at IS NULL AND kind = $1 AND subject_id = ANY($2::bigint[]) AND id <= $3`,
-        [first.kind, jobs.map((job) => job.subject_id), jobs.reduce((max, job) => (BigInt(job.id) > BigInt(max) ? job.id : max), first.id)],
+        // Jobs come in id order: the last is the newest folded in.
+        [first.kind, jobs.map((job) => job.subject_id), jobs[jobs.length - 1].id],
       );
       await manager.query('RELEASE SAVEPOINT matching_job');
       return true;
