@@ -4,6 +4,7 @@ import { operation } from './support/operations';
 import { enterpriseInput, requestInput, productInput } from './support/fixtures';
 import { DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/common/config';
 import { startServer } from '../src/server';
+import { TokenService } from '../src/auth/tokens';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -115,5 +116,17 @@ describe('accounts and tokens', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('JWT_SECRET must be set when NODE_ENV=production');
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/at least 32/);
     expect(loadConfig({}).jwtSecret).toBe(DEVELOPMENT_JWT_SECRET);
+  });
+});
+
+describe('TokenService', () => {
+  it('remembers a verified token but still refuses it once it has expired', async () => {
+    const tokens = new TokenService('a secret that is long enough for HS256 use', 60);
+    const { token, expiresAt } = await tokens.issue('42');
+    expect(await tokens.verify(token)).toEqual({ accountId: '42' });
+    expect(await tokens.verify(token, expiresAt.getTime() - 1)).toEqual({ accountId: '42' });
+    expect(await tokens.verify(token, expiresAt.getTime())).toBeNull();
+    const tampered = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
+    expect(await tokens.verify(tampered)).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Connection, ConnectionArgs, PageRequest, pageRequest, toConnection } from './pagination';
+import { entityReader } from './database/entity-reader';
 
 type WithId = ObjectLiteral & { id: string };
 
@@ -37,13 +38,9 @@ export class Loaders {
 
   /** Rows by primary key; null where absent. */
   byId<T extends WithId>(entity: EntityTarget<T>): DataLoader<string, T | null> {
-    const metadata = this.dataSource.getMetadata(entity);
-    return this.keyed<string, T | null>(`byId:${metadata.name}`, async (ids) => {
-      const rows = await this.dataSource
-        .getRepository(entity)
-        .createQueryBuilder('item')
-        .where('item.id = ANY(:ids)', { ids: [...ids] })
-        .getMany();
+    const reader = entityReader(this.dataSource, entity);
+    return this.keyed<string, T | null>(`byId:${reader.table}`, async (ids) => {
+      const rows = await reader.where('item', 'item.id = ANY(:ids)', { ids: [...ids] });
       const byId = new Map(rows.map((row) => [String(row.id), row]));
       return ids.map((id) => byId.get(id) ?? null);
     });
@@ -51,13 +48,10 @@ export class Loaders {
 
   /** The single row whose `foreignKey` equals the key (one-to-one), or null. */
   oneByForeignKey<T extends WithId>(entity: EntityTarget<T>, foreignKey: keyof T & string): DataLoader<string, T | null> {
-    const metadata = this.dataSource.getMetadata(entity);
-    return this.keyed<string, T | null>(`one:${metadata.name}.${foreignKey}`, async (keys) => {
-      const rows = await this.dataSource
-        .getRepository(entity)
-        .createQueryBuilder('item')
-        .where(`item.${foreignKey} = ANY(:keys)`, { keys: [...keys] })
-        .getMany();
+    const reader = entityReader(this.dataSource, entity);
+    const column = this.dataSource.getMetadata(entity).findColumnWithPropertyName(foreignKey)!.databaseName;
+    return this.keyed<string, T | null>(`one:${reader.table}.${foreignKey}`, async (keys) => {
+      const rows = await reader.where('item', `item.${column} = ANY(:keys)`, { keys: [...keys] });
       const byKey = new Map(rows.map((row) => [String(row[foreignKey]), row]));
       return keys.map((key) => byKey.get(key) ?? null);
     });
@@ -92,30 +86,18 @@ export class Loaders {
     page: PageRequest,
     filter: ChildFilter,
   ): Promise<T[][]> {
-    const repository = this.dataSource.getRepository(entity);
-    const metadata = repository.metadata;
-    const fkColumn = metadata.findColumnWithPropertyName(foreignKey)!.databaseName;
-    const ranked = this.dataSource
-      .createQueryBuilder()
-      .select('ranked.id')
-      .from(
-        (sub) =>
-          sub
-            .select('child.id', 'id')
-            .addSelect(`row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY child.id)`, 'position')
-            .from(metadata.tableName, 'child')
-            .where(`child.${fkColumn} = ANY(:parentIds)`)
-            .andWhere(page.afterId ? 'child.id > :afterId' : 'TRUE')
-            .andWhere(filter.where.replace(/\bself\./g, 'child.')),
-        'ranked',
-      )
-      .where('ranked.position <= :limit');
-    const rows = await repository
-      .createQueryBuilder('item')
-      .where(`item.id IN (${ranked.getQuery()})`)
-      .setParameters({ ...filter.params, parentIds: [...parentIds], afterId: page.afterId, limit: page.limit + 1 })
-      .orderBy('item.id', 'ASC')
-      .getMany();
+    const reader = entityReader(this.dataSource, entity);
+    const fkColumn = this.dataSource.getMetadata(entity).findColumnWithPropertyName(foreignKey)!.databaseName;
+    const rows = await reader.where(
+      'item',
+      `item.id IN (SELECT ranked.id FROM (
+         SELECT child.id, row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY child.id) AS position
+         FROM ${reader.table} child
+         WHERE child.${fkColumn} = ANY(:parentIds) AND ${page.afterId ? 'child.id > :afterId' : 'TRUE'} AND (${filter.where.replace(/\bself\./g, 'child.')})) ranked
+       WHERE ranked.position <= :pageLimit)`,
+      { ...filter.params, parentIds: [...parentIds], afterId: page.afterId, pageLimit: page.limit + 1 },
+      'ORDER BY item.id',
+    );
     const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) grouped.get(String(row[foreignKey]))?.push(row);
     return parentIds.map((id) => grouped.get(id)!);

@@ -2,7 +2,8 @@ import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { money } from '../common/decimal';
-import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Connection, PageRequest } from '../common/pagination';
+import { ALL_ROWS, bothFilters, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
 import { runIdempotent } from '../common/idempotency';
 import { chinaDate } from '../lending/response-deadline';
 import { GuaranteeType } from '../product/loan-product.entity';
@@ -24,6 +25,10 @@ export class FinancingRequestService {
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
   ) {}
+
+  private get reader() {
+    return entityReader(this.dataSource, FinancingRequest);
+  }
 
   /** 发布融资需求 — an enterprise posts a need for itself. */
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
@@ -56,37 +61,40 @@ export class FinancingRequestService {
 
   /**
    * Operators see all; an enterprise its own; an institution the needs that match one of its
-   * products (to claim, 抢单) and those that reached it.
+   * products (to claim, 抢单) and those that reached it. SQL over the table aliased `request`.
    */
-  visible(actor: Actor, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<FinancingRequest> {
-    const query = manager.getRepository(FinancingRequest).createQueryBuilder('request');
+  visibility(actor: Actor): RowFilter {
     switch (actor.kind) {
       case 'OPERATOR':
       case 'SYSTEM':
-        return query;
+        return ALL_ROWS;
       case 'ENTERPRISE':
-        return query.where('request.enterpriseId = :enterpriseId', { enterpriseId: actor.enterpriseId });
+        return { where: 'request.enterprise_id = :enterpriseId', params: { enterpriseId: actor.enterpriseId } };
       case 'INSTITUTION':
-        return query.where(
-          `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = request.id AND a.institution_id = :institutionId)
+        return {
+          where: `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = request.id AND a.institution_id = :institutionId)
             OR EXISTS (SELECT 1 FROM product_match m JOIN loan_product p ON p.id = m.loan_product_id
                        WHERE m.financing_request_id = request.id AND p.institution_id = :institutionId))`,
-          { institutionId: actor.institutionId },
-        );
+          params: { institutionId: actor.institutionId },
+        };
       default:
-        return query.where('FALSE');
+        return NO_ROWS;
     }
   }
 
+  visible(actor: Actor, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<FinancingRequest> {
+    const { where, params } = this.visibility(actor);
+    return manager.getRepository(FinancingRequest).createQueryBuilder('request').where(where, params);
+  }
+
   findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {
-    return this.visible(actor).andWhere('request.id = :id', { id }).getOne();
+    return this.reader.findOne('request', this.visibility(actor), id);
   }
 
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
-    const query = this.visible(actor);
-    if (status) query.andWhere('request.status = :status', { status });
-    return paginate(query, page);
+    const visible = this.visibility(actor);
+    return this.reader.page('request', status ? bothFilters(visible, { where: 'request.status = :status', params: { status } }) : visible, page);
   }
 }
 

@@ -24,8 +24,9 @@ export interface TestApp {
 export async function startTestApp(): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
-  const dataSource = createDataSource(database.url, { logger: statements, poolSize: 30 });
+  const dataSource = createDataSource(database.url, { poolSize: 30 });
   await dataSource.initialize();
+  statements.attach(dataSource);
   const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
   const url = server.url.replace('localhost', '127.0.0.1');
   return {

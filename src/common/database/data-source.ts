@@ -1,19 +1,33 @@
 import path from 'node:path';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource, Logger } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { entities } from './entities';
 import { SnakeNamingStrategy } from '../naming-strategy';
 
-/** Counts SQL statements sent, so tests can show a list query does not grow with its page size. */
-export class StatementCounter implements Logger {
+/**
+ * Counts the statements every connection of a DataSource's pool sends, whatever sent them
+ * (TypeORM, prepared statements, entity readers): for tests of how many statements an operation costs.
+ */
+export class StatementCounter {
   count = 0;
-  logQuery(): void {
-    this.count++;
+
+  attach(dataSource: DataSource): void {
+    const pool = (dataSource.driver as PostgresDriver).master as Pool & { _clients?: PoolClient[] };
+    const counted = new WeakSet<PoolClient>();
+    const count = (client: PoolClient) => {
+      if (counted.has(client)) return;
+      counted.add(client);
+      const query = client.query;
+      client.query = ((...args: Parameters<PoolClient['query']>) => {
+        this.count++;
+        return (query as (...a: unknown[]) => unknown).apply(client, args);
+      }) as PoolClient['query'];
+    };
+    pool.on('connect', count);
+    // Connections opened before attaching (TypeORM's first one): pg keeps them in `_clients`.
+    for (const client of pool._clients ?? []) count(client);
   }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
 }
 
 export const migrationsGlob = path.join(__dirname, '..', '..', '..', 'migrations', '*.{ts,js}');
