@@ -115,6 +115,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     ],
   });
   await apollo.start();
+  await services.auth.accounts.start();
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
@@ -155,6 +156,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     httpServer,
     url: `http://localhost:${actualPort}/graphql`,
     services,
-    stop: () => apollo.stop(),
+    stop: async () => {
+      await apollo.stop();
+      await services.auth.accounts.stop();
+    },
   };
 }

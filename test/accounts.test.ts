@@ -119,6 +119,36 @@ describe('accounts and tokens', () => {
   });
 });
 
+describe('the account behind a token', () => {
+  async function eventually<T>(read: () => Promise<T>, until: (value: T) => boolean): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const value = await read();
+      if (until(value) || attempt >= 250) return value;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('is read once, kept, and a change to it in the database takes effect as soon as it commits', async () => {
+    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'kept@mill.example', password: 'a long enough password' } }) });
+    const { token } = await login('kept@mill.example', 'a long enough password');
+    expect((await bearer(VIEWER, {}, token)).body.data.viewer.role).toBe('ENTERPRISE');
+    // Kept: a request that needs nothing else from the database sends no statement at all.
+    app.statements.count = 0;
+    expect((await bearer(`{ __typename }`, {}, token)).body.data).toEqual({ __typename: 'Query' });
+    expect(app.statements.count).toBe(0);
+
+    await app.dataSource.query(`UPDATE user_account SET role = 'ANALYST', enterprise_id = NULL WHERE email = 'kept@mill.example'`);
+    // The platform's totals answer analysts only: they show which actor the token now stands for.
+    const changed = await eventually(() => bearer(`{ platformStats { institutions } }`, {}, token), (r) => r.body.errors === undefined);
+    expect(changed.body.errors).toBeUndefined();
+    expect((await bearer(operation('PostFinancingRequest'), { input: requestInput() }, token)).body.errors[0].extensions.code).toBe('FORBIDDEN');
+
+    await app.dataSource.query(`DELETE FROM user_account WHERE email = 'kept@mill.example'`);
+    const removed = await eventually(() => bearer(VIEWER, {}, token), (r) => r.status === 401);
+    expect(removed.status).toBe(401);
+  });
+});
+
 describe('TokenService', () => {
   it('remembers a verified token but still refuses it once it has expired', async () => {
     const tokens = new TokenService('a secret that is long enough for HS256 use', 60);

@@ -1,9 +1,9 @@
-import { preparedQuery } from '../common/database/prepared';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, UnauthenticatedError } from '../common/errors';
 import { hashPassword, UNUSABLE_HASH, verifyPassword } from './passwords';
 import { TokenService } from './tokens';
+import { AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
 
 export interface Credentials {
@@ -21,10 +21,15 @@ const normalEmail = (email: string) => email.trim().toLowerCase();
 
 /** Accounts, sign-in and the actor behind a token. */
 export class AuthService {
+  /** Role and binding per account, kept while the database reports every change to them. */
+  readonly accounts: AccountDirectory;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly tokens: TokenService,
-  ) {}
+  ) {
+    this.accounts = new AccountDirectory(dataSource);
+  }
 
   /** Creates an account in the caller's transaction; the binding must suit the role. */
   async createAccount(
@@ -85,13 +90,7 @@ export class AuthService {
   async actorForToken(token: string): Promise<Actor | null> {
     const claims = await this.tokens.verify(token);
     if (!claims) return null;
-    // On every authenticated request: a prepared statement, not the ORM's query building and hydration.
-    const [account] = await preparedQuery<Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>>(
-      this.dataSource,
-      'account-for-token',
-      `SELECT id::text AS id, role, enterprise_id::text AS "enterpriseId", institution_id::text AS "institutionId" FROM user_account WHERE id = $1`,
-      [claims.accountId],
-    );
+    const account = await this.accounts.binding(claims.accountId);
     return account ? actorOf(account) : null;
   }
 

@@ -10,7 +10,7 @@ const VERIFIED_TOKENS_KEPT = 10_000;
 
 /**
  * Short-lived signed access tokens (HS256 JWT). They carry only the account ID: role and binding
- * are read from the account on each request, so a changed or removed account takes effect at once.
+ * come from the account (AccountDirectory), so a changed or removed account takes effect at once.
  */
 export class TokenService {
   private readonly key: KeyObject;

@@ -1,0 +1,101 @@
+import { Client, ClientConfig, Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { preparedQuery } from '../common/database/prepared';
+import type { UserAccount } from './user-account.entity';
+
+export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>;
+
+/** The channel the user_account trigger notifies with the changed account's ID ('*' after TRUNCATE). */
+export const ACCOUNT_CHANGES_CHANNEL = 'user_account_changed';
+const ACCOUNTS_KEPT = 10_000;
+const RECONNECT_MS = 1000;
+
+/**
+ * Role and binding of the account behind each request's token. Every authenticated request needs
+ * them; reading them each time was the second statement (and round trip) of every read. They are
+ * kept per process while a LISTEN connection hears the user_account trigger's notifications: an
+ * update or delete drops the account (all of them after a TRUNCATE) as soon as it commits.
+ *
+ * Nothing is kept while not listening (not started, or the connection lost), so a change is never
+ * missed: each request then reads the account as before. A read that overlaps a notification is
+ * not kept (it may have seen the row before the change).
+ */
+export class AccountDirectory {
+  private readonly accounts = new Map<string, AccountBinding | null>();
+  private listener: Client | null = null;
+  private listening = false;
+  private stopped = false;
+  /** Bumped by every notification and by losing the connection. */
+  private generation = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async binding(accountId: string): Promise<AccountBinding | null> {
+    if (this.listening && this.accounts.has(accountId)) return this.accounts.get(accountId)!;
+    const generation = this.generation;
+    const [account] = await preparedQuery<AccountBinding>(
+      this.dataSource,
+      'account-for-token',
+      `SELECT id::text AS id, role, enterprise_id::text AS "enterpriseId", institution_id::text AS "institutionId" FROM user_account WHERE id = $1`,
+      [accountId],
+    );
+    if (this.listening && generation === this.generation) {
+      if (this.accounts.size >= ACCOUNTS_KEPT) this.accounts.delete(this.accounts.keys().next().value!);
+      this.accounts.set(accountId, account ?? null);
+    }
+    return account ?? null;
+  }
+
+  /** Starts listening; until it does (and whenever the connection is lost) nothing is kept. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen().catch((error) => console.warn(`[accounts] not listening for account changes (${error instanceof Error ? error.message : error}); reading accounts on every request`));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.forget();
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    // The pool's own connection settings, for one connection outside it.
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool & { options: ClientConfig };
+    const client = new Client(pool.options);
+    client.on('notification', (message) => {
+      if (message.channel !== ACCOUNT_CHANGES_CHANNEL) return;
+      this.generation++;
+      if (!message.payload || message.payload === '*') this.accounts.clear();
+      else this.accounts.delete(message.payload);
+    });
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      this.forget();
+      if (!this.stopped) this.reconnectTimer = setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${ACCOUNT_CHANGES_CHANNEL}`);
+    } catch (error) {
+      lost();
+      throw error;
+    }
+    // Reads made before LISTEN took effect were not kept (listening was off), so none can be stale.
+    if (this.listener === client && !this.stopped) this.listening = true;
+  }
+
+  private forget() {
+    this.listening = false;
+    this.generation++;
+    this.accounts.clear();
+  }
+}
