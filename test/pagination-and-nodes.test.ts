@@ -37,6 +37,19 @@ describe('Relay connections', () => {
     const forged = await app.gql(INSTITUTIONS, { first: 1, after: 'bm90LWEtY3Vyc29y' });
     expect(forged.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'after' });
   });
+
+  it('answers a query variable of the wrong type like graphql-js, though queries run compiled', async () => {
+    for (const variables of [{ first: 'ten-ish' }, { first: 2.5 }, { first: 3, after: 7 }]) {
+      const response = await app.gql(INSTITUTIONS, variables);
+      expect(response.status).toBe(400);
+      expect(response.data).toBeUndefined();
+      expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(response.errors?.[0].message).toMatch(/^Variable "\$(first|after)" has an invalid value/);
+      expect(response.raw).not.toContain('ten-ish');
+    }
+    // The same document, valid variables: compiled once, answered in full each time.
+    for (const first of [1, 2]) expect((await app.gql(INSTITUTIONS, { first })).data.institutions.edges.length).toBeGreaterThanOrEqual(first);
+  });
 });
 
 describe('node(id:)', () => {
