@@ -224,7 +224,15 @@ describe('platformStats is exact', () => {
     expect(future.data.platformStats).toMatchObject({ requested: { count: 0, amount: '0.00' }, granted: { count: 0 }, weightedAverageGrantedRate: null });
     const all = (await app.gql(STATS, {}, 'analyst')).data.platformStats;
     expect(all).toMatchObject({ enterprisesRegistered: 3, institutions: 2, productsPublished: 3 });
-    expect((await app.gql(STATS, { filter: { regionCode: '230123' } }, 'analyst')).data.platformStats).toMatchObject({ enterprisesRegistered: 1, institutions: 1 });
+    const regional = (await app.gql(STATS, { filter: { regionCode: '230123' } }, 'analyst')).data.platformStats;
+    expect(regional).toMatchObject({ enterprisesRegistered: 1, institutions: 1 });
+    // Published products of the institutions serving the county (its province, prefecture or itself).
+    const [{ servingProducts }] = await app.dataSource.query(`SELECT count(*)::int AS "servingProducts" FROM loan_product p JOIN institution i ON i.id = p.institution_id
+      WHERE p.status = 'PUBLISHED' AND EXISTS (SELECT 1 FROM unnest(i.regions_served) s
+        WHERE '230123' LIKE (CASE WHEN s LIKE '__0000' THEN left(s, 2) WHEN s LIKE '____00' THEN left(s, 4) ELSE s END) || '%')`);
+    expect(servingProducts).toBeGreaterThan(0);
+    expect(servingProducts).toBeLessThan(3);
+    expect(regional.productsPublished).toBe(servingProducts);
   });
 
   it('cuts periods across month boundaries exactly, from the deltas and from the compacted rollup', async () => {

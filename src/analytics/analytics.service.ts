@@ -175,9 +175,11 @@ export class AnalyticsService {
     const [row] = await query<{ institutions: number; products: number; facts: FactRow[] }>(
       `SELECT
          (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
-         (SELECT count(*)::int FROM loan_product p JOIN institution i ON i.id = p.institution_id
-          WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($4::text = '' OR p.guarantee_type::text = $4::text)
-            AND ($13::timestamptz IS NULL OR p.created_at < $13::timestamptz)) AS products,
+         -- The institution is read only when a region narrows (national: no join per product).
+         (SELECT count(*)::int FROM loan_product p
+          WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR p.institution_id = $3::bigint) AND ($4::text = '' OR p.guarantee_type::text = $4::text)
+            AND ($13::timestamptz IS NULL OR p.created_at < $13::timestamptz)
+            AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))) AS products,
          (SELECT coalesce(json_agg(f), '[]') FROM (
             SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
