@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { entityReader } from '../common/database/entity-reader';
 import { RequestContext } from '../common/context';
 import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination';
 import { Enterprise } from '../enterprise/enterprise.entity';
@@ -43,8 +44,9 @@ export class CreditResolver {
   creditProfile(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
     return ctx.loaders
       .keyed<string, CreditProfile | null>('creditProfileByEnterprise', async (enterpriseIds) => {
-        const profiles = await ctx.dataSource.getRepository(CreditProfile).createQueryBuilder('profile').where('profile.enterpriseId = ANY(:ids)', { ids: [...enterpriseIds] }).getMany();
-        return enterpriseIds.map((id) => profiles.find((profile) => profile.enterpriseId === id) ?? null);
+        const profiles = await entityReader(ctx.dataSource, CreditProfile).where('profile', 'profile.enterprise_id = ANY(:ids)', { ids: [...enterpriseIds] });
+        const byEnterprise = new Map(profiles.map((profile) => [profile.enterpriseId, profile]));
+        return enterpriseIds.map((id) => byEnterprise.get(id) ?? null);
       })
       .load(enterprise.id);
   }

@@ -7,25 +7,34 @@ import { FinancingRequest } from '../financing/financing-request.entity';
 import { LoanProduct } from '../product/loan-product.entity';
 import { Match, ProductFit } from './matching.types';
 import { RankedMatch } from './matching.service';
+import { preparedQuery } from '../common/database/prepared';
 
 export const MatchConnection = ConnectionType(Match, 'Match', 'Ranked matches, best first.');
 export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'How a request fits published products, by product.');
 
-function toMatch(row: RankedMatch & { position: number }): Match {
-  const reasons = row.reasons as Record<string, unknown>;
+/** A stored match row; its reasons parsed, or as the JSON text to parse when asked for. */
+type MatchRow = Omit<RankedMatch, 'reasons'> & { position: number } & ({ reasons: Record<string, unknown> } | { reasonsJson: string });
+
+function toMatch(row: MatchRow): Match {
+  let reasons: Match['reasons'] | undefined;
   return {
     financingRequestId: row.financingRequestId,
     loanProductId: row.loanProductId,
     rank: row.position,
     matchScore: row.matchScore,
     quotedRate: row.quotedRate,
-    reasons: {
-      expectedRate: String(reasons.expectedRate),
-      guaranteeFit: String(reasons.guaranteeFit),
-      responsiveness: String(reasons.responsiveness),
-      approvalLikelihood: String(reasons.approvalLikelihood),
-      creditGrade: reasons.creditGrade as Match['reasons']['creditGrade'],
-      incentiveApplied: Boolean(reasons.incentiveApplied),
+    // Parsed only when a client asks for the reasons (most lists show rank, product and rate).
+    get reasons() {
+      if (reasons) return reasons;
+      const stored = 'reasonsJson' in row ? (JSON.parse(row.reasonsJson) as Record<string, unknown>) : row.reasons;
+      return (reasons = {
+        expectedRate: String(stored.expectedRate),
+        guaranteeFit: String(stored.guaranteeFit),
+        responsiveness: String(stored.responsiveness),
+        approvalLikelihood: String(stored.approvalLikelihood),
+        creditGrade: stored.creditGrade as Match['reasons']['creditGrade'],
+        incentiveApplied: Boolean(stored.incentiveApplied),
+      });
     },
   };
 }
@@ -52,18 +61,22 @@ export class FinancingRequestMatchingResolver {
     const page = pageRequest(args);
     const offset = page.afterId ? Number(page.afterId) : 0;
     const rows = await ctx.loaders
-      .keyed<string, Array<RankedMatch & { position: number }>>(`matches:${page.limit}:${offset}`, async (requestIds) => {
-        const found: Array<RankedMatch & { position: number }> = await ctx.dataSource.query(
+      .keyed<string, MatchRow[]>(`matches:${page.limit}:${offset}`, async (requestIds) => {
+        const found = await preparedQuery<MatchRow & { reasonsJson: string }>(
+          ctx.dataSource,
+          'matches-page',
           // One page per request straight off the (financing_request_id, match_score) index.
           `SELECT m.financing_request_id::text AS "financingRequestId", m.loan_product_id::text AS "loanProductId", m.match_score::text AS "matchScore",
-                  m.quoted_rate::text AS "quotedRate", m.reasons, ($2 + m.position)::int AS position
+                  m.quoted_rate::text AS "quotedRate", m.reasons::text AS "reasonsJson", ($2 + m.position)::int AS position
            FROM unnest($1::bigint[]) AS target(id)
            CROSS JOIN LATERAL (SELECT p.*, row_number() OVER (ORDER BY p.match_score DESC, p.quoted_rate ASC, p.loan_product_id ASC) AS position FROM (
              SELECT * FROM product_match WHERE financing_request_id = target.id
              ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC OFFSET $2 LIMIT $3) p) m`,
           [[...requestIds], offset, page.limit + 1],
         );
-        return requestIds.map((id) => found.filter((row) => row.financingRequestId === id));
+        const byRequest = new Map<string, MatchRow[]>(requestIds.map((id) => [id, []]));
+        for (const row of found) byRequest.get(row.financingRequestId)?.push(row);
+        return requestIds.map((id) => byRequest.get(id)!);
       })
       .load(request.id);
     const total = () =>
