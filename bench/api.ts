@@ -119,6 +119,14 @@ async function prepareComparison(client: Client) {
     await client.query(`COMMENT ON TABLE product_match IS E'@foreignKey (financing_request_id) references financing_request (id)\\n@foreignKey (loan_product_id) references loan_product (id)'`);
 }
 
+/** The node options `npm start` runs the server with (package.json), so this server runs as users run it. */
+function startNodeOptions(): string[] {
+  const start: string = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')).scripts.start;
+  const match = /^node ((?:--\S+ )*)dist\/src\/main\.js$/.exec(start);
+  if (!match) throw new Error(`bench:api expects "start" to be "node [--options] dist/src/main.js", not "${start}"`);
+  return match[1].split(' ').filter(Boolean);
+}
+
 interface Running {
   name: ServerName;
   port: number;
@@ -191,7 +199,7 @@ async function main() {
     );
     const env = { DATABASE_URL: database.url, POOL_SIZE, RATE_LIMIT_PER_IP_PER_MINUTE: '100000000', RATE_LIMIT_PER_ACTOR_PER_MINUTE: '100000000' };
     // OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles this server alone.
-    servers.push(await startProcess('ours', [...(process.env.OURS_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'dist/src/main.js'], env));
+    servers.push(await startProcess('ours', [...startNodeOptions(), ...(process.env.OURS_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'dist/src/main.js'], env));
     servers.push(await startProcess('postgraphile', ['bench/api/postgraphile-server.js'], env));
     servers.push(await startProcess('floor', ['bench/api/floor-server.js'], env));
     const [ours] = servers;
