@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Connection, ConnectionArgs, PageRequest, pageRequest, toConnection } from './pagination';
-import { entityReader } from './database/entity-reader';
+import { entityReader, RowFilter } from './database/entity-reader';
 
 type WithId = ObjectLiteral & { id: string };
 
@@ -9,10 +9,8 @@ type WithId = ObjectLiteral & { id: string };
  * Narrows a child connection (e.g. to what the actor may see). `where` is SQL over database
  * column names with the child table aliased `self`; `key` names the filter for loader identity.
  */
-export interface ChildFilter {
+export interface ChildFilter extends RowFilter {
   key: string;
-  where: string;
-  params: Record<string, unknown>;
 }
 
 const NO_FILTER: ChildFilter = { key: 'all', where: 'TRUE', params: {} };

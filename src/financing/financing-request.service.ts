@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { money } from '../common/decimal';
@@ -80,11 +80,6 @@ export class FinancingRequestService {
       default:
         return NO_ROWS;
     }
-  }
-
-  visible(actor: Actor, manager: EntityManager = this.dataSource.manager): SelectQueryBuilder<FinancingRequest> {
-    const { where, params } = this.visibility(actor);
-    return manager.getRepository(FinancingRequest).createQueryBuilder('request').where(where, params);
   }
 
   findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {

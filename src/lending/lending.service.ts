@@ -1,9 +1,10 @@
-import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { bothFilters, entityReader } from '../common/database/entity-reader';
+import { DataSource, EntityManager } from 'typeorm';
 import { Actor, actorKey, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
-import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
 import { refreshFinancingRequestStatus } from '../financing/financing-request.service';
@@ -396,21 +397,6 @@ export class LendingService {
     });
   }
 
-  visible(actor: Actor): SelectQueryBuilder<Application> {
-    const query = this.dataSource.getRepository(Application).createQueryBuilder('application');
-    switch (actor.kind) {
-      case 'OPERATOR':
-      case 'SYSTEM':
-        return query;
-      case 'ENTERPRISE':
-        return query.where('application.enterpriseId = :enterpriseId', { enterpriseId: actor.enterpriseId });
-      case 'INSTITUTION':
-        return query.where('application.institutionId = :institutionId', { institutionId: actor.institutionId });
-      default:
-        return query.where('FALSE');
-    }
-  }
-
   childFilter(actor: Actor): ChildFilter {
     switch (actor.kind) {
       case 'OPERATOR':
@@ -426,14 +412,13 @@ export class LendingService {
   }
 
   findVisible(actor: Actor, id: string): Promise<Application | null> {
-    return this.visible(actor).andWhere('application.id = :id', { id }).getOne();
+    return entityReader(this.dataSource, Application).findOne('self', this.childFilter(actor), id);
   }
 
   list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this actor');
-    const query = this.visible(actor);
-    if (status) query.andWhere('application.status = :status', { status });
-    return paginate(query, page);
+    const visible = this.childFilter(actor);
+    return entityReader(this.dataSource, Application).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
 
   /** Grants and disbursements are visible with their application. */

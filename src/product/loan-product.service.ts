@@ -1,9 +1,10 @@
+import { bothFilters, entityReader } from '../common/database/entity-reader';
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { MatchingJobKind } from '../matching/matching-job.entity';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
-import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { EnterpriseScale } from '../enterprise/enterprise.entity';
 import { GuaranteeType, LoanProduct, LoanProductStatus } from './loan-product.entity';
@@ -100,16 +101,7 @@ export class LoanProductService {
     }
   }
 
-  /** Published products are public; an institution also sees its own drafts; operators see all. */
-  visible(actor: Actor): SelectQueryBuilder<LoanProduct> {
-    const query = this.dataSource.getRepository(LoanProduct).createQueryBuilder('product');
-    if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return query;
-    if (actor.kind === 'INSTITUTION') {
-      return query.where("(product.status = 'PUBLISHED' OR product.institutionId = :ownInstitutionId)", { ownInstitutionId: actor.institutionId });
-    }
-    return query.where("product.status = 'PUBLISHED'");
-  }
-
+  /** Published products are public; an institution also sees its own drafts; operators see all. SQL over `self`. */
   childFilter(actor: Actor): ChildFilter {
     if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return { key: 'all', where: 'TRUE', params: {} };
     if (actor.kind === 'INSTITUTION') {
@@ -123,13 +115,12 @@ export class LoanProductService {
   }
 
   findVisible(actor: Actor, id: string): Promise<LoanProduct | null> {
-    return this.visible(actor).andWhere('product.id = :id', { id }).getOne();
+    return entityReader(this.dataSource, LoanProduct).findOne('self', this.childFilter(actor), id);
   }
 
   list(actor: Actor, page: PageRequest, status?: LoanProductStatus | null): Promise<Connection<LoanProduct>> {
-    const query = this.visible(actor);
-    if (status) query.andWhere('product.status = :status', { status });
-    return paginate(query, page);
+    const visible = this.childFilter(actor);
+    return entityReader(this.dataSource, LoanProduct).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
 }
 
