@@ -1,7 +1,8 @@
-import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
-import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Connection, PageRequest } from '../common/pagination';
+import { ALL_ROWS, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
 import { Enterprise, EnterpriseScale } from './enterprise.entity';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
 import { AuthService, Credentials } from '../auth/auth.service';
@@ -47,35 +48,34 @@ export class EnterpriseService {
     });
   }
 
-  /** Enterprises the actor may see: operators all, an enterprise itself, an institution those whose needs reached or match it. */
-  visible(actor: Actor): SelectQueryBuilder<Enterprise> {
-    const query = this.dataSource.getRepository(Enterprise).createQueryBuilder('enterprise');
+  /** Enterprises the actor may see: operators all, an enterprise itself, an institution those whose needs reached or match it. SQL over `self`. */
+  visibility(actor: Actor): RowFilter {
     switch (actor.kind) {
       case 'OPERATOR':
       case 'SYSTEM':
-        return query;
+        return ALL_ROWS;
       case 'ENTERPRISE':
-        return query.where('enterprise.id = :enterpriseId', { enterpriseId: actor.enterpriseId });
+        return { where: 'self.id = :enterpriseId', params: { enterpriseId: actor.enterpriseId } };
       case 'INSTITUTION':
         // Who posted a need that reached the institution or matches one of its products.
-        return query.where(
-          `(EXISTS (SELECT 1 FROM application a WHERE a.enterprise_id = enterprise.id AND a.institution_id = :institutionId)
+        return {
+          where: `(EXISTS (SELECT 1 FROM application a WHERE a.enterprise_id = self.id AND a.institution_id = :institutionId)
             OR EXISTS (SELECT 1 FROM financing_request r JOIN product_match m ON m.financing_request_id = r.id
                        JOIN loan_product p ON p.id = m.loan_product_id
-                       WHERE r.enterprise_id = enterprise.id AND p.institution_id = :institutionId))`,
-          { institutionId: actor.institutionId },
-        );
+                       WHERE r.enterprise_id = self.id AND p.institution_id = :institutionId))`,
+          params: { institutionId: actor.institutionId },
+        };
       default:
-        return query.where('FALSE');
+        return NO_ROWS;
     }
   }
 
   async findVisible(actor: Actor, id: string): Promise<Enterprise | null> {
-    return this.visible(actor).andWhere('enterprise.id = :id', { id }).getOne();
+    return entityReader(this.dataSource, Enterprise).findOne('self', this.visibility(actor), id);
   }
 
   async list(actor: Actor, page: PageRequest): Promise<Connection<Enterprise>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Enterprise details are not available to this actor');
-    return paginate(this.visible(actor), page);
+    return entityReader(this.dataSource, Enterprise).page('self', this.visibility(actor), page);
   }
 }
