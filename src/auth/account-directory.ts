@@ -89,8 +89,11 @@ export class AccountDirectory {
       lost();
       throw error;
     }
-    // Reads made before LISTEN took effect were not kept (listening was off), so none can be stale.
-    if (this.listener === client && !this.stopped) this.listening = true;
+    // A read still in flight from before LISTEN took effect may have missed a change: its generation is now old.
+    if (this.listener === client && !this.stopped) {
+      this.generation++;
+      this.listening = true;
+    }
   }
 
   private forget() {
