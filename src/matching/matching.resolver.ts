@@ -16,15 +16,19 @@ export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'Ho
 type MatchRow = Omit<RankedMatch, 'reasons'> & { position: number } & ({ reasons: Record<string, unknown> } | { reasonsJson: string });
 
 function toMatch(row: MatchRow): Match {
+  // An instance of the GraphQL type, so type-graphql's field resolvers take it as it is instead of
+  // copying every property (which would also read, and so parse, the reasons) into a new one.
+  const match = new Match();
+  match.financingRequestId = row.financingRequestId;
+  match.loanProductId = row.loanProductId;
+  match.rank = row.position;
+  match.matchScore = row.matchScore;
+  match.quotedRate = row.quotedRate;
   let reasons: Match['reasons'] | undefined;
-  return {
-    financingRequestId: row.financingRequestId,
-    loanProductId: row.loanProductId,
-    rank: row.position,
-    matchScore: row.matchScore,
-    quotedRate: row.quotedRate,
-    // Parsed only when a client asks for the reasons (most lists show rank, product and rate).
-    get reasons() {
+  // Parsed only when a client asks for the reasons (most lists show rank, product and rate).
+  Object.defineProperty(match, 'reasons', {
+    enumerable: true,
+    get() {
       if (reasons) return reasons;
       const stored = 'reasonsJson' in row ? (JSON.parse(row.reasonsJson) as Record<string, unknown>) : row.reasons;
       return (reasons = {
@@ -36,7 +40,8 @@ function toMatch(row: MatchRow): Match {
         incentiveApplied: Boolean(stored.incentiveApplied),
       });
     },
-  };
+  });
+  return match;
 }
 
 /** A connection over rows fetched with `limit + 1`, with cursors from `cursorOf`. */
