@@ -9,7 +9,8 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
-import { AbuseLimits, abuseLimitPlugin, DEFAULT_LIMITS, ipRateLimit, nestingGuard, RateLimiter, tooManyRequests } from './common/abuse-limits';
+import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, RateLimiter, tooManyRequests } from './common/abuse-limits';
+import { DirectQueries } from './common/direct-queries';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
@@ -31,6 +32,8 @@ export interface RunningServer {
   httpServer: http.Server;
   url: string;
   services: Services;
+  /** The direct path for plain queries (its counts show which path answered). */
+  directQueries: DirectQueries<RequestContext>;
   stop(): Promise<void>;
 }
 
@@ -42,15 +45,16 @@ const unauthenticated = (message: string) => new GraphQLError(message, { extensi
  * development header `X-Actor` (`operator`, `analyst`, or the global ID of an Enterprise or
  * Institution). A bad or expired token is refused, never treated as anonymous.
  */
-async function actorOf(req: express.Request, services: Services, dataSource: DataSource, production: boolean): Promise<Actor> {
-  const authorization = req.header('authorization');
+async function actorOf(headers: http.IncomingHttpHeaders, services: Services, dataSource: DataSource, production: boolean): Promise<Actor> {
+  const authorization = headers.authorization;
   if (authorization) {
     const match = /^Bearer ([A-Za-z0-9_.-]{1,2048})$/.exec(authorization.trim());
     const actor = match ? await services.auth.actorForToken(match[1]) : null;
     if (!actor) throw unauthenticated('The access token is invalid or has expired; sign in again');
     return actor;
   }
-  const stub = req.header('x-actor');
+  const stub = headers['x-actor'];
+  if (Array.isArray(stub)) throw unauthenticated('Send one X-Actor header');
   if (stub) {
     if (production) throw unauthenticated('X-Actor is a development aid and is off in production; send Authorization: Bearer <token>');
     return actorFromDevelopmentHeader(stub, dataSource);
@@ -69,6 +73,14 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
     if (rows.length > 0) return parsed.typeName === 'Enterprise' ? { kind: 'ENTERPRISE', enterpriseId: parsed.id } : { kind: 'INSTITUTION', institutionId: parsed.id };
   }
   throw unauthenticated('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution');
+}
+
+/** A request refused before GraphQL (body too large, malformed JSON): a typed JSON error. */
+function sendHttpError(res: http.ServerResponse, status: number): void {
+  const message = status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : status < 500 ? 'Bad request' : 'Internal server error';
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
@@ -94,12 +106,38 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const services = createServices(dataSource, options.auth);
   const actorLimiter = new RateLimiter(limits.perActorPerMinute);
+  const ipLimiter = new RateLimiter(limits.perIpPerMinute);
+  const schema = buildAppSchema();
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+
+  const actorCounted = Symbol('counted by the per-actor limit');
+  /** Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with. */
+  const contextFor = async (req: http.IncomingMessage & { [actorCounted]?: number }): Promise<RequestContext> => {
+    const actor = await actorOf(req.headers, services, dataSource, options.production);
+    if (actor.kind !== 'ANONYMOUS') {
+      // Counted once per request, also when the direct path hands the request to Apollo.
+      const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
+      if (wait > 0) throw tooManyRequests(wait);
+    }
+    return { actor, loaders: new Loaders(dataSource), services, dataSource };
+  };
+  const directQueries = new DirectQueries<RequestContext>({
+    schema,
+    limits,
+    production: options.production,
+    countIp: (req) => countIp(ipLimiter, req),
+    contextFor: (req) => contextFor(req).catch(() => null),
+    delegate: (req, res, body) => {
+      (req as http.IncomingMessage & { body?: unknown }).body = body;
+      app(req, res);
+    },
+    refuseBody: (res, status) => sendHttpError(res, status),
+  });
+  const httpServer = http.createServer((req, res) => (directQueries.accepts(req) ? directQueries.serve(req, res) : app(req, res)));
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
-    gateway: compiledExecution(buildAppSchema()),
+    gateway: compiledExecution(schema),
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals and stops HTTP server, pool and database in order; Apollo's own
@@ -126,26 +164,16 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   app.use(
     '/graphql',
-    ipRateLimit(new RateLimiter(limits.perIpPerMinute)),
+    ipRateLimit(ipLimiter),
     express.json({ limit: limits.maxBodyBytes }),
     nestingGuard(limits),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const actor = await actorOf(req, services, dataSource, options.production);
-        if (actor.kind !== 'ANONYMOUS') {
-          const wait = actorLimiter.hit(actorKey(actor));
-          if (wait > 0) throw tooManyRequests(wait);
-        }
-        return { actor, loaders: new Loaders(dataSource), services, dataSource };
-      },
-    }),
+    expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
   );
   // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
   app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    const message = status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : status < 500 ? 'Bad request' : 'Internal server error';
     if (status === 500) console.error('[http] internal error:', error);
-    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+    sendHttpError(res, status);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -158,6 +186,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     httpServer,
     url: `http://localhost:${actualPort}/graphql`,
     services,
+    directQueries,
     stop: async () => {
       await apollo.stop();
       await services.auth.accounts.stop();

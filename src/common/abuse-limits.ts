@@ -151,13 +151,30 @@ export function tooManyRequests(retryAfterSeconds: number): GraphQLError {
   });
 }
 
+const counted = Symbol('counted by the per-IP limit');
+
+/**
+ * Counts a request against the per-IP limit once, whichever path serves it (the direct query path
+ * counts it and may still hand it to the Express stack); seconds to wait when over the limit.
+ */
+export function countIp(limiter: RateLimiter, req: import('node:http').IncomingMessage): number {
+  const request = req as typeof req & { [counted]?: number };
+  return (request[counted] ??= limiter.hit(req.socket.remoteAddress ?? 'unknown'));
+}
+
+/** The per-IP limit's answer: 429 with Retry-After. */
+export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait: number): void {
+  const body = JSON.stringify({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
+  res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
+  res.end(body);
+}
+
 /** Per-IP limit in front of GraphQL: 429 with Retry-After, before the body is even parsed. */
 export function ipRateLimit(limiter: RateLimiter): express.RequestHandler {
   return (req, res, next) => {
-    const wait = limiter.hit(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    const wait = countIp(limiter, req);
     if (wait === 0) return next();
-    res.setHeader('Retry-After', String(wait));
-    res.status(429).json({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
+    refuseOverIpLimit(res, wait);
   };
 }
 
@@ -182,10 +199,12 @@ export function braceDepth(query: string): number {
   return deepest;
 }
 
+/** Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection depth. */
+export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;
+
 /** Refuses absurdly nested documents before the parser recurses into them. */
 export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
-  // Input objects nest braces too; allow them room on top of the selection depth.
-  const maxBraces = limits.maxDepth + 8;
+  const maxBraces = maxBraceDepth(limits);
   return (req, res, next) => {
     const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined;
     if (typeof query === 'string' && braceDepth(query) > maxBraces) {

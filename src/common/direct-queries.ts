@@ -1,0 +1,166 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DocumentNode, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, refuseOverIpLimit } from './abuse-limits';
+
+/** A query text (and operation name) that may be served directly, compiled once. */
+interface DirectQuery {
+  document: DocumentNode;
+  compiled: CompiledQuery;
+}
+
+/** What the direct path needs from the server around it. */
+export interface DirectQueryOptions<Context> {
+  schema: GraphQLSchema;
+  limits: AbuseLimits;
+  production: boolean;
+  /** Counts the request against the per-IP limit (once, whichever path serves it); seconds to wait when over it. */
+  countIp(req: IncomingMessage): number;
+  /** The request's context, or null where Apollo must answer (bad token, actor over its limit). */
+  contextFor(req: IncomingMessage): Promise<Context | null>;
+  /** The full stack (Express, body parser, Apollo), given the body already read and parsed. */
+  delegate(req: IncomingMessage, res: ServerResponse, body: unknown): void;
+  /** Answers a body that could not be read or parsed, as the Express stack would. */
+  refuseBody(res: ServerResponse, status: 400 | 413): void;
+}
+
+/** Documents kept compiled; a text outside them is parsed again, not refused. */
+const MAX_DOCUMENTS = 1000;
+
+/**
+ * POST /graphql with a JSON body holding a plain query: parsed, validated and compiled once per
+ * text, then run without Express's router and body parser and without Apollo's request pipeline,
+ * which together cost more per `node(id:)` than executing it (bench:api profile). The same
+ * checks run here in the same order (per-IP limit, nesting guard, validation, variable coercion,
+ * depth/alias/cost limits, the actor and its limit), and anything that is not a plain success
+ * goes to the full stack instead: mutations, persisted queries, unusual headers, any error at
+ * all. Errors are therefore always Apollo's, formatted by the same `formatError`; a query that
+ * fails during execution runs a second time there (queries change nothing).
+ */
+export class DirectQueries<Context> {
+  private readonly documents = new Map<string, DirectQuery | null>();
+  /** Requests this path answered itself, and those it read and handed to the full stack. */
+  readonly counts = { answered: 0, handedOver: 0 };
+  private readonly rules;
+
+  constructor(private readonly options: DirectQueryOptions<Context>) {
+    // The rules Apollo validates with: its NoIntrospection in production is the same check.
+    this.rules = options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
+  }
+
+  /** Whether the request is one the direct path reads (the body is not touched before this). */
+  accepts(req: IncomingMessage): boolean {
+    if (req.method !== 'POST' || req.url !== '/graphql') return false;
+    const headers = req.headers;
+    const type = headers['content-type']?.toLowerCase().replace(/\s+/g, '');
+    if (type !== 'application/json' && type !== 'application/json;charset=utf-8') return false;
+    // Apollo chooses the response type by Accept; these are the ones that mean application/json.
+    const accept = headers.accept;
+    if (accept !== undefined && accept !== '*/*' && accept !== 'application/json') return false;
+    if (headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity') return false;
+    const length = headers['content-length'];
+    return length === undefined || Number(length) <= this.options.limits.maxBodyBytes;
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > this.options.limits.maxBodyBytes) {
+        refused = true;
+        this.options.refuseBody(res, 413);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      // As Express's JSON parser: an empty body is {}, anything but an object or array is malformed.
+      let body: unknown = {};
+      try {
+        if (size > 0) body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      if (typeof body !== 'object' || body === null) {
+        this.options.refuseBody(res, 400);
+        return;
+      }
+      this.answer(req, res, body).catch(() => {
+        if (!res.headersSent) this.handOver(req, res, body);
+      });
+    });
+    req.on('error', () => req.destroy());
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const { options } = this;
+    const request = plainQuery(body);
+    const query = request && this.compiled(request.query, request.operationName);
+    if (!request || !query) return this.handOver(req, res, body);
+    const variables = request.variables ?? {};
+    const operation = getOperationAST(query.document, request.operationName)!;
+    if (getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return this.handOver(req, res, body);
+    const measure = measureOperation(options.schema, query.document, operation, variables);
+    const { limits } = options;
+    if (measure.depth > limits.maxDepth || measure.aliases > limits.maxAliases || measure.cost > limits.maxCost) return this.handOver(req, res, body);
+
+    const wait = options.countIp(req);
+    if (wait > 0) return refuseOverIpLimit(res, wait);
+    const context = await options.contextFor(req);
+    if (!context) return this.handOver(req, res, body);
+    const result = await query.compiled.query(undefined, context, variables);
+    if (result.errors?.length) return this.handOver(req, res, body);
+    const text = `${JSON.stringify({ data: result.data })}\n`;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    this.counts.answered++;
+  }
+
+  private handOver(req: IncomingMessage, res: ServerResponse, body: unknown): void {
+    this.counts.handedOver++;
+    this.options.delegate(req, res, body);
+  }
+
+  /** The compiled query for a text, or null where it is not a valid single query operation. */
+  private compiled(text: string, operationName: string | undefined): DirectQuery | null {
+    const key = operationName === undefined ? text : `${operationName}\u0000${text}`;
+    let entry = this.documents.get(key);
+    if (entry === undefined) {
+      entry = this.compile(text, operationName);
+      if (this.documents.size >= MAX_DOCUMENTS) this.documents.clear();
+      this.documents.set(key, entry);
+    }
+    return entry;
+  }
+
+  private compile(text: string, operationName: string | undefined): DirectQuery | null {
+    // Over-nested texts are refused by the Express stack's guard before they reach the parser.
+    if (braceDepth(text) > maxBraceDepth(this.options.limits)) return null;
+    let document: DocumentNode;
+    try {
+      document = parse(text);
+    } catch {
+      return null;
+    }
+    if (validate(this.options.schema, document, this.rules).length > 0) return null;
+    if (getOperationAST(document, operationName)?.operation !== 'query') return null;
+    const compiled = compileQuery(this.options.schema, document, operationName);
+    return isCompiledQuery(compiled) ? { document, compiled } : null;
+  }
+}
+
+/** `{ query, operationName?, variables? }` and nothing else, each of the type GraphQL over HTTP says. */
+function plainQuery(body: unknown): { query: string; operationName?: string; variables?: Record<string, unknown> } | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const { query, operationName, variables, ...rest } = body as Record<string, unknown>;
+  for (const _ in rest) return null;
+  if (typeof query !== 'string') return null;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+  return { query, operationName: operationName ?? undefined, variables: (variables ?? undefined) as Record<string, unknown> | undefined };
+}
