@@ -2,7 +2,8 @@ import { isValidUscc, usccCheckCharacter } from '../src/common/reference/uscc';
 import { isKnownRegionCode, prefecturesOf, regionCovers, regionName } from '../src/common/reference/regions';
 import { isValidIndustryCode, isValidIndustryCriterion, sectionOfDivision } from '../src/common/reference/industries';
 import { responseDeadline } from '../src/lending/response-deadline';
-import { isMoneyString, isRateString, money, rate } from '../src/common/decimal';
+import fc from 'fast-check';
+import { fromUnits, isMoneyString, isRateString, money, rate, toUnits } from '../src/common/decimal';
 
 describe('USCC (GB 32100-2015)', () => {
   it('accepts codes whose check character matches and rejects the rest', () => {
@@ -68,5 +69,27 @@ describe('exact decimals', () => {
     expect(rate.normalize('4.1250')).toBe('4.125');
     expect(isRateString('100.0001')).toBe(false);
     expect(isRateString('4.10')).toBe(true);
+  });
+
+  it('normalizes every decimal string as the BigInt round trip does (the shortcut for already-normal strings included)', () => {
+    const decimal = fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 17n }), fc.integer({ min: 0, max: 6 })).map(([units, scale]) => {
+      const digits = units.toString().padStart(scale + 1, '0');
+      return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+    });
+    fc.assert(
+      fc.property(decimal, (value) => {
+        for (const [normalize, scale, minDecimals] of [[money.normalize, 2, 2], [rate.normalize, 4, 2]] as const) {
+          let expected: string | Error;
+          try {
+            expected = fromUnits(toUnits(value, scale), scale, minDecimals);
+          } catch (error) {
+            expected = error as Error;
+          }
+          if (expected instanceof Error) expect(() => normalize(value)).toThrow();
+          else expect(normalize(value)).toBe(expected);
+        }
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -6,6 +6,10 @@
 const MONEY_PATTERN = /^(0|[1-9]\d{0,14})(\.\d{1,2})?$/;
 const RATE_PATTERN = /^(0|[1-9]\d?|100)(\.\d{1,4})?$/;
 
+/** What `money.format` and `rate.format` write: no leading zeros; 2 decimals, a rate up to 2 more without trailing zeros. */
+const CANONICAL_MONEY = /^(0|[1-9]\d{0,14})\.\d\d$/;
+const CANONICAL_RATE = /^(0|[1-9]\d?|100)\.\d\d(?:[1-9]|\d[1-9])?$/;
+
 export const MONEY_SCALE = 2;
 export const RATE_SCALE = 4;
 
@@ -41,11 +45,12 @@ export function fromUnits(units: bigint, scale: number, minDecimals = scale): st
 export const money = {
   units: (value: string) => toUnits(value, MONEY_SCALE),
   format: (units: bigint) => fromUnits(units, MONEY_SCALE),
-  normalize: (value: string) => fromUnits(toUnits(value, MONEY_SCALE), MONEY_SCALE),
+  // Amounts read from NUMERIC(…, 2) columns are already in this form: no BigInt round trip.
+  normalize: (value: string) => (CANONICAL_MONEY.test(value) ? value : fromUnits(toUnits(value, MONEY_SCALE), MONEY_SCALE)),
 };
 
 export const rate = {
   units: (value: string) => toUnits(value, RATE_SCALE),
   format: (units: bigint) => fromUnits(units, RATE_SCALE, 2),
-  normalize: (value: string) => fromUnits(toUnits(value, RATE_SCALE), RATE_SCALE, 2),
+  normalize: (value: string) => (CANONICAL_RATE.test(value) ? value : fromUnits(toUnits(value, RATE_SCALE), RATE_SCALE, 2)),
 };

@@ -35,6 +35,8 @@ export function bothFilters(a: RowFilter, b: RowFilter): RowFilter {
 export class EntityReader<T extends ObjectLiteral> {
   readonly table: string;
   private readonly columns: ColumnMetadata[];
+  /** Per column, what turns the value read into the entity's value (null: as read). */
+  private readonly conversions: Array<((value: any) => unknown) | null>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,11 +47,12 @@ export class EntityReader<T extends ObjectLiteral> {
     const odd = metadata.columns.find((column) => !column.isVirtual && (column.embeddedMetadata || column.transformer));
     if (odd) throw new Error(`EntityReader: ${metadata.name}.${odd.propertyName} needs TypeORM's hydration`);
     this.columns = metadata.columns.filter((column) => !column.isVirtual);
+    this.conversions = this.columns.map((column) => (isInstant(column) ? toDate : null));
   }
 
   /** The select list for the table under `alias`, in the order `hydrate` expects. */
   selectList(alias: string): string {
-    return this.columns.map((column) => `${alias}."${column.databaseName}"${castFor(column)}`).join(', ');
+    return this.columns.map((column) => selectExpression(`${alias}."${column.databaseName}"`, column)).join(', ');
   }
 
   /**
@@ -85,16 +88,28 @@ export class EntityReader<T extends ObjectLiteral> {
 
   private hydrate(row: unknown[]): T {
     const entity = this.metadata.create(undefined, { fromDeserializer: true }) as T;
-    const columns = this.columns;
-    for (let i = 0; i < columns.length; i++) (entity as Record<string, unknown>)[columns[i].propertyName] = row[i];
+    const { columns, conversions } = this;
+    for (let i = 0; i < columns.length; i++) {
+      const convert = conversions[i];
+      (entity as Record<string, unknown>)[columns[i].propertyName] = convert && row[i] !== null ? convert(row[i]) : row[i];
+    }
     return entity;
   }
 }
 
-function castFor(column: ColumnMetadata): string {
-  if (column.type === 'date') return column.isArray ? '::text[]' : '::text';
-  if (column.type === 'enum' && column.isArray) return '::text[]';
-  return '';
+const isInstant = (column: ColumnMetadata) => !column.isArray && (column.type === 'timestamptz' || column.type === 'timestamp with time zone');
+const toDate = (milliseconds: number) => new Date(milliseconds);
+
+/**
+ * How a column is read so that it maps to what TypeORM would give. An instant is read as
+ * milliseconds since the epoch (truncated, as a Date made from the text truncates microseconds): pg's
+ * parsing of timestamp text was a tenth of a list's cost.
+ */
+function selectExpression(column: string, metadata: ColumnMetadata): string {
+  if (isInstant(metadata)) return `trunc(extract(epoch FROM ${column}) * 1000)::float8`;
+  if (metadata.type === 'date') return metadata.isArray ? `${column}::text[]` : `${column}::text`;
+  if (metadata.type === 'enum' && metadata.isArray) return `${column}::text[]`;
+  return column;
 }
 
 // Statement texts come from code, so this map holds a bounded set of names, never rows.
