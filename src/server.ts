@@ -188,6 +188,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     services,
     directQueries,
     stop: async () => {
+      directQueries.close();
       await apollo.stop();
       await services.auth.accounts.stop();
     },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DocumentNode, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
+import { DocumentNode, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, refuseOverIpLimit } from './abuse-limits';
@@ -7,6 +7,7 @@ import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, refuseOverIpL
 /** A query text (and operation name) that may be served directly, compiled once. */
 interface DirectQuery {
   document: DocumentNode;
+  operation: OperationDefinitionNode;
   compiled: CompiledQuery;
 }
 
@@ -49,9 +50,16 @@ export class DirectQueries<Context> {
     this.rules = options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
   }
 
+  private closed = false;
+
+  /** From now on every request goes to the full stack (which answers as it does while shutting down). */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Whether the request is one the direct path reads (the body is not touched before this). */
   accepts(req: IncomingMessage): boolean {
-    if (req.method !== 'POST' || req.url !== '/graphql') return false;
+    if (this.closed || req.method !== 'POST' || req.url !== '/graphql') return false;
     const headers = req.headers;
     const type = headers['content-type']?.toLowerCase().replace(/\s+/g, '');
     if (type !== 'application/json' && type !== 'application/json;charset=utf-8') return false;
@@ -103,7 +111,7 @@ export class DirectQueries<Context> {
     const query = request && this.compiled(request.query, request.operationName);
     if (!request || !query) return this.handOver(req, res, body);
     const variables = request.variables ?? {};
-    const operation = getOperationAST(query.document, request.operationName)!;
+    const { operation } = query;
     if (getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return this.handOver(req, res, body);
     const measure = measureOperation(options.schema, query.document, operation, variables);
     const { limits } = options;
@@ -148,9 +156,10 @@ export class DirectQueries<Context> {
       return null;
     }
     if (validate(this.options.schema, document, this.rules).length > 0) return null;
-    if (getOperationAST(document, operationName)?.operation !== 'query') return null;
+    const operation = getOperationAST(document, operationName);
+    if (operation?.operation !== 'query') return null;
     const compiled = compileQuery(this.options.schema, document, operationName);
-    return isCompiledQuery(compiled) ? { document, compiled } : null;
+    return isCompiledQuery(compiled) ? { document, operation, compiled } : null;
   }
 }
 
