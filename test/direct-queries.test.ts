@@ -15,6 +15,7 @@ beforeAll(async () => {
   enterpriseId = (await registerEnterprise(app)).id;
   requestId = (await postRequest(app, enterpriseId)).id;
   await applyToProduct(app, enterpriseId, requestId, product.id);
+  await postRequest(app, enterpriseId, { amount: '900000.00' }); // still OPEN, with its matches
 });
 afterAll(async () => {
   await app?.close();
@@ -68,6 +69,11 @@ describe('the direct path for plain queries', () => {
       expect(direct.body).toEqual(apollo.body);
       expect(direct.text).toBe(apollo.text);
     }
+    // The reasons are read only when asked for, here through a fragment (src/common/selection.ts).
+    const needs = (await post(app.url, queries[1].body, { 'x-actor': 'operator' })).body.data.financingRequests.edges;
+    const matched = needs.flatMap((edge: any) => edge.node.matches.nodes);
+    expect(matched.length).toBeGreaterThan(0);
+    for (const match of matched) expect(match.reasons.creditGrade).toMatch(/^[A-E]/);
   });
 
   it('hands mutations, errors, bad variables, persisted queries and over-limit queries to Apollo, which answers as before', async () => {
