@@ -94,6 +94,12 @@ describe('the direct path for plain queries', () => {
       expect(response.text).not.toMatch(/at .*\.js|SELECT/);
       expect(counts).toEqual({ answered: before.answered, handedOver: before.handedOver + 1 });
     }
+    // Long texts are not kept compiled here (Apollo's document store has its own bound).
+    const before = { ...counts };
+    const long = await post(app.url, { query: `{ institutions { totalCount } } # ${'x'.repeat(20_000)}` }, { 'x-actor': 'operator' });
+    expect(long.status).toBe(200);
+    expect(long.body.data.institutions.totalCount).toBeGreaterThan(0);
+    expect(counts).toEqual({ answered: before.answered, handedOver: before.handedOver + 1 });
     const badToken = await post(app.url, { query: '{ institutions { totalCount } }' }, { authorization: 'Bearer nonsense' });
     expect(badToken.status).toBe(401);
     expect(badToken.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');

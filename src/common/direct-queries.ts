@@ -26,8 +26,13 @@ export interface DirectQueryOptions<Context> {
   refuseBody(res: ServerResponse, status: 400 | 413): void;
 }
 
-/** Documents kept compiled; a text outside them is parsed again, not refused. */
-const MAX_DOCUMENTS = 1000;
+/**
+ * What is kept compiled: at most this many texts and characters in all; a longer text is left to
+ * Apollo (whose document store has its own bound). Forgetting only costs a parse and a compile.
+ */
+const MAX_DOCUMENTS = 500;
+const MAX_TEXT_LENGTH = 16 * 1024;
+const MAX_TOTAL_TEXT = 2 * 1024 * 1024;
 
 /**
  * POST /graphql with a JSON body holding a plain query: parsed, validated and compiled once per
@@ -41,6 +46,7 @@ const MAX_DOCUMENTS = 1000;
  */
 export class DirectQueries<Context> {
   private readonly documents = new Map<string, DirectQuery | null>();
+  private documentsLength = 0;
   /** Requests this path answered itself, and those it read and handed to the full stack. */
   readonly counts = { answered: 0, handedOver: 0 };
   private readonly rules;
@@ -136,12 +142,17 @@ export class DirectQueries<Context> {
 
   /** The compiled query for a text, or null where it is not a valid single query operation. */
   private compiled(text: string, operationName: string | undefined): DirectQuery | null {
+    if (text.length > MAX_TEXT_LENGTH) return null;
     const key = operationName === undefined ? text : `${operationName}\u0000${text}`;
     let entry = this.documents.get(key);
     if (entry === undefined) {
       entry = this.compile(text, operationName);
-      if (this.documents.size >= MAX_DOCUMENTS) this.documents.clear();
+      if (this.documents.size >= MAX_DOCUMENTS || this.documentsLength + key.length > MAX_TOTAL_TEXT) {
+        this.documents.clear();
+        this.documentsLength = 0;
+      }
       this.documents.set(key, entry);
+      this.documentsLength += key.length;
     }
     return entry;
   }
