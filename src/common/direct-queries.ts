@@ -38,10 +38,10 @@ const MAX_TOTAL_TEXT = 2 * 1024 * 1024;
  * POST /graphql with a JSON body holding a plain query: parsed, validated and compiled once per
  * text, then run without Express's router and body parser and without Apollo's request pipeline,
  * which together cost more per `node(id:)` than executing it (bench:api profile). The same
- * checks run here in the same order (per-IP limit, nesting guard, validation, variable coercion,
- * depth/alias/cost limits, the actor and its limit), and anything that is not a plain success
- * goes to the full stack instead: mutations, persisted queries, unusual headers, any error at
- * all. Errors are therefore always Apollo's, formatted by the same `formatError`; a query that
+ * checks run here (nesting guard, validation, variable coercion, depth/alias/cost limits, per-IP
+ * limit, the actor and its limit), and anything that is not a plain success goes to the full
+ * stack instead: mutations, persisted queries, unusual headers, any error at all. A request is
+ * counted against each rate limit once, on whichever path counts it first. Errors are therefore always Apollo's, formatted by the same `formatError`; a query that
  * fails during execution runs a second time there (queries change nothing).
  */
 export class DirectQueries<Context> {
