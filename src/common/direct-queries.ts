@@ -38,10 +38,10 @@ const MAX_TOTAL_TEXT = 2 * 1024 * 1024;
  * POST /graphql with a JSON body holding a plain query: parsed, validated and compiled once per
  * text, then run without Express's router and body parser and without Apollo's request pipeline,
  * which together cost more per `node(id:)` than executing it (bench:api profile). The same
- * checks run here (nesting guard, validation, variable coercion, depth/alias/cost limits, per-IP
- * limit, the actor and its limit), and anything that is not a plain success goes to the full
- * stack instead: mutations, persisted queries, unusual headers, any error at all. A request is
- * counted against each rate limit once, on whichever path counts it first. Errors are therefore always Apollo's, formatted by the same `formatError`; a query that
+ * checks run here in the same order (per-IP limit, nesting guard, validation, variable coercion,
+ * depth/alias/cost limits, the actor and its limit), and anything that is not a plain success
+ * goes to the full stack instead: mutations, persisted queries, unusual headers, any error at
+ * all. A request is counted against each rate limit once, whichever path answers it. Errors are therefore always Apollo's, formatted by the same `formatError`; a query that
  * fails during execution runs a second time there (queries change nothing).
  */
 export class DirectQueries<Context> {
@@ -78,6 +78,9 @@ export class DirectQueries<Context> {
   }
 
   serve(req: IncomingMessage, res: ServerResponse): void {
+    // As in front of Express: the per-IP limit before the body is read or anything parsed.
+    const wait = this.options.countIp(req);
+    if (wait > 0) return refuseOverIpLimit(res, wait);
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
@@ -123,8 +126,6 @@ export class DirectQueries<Context> {
     const { limits } = options;
     if (measure.depth > limits.maxDepth || measure.aliases > limits.maxAliases || measure.cost > limits.maxCost) return this.handOver(req, res, body);
 
-    const wait = options.countIp(req);
-    if (wait > 0) return refuseOverIpLimit(res, wait);
     const context = await options.contextFor(req);
     if (!context) return this.handOver(req, res, body);
     const result = await query.compiled.query(undefined, context, variables);
