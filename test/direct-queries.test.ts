@@ -100,6 +100,14 @@ describe('the direct path for plain queries', () => {
     expect(long.status).toBe(200);
     expect(long.body.data.institutions.totalCount).toBeGreaterThan(0);
     expect(counts).toEqual({ answered: before.answered, handedOver: before.handedOver + 1 });
+    // A byte order mark is dropped as Express's parser drops it; an operation name that is not a Name is Apollo's to refuse.
+    const withBom = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-actor': 'operator' }, body: `\uFEFF${JSON.stringify({ query: '{ institutions { totalCount } }' })}` });
+    expect(withBom.status).toBe(200);
+    expect(((await withBom.json()) as any).data.institutions.totalCount).toBeGreaterThan(0);
+    const oddName = await post(app.url, { query: 'query Foo { institutions { totalCount } }', operationName: 'Foo\u0000query' }, { 'x-actor': 'operator' });
+    expect({ status: oddName.status, code: oddName.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
+    const unknownName = await post(app.url, { query: 'query Foo { institutions { totalCount } }', operationName: 'Bar' }, { 'x-actor': 'operator' });
+    expect({ status: unknownName.status, code: unknownName.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
     const badToken = await post(app.url, { query: '{ institutions { totalCount } }' }, { authorization: 'Bearer nonsense' });
     expect(badToken.status).toBe(401);
     expect(badToken.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');

@@ -8,7 +8,8 @@ import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, refuseOverIpL
 interface DirectQuery {
   document: DocumentNode;
   operation: OperationDefinitionNode;
-  compiled: CompiledQuery;
+  /** Compiled on the first request that passes the limits (a refused query is never compiled); null where graphql-jit cannot. */
+  compiled?: CompiledQuery | null;
 }
 
 /** What the direct path needs from the server around it. */
@@ -30,9 +31,10 @@ export interface DirectQueryOptions<Context> {
  * What is kept compiled: at most this many texts and characters in all; a longer text is left to
  * Apollo (whose document store has its own bound). Forgetting only costs a parse and a compile.
  */
-const MAX_DOCUMENTS = 500;
-const MAX_TEXT_LENGTH = 16 * 1024;
-const MAX_TOTAL_TEXT = 2 * 1024 * 1024;
+const MAX_DOCUMENTS = 200;
+const MAX_TEXT_LENGTH = 8 * 1024;
+const MAX_TOTAL_TEXT = 1024 * 1024;
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 /**
  * POST /graphql with a JSON body holding a plain query: parsed, validated and compiled once per
@@ -99,7 +101,8 @@ export class DirectQueries<Context> {
       // As Express's JSON parser: an empty body is {}, anything but an object or array is malformed.
       let body: unknown = {};
       try {
-        if (size > 0) body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+        // (Express's parser also drops a byte order mark.)
+        if (size > 0) body = JSON.parse(Buffer.concat(chunks, size).toString('utf8').replace(/^\uFEFF/, ''));
       } catch {
         body = undefined;
       }
@@ -126,9 +129,11 @@ export class DirectQueries<Context> {
     const { limits } = options;
     if (measure.depth > limits.maxDepth || measure.aliases > limits.maxAliases || measure.cost > limits.maxCost) return this.handOver(req, res, body);
 
+    const compiled = query.compiled !== undefined ? query.compiled : (query.compiled = this.compile(query));
+    if (!compiled) return this.handOver(req, res, body);
     const context = await options.contextFor(req);
     if (!context) return this.handOver(req, res, body);
-    const result = await query.compiled.query(undefined, context, variables);
+    const result = await compiled.query(undefined, context, variables);
     if (result.errors?.length) return this.handOver(req, res, body);
     const text = `${JSON.stringify({ data: result.data })}\n`;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -141,13 +146,15 @@ export class DirectQueries<Context> {
     this.options.delegate(req, res, body);
   }
 
-  /** The compiled query for a text, or null where it is not a valid single query operation. */
+  /** The parsed query for a text, or null where it is not a valid single query operation. */
   private compiled(text: string, operationName: string | undefined): DirectQuery | null {
     if (text.length > MAX_TEXT_LENGTH) return null;
-    const key = operationName === undefined ? text : `${operationName}\u0000${text}`;
+    // A name holds no NUL, so the key is unambiguous; any other operation name is Apollo's to refuse.
+    if (operationName !== undefined && !OPERATION_NAME.test(operationName)) return null;
+    const key = operationName === undefined ? `\u0000${text}` : `${operationName}\u0000${text}`;
     let entry = this.documents.get(key);
     if (entry === undefined) {
-      entry = this.compile(text, operationName);
+      entry = this.parsed(text, operationName);
       if (this.documents.size >= MAX_DOCUMENTS || this.documentsLength + key.length > MAX_TOTAL_TEXT) {
         this.documents.clear();
         this.documentsLength = 0;
@@ -158,7 +165,7 @@ export class DirectQueries<Context> {
     return entry;
   }
 
-  private compile(text: string, operationName: string | undefined): DirectQuery | null {
+  private parsed(text: string, operationName: string | undefined): DirectQuery | null {
     // Over-nested texts are refused by the Express stack's guard before they reach the parser.
     if (braceDepth(text) > maxBraceDepth(this.options.limits)) return null;
     let document: DocumentNode;
@@ -169,9 +176,12 @@ export class DirectQueries<Context> {
     }
     if (validate(this.options.schema, document, this.rules).length > 0) return null;
     const operation = getOperationAST(document, operationName);
-    if (operation?.operation !== 'query') return null;
-    const compiled = compileQuery(this.options.schema, document, operationName);
-    return isCompiledQuery(compiled) ? { document, operation, compiled } : null;
+    return operation?.operation === 'query' ? { document, operation } : null;
+  }
+
+  private compile(query: DirectQuery): CompiledQuery | null {
+    const compiled = compileQuery(this.options.schema, query.document, query.operation.name?.value);
+    return isCompiledQuery(compiled) ? compiled : null;
   }
 }
 
