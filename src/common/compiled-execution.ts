@@ -1,5 +1,5 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { DocumentNode, execute, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { DocumentNode, execute, ExecutionResult, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -35,9 +35,14 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     const { document, operationName, operation, context } = request as unknown as {
       document: DocumentNode;
       operationName?: string;
-      operation: OperationDefinitionNode;
+      operation: OperationDefinitionNode | undefined;
       context: unknown;
     };
+    // Apollo leaves resolving the operation to a gateway: no operation of that name is the client's mistake.
+    if (!operation) {
+      const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+      return { errors: [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } })] } as never;
+    }
     const variables = (request.request.variables ?? {}) as Record<string, unknown>;
     const interpreted = () => execute({ schema, document, contextValue: context, variableValues: variables, operationName }) as Promise<ExecutionResult> | ExecutionResult;
     if (operation.operation !== 'query') return interpreted() as never;
