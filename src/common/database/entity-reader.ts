@@ -102,11 +102,12 @@ const toDate = (milliseconds: number) => new Date(milliseconds);
 
 /**
  * How a column is read so that it maps to what TypeORM would give. An instant is read as
- * milliseconds since the epoch (truncated, as a Date made from the text truncates microseconds): pg's
+ * milliseconds since the epoch (microseconds dropped, as a Date made from the text drops them): pg's
  * parsing of timestamp text was a tenth of a list's cost.
  */
 function selectExpression(column: string, metadata: ColumnMetadata): string {
-  if (isInstant(metadata)) return `trunc(extract(epoch FROM ${column}) * 1000)::float8`;
+  // Truncated to the millisecond first, as pg's text parser does (also before 1970), then exact.
+  if (isInstant(metadata)) return `round(extract(epoch FROM date_trunc('milliseconds', ${column})) * 1000)::float8`;
   if (metadata.type === 'date') return metadata.isArray ? `${column}::text[]` : `${column}::text`;
   if (metadata.type === 'enum' && metadata.isArray) return `${column}::text[]`;
   return column;
