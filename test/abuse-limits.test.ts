@@ -45,6 +45,21 @@ describe('abuse limits, enforced before execution', () => {
     expect(large.depth).toBe(small.depth);
   });
 
+  it('measures fragments that spread each other many times without walking every expansion', async () => {
+    // F0 spreads F1 twice, F1 spreads F2 twice … : 2^40 expansions of F40's one field.
+    const levels = 40;
+    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const query = `{ ...F0 }\n${fragments}\nfragment F${levels} on Query { institutions(first: 1) { totalCount } }`;
+    const { operation, document } = (() => {
+      const document = parse(query);
+      return { document, operation: document.definitions[0] as OperationDefinitionNode };
+    })();
+    expect(measureOperation(buildAppSchema(), document, operation, {}).cost).toBe(2 ** 40 * 2);
+    const response = await app.gql(query, {}, 'operator');
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0].extensions?.code).toBe('QUERY_TOO_COSTLY');
+  });
+
   it('refuses a query nested too deep', async () => {
     const response = await app.gql(nested(3), {}, 'operator');
     expect(response.status).toBe(400);

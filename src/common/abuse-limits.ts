@@ -71,6 +71,7 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const measure: Measure = { depth: 0, aliases: 0, cost: 0 };
+  const fragmentMeasures = new Map<string, { unitCost: number; aliases: number; depth: number }>();
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
 
   const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined, depth: number, multiplier: number, seen: Set<string>): number => {
@@ -95,7 +96,22 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment || seen.has(name)) continue; // cycles are refused by validation anyway
-        cost += walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, multiplier, new Set(seen).add(name));
+        // Measured once per depth and reused: a fragment spreading another twice, and so on, would
+        // otherwise take exponential time to measure (its cost is linear in the multiplier).
+        const key = `${name}@${depth}`;
+        let measured = fragmentMeasures.get(key);
+        if (!measured) {
+          const outer = { aliases: measure.aliases, depth: measure.depth };
+          measure.aliases = 0;
+          const unitCost = walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, 1, new Set(seen).add(name));
+          measured = { unitCost, aliases: measure.aliases, depth: measure.depth };
+          measure.aliases = outer.aliases;
+          measure.depth = Math.max(outer.depth, measured.depth);
+          fragmentMeasures.set(key, measured);
+        }
+        measure.aliases += measured.aliases;
+        measure.depth = Math.max(measure.depth, measured.depth);
+        cost += multiplier * measured.unitCost;
       }
     }
     return cost;
