@@ -38,6 +38,6 @@ export class EnterpriseResolver {
 
   @FieldResolver(() => FinancingRequestConnection, { description: 'Financing needs this enterprise posted (融资需求).' })
   financingRequests(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.childConnection(FinancingRequest, 'enterpriseId', enterprise.id, args);
+    return ctx.loaders.childConnection(FinancingRequest, 'enterpriseId', enterprise.id, args, ctx.services.financing.visibility(ctx.actor));
   }
 }

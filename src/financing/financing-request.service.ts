@@ -3,7 +3,8 @@ import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { money } from '../common/decimal';
 import { Connection, PageRequest } from '../common/pagination';
-import { ALL_ROWS, bothFilters, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
+import { ALL_ROWS, bothFilters, entityReader, NO_ROWS } from '../common/database/entity-reader';
+import { ChildFilter } from '../common/loaders';
 import { runIdempotent } from '../common/idempotency';
 import { chinaDate } from '../lending/response-deadline';
 import { GuaranteeType } from '../product/loan-product.entity';
@@ -61,35 +62,37 @@ export class FinancingRequestService {
 
   /**
    * Operators see all; an enterprise its own; an institution the needs that match one of its
-   * products (to claim, 抢单) and those that reached it. SQL over the table aliased `request`.
+   * products (to claim, 抢单) and those that reached it. SQL over the table aliased `self`; the
+   * one definition used by lists, `node(id:)` and an enterprise's `financingRequests`.
    */
-  visibility(actor: Actor): RowFilter {
+  visibility(actor: Actor): ChildFilter {
     switch (actor.kind) {
       case 'OPERATOR':
       case 'SYSTEM':
-        return ALL_ROWS;
+        return { key: 'all', ...ALL_ROWS };
       case 'ENTERPRISE':
-        return { where: 'request.enterprise_id = :enterpriseId', params: { enterpriseId: actor.enterpriseId } };
+        return { key: `enterprise:${actor.enterpriseId}`, where: 'self.enterprise_id = :enterpriseId', params: { enterpriseId: actor.enterpriseId } };
       case 'INSTITUTION':
         return {
-          where: `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = request.id AND a.institution_id = :institutionId)
+          key: `institution:${actor.institutionId}`,
+          where: `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = self.id AND a.institution_id = :institutionId)
             OR EXISTS (SELECT 1 FROM product_match m JOIN loan_product p ON p.id = m.loan_product_id
-                       WHERE m.financing_request_id = request.id AND p.institution_id = :institutionId))`,
+                       WHERE m.financing_request_id = self.id AND p.institution_id = :institutionId))`,
           params: { institutionId: actor.institutionId },
         };
       default:
-        return NO_ROWS;
+        return { key: 'none', ...NO_ROWS };
     }
   }
 
   findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {
-    return this.reader.findOne('request', this.visibility(actor), id);
+    return this.reader.findOne('self', this.visibility(actor), id);
   }
 
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
     const visible = this.visibility(actor);
-    return this.reader.page('request', status ? bothFilters(visible, { where: 'request.status = :status', params: { status } }) : visible, page);
+    return this.reader.page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
 }
 
