@@ -10,6 +10,11 @@ export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 
 export const ACCOUNT_CHANGES_CHANNEL = 'user_account_changed';
 const ACCOUNTS_KEPT = 10_000;
 const RECONNECT_MS = 1000;
+/**
+ * A backstop, not the mechanism: a kept account is read again after this long even without a
+ * notification (a silently dead connection, changes made with triggers off).
+ */
+const KEPT_MS = 60_000;
 
 /**
  * Role and binding of the account behind each request's token. Every authenticated request needs
@@ -22,7 +27,8 @@ const RECONNECT_MS = 1000;
  * not kept (it may have seen the row before the change).
  */
 export class AccountDirectory {
-  private readonly accounts = new Map<string, AccountBinding | null>();
+  /** Only accounts that exist are kept: a new account may take a freed ID, and INSERT notifies nothing. */
+  private readonly accounts = new Map<string, { account: AccountBinding; until: number }>();
   private listener: Client | null = null;
   private listening = false;
   private stopped = false;
@@ -33,7 +39,8 @@ export class AccountDirectory {
   constructor(private readonly dataSource: DataSource) {}
 
   async binding(accountId: string): Promise<AccountBinding | null> {
-    if (this.listening && this.accounts.has(accountId)) return this.accounts.get(accountId)!;
+    const kept = this.listening ? this.accounts.get(accountId) : undefined;
+    if (kept && kept.until > Date.now()) return kept.account;
     const generation = this.generation;
     const [account] = await preparedQuery<AccountBinding>(
       this.dataSource,
@@ -41,9 +48,10 @@ export class AccountDirectory {
       `SELECT id::text AS id, role, enterprise_id::text AS "enterpriseId", institution_id::text AS "institutionId" FROM user_account WHERE id = $1`,
       [accountId],
     );
-    if (this.listening && generation === this.generation) {
+    if (account && this.listening && generation === this.generation) {
+      this.accounts.delete(accountId);
       if (this.accounts.size >= ACCOUNTS_KEPT) this.accounts.delete(this.accounts.keys().next().value!);
-      this.accounts.set(accountId, account ?? null);
+      this.accounts.set(accountId, { account, until: Date.now() + KEPT_MS });
     }
     return account ?? null;
   }
@@ -66,7 +74,8 @@ export class AccountDirectory {
   private async listen(): Promise<void> {
     // The pool's own connection settings, for one connection outside it.
     const pool = (this.dataSource.driver as PostgresDriver).master as Pool & { options: ClientConfig };
-    const client = new Client(pool.options);
+    // TCP keepalive, so a connection that died silently ends (and stops the keeping) instead of hanging.
+    const client = new Client({ ...pool.options, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel !== ACCOUNT_CHANGES_CHANNEL) return;
       this.generation++;
