@@ -108,6 +108,7 @@ describe('the direct path for plain queries', () => {
     expect({ status: oddName.status, code: oddName.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
     const unknownName = await post(app.url, { query: 'query Foo { institutions { totalCount } }', operationName: 'Bar' }, { 'x-actor': 'operator' });
     expect({ status: unknownName.status, code: unknownName.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
+    expect(unknownName.body.errors[0].message).toBe('No operation in the document has the given operationName.');
     const badToken = await post(app.url, { query: '{ institutions { totalCount } }' }, { authorization: 'Bearer nonsense' });
     expect(badToken.status).toBe(401);
     expect(badToken.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');

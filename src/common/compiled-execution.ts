@@ -40,7 +40,9 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     };
     // Apollo leaves resolving the operation to a gateway: no operation of that name is the client's mistake.
     if (!operation) {
-      const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+      const asked = (request.request as { operationName?: string }).operationName;
+      // The name is not repeated back: nothing the client sent is echoed.
+      const message = asked ? 'No operation in the document has the given operationName.' : 'Must provide operation name if query contains multiple operations.';
       return { errors: [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } })] } as never;
     }
     const variables = (request.request.variables ?? {}) as Record<string, unknown>;
