@@ -53,7 +53,7 @@ function argumentInt(node: FieldNode, name: string, variables: Record<string, un
   return null;
 }
 
-interface Measure {
+export interface Measure {
   depth: number;
   aliases: number;
   cost: number;
@@ -120,6 +120,14 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   return measure;
 }
 
+/** The error refusing a measured operation, or null when it is within the limits. */
+export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError | null {
+  if (measure.depth > limits.maxDepth) return refuse('QUERY_TOO_DEEP', `The query is nested ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed`);
+  if (measure.aliases > limits.maxAliases) return refuse('TOO_MANY_ALIASES', `The query uses ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed`);
+  if (measure.cost > limits.maxCost) return refuse('QUERY_TOO_COSTLY', `The query could touch ${measure.cost} items; at most ${limits.maxCost} are allowed (ask for smaller pages)`);
+  return null;
+}
+
 /** Refuses over-deep, over-aliased or over-costly operations before anything executes. */
 export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
   return {
@@ -127,12 +135,8 @@ export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
       return {
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return;
-          const measure = measureOperation(schema, document, operation, request.variables ?? {});
-          if (measure.depth > limits.maxDepth) throw refuse('QUERY_TOO_DEEP', `The query is nested ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed`);
-          if (measure.aliases > limits.maxAliases) throw refuse('TOO_MANY_ALIASES', `The query uses ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed`);
-          if (measure.cost > limits.maxCost) {
-            throw refuse('QUERY_TOO_COSTLY', `The query could touch ${measure.cost} items; at most ${limits.maxCost} are allowed (ask for smaller pages)`);
-          }
+          const refusal = overLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
+          if (refusal) throw refusal;
         },
       };
     },

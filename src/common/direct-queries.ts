@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DocumentNode, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, refuseOverIpLimit } from './abuse-limits';
+import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
 interface DirectQuery {
@@ -120,14 +120,12 @@ export class DirectQueries<Context> {
   private async answer(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const { options } = this;
     const request = plainQuery(body);
-    const query = request && this.compiled(request.query, request.operationName);
+    const query = request && this.documentFor(request.query, request.operationName);
     if (!request || !query) return this.handOver(req, res, body);
     const variables = request.variables ?? {};
     const { operation } = query;
     if (getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return this.handOver(req, res, body);
-    const measure = measureOperation(options.schema, query.document, operation, variables);
-    const { limits } = options;
-    if (measure.depth > limits.maxDepth || measure.aliases > limits.maxAliases || measure.cost > limits.maxCost) return this.handOver(req, res, body);
+    if (overLimits(measureOperation(options.schema, query.document, operation, variables), options.limits)) return this.handOver(req, res, body);
 
     const compiled = query.compiled !== undefined ? query.compiled : (query.compiled = this.compile(query));
     if (!compiled) return this.handOver(req, res, body);
@@ -147,7 +145,7 @@ export class DirectQueries<Context> {
   }
 
   /** The parsed query for a text, or null where it is not a valid single query operation. */
-  private compiled(text: string, operationName: string | undefined): DirectQuery | null {
+  private documentFor(text: string, operationName: string | undefined): DirectQuery | null {
     if (text.length > MAX_TEXT_LENGTH) return null;
     // A name holds no NUL, so the key is unambiguous; any other operation name is Apollo's to refuse.
     if (operationName !== undefined && !OPERATION_NAME.test(operationName)) return null;
