@@ -55,6 +55,40 @@ interface Target {
 interface Workload {
   name: string;
   targets: Record<ServerName, Target>;
+  /** Started around each measurement of this workload (every server alike); returns its stop. */
+  background?: () => () => Promise<void>;
+}
+
+/** Writes committed on their own, this many per second, in the cluster's `postgres` database (not counted per operation). */
+const BACKGROUND_COMMITS_PER_SECOND = 200;
+
+/**
+ * A steady trickle of small commits elsewhere in the cluster while a workload runs: every commit
+ * moves the database snapshot, so a server that keeps answers per snapshot must compute afresh.
+ */
+function backgroundCommits(databaseUrl: string): () => () => Promise<void> {
+  return () => {
+    const url = new URL(databaseUrl);
+    url.pathname = '/postgres';
+    const client = new Client({ connectionString: url.toString() });
+    let running = true;
+    const done = (async () => {
+      await client.connect();
+      await client.query(`CREATE TABLE IF NOT EXISTS bench_write_tick (id int PRIMARY KEY, n bigint NOT NULL)`);
+      await client.query(`INSERT INTO bench_write_tick VALUES (1, 0) ON CONFLICT DO NOTHING`);
+      const interval = 1000 / BACKGROUND_COMMITS_PER_SECOND;
+      for (let next = performance.now(); running; next += interval) {
+        await client.query(`UPDATE bench_write_tick SET n = n + 1 WHERE id = 1`);
+        const wait = next + interval - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      await client.end();
+    })();
+    return async () => {
+      running = false;
+      await done;
+    };
+  };
 }
 
 const FLAT_OURS = (n: number) => `{ financingRequests(first: ${n}, status: OPEN) { edges { node { id amount termMonths status postedAt } } } }`;
@@ -258,6 +292,15 @@ async function main() {
         },
       },
       {
+        name: `platform totals, ${BACKGROUND_COMMITS_PER_SECOND} commits/s elsewhere`,
+        background: backgroundCommits(database.url),
+        targets: {
+          ours: { ...graphql(`{ platformStats { enterprisesRegistered institutions productsPublished requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount } weightedAverageGrantedRate medianDaysToGrant firstTimeBorrowers } }`, analyst), check: (j) => (expectNoErrors(j), j.data.platformStats.requested.count > 0 || fail()) },
+          postgraphile: { ...graphql(`{ platformTotals { nodes { measure count amount } } }`), check: (j) => (expectNoErrors(j), j.data.platformTotals.nodes.length > 0 || fail()) },
+          floor: { method: 'GET', path: '/totals', check: (j) => j.data.length > 0 || fail() },
+        },
+      },
+      {
         name: 'posting a need',
         targets: {
           ours: {
@@ -286,7 +329,7 @@ async function main() {
         // A/B/C, then B/C/A, …: no server always runs first or last.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]);
         for (const server of order) {
-          const result = await load(server, workload.targets[server.name], { connections: CONNECTIONS, duration: SECONDS });
+          const result = await withBackground(workload, () => load(server, workload.targets[server.name], { connections: CONNECTIONS, duration: SECONDS }));
           const key = `${workload.name}|${server.name}`;
           saturation.set(key, [...(saturation.get(key) ?? []), result.requests.average]);
           process.stdout.write(`  round ${round + 1} ${workload.name.slice(0, 24).padEnd(24)} ${server.name.padEnd(12)} ${result.requests.average.toFixed(0)} req/s\n`);
@@ -302,7 +345,7 @@ async function main() {
       // A rate every server sustains: half the slowest one's saturation throughput.
       const rate = Math.max(10, Math.floor(Math.min(...servers.map((s) => rps(workload, s.name))) / 2));
       for (const server of servers) {
-        fixed.set(`${workload.name}|${server.name}`, await load(server, workload.targets[server.name], { connections: CONNECTIONS, duration: SECONDS, overallRate: rate }));
+        fixed.set(`${workload.name}|${server.name}`, await withBackground(workload, () => load(server, workload.targets[server.name], { connections: CONNECTIONS, duration: SECONDS, overallRate: rate })));
         if (statements) {
           await admin.query(`SELECT pg_stat_statements_reset()`);
           await load(server, workload.targets[server.name], { connections: 1, amount: COUNTED });
@@ -354,6 +397,15 @@ async function main() {
     await admin.end();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await database.stop();
+  }
+}
+
+async function withBackground<T>(workload: Workload, measure: () => Promise<T>): Promise<T> {
+  const stop = workload.background?.();
+  try {
+    return await measure();
+  } finally {
+    await stop?.();
   }
 }
 
