@@ -4,6 +4,7 @@ import { createInstitution, createPublishedProduct, registerEnterprise, postRequ
 import { chinaDate } from '../src/lending/response-deadline';
 import { money, rate } from '../src/common/decimal';
 import { toGlobalId } from '../src/common/global-id';
+import { StatsAllTimeGrain1795857000000 } from '../migrations/1795857000000-StatsAllTimeGrain';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -324,6 +325,24 @@ describe('platformStats is exact', () => {
     expect(after.accepted.count - before.accepted.count).toBe(2);
     expect(after.granted.count - before.granted.count).toBe(2);
     expect(after.firstTimeBorrowers - before.firstTimeBorrowers).toBe(1);
+    await expectRollupToEqualRebuild();
+  });
+
+  it('fills the all-time grain from the month grain when migrating over existing figures', async () => {
+    const before = (await app.gql(STATS, {}, 'analyst')).data.platformStats;
+    expect(before.requested.count).toBeGreaterThan(0);
+    const migration = new StatsAllTimeGrain1795857000000();
+    const runner = app.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      await migration.down(runner);
+      expect(await runner.query(`SELECT count(*)::int AS n FROM stats_rollup WHERE grain = 'NT'`)).toEqual([{ n: 0 }]);
+      await migration.up(runner);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect((await app.gql(STATS, {}, 'analyst')).data.platformStats).toEqual(before);
     await expectRollupToEqualRebuild();
   });
 

@@ -122,15 +122,24 @@ function firstOfNextMonth(day: string): string {
 const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(s.region_code, 2) || '0000' WHEN length($1::text) = 2 THEN left(s.region_code, 4) || '00' ELSE s.region_code END`;
 
 /**
- * Rollup rows ($5…$10: month range, two day ranges) and pending deltas ($11, $12) of one slice,
- * narrowed by region ($1) and industry ($2). Without those two filters the national grains (one
- * row per day or month and measure) answer; with them, the county × industry grains. `s` is the
- * row; columns as in stats_rollup.
+ * Which rollup grains answer: the county × industry grains when a region or industry narrows the
+ * figures, else the national ones (one row per day or month and measure); for all time, where
+ * the period does not matter to the answer, the national all-time grain (one row per measure).
  */
-function facts(slice: string, national: boolean): string {
+type Grains = 'county' | 'national' | 'nationalAllTime';
+
+const grainsFor = (filter: StatsFilter, periodMatters: boolean): Grains =>
+  !isNational(filter) ? 'county' : !periodMatters && !filter.from && !filter.to ? 'nationalAllTime' : 'national';
+
+/**
+ * Rollup rows ($5…$10: month range, two day ranges) and pending deltas ($11, $12) of one slice,
+ * narrowed by region ($1) and industry ($2). `s` is the row; columns as in stats_rollup. The
+ * all-time grain's day is '-infinity', inside the unbounded "month" range an open period gets.
+ */
+function facts(slice: string, grains: Grains): string {
   const narrowed = `AND ($1::text IS NULL OR s.region_code LIKE $1::text || '%')
     AND ($2::text IS NULL OR (length($2::text) = 1 AND left(s.industry_code, 1) = $2::text) OR s.industry_code = $2::text)`;
-  const [month, day, rollupNarrowed] = national ? ['NM', 'ND', ''] : ['M', 'D', narrowed];
+  const [month, day, rollupNarrowed] = grains === 'county' ? ['M', 'D', narrowed] : [grains === 'nationalAllTime' ? 'NT' : 'NM', 'ND', ''];
   const columns = 's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
   return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${month}' AND s.day >= $5::date AND s.day < $6::date ${rollupNarrowed}
     UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $7::date AND s.day < $8::date ${rollupNarrowed}
@@ -170,28 +179,31 @@ export class AnalyticsService {
 
   async platformStats(actor: Actor, filter: StatsFilter): Promise<PlatformStats> {
     this.authorize(actor);
-    const national = isNational(filter);
-    // The national shape as a prepared statement: planning it cost as much as running it. A
-    // region or industry filter is planned each time (a generic plan cannot see which counties
-    // the prefix covers: 5 → 23 ms measured).
+    const grains = grainsFor(filter, false);
+    // The national shapes as prepared statements (one name per text): planning cost as much as
+    // running. A region or industry filter is planned each time (a generic plan cannot see which
+    // counties the prefix covers: 5 → 23 ms measured).
     const query = <T>(text: string, parameters: unknown[]): Promise<T[]> =>
-      national ? preparedQuery<T>(this.dataSource, 'platform-stats-national', text, parameters) : this.dataSource.query(text, parameters);
+      grains !== 'county' ? preparedQuery<T>(this.dataSource, `platform-stats-${grains}`, text, parameters) : this.dataSource.query(text, parameters);
+    // Only a region narrows institutions and products. The national texts leave that out, so their
+    // generic plan is as good as a custom one and PostgreSQL keeps it (else it plans every call).
+    const institutionInRegion = grains === 'county' ? `AND ${SERVES_REGION}` : '';
+    const productInRegion = grains === 'county' ? `AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))` : '';
     const parameters = [...factParameters(filter, true), periodEnd(filter)];
     const key = JSON.stringify(parameters);
     const sent = this.platformStatsRead.lookup(key);
     const [row] = await query<{ snapshot: string; result: PlatformStatsRow | null }>(
       SnapshotResults.statement(
         `SELECT row_to_json(t) FROM (SELECT
-         (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) AND ${SERVES_REGION} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
-         -- The institution is read only when a region narrows (national: no join per product).
+         (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) ${institutionInRegion} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
          (SELECT count(*)::int FROM loan_product p
           WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR p.institution_id = $3::bigint) AND ($4::text = '' OR p.guarantee_type::text = $4::text)
             AND ($13::timestamptz IS NULL OR p.created_at < $13::timestamptz)
-            AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))) AS products,
+            ${productInRegion}) AS products,
          (SELECT coalesce(json_agg(f), '[]') FROM (
             SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
-            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, national)} s
+            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, grains)} s
             GROUP BY 1, 2, 3, 4) f) AS facts) t`,
         14,
       ),
@@ -208,14 +220,14 @@ export class AnalyticsService {
   async breakdown(actor: Actor, dimension: StatsDimension, filter: StatsFilter): Promise<BreakdownRow[]> {
     this.authorize(actor);
     const anyOrOne = `s.institution_id = $3::bigint AND s.guarantee_type = $4::text`;
-    const byDimension: Record<StatsDimension, { key: string; slice: string; national: boolean }> = {
-      REGION: { key: REGION_KEY, slice: anyOrOne, national: false },
-      INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne, national: false },
-      INSTITUTION: { key: 's.institution_id::text', slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text`, national: isNational(filter) },
-      GUARANTEE_TYPE: { key: 's.guarantee_type', slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)`, national: isNational(filter) },
+    const byDimension: Record<StatsDimension, { key: string; slice: string; grains: Grains }> = {
+      REGION: { key: REGION_KEY, slice: anyOrOne, grains: 'county' },
+      INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne, grains: 'county' },
+      INSTITUTION: { key: 's.institution_id::text', slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text`, grains: grainsFor(filter, false) },
+      GUARANTEE_TYPE: { key: 's.guarantee_type', slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)`, grains: grainsFor(filter, false) },
     };
-    const { key, slice, national } = byDimension[dimension];
-    const groups = await this.flowsBy(key, `${slice} AND ${FLOW_MEASURES}`, filter, true, national);
+    const { key, slice, grains } = byDimension[dimension];
+    const groups = await this.flowsBy(key, `${slice} AND ${FLOW_MEASURES}`, filter, true, grains);
     return [...groups].map(([groupKey, flows]) => ({ key: groupKey, ...flows })).sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
@@ -267,7 +279,7 @@ export class AnalyticsService {
       `s.institution_id = $3::bigint AND s.guarantee_type = $4::text AND ${FLOW_MEASURES}`,
       filter,
       granularity === 'MONTH',
-      isNational(filter),
+      grainsFor(filter, true),
     );
     return [...groups].map(([period, flows]) => ({ period, ...flows })).sort((a, b) => (a.period < b.period ? -1 : 1));
   }
@@ -279,10 +291,10 @@ export class AnalyticsService {
   }
 
   /** The four flows of one rollup slice grouped by one SQL key expression over its rows `s`. */
-  private async flowsBy(key: string, slice: string, filter: StatsFilter, useMonths: boolean, national: boolean): Promise<Map<string, Flows>> {
+  private async flowsBy(key: string, slice: string, filter: StatsFilter, useMonths: boolean, grains: Grains): Promise<Map<string, Flows>> {
     const rows: Array<{ key: string; measure: keyof Flows; count: string; amount: string }> = await this.dataSource.query(
       `SELECT (${key})::text AS key, s.measure, sum(s.count)::text AS count, sum(s.amount)::text AS amount
-       FROM ${facts(slice, national)} s GROUP BY 1, 2`,
+       FROM ${facts(slice, grains)} s GROUP BY 1, 2`,
       factParameters(filter, useMonths),
     );
     const zero = () => ({ count: 0, amount: '0.00' });
