@@ -26,24 +26,7 @@ function toMatch(row: MatchRow): Match {
   match.rank = row.position;
   match.matchScore = row.matchScore;
   match.quotedRate = row.quotedRate;
-  let reasons: Match['reasons'] | undefined;
-  // Parsed only when a client asks for the reasons (most lists show rank, product and rate).
-  Object.defineProperty(match, 'reasons', {
-    enumerable: true,
-    get() {
-      if (reasons) return reasons;
-      if ('reasonsJson' in row && row.reasonsJson === null) throw new Error('Match reasons were not read: selects() missed them in the query');
-      const stored = 'reasonsJson' in row ? (JSON.parse(row.reasonsJson!) as Record<string, unknown>) : row.reasons;
-      return (reasons = {
-        expectedRate: String(stored.expectedRate),
-        guaranteeFit: String(stored.guaranteeFit),
-        responsiveness: String(stored.responsiveness),
-        approvalLikelihood: String(stored.approvalLikelihood),
-        creditGrade: stored.creditGrade as Match['reasons']['creditGrade'],
-        incentiveApplied: Boolean(stored.incentiveApplied),
-      });
-    },
-  });
+  match.storedReasons = 'reasonsJson' in row ? row.reasonsJson : row.reasons;
   return match;
 }
 

@@ -37,8 +37,31 @@ export class Match {
   @Field(() => RateScalar, { description: 'The annual rate that applies to this enterprise, incentives included.' })
   quotedRate: string;
 
+  /**
+   * The reasons as stored: already parsed, or the JSON text, parsed only when a client asks for
+   * them (most lists show rank, product and rate); null where the query did not read them.
+   */
+  storedReasons: Record<string, unknown> | string | null = null;
+  private parsedReasons: MatchReasons | undefined = undefined;
+
+  // A getter on the prototype, not one defined per instance: a list builds hundreds of matches.
   @Field(() => MatchReasons)
-  reasons: MatchReasons;
+  get reasons(): MatchReasons {
+    return (this.parsedReasons ??= toMatchReasons(this.storedReasons));
+  }
+}
+
+function toMatchReasons(stored: Record<string, unknown> | string | null): MatchReasons {
+  if (stored === null) throw new Error('Match reasons were not read: selects() missed them in the query');
+  const reasons = typeof stored === 'string' ? (JSON.parse(stored) as Record<string, unknown>) : stored;
+  return {
+    expectedRate: String(reasons.expectedRate),
+    guaranteeFit: String(reasons.guaranteeFit),
+    responsiveness: String(reasons.responsiveness),
+    approvalLikelihood: String(reasons.approvalLikelihood),
+    creditGrade: reasons.creditGrade as CreditGrade,
+    incentiveApplied: Boolean(reasons.incentiveApplied),
+  };
 }
 
 @ObjectType({ description: 'A hard criterion a request fails against a product, and what would make it pass.' })
