@@ -33,11 +33,6 @@ export class PageInfo {
   endCursor: string | null;
 }
 
-export interface Edge<T> {
-  node: T;
-  cursor: string;
-}
-
 export interface Connection<T> {
   edges: Edge<T>[];
   nodes: T[];
@@ -73,10 +68,22 @@ export function pageRequest(args: ConnectionArgs): PageRequest {
   return { limit: first, afterId };
 }
 
+/** An edge whose cursor is encoded only when a client selects it (lists rarely do for every edge). */
+export class Edge<T> {
+  constructor(
+    readonly node: T,
+    private readonly cursorKey: string,
+  ) {}
+
+  get cursor(): string {
+    return encodeCursor(this.cursorKey);
+  }
+}
+
 /** Builds a connection from rows fetched with `limit + 1` (the extra row only says there is a next page). */
 export function toConnection<T extends { id: string }>(rows: T[], page: PageRequest, countTotal: () => Promise<number>): Connection<T> {
   const nodes = rows.slice(0, page.limit);
-  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(node.id) }));
+  const edges = nodes.map((node) => new Edge(node, node.id));
   let total: Promise<number> | undefined;
   return {
     edges,

@@ -2,7 +2,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from 'type-graphql';
 import { selects } from '../common/selection';
 import { RequestContext } from '../common/context';
-import { ConnectionArgs, ConnectionType, encodeCursor, pageRequest, PageRequest } from '../common/pagination';
+import { ConnectionArgs, ConnectionType, Edge, pageRequest, PageRequest } from '../common/pagination';
 import { expectGlobalId } from '../common/global-id';
 import { ForbiddenError } from '../common/errors';
 import { FinancingRequest } from '../financing/financing-request.entity';
@@ -33,7 +33,7 @@ function toMatch(row: MatchRow): Match {
 /** A connection over rows fetched with `limit + 1`, with cursors from `cursorOf`. */
 function connectionOf<T>(rows: T[], page: PageRequest, cursorOf: (row: T) => string, total: () => Promise<number>) {
   const nodes = rows.slice(0, page.limit);
-  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(cursorOf(node)) }));
+  const edges = nodes.map((node) => new Edge(node, cursorOf(node)));
   let counted: Promise<number> | undefined;
   return {
     edges,
