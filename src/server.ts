@@ -83,6 +83,17 @@ function sendHttpError(res: http.ServerResponse, status: number): void {
   res.end(body);
 }
 
+/**
+ * A request that arrives while the server stops (on a connection opened before): 503 with
+ * Retry-After, and the connection closed, so clients and load balancers go elsewhere. Requests
+ * already being answered finish first (Apollo's drain waits for them).
+ */
+function refuseWhileStopping(res: http.ServerResponse): void {
+  const body = JSON.stringify({ errors: [{ message: 'The server is shutting down; retry the request', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1', connection: 'close' });
+  res.end(body);
+}
+
 /** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
 const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
   async requestDidStart() {
@@ -134,7 +145,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     },
     refuseBody: (res, status) => sendHttpError(res, status),
   });
-  const httpServer = http.createServer((req, res) => (directQueries.accepts(req) ? directQueries.serve(req, res) : app(req, res)));
+  let stopping = false;
+  const httpServer = http.createServer((req, res) => {
+    if (stopping) refuseWhileStopping(res);
+    else if (directQueries.accepts(req)) directQueries.serve(req, res);
+    else app(req, res);
+  });
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
     gateway: compiledExecution(schema),
@@ -188,6 +204,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     services,
     directQueries,
     stop: async () => {
+      stopping = true;
       directQueries.close();
       await apollo.stop();
       await services.auth.accounts.stop();
