@@ -66,6 +66,8 @@ describe('node(id:)', () => {
     ]) {
       const response = await app.gql(NODE, { id }, enterprise.id);
       expect(response.data.node).toMatchObject({ __typename: typename, id });
+      // A global ID, never the database key (fields read properties directly; this one is computed).
+      expect(Buffer.from(response.data.node.id, 'base64').toString()).toMatch(new RegExp(`^${typename}:[1-9][0-9]*$`));
     }
   });
 

@@ -41,7 +41,7 @@ export class StatsFilter {
   to?: string | null;
 }
 
-@ObjectType({ description: 'A count and its exact amount in yuan.' })
+@ObjectType({ simpleResolvers: true, description: 'A count and its exact amount in yuan.' })
 export class CountAmount {
   @Field(() => Int)
   count: number;
@@ -50,7 +50,7 @@ export class CountAmount {
   amount: string;
 }
 
-@ObjectType({ description: '平台统计 — platform totals for analysts and regulators; no enterprise-identifying data.' })
+@ObjectType({ simpleResolvers: true, description: '平台统计 — platform totals for analysts and regulators; no enterprise-identifying data.' })
 export class PlatformStats {
   @Field(() => Int, { description: 'Enterprises registered (注册企业).' })
   enterprisesRegistered: number;
@@ -105,7 +105,7 @@ export enum StatsGranularity {
 registerEnumType(StatsGranularity, { name: 'StatsGranularity', description: 'Buckets of a time series, in China time (weeks start on Monday).' });
 
 /** The four flows of a group or bucket; shared by breakdown rows and series points. */
-@ObjectType('StatsFlows', { description: 'Requested, accepted, granted and disbursed.' })
+@ObjectType('StatsFlows', { simpleResolvers: true, description: 'Requested, accepted, granted and disbursed.' })
 class StatsFlows {
   @Field(() => CountAmount)
   requested: CountAmount;
@@ -120,7 +120,7 @@ class StatsFlows {
   disbursed: CountAmount;
 }
 
-@ObjectType({ description: 'The four flows of one group of a breakdown.' })
+@ObjectType({ simpleResolvers: true, description: 'The four flows of one group of a breakdown.' })
 export class StatsBreakdownRow extends StatsFlows {
   @Field(() => String, { description: 'Region code, industry section, institution ID or guarantee type.' })
   key: string;
@@ -129,13 +129,13 @@ export class StatsBreakdownRow extends StatsFlows {
   label: string | null;
 }
 
-@ObjectType({ description: 'One bucket of a time series.' })
+@ObjectType({ simpleResolvers: true, description: 'One bucket of a time series.' })
 export class StatsSeriesPoint extends StatsFlows {
   @Field(() => DateScalar, { description: 'First day of the bucket.' })
   period: string;
 }
 
-@ObjectType({ description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.' })
+@ObjectType({ simpleResolvers: true, description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.' })
 export class StatsFunnel {
   @Field(() => Int) posted: number;
   @Field(() => Int) applied: number;

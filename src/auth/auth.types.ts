@@ -40,7 +40,7 @@ export class CreateStaffAccountInput extends AccountCredentialsInput {
   admin: boolean;
 }
 
-@ObjectType({ description: 'A signed access token: send it as `Authorization: Bearer <token>`.' })
+@ObjectType({ simpleResolvers: true, description: 'A signed access token: send it as `Authorization: Bearer <token>`.' })
 export class LoginPayload {
   @Field(() => String, { nullable: true })
   token: string | null;

@@ -18,7 +18,7 @@ registerEnumType(AccountRole, {
 });
 
 /** A person who signs in. The role says what they may do; the binding says for whom. */
-@ObjectType({ implements: Node, description: '用户账号 — a user account.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '用户账号 — a user account.' })
 @Entity('user_account')
 @Check('ck_user_account_binding', `(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL) AND (role IN ('INSTITUTION_STAFF', 'INSTITUTION_ADMIN')) = (institution_id IS NOT NULL)`)
 export class UserAccount extends Node {

@@ -10,7 +10,8 @@ export abstract class Node {
   /** Database primary key; never exposed as is. */
   abstract id: string;
 
-  @Field(() => ID, { name: 'id', description: 'Opaque global ID.' })
+  // Not a simple resolver: the property read is `globalId`, not `id` (the database key).
+  @Field(() => ID, { name: 'id', simple: false, description: 'Opaque global ID.' })
   get globalId(): string {
     return toGlobalId(this.constructor.name, this.id);
   }

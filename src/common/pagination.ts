@@ -18,7 +18,7 @@ export class ConnectionArgs {
   after?: string | null;
 }
 
-@ObjectType({ description: 'Relay page information.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage: boolean;
@@ -112,7 +112,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(query: 
 
 /** GraphQL types for a connection of `nodeType`: `<Name>Connection` and `<Name>Edge`. */
 export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: string, description: string) {
-  @ObjectType(`${name}Edge`, { description: `An edge in a ${name}Connection.` })
+  @ObjectType(`${name}Edge`, { simpleResolvers: true, description: `An edge in a ${name}Connection.` })
   class EdgeType {
     @Field(() => nodeType)
     node: T;
@@ -121,7 +121,7 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
     cursor: string;
   }
 
-  @ObjectType(`${name}Connection`, { description })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description })
   class ConnectionObject {
     @Field(() => [EdgeType])
     edges: EdgeType[];
@@ -132,7 +132,9 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
     @Field(() => PageInfo)
     pageInfo: PageInfo;
 
-    @Field(() => Int, { description: 'All items matching, regardless of the page.' })
+    // Not a simple resolver: the value is a promise (counted only when asked for), which graphql-jit
+    // awaits only behind a resolver; its inline property read would serialize the promise.
+    @Field(() => Int, { simple: false, description: 'All items matching, regardless of the page.' })
     totalCount: number;
   }
   return ConnectionObject;

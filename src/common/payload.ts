@@ -1,7 +1,7 @@
 import { ClassType, Field, ObjectType } from 'type-graphql';
 import { BusinessRuleError } from './errors';
 
-@ObjectType({ description: 'A business rule refused the mutation; nothing was changed.' })
+@ObjectType({ simpleResolvers: true, description: 'A business rule refused the mutation; nothing was changed.' })
 export class UserError {
   @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["input", "amount"].' })
   field: string[] | null;
@@ -15,7 +15,7 @@ export class UserError {
 
 /** Mutation payload type `<name>Payload` with one nullable result field and `userErrors`. */
 export function PayloadType<T extends object>(name: string, resultField: string, resultType: () => ClassType<T>, description: string) {
-  @ObjectType(`${name}Payload`, { description })
+  @ObjectType(`${name}Payload`, { simpleResolvers: true, description })
   class Payload {
     @Field(() => [UserError], { description: 'Empty when the mutation succeeded.' })
     userErrors: UserError[];

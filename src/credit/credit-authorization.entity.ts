@@ -7,7 +7,7 @@ import { Institution } from '../institution/institution.entity';
  * 信用授权: an enterprise lets an institution see its credit record details. Applying to one of
  * the institution's products grants it; the enterprise can revoke and grant again.
  */
-@ObjectType({ description: '信用授权 — an institution the enterprise lets see its credit record details.' })
+@ObjectType({ simpleResolvers: true, description: '信用授权 — an institution the enterprise lets see its credit record details.' })
 @Entity('credit_authorization')
 @Index(['institutionId', 'enterpriseId'])
 export class CreditAuthorization {

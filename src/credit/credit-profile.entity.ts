@@ -26,7 +26,7 @@ registerEnumType(CreditFlag, {
 });
 
 /** The enterprise's current score under the scoring model; recomputed set-based when its records change. */
-@ObjectType({ description: '信用画像 — an enterprise’s credit score, grade and flags under a versioned scoring model.' })
+@ObjectType({ simpleResolvers: true, description: '信用画像 — an enterprise’s credit score, grade and flags under a versioned scoring model.' })
 @Entity('credit_profile')
 export class CreditProfile {
   @PrimaryColumn({ type: 'bigint' })

@@ -27,7 +27,7 @@ export enum CreditPolarity {
 }
 registerEnumType(CreditPolarity, { name: 'CreditPolarity', description: '守信 positive or 失信 negative.' });
 
-@ObjectType({ implements: Node, description: '信用记录 — one record about an enterprise from a government source.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '信用记录 — one record about an enterprise from a government source.' })
 @Entity('credit_record')
 @Unique('uq_credit_record_source_reference', ['source', 'sourceReference'])
 export class CreditRecord extends Node {

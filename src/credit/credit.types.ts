@@ -43,7 +43,7 @@ export class ImportCreditRecordsInput {
   records: CreditRecordInput[];
 }
 
-@ObjectType({ description: 'A record the import refused, with its 1-based position in the batch.' })
+@ObjectType({ simpleResolvers: true, description: 'A record the import refused, with its 1-based position in the batch.' })
 export class RejectedCreditRecord {
   @Field(() => Int)
   line: number;
@@ -52,7 +52,7 @@ export class RejectedCreditRecord {
   reason: string;
 }
 
-@ObjectType({ description: 'Outcome of a credit-record import.' })
+@ObjectType({ simpleResolvers: true, description: 'Outcome of a credit-record import.' })
 export class ImportCreditRecordsPayload {
   @Field(() => Int, { description: 'Records added.' })
   imported: number;

@@ -14,7 +14,7 @@ registerEnumType(EnterpriseScale, {
   description: '企业规模 by the national SME classification: 微型 micro, 小型 small, 中型 medium, 大型 large.',
 });
 
-@ObjectType({ implements: Node, description: '企业 — an enterprise that posts financing needs (融资需求).' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '企业 — an enterprise that posts financing needs (融资需求).' })
 @Entity('enterprise')
 @Check('ck_enterprise_employees', 'employees >= 0')
 export class Enterprise extends Node {

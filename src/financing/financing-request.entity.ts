@@ -19,7 +19,7 @@ registerEnumType(FinancingRequestStatus, {
     'Follows the most advanced of its applications: OPEN (待对接, none active), APPLIED (已申请), ACCEPTED (已受理), CREDIT_GRANTED (已授信), DISBURSED (已放款); WITHDRAWN (已撤回) by the enterprise.',
 });
 
-@ObjectType({ implements: Node, description: '融资需求 — a financing need posted by an enterprise.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '融资需求 — a financing need posted by an enterprise.' })
 @Entity('financing_request')
 @Check('ck_financing_request_amount', 'amount > 0 AND term_months >= 1')
 @Index(['enterpriseId', 'id'])

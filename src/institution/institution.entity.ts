@@ -15,7 +15,7 @@ registerEnumType(InstitutionType, {
   description: '金融机构类型: 银行 bank, 小额贷款公司 micro-loan company, 融资担保公司 guarantee company, 融资租赁 financial leasing.',
 });
 
-@ObjectType({ implements: Node, description: '金融机构 — a financial institution that publishes loan products.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '金融机构 — a financial institution that publishes loan products.' })
 @Entity('institution')
 export class Institution extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })

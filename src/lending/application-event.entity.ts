@@ -7,7 +7,7 @@ import { ApplicationStatus } from './application.entity';
  * The append-only audit trail (审计轨迹) of an application: one row per transition, written in the
  * transaction that makes it. A trigger (see migrations) refuses UPDATE and DELETE.
  */
-@ObjectType({ implements: Node, description: 'One step of an application’s audit trail: who moved it, when, from which status to which, and why.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'One step of an application’s audit trail: who moved it, when, from which status to which, and why.' })
 @Entity('application_event')
 @Index(['applicationId', 'id'])
 export class ApplicationEvent extends Node {

@@ -30,7 +30,7 @@ registerEnumType(ApplicationOrigin, {
   description: 'Who started the application: the enterprise applied (申请), or the institution claimed the need (抢单).',
 });
 
-@ObjectType({ implements: Node, description: '对接 — one financing request meeting one loan product.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '对接 — one financing request meeting one loan product.' })
 @Entity('application')
 @Unique('uq_application_request_product', ['financingRequestId', 'loanProductId'])
 @Index(['institutionId', 'id'])

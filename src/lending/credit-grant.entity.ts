@@ -13,7 +13,7 @@ registerEnumType(CreditGrantStatus, {
   description: 'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold waits for a second staff member (双人复核).',
 });
 
-@ObjectType({ implements: Node, description: '授信 — the credit an institution grants on an accepted application.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '授信 — the credit an institution grants on an accepted application.' })
 @Entity('credit_grant')
 @Check('ck_credit_grant_amount', 'amount > 0 AND term_months >= 1')
 export class CreditGrant extends Node {

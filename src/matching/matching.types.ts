@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { RateScalar } from '../common/scalars';
 import { CreditGrade } from '../credit/credit-profile.entity';
 
-@ObjectType({ description: 'Why a product ranks where it does: the components of the match score (model match-v1).' })
+@ObjectType({ simpleResolvers: true, description: 'Why a product ranks where it does: the components of the match score (model match-v1).' })
 export class MatchReasons {
   @Field(() => String, { description: 'Expected rate, 0–40: how far the quoted rate is below the highest acceptable rate.' })
   expectedRate: string;
@@ -23,7 +23,7 @@ export class MatchReasons {
   incentiveApplied: boolean;
 }
 
-@ObjectType({ description: '匹配 — a loan product ranked for a financing request, with the rate quoted and the reasons.' })
+@ObjectType({ simpleResolvers: true, description: '匹配 — a loan product ranked for a financing request, with the rate quoted and the reasons.' })
 export class Match {
   financingRequestId: string;
   loanProductId: string;
@@ -64,7 +64,7 @@ function toMatchReasons(stored: Record<string, unknown> | string | null): MatchR
   };
 }
 
-@ObjectType({ description: 'A hard criterion a request fails against a product, and what would make it pass.' })
+@ObjectType({ simpleResolvers: true, description: 'A hard criterion a request fails against a product, and what would make it pass.' })
 export class FailedCriterion {
   @Field(() => String, { description: 'PUBLISHED, AMOUNT, TERM, GUARANTEE, RATE, REGION, INDUSTRY, SCALE, CREDIT_SCORE, YEARS_IN_BUSINESS, ANNUAL_REVENUE or DISHONEST_DEBTOR.' })
   criterion: string;
@@ -76,7 +76,7 @@ export class FailedCriterion {
   wouldPassWith: string | null;
 }
 
-@ObjectType({ description: 'How a financing request fits one loan product, eligible or not.' })
+@ObjectType({ simpleResolvers: true, description: 'How a financing request fits one loan product, eligible or not.' })
 export class ProductFit {
   financingRequestId: string;
   loanProductId: string;
@@ -94,7 +94,7 @@ export class ProductFit {
   failedCriteria: FailedCriterion[];
 }
 
-@ObjectType({ description: 'A credit-incentive rate (守信激励): the annual rate a product offers to one grade.' })
+@ObjectType({ simpleResolvers: true, description: 'A credit-incentive rate (守信激励): the annual rate a product offers to one grade.' })
 export class GradeRate {
   @Field(() => CreditGrade)
   grade: CreditGrade;
@@ -103,7 +103,7 @@ export class GradeRate {
   annualRate: string;
 }
 
-@ObjectType({ description: 'One credit record’s part in the score (model credit-v1).' })
+@ObjectType({ simpleResolvers: true, description: 'One credit record’s part in the score (model credit-v1).' })
 export class CreditContribution {
   recordId: string;
 

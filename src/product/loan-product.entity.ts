@@ -27,7 +27,7 @@ registerEnumType(LoanProductStatus, {
   description: '草稿 draft, 已发布 published (visible and matchable), 暂停 suspended, 下架 retired (final).',
 });
 
-@ObjectType({ implements: Node, description: '贷款产品 — a loan product published by an institution.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: '贷款产品 — a loan product published by an institution.' })
 @Entity('loan_product')
 @Check('ck_loan_product_amounts', 'min_amount > 0 AND min_amount <= max_amount')
 @Check('ck_loan_product_terms', 'min_term_months >= 1 AND min_term_months <= max_term_months')
