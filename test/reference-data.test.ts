@@ -76,8 +76,13 @@ describe('exact decimals', () => {
       const digits = units.toString().padStart(scale + 1, '0');
       return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
     });
+    // As NUMERIC(7, 4) columns print rates: "4.3500", "0.0000", "123.4510".
+    const numericRate = fc.integer({ min: 0, max: 9_999_999 }).map((units) => {
+      const digits = String(units).padStart(5, '0');
+      return `${digits.slice(0, -4)}.${digits.slice(-4)}`;
+    });
     fc.assert(
-      fc.property(decimal, (value) => {
+      fc.property(fc.oneof(decimal, numericRate), (value) => {
         for (const [normalize, scale, minDecimals] of [[money.normalize, 2, 2], [rate.normalize, 4, 2]] as const) {
           let expected: string | Error;
           try {

@@ -9,6 +9,7 @@ const RATE_PATTERN = /^(0|[1-9]\d?|100)(\.\d{1,4})?$/;
 /** What `money.format` and `rate.format` write: no leading zeros; 2 decimals, a rate up to 2 more without trailing zeros. */
 const CANONICAL_MONEY = /^(0|[1-9]\d{0,14})\.\d\d$/;
 const CANONICAL_RATE = /^(0|[1-9]\d?|100)\.\d\d(?:[1-9]|\d[1-9])?$/;
+const NUMERIC_RATE = /^(0|[1-9]\d{0,2})\.\d{4}$/;
 
 export const MONEY_SCALE = 2;
 export const RATE_SCALE = 4;
@@ -52,5 +53,9 @@ export const money = {
 export const rate = {
   units: (value: string) => toUnits(value, RATE_SCALE),
   format: (units: bigint) => fromUnits(units, RATE_SCALE, 2),
-  normalize: (value: string) => (CANONICAL_RATE.test(value) ? value : fromUnits(toUnits(value, RATE_SCALE), RATE_SCALE, 2)),
+  // Rates read from NUMERIC(7, 4) columns ("4.3500") lose the zeros after the second decimal.
+  normalize: (value: string) =>
+    CANONICAL_RATE.test(value) ? value
+    : NUMERIC_RATE.test(value) ? (value.endsWith('00') ? value.slice(0, -2) : value.endsWith('0') ? value.slice(0, -1) : value)
+    : fromUnits(toUnits(value, RATE_SCALE), RATE_SCALE, 2),
 };

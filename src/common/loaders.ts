@@ -21,6 +21,7 @@ const NO_FILTER: ChildFilter = { key: 'all', where: 'TRUE', params: {} };
  */
 export class Loaders {
   private readonly loaders = new Map<string, DataLoader<any, any>>();
+  private readonly byEntity = new Map<EntityTarget<any>, DataLoader<string, any>>();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -36,12 +37,18 @@ export class Loaders {
 
   /** Rows by primary key; null where absent. */
   byId<T extends WithId>(entity: EntityTarget<T>): DataLoader<string, T | null> {
-    const reader = entityReader(this.dataSource, entity);
-    return this.keyed<string, T | null>(`byId:${reader.table}`, async (ids) => {
-      const rows = await reader.where('item', 'item.id = ANY(:ids)', { ids: [...ids] });
-      const byId = new Map(rows.map((row) => [String(row.id), row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    });
+    // Found by the entity itself first: relation fields ask hundreds of times per request.
+    let loader = this.byEntity.get(entity);
+    if (!loader) {
+      const reader = entityReader(this.dataSource, entity);
+      loader = this.keyed<string, T | null>(`byId:${reader.table}`, async (ids) => {
+        const rows = await reader.where('item', 'item.id = ANY(:ids)', { ids: [...ids] });
+        const byId = new Map(rows.map((row) => [String(row.id), row]));
+        return ids.map((id) => byId.get(id) ?? null);
+      });
+      this.byEntity.set(entity, loader);
+    }
+    return loader;
   }
 
   /** The single row whose `foreignKey` equals the key (one-to-one), or null. */
