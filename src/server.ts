@@ -75,22 +75,14 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
   throw unauthenticated('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution');
 }
 
-/** A request refused before GraphQL (body too large, malformed JSON): a typed JSON error. */
-function sendHttpError(res: http.ServerResponse, status: number): void {
-  const message = status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : status < 500 ? 'Bad request' : 'Internal server error';
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/**
- * A request that arrives while the server stops (on a connection opened before): 503 with
- * Retry-After, and the connection closed, so clients and load balancers go elsewhere. Requests
- * already being answered finish first (Apollo's drain waits for them).
- */
-function refuseWhileStopping(res: http.ServerResponse): void {
-  const body = JSON.stringify({ errors: [{ message: 'The server is shutting down; retry the request', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
-  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1', connection: 'close' });
+/** A request refused before GraphQL (body too large, malformed JSON, server stopping): a typed JSON error. */
+function sendHttpError(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders = {}): void {
+  const [message, code] =
+    status === 503 ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
+    : status < 500 ? [status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request', 'BAD_REQUEST']
+    : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
@@ -145,9 +137,12 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     },
     refuseBody: (res, status) => sendHttpError(res, status),
   });
+  // A request that arrives while the server stops (on a connection opened before) gets 503 with
+  // Retry-After and the connection closed, so clients and load balancers go elsewhere; requests
+  // already being answered finish first (Apollo's drain waits for them).
   let stopping = false;
   const httpServer = http.createServer((req, res) => {
-    if (stopping) refuseWhileStopping(res);
+    if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
     else app(req, res);
   });

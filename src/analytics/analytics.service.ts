@@ -190,11 +190,9 @@ export class AnalyticsService {
     const institutionInRegion = grains === 'county' ? `AND ${SERVES_REGION}` : '';
     const productInRegion = grains === 'county' ? `AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))` : '';
     const parameters = [...factParameters(filter, true), periodEnd(filter)];
-    const key = JSON.stringify(parameters);
-    const sent = this.platformStatsRead.lookup(key);
-    const [row] = await query<{ snapshot: string; result: PlatformStatsRow | null }>(
-      SnapshotResults.statement(
-        `SELECT row_to_json(t) FROM (SELECT
+    return this.platformStatsRead.read<PlatformStatsRow>(
+      JSON.stringify(parameters),
+      `SELECT row_to_json(t) FROM (SELECT
          (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) ${institutionInRegion} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
          (SELECT count(*)::int FROM loan_product p
           WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR p.institution_id = $3::bigint) AND ($4::text = '' OR p.guarantee_type::text = $4::text)
@@ -205,11 +203,10 @@ export class AnalyticsService {
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
             FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, grains)} s
             GROUP BY 1, 2, 3, 4) f) AS facts) t`,
-        14,
-      ),
-      [...parameters, sent?.snapshot ?? null],
+      parameters,
+      query,
+      (read) => this.toStats(filter, read),
     );
-    return this.platformStatsRead.settle(key, sent, row, (read) => this.toStats(filter, read));
   }
 
   /**

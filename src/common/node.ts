@@ -10,7 +10,7 @@ export abstract class Node {
   /** Database primary key; never exposed as is. */
   abstract id: string;
 
-  // Not a simple resolver: the property read is `globalId`, not `id` (the database key).
+  // Never a plain property read: the GraphQL name is `id`, the value `globalId` (`id` is the database key).
   @Field(() => ID, { name: 'id', simple: false, description: 'Opaque global ID.' })
   get globalId(): string {
     return toGlobalId(this.constructor.name, this.id);
