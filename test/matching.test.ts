@@ -67,8 +67,11 @@ describe('eligibility', () => {
     for (const excluded of ['other-prefecture', 'other-industry', 'medium-only']) expect(names).not.toContain(excluded);
   });
 
-  it('applies region, industry and guarantee through the indexed match keys exactly as the criteria explain them', async () => {
-    const { enterprise, publish } = await world('610000', '610102');
+  it('applies region, industry and guarantee through the indexed match keys exactly as the criteria explain them, in both directions', async () => {
+    const { bank, enterprise, publish } = await world('610000', '610102');
+    const requestFacts = { amount: '888000.00', termMonths: 12, acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.50' };
+    // Posted before the products: its matches come from the refreshes after each publication.
+    const earlier = await postRequest(app, enterprise.id, requestFacts);
     const products: Array<{ id: string; name: string }> = [];
     // Every combination of where, which industry and which guarantee; an unusual amount keeps them to this test.
     for (const [r, eligibleRegions] of [['610000'], ['610100'], ['610102'], ['610200'], []].entries()) {
@@ -85,7 +88,7 @@ describe('eligibility', () => {
     // Rates: above the request's highest unless the grade's incentive brings the quote under it.
     products.push(await publish({ name: 'rate-incentive', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'BBB', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
     products.push(await publish({ name: 'rate-too-high', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'AAA', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
-    const request = await postRequest(app, enterprise.id, { amount: '888000.00', termMonths: 12, acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.50' });
+    const request = await postRequest(app, enterprise.id, requestFacts);
     const matched = new Set(await matchedProductNames(request.id, enterprise.id));
     const eligible = new Set<string>();
     for (const product of products) {
@@ -100,6 +103,19 @@ describe('eligibility', () => {
     expect(eligible).not.toContain('rate-too-high');
     expect([...eligible].filter((name) => name.startsWith('term-')).sort()).toEqual(['term-1-12', 'term-1-360', 'term-12-12']);
     expect([...matched].sort()).toEqual([...eligible].sort());
+    expect((await matchedProductNames(earlier.id, enterprise.id)).sort()).toEqual([...eligible].sort());
+    // Reverse matching reads the open requests through their own keys: each product finds both
+    // requests exactly when it is eligible for them.
+    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { financingRequest { id } } } } } }`;
+    for (const product of products) {
+      const reverse = (await app.gql(REVERSE, { id: product.id }, bank.id)).data.node.matchingRequests;
+      const expected = eligible.has(product.name) ? [earlier.id, request.id].sort() : [];
+      expect({ product: product.name, ids: reverse.nodes.map((n: any) => n.financingRequest.id).sort(), totalCount: reverse.totalCount }).toEqual({
+        product: product.name,
+        ids: expected,
+        totalCount: expected.length,
+      });
+    }
   });
 
   it('refuses a grade rate outside the product\'s rate range in the database too', async () => {

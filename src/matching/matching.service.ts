@@ -16,9 +16,10 @@ import {
   REASONS_SQL,
   REQUEST_FACTS_SQL,
   REQUEST_MATCH_KEYS_SQL,
+  REVERSE_KEYED_ELIGIBLE_SQL,
 } from './matching-model';
 import { MatchingJobKind } from './matching-job.entity';
-import { preparedQuery } from '../common/database/prepared';
+import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
 
 export interface RankedMatch {
   financingRequestId: string;
@@ -84,40 +85,10 @@ export class MatchingService {
   async refreshProductMatches(productId: string, outer?: EntityManager): Promise<number> {
     const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) => (outer ? work(outer) : this.dataSource.transaction(work));
     return inTransaction(async (manager) => {
-      await manager.query(`DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
-      const product = await manager.getRepository(LoanProduct).findOneBy({ id: productId });
-      if (!product || product.status !== 'PUBLISHED') return 0;
-      const regionFilter = reverseRegionFilter(product.eligibleRegions, 3);
-      // One statement: rank the product into each fitting request where it beats the request's
-      // last kept match, and push that last match out where the request already had MATCH_DEPTH.
-      const [{ fitting }] = await manager.query(
-        `WITH candidate AS (
-           SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
-           FROM (${MATCHABLE_AS_REQ}) req
-           CROSS JOIN loan_product p
-           CROSS JOIN institution i
-           WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1) AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
-         ), qualifying AS (
-           SELECT c.*, last_kept.loan_product_id AS pushed_out
-           FROM candidate c
-           LEFT JOIN LATERAL (
-             SELECT m.loan_product_id, m.match_score, m.quoted_rate FROM product_match m
-             WHERE m.financing_request_id = c.request_id
-             ORDER BY m.match_score DESC, m.quoted_rate ASC, m.loan_product_id ASC
-             OFFSET ${MATCH_DEPTH - 1} LIMIT 1
-           ) last_kept ON TRUE
-           WHERE last_kept.loan_product_id IS NULL
-              OR (c.match_score, -c.quoted_rate, -$1::bigint) > (last_kept.match_score, -last_kept.quoted_rate, -last_kept.loan_product_id)
-         ), inserted AS (
-           INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
-           SELECT request_id, $1, match_score, quoted_rate, reasons, $2 FROM qualifying
-         ), pushed_out AS (
-           DELETE FROM product_match m USING qualifying q
-           WHERE q.pushed_out IS NOT NULL AND m.financing_request_id = q.request_id AND m.loan_product_id = q.pushed_out
-         )
-         SELECT count(*)::int AS fitting FROM candidate`,
-        [productId, MATCHING_MODEL_VERSION, ...regionFilter.params],
-      );
+      await preparedQueryIn(manager, 'match-product-drop', `DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
+      // Prepared: the worker refreshes products one after another, and planning this statement
+      // cost about as much as running it for a product that fits a few hundred requests.
+      const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, 'match-product-refresh', REFRESH_PRODUCT_SQL, [productId, MATCHING_MODEL_VERSION]);
       return fitting;
     });
   }
@@ -206,14 +177,7 @@ export class MatchingService {
 
   /** How many open requests fit a product (for `totalCount`). */
   async countMatchingRequests(productId: string): Promise<number> {
-    const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
-    if (!product) return 0;
-    const regionFilter = reverseRegionFilter(product.eligibleRegions, 2);
-    const [{ n }] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM (${MATCHABLE_AS_REQ}) req CROSS JOIN loan_product p CROSS JOIN institution i
-       WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1) AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}`,
-      [productId, ...regionFilter.params],
-    );
+    const [{ n }] = await preparedQuery<{ n: number }>(this.dataSource, 'match-reverse-count', `SELECT count(*)::int AS n FROM ${REVERSE_MATCH_FROM}`, [productId]);
     return n;
   }
 
@@ -225,20 +189,18 @@ export class MatchingService {
       throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
     }
     const offset = page.afterId ? Number(page.afterId) : 0;
-    const regionFilter = reverseRegionFilter(product.eligibleRegions, 4);
-    // Not a prepared statement: a generic plan cannot see which regions the arrays hold and would
-    // scan every open request; planning each time costs ~2 ms and keeps the region indexes in use.
-    const rows: Array<RankedMatch & { position: number }> = await this.dataSource.query(
+    // A generic plan is as good as a custom one here: the product's keys are read from its row in
+    // either case, and the index scan on them is parameterized by that row.
+    const rows = await preparedQuery<RankedMatch & { position: number }>(
+      this.dataSource,
+      'match-reverse',
       `SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId", ${MATCH_SCORE_SQL}::text AS "matchScore",
               ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
               row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
-       FROM (${MATCHABLE_AS_REQ}) req
-       CROSS JOIN loan_product p
-       CROSS JOIN institution i
-       WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1) AND req.valid_until >= current_date AND ${regionFilter.sql} AND ${ELIGIBLE_SQL}
+       FROM ${REVERSE_MATCH_FROM}
        ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC
        OFFSET $2 LIMIT $3`,
-      [productId, offset, page.limit + 1, ...regionFilter.params],
+      [productId, offset, page.limit + 1],
     );
     return { rows };
   }
@@ -252,8 +214,9 @@ export class MatchingService {
   /**
    * Works queued jobs until none is left (or `limit` were done). Jobs are taken with
    * FOR UPDATE SKIP LOCKED, so several workers may run; duplicates of a job are folded into it.
-   * Score changes are taken up to SCORE_JOBS_PER_TRANSACTION at a time and re-matched in one
-   * set-based refresh: a bulk credit import queues one per rescored enterprise.
+   * Jobs of one kind are taken together (JOBS_PER_TRANSACTION): score changes are re-matched in
+   * one set-based refresh (a bulk credit import queues one per rescored enterprise), product
+   * changes one product after another in one transaction.
    */
   async workQueuedJobs(limit = 100): Promise<number> {
     let done = 0;
@@ -264,12 +227,13 @@ export class MatchingService {
         );
         if (!next) return 0;
         const batch: QueuedJob[] = [next];
-        if (next.kind === MatchingJobKind.SCORE_CHANGED) {
+        const size = Math.min(JOBS_PER_TRANSACTION[next.kind], limit - done);
+        if (size > 1) {
           batch.push(
             ...(await manager.query(
               `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1 AND id > $2
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-              [MatchingJobKind.SCORE_CHANGED, next.id, Math.min(SCORE_JOBS_PER_TRANSACTION, limit - done) - 1],
+              [next.kind, next.id, size - 1],
             )),
           );
         }
@@ -288,16 +252,21 @@ export class MatchingService {
   /** Runs jobs of one kind under a savepoint; records the first job's failure. Returns whether they ran. */
   private async runJobs(manager: EntityManager, jobs: QueuedJob[]): Promise<boolean> {
     const [first] = jobs;
+    const subjects = [...new Set(jobs.map((job) => job.subject_id))];
     await manager.query('SAVEPOINT matching_job');
     try {
-      if (first.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(first.subject_id, manager);
-      else await this.refreshEnterpriseMatches(manager, jobs.map((job) => job.subject_id));
-      await manager.query(
-        `UPDATE matching_job SET finished_at = now(), attempts = attempts + 1
-         WHERE finished_at IS NULL AND kind = $1 AND subject_id = ANY($2::bigint[]) AND id <= $3`,
-        // Jobs come in id order: the last is the newest folded in.
-        [first.kind, jobs.map((job) => job.subject_id), jobs[jobs.length - 1].id],
+      // Duplicates are folded in only if committed before the refresh reads: one committed later
+      // may carry a change the refresh did not see, so it stays queued.
+      const folded: Array<{ id: string }> = await manager.query(
+        `SELECT id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1 AND subject_id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED`,
+        [first.kind, subjects],
       );
+      if (first.kind === MatchingJobKind.PRODUCT_CHANGED) {
+        for (const productId of subjects) await this.refreshProductMatches(productId, manager);
+      } else {
+        await this.refreshEnterpriseMatches(manager, subjects);
+      }
+      await manager.query(`UPDATE matching_job SET finished_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [folded.map((job) => job.id)]);
       await manager.query('RELEASE SAVEPOINT matching_job');
       return true;
     } catch (error) {
@@ -329,8 +298,12 @@ interface QueuedJob {
   subject_id: string;
 }
 
-/** Score-change jobs re-matched together in one transaction. */
-const SCORE_JOBS_PER_TRANSACTION = 200;
+/** Jobs of one kind worked together in one transaction (one commit for them all). */
+const JOBS_PER_TRANSACTION: Readonly<Record<MatchingJobKind, number>> = {
+  [MatchingJobKind.SCORE_CHANGED]: 200,
+  // Each product is its own statement; a national product can take half a second, so fewer.
+  [MatchingJobKind.PRODUCT_CHANGED]: 20,
+};
 
 /** Eligible products of one open request (`requestId` is a SQL expression), best first. */
 function forwardMatchSql(requestId: string, limit: number): string {
@@ -353,17 +326,47 @@ const MATCHABLE_AS_REQ = `
          m.credit_score, m.credit_grade, m.dishonest_debtor
   FROM matchable_request m`;
 
-/** The product's eligible regions as indexable predicates on matchable_request (empty = everywhere). */
-function reverseRegionFilter(regions: string[], firstParam: number): { sql: string; params: unknown[] } {
-  if (regions.length === 0) return { sql: 'TRUE', params: [] };
-  const provinces = regions.filter((code) => code.endsWith('0000')).map((code) => code.slice(0, 2));
-  const prefectures = regions.filter((code) => !code.endsWith('0000') && code.endsWith('00')).map((code) => code.slice(0, 4));
-  const counties = regions.filter((code) => !code.endsWith('00'));
-  return {
-    sql: `(req.province_code = ANY($${firstParam}::char(2)[]) OR req.prefecture_code = ANY($${firstParam + 1}::char(4)[]) OR req.region_code = ANY($${firstParam + 2}::char(6)[]))`,
-    params: [provinces, prefectures, counties],
-  };
-}
+/**
+ * The open requests that fit product `$1`, as `req` beside the product `p` and its institution
+ * `i`: looked up by the product's match keys (`ix_matchable_request_match_keys`), then checked
+ * against every other criterion.
+ */
+// The institution is found by the product's id rather than joined on p.institution_id: the
+// planner, expecting few requests, would otherwise read the institutions once per request.
+const REVERSE_MATCH_FROM = `(${MATCHABLE_AS_REQ}) req
+  CROSS JOIN loan_product p
+  CROSS JOIN institution i
+  WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1)
+    AND req.valid_until >= current_date AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
+
+/**
+ * Ranks product `$1` into each open request it fits where it beats the request's last kept match,
+ * and pushes that last match out where the request already kept MATCH_DEPTH. A product that is
+ * not published fits nothing (the PUBLISHED criterion). One statement; returns `fitting`.
+ */
+const REFRESH_PRODUCT_SQL = `
+  WITH candidate AS (
+    SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
+    FROM ${REVERSE_MATCH_FROM}
+  ), qualifying AS (
+    SELECT c.*, last_kept.loan_product_id AS pushed_out
+    FROM candidate c
+    LEFT JOIN LATERAL (
+      SELECT m.loan_product_id, m.match_score, m.quoted_rate FROM product_match m
+      WHERE m.financing_request_id = c.request_id
+      ORDER BY m.match_score DESC, m.quoted_rate ASC, m.loan_product_id ASC
+      OFFSET ${MATCH_DEPTH - 1} LIMIT 1
+    ) last_kept ON TRUE
+    WHERE last_kept.loan_product_id IS NULL
+       OR (c.match_score, -c.quoted_rate, -$1::bigint) > (last_kept.match_score, -last_kept.quoted_rate, -last_kept.loan_product_id)
+  ), inserted AS (
+    INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
+    SELECT request_id, $1, match_score, quoted_rate, reasons, $2 FROM qualifying
+  ), pushed_out AS (
+    DELETE FROM product_match m USING qualifying q
+    WHERE q.pushed_out IS NOT NULL AND m.financing_request_id = q.request_id AND m.loan_product_id = q.pushed_out
+  )
+  SELECT count(*)::int AS fitting FROM candidate`;
 
 /** A readable reason for a failed criterion and what would make it pass. */
 function explainFailure(criterion: string, row: Record<string, any>): FailedCriterion {
