@@ -57,6 +57,20 @@ describe('npm run import:credit (file import with COPY)', () => {
     expect(unchanged.data.node).toEqual(profile.data.node);
   });
 
+  it('copies a batch larger than one COPY chunk whole, with the unknown line reported from the last chunk', async () => {
+    const enterprise = await registerEnterprise(app);
+    const lines = ['uscc,source,source_reference,indicator,polarity,recorded_on,expires_on'];
+    for (let k = 1; k <= 2_500; k++) lines.push(`${enterprise.uscc},UTILITIES,CHUNK-${enterprise.uscc}-${k},按时缴费,POSITIVE,2026-02-01,`);
+    lines.push(`${makeUscc('110101')},TAX,CHUNK-stranger-${enterprise.uscc},A级纳税人,POSITIVE,2026-02-01,`);
+    const file = path.join(folder, 'many.csv');
+    fs.writeFileSync(file, lines.join('\n'));
+    const result = await importCreditFile(app.dataSource, file);
+    expect(result).toMatchObject({ records: 2_501, imported: 2_500, duplicates: 0, rescored: 1 });
+    expect(result.rejected).toEqual([{ line: 2_502, reason: 'no registered enterprise has this USCC' }]);
+    const [{ n }] = await app.dataSource.query(`SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`, [`CHUNK-${enterprise.uscc}-%`]);
+    expect(n).toBe(2_500);
+  });
+
   it('reads JSON lines, reporting lines that are not JSON', async () => {
     const enterprise = await registerEnterprise(app);
     const file = path.join(folder, 'records.jsonl');
