@@ -158,6 +158,13 @@ async function build(client: Client) {
   }
   console.log(`  credit profiles: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   started = Date.now();
+  // GIN indexes build far faster from scratch than row by row (77 s against ~30 s here): dropped
+  // for the bulk load and created again, by their own definition, after CLUSTER.
+  const { rows: ginIndexes } = await client.query(
+    `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE i.indrelid = 'matchable_request'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')`,
+  );
+  for (const index of ginIndexes) await client.query(`DROP INDEX ${index.name}`);
   await client.query(`
     INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
       region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
@@ -169,6 +176,7 @@ async function build(client: Client) {
   // The maintenance src/matching/README.md describes: each region's rows on few pages.
   await client.query('CLUSTER loan_product USING ix_loan_product_region_order');
   await client.query('CLUSTER matchable_request USING ix_matchable_request_region');
+  for (const index of ginIndexes) await client.query(index.definition);
   await client.query('VACUUM ANALYZE');
 }
 
