@@ -105,6 +105,23 @@ describe('credit scoring model credit-v1', () => {
     expect(creditProfile.score).toBe(600 + contributed);
   });
 
+  it('counts every record of simultaneous imports also for an enterprise that had no profile yet', async () => {
+    const enterprise = await registerEnterprise(app);
+    const id = Buffer.from(enterprise.id, 'base64').toString().split(':')[1];
+    // As for enterprises loaded before scoring existed: nothing to lock until one is created.
+    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [id]);
+    const sources = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND', 'UTILITIES', 'CUSTOMS', 'MARKET_REGULATION', 'ENVIRONMENT', 'OTHER'];
+    const today = chinaDate(new Date());
+    const responses = await Promise.all(
+      sources.map((source, index) =>
+        app.gql(IMPORT, { input: { records: [{ uscc: enterprise.uscc, source, sourceReference: `${enterprise.uscc}-first-${index}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: today }] } }, 'operator'),
+      ),
+    );
+    for (const response of responses) expect(response.data.importCreditRecords.imported).toBe(1);
+    const { creditProfile } = (await app.gql(PROFILE, { id: enterprise.id }, enterprise.id)).data.node;
+    expect(creditProfile.score).toBe(600 + 80 + 60 + 40 + 30 + 40 + 40 + 30 + 20);
+  });
+
   it('never leaves 0–1000', async () => {
     const { profile } = await profileAfter([
       { source: 'COURT', indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: yearsAgo(0) },

@@ -3,18 +3,13 @@ import { chinaDate } from '../lending/response-deadline';
 import { MatchingJobKind } from '../matching/matching-job.entity';
 import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
 
-/** Advisory-lock namespace of enterprise scoring (stats_lock: per enterprise, or all above 1,000). */
-const CREDIT_SCORING_LOCK_NAMESPACE = 3;
-
 /**
  * Recomputes the scores of the given enterprises as of today (China time), keeps the matchable
  * requests' copies in step, and queues a match refresh for each score that changed.
  */
 export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
   if (enterpriseIds.length === 0) return [];
-  // Two imports for one enterprise must not both score it from a snapshot without the other's
-  // records: the second waits here until the first commits, then reads both.
-  await manager.query(`SELECT stats_lock(${CREDIT_SCORING_LOCK_NAMESPACE}, $1::bigint[])`, [enterpriseIds]);
+  await lockCreditProfiles(manager, enterpriseIds, asOf);
   const changed: Array<{ enterprise_id: string; score: number; grade: string; dishonest_debtor: boolean }> = await manager.query(
     `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
      previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),
@@ -46,4 +41,29 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
     );
   }
   return changedIds;
+}
+
+/**
+ * Two imports for one enterprise must not both score it from a snapshot without the other's
+ * records: each locks the enterprises' profile rows first and the second waits until the first
+ * commits, then reads both. Row locks take no lock-table slot, so a batch of 20,000 enterprises
+ * locks just those (an advisory lock per enterprise would not fit in the lock table): two batches
+ * of different enterprises rescore side by side. Locked in id order, so two batches do not
+ * deadlock; an enterprise without a profile yet gets a base one to lock.
+ */
+async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf: string): Promise<void> {
+  const locked: Array<{ enterprise_id: string }> = await manager.query(
+    `SELECT enterprise_id::text FROM credit_profile WHERE enterprise_id = ANY($1::bigint[]) ORDER BY enterprise_id FOR UPDATE`,
+    [enterpriseIds],
+  );
+  if (locked.length === new Set(enterpriseIds).size) return;
+  const present = new Set(locked.map((row) => row.enterprise_id));
+  const missing = [...new Set(enterpriseIds)].filter((id) => !present.has(id));
+  await manager.query(
+    `INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
+     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM unnest($1::bigint[]) AS id ORDER BY id
+     ON CONFLICT (enterprise_id) DO NOTHING`,
+    [missing, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
+  );
+  await manager.query(`SELECT 1 FROM credit_profile WHERE enterprise_id = ANY($1::bigint[]) ORDER BY enterprise_id FOR UPDATE`, [missing]);
 }
