@@ -1,6 +1,7 @@
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { createInstitution, postRequest, productInput, registerEnterprise } from './support/fixtures';
+import { REQUEST_MATCH_KEYS_SQL } from '../src/matching/matching-model';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -116,6 +117,28 @@ describe('eligibility', () => {
         totalCount: expected.length,
       });
     }
+  });
+
+  it('builds a request\'s keys inline (forward) exactly as the indexed function does (reverse)', async () => {
+    // Every term band edge, one to three guarantees (repeated too), county codes and industries of each shape.
+    const rows: Array<{ same: boolean; inline: string[]; indexed: string[] }> = await app.dataSource.query(
+      `SELECT (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(inline) k) = (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(indexed) k) AS same, inline, indexed
+       FROM (
+         SELECT ${REQUEST_MATCH_KEYS_SQL} AS inline,
+                financing_request_match_keys(facts.region_code, facts.industry_code, facts.guarantees, facts.term_months) AS indexed
+         FROM (
+           SELECT region AS region_code, left(region, 4) AS prefecture_code, left(region, 2) AS province_code, industry::char(3) AS industry_code,
+                  guarantees::varchar[] AS guarantees, term AS term_months
+           FROM unnest(ARRAY['110101', '440305', '650000', '130100']::char(6)[]) AS region,
+                unnest(ARRAY['C13', 'A01', 'S94']) AS industry,
+                unnest(ARRAY['{CREDIT}', '{CREDIT,CREDIT}', '{MORTGAGE,PLEDGE,GUARANTEE}', '{GUARANTEE,CREDIT}']) AS guarantees,
+                unnest(ARRAY[1, 6, 7, 12, 13, 24, 25, 36, 37, 60, 61, 120, 121, 360]) AS term
+         ) facts
+       ) compared`,
+    );
+    expect(rows).toHaveLength(4 * 3 * 4 * 14);
+    expect(rows.filter((row) => !row.same)).toEqual([]);
+    expect(rows[0].inline.length).toBeGreaterThanOrEqual(12);
   });
 
   it('refuses a grade rate outside the product\'s rate range in the database too', async () => {
@@ -255,6 +278,42 @@ describe('refresh triggers', () => {
       [enterprises.map((enterprise) => enterprise.uscc)],
     );
     expect(transactions).toBe(1);
+  });
+
+  it('works a batch of product changes in one transaction, keeping the others when one product fails', async () => {
+    const { bank, enterprise } = await world('360000', '360102');
+    const request = await postRequest(app, enterprise.id, { amount: '654000.00' });
+    await app.server.services.matching.workQueuedJobs();
+    const products = [];
+    for (const name of ['batch-a', 'batch-b', 'batch-c']) {
+      const created = await app.gql(operation('CreateLoanProduct'), { input: productInput({ name, eligibleRegions: ['360000'], minAmount: '654000.00', maxAmount: '654000.00' }) }, bank.id);
+      products.push(created.data.createLoanProduct.loanProduct);
+      await app.gql(operation('PublishLoanProduct'), { input: { loanProductId: created.data.createLoanProduct.loanProduct.id } }, bank.id);
+    }
+    const [{ id: failingId }] = await app.dataSource.query(`SELECT id::text FROM loan_product WHERE name = 'batch-b'`);
+    // A refresh of batch-b fails, as a broken product would; the other two are in the same batch.
+    await app.dataSource.query(`CREATE FUNCTION test_refuse_batch_b() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.loan_product_id = ${Number(failingId)} THEN RAISE EXCEPTION 'batch-b cannot be matched'; END IF; RETURN NEW; END $$`);
+    await app.dataSource.query(`CREATE TRIGGER test_refuse_batch_b BEFORE INSERT ON product_match FOR EACH ROW EXECUTE FUNCTION test_refuse_batch_b()`);
+    try {
+      const pending = await app.dataSource.query(`SELECT count(*)::int AS n FROM matching_job WHERE finished_at IS NULL`);
+      expect(pending[0].n).toBe(3);
+      // Limited to the three jobs: unlimited, the worker would take the failed one again right away.
+      expect(await app.server.services.matching.workQueuedJobs(3)).toBe(3);
+      expect((await matchedProductNames(request.id, enterprise.id)).sort()).toEqual(['batch-a', 'batch-c']);
+      // Both finished by one transaction (one commit for the batch): now() is the transaction's start.
+      const finishedAt = await app.dataSource.query(
+        `SELECT DISTINCT j.finished_at FROM matching_job j JOIN loan_product p ON p.id = j.subject_id WHERE j.kind = 'PRODUCT_CHANGED' AND p.name IN ('batch-a', 'batch-c')`,
+      );
+      expect(finishedAt).toHaveLength(1);
+      const [failed] = await app.dataSource.query(`SELECT attempts, last_error, finished_at FROM matching_job WHERE subject_id = $1 AND kind = 'PRODUCT_CHANGED'`, [failingId]);
+      expect(failed).toEqual({ attempts: 1, last_error: 'batch-b cannot be matched', finished_at: null });
+    } finally {
+      await app.dataSource.query(`DROP TRIGGER test_refuse_batch_b ON product_match`);
+      await app.dataSource.query(`DROP FUNCTION test_refuse_batch_b()`);
+    }
+    await app.server.services.matching.workQueuedJobs();
+    expect((await matchedProductNames(request.id, enterprise.id)).sort()).toEqual(['batch-a', 'batch-b', 'batch-c']);
   });
 
   it('re-ranks when the enterprise score changes', async () => {

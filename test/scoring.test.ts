@@ -87,39 +87,35 @@ describe('credit scoring model credit-v1', () => {
     expect(profile.score).toBe(672);
   });
 
-  it('counts every record when imports for one enterprise run at the same time', async () => {
-    const enterprise = await registerEnterprise(app);
+  /** One record per source for the enterprise, each in its own import, all sent at once; then its profile. */
+  async function importEverySourceAtOnce(enterprise: { id: string; uscc: string }, label: string) {
     const sources = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND', 'UTILITIES', 'CUSTOMS', 'MARKET_REGULATION', 'ENVIRONMENT', 'OTHER'];
     const today = chinaDate(new Date());
     const responses = await Promise.all(
       sources.map((source, index) =>
-        app.gql(IMPORT, { input: { records: [{ uscc: enterprise.uscc, source, sourceReference: `${enterprise.uscc}-race-${index}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: today }] } }, 'operator'),
+        app.gql(IMPORT, { input: { records: [{ uscc: enterprise.uscc, source, sourceReference: `${enterprise.uscc}-${label}-${index}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: today }] } }, 'operator'),
       ),
     );
     for (const response of responses) expect(response.data.importCreditRecords.imported).toBe(1);
-    const { creditProfile } = (await app.gql(PROFILE, { id: enterprise.id }, enterprise.id)).data.node;
-    expect(creditProfile.contributions).toHaveLength(sources.length);
-    // One record per source, none capped or clamped: the score is the base plus every contribution.
+    return (await app.gql(PROFILE, { id: enterprise.id }, enterprise.id)).data.node.creditProfile;
+  }
+  // One record per source, none capped or clamped: the score is the base plus every contribution.
+  const EVERY_SOURCE_ONCE = 80 + 60 + 40 + 30 + 40 + 40 + 30 + 20;
+
+  it('counts every record when imports for one enterprise run at the same time', async () => {
+    const creditProfile = await importEverySourceAtOnce(await registerEnterprise(app), 'race');
+    expect(creditProfile.contributions).toHaveLength(8);
     const contributed = creditProfile.contributions.reduce((sum: number, contribution: { points: number }) => sum + contribution.points, 0);
-    expect(contributed).toBe(80 + 60 + 40 + 30 + 40 + 40 + 30 + 20);
+    expect(contributed).toBe(EVERY_SOURCE_ONCE);
     expect(creditProfile.score).toBe(600 + contributed);
   });
 
   it('counts every record of simultaneous imports also for an enterprise that had no profile yet', async () => {
     const enterprise = await registerEnterprise(app);
-    const id = Buffer.from(enterprise.id, 'base64').toString().split(':')[1];
     // As for enterprises loaded before scoring existed: nothing to lock until one is created.
-    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [id]);
-    const sources = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND', 'UTILITIES', 'CUSTOMS', 'MARKET_REGULATION', 'ENVIRONMENT', 'OTHER'];
-    const today = chinaDate(new Date());
-    const responses = await Promise.all(
-      sources.map((source, index) =>
-        app.gql(IMPORT, { input: { records: [{ uscc: enterprise.uscc, source, sourceReference: `${enterprise.uscc}-first-${index}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: today }] } }, 'operator'),
-      ),
-    );
-    for (const response of responses) expect(response.data.importCreditRecords.imported).toBe(1);
-    const { creditProfile } = (await app.gql(PROFILE, { id: enterprise.id }, enterprise.id)).data.node;
-    expect(creditProfile.score).toBe(600 + 80 + 60 + 40 + 30 + 40 + 40 + 30 + 20);
+    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [Buffer.from(enterprise.id, 'base64').toString().split(':')[1]]);
+    const creditProfile = await importEverySourceAtOnce(enterprise, 'first');
+    expect(creditProfile.score).toBe(600 + EVERY_SOURCE_ONCE);
   });
 
   it('never leaves 0–1000', async () => {

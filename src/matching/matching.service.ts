@@ -238,7 +238,14 @@ export class MatchingService {
           );
         }
         // A failing job must not poison the transaction that records its failure, nor the jobs
-        // batched with it: a failed batch is tried again as its first job alone.
+        // batched with it. Products are refreshed one statement each, so each runs under its own
+        // savepoint and a failure is recorded for its job alone; a failed batch of score changes
+        // (one statement for all) is tried again as its first job alone.
+        if (next.kind === MatchingJobKind.PRODUCT_CHANGED) {
+          const firstOfEachProduct = [...new Map(batch.map((job) => [job.subject_id, job])).values()];
+          for (const job of firstOfEachProduct) await this.runJobs(manager, [job]);
+          return batch.length;
+        }
         if (batch.length > 1 && (await this.runJobs(manager, batch))) return batch.length;
         await this.runJobs(manager, [next]);
         return 1;
@@ -249,23 +256,20 @@ export class MatchingService {
     return done;
   }
 
-  /** Runs jobs of one kind under a savepoint; records the first job's failure. Returns whether they ran. */
+  /** Runs jobs of one kind (product changes: one) under a savepoint; records the first job's failure. Returns whether they ran. */
   private async runJobs(manager: EntityManager, jobs: QueuedJob[]): Promise<boolean> {
     const [first] = jobs;
     const subjects = [...new Set(jobs.map((job) => job.subject_id))];
     await manager.query('SAVEPOINT matching_job');
     try {
-      // Duplicates are folded in only if committed before the refresh reads: one committed later
-      // may carry a change the refresh did not see, so it stays queued.
+      // Duplicates committed by now are folded in (the refresh below sees what they changed); one
+      // committed later may carry a change the refresh did not see, so it stays queued.
       const folded: Array<{ id: string }> = await manager.query(
         `SELECT id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1 AND subject_id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED`,
         [first.kind, subjects],
       );
-      if (first.kind === MatchingJobKind.PRODUCT_CHANGED) {
-        for (const productId of subjects) await this.refreshProductMatches(productId, manager);
-      } else {
-        await this.refreshEnterpriseMatches(manager, subjects);
-      }
+      if (first.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(first.subject_id, manager);
+      else await this.refreshEnterpriseMatches(manager, subjects);
       await manager.query(`UPDATE matching_job SET finished_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [folded.map((job) => job.id)]);
       await manager.query('RELEASE SAVEPOINT matching_job');
       return true;
@@ -360,8 +364,11 @@ const REFRESH_PRODUCT_SQL = `
     WHERE last_kept.loan_product_id IS NULL
        OR (c.match_score, -c.quoted_rate, -$1::bigint) > (last_kept.match_score, -last_kept.quoted_rate, -last_kept.loan_product_id)
   ), inserted AS (
+    -- Already there only if another transaction ranked this product in since the DELETE (a request
+    -- posted meanwhile, a second worker on the same product): the same committed facts, same row.
     INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
     SELECT request_id, $1, match_score, quoted_rate, reasons, $2 FROM qualifying
+    ON CONFLICT (financing_request_id, loan_product_id) DO NOTHING
   ), pushed_out AS (
     DELETE FROM product_match m USING qualifying q
     WHERE q.pushed_out IS NOT NULL AND m.financing_request_id = q.request_id AND m.loan_product_id = q.pushed_out
