@@ -1,5 +1,5 @@
 import { startTestApp, TestApp } from './support/app';
-import { registerEnterprise } from './support/fixtures';
+import { postRequest, registerEnterprise } from './support/fixtures';
 import { recomputeCreditProfiles } from '../src/credit/credit-scoring';
 import { chinaDate } from '../src/lending/response-deadline';
 
@@ -116,6 +116,45 @@ describe('credit scoring model credit-v1', () => {
     await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [Buffer.from(enterprise.id, 'base64').toString().split(':')[1]]);
     const creditProfile = await importEverySourceAtOnce(enterprise, 'first');
     expect(creditProfile.score).toBe(600 + EVERY_SOURCE_ONCE);
+  });
+
+  it('gives a request posted while its enterprise is being rescored the new score for reverse matching', async () => {
+    const enterprise = await registerEnterprise(app);
+    const id = Buffer.from(enterprise.id, 'base64').toString().split(':')[1];
+    const rescoring = app.dataSource.createQueryRunner();
+    await rescoring.connect();
+    await rescoring.startTransaction();
+    let posted: Promise<{ id: string }> | null = null;
+    try {
+      await rescoring.query(
+        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on) VALUES ($1, 'TAX', $2, 'A级纳税人', 'POSITIVE', $3)`,
+        [id, `${enterprise.uscc}-while-posting`, chinaDate(new Date())],
+      );
+      await recomputeCreditProfiles(rescoring.manager, [id]);
+      const posting = postRequest(app, enterprise.id);
+      posted = posting;
+      // Until the posting waits for the rescoring (the fix) or has finished without waiting (the race).
+      let finished = false;
+      void posting.then(() => (finished = true), () => (finished = true));
+      for (let tries = 0; tries < 200 && !finished; tries++) {
+        const [{ waiting }] = await app.dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR SHARE OF cp%'`,
+        );
+        if (waiting > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await rescoring.commitTransaction();
+    } finally {
+      if (rescoring.isTransactionActive) await rescoring.rollbackTransaction();
+      await rescoring.release();
+    }
+    const request = await posted!;
+    const [copy] = await app.dataSource.query(
+      `SELECT m.credit_score, cp.score FROM matchable_request m JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id
+       WHERE m.financing_request_id = $1`,
+      [Buffer.from(request.id, 'base64').toString().split(':')[1]],
+    );
+    expect(copy).toEqual({ credit_score: 720, score: 720 });
   });
 
   it('never leaves 0–1000', async () => {

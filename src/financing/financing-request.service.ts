@@ -132,6 +132,13 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
 
 /** Copies an open request with its enterprise's facts and score into `matchable_request`. */
 export async function addMatchableRequest(manager: EntityManager, requestId: string): Promise<void> {
+  // A rescoring in progress holds the enterprise's profile (credit-scoring.ts) and copies the new
+  // score into the open requests it sees: this request is not among them until it commits. Waiting
+  // for it here means the copy below reads the new score instead of keeping the old one.
+  await manager.query(
+    `SELECT 1 FROM credit_profile cp JOIN financing_request r ON r.enterprise_id = cp.enterprise_id WHERE r.id = $1 FOR SHARE OF cp`,
+    [requestId],
+  );
   await manager.query(
     `INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
        region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
