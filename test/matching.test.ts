@@ -316,6 +316,26 @@ describe('refresh triggers', () => {
     expect((await matchedProductNames(request.id, enterprise.id)).sort()).toEqual(['batch-a', 'batch-b', 'batch-c']);
   });
 
+  it('queues a re-match after a score change only for enterprises with open requests', async () => {
+    const { enterprise } = await world('370000', '370102');
+    const idle = await registerEnterprise(app, { regionCode: '370102' });
+    await postRequest(app, enterprise.id);
+    await app.server.services.matching.workQueuedJobs();
+    const records = [enterprise, idle].map((e) => ({ uscc: e.uscc, source: 'TAX', sourceReference: `queue-${e.uscc}`, indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-03-01' }));
+    expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(2);
+    const rows: Array<{ uscc: string; score: number; queued: number }> = await app.dataSource.query(
+      `SELECT e.uscc, cp.score, (SELECT count(*)::int FROM matching_job j WHERE j.kind = 'SCORE_CHANGED' AND j.subject_id = e.id AND j.finished_at IS NULL) AS queued
+       FROM enterprise e JOIN credit_profile cp ON cp.enterprise_id = e.id WHERE e.uscc = ANY($1) ORDER BY e.uscc = $2 DESC`,
+      [[enterprise.uscc, idle.uscc], enterprise.uscc],
+    );
+    // Both scores changed; only the enterprise with an open request has anything to re-match.
+    expect(rows).toEqual([
+      { uscc: enterprise.uscc, score: 720, queued: 1 },
+      { uscc: idle.uscc, score: 720, queued: 0 },
+    ]);
+    await app.server.services.matching.workQueuedJobs();
+  });
+
   it('re-ranks when the enterprise score changes', async () => {
     const { enterprise, publish } = await world('320000', '320102');
     await publish({ name: 'needs-700', minCreditScore: 700 });

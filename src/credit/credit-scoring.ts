@@ -5,7 +5,8 @@ import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring
 
 /**
  * Recomputes the scores of the given enterprises as of today (China time), keeps the matchable
- * requests' copies in step, and queues a match refresh for each score that changed.
+ * requests' copies in step, and queues a match refresh for each changed score with open requests.
+ * Returns the enterprises whose score changed.
  */
 export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
   if (enterpriseIds.length === 0) return [];
@@ -29,14 +30,18 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
   const changedIds = changed.map((row) => row.enterprise_id);
   if (changedIds.length > 0) {
     // The matchable requests' copies change with the score (reverse matching ranks and excludes by
-    // them); the new values travel as arrays, so nothing is read twice. Then the refresh is queued.
+    // them); the new values travel as arrays, so nothing is read twice. Then a refresh is queued for
+    // each enterprise that has open requests (the rows just updated): there is nothing to re-match
+    // for the others, and a request posted meanwhile waits for this transaction (addMatchableRequest)
+    // and is matched with the new score.
     await manager.query(
       `WITH copied AS (
          UPDATE matchable_request m SET credit_score = c.score, credit_grade = c.grade, dishonest_debtor = c.dishonest_debtor
          FROM unnest($1::bigint[], $2::smallint[], $3::varchar[], $4::boolean[]) AS c(enterprise_id, score, grade, dishonest_debtor)
          WHERE m.enterprise_id = c.enterprise_id
+         RETURNING m.enterprise_id
        )
-       INSERT INTO matching_job (kind, subject_id) SELECT $5, unnest($1::bigint[])`,
+       INSERT INTO matching_job (kind, subject_id) SELECT DISTINCT $5::matching_job_kind, enterprise_id FROM copied`,
       [changedIds, changed.map((row) => row.score), changed.map((row) => row.grade), changed.map((row) => row.dishonest_debtor), MatchingJobKind.SCORE_CHANGED],
     );
   }
