@@ -118,8 +118,8 @@ describe('credit scoring model credit-v1', () => {
     expect(creditProfile.score).toBe(600 + EVERY_SOURCE_ONCE);
   });
 
-  it('gives a request posted while its enterprise is being rescored the new score for reverse matching', async () => {
-    const enterprise = await registerEnterprise(app);
+  /** Posts a request for the enterprise while another transaction rescores it (one new A级纳税人 record); returns the request's score copy and the profile. */
+  async function postWhileRescoring(enterprise: { id: string; uscc: string }) {
     const id = Buffer.from(enterprise.id, 'base64').toString().split(':')[1];
     const rescoring = app.dataSource.createQueryRunner();
     await rescoring.connect();
@@ -137,9 +137,7 @@ describe('credit scoring model credit-v1', () => {
       let finished = false;
       void posting.then(() => (finished = true), () => (finished = true));
       for (let tries = 0; tries < 200 && !finished; tries++) {
-        const [{ waiting }] = await app.dataSource.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR SHARE OF cp%'`,
-        );
+        const [{ waiting }] = await app.dataSource.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
         if (waiting > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -150,11 +148,21 @@ describe('credit scoring model credit-v1', () => {
     }
     const request = await posted!;
     const [copy] = await app.dataSource.query(
-      `SELECT m.credit_score, cp.score FROM matchable_request m JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id
-       WHERE m.financing_request_id = $1`,
+      `SELECT m.credit_score, cp.score, (SELECT count(*)::int FROM product_match pm WHERE pm.financing_request_id = m.financing_request_id AND (pm.reasons ->> 'creditGrade') <> cp.grade) AS stale_matches
+       FROM matchable_request m JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id WHERE m.financing_request_id = $1`,
       [Buffer.from(request.id, 'base64').toString().split(':')[1]],
     );
-    expect(copy).toEqual({ credit_score: 720, score: 720 });
+    return copy;
+  }
+
+  it('gives a request posted while its enterprise is being rescored the new score for reverse matching', async () => {
+    expect(await postWhileRescoring(await registerEnterprise(app))).toEqual({ credit_score: 720, score: 720, stale_matches: 0 });
+  });
+
+  it('does the same for an enterprise that had no profile yet', async () => {
+    const enterprise = await registerEnterprise(app);
+    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [Buffer.from(enterprise.id, 'base64').toString().split(':')[1]]);
+    expect(await postWhileRescoring(enterprise)).toEqual({ credit_score: 720, score: 720, stale_matches: 0 });
   });
 
   it('never leaves 0–1000', async () => {

@@ -53,22 +53,17 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
  * records: each locks the enterprises' profile rows first and the second waits until the first
  * commits, then reads both. Row locks take no lock-table slot, so a batch of 20,000 enterprises
  * locks just those (an advisory lock per enterprise would not fit in the lock table): two batches
- * of different enterprises rescore side by side. Locked in id order, so two batches do not
- * deadlock; an enterprise without a profile yet gets a base one to lock.
+ * of different enterprises rescore side by side. An enterprise without a profile yet first gets a
+ * base one to lock; creating and locking each go in id order, so two batches never wait on each
+ * other in a cycle.
  */
 async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf: string): Promise<void> {
-  const locked: Array<{ enterprise_id: string }> = await manager.query(
-    `SELECT enterprise_id::text FROM credit_profile WHERE enterprise_id = ANY($1::bigint[]) ORDER BY enterprise_id FOR UPDATE`,
-    [enterpriseIds],
-  );
-  if (locked.length === new Set(enterpriseIds).size) return;
-  const present = new Set(locked.map((row) => row.enterprise_id));
-  const missing = [...new Set(enterpriseIds)].filter((id) => !present.has(id));
   await manager.query(
     `INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
-     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM unnest($1::bigint[]) AS id ORDER BY id
+     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM unnest($1::bigint[]) AS id
+     WHERE NOT EXISTS (SELECT 1 FROM credit_profile p WHERE p.enterprise_id = id) ORDER BY id
      ON CONFLICT (enterprise_id) DO NOTHING`,
-    [missing, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
+    [enterpriseIds, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
   );
-  await manager.query(`SELECT 1 FROM credit_profile WHERE enterprise_id = ANY($1::bigint[]) ORDER BY enterprise_id FOR UPDATE`, [missing]);
+  await manager.query(`SELECT 1 FROM credit_profile WHERE enterprise_id = ANY($1::bigint[]) ORDER BY enterprise_id FOR NO KEY UPDATE`, [enterpriseIds]);
 }

@@ -10,6 +10,7 @@ import { chinaDate } from '../lending/response-deadline';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
 import { MatchingService } from '../matching/matching.service';
+import { recomputeCreditProfiles } from '../credit/credit-scoring';
 
 export interface PostFinancingRequestInput {
   amount: string;
@@ -135,10 +136,14 @@ export async function addMatchableRequest(manager: EntityManager, requestId: str
   // A rescoring in progress holds the enterprise's profile (credit-scoring.ts) and copies the new
   // score into the open requests it sees: this request is not among them until it commits. Waiting
   // for it here means the copy below reads the new score instead of keeping the old one.
-  await manager.query(
-    `SELECT 1 FROM credit_profile cp JOIN financing_request r ON r.enterprise_id = cp.enterprise_id WHERE r.id = $1 FOR SHARE OF cp`,
+  const [facts]: Array<{ enterprise_id: string; locked: boolean }> = await manager.query(
+    `SELECT r.enterprise_id::text, EXISTS (SELECT 1 FROM credit_profile cp WHERE cp.enterprise_id = r.enterprise_id FOR SHARE) AS locked
+     FROM financing_request r WHERE r.id = $1`,
     [requestId],
   );
+  // No profile yet (an enterprise registered before scoring): score it now, which waits for a
+  // rescoring in progress that is creating one and leaves the profile locked.
+  if (facts && !facts.locked) await recomputeCreditProfiles(manager, [facts.enterprise_id]);
   await manager.query(
     `INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
        region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
