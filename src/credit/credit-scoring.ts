@@ -60,8 +60,7 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
 async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf: string): Promise<void> {
   await manager.query(
     `INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
-     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM unnest($1::bigint[]) AS id
-     WHERE NOT EXISTS (SELECT 1 FROM credit_profile p WHERE p.enterprise_id = id) ORDER BY id
+     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM unnest($1::bigint[]) AS id ORDER BY id
      ON CONFLICT (enterprise_id) DO NOTHING`,
     [enterpriseIds, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
   );

@@ -333,10 +333,10 @@ const MATCHABLE_AS_REQ = `
 /**
  * The open requests that fit product `$1`, as `req` beside the product `p` and its institution
  * `i`: looked up by the product's match keys (`ix_matchable_request_match_keys`), then checked
- * against every other criterion.
+ * against every other criterion. The institution is found by the product's id rather than joined
+ * on p.institution_id: the planner, expecting few requests, would otherwise read the institutions
+ * once per request.
  */
-// The institution is found by the product's id rather than joined on p.institution_id: the
-// planner, expecting few requests, would otherwise read the institutions once per request.
 const REVERSE_MATCH_FROM = `(${MATCHABLE_AS_REQ}) req
   CROSS JOIN loan_product p
   CROSS JOIN institution i
