@@ -6,7 +6,7 @@ import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
 import { CreditAuthorizationResolver, CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
-import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, MatchResolver, ProductFitResolver } from './matching/matching.resolver';
+import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, ProductFitResolver } from './matching/matching.resolver';
 import { InstitutionResolver } from './institution/institution.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
@@ -41,7 +41,6 @@ export function buildAppSchema(): GraphQLSchema {
       CreditAuthorizationResolver,
       FinancingRequestMatchingResolver,
       LoanProductMatchingResolver,
-      MatchResolver,
       ProductFitResolver,
       InstitutionResolver,
       LoanProductResolver,

@@ -369,6 +369,30 @@ describe('reverse matching', () => {
   });
 });
 
+describe('relations of a page of matches', () => {
+  it('reads each match\'s product and request through fragments, aliases and edges, in as many statements for 4 matches as for 1', async () => {
+    const { bank, enterprise, publish } = await world('520000', '520102');
+    // An amount no other test asks for: only these four products fit.
+    const names = ['relations-a', 'relations-b', 'relations-c', 'relations-d'];
+    for (const name of names) await publish({ name, minAmount: '652000.00', maxAmount: '652000.00' });
+    const request = await postRequest(app, enterprise.id, { amount: '652000.00' });
+    const QUERY = `query($id: ID!, $first: Int!) { node(id: $id) { ... on FinancingRequest { matches(first: $first) { edges { node { ...Ranked } } } } } }
+      fragment Ranked on Match { rank product: loanProduct { name institution { id } } ... on Match { financingRequest { id amount } } }`;
+    const read = async (first: number) => {
+      app.statements.count = 0;
+      const response = await app.gql(QUERY, { id: request.id, first }, enterprise.id);
+      expect(response.errors).toBeUndefined();
+      return { statements: app.statements.count, matches: response.data.node.matches.edges.map((edge: any) => edge.node) };
+    };
+    const one = await read(1);
+    const four = await read(4);
+    expect(four.matches.map((m: any) => m.product.name).sort()).toEqual(names);
+    expect(four.matches.every((m: any) => m.product.institution.id === bank.id && m.financingRequest.id === request.id && m.financingRequest.amount === '652000.00')).toBe(true);
+    expect(one.matches).toHaveLength(1);
+    expect(four.statements).toBe(one.statements);
+  });
+});
+
 describe('stored match depth', () => {
   it('keeps the best 50 per request: a better new product pushes the last one out, a worse one stays out', async () => {
     const { enterprise, publish } = await world('340000', '340102');

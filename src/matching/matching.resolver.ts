@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from 'type-graphql';
 import { selects } from '../common/selection';
@@ -28,6 +29,30 @@ function toMatch(row: MatchRow): Match {
   match.quotedRate = row.quotedRate;
   match.storedReasons = 'reasonsJson' in row ? row.reasonsJson : row.reasons;
   return match;
+}
+
+/**
+ * Sets each match's product and request where the query selects them (`selects` may say yes for a
+ * field under @skip, never no for one it reads), each in one statement for all the matches that
+ * the page's resolvers complete in the same tick.
+ */
+async function withRelations(matches: Match[], info: GraphQLResolveInfo, ctx: RequestContext, known: { financingRequest?: FinancingRequest } = {}): Promise<void> {
+  const asks = (field: string) => selects(info, ['edges', 'node', field]) || selects(info, ['nodes', field]);
+  const load = async <T extends { id: string }>(loader: DataLoader<string, T | null>, ids: string[], set: (match: Match, row: T) => void) => {
+    const rows = await loader.loadMany(ids);
+    rows.forEach((row, i) => {
+      if (row instanceof Error) throw row;
+      // A missing row stays unset and the non-null field reports it, as a resolver returning null would.
+      if (row) set(matches[i], row);
+    });
+  };
+  await Promise.all([
+    asks('loanProduct') && load(ctx.loaders.byId(LoanProduct), matches.map((m) => m.loanProductId), (m, product) => (m.loanProduct = product)),
+    asks('financingRequest') &&
+      (known.financingRequest
+        ? matches.forEach((m) => (m.financingRequest = known.financingRequest))
+        : load(ctx.loaders.byId(FinancingRequest), matches.map((m) => m.financingRequestId), (m, request) => (m.financingRequest = request))),
+  ]);
 }
 
 /** A connection over rows fetched with `limit + 1`, with cursors from `cursorOf`. */
@@ -88,7 +113,10 @@ export class FinancingRequestMatchingResolver {
           return requestIds.map((id) => counts.find((row) => row.id === id)?.n ?? 0);
         })
         .load(request.id);
-    return connectionOf(rows.map(toMatch), page, (match) => String(match.rank), total);
+    const matches = rows.map(toMatch);
+    // Rows come with one past the page (hasNextPage); only the page's own get their relations.
+    await withRelations(matches.slice(0, page.limit), info, ctx, { financingRequest: request });
+    return connectionOf(matches, page, (match) => String(match.rank), total);
   }
 
   @FieldResolver(() => Boolean, { description: 'False while a refresh that could change the matches is queued (e.g. a product changed).' })
@@ -117,19 +145,6 @@ export class FinancingRequestMatchingResolver {
   }
 }
 
-@Resolver(() => Match)
-export class MatchResolver {
-  @FieldResolver(() => LoanProduct)
-  loanProduct(@Root() match: Match, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.byId(LoanProduct).load(match.loanProductId);
-  }
-
-  @FieldResolver(() => FinancingRequest)
-  financingRequest(@Root() match: Match, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.byId(FinancingRequest).load(match.financingRequestId);
-  }
-}
-
 @Resolver(() => ProductFit)
 export class ProductFitResolver {
   @FieldResolver(() => LoanProduct)
@@ -143,10 +158,17 @@ export class LoanProductMatchingResolver {
   @FieldResolver(() => MatchConnection, {
     description: 'Reverse matching (for the owning institution): the open financing requests that fit this product, best first.',
   })
-  async matchingRequests(@Root() product: LoanProduct, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  async matchingRequests(
+    @Root() product: LoanProduct,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+  ) {
     if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR') throw new ForbiddenError('Only the owning institution sees matching requests');
     const page = pageRequest(args);
     const { rows } = await ctx.services.matching.matchingRequests(ctx.actor, product.id, page);
-    return connectionOf(rows.map(toMatch), page, (match) => String(match.rank), () => ctx.services.matching.countMatchingRequests(product.id));
+    const matches = rows.map(toMatch);
+    await withRelations(matches.slice(0, page.limit), info, ctx);
+    return connectionOf(matches, page, (match) => String(match.rank), () => ctx.services.matching.countMatchingRequests(product.id));
   }
 }
