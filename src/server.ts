@@ -6,7 +6,7 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
+import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
 import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, RateLimiter, tooManyRequests } from './common/abuse-limits';
@@ -115,15 +115,17 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   app.disable('x-powered-by');
 
   const actorCounted = Symbol('counted by the per-actor limit');
+  const executedBefore = Symbol('run by the direct path, with errors');
+  type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
   /** Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with. */
-  const contextFor = async (req: http.IncomingMessage & { [actorCounted]?: number }): Promise<RequestContext> => {
+  const contextFor = async (req: Request): Promise<RequestContext> => {
     const actor = await actorOf(req.headers, services, dataSource, options.production);
     if (actor.kind !== 'ANONYMOUS') {
       // Counted once per request, also when the direct path hands the request to Apollo.
       const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
       if (wait > 0) throw tooManyRequests(wait);
     }
-    return { actor, loaders: new Loaders(dataSource), services, dataSource };
+    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore] };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,
@@ -131,8 +133,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     production: options.production,
     countIp: (req) => countIp(ipLimiter, req),
     contextFor: (req) => contextFor(req).catch(() => null),
-    delegate: (req, res, body) => {
-      (req as http.IncomingMessage & { body?: unknown }).body = body;
+    delegate: (req: Request & { body?: unknown }, res, body, executed) => {
+      req.body = body;
+      req[executedBefore] = executed;
       app(req, res);
     },
     refuseBody: (res, status) => sendHttpError(res, status),

@@ -117,8 +117,29 @@ describe('the direct path for plain queries', () => {
     expect(((await malformed.json()) as any).errors[0]).toEqual({ message: 'Malformed JSON body', extensions: { code: 'BAD_REQUEST' } });
   });
 
+  it('runs a query that fails during execution once: Apollo formats the errors of the result it is handed', async () => {
+    const good = `{ institutions(first: 3) { totalCount nodes { name } } }`;
+    const statementsOf = async (query: string) => {
+      app.statements.count = 0;
+      const response = await post(app.url, { query }, { 'x-actor': 'operator' });
+      return { statements: app.statements.count, response };
+    };
+    const alone = await statementsOf(good);
+    expect(alone.response.body.errors).toBeUndefined();
+    const handedOver = app.server.directQueries.counts.handedOver;
+    // The page and its count are read while a malformed cursor fails the sibling field.
+    const failing = await statementsOf(`{ institutions(first: 3) { totalCount nodes { name } } bad: institutions(first: 1, after: "zzz") { totalCount } }`);
+    expect(failing.response.status).toBe(200);
+    expect(failing.response.body.errors.map((e: any) => ({ code: e.extensions.code, path: e.path }))).toEqual([{ code: 'BAD_USER_INPUT', path: ['bad'] }]);
+    // Both root fields are non-null, so the error nulls the whole answer, as graphql-js would.
+    expect(failing.response.body.data).toBeNull();
+    expect(app.server.directQueries.counts.handedOver).toBe(handedOver + 1);
+    expect(alone.statements).toBeGreaterThan(0);
+    expect(failing.statements).toBe(alone.statements);
+  });
+
   it('counts a request once against the rate limits when it hands it to Apollo', async () => {
-    // Each of these fails during execution, so the direct path runs it and Apollo runs it again.
+    // Each of these fails during execution: the direct path runs it and hands its result to Apollo.
     await withServer({ limits: { perIpPerMinute: 3 } }, async (server, url) => {
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await post(url, { query: `{ platformStats { institutions } }` })).status);

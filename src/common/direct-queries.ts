@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DocumentNode, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
+import { DocumentNode, ExecutionResult, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
@@ -21,8 +21,11 @@ export interface DirectQueryOptions<Context> {
   countIp(req: IncomingMessage): number;
   /** The request's context, or null where Apollo must answer (bad token, actor over its limit). */
   contextFor(req: IncomingMessage): Promise<Context | null>;
-  /** The full stack (Express, body parser, Apollo), given the body already read and parsed. */
-  delegate(req: IncomingMessage, res: ServerResponse, body: unknown): void;
+  /**
+   * The full stack (Express, body parser, Apollo), given the body already read and parsed, and the
+   * result of running it where it ran with errors (Apollo formats those rather than running it again).
+   */
+  delegate(req: IncomingMessage, res: ServerResponse, body: unknown, executed?: ExecutionResult): void;
   /** Answers a body that could not be read or parsed, as the Express stack would. */
   refuseBody(res: ServerResponse, status: 400 | 413): void;
 }
@@ -43,8 +46,9 @@ const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
  * checks run here in the same order (per-IP limit, nesting guard, validation, variable coercion,
  * depth/alias/cost limits, the actor and its limit), and anything that is not a plain success
  * goes to the full stack instead: mutations, persisted queries, unusual headers, any error at
- * all. A request is counted against each rate limit once, whichever path answers it. Errors are therefore always Apollo's, formatted by the same `formatError`; a query that
- * fails during execution runs a second time there (queries change nothing).
+ * all. A request is counted against each rate limit once, whichever path answers it. Errors are
+ * therefore always Apollo's, formatted by the same `formatError`; a query that fails during
+ * execution is handed over with its result, which Apollo answers from without running it again.
  */
 export class DirectQueries<Context> {
   private readonly documents = new Map<string, DirectQuery | null>();
@@ -132,16 +136,16 @@ export class DirectQueries<Context> {
     const context = await options.contextFor(req);
     if (!context) return this.handOver(req, res, body);
     const result = await compiled.query(undefined, context, variables);
-    if (result.errors?.length) return this.handOver(req, res, body);
+    if (result.errors?.length) return this.handOver(req, res, body, result);
     const text = `${JSON.stringify({ data: result.data })}\n`;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
     this.counts.answered++;
   }
 
-  private handOver(req: IncomingMessage, res: ServerResponse, body: unknown): void {
+  private handOver(req: IncomingMessage, res: ServerResponse, body: unknown, executed?: ExecutionResult): void {
     this.counts.handedOver++;
-    this.options.delegate(req, res, body);
+    this.options.delegate(req, res, body, executed);
   }
 
   /** The parsed query for a text, or null where it is not a valid single query operation. */
