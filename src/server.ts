@@ -15,7 +15,7 @@ import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError } from './common/error-formatting';
-import { buildAppSchema } from './schema';
+import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { createServices, Services } from './services';
 
@@ -111,6 +111,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const actorLimiter = new RateLimiter(limits.perActorPerMinute);
   const ipLimiter = new RateLimiter(limits.perIpPerMinute);
   const schema = buildAppSchema();
+  const executionSchema = buildExecutionSchema();
   const app = express();
   app.disable('x-powered-by');
 
@@ -129,6 +130,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,
+    executionSchema,
     limits,
     production: options.production,
     countIp: (req) => countIp(ipLimiter, req),
@@ -151,7 +153,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
-    gateway: compiledExecution(schema),
+    gateway: compiledExecution(schema, executionSchema),
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals and stops HTTP server, pool and database in order; Apollo's own

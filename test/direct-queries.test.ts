@@ -117,7 +117,22 @@ describe('the direct path for plain queries', () => {
     expect(((await malformed.json()) as any).errors[0]).toEqual({ message: 'Malformed JSON body', extensions: { code: 'BAD_REQUEST' } });
   });
 
-  it('runs a query that fails during execution once: Apollo formats the errors of the result it is handed', async () => {
+  it('describes the public schema to introspection, though queries run on one with a scalar per Node ID', async () => {
+    const idType = `fields(includeDeprecated: false) { name type { kind ofType { name } } }`;
+    for (const query of [
+      `{ __type(name: "LoanProduct") { ${idType} } }`,
+      `query { ...Described } fragment Described on Query { __type(name: "LoanProduct") { ${idType} } }`,
+    ]) {
+      const response = await post(app.url, { query }, { 'x-actor': 'operator' });
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data.__type.fields.find((field: any) => field.name === 'id').type).toEqual({ kind: 'NON_NULL', ofType: { name: 'ID' } });
+    }
+    const types = await post(app.url, { query: `{ __schema { types { name } } }` }, { 'x-actor': 'operator' });
+    expect(types.body.data.__schema.types.map((type: any) => type.name)).toContain('Node');
+    expect(JSON.stringify(types.body)).not.toMatch(/GlobalId/);
+  });
+
+    it('runs a query that fails during execution once: Apollo formats the errors of the result it is handed', async () => {
     const good = `{ institutions(first: 3) { totalCount nodes { name } } }`;
     const statementsOf = async (query: string) => {
       app.statements.count = 0;

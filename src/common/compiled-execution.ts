@@ -1,5 +1,5 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { DocumentNode, execute, ExecutionResult, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -9,7 +9,8 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
 /**
  * Executes queries compiled by graphql-jit: each distinct document is compiled once into a
  * function that calls the same resolvers (so every access rule stays where it is) without
- * graphql-js's per-field interpretation. The compiled function hangs off the parsed document,
+ * graphql-js's per-field interpretation. It compiles against the execution schema (src/schema.ts:
+ * the same types and resolvers, Node IDs as plain fields); introspection runs on the public one. The compiled function hangs off the parsed document,
  * which Apollo's document store already keeps per query text; nothing here holds rows.
  *
  * Variables are coerced by graphql-js first, so a bad variable gets graphql-js's exact error
@@ -17,16 +18,17 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
  * graphql-jit does not apply the defaults of input fields nested in lists, and mutations are
  * not where reads spend their time.
  */
-export function compiledExecution(schema: GraphQLSchema): Gateway {
+export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQLSchema = schema): Gateway {
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
 
-  const compiledFor = (document: DocumentNode, operationName: string | undefined): CompiledQuery | null => {
+  const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | undefined): CompiledQuery | null => {
     let byName = compiled.get(document);
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? '';
     if (!byName.has(key)) {
-      const query = compileQuery(schema, document, operationName);
-      byName.set(key, isCompiledQuery(query) ? query : null);
+      // Introspection describes the public schema, so graphql-js answers it (on that schema).
+      const query = introspects(document, operation) ? null : compileQuery(executionSchema, document, operationName);
+      byName.set(key, query && isCompiledQuery(query) ? query : null);
     }
     return byName.get(key)!;
   };
@@ -53,7 +55,7 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     if (executed) return executed as never;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors } as never;
-    const query = compiledFor(document, operationName);
+    const query = compiledFor(document, operation, operationName);
     if (!query) return interpreted() as never;
     return query.query(undefined, context, variables) as never;
   };
@@ -68,4 +70,25 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     },
     async stop() {},
   };
+}
+
+/**
+ * Whether an operation reads `__schema` or `__type` (only possible at its root). graphql-jit runs
+ * queries on the execution schema (src/schema.ts), whose Node IDs have scalars of their own: such a
+ * query must run on the public schema instead, or it would describe the wrong one.
+ */
+export function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const seen = new Set<string>();
+  const reads = (selectionSet: SelectionSetNode): boolean =>
+    selectionSet.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === '__schema' || selection.name.value === '__type';
+      if (selection.kind === Kind.INLINE_FRAGMENT) return reads(selection.selectionSet);
+      const name = selection.name.value;
+      const fragment = fragments.get(name);
+      if (!fragment || seen.has(name)) return false;
+      seen.add(name);
+      return reads(fragment.selectionSet);
+    });
+  return reads(operation.selectionSet);
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DocumentNode, ExecutionResult, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { introspects } from './compiled-execution';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
@@ -15,6 +16,8 @@ interface DirectQuery {
 /** What the direct path needs from the server around it. */
 export interface DirectQueryOptions<Context> {
   schema: GraphQLSchema;
+  /** What graphql-jit compiles against (src/schema.ts `buildExecutionSchema`); `schema` validates. */
+  executionSchema: GraphQLSchema;
   limits: AbuseLimits;
   production: boolean;
   /** Counts the request against the per-IP limit (once, whichever path serves it); seconds to wait when over it. */
@@ -182,7 +185,9 @@ export class DirectQueries<Context> {
   }
 
   private compile(query: DirectQuery): CompiledQuery | null {
-    const compiled = compileQuery(this.options.schema, query.document, query.operation.name?.value);
+    // Apollo answers introspection, on the public schema.
+    if (introspects(query.document, query.operation)) return null;
+    const compiled = compileQuery(this.options.executionSchema, query.document, query.operation.name?.value);
     return isCompiledQuery(compiled) ? compiled : null;
   }
 }
