@@ -71,6 +71,11 @@ function build(): GraphQLSchema {
  * nested page were a quarter of its CPU (BENCHMARKS.md). Documents are validated against the
  * public schema (`buildAppSchema`); this one is never shown, and graphql-js (mutations) keeps the
  * public one, whose `id` computes the same global ID.
+ *
+ * By GraphQL's rules this schema is invalid (the Node interface's `id` is `ID!`, its
+ * implementations' are not) and its type map does not list the new scalars. It is only ever given
+ * to graphql-jit, which does not validate a schema or look types up by name for leaves; do not
+ * rebuild it (`toConfig`) or validate it.
  */
 export function buildExecutionSchema(): GraphQLSchema {
   if (!executionSchema) {

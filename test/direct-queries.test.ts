@@ -132,7 +132,7 @@ describe('the direct path for plain queries', () => {
     expect(JSON.stringify(types.body)).not.toMatch(/GlobalId/);
   });
 
-    it('runs a query that fails during execution once: Apollo formats the errors of the result it is handed', async () => {
+  it('runs a query that fails during execution once: Apollo formats the errors of the result it is handed', async () => {
     const good = `{ institutions(first: 3) { totalCount nodes { name } } }`;
     const statementsOf = async (query: string) => {
       app.statements.count = 0;

@@ -359,9 +359,10 @@ describe('reverse matching', () => {
     const weakRequest = await postRequest(app, enterprise.id);
     const strongRequest = await postRequest(app, strong.id);
     await postRequest(app, enterprise.id, { termMonths: 48 });
-    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { rank financingRequest { id } } } } } }`;
+    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { rank financingRequest { id } loanProduct { id name } } } } } }`;
     const response = await app.gql(REVERSE, { id: product.id }, bank.id);
     expect(response.data.node.matchingRequests.nodes.map((n: any) => n.financingRequest.id)).toEqual([strongRequest.id, weakRequest.id]);
+    expect(response.data.node.matchingRequests.nodes.map((n: any) => n.loanProduct)).toEqual([{ id: product.id, name: 'reverse' }, { id: product.id, name: 'reverse' }]);
     expect(response.data.node.matchingRequests.totalCount).toBe(2);
     const other = await createInstitution(app);
     const forbidden = await app.gql(REVERSE, { id: product.id }, other.id);

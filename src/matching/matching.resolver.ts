@@ -33,10 +33,16 @@ function toMatch(row: MatchRow): Match {
 
 /**
  * Sets each match's product and request where the query selects them (`selects` may say yes for a
- * field under @skip, never no for one it reads), each in one statement for all the matches that
- * the page's resolvers complete in the same tick.
+ * field under @skip, never no for one it reads): the parent where it is that object, else one
+ * statement for all the matches that the page's resolvers complete in the same tick. A failed
+ * load fails the page's field as a whole.
  */
-async function withRelations(matches: Match[], info: GraphQLResolveInfo, ctx: RequestContext, known: { financingRequest?: FinancingRequest } = {}): Promise<void> {
+async function withRelations(
+  matches: Match[],
+  info: GraphQLResolveInfo,
+  ctx: RequestContext,
+  known: { financingRequest?: FinancingRequest; loanProduct?: LoanProduct } = {},
+): Promise<void> {
   const asks = (field: string) => selects(info, ['edges', 'node', field]) || selects(info, ['nodes', field]);
   const load = async <T extends { id: string }>(loader: DataLoader<string, T | null>, ids: string[], set: (match: Match, row: T) => void) => {
     const rows = await loader.loadMany(ids);
@@ -47,7 +53,10 @@ async function withRelations(matches: Match[], info: GraphQLResolveInfo, ctx: Re
     });
   };
   await Promise.all([
-    asks('loanProduct') && load(ctx.loaders.byId(LoanProduct), matches.map((m) => m.loanProductId), (m, product) => (m.loanProduct = product)),
+    asks('loanProduct') &&
+      (known.loanProduct
+        ? matches.forEach((m) => (m.loanProduct = known.loanProduct))
+        : load(ctx.loaders.byId(LoanProduct), matches.map((m) => m.loanProductId), (m, product) => (m.loanProduct = product))),
     asks('financingRequest') &&
       (known.financingRequest
         ? matches.forEach((m) => (m.financingRequest = known.financingRequest))
@@ -168,7 +177,7 @@ export class LoanProductMatchingResolver {
     const page = pageRequest(args);
     const { rows } = await ctx.services.matching.matchingRequests(ctx.actor, product.id, page);
     const matches = rows.map(toMatch);
-    await withRelations(matches.slice(0, page.limit), info, ctx);
+    await withRelations(matches.slice(0, page.limit), info, ctx, { loanProduct: product });
     return connectionOf(matches, page, (match) => String(match.rank), () => ctx.services.matching.countMatchingRequests(product.id));
   }
 }
