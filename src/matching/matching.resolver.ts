@@ -43,24 +43,18 @@ async function withRelations(
   ctx: RequestContext,
   known: { financingRequest?: FinancingRequest; loanProduct?: LoanProduct } = {},
 ): Promise<void> {
-  const asks = (field: string) => selects(info, ['edges', 'node', field]) || selects(info, ['nodes', field]);
-  const load = async <T extends { id: string }>(loader: DataLoader<string, T | null>, ids: string[], set: (match: Match, row: T) => void) => {
-    const rows = await loader.loadMany(ids);
+  const fill = async <K extends 'loanProduct' | 'financingRequest'>(field: K, parent: Match[K], loader: DataLoader<string, Match[K] | null>, keyOf: (m: Match) => string) => {
+    if (!selects(info, ['edges', 'node', field]) && !selects(info, ['nodes', field])) return;
+    const rows = parent ? matches.map(() => parent) : await loader.loadMany(matches.map(keyOf));
     rows.forEach((row, i) => {
       if (row instanceof Error) throw row;
       // A missing row stays unset and the non-null field reports it, as a resolver returning null would.
-      if (row) set(matches[i], row);
+      if (row) matches[i][field] = row;
     });
   };
   await Promise.all([
-    asks('loanProduct') &&
-      (known.loanProduct
-        ? matches.forEach((m) => (m.loanProduct = known.loanProduct))
-        : load(ctx.loaders.byId(LoanProduct), matches.map((m) => m.loanProductId), (m, product) => (m.loanProduct = product))),
-    asks('financingRequest') &&
-      (known.financingRequest
-        ? matches.forEach((m) => (m.financingRequest = known.financingRequest))
-        : load(ctx.loaders.byId(FinancingRequest), matches.map((m) => m.financingRequestId), (m, request) => (m.financingRequest = request))),
+    fill('loanProduct', known.loanProduct, ctx.loaders.byId(LoanProduct), (m) => m.loanProductId),
+    fill('financingRequest', known.financingRequest, ctx.loaders.byId(FinancingRequest), (m) => m.financingRequestId),
   ]);
 }
 
