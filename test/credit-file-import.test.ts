@@ -71,6 +71,23 @@ describe('npm run import:credit (file import with COPY)', () => {
     expect(n).toBe(2_500);
   });
 
+  it('stores backslashes in a field as written: a reference spelled \\N is text, not NULL', async () => {
+    const enterprise = await registerEnterprise(app);
+    const references = ['\\N', `BS\\${enterprise.uscc}\\t`, `BS-${enterprise.uscc}`];
+    const file = path.join(folder, 'backslashes.jsonl');
+    fs.writeFileSync(
+      file,
+      references.map((reference) => JSON.stringify({ uscc: enterprise.uscc, source: 'OTHER', source_reference: reference, indicator: '说明\\备注', polarity: 'POSITIVE', recorded_on: '2026-02-01' })).join('\n'),
+    );
+    const result = await importCreditFile(app.dataSource, file);
+    expect(result).toMatchObject({ records: 3, imported: 3, rejected: [] });
+    const rows: Array<{ source_reference: string; indicator: string }> = await app.dataSource.query(
+      `SELECT source_reference, indicator FROM credit_record WHERE source = 'OTHER' AND source_reference = ANY($1) ORDER BY id`,
+      [references],
+    );
+    expect(rows).toEqual(references.map((reference) => ({ source_reference: reference, indicator: '说明\\备注' })));
+  });
+
   it('reads JSON lines, reporting lines that are not JSON', async () => {
     const enterprise = await registerEnterprise(app);
     const file = path.join(folder, 'records.jsonl');

@@ -69,10 +69,15 @@ export function parseCreditRecord(raw: Record<string, unknown>): CreditRecordRow
 
 const COPY_LINES_PER_CHUNK = 1000;
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
 /** COPY text format: tabs, newlines and backslashes escaped; \N is NULL. */
 function copyField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  return String(value).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  const text = String(value);
+  // Almost no field needs escaping: one test instead of four replacements per field.
+  if (!COPY_SPECIAL.test(text)) return text;
+  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
 /**
