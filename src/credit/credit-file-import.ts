@@ -99,7 +99,7 @@ export async function importCreditFile(
     const rows = lane.rows;
     lane.rows = [];
     await lane.running;
-    if (failure) throw failure;
+    if (failure) return;
     lane.running = importBatch(rows).then(
       (done) => {
         result.imported += done.imported;
@@ -114,6 +114,8 @@ export async function importCreditFile(
     );
   };
   for await (const { line, raw } of recordsOf(file, input)) {
+    // After a failed batch nothing more is read; the other lane's batch is still awaited below.
+    if (failure) break;
     result.records++;
     const parsed = typeof raw === 'string' ? raw : parseCreditRecord(raw);
     if (typeof parsed === 'string') {
@@ -124,6 +126,7 @@ export async function importCreditFile(
     lane.rows.push({ line, record: parsed });
     if (lane.rows.length >= batchSize) await submit(lane);
   }
+  input.destroy();
   for (const lane of lanes) if (lane.rows.length > 0) await submit(lane);
   await Promise.all(lanes.map((lane) => lane.running));
   if (failure) throw failure;
