@@ -88,6 +88,23 @@ describe('npm run import:credit (file import with COPY)', () => {
     expect(rows).toEqual(references.map((reference) => ({ source_reference: reference, indicator: '说明\\备注' })));
   });
 
+  it('fails on a CSV it cannot parse only after the batches in flight have finished', async () => {
+    const enterprises = [await registerEnterprise(app), await registerEnterprise(app), await registerEnterprise(app)];
+    const prefix = `HALT-${enterprises[0].uscc}`;
+    const lines = ['uscc,source,source_reference,indicator,polarity,recorded_on,expires_on'];
+    for (let k = 1; k <= 600; k++) lines.push(`${enterprises[k % 3].uscc},UTILITIES,${prefix}-${k},按时缴费,POSITIVE,2026-02-01,`);
+    lines.push(`${enterprises[0].uscc},UTILITIES,"${prefix}-unclosed,按时缴费,POSITIVE,2026-02-01,`);
+    const file = path.join(folder, 'unclosed.csv');
+    fs.writeFileSync(file, lines.join('\n'));
+    const stored = async () => (await app.dataSource.query(`SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`, [`${prefix}-%`]))[0].n;
+    await expect(importCreditFile(app.dataSource, file, { batchSize: 50 })).rejects.toThrow(/quote/i);
+    const atFailure = await stored();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every batch either committed before the failure was reported or never started.
+    expect(await stored()).toBe(atFailure);
+    expect(atFailure % 50).toBe(0);
+  });
+
   it('reads JSON lines, reporting lines that are not JSON', async () => {
     const enterprise = await registerEnterprise(app);
     const file = path.join(folder, 'records.jsonl');

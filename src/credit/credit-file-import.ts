@@ -80,8 +80,9 @@ export async function importCreditFile(
   input.on('data', (chunk) => (bytes += chunk.length));
   const startedAt = Date.now();
   const result: FileImportResult = { records: 0, imported: 0, duplicates: 0, rescored: 0, rejected: [], seconds: 0 };
-  // Each batch is its own transaction. Two batches can deadlock only on a source reference that
-  // both hold (a file repeating a record across batches); PostgreSQL then aborts one, which is retried.
+  // Each batch is its own transaction. Two lanes' batches can deadlock on a source reference that
+  // a file repeats under two USCCs (or with another import, see lockCreditProfiles); PostgreSQL then
+  // aborts one, which is retried.
   const importBatch = async (rows: Array<{ line: number; record: CreditRecordRow }>) => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -100,35 +101,39 @@ export async function importCreditFile(
     lane.rows = [];
     await lane.running;
     if (failure) return;
-    lane.running = importBatch(rows).then(
-      (done) => {
+    // Never rejects: a failure (also of the progress callback) is kept and stops the import.
+    lane.running = importBatch(rows)
+      .then((done) => {
         result.imported += done.imported;
         result.duplicates += done.duplicates;
         result.rescored += done.rescored;
         result.rejected.push(...done.rejected);
         options.onProgress?.(bytes, total, result.records);
-      },
-      (error) => {
+      })
+      .catch((error) => {
         failure ??= error;
-      },
-    );
+      });
   };
-  for await (const { line, raw } of recordsOf(file, input)) {
-    // After a failed batch nothing more is read; the other lane's batch is still awaited below.
-    if (failure) break;
-    result.records++;
-    const parsed = typeof raw === 'string' ? raw : parseCreditRecord(raw);
-    if (typeof parsed === 'string') {
-      result.rejected.push({ line, reason: parsed });
-      continue;
+  // Whatever ends the reading (the end of the file, a failed batch, a CSV the parser gives up on),
+  // the batches still in flight finish before this returns or throws.
+  try {
+    for await (const { line, raw } of recordsOf(file, input)) {
+      if (failure) break;
+      result.records++;
+      const parsed = typeof raw === 'string' ? raw : parseCreditRecord(raw);
+      if (typeof parsed === 'string') {
+        result.rejected.push({ line, reason: parsed });
+        continue;
+      }
+      const lane = lanes[laneOf(parsed.uscc, concurrency)];
+      lane.rows.push({ line, record: parsed });
+      if (lane.rows.length >= batchSize) await submit(lane);
     }
-    const lane = lanes[laneOf(parsed.uscc, concurrency)];
-    lane.rows.push({ line, record: parsed });
-    if (lane.rows.length >= batchSize) await submit(lane);
+    for (const lane of lanes) if (lane.rows.length > 0) await submit(lane);
+  } finally {
+    input.destroy();
+    await Promise.all(lanes.map((lane) => lane.running));
   }
-  input.destroy();
-  for (const lane of lanes) if (lane.rows.length > 0) await submit(lane);
-  await Promise.all(lanes.map((lane) => lane.running));
   if (failure) throw failure;
   options.onProgress?.(bytes, total, result.records);
   result.rejected.sort((a, b) => a.line - b.line);

@@ -55,27 +55,18 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
  * records: each locks the enterprises' profile rows first and the second waits until the first
  * commits, then reads both. Row locks take no lock-table slot, so a batch of 20,000 enterprises
  * locks just those (an advisory lock per enterprise would not fit in the lock table): two batches
- * of different enterprises rescore side by side. Locking goes in id order, so two batches do not
- * wait on each other in a cycle. Registration gives every enterprise a profile, so the lock almost
- * always finds them all (probing for missing ones first had cost as much as the lock). When some
- * are missing, base profiles are created and the set locked again; in that pass a deadlock with a
- * concurrent import is possible, which PostgreSQL breaks and the file import retries.
+ * of different enterprises rescore side by side. One statement in id order both creates a base
+ * profile for an enterprise without one and locks the existing ones: `DO UPDATE … WHERE false`
+ * updates nothing but locks every conflicting row (FOR NO KEY UPDATE, as no key column is set).
+ * So two batches never wait on each other in a cycle, and the pass costs what a lock alone does:
+ * ≈ 0.08 s for 20,000 enterprises, where the INSERT … DO NOTHING and the SELECT … FOR UPDATE
+ * after it took 0.14–0.17 s.
  */
 async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf: string): Promise<void> {
-  const lock = async (): Promise<number> => {
-    const [{ locked }]: Array<{ locked: number }> = await manager.query(
-      `WITH locked AS (SELECT 1 FROM credit_profile WHERE enterprise_id = ANY($1::bigint[]) ORDER BY enterprise_id FOR NO KEY UPDATE)
-       SELECT count(*)::int AS locked FROM locked`,
-      [enterpriseIds],
-    );
-    return locked;
-  };
-  if ((await lock()) === new Set(enterpriseIds).size) return;
   await manager.query(
     `INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
-     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM unnest($1::bigint[]) AS id ORDER BY id
-     ON CONFLICT (enterprise_id) DO NOTHING`,
+     SELECT id, $2, $3, '{}', $4, $5::date, now() FROM (SELECT DISTINCT unnest($1::bigint[]) AS id) ids ORDER BY id
+     ON CONFLICT (enterprise_id) DO UPDATE SET as_of = credit_profile.as_of WHERE false`,
     [enterpriseIds, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
   );
-  await lock();
 }
