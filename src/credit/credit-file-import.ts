@@ -80,9 +80,9 @@ export async function importCreditFile(
   input.on('data', (chunk) => (bytes += chunk.length));
   const startedAt = Date.now();
   const result: FileImportResult = { records: 0, imported: 0, duplicates: 0, rescored: 0, rejected: [], seconds: 0 };
-  // Each batch is its own transaction. Two lanes' batches can deadlock on a source reference that
-  // a file repeats under two USCCs (or with another import, see lockCreditProfiles); PostgreSQL then
-  // aborts one, which is retried.
+  // Each batch is its own transaction. Two lanes' batches (or two imports) can deadlock on source
+  // references both insert, e.g. one a file repeats under two USCCs; PostgreSQL then aborts one,
+  // which is retried.
   const importBatch = async (rows: Array<{ line: number; record: CreditRecordRow }>) => {
     for (let attempt = 1; ; attempt++) {
       try {
