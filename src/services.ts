@@ -10,19 +10,24 @@ import { FinancingRequestService } from './financing/financing-request.service';
 import { LendingService } from './lending/lending.service';
 import { MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
+import { Clock, systemClock } from './common/clock';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
-export function createServices(dataSource: DataSource, config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> = loadConfig()) {
-  const matching = new MatchingService(dataSource);
+export function createServices(
+  dataSource: DataSource,
+  config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> = loadConfig(),
+  clock: Clock = systemClock,
+) {
+  const matching = new MatchingService(dataSource, clock);
   const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
   return {
     auth,
     matching,
-    enterprise: new EnterpriseService(dataSource, auth),
+    enterprise: new EnterpriseService(dataSource, auth, clock),
     credit: new CreditService(dataSource),
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
-    financing: new FinancingRequestService(dataSource, matching),
+    financing: new FinancingRequestService(dataSource, matching, clock),
     lending: new LendingService(dataSource, matching),
     analytics: new AnalyticsService(dataSource),
   };

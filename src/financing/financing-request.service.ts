@@ -6,7 +6,7 @@ import { Connection, PageRequest } from '../common/pagination';
 import { ALL_ROWS, bothFilters, entityReader, NO_ROWS } from '../common/database/entity-reader';
 import { ChildFilter } from '../common/loaders';
 import { runIdempotent } from '../common/idempotency';
-import { chinaDate } from '../lending/response-deadline';
+import { chinaToday, Clock, systemClock } from '../common/clock';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
 import { MatchingService } from '../matching/matching.service';
@@ -26,6 +26,7 @@ export class FinancingRequestService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   private get reader() {
@@ -36,7 +37,7 @@ export class FinancingRequestService {
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise posts financing requests');
     if (money.units(input.amount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
-    if (input.validUntil < chinaDate(new Date())) throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
+    if (input.validUntil < chinaToday(this.clock)) throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
     const { idempotencyKey, ...fields } = input;
     return runIdempotent(this.dataSource, actor, {
       operation: 'postFinancingRequest',
