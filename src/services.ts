@@ -20,6 +20,7 @@ export function createServices(
 ) {
   const matching = new MatchingService(dataSource, clock);
   const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
+  const financing = new FinancingRequestService(dataSource, matching, clock);
   return {
     auth,
     matching,
@@ -27,9 +28,16 @@ export function createServices(
     credit: new CreditService(dataSource),
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
-    financing: new FinancingRequestService(dataSource, matching, clock),
+    financing,
     lending: new LendingService(dataSource, matching),
     analytics: new AnalyticsService(dataSource),
+    /**
+     * What the passing of China days changes, idempotent and safe in several processes at once: run
+     * by the server's periodic sweep and `npm run sweep:calendar`.
+     */
+    async calendarSweep(): Promise<{ expiredRequests: number }> {
+      return { expiredRequests: await financing.expireLapsedRequests() };
+    },
   };
 }
 

@@ -1,7 +1,16 @@
 import { Clock } from '../src/common/clock';
 import { parseGlobalId } from '../src/common/global-id';
 import { startTestApp, TestApp } from './support/app';
-import { createInstitution, createPublishedProduct, postRequest, registerEnterprise } from './support/fixtures';
+import {
+  acceptApplication,
+  applyToProduct,
+  createInstitution,
+  createPublishedProduct,
+  grantCredit,
+  postRequest,
+  registerEnterprise,
+} from './support/fixtures';
+import { operation } from './support/operations';
 
 /**
  * Time rules at their boundaries, with the database session in UTC and in China time: business dates
@@ -84,5 +93,65 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
     // 1 March 2027 begins at 16:00 UTC on 28 February.
     clock.set('2027-02-28T16:00:00Z');
     expect((await fitsEverywhere(bank.id, leapling.id, request.id, product.id)).eligible).toBe(true);
+  });
+
+  describe('needs past their validUntil', () => {
+    const STATUS = `query($id: ID!) { node(id: $id) { ... on FinancingRequest { status } } }`;
+    const statusOf = async (id: string, actor: string) => (await app.gql(STATUS, { id }, actor)).data.node.status;
+    const pooled = async (ids: string[]) =>
+      (await app.dataSource.query(`SELECT count(*)::int AS n FROM matchable_request WHERE financing_request_id = ANY($1::bigint[])`, [
+        ids.map((id) => parseGlobalId(id)!.id),
+      ]))[0].n;
+
+    it('count through their validUntil day in China, then expire: out of matching, audited, applications run on', async () => {
+      // 00:30 on 1 July 2098 in China (far ahead, so that what reads the system clock sees them valid).
+      clock.set('2098-06-30T16:30:00Z');
+      const bank = await createInstitution(app, { regionsServed: ['230000'] });
+      const product = await createPublishedProduct(app, bank.id, { minAmount: '701000.00', maxAmount: '701000.00' });
+      const other = await createPublishedProduct(app, bank.id, { minAmount: '701000.00', maxAmount: '701000.00' });
+      const enterprise = await registerEnterprise(app);
+      const lastDay = await postRequest(app, enterprise.id, { amount: '701000.00', validUntil: '2098-07-01' });
+      const applied = await postRequest(app, enterprise.id, { amount: '701000.00', validUntil: '2098-07-01' });
+      const later = await postRequest(app, enterprise.id, { amount: '701000.00', validUntil: '2098-07-02' });
+      const application = await applyToProduct(app, enterprise.id, applied.id, product.id);
+      const reverse = async () =>
+        (await app.gql(REVERSE, { id: product.id }, bank.id)).data.node.matchingRequests.nodes.map((m: any) => m.financingRequest.id).sort();
+
+      // On its validUntil day a need is still open, whatever the session's zone.
+      expect(await app.server.services.calendarSweep()).toMatchObject({ expiredRequests: 0 });
+      expect(await reverse()).toEqual([lastDay.id, applied.id, later.id].sort());
+
+      // China midnight: 1 July has passed. Reverse matching leaves them out even before a sweep.
+      clock.set('2098-07-01T16:00:00Z');
+      expect(await reverse()).toEqual([later.id]);
+      // Two processes sweeping at once expire each need once.
+      const sweeps = await Promise.all([app.server.services.calendarSweep(), app.server.services.calendarSweep()]);
+      expect(sweeps.reduce((sum, outcome) => sum + outcome.expiredRequests, 0)).toBe(2);
+      expect(await app.server.services.calendarSweep()).toMatchObject({ expiredRequests: 0 });
+      expect(await statusOf(lastDay.id, enterprise.id)).toBe('EXPIRED');
+      expect(await statusOf(applied.id, enterprise.id)).toBe('EXPIRED');
+      expect(await statusOf(later.id, enterprise.id)).toBe('OPEN');
+      expect(await pooled([lastDay.id, applied.id])).toBe(0);
+      expect(await pooled([later.id])).toBe(1);
+      const events = await app.dataSource.query(
+        `SELECT financing_request_id::text AS id, actor, from_status, to_status, reason FROM financing_request_event
+         WHERE financing_request_id = ANY($1::bigint[]) ORDER BY financing_request_id`,
+        [[lastDay.id, applied.id].map((id) => parseGlobalId(id)!.id)],
+      );
+      expect(events.map((e: any) => [e.actor, e.from_status, e.to_status, e.reason])).toEqual([
+        ['SYSTEM', 'OPEN', 'EXPIRED', 'validUntil passed (2098-07-02 in China)'],
+        ['SYSTEM', 'APPLIED', 'EXPIRED', 'validUntil passed (2098-07-02 in China)'],
+      ]);
+
+      // No new application, by the enterprise or a claiming institution.
+      const refused = await app.gql(operation('ApplyToProduct'), { input: { financingRequestId: applied.id, loanProductId: other.id } }, enterprise.id);
+      expect(refused.data.applyToProduct.userErrors.map((e: any) => e.code)).toEqual(['REQUEST_EXPIRED']);
+      // The submitted application runs on: accepted, the need stays expired; granted, it follows.
+      await acceptApplication(app, bank.id, application.id);
+      expect(await statusOf(applied.id, enterprise.id)).toBe('EXPIRED');
+      await grantCredit(app, bank.id, { applicationId: application.id, amount: '701000.00', annualRate: '4.10', termMonths: 12 });
+      expect(await statusOf(applied.id, enterprise.id)).toBe('CREDIT_GRANTED');
+      expect(await pooled([applied.id])).toBe(0);
+    });
   });
 });

@@ -91,12 +91,40 @@ export class FinancingRequestService {
     return this.reader.findOne('self', this.visibility(actor), id);
   }
 
+  /**
+   * Every open need past its validUntil on `today` (China date) becomes EXPIRED, leaves the pool that
+   * reverse matching reads and gets an audit event — one statement. Needs locked by a transaction in
+   * progress (an application, a withdrawal, another sweep) are skipped and caught by the next run, so
+   * two processes may sweep at once. Returns how many needs expired.
+   */
+  async expireLapsedRequests(today = chinaToday(this.clock)): Promise<number> {
+    const [{ expired }] = await this.dataSource.query(EXPIRE_LAPSED_REQUESTS_SQL, [today]);
+    return expired;
+  }
+
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
     const visible = this.visibility(actor);
     return this.reader.page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
 }
+
+// Locks in the documented order: financing_request, then matching (matchable_request).
+const EXPIRE_LAPSED_REQUESTS_SQL = `
+  WITH due AS (
+    SELECT id, status FROM financing_request
+    WHERE status IN ('OPEN', 'APPLIED', 'ACCEPTED') AND valid_until < $1::date
+    ORDER BY id FOR UPDATE SKIP LOCKED
+  ), expired AS (
+    UPDATE financing_request r SET status = 'EXPIRED', updated_at = now() FROM due WHERE r.id = due.id
+    RETURNING r.id, due.status AS from_status
+  ), audited AS (
+    INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
+    SELECT id, 'SYSTEM', from_status, 'EXPIRED', 'validUntil passed (' || $1 || ' in China)' FROM expired
+  ), unpooled AS (
+    DELETE FROM matchable_request m USING expired e WHERE m.financing_request_id = e.id
+  )
+  SELECT count(*)::int AS expired FROM expired`;
 
 /**
  * A request's status follows its most advanced application, unless the enterprise withdrew it.
@@ -112,6 +140,8 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
            WHEN r2.status = 'WITHDRAWN' THEN 'WITHDRAWN'
            WHEN bool_or(a.status = 'DISBURSED') THEN 'DISBURSED'
            WHEN bool_or(a.status = 'CREDIT_GRANTED') THEN 'CREDIT_GRANTED'
+           -- Expired stays expired unless one of its running applications is granted credit.
+           WHEN r2.status = 'EXPIRED' THEN 'EXPIRED'
            WHEN bool_or(a.status = 'ACCEPTED') THEN 'ACCEPTED'
            WHEN bool_or(a.status = 'SUBMITTED') THEN 'APPLIED'
            ELSE 'OPEN'

@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { dataSource as cliDataSource } from '../../ormconfig';
+import { createServices } from '../services';
+
+/** `npm run sweep:calendar`: now, what the server's calendar sweep does (needs past validUntil expire). */
+async function main() {
+  const dataSource = await cliDataSource;
+  await dataSource.initialize();
+  try {
+    const outcome = await createServices(dataSource).calendarSweep();
+    console.log(`Expired ${outcome.expiredRequests} financing request(s) past their validUntil.`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error) => {
+  console.error('Failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
