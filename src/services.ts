@@ -21,11 +21,12 @@ export function createServices(
   const matching = new MatchingService(dataSource, clock);
   const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
   const financing = new FinancingRequestService(dataSource, matching, clock);
+  const credit = new CreditService(dataSource, clock);
   return {
     auth,
     matching,
     enterprise: new EnterpriseService(dataSource, auth, clock),
-    credit: new CreditService(dataSource),
+    credit,
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
     financing,
@@ -35,8 +36,8 @@ export function createServices(
      * What the passing of China days changes, idempotent and safe in several processes at once: run
      * by the server's periodic sweep and `npm run sweep:calendar`.
      */
-    async calendarSweep(): Promise<{ expiredRequests: number }> {
-      return { expiredRequests: await financing.expireLapsedRequests() };
+    async calendarSweep(): Promise<{ expiredRequests: number; rescoring: { rescored: number; changed: number } | null }> {
+      return { expiredRequests: await financing.expireLapsedRequests(), rescoring: await credit.rescoreDueProfiles() };
     },
   };
 }

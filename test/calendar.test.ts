@@ -155,3 +155,85 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
     });
   });
 });
+
+describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database session in %s', (sessionTimeZone) => {
+  let app: TestApp;
+  // 00:30 on 5 December 2099 in China.
+  const clock = new TestClock(new Date('2099-12-04T16:30:00Z'));
+  beforeAll(async () => {
+    app = await startTestApp({ clock, sessionTimeZone });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line } } }`;
+  const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile { score flags asOf computedAt } } } }`;
+  const profileOf = async (id: string) => (await app.gql(PROFILE, { id }, 'operator')).data.node.creditProfile;
+
+  it('rescores exactly the profiles whose records cross a decay or expiry boundary that China day, and re-matches their needs', async () => {
+    const enterprises = {
+      young: await registerEnterprise(app), // a year old on 6 December: 100 % → 80 %
+      fading: await registerEnterprise(app), // five years old on 6 December: 20 % → nothing
+      listed: await registerEnterprise(app), // 失信被执行人 until 5 December: counts on that day, not after
+      steady: await registerEnterprise(app), // no boundary on 6 December
+      later: await registerEnterprise(app), // a year old on 7 December
+    };
+    const tax = (uscc: string, recordedOn: string) => ({ uscc, source: 'TAX', indicator: '按时纳税', polarity: 'POSITIVE', recordedOn });
+    const records = [
+      tax(enterprises.young.uscc, '2098-12-06'),
+      tax(enterprises.fading.uscc, '2094-12-06'),
+      tax(enterprises.steady.uscc, '2097-06-01'),
+      tax(enterprises.later.uscc, '2098-12-07'),
+      { uscc: enterprises.listed.uscc, source: 'COURT', indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: '2099-01-01', expiresOn: '2099-12-05' },
+    ].map((record, k) => ({ ...record, sourceReference: `${record.uscc}-${k}` }));
+    const imported = await app.gql(IMPORT, { input: { records } }, 'operator');
+    expect(imported.data.importCreditRecords).toEqual({ imported: 5, rejected: [] });
+    const bank = await createInstitution(app, { regionsServed: ['230000'] });
+    const product = await createPublishedProduct(app, bank.id, { minAmount: '612000.00', maxAmount: '612000.00' });
+    const need = await postRequest(app, enterprises.listed.id, { amount: '612000.00' });
+    const matched = async () => {
+      await app.server.services.matching.workQueuedJobs();
+      const response = await app.gql(`query($id: ID!) { node(id: $id) { ... on FinancingRequest { matches { nodes { loanProduct { id } } } } } }`, { id: need.id }, enterprises.listed.id);
+      return response.data.node.matches.nodes.map((m: any) => m.loanProduct.id);
+    };
+    expect(await matched()).toEqual([]);
+
+    const scores = async () => {
+      const profiles = await Promise.all(Object.values(enterprises).map((e) => profileOf(e.id)));
+      return Object.fromEntries(Object.keys(enterprises).map((name, k) => [name, [profiles[k].score, profiles[k].flags.join(), profiles[k].asOf]]));
+    };
+    // The first run counts from the oldest profile's date: nothing crossed a boundary on 5 December.
+    await app.server.services.calendarSweep();
+    expect(await scores()).toEqual({
+      young: [680, '', '2099-12-05'],
+      fading: [616, '', '2099-12-05'],
+      listed: [200, 'DISHONEST_DEBTOR', '2099-12-05'],
+      steady: [648, '', '2099-12-05'],
+      later: [680, '', '2099-12-05'],
+    });
+    const steadyBefore = await profileOf(enterprises.steady.id);
+
+    // China midnight: 6 December.
+    clock.set('2099-12-05T16:00:00Z');
+    expect((await app.server.services.calendarSweep()).rescoring).toEqual({ rescored: 3, changed: 3 });
+    expect(await scores()).toEqual({
+      young: [664, '', '2099-12-06'],
+      fading: [600, '', '2099-12-06'],
+      listed: [600, '', '2099-12-06'],
+      steady: [648, '', '2099-12-05'],
+      later: [680, '', '2099-12-05'],
+    });
+    expect(await profileOf(enterprises.steady.id)).toEqual(steadyBefore);
+    // The listing ended: the need is re-matched in the background and now finds the product.
+    expect(await matched()).toEqual([product.id]);
+    // Once a day: a second run that day does nothing.
+    expect((await app.server.services.calendarSweep()).rescoring).toEqual({ rescored: 0, changed: 0 });
+
+    // Down on 7 December; on 8 December two processes sweep at once: one catches up, once.
+    clock.set('2099-12-07T16:00:00Z');
+    const [first, second] = await Promise.all([app.server.services.credit.rescoreDueProfiles(), app.server.services.credit.rescoreDueProfiles()]);
+    expect([first, second].filter((outcome) => outcome?.rescored)).toEqual([{ rescored: 1, changed: 1 }]);
+    expect((await scores()).later).toEqual([664, '', '2099-12-08']);
+  });
+});

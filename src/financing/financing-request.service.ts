@@ -52,7 +52,7 @@ export class FinancingRequestService {
             status: FinancingRequestStatus.OPEN,
           }),
         );
-        await addMatchableRequest(manager, request.id);
+        await addMatchableRequest(manager, request.id, chinaToday(this.clock));
         // Posting matches synchronously: the enterprise sees its products in the answer.
         await this.matching.refreshRequestMatches(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
@@ -162,8 +162,8 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
   );
 }
 
-/** Copies an open request with its enterprise's facts and score into `matchable_request`. */
-export async function addMatchableRequest(manager: EntityManager, requestId: string): Promise<void> {
+/** Copies an open request with its enterprise's facts and score (scored as of `today`) into `matchable_request`. */
+export async function addMatchableRequest(manager: EntityManager, requestId: string, today: string): Promise<void> {
   // A rescoring in progress holds the enterprise's profile (credit-scoring.ts) and copies the new
   // score into the open requests it sees: this request is not among them until it commits. Waiting
   // for it here means the copy below reads the new score instead of keeping the old one.
@@ -174,7 +174,7 @@ export async function addMatchableRequest(manager: EntityManager, requestId: str
   );
   // No profile yet (an enterprise registered before scoring): score it now, which waits for a
   // rescoring in progress that is creating one and leaves the profile locked.
-  if (facts && !facts.locked) await recomputeCreditProfiles(manager, [facts.enterprise_id]);
+  if (facts && !facts.locked) await recomputeCreditProfiles(manager, [facts.enterprise_id], today);
   await manager.query(
     `INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
        region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)

@@ -2,13 +2,18 @@ import 'reflect-metadata';
 import { dataSource as cliDataSource } from '../../ormconfig';
 import { createServices } from '../services';
 
-/** `npm run sweep:calendar`: now, what the server's calendar sweep does (needs past validUntil expire). */
+/**
+ * `npm run sweep:calendar`: now, what the server's calendar sweep does (needs past validUntil
+ * expire; profiles whose records crossed a date boundary since the last run are rescored).
+ */
 async function main() {
   const dataSource = await cliDataSource;
   await dataSource.initialize();
   try {
     const outcome = await createServices(dataSource).calendarSweep();
     console.log(`Expired ${outcome.expiredRequests} financing request(s) past their validUntil.`);
+    const rescoring = outcome.rescoring;
+    console.log(rescoring ? `Rescored ${rescoring.rescored} credit profile(s), ${rescoring.changed} changed.` : 'Rescoring is running in another process.');
   } finally {
     await dataSource.destroy();
   }
