@@ -95,6 +95,41 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
     expect((await fitsEverywhere(bank.id, leapling.id, request.id, product.id)).eligible).toBe(true);
   });
 
+  it('matches a prefecture-level registration to products listing its prefecture or province, not one of its counties', async () => {
+    clock.set('2026-12-04T16:30:00Z');
+    const bank = await createInstitution(app, { regionsServed: ['230000'] });
+    const amount = { minAmount: '230200.00', maxAmount: '230200.00' };
+    const county = await createPublishedProduct(app, bank.id, { ...amount, eligibleRegions: ['230202'] });
+    const prefecture = await createPublishedProduct(app, bank.id, { ...amount, eligibleRegions: ['230200'] });
+    const province = await createPublishedProduct(app, bank.id, { ...amount, eligibleRegions: ['230000'] });
+    const qiqihar = await registerEnterprise(app, { regionCode: '230200' });
+    const request = await postRequest(app, qiqihar.id, { amount: '230200.00' });
+    const countyFit = await fitsEverywhere(bank.id, qiqihar.id, request.id, county.id);
+    expect(countyFit.failed.map((f) => f.criterion)).toEqual(['REGION']);
+    expect((await fitsEverywhere(bank.id, qiqihar.id, request.id, prefecture.id)).eligible).toBe(true);
+    expect((await fitsEverywhere(bank.id, qiqihar.id, request.id, province.id)).eligible).toBe(true);
+  });
+
+  it('breaks ties by the older request in reverse matching and by the older product in forward matching', async () => {
+    clock.set('2026-12-04T16:30:00Z');
+    const bank = await createInstitution(app, { regionsServed: ['230000'] });
+    const amount = { minAmount: '424242.00', maxAmount: '424242.00' };
+    const products = [];
+    for (let k = 0; k < 3; k++) products.push(await createPublishedProduct(app, bank.id, amount));
+    const enterprise = await registerEnterprise(app);
+    const requests = [];
+    for (let k = 0; k < 3; k++) requests.push(await postRequest(app, enterprise.id, { amount: '424242.00' }));
+    const RANKED = `query($id: ID!) { node(id: $id) { ... on LoanProduct {
+      matchingRequests(first: 10) { nodes { rank matchScore financingRequest { id } } } } } }`;
+    const reverse = (await app.gql(RANKED, { id: products[1].id }, bank.id)).data.node.matchingRequests.nodes;
+    expect(new Set(reverse.map((m: any) => m.matchScore)).size).toBe(1);
+    expect(reverse.map((m: any) => m.financingRequest.id)).toEqual(requests.map((r) => r.id));
+    const FORWARD = `query($id: ID!) { node(id: $id) { ... on FinancingRequest { matches { nodes { matchScore loanProduct { id } } } } } }`;
+    const forward = (await app.gql(FORWARD, { id: requests[2].id }, enterprise.id)).data.node.matches.nodes;
+    expect(new Set(forward.map((m: any) => m.matchScore)).size).toBe(1);
+    expect(forward.map((m: any) => m.loanProduct.id)).toEqual(products.map((p) => p.id));
+  });
+
   describe('needs past their validUntil', () => {
     const STATUS = `query($id: ID!) { node(id: $id) { ... on FinancingRequest { status } } }`;
     const statusOf = async (id: string, actor: string) => (await app.gql(STATUS, { id }, actor)).data.node.status;
