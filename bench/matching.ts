@@ -363,7 +363,8 @@ async function main() {
     const rescoringStarted = process.hrtime.bigint();
     const rescoring = (await dataSource.transaction((manager) => rescoreDueProfiles(manager, today)))!;
     const rescoringSeconds = Number(process.hrtime.bigint() - rescoringStarted) / 1e9;
-    const [{ queued }] = await dataSource.query(`SELECT count(*)::int AS queued FROM matching_job WHERE finished_at IS NULL`);
+    const queuedSql = `SELECT count(*)::int AS queued FROM matching_job WHERE finished_at IS NULL`;
+    const [{ queued }] = await dataSource.query(queuedSql);
 
     const ms = (value: number) => `${value.toFixed(2)} ms`;
     const lines = [
@@ -376,7 +377,8 @@ async function main() {
       `| refresh after a product change | — | — | **${Math.round(fitting / refreshSeconds).toLocaleString('en')} fitting requests ranked/s** (each stored where it beats the request's 50th match); ${Math.round(examined / refreshSeconds).toLocaleString('en')} open requests of the products' regions covered/s (${refreshed.length} products worked by the job worker: ${examined.toLocaleString('en')} open requests in their regions, ${keyed.toLocaleString('en')} read through the match keys, ${fitting.toLocaleString('en')} fitting, ${refreshSeconds.toFixed(2)} s) |`,
       `| import:credit with rescoring | — | — | ${Math.round(imported.records / imported.seconds).toLocaleString('en')} records/s (${imported.records.toLocaleString('en')} records, ${imported.rescored.toLocaleString('en')} rescorings, ${imported.seconds.toFixed(1)} s) |`,
       `| score-change jobs after the import | — | — | **${Math.round(rematched / drainSeconds).toLocaleString('en')} open requests re-matched/s** by the worker, ${Math.round(jobsWorked / drainSeconds).toLocaleString('en')} jobs/s (${jobsWorked.toLocaleString('en')} jobs, ${rematched.toLocaleString('en')} requests, ${drainSeconds.toFixed(1)} s) |`,
-      `| daily rescoring, one China day | — | — | ${rescoring.rescored.toLocaleString('en')} of ${ENTERPRISES.toLocaleString('en')} profiles rescored ` +
+      `| daily rescoring, one China day | — | — | ${rescoring.rescored.toLocaleString('en')} ` +
+        `of ${ENTERPRISES.toLocaleString('en')} profiles rescored ` +
         `(a record crossed a boundary on ${today}), ${rescoring.changed.toLocaleString('en')} changed, ` +
         `${queued.toLocaleString('en')} re-match jobs queued, ${rescoringSeconds.toFixed(2)} s |`,
     ];

@@ -42,8 +42,10 @@ export class FinancingRequestExpiry1795940000000 implements MigrationInterface {
     await q(`UPDATE financing_request SET status = 'OPEN' WHERE status = 'EXPIRED'`);
     await q(`ALTER TABLE financing_request ALTER COLUMN status DROP DEFAULT`);
     await q(`ALTER TYPE financing_request_status RENAME TO financing_request_status_old`);
-    await q(`CREATE TYPE financing_request_status AS ENUM ('OPEN', 'APPLIED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'WITHDRAWN')`);
-    await q(`ALTER TABLE financing_request ALTER COLUMN status TYPE financing_request_status USING status::text::financing_request_status`);
+    await q(`CREATE TYPE financing_request_status AS ENUM
+      ('OPEN', 'APPLIED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'WITHDRAWN')`);
+    await q(`ALTER TABLE financing_request ALTER COLUMN status TYPE financing_request_status
+      USING status::text::financing_request_status`);
     await q(`ALTER TABLE financing_request ALTER COLUMN status SET DEFAULT 'OPEN'`);
     await q(`DROP TYPE financing_request_status_old`);
   }

@@ -11,6 +11,7 @@ import { LendingService } from './lending/lending.service';
 import { MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
 import { Clock, systemClock } from './common/clock';
+import { DailyRescoring } from './credit/credit-scoring';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -36,7 +37,7 @@ export function createServices(
      * What the passing of China days changes, idempotent and safe in several processes at once: run
      * by the server's periodic sweep and `npm run sweep:calendar`.
      */
-    async calendarSweep(): Promise<{ expiredRequests: number; rescoring: { rescored: number; changed: number } | null }> {
+    async calendarSweep(): Promise<{ expiredRequests: number; rescoring: DailyRescoring | null }> {
       return { expiredRequests: await financing.expireLapsedRequests(), rescoring: await credit.rescoreDueProfiles() };
     },
   };

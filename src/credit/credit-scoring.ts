@@ -71,6 +71,12 @@ async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[
   );
 }
 
+/** What a daily rescoring did: enterprises rescored, and those whose score, grade or flags changed. */
+export interface DailyRescoring {
+  rescored: number;
+  changed: number;
+}
+
 /** The job-run row of the daily rescoring (table calendar_job). */
 const DAILY_RESCORING_JOB = 'credit-rescoring';
 
@@ -83,19 +89,21 @@ const DAILY_RESCORING_JOB = 'credit-rescoring';
  * oldest profile's date. Returns the enterprises rescored (`null`: another process holds the job)
  * and those whose score, grade or flags changed (re-matching is queued for their open needs).
  */
-export async function rescoreDueProfiles(manager: EntityManager, today: string): Promise<{ rescored: number; changed: number } | null> {
+export async function rescoreDueProfiles(manager: EntityManager, today: string): Promise<DailyRescoring | null> {
   const [job]: Array<{ since: string | null; done: boolean }> = await manager.query(
-    `SELECT coalesce(last_date, (SELECT min(as_of) - 1 FROM credit_profile))::text AS since, coalesce(last_date >= $2::date, false) AS done
+    `SELECT coalesce(last_date, (SELECT min(as_of) - 1 FROM credit_profile))::text AS since,
+            coalesce(last_date >= $2::date, false) AS done
      FROM calendar_job WHERE job = $1 FOR UPDATE SKIP LOCKED`,
     [DAILY_RESCORING_JOB, today],
   );
   if (!job) return null;
   if (job.done) return { rescored: 0, changed: 0 };
   const due: Array<{ id: string }> = job.since
-    ? await manager.query(`SELECT DISTINCT r.enterprise_id::text AS id FROM credit_record r WHERE ${boundaryCrossedSql('$1::date', '$2::date')}`, [
-        job.since,
-        today,
-      ])
+    ? await manager.query(
+        `SELECT DISTINCT r.enterprise_id::text AS id FROM credit_record r
+         WHERE ${boundaryCrossedSql('$1::date', '$2::date')}`,
+        [job.since, today],
+      )
     : [];
   const changed = await recomputeCreditProfiles(manager, due.map((row) => row.id), today);
   await manager.query(`UPDATE calendar_job SET last_date = $2::date WHERE job = $1`, [DAILY_RESCORING_JOB, today]);

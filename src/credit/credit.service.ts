@@ -5,7 +5,7 @@ import { Institution } from '../institution/institution.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { CreditProfile } from './credit-profile.entity';
 import { contributionsSql } from './scoring-model';
-import { rescoreDueProfiles } from './credit-scoring';
+import { DailyRescoring, rescoreDueProfiles } from './credit-scoring';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
 
@@ -17,8 +17,8 @@ export class CreditService {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** The daily rescoring of profiles whose records crossed a date boundary (`rescoreDueProfiles`), as of today in China. */
-  rescoreDueProfiles(): Promise<{ rescored: number; changed: number } | null> {
+  /** The daily rescoring of the profiles whose records crossed a date boundary, as of today in China. */
+  rescoreDueProfiles(): Promise<DailyRescoring | null> {
     return this.dataSource.transaction((manager) => rescoreDueProfiles(manager, chinaToday(this.clock)));
   }
 
@@ -35,7 +35,8 @@ export class CreditService {
       if (typeof parsed === 'string') rejected.push({ line: index + 1, reason: parsed });
       else rows.push({ line: index + 1, record: parsed });
     });
-    const result = await this.dataSource.transaction((manager) => importCreditBatch(manager, rows, chinaToday(this.clock)));
+    const asOf = chinaToday(this.clock);
+    const result = await this.dataSource.transaction((manager) => importCreditBatch(manager, rows, asOf));
     return { ...result, rejected: [...rejected, ...result.rejected].sort((a, b) => a.line - b.line) };
   }
 

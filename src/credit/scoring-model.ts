@@ -125,8 +125,8 @@ export function boundaryCrossedSql(since: string, today: string): string {
   return `(
     (r.recorded_on > ${since} AND r.recorded_on <= ${today})
     OR (r.expires_on >= ${since} AND r.expires_on < ${today})
-    OR ((${ruleFlagCase}) IS NULL AND r.recorded_on <= ${since} AND ${ageAt(since)} < ${DECAY_PERCENT_BY_AGE_YEARS.length}
-        AND ${ageAt(since)} <> ${ageAt(today)}))`;
+    OR ((${ruleFlagCase}) IS NULL AND r.recorded_on <= ${since}
+        AND ${ageAt(since)} < ${DECAY_PERCENT_BY_AGE_YEARS.length} AND ${ageAt(since)} <> ${ageAt(today)}))`;
 }
 
 export function gradeOf(score: number): CreditGrade {

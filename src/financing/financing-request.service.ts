@@ -37,7 +37,9 @@ export class FinancingRequestService {
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise posts financing requests');
     if (money.units(input.amount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
-    if (input.validUntil < chinaToday(this.clock)) throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
+    if (input.validUntil < chinaToday(this.clock)) {
+      throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
+    }
     const { idempotencyKey, ...fields } = input;
     return runIdempotent(this.dataSource, actor, {
       operation: 'postFinancingRequest',

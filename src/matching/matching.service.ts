@@ -99,11 +99,9 @@ export class MatchingService {
       await preparedQueryIn(manager, 'match-product-drop', `DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
       // Prepared: the worker refreshes products one after another, and planning this statement
       // cost about as much as running it for a product that fits a few hundred requests.
-      const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, 'match-product-refresh', REFRESH_PRODUCT_SQL, [
-        productId,
-        MATCHING_MODEL_VERSION,
-        this.today(),
-      ]);
+      const parameters = [productId, MATCHING_MODEL_VERSION, this.today()];
+      const name = 'match-product-refresh';
+      const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, name, REFRESH_PRODUCT_SQL, parameters);
       return fitting;
     });
   }
@@ -149,7 +147,8 @@ export class MatchingService {
       productFilter = `p.id = $3`;
     } else {
       params.push(options.page?.afterId ?? '0', (options.page?.limit ?? 20) + 1);
-      productFilter = `p.status = 'PUBLISHED' AND p.id > $3 ${options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`;
+      const ineligible = options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : '';
+      productFilter = `p.status = 'PUBLISHED' AND p.id > $3 ${ineligible}`;
     }
     const rows = await this.dataSource.query(
       `SELECT p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees, req.max_rate::text AS max_rate,
@@ -192,10 +191,9 @@ export class MatchingService {
 
   /** How many open requests fit a product (for `totalCount`). */
   async countMatchingRequests(productId: string): Promise<number> {
-    const [{ n }] = await preparedQuery<{ n: number }>(this.dataSource, 'match-reverse-count', `SELECT count(*)::int AS n FROM ${reverseMatchFrom('$2::date')}`, [
-      productId,
-      this.today(),
-    ]);
+    const text = `SELECT count(*)::int AS n FROM ${reverseMatchFrom('$2::date')}`;
+    const parameters = [productId, this.today()];
+    const [{ n }] = await preparedQuery<{ n: number }>(this.dataSource, 'match-reverse-count', text, parameters);
     return n;
   }
 

@@ -32,7 +32,10 @@ export class StatementCounter {
 
 export const migrationsGlob = path.join(__dirname, '..', '..', '..', 'migrations', '*.{ts,js}');
 
-export function createDataSource(url: string, options: { poolSize?: number; logger?: Logger; sessionTimeZone?: string } = {}): DataSource {
+export function createDataSource(
+  url: string,
+  options: { poolSize?: number; logger?: Logger; sessionTimeZone?: string } = {},
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
