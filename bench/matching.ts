@@ -10,6 +10,8 @@ import { usccCheckCharacter } from '../src/common/reference/uscc';
 import { sectionOfDivision } from '../src/common/reference/industries';
 import { scoresSql, SCORING_MODEL_VERSION } from '../src/credit/scoring-model';
 import { importCreditFile } from '../src/credit/credit-file-import';
+import { rescoreDueProfiles } from '../src/credit/credit-scoring';
+import { chinaDate } from '../src/common/clock';
 import { MatchingService } from '../src/matching/matching.service';
 import { PRODUCT_MATCH_KEYS_SQL } from '../src/matching/matching-model';
 import { MatchingJobKind } from '../src/matching/matching-job.entity';
@@ -291,10 +293,10 @@ async function main() {
     const facts = await dataSource.query(
       `SELECT r.id::text, r.amount::text, r.term_months, r.acceptable_guarantee_types::text[] AS guarantees, r.max_rate::text, e.region_code,
               left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code, e.industry_code, e.scale::text AS scale,
-              e.annual_revenue::text, date_part('year', age(current_date, e.established_on))::int AS years_in_business,
+              e.annual_revenue::text, date_part('year', age($2::date, e.established_on))::int AS years_in_business,
               cp.score AS credit_score, cp.grade AS credit_grade, 'DISHONEST_DEBTOR' = ANY(cp.flags) AS dishonest_debtor
        FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id JOIN credit_profile cp ON cp.enterprise_id = e.id WHERE r.id = ANY($1::bigint[])`,
-      [sampleRequests],
+      [sampleRequests, chinaDate(new Date())],
     );
     const factsById = new Map(facts.map((f: any) => [f.id, f]));
     const javascript = await timeEach(SAMPLES, (i) => matchInMemory(inMemory, factsById.get(sampleRequests[i])));
@@ -353,6 +355,17 @@ async function main() {
       [drainStartedAt],
     );
 
+    // The daily rescoring (src/credit/README.md) of one China day: only the profiles with a record
+    // crossing a date boundary that day are read and written.
+    const today = chinaDate(new Date());
+    await dataSource.query(`UPDATE matching_job SET finished_at = now() WHERE finished_at IS NULL`);
+    await dataSource.query(`UPDATE calendar_job SET last_date = $1::date - 1 WHERE job = 'credit-rescoring'`, [today]);
+    const rescoringStarted = process.hrtime.bigint();
+    const rescoring = (await dataSource.transaction((manager) => rescoreDueProfiles(manager, today)))!;
+    const rescoringSeconds = Number(process.hrtime.bigint() - rescoringStarted) / 1e9;
+    const queuedSql = `SELECT count(*)::int AS queued FROM matching_job WHERE finished_at IS NULL`;
+    const [{ queued }] = await dataSource.query(queuedSql);
+
     const ms = (value: number) => `${value.toFixed(2)} ms`;
     const lines = [
       `| measure | p50 | p99 | note |`,
@@ -364,6 +377,10 @@ async function main() {
       `| refresh after a product change | — | — | **${Math.round(fitting / refreshSeconds).toLocaleString('en')} fitting requests ranked/s** (each stored where it beats the request's 50th match); ${Math.round(examined / refreshSeconds).toLocaleString('en')} open requests of the products' regions covered/s (${refreshed.length} products worked by the job worker: ${examined.toLocaleString('en')} open requests in their regions, ${keyed.toLocaleString('en')} read through the match keys, ${fitting.toLocaleString('en')} fitting, ${refreshSeconds.toFixed(2)} s) |`,
       `| import:credit with rescoring | — | — | ${Math.round(imported.records / imported.seconds).toLocaleString('en')} records/s (${imported.records.toLocaleString('en')} records, ${imported.rescored.toLocaleString('en')} rescorings, ${imported.seconds.toFixed(1)} s) |`,
       `| score-change jobs after the import | — | — | **${Math.round(rematched / drainSeconds).toLocaleString('en')} open requests re-matched/s** by the worker, ${Math.round(jobsWorked / drainSeconds).toLocaleString('en')} jobs/s (${jobsWorked.toLocaleString('en')} jobs, ${rematched.toLocaleString('en')} requests, ${drainSeconds.toFixed(1)} s) |`,
+      `| daily rescoring, one China day | — | — | ${rescoring.rescored.toLocaleString('en')} ` +
+        `of ${ENTERPRISES.toLocaleString('en')} profiles rescored ` +
+        `(a record crossed a boundary on ${today}), ${rescoring.changed.toLocaleString('en')} changed, ` +
+        `${queued.toLocaleString('en')} re-match jobs queued, ${rescoringSeconds.toFixed(2)} s |`,
     ];
     console.log(`\n${lines.join('\n')}\n`);
     recordBenchmark('bench:matching', `npm run bench:matching -- --scale=${scale}`, scale, lines, machine());

@@ -28,6 +28,7 @@ async function main() {
 
   const services = server.services;
   const sweep = every(config.expirySweepSeconds * 1000, 'expiry sweep', () => services.lending.expireOverdueApplications(new Date()));
+  const calendarSweep = every(config.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
   const matchingWorker = every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
   // Statistics deltas written by the triggers are folded into the rollup about once a second.
@@ -39,6 +40,7 @@ async function main() {
     stopping = true;
     console.log(`${signal} received: stopping HTTP server, database pool${embedded ? ', embedded PostgreSQL' : ''} …`);
     clearInterval(sweep);
+    clearInterval(calendarSweep);
     clearInterval(matchingWorker);
     clearInterval(statsCompactor);
     await server.stop();

@@ -18,6 +18,7 @@ import { formatGraphQLError } from './common/error-formatting';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { createServices, Services } from './services';
+import { Clock } from './common/clock';
 
 export interface ServerOptions {
   dataSource: DataSource;
@@ -26,6 +27,8 @@ export interface ServerOptions {
   auth?: { jwtSecret: string; accessTokenTtlSeconds: number };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
+  /** The services' time source; the system clock where omitted (tests stand at a date boundary). */
+  clock?: Clock;
 }
 
 export interface RunningServer {
@@ -107,7 +110,7 @@ const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
   const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const services = createServices(dataSource, options.auth);
+  const services = createServices(dataSource, options.auth, options.clock);
   const actorLimiter = new RateLimiter(limits.perActorPerMinute);
   const ipLimiter = new RateLimiter(limits.perIpPerMinute);
   const schema = buildAppSchema();

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { isValidUscc } from '../common/reference/uscc';
 import { CreditPolarity, CreditSource } from './credit-record.entity';
 import { recomputeCreditProfiles } from './credit-scoring';
+import { chinaDate } from '../common/clock';
 
 export interface CreditRecordRow {
   uscc: string;
@@ -85,7 +86,11 @@ function copyField(value: string | number | null | undefined): string {
  * SELECT joining enterprises by USCC (unknown ones are rejected with their line), ON CONFLICT on
  * (source, source_reference) so a repeated import changes nothing, then one set-based rescoring.
  */
-export async function importCreditBatch(manager: EntityManager, rows: Array<{ line: number; record: CreditRecordRow }>): Promise<CreditImportResult> {
+export async function importCreditBatch(
+  manager: EntityManager,
+  rows: Array<{ line: number; record: CreditRecordRow }>,
+  asOf = chinaDate(new Date()),
+): Promise<CreditImportResult> {
   if (rows.length === 0) return { imported: 0, duplicates: 0, rejected: [], rescored: 0 };
   // A batch's statements cost enough to trigger JIT compilation, which takes longer (~70 ms) than it saves.
   await manager.query(`SET LOCAL jit = off`);
@@ -126,7 +131,7 @@ export async function importCreditBatch(manager: EntityManager, rows: Array<{ li
   const insertedCount = outcome.inserted;
   await manager.query(`TRUNCATE credit_import_staging`);
   const enterpriseIds = outcome.enterprise_ids ?? [];
-  await recomputeCreditProfiles(manager, enterpriseIds);
+  await recomputeCreditProfiles(manager, enterpriseIds, asOf);
   return {
     imported: insertedCount,
     duplicates: rows.length - unknown.length - insertedCount,

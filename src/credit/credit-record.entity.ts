@@ -63,7 +63,10 @@ export class CreditRecord extends Node {
   @Column({ type: 'date' })
   recordedOn: string;
 
-  @Field(() => DateScalar, { nullable: true, description: 'Date the record stops counting; null means it does not expire.' })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: 'Last day the record counts (it stops the day after, China date); null means it does not expire.',
+  })
   @Column({ type: 'date', nullable: true })
   expiresOn: string | null;
 

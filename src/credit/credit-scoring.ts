@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { chinaDate } from '../lending/response-deadline';
+import { chinaDate } from '../common/clock';
 import { MatchingJobKind } from '../matching/matching-job.entity';
-import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
+import { BASE_SCORE, boundaryCrossedSql, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
 
 /**
  * Recomputes the scores of the given enterprises as of today (China time), keeps the matchable
@@ -69,4 +69,43 @@ async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[
      ON CONFLICT (enterprise_id) DO UPDATE SET as_of = credit_profile.as_of WHERE false`,
     [enterpriseIds, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
   );
+}
+
+/** What a daily rescoring did: enterprises rescored, and those whose score, grade or flags changed. */
+export interface DailyRescoring {
+  rescored: number;
+  changed: number;
+}
+
+/** The job-run row of the daily rescoring (table calendar_job). */
+const DAILY_RESCORING_JOB = 'credit-rescoring';
+
+/**
+ * Scores age with the calendar (README.md beside this file): rescores, as of `today`, exactly the
+ * enterprises with a record that crossed a boundary — became effective, moved a decay step, or
+ * expired — on a China day after the last run, up to `today`, and so catches up after downtime. One
+ * transaction holds the job's row: a process finding it taken (another is running) or already at
+ * `today` does nothing, so it runs once per day across processes. The first run counts from the
+ * oldest profile's date. Returns the enterprises rescored (`null`: another process holds the job)
+ * and those whose score, grade or flags changed (re-matching is queued for their open needs).
+ */
+export async function rescoreDueProfiles(manager: EntityManager, today: string): Promise<DailyRescoring | null> {
+  const [job]: Array<{ since: string | null; done: boolean }> = await manager.query(
+    `SELECT coalesce(last_date, (SELECT min(as_of) - 1 FROM credit_profile))::text AS since,
+            coalesce(last_date >= $2::date, false) AS done
+     FROM calendar_job WHERE job = $1 FOR UPDATE SKIP LOCKED`,
+    [DAILY_RESCORING_JOB, today],
+  );
+  if (!job) return null;
+  if (job.done) return { rescored: 0, changed: 0 };
+  const due: Array<{ id: string }> = job.since
+    ? await manager.query(
+        `SELECT DISTINCT r.enterprise_id::text AS id FROM credit_record r
+         WHERE ${boundaryCrossedSql('$1::date', '$2::date')}`,
+        [job.since, today],
+      )
+    : [];
+  const changed = await recomputeCreditProfiles(manager, due.map((row) => row.id), today);
+  await manager.query(`UPDATE calendar_job SET last_date = $2::date WHERE job = $1`, [DAILY_RESCORING_JOB, today]);
+  return { rescored: due.length, changed: changed.length };
 }

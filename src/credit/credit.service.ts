@@ -5,12 +5,22 @@ import { Institution } from '../institution/institution.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { CreditProfile } from './credit-profile.entity';
 import { contributionsSql } from './scoring-model';
+import { DailyRescoring, rescoreDueProfiles } from './credit-scoring';
+import { chinaToday, Clock, systemClock } from '../common/clock';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
 
 export type { CreditImportResult, CreditRecordRow, RejectedCreditRecord } from './credit-import';
 
 export class CreditService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The daily rescoring of the profiles whose records crossed a date boundary, as of today in China. */
+  rescoreDueProfiles(): Promise<DailyRescoring | null> {
+    return this.dataSource.transaction((manager) => rescoreDueProfiles(manager, chinaToday(this.clock)));
+  }
 
   /**
    * Imports credit records from a government source (the mutation; the CLI shares the same batch
@@ -25,7 +35,8 @@ export class CreditService {
       if (typeof parsed === 'string') rejected.push({ line: index + 1, reason: parsed });
       else rows.push({ line: index + 1, record: parsed });
     });
-    const result = await this.dataSource.transaction((manager) => importCreditBatch(manager, rows));
+    const asOf = chinaToday(this.clock);
+    const result = await this.dataSource.transaction((manager) => importCreditBatch(manager, rows, asOf));
     return { ...result, rejected: [...rejected, ...result.rejected].sort((a, b) => a.line - b.line) };
   }
 

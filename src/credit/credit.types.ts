@@ -30,7 +30,7 @@ export class CreditRecordInput {
   @Field(() => DateScalar)
   recordedOn: string;
 
-  @Field(() => DateScalar, { nullable: true })
+  @Field(() => DateScalar, { nullable: true, description: 'Last day the record counts (China date); none: no expiry.' })
   expiresOn?: string | null;
 }
 

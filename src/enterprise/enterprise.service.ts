@@ -5,6 +5,7 @@ import { Connection, PageRequest } from '../common/pagination';
 import { ALL_ROWS, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
 import { Enterprise, EnterpriseScale } from './enterprise.entity';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
+import { chinaToday, Clock, systemClock } from '../common/clock';
 import { AuthService, Credentials } from '../auth/auth.service';
 import { AccountRole } from '../auth/user-account.entity';
 
@@ -26,11 +27,12 @@ export class EnterpriseService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly auth: AuthService,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Registration is open: anyone may register an enterprise under a valid, unused USCC. */
   async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput): Promise<Enterprise> {
-    if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
+    if (input.establishedOn > chinaToday(this.clock)) {
       throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
     }
     const { account, ...fields } = input;
@@ -42,7 +44,7 @@ export class EnterpriseService {
       }
       const id = String(inserted.raw[0].id);
       // Every enterprise has a credit profile from the start (the base score until records arrive).
-      await recomputeCreditProfiles(manager, [id]);
+      await recomputeCreditProfiles(manager, [id], chinaToday(this.clock));
       if (account) await this.auth.createAccount(manager, account, AccountRole.ENTERPRISE, { enterpriseId: id });
       return repository.findOneByOrFail({ id });
     });

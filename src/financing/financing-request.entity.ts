@@ -12,11 +12,14 @@ export enum FinancingRequestStatus {
   CREDIT_GRANTED = 'CREDIT_GRANTED',
   DISBURSED = 'DISBURSED',
   WITHDRAWN = 'WITHDRAWN',
+  EXPIRED = 'EXPIRED',
 }
 registerEnumType(FinancingRequestStatus, {
   name: 'FinancingRequestStatus',
   description:
-    'Follows the most advanced of its applications: OPEN (待对接, none active), APPLIED (已申请), ACCEPTED (已受理), CREDIT_GRANTED (已授信), DISBURSED (已放款); WITHDRAWN (已撤回) by the enterprise.',
+    'Follows the most advanced of its applications: OPEN (待对接, none active), APPLIED (已申请), ACCEPTED (已受理), ' +
+    'CREDIT_GRANTED (已授信), DISBURSED (已放款); WITHDRAWN (已撤回) by the enterprise; EXPIRED (已过期): past its ' +
+    'validUntil before credit was granted — out of matching, refused new applications; its applications run on.',
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '融资需求 — a financing need posted by an enterprise.' })
@@ -25,6 +28,8 @@ registerEnumType(FinancingRequestStatus, {
 @Index(['enterpriseId', 'id'])
 // Lists by status page by id (keyset): one index range, no sort.
 @Index('ix_financing_request_status_id', ['status', 'id'])
+// The expiry sweep's index: open needs by validUntil (partial, migration FinancingRequestExpiry).
+@Index('ix_financing_request_open_valid_until', { synchronize: false })
 export class FinancingRequest extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

@@ -6,7 +6,7 @@ import { Connection, PageRequest } from '../common/pagination';
 import { ALL_ROWS, bothFilters, entityReader, NO_ROWS } from '../common/database/entity-reader';
 import { ChildFilter } from '../common/loaders';
 import { runIdempotent } from '../common/idempotency';
-import { chinaDate } from '../lending/response-deadline';
+import { chinaToday, Clock, systemClock } from '../common/clock';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
 import { MatchingService } from '../matching/matching.service';
@@ -26,6 +26,7 @@ export class FinancingRequestService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   private get reader() {
@@ -36,7 +37,9 @@ export class FinancingRequestService {
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise posts financing requests');
     if (money.units(input.amount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
-    if (input.validUntil < chinaDate(new Date())) throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
+    if (input.validUntil < chinaToday(this.clock)) {
+      throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
+    }
     const { idempotencyKey, ...fields } = input;
     return runIdempotent(this.dataSource, actor, {
       operation: 'postFinancingRequest',
@@ -51,7 +54,7 @@ export class FinancingRequestService {
             status: FinancingRequestStatus.OPEN,
           }),
         );
-        await addMatchableRequest(manager, request.id);
+        await addMatchableRequest(manager, request.id, chinaToday(this.clock));
         // Posting matches synchronously: the enterprise sees its products in the answer.
         await this.matching.refreshRequestMatches(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
@@ -90,12 +93,40 @@ export class FinancingRequestService {
     return this.reader.findOne('self', this.visibility(actor), id);
   }
 
+  /**
+   * Every open need past its validUntil on `today` (China date) becomes EXPIRED, leaves the pool that
+   * reverse matching reads and gets an audit event — one statement. Needs locked by a transaction in
+   * progress (an application, a withdrawal, another sweep) are skipped and caught by the next run, so
+   * two processes may sweep at once. Returns how many needs expired.
+   */
+  async expireLapsedRequests(today = chinaToday(this.clock)): Promise<number> {
+    const [{ expired }] = await this.dataSource.query(EXPIRE_LAPSED_REQUESTS_SQL, [today]);
+    return expired;
+  }
+
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
     const visible = this.visibility(actor);
     return this.reader.page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
 }
+
+// Locks in the documented order: financing_request, then matching (matchable_request).
+const EXPIRE_LAPSED_REQUESTS_SQL = `
+  WITH due AS (
+    SELECT id, status FROM financing_request
+    WHERE status IN ('OPEN', 'APPLIED', 'ACCEPTED') AND valid_until < $1::date
+    ORDER BY id FOR UPDATE SKIP LOCKED
+  ), expired AS (
+    UPDATE financing_request r SET status = 'EXPIRED', updated_at = now() FROM due WHERE r.id = due.id
+    RETURNING r.id, due.status AS from_status
+  ), audited AS (
+    INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
+    SELECT id, 'SYSTEM', from_status, 'EXPIRED', 'validUntil passed (' || $1 || ' in China)' FROM expired
+  ), unpooled AS (
+    DELETE FROM matchable_request m USING expired e WHERE m.financing_request_id = e.id
+  )
+  SELECT count(*)::int AS expired FROM expired`;
 
 /**
  * A request's status follows its most advanced application, unless the enterprise withdrew it.
@@ -111,6 +142,8 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
            WHEN r2.status = 'WITHDRAWN' THEN 'WITHDRAWN'
            WHEN bool_or(a.status = 'DISBURSED') THEN 'DISBURSED'
            WHEN bool_or(a.status = 'CREDIT_GRANTED') THEN 'CREDIT_GRANTED'
+           -- Expired stays expired unless one of its running applications is granted credit.
+           WHEN r2.status = 'EXPIRED' THEN 'EXPIRED'
            WHEN bool_or(a.status = 'ACCEPTED') THEN 'ACCEPTED'
            WHEN bool_or(a.status = 'SUBMITTED') THEN 'APPLIED'
            ELSE 'OPEN'
@@ -131,8 +164,8 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
   );
 }
 
-/** Copies an open request with its enterprise's facts and score into `matchable_request`. */
-export async function addMatchableRequest(manager: EntityManager, requestId: string): Promise<void> {
+/** Copies an open request with its enterprise's facts and score (scored as of `today`) into `matchable_request`. */
+export async function addMatchableRequest(manager: EntityManager, requestId: string, today: string): Promise<void> {
   // A rescoring in progress holds the enterprise's profile (credit-scoring.ts) and copies the new
   // score into the open requests it sees: this request is not among them until it commits. Waiting
   // for it here means the copy below reads the new score instead of keeping the old one.
@@ -143,7 +176,7 @@ export async function addMatchableRequest(manager: EntityManager, requestId: str
   );
   // No profile yet (an enterprise registered before scoring): score it now, which waits for a
   // rescoring in progress that is creating one and leaves the profile locked.
-  if (facts && !facts.locked) await recomputeCreditProfiles(manager, [facts.enterprise_id]);
+  if (facts && !facts.locked) await recomputeCreditProfiles(manager, [facts.enterprise_id], today);
   await manager.query(
     `INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
        region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)

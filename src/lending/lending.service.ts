@@ -86,7 +86,9 @@ export class LendingService {
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
         if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
-        if (request.validUntil < chinaDate(new Date())) throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
+        if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaDate(new Date())) {
+          throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
+        }
         const [fit] = await this.matching.productFits(request.id, { productId: product.id });
         if (!fit.eligible) {
           const reasons = fit.failedCriteria.map((failure) => failure.message).join('; ');

@@ -8,17 +8,32 @@ export const MATCHING_MODEL_VERSION = 'match-v1';
 /** Matches kept per request; the API shows the best of them. */
 export const MATCH_DEPTH = 50;
 
-/** Facts about one financing request: columns the fragments below use as `req.*`. */
-export const REQUEST_FACTS_SQL = `
-  SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[] AS guarantees, r.max_rate,
+/**
+ * Whole years from `since` to `today` (PostgreSQL `age`): a year is complete on the same month and
+ * day, and a 29 February's anniversary in a common year is 1 March. The YEARS_IN_BUSINESS criterion
+ * below is the same rule written as a date comparison.
+ */
+export const YEARS_IN_BUSINESS_SQL = (since: string, today: string) =>
+  `date_part('year', age(${today}, ${since}))::int AS years_in_business`;
+
+/**
+ * Facts about one financing request: columns the fragments below use as `req.*`. `today` is a SQL
+ * expression for the China date (a query parameter from the services' clock): years in business are
+ * counted to the date in China, never to the database session's `current_date`.
+ */
+export function requestFactsSql(today: string): string {
+  return `
+  SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[] AS guarantees,
+         r.max_rate, r.valid_until,
          e.region_code, left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code,
-         e.industry_code, e.scale::text AS scale, e.annual_revenue, e.established_on,
-         date_part('year', age(current_date, e.established_on))::int AS years_in_business,
+         e.industry_code, e.scale::text AS scale, e.annual_revenue, e.established_on, ${today} AS today,
+         ${YEARS_IN_BUSINESS_SQL('e.established_on', today)},
          coalesce(cp.score, 600) AS credit_score, coalesce(cp.grade, 'BBB') AS credit_grade,
          coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false) AS dishonest_debtor
   FROM financing_request r
   JOIN enterprise e ON e.id = r.enterprise_id
   LEFT JOIN credit_profile cp ON cp.enterprise_id = e.id`;
+}
 
 /** 守信激励: the product's rate for the enterprise's grade if it sets one, else its standard (maximum) rate. */
 export const QUOTED_RATE_SQL = `coalesce((p.grade_rates ->> req.credit_grade)::numeric(7,4), p.max_rate)`;
@@ -41,7 +56,8 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
   ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],
   ['CREDIT_SCORE', `(p.min_credit_score IS NULL OR req.credit_score >= p.min_credit_score)`],
   // Whole years in business ≥ N, as a date comparison (cheap per row).
-  ['YEARS_IN_BUSINESS', `(p.min_years_in_business IS NULL OR req.established_on <= (current_date - make_interval(years => p.min_years_in_business))::date)`],
+  ['YEARS_IN_BUSINESS', `(p.min_years_in_business IS NULL
+    OR req.established_on <= (req.today - make_interval(years => p.min_years_in_business))::date)`],
   ['ANNUAL_REVENUE', `(p.min_annual_revenue IS NULL OR req.annual_revenue >= p.min_annual_revenue)`],
   ['DISHONEST_DEBTOR', `NOT req.dishonest_debtor`],
 ];

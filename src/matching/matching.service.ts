@@ -14,10 +14,12 @@ import {
   MATCHING_MODEL_VERSION,
   QUOTED_RATE_SQL,
   REASONS_SQL,
-  REQUEST_FACTS_SQL,
   REQUEST_MATCH_KEYS_SQL,
+  requestFactsSql,
   REVERSE_KEYED_ELIGIBLE_SQL,
+  YEARS_IN_BUSINESS_SQL,
 } from './matching-model';
+import { chinaToday, Clock, systemClock } from '../common/clock';
 import { MatchingJobKind } from './matching-job.entity';
 import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
 
@@ -55,7 +57,15 @@ const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predica
  * versioned model, stored matches, explanations, reverse matching and the refreshes.
  */
 export class MatchingService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The China date that years in business and `validUntil` are counted to. */
+  private today(): string {
+    return chinaToday(this.clock);
+  }
 
   /** Recomputes and stores the top matches of the given requests, in the caller's transaction. */
   async refreshRequestMatches(manager: EntityManager, requestIds: string[]): Promise<void> {
@@ -64,17 +74,18 @@ export class MatchingService {
     await manager.query(
       `INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
        SELECT ranked.*, $2 FROM unnest($1::bigint[]) AS target(id)
-       CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH)}) ranked`,
-      [requestIds, MATCHING_MODEL_VERSION],
+       CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH, '$3::date')}) ranked`,
+      [requestIds, MATCHING_MODEL_VERSION, this.today()],
     );
     await manager.query(`UPDATE financing_request SET matches_refreshed_at = now() WHERE id = ANY($1::bigint[])`, [requestIds]);
   }
 
   /** The best `limit` eligible products for one open request, ranked: the forward-matching query itself. */
   async topMatches(requestId: string, limit = MATCH_DEPTH, manager?: EntityManager): Promise<Array<{ loan_product_id: string; match_score: string }>> {
-    const text = `SELECT id::text AS request_id, loan_product_id::text, match_score::text, quoted_rate::text FROM (${forwardMatchSql('$1', limit)}) top`;
-    if (manager) return manager.query(text, [requestId]);
-    return preparedQuery(this.dataSource, `match-forward-${limit}`, text, [requestId]);
+    const text = `SELECT id::text AS request_id, loan_product_id::text, match_score::text, quoted_rate::text
+      FROM (${forwardMatchSql('$1', limit, '$2::date')}) top`;
+    if (manager) return manager.query(text, [requestId, this.today()]);
+    return preparedQuery(this.dataSource, `match-forward-${limit}`, text, [requestId, this.today()]);
   }
 
   /**
@@ -88,7 +99,9 @@ export class MatchingService {
       await preparedQueryIn(manager, 'match-product-drop', `DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
       // Prepared: the worker refreshes products one after another, and planning this statement
       // cost about as much as running it for a product that fits a few hundred requests.
-      const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, 'match-product-refresh', REFRESH_PRODUCT_SQL, [productId, MATCHING_MODEL_VERSION]);
+      const parameters = [productId, MATCHING_MODEL_VERSION, this.today()];
+      const name = 'match-product-refresh';
+      const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, name, REFRESH_PRODUCT_SQL, parameters);
       return fitting;
     });
   }
@@ -127,14 +140,15 @@ export class MatchingService {
    * every failed criterion and what would make it pass. Eligible or not.
    */
   async productFits(requestId: string, options: { productId?: string; page?: PageRequest; onlyIneligible?: boolean }): Promise<ProductFit[]> {
-    const params: unknown[] = [requestId];
+    const params: unknown[] = [requestId, this.today()];
     let productFilter: string;
     if (options.productId) {
       params.push(options.productId);
-      productFilter = `p.id = $2`;
+      productFilter = `p.id = $3`;
     } else {
       params.push(options.page?.afterId ?? '0', (options.page?.limit ?? 20) + 1);
-      productFilter = `p.status = 'PUBLISHED' AND p.id > $2 ${options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`;
+      const ineligible = options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : '';
+      productFilter = `p.status = 'PUBLISHED' AND p.id > $3 ${ineligible}`;
     }
     const rows = await this.dataSource.query(
       `SELECT p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees, req.max_rate::text AS max_rate,
@@ -144,11 +158,11 @@ export class MatchingService {
               p.min_annual_revenue::text AS min_annual_revenue, (${QUOTED_RATE_SQL})::text AS quoted_rate,
               CASE WHEN ${ELIGIBLE_SQL} THEN ${MATCH_SCORE_SQL} END::text AS match_score,
               ${criteriaColumns}
-       FROM (${REQUEST_FACTS_SQL} WHERE r.id = $1) req
+       FROM (${requestFactsSql('$2::date')} WHERE r.id = $1) req
        CROSS JOIN loan_product p
        JOIN institution i ON i.id = p.institution_id
        WHERE ${productFilter}
-       ORDER BY p.id ${options.productId ? '' : 'LIMIT $3'}`,
+       ORDER BY p.id ${options.productId ? '' : 'LIMIT $4'}`,
       params,
     );
     return rows.map((row: Record<string, any>) => {
@@ -167,17 +181,19 @@ export class MatchingService {
   /** How many published products a request fits, or fails (for `totalCount`). */
   async countProductFits(requestId: string, onlyIneligible: boolean): Promise<number> {
     const [{ n }] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM (${REQUEST_FACTS_SQL} WHERE r.id = $1) req
+      `SELECT count(*)::int AS n FROM (${requestFactsSql('$2::date')} WHERE r.id = $1) req
        CROSS JOIN loan_product p JOIN institution i ON i.id = p.institution_id
        WHERE p.status = 'PUBLISHED' ${onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`,
-      [requestId],
+      [requestId, this.today()],
     );
     return n;
   }
 
   /** How many open requests fit a product (for `totalCount`). */
   async countMatchingRequests(productId: string): Promise<number> {
-    const [{ n }] = await preparedQuery<{ n: number }>(this.dataSource, 'match-reverse-count', `SELECT count(*)::int AS n FROM ${REVERSE_MATCH_FROM}`, [productId]);
+    const text = `SELECT count(*)::int AS n FROM ${reverseMatchFrom('$2::date')}`;
+    const parameters = [productId, this.today()];
+    const [{ n }] = await preparedQuery<{ n: number }>(this.dataSource, 'match-reverse-count', text, parameters);
     return n;
   }
 
@@ -197,10 +213,10 @@ export class MatchingService {
       `SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId", ${MATCH_SCORE_SQL}::text AS "matchScore",
               ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
               row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
-       FROM ${REVERSE_MATCH_FROM}
+       FROM ${reverseMatchFrom('$4::date')}
        ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC
        OFFSET $2 LIMIT $3`,
-      [productId, offset, page.limit + 1],
+      [productId, offset, page.limit + 1, this.today()],
     );
     return { rows };
   }
@@ -309,12 +325,16 @@ const JOBS_PER_TRANSACTION: Readonly<Record<MatchingJobKind, number>> = {
   [MatchingJobKind.PRODUCT_CHANGED]: 20,
 };
 
-/** Eligible products of one open request (`requestId` is a SQL expression), best first. */
-function forwardMatchSql(requestId: string, limit: number): string {
+/**
+ * Eligible products of one open request not past its validUntil (`requestId` and `today`, the China
+ * date, are SQL expressions), best first.
+ */
+function forwardMatchSql(requestId: string, limit: number, today: string): string {
   return `
     SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
     FROM (SELECT facts.*, ${REQUEST_MATCH_KEYS_SQL} AS match_keys
-          FROM (${REQUEST_FACTS_SQL} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')) facts OFFSET 0) req
+          FROM (${requestFactsSql(today)} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')
+                AND r.valid_until >= ${today}) facts OFFSET 0) req
     CROSS JOIN loan_product p
     JOIN institution i ON i.id = p.institution_id
     WHERE ${KEYED_ELIGIBLE_SQL}
@@ -322,26 +342,28 @@ function forwardMatchSql(requestId: string, limit: number): string {
     LIMIT ${limit}`;
 }
 
-/** `matchable_request` rows shaped like REQUEST_FACTS_SQL, for reverse matching. */
-const MATCHABLE_AS_REQ = `
-  SELECT m.financing_request_id, m.financing_request_id AS id, m.enterprise_id, m.amount, m.term_months, m.acceptable_guarantee_types AS guarantees,
-         m.max_rate, m.valid_until, m.region_code, m.prefecture_code, m.province_code, m.industry_code, m.scale, m.annual_revenue, m.established_on,
-         date_part('year', age(current_date, m.established_on))::int AS years_in_business,
+/** `matchable_request` rows shaped like requestFactsSql(today), for reverse matching. */
+const matchableAsReq = (today: string) => `
+  SELECT m.financing_request_id, m.financing_request_id AS id, m.enterprise_id, m.amount, m.term_months,
+         m.acceptable_guarantee_types AS guarantees, m.max_rate, m.valid_until, m.region_code, m.prefecture_code,
+         m.province_code, m.industry_code, m.scale, m.annual_revenue, m.established_on, ${today} AS today,
+         ${YEARS_IN_BUSINESS_SQL('m.established_on', today)},
          m.credit_score, m.credit_grade, m.dishonest_debtor
   FROM matchable_request m`;
 
 /**
- * The open requests that fit product `$1`, as `req` beside the product `p` and its institution
+ * The open requests not past their validUntil on `today` (the China date, a SQL expression) that fit
+ * product `$1`, as `req` beside the product `p` and its institution
  * `i`: looked up by the product's match keys (`ix_matchable_request_match_keys`), then checked
  * against every other criterion. The institution is found by the product's id rather than joined
  * on p.institution_id: the planner, expecting few requests, would otherwise read the institutions
  * once per request.
  */
-const REVERSE_MATCH_FROM = `(${MATCHABLE_AS_REQ}) req
+const reverseMatchFrom = (today: string) => `(${matchableAsReq(today)}) req
   CROSS JOIN loan_product p
   CROSS JOIN institution i
   WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1)
-    AND req.valid_until >= current_date AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
+    AND req.valid_until >= req.today AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
 
 /**
  * Ranks product `$1` into each open request it fits where it beats the request's last kept match,
@@ -351,7 +373,7 @@ const REVERSE_MATCH_FROM = `(${MATCHABLE_AS_REQ}) req
 const REFRESH_PRODUCT_SQL = `
   WITH candidate AS (
     SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
-    FROM ${REVERSE_MATCH_FROM}
+    FROM ${reverseMatchFrom('$3::date')}
   ), qualifying AS (
     SELECT c.*, last_kept.loan_product_id AS pushed_out
     FROM candidate c

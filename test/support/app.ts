@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
 import { startServer, RunningServer } from '../../src/server';
 import { createTestDatabase, TestDatabase } from './database';
+import { Clock } from '../../src/common/clock';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -20,14 +21,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real server on a free port, over its own copy of the migrated template database. */
-export async function startTestApp(): Promise<TestApp> {
+/**
+ * The real server on a free port, over its own copy of the migrated template database; `clock` and
+ * the database session's time zone (`sessionTimeZone`) where a test stands at a date boundary.
+ */
+export async function startTestApp(options: { clock?: Clock; sessionTimeZone?: string } = {}): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
-  const dataSource = createDataSource(database.url, { poolSize: 30 });
+  const dataSource = createDataSource(database.url, { poolSize: 30, sessionTimeZone: options.sessionTimeZone });
   await dataSource.initialize();
   statements.attach(dataSource);
-  const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
+  const server = await startServer({ dataSource, production: false, clock: options.clock }, 0, '127.0.0.1');
   const url = server.url.replace('localhost', '127.0.0.1');
   return {
     url,

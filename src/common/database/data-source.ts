@@ -32,7 +32,10 @@ export class StatementCounter {
 
 export const migrationsGlob = path.join(__dirname, '..', '..', '..', 'migrations', '*.{ts,js}');
 
-export function createDataSource(url: string, options: { poolSize?: number; logger?: Logger } = {}): DataSource {
+export function createDataSource(
+  url: string,
+  options: { poolSize?: number; logger?: Logger; sessionTimeZone?: string } = {},
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -44,6 +47,11 @@ export function createDataSource(url: string, options: { poolSize?: number; logg
     migrationsTransactionMode: 'all',
     logging: options.logger ? ['query'] : false,
     logger: options.logger,
-    extra: { max: options.poolSize ?? 20, application_name: 'credit-easy-loan' },
+    extra: {
+      max: options.poolSize ?? 20,
+      application_name: 'credit-easy-loan',
+      // Business dates never depend on the session's zone; tests set it to show that.
+      ...(options.sessionTimeZone ? { options: `-c TimeZone=${options.sessionTimeZone}` } : {}),
+    },
   });
 }

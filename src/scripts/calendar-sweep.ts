@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { dataSource as cliDataSource } from '../../ormconfig';
+import { createServices } from '../services';
+
+/**
+ * `npm run sweep:calendar`: now, what the server's calendar sweep does (needs past validUntil
+ * expire; profiles whose records crossed a date boundary since the last run are rescored).
+ */
+async function main() {
+  const dataSource = await cliDataSource;
+  await dataSource.initialize();
+  try {
+    const outcome = await createServices(dataSource).calendarSweep();
+    console.log(`Expired ${outcome.expiredRequests} financing request(s) past their validUntil.`);
+    const rescoring = outcome.rescoring;
+    if (!rescoring) console.log('The daily rescoring is running in another process.');
+    else console.log(`Rescored ${rescoring.rescored} credit profile(s), ${rescoring.changed} changed.`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error) => {
+  console.error('Failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
