@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildSchema, getNamedType, GraphQLInputObjectType, isInputObjectType } from 'graphql';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { enterpriseInput, productInput, requestInput } from './support/fixtures';
@@ -29,7 +32,7 @@ async function signIn(email: string, password = 'matrix password 1'): Promise<st
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ production: true });
   const auth = app.server.services.auth;
   await auth.createOperatorOrAnalyst(systemActor, { email: 'operator@matrix.example', password: 'matrix password 1' }, AccountRole.OPERATOR);
   await auth.createOperatorOrAnalyst(systemActor, { email: 'analyst@matrix.example', password: 'matrix password 1' }, AccountRole.ANALYST);
@@ -210,5 +213,90 @@ describe('authorisation matrix', () => {
       expect({ role, query, code: seen }).toEqual({ role, query, code });
     }
     expect(await digest()).toBe(before);
+  });
+
+  /*
+   * Every mutation × every ID argument × a foreign object: the whole HTTP answer for an object the
+   * caller may not see is byte-identical to the answer for a missing ID of the same type. The
+   * missing ID is a well-formed global ID of that type whose row does not exist; no error message
+   * repeats the input (a rule of the API), so the two bodies are compared as they are, without
+   * normalising the ID: an error that echoed it would fail here, as it should.
+   */
+  it('answers a foreign ID in any mutation exactly as a missing one', async () => {
+    const missing = (type: string) => Buffer.from(`${type}:987654321`).toString('base64');
+    const raw = async (role: Role, query: string, variables: Record<string, unknown>) => {
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[role]}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return `${response.status} ${await response.text()}`;
+    };
+    // A draft of Y's (hidden from X's staff) and a credit grant of X's (hidden from Y).
+    ids.draftY = (await as('adminY', operation('CreateLoanProduct'), { input: productInput() })).body.data.createLoanProduct.loanProduct.id;
+    const request2 = (await as('enterpriseA', operation('PostFinancingRequest'), { input: requestInput({ amount: '200000.00' }) })).body.data.postFinancingRequest.financingRequest.id;
+    const application2 = (await as('enterpriseA', operation('ApplyToProduct'), { input: { financingRequestId: request2, loanProductId: ids.productX } })).body.data.applyToProduct.application.id;
+    await as('staffX', operation('AcceptApplication'), { input: { applicationId: application2 } });
+    const grant = await as('staffX', operation('GrantCredit'), { input: { applicationId: application2, amount: '200000.00', annualRate: '4.10', termMonths: 12 } });
+    ids.grantX = grant.body.data.grantCredit.creditGrant.id;
+    const before = await digest();
+
+    type Case = { role: Role; mutation: string; inputType: string; input: Record<string, unknown>; argument: string; type: string; foreign: string; visible?: boolean };
+    const terms = productInput();
+    const cases: Case[] = [
+      ...['updateLoanProduct', 'publishLoanProduct', 'suspendLoanProduct', 'retireLoanProduct'].flatMap((mutation) => {
+        const [inputType, input] = mutation === 'updateLoanProduct' ? ['UpdateLoanProductInput', terms] : ['ChangeLoanProductStatusInput', {}];
+        // Another bank's draft is hidden; its published product is seen but not theirs to change.
+        return [
+          { role: 'adminY' as Role, mutation, inputType, input, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftX' },
+          { role: 'adminY' as Role, mutation, inputType, input, argument: 'loanProductId', type: 'LoanProduct', foreign: 'productX', visible: true },
+        ];
+      }),
+      { role: 'enterpriseA', mutation: 'applyToProduct', inputType: 'StartApplicationInput', input: { loanProductId: ids.productX }, argument: 'financingRequestId', type: 'FinancingRequest', foreign: 'requestB' },
+      { role: 'enterpriseA', mutation: 'applyToProduct', inputType: 'StartApplicationInput', input: { financingRequestId: ids.requestA }, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftX' },
+      { role: 'enterpriseB', mutation: 'applyToProduct', inputType: 'StartApplicationInput', input: { financingRequestId: ids.requestB }, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftX' },
+      { role: 'staffX', mutation: 'claimFinancingRequest', inputType: 'StartApplicationInput', input: { loanProductId: ids.productX }, argument: 'financingRequestId', type: 'FinancingRequest', foreign: 'requestB' },
+      { role: 'staffX', mutation: 'claimFinancingRequest', inputType: 'StartApplicationInput', input: { financingRequestId: ids.requestA }, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftY' },
+      { role: 'adminY', mutation: 'acceptApplication', inputType: 'ApplicationActionInput', input: {}, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
+      { role: 'adminY', mutation: 'declineApplication', inputType: 'ApplicationActionInput', input: { reason: '越权' }, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
+      { role: 'enterpriseB', mutation: 'withdrawApplication', inputType: 'ApplicationActionInput', input: {}, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
+      { role: 'adminY', mutation: 'grantCredit', inputType: 'GrantCreditInput', input: { amount: '100000.00', annualRate: '4.10', termMonths: 12 }, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
+      { role: 'adminY', mutation: 'recordDisbursement', inputType: 'RecordDisbursementInput', input: { amount: '1.00' }, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
+      { role: 'adminY', mutation: 'approveCreditGrant', inputType: 'ApproveCreditGrantInput', input: {}, argument: 'creditGrantId', type: 'CreditGrant', foreign: 'grantX' },
+      { role: 'enterpriseB', mutation: 'withdrawFinancingRequest', inputType: 'WithdrawFinancingRequestInput', input: {}, argument: 'financingRequestId', type: 'FinancingRequest', foreign: 'requestA' },
+      // Institutions are public (node(id:) shows them to all): revoking one never authorised answers as a missing one.
+      { role: 'enterpriseB', mutation: 'revokeInstitutionAuthorization', inputType: 'InstitutionAuthorizationInput', input: {}, argument: 'institutionId', type: 'Institution', foreign: 'institutionX', visible: true },
+    ];
+    // authorizeInstitution takes an institution's ID, and institutions are public: nothing of the type is hidden.
+    const noHiddenObject = new Set(['authorizeInstitution.institutionId']);
+    for (const role of ROLES) expect((await as(role, NODE, { id: ids.institutionX })).body.data.node).not.toBeNull();
+
+    for (const testCase of cases) {
+      const { role, mutation, inputType, input, argument, type, foreign } = testCase;
+      const hidden = !(await as(role, NODE, { id: ids[foreign] })).body.data.node;
+      expect({ mutation, argument, foreign, hidden }).toEqual({ mutation, argument, foreign, hidden: !testCase.visible });
+      const query = `mutation($input: ${inputType}!) { ${mutation}(input: $input) { __typename userErrors { field message code } } }`;
+      const answerForeign = await raw(role, query, { input: { ...input, [argument]: ids[foreign] } });
+      const answerMissing = await raw(role, query, { input: { ...input, [argument]: missing(type) } });
+      expect({ mutation, argument, answer: answerForeign }).toEqual({ mutation, argument, answer: answerMissing });
+    }
+    expect(await digest()).toBe(before);
+
+    // Every ID in every mutation's input is covered (a new one fails here until it is added above).
+    const schema = buildSchema(fs.readFileSync(path.join(__dirname, '..', 'graphql', 'schema.graphql'), 'utf8'));
+    const idFields = (type: GraphQLInputObjectType, prefix: string): string[] =>
+      Object.values(type.getFields()).flatMap((field) => {
+        const named = getNamedType(field.type);
+        if (named.name === 'ID') return [`${prefix}${field.name}`];
+        return isInputObjectType(named) ? idFields(named, `${prefix}${field.name}.`) : [];
+      });
+    const inSchema = Object.values(schema.getMutationType()!.getFields()).flatMap((field) =>
+      field.args.flatMap((arg) => {
+        const named = getNamedType(arg.type);
+        return isInputObjectType(named) ? idFields(named, '').map((name) => `${field.name}.${name}`) : [];
+      }),
+    );
+    const covered = new Set([...cases.map((c) => `${c.mutation}.${c.argument}`), ...noHiddenObject]);
+    expect(inSchema.filter((name) => !covered.has(name))).toEqual([]);
   });
 });

@@ -7,8 +7,10 @@ import { runIdempotent } from '../common/idempotency';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
-import { refreshFinancingRequestStatus } from '../financing/financing-request.service';
+import { financingRequestVisibility, refreshFinancingRequestStatus } from '../financing/financing-request.service';
 import { LoanProduct } from '../product/loan-product.entity';
+import { loanProductVisibility } from '../product/loan-product.service';
+import { assertVisible } from '../common/database/visibility';
 import { Institution } from '../institution/institution.entity';
 import { Application, ApplicationOrigin, ApplicationStatus } from './application.entity';
 import { ApplicationEvent } from './application-event.entity';
@@ -81,6 +83,10 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(Application),
       run: async (manager) => {
+        // Visibility first, as node(id:) defines it: a need or product the actor may not see answers
+        // as a missing one, before any check that would describe it (NOT_ELIGIBLE's reasons).
+        await assertVisible(manager, 'financing_request', financingRequestVisibility(actor), input.financingRequestId, 'FinancingRequest');
+        await assertVisible(manager, 'loan_product', loanProductVisibility(actor), input.loanProductId, 'LoanProduct');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');

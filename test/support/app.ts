@@ -20,14 +20,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real server on a free port, over its own copy of the migrated template database. */
-export async function startTestApp(): Promise<TestApp> {
+/**
+ * The real server on a free port, over its own copy of the migrated template database; with
+ * `production`, as NODE_ENV=production runs it (tokens only: `gql`'s actor header is refused).
+ */
+export async function startTestApp(options: { production?: boolean } = {}): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
   const dataSource = createDataSource(database.url, { poolSize: 30 });
   await dataSource.initialize();
   statements.attach(dataSource);
-  const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
+  const server = await startServer({ dataSource, production: options.production ?? false }, 0, '127.0.0.1');
   const url = server.url.replace('localhost', '127.0.0.1');
   return {
     url,
