@@ -53,6 +53,11 @@ export class InstitutionService {
     return paginate(this.dataSource.getRepository(Institution).createQueryBuilder('institution'), page);
   }
 
+  /** An institution's own settings (the four-eyes threshold): its own staff and operators only. */
+  seesInternals(actor: Actor, institutionId: string): boolean {
+    return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM' || (actor.kind === 'INSTITUTION' && actor.institutionId === institutionId);
+  }
+
   findVisible(_actor: Actor, id: string): Promise<Institution | null> {
     return this.dataSource.getRepository(Institution).findOneBy({ id });
   }
