@@ -19,6 +19,7 @@ import {
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
+import { documentHasNul, nulRefusal, valueHasNul } from './input-hygiene';
 
 export interface AbuseLimits {
   maxDepth: number;
@@ -150,13 +151,14 @@ export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError 
   return null;
 }
 
-/** Refuses over-deep, over-aliased or over-costly operations before anything executes. */
+/** Refuses over-deep, over-aliased or over-costly operations, and NUL in any text, before anything executes. */
 export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return;
+          if (valueHasNul(request.variables) || documentHasNul(document)) throw nulRefusal();
           const refusal = overLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
           if (refusal) throw refusal;
         },
