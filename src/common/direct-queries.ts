@@ -4,6 +4,7 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { introspects } from './compiled-execution';
 import { documentHasNul, valueHasNul } from './input-hygiene';
+import { logUnexpectedError } from './http-hygiene';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
@@ -118,7 +119,9 @@ export class DirectQueries<Context> {
         this.options.refuseBody(res, 400);
         return;
       }
-      this.answer(req, res, body).catch(() => {
+      this.answer(req, res, body).catch((error: unknown) => {
+        // Resolver errors come back in the result; anything thrown here is this path's own fault.
+        logUnexpectedError('direct', error);
         if (!res.headersSent) this.handOver(req, res, body);
       });
     });
