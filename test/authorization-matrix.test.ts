@@ -233,49 +233,84 @@ describe('authorisation matrix', () => {
       return `${response.status} ${await response.text()}`;
     };
     // A draft of Y's (hidden from X's staff) and a credit grant of X's (hidden from Y).
-    ids.draftY = (await as('adminY', operation('CreateLoanProduct'), { input: productInput() })).body.data.createLoanProduct.loanProduct.id;
-    const request2 = (await as('enterpriseA', operation('PostFinancingRequest'), { input: requestInput({ amount: '200000.00' }) })).body.data.postFinancingRequest.financingRequest.id;
-    const application2 = (await as('enterpriseA', operation('ApplyToProduct'), { input: { financingRequestId: request2, loanProductId: ids.productX } })).body.data.applyToProduct.application.id;
-    await as('staffX', operation('AcceptApplication'), { input: { applicationId: application2 } });
-    const grant = await as('staffX', operation('GrantCredit'), { input: { applicationId: application2, amount: '200000.00', annualRate: '4.10', termMonths: 12 } });
-    ids.grantX = grant.body.data.grantCredit.creditGrant.id;
+    const created = async (role: Role, name: string, field: string, input: Record<string, unknown>) => {
+      const { body } = await as(role, operation(name), { input });
+      return (Object.values(body.data)[0] as any)[field].id;
+    };
+    ids.draftY = await created('adminY', 'CreateLoanProduct', 'loanProduct', productInput());
+    const needInput = requestInput({ amount: '200000.00' });
+    const need = await created('enterpriseA', 'PostFinancingRequest', 'financingRequest', needInput);
+    const applyInput = { financingRequestId: need, loanProductId: ids.productX };
+    const applied = await created('enterpriseA', 'ApplyToProduct', 'application', applyInput);
+    await as('staffX', operation('AcceptApplication'), { input: { applicationId: applied } });
+    const terms = { amount: '200000.00', annualRate: '4.10', termMonths: 12 };
+    ids.grantX = await created('staffX', 'GrantCredit', 'creditGrant', { applicationId: applied, ...terms });
     const before = await digest();
 
-    type Case = { role: Role; mutation: string; inputType: string; input: Record<string, unknown>; argument: string; type: string; foreign: string; visible?: boolean };
-    const terms = productInput();
+    type Case = {
+      role: Role;
+      mutation: string;
+      inputType: string;
+      argument: string;
+      type: string;
+      foreign: string;
+      input: Record<string, unknown>;
+      visible: boolean;
+    };
+    /** `role` calls `mutation` with `foreign` (or a missing ID of `type`) as `argument`, the rest valid. */
+    const c = (
+      role: Role,
+      mutation: string,
+      inputType: string,
+      [argument, type, foreign]: [string, string, string],
+      input: Record<string, unknown> = {},
+      visible = false,
+    ): Case => ({ role, mutation, inputType, argument, type, foreign, input, visible });
+    const product = (foreign: string): [string, string, string] => ['loanProductId', 'LoanProduct', foreign];
+    const request = (foreign: string): [string, string, string] => ['financingRequestId', 'FinancingRequest', foreign];
+    const application: [string, string, string] = ['applicationId', 'Application', 'applicationA'];
+    const institution: [string, string, string] = ['institutionId', 'Institution', 'institutionX'];
+    const START = 'StartApplicationInput';
+    const ACTION = 'ApplicationActionInput';
     const cases: Case[] = [
       ...['updateLoanProduct', 'publishLoanProduct', 'suspendLoanProduct', 'retireLoanProduct'].flatMap((mutation) => {
-        const [inputType, input] = mutation === 'updateLoanProduct' ? ['UpdateLoanProductInput', terms] : ['ChangeLoanProductStatusInput', {}];
+        const update = mutation === 'updateLoanProduct';
+        const inputType = update ? 'UpdateLoanProductInput' : 'ChangeLoanProductStatusInput';
+        const input = update ? productInput() : {};
         // Another bank's draft is hidden; its published product is seen but not theirs to change.
         return [
-          { role: 'adminY' as Role, mutation, inputType, input, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftX' },
-          { role: 'adminY' as Role, mutation, inputType, input, argument: 'loanProductId', type: 'LoanProduct', foreign: 'productX', visible: true },
+          c('adminY', mutation, inputType, product('draftX'), input),
+          c('adminY', mutation, inputType, product('productX'), input, true),
         ];
       }),
-      { role: 'enterpriseA', mutation: 'applyToProduct', inputType: 'StartApplicationInput', input: { loanProductId: ids.productX }, argument: 'financingRequestId', type: 'FinancingRequest', foreign: 'requestB' },
-      { role: 'enterpriseA', mutation: 'applyToProduct', inputType: 'StartApplicationInput', input: { financingRequestId: ids.requestA }, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftX' },
-      { role: 'enterpriseB', mutation: 'applyToProduct', inputType: 'StartApplicationInput', input: { financingRequestId: ids.requestB }, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftX' },
-      { role: 'staffX', mutation: 'claimFinancingRequest', inputType: 'StartApplicationInput', input: { loanProductId: ids.productX }, argument: 'financingRequestId', type: 'FinancingRequest', foreign: 'requestB' },
-      { role: 'staffX', mutation: 'claimFinancingRequest', inputType: 'StartApplicationInput', input: { financingRequestId: ids.requestA }, argument: 'loanProductId', type: 'LoanProduct', foreign: 'draftY' },
-      { role: 'adminY', mutation: 'acceptApplication', inputType: 'ApplicationActionInput', input: {}, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
-      { role: 'adminY', mutation: 'declineApplication', inputType: 'ApplicationActionInput', input: { reason: '越权' }, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
-      { role: 'enterpriseB', mutation: 'withdrawApplication', inputType: 'ApplicationActionInput', input: {}, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
-      { role: 'adminY', mutation: 'grantCredit', inputType: 'GrantCreditInput', input: { amount: '100000.00', annualRate: '4.10', termMonths: 12 }, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
-      { role: 'adminY', mutation: 'recordDisbursement', inputType: 'RecordDisbursementInput', input: { amount: '1.00' }, argument: 'applicationId', type: 'Application', foreign: 'applicationA' },
-      { role: 'adminY', mutation: 'approveCreditGrant', inputType: 'ApproveCreditGrantInput', input: {}, argument: 'creditGrantId', type: 'CreditGrant', foreign: 'grantX' },
-      { role: 'enterpriseB', mutation: 'withdrawFinancingRequest', inputType: 'WithdrawFinancingRequestInput', input: {}, argument: 'financingRequestId', type: 'FinancingRequest', foreign: 'requestA' },
-      // Institutions are public (node(id:) shows them to all): revoking one never authorised answers as a missing one.
-      { role: 'enterpriseB', mutation: 'revokeInstitutionAuthorization', inputType: 'InstitutionAuthorizationInput', input: {}, argument: 'institutionId', type: 'Institution', foreign: 'institutionX', visible: true },
+      c('enterpriseA', 'applyToProduct', START, request('requestB'), { loanProductId: ids.productX }),
+      c('enterpriseA', 'applyToProduct', START, product('draftX'), { financingRequestId: ids.requestA }),
+      c('enterpriseB', 'applyToProduct', START, product('draftX'), { financingRequestId: ids.requestB }),
+      c('staffX', 'claimFinancingRequest', START, request('requestB'), { loanProductId: ids.productX }),
+      c('staffX', 'claimFinancingRequest', START, product('draftY'), { financingRequestId: ids.requestA }),
+      c('adminY', 'acceptApplication', ACTION, application),
+      c('adminY', 'declineApplication', ACTION, application, { reason: '越权' }),
+      c('enterpriseB', 'withdrawApplication', ACTION, application),
+      c('adminY', 'grantCredit', 'GrantCreditInput', application, { ...terms, amount: '100000.00' }),
+      c('adminY', 'recordDisbursement', 'RecordDisbursementInput', application, { amount: '1.00' }),
+      c('adminY', 'approveCreditGrant', 'ApproveCreditGrantInput', ['creditGrantId', 'CreditGrant', 'grantX']),
+      c('enterpriseB', 'withdrawFinancingRequest', 'WithdrawFinancingRequestInput', request('requestA')),
+      // Institutions are public (node(id:) shows them to all): revoking one never authorised
+      // answers as a missing one does.
+      c('enterpriseB', 'revokeInstitutionAuthorization', 'InstitutionAuthorizationInput', institution, {}, true),
     ];
-    // authorizeInstitution takes an institution's ID, and institutions are public: nothing of the type is hidden.
+    // authorizeInstitution takes an institution's ID, and institutions are public: none is hidden.
     const noHiddenObject = new Set(['authorizeInstitution.institutionId']);
     for (const role of ROLES) expect((await as(role, NODE, { id: ids.institutionX })).body.data.node).not.toBeNull();
 
     for (const testCase of cases) {
       const { role, mutation, inputType, input, argument, type, foreign } = testCase;
       const hidden = !(await as(role, NODE, { id: ids[foreign] })).body.data.node;
-      expect({ mutation, argument, foreign, hidden }).toEqual({ mutation, argument, foreign, hidden: !testCase.visible });
-      const query = `mutation($input: ${inputType}!) { ${mutation}(input: $input) { __typename userErrors { field message code } } }`;
+      const premise = { mutation, argument, foreign };
+      expect({ ...premise, hidden }).toEqual({ ...premise, hidden: !testCase.visible });
+      const query = `mutation($input: ${inputType}!) {
+        ${mutation}(input: $input) { __typename userErrors { field message code } }
+      }`;
       const answerForeign = await raw(role, query, { input: { ...input, [argument]: ids[foreign] } });
       const answerMissing = await raw(role, query, { input: { ...input, [argument]: missing(type) } });
       expect({ mutation, argument, answer: answerForeign }).toEqual({ mutation, argument, answer: answerMissing });

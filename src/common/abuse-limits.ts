@@ -47,7 +47,10 @@ const refuse = (code: string, message: string) => new GraphQLError(message, { ex
  * A field's arguments as execution will see them: variables coerced with their defaults, then the
  * field's own defaults. Null where they are invalid (the field then fails without fetching).
  */
-function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> | null {
+type Values = Record<string, unknown>;
+type AnyField = GraphQLField<unknown, unknown>;
+
+function argumentsOf(field: AnyField, node: FieldNode, variables: Values): Values | null {
   try {
     return getArgumentValues(field, node, variables);
   } catch {
@@ -55,8 +58,8 @@ function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, var
   }
 }
 
-/** Items a field can return per parent: a connection's page size, a list argument's length, else the plain-list estimate. */
-function itemsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>, parentIsConnection: boolean): number {
+/** Items a field returns per parent: a connection's page, a list argument's length, else the plain-list estimate. */
+function itemsOf(field: AnyField, node: FieldNode, variables: Values, parentIsConnection: boolean): number {
   const type = getNamedType(field.type);
   const args = argumentsOf(field, node, variables);
   if (type.name.endsWith('Connection')) {
@@ -71,7 +74,7 @@ function itemsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, variabl
 }
 
 /** Variable values as execution coerces them, defaults included; empty where they are invalid (nothing executes). */
-export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown>): Record<string, unknown> {
+export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Values): Values {
   const result = getVariableValues(schema, operation.variableDefinitions ?? [], raw, { maxErrors: 1 });
   return result.errors ? {} : result.coerced;
 }
@@ -92,7 +95,12 @@ const PLAIN_LIST_SIZE = 10;
  * are read as execution reads them, from the coerced variables with their defaults: a raw
  * variable missing from the request would otherwise be costed at the default page size.
  */
-export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, rawVariables: Record<string, unknown>): Measure {
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Values,
+): Measure {
   const variables = coercedVariables(schema, operation, rawVariables);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);

@@ -105,7 +105,11 @@ export function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result;
   const errors = result.errors.map((error) => {
     if (error.extensions && typeof error.toJSON === 'function') return error;
-    const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? {} });
+    const rebuilt = new GraphQLError(error.message, {
+      path: error.path,
+      originalError: error.originalError ?? undefined,
+      extensions: error.extensions ?? {},
+    });
     if (error.locations) Object.defineProperty(rebuilt, 'locations', { value: error.locations, enumerable: true });
     return rebuilt;
   });

@@ -6,7 +6,9 @@ import { BREAK, DocumentNode, GraphQLError, visit } from 'graphql';
  * anything executes, whatever the argument's type.
  */
 export const nulRefusal = () =>
-  new GraphQLError('Text input must not contain NUL characters (U+0000)', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  new GraphQLError('Text input must not contain NUL characters (U+0000)', {
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
 
 export function documentHasNul(document: DocumentNode): boolean {
   let found = false;
@@ -25,6 +27,7 @@ export function documentHasNul(document: DocumentNode): boolean {
 export function valueHasNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (Array.isArray(value)) return value.some(valueHasNul);
-  if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || valueHasNul(item));
+  if (value && typeof value === 'object')
+    return Object.entries(value).some(([key, item]) => key.includes('\u0000') || valueHasNul(item));
   return false;
 }

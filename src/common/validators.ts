@@ -38,12 +38,13 @@ export const IsIndustryCriterionList = rule(
  * something else), and not only invisible characters and spaces (Cc, Cf, Z).
  */
 export function isPlainText(value: unknown): boolean {
-  return typeof value === 'string' && !/[\p{Cc}\p{Bidi_Control}]/u.test(value) && !/^[\p{Cc}\p{Cf}\p{Z}\s]*$/u.test(value);
+  if (typeof value !== 'string' || /[\p{Cc}\p{Bidi_Control}]/u.test(value)) return false;
+  return !/^[\p{Cc}\p{Cf}\p{Z}\s]*$/u.test(value);
 }
 
 export const IsPlainText = rule(
   'isPlainText',
-  '$property must be visible text: no control or bidirectional formatting characters, and not only spaces or invisible characters',
+  '$property must be visible text: no control or bidirectional formatting characters, not only blanks',
   isPlainText,
 );
 

@@ -52,7 +52,9 @@ export class CreditResolver {
   }
 
   @FieldResolver(() => CreditRecordConnection, {
-    description: 'Credit record details (信用记录). Empty unless the actor is the enterprise, an operator, or an institution it authorises now.',
+    description:
+      'Credit record details (信用记录). ' +
+      'Empty unless the actor is the enterprise, an operator, or an institution it authorises now.',
   })
   async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     if (!(await recordDetailsVisible(ctx, enterprise.id))) {
@@ -64,14 +66,18 @@ export class CreditResolver {
 
 /** Whether the actor sees the details derived from an enterprise's credit records (batched per request). */
 export function recordDetailsVisible(ctx: RequestContext, enterpriseId: string): Promise<boolean> {
-  return ctx.loaders.keyed<string, boolean>('recordDetailsVisible', (ids) => ctx.services.credit.recordDetailsVisible(ctx.actor, ids)).load(enterpriseId);
+  return ctx.loaders
+    .keyed<string, boolean>('recordDetailsVisible', (ids) => ctx.services.credit.recordDetailsVisible(ctx.actor, ids))
+    .load(enterpriseId);
 }
 
 @Resolver(() => CreditProfile)
 export class CreditProfileResolver {
   @FieldResolver(() => [CreditContribution], {
     nullable: true,
-    description: 'How each credit record moved the score, largest first: the explanation of the score. Null unless the actor sees the record details.',
+    description:
+      'How each credit record moved the score, largest first: the explanation of the score. ' +
+      'Null unless the actor sees the record details.',
   })
   async contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
     if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
@@ -80,7 +86,9 @@ export class CreditProfileResolver {
 
   @FieldResolver(() => [CreditFlag], {
     nullable: true,
-    description: 'Active listings raised by credit records. Null unless the actor sees the record details (then empty means none).',
+    description:
+      'Active listings raised by credit records. ' +
+      'Null unless the actor sees the record details (then empty means none).',
   })
   async flags(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
     return (await recordDetailsVisible(ctx, profile.enterpriseId)) ? profile.flags : null;

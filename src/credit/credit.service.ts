@@ -61,7 +61,8 @@ export class CreditService {
         return enterpriseIds.map((id) => id === actor.enterpriseId);
       case 'INSTITUTION': {
         const rows: Array<{ enterprise_id: string }> = await this.dataSource.query(
-          `SELECT enterprise_id::text FROM credit_authorization WHERE enterprise_id = ANY($1::bigint[]) AND institution_id = $2 AND revoked_at IS NULL`,
+          `SELECT enterprise_id::text FROM credit_authorization
+           WHERE enterprise_id = ANY($1::bigint[]) AND institution_id = $2 AND revoked_at IS NULL`,
           [[...enterpriseIds], actor.institutionId],
         );
         const authorised = new Set(rows.map((row) => row.enterprise_id));

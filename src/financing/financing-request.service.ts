@@ -149,11 +149,16 @@ export function financingRequestVisibility(actor: Actor): ChildFilter {
     case 'SYSTEM':
       return { key: 'all', ...ALL_ROWS };
     case 'ENTERPRISE':
-      return { key: `enterprise:${actor.enterpriseId}`, where: 'self.enterprise_id = :enterpriseId', params: { enterpriseId: actor.enterpriseId } };
+      return {
+        key: `enterprise:${actor.enterpriseId}`,
+        where: 'self.enterprise_id = :enterpriseId',
+        params: { enterpriseId: actor.enterpriseId },
+      };
     case 'INSTITUTION':
       return {
         key: `institution:${actor.institutionId}`,
-        where: `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = self.id AND a.institution_id = :institutionId)
+        where: `(EXISTS (SELECT 1 FROM application a
+                 WHERE a.financing_request_id = self.id AND a.institution_id = :institutionId)
           OR EXISTS (SELECT 1 FROM product_match m JOIN loan_product p ON p.id = m.loan_product_id
                      WHERE m.financing_request_id = self.id AND p.institution_id = :institutionId))`,
         params: { institutionId: actor.institutionId },

@@ -27,7 +27,9 @@ export class InstitutionResolver {
 
   @FieldResolver(() => MoneyScalar, {
     nullable: true,
-    description: '双人复核: grants above this amount need a second staff member’s approval; null means never. Only its own staff and operators see it (null to others).',
+    description:
+      '双人复核: grants above this amount need a second staff member’s approval; null means never. ' +
+      'Only its own staff and operators see it (null to others).',
   })
   fourEyesThreshold(@Root() institution: Institution, @Ctx() ctx: RequestContext): string | null {
     return ctx.services.institution.seesInternals(ctx.actor, institution.id) ? institution.fourEyesThreshold : null;

@@ -55,7 +55,8 @@ export class InstitutionService {
 
   /** An institution's own settings (the four-eyes threshold): its own staff and operators only. */
   seesInternals(actor: Actor, institutionId: string): boolean {
-    return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM' || (actor.kind === 'INSTITUTION' && actor.institutionId === institutionId);
+    if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return true;
+    return actor.kind === 'INSTITUTION' && actor.institutionId === institutionId;
   }
 
   findVisible(_actor: Actor, id: string): Promise<Institution | null> {

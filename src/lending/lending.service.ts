@@ -85,7 +85,8 @@ export class LendingService {
       run: async (manager) => {
         // Visibility first, as node(id:) defines it: a need or product the actor may not see answers
         // as a missing one, before any check that would describe it (NOT_ELIGIBLE's reasons).
-        await assertVisible(manager, 'financing_request', financingRequestVisibility(actor), input.financingRequestId, 'FinancingRequest');
+        const requests = financingRequestVisibility(actor);
+        await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         await assertVisible(manager, 'loan_product', loanProductVisibility(actor), input.loanProductId, 'LoanProduct');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });

@@ -130,7 +130,9 @@ export class FinancingRequestMatchingResolver {
 
   @FieldResolver(() => ProductFit, {
     nullable: true,
-    description: 'How this need fits one product, eligible or not, with each failed criterion. Null unless the actor sees the enterprise’s credit details.',
+    description:
+      'How this need fits one product, eligible or not, with each failed criterion. ' +
+      'Null unless the actor sees the enterprise’s credit details.',
   })
   async productFit(@Root() request: FinancingRequest, @Arg('loanProductId', () => ID) loanProductId: string, @Ctx() ctx: RequestContext) {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
@@ -142,7 +144,9 @@ export class FinancingRequestMatchingResolver {
   }
 
   @FieldResolver(() => ProductFitConnection, {
-    description: 'How this need fits every published product (by product), including the ineligible ones and why. Empty unless the actor sees the enterprise’s credit details.',
+    description:
+      'How this need fits every published product (by product), including the ineligible ones and why. ' +
+      'Empty unless the actor sees the enterprise’s credit details.',
   })
   async productFits(
     @Root() request: FinancingRequest,
@@ -151,7 +155,9 @@ export class FinancingRequestMatchingResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const page = pageRequest(args);
-    if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
+    if (!(await recordDetailsVisible(ctx, request.enterpriseId))) {
+      return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
+    }
     const rows = await ctx.services.matching.productFits(request.id, { page, onlyIneligible });
     return connectionOf(rows, page, (fit) => fit.loanProductId, () => ctx.services.matching.countProductFits(request.id, onlyIneligible));
   }

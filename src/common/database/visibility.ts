@@ -7,7 +7,13 @@ import type { RowFilter } from './entity-reader';
  * the caller's transaction: mutations check this before anything that could tell the two apart.
  * `filter` is the service's own visibility (the one `node(id:)` uses), over the table as `self`.
  */
-export async function assertVisible(manager: EntityManager, table: string, filter: RowFilter, id: string, typeName: string): Promise<void> {
+export async function assertVisible(
+  manager: EntityManager,
+  table: string,
+  filter: RowFilter,
+  id: string,
+  typeName: string,
+): Promise<void> {
   const [text, values] = manager.connection.driver.escapeQueryWithParameters(
     `SELECT 1 FROM ${table} self WHERE (${filter.where}) AND self.id = :visibleId`,
     { ...filter.params, visibleId: id },
