@@ -77,47 +77,20 @@ afterAll(async () => {
 
 describe('HTTP hygiene', () => {
   it('puts security headers on every answer, whichever path writes it', async () => {
+    const postBody =
+      (body: string, headers: Record<string, string> = {}) =>
+      () =>
+        fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const query = (text: string) => JSON.stringify({ query: text });
     const graphql: Array<[string, () => Promise<Response>]> = [
-      [
-        'direct query',
-        () =>
-          fetch(app.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: '{ institutions { totalCount } }' }),
-          }),
-      ],
+      ['direct query', postBody(query('{ institutions { totalCount } }'))],
       [
         'apollo query',
-        () =>
-          fetch(app.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-            body: JSON.stringify({ query: '{ institutions { totalCount } }' }),
-          }),
+        postBody(query('{ institutions { totalCount } }'), { accept: 'application/graphql-response+json' }),
       ],
-      [
-        'mutation',
-        () =>
-          fetch(app.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: 'mutation { renewToken(input: {}) { token } }' }),
-          }),
-      ],
-      [
-        'malformed body',
-        () => fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' }),
-      ],
-      [
-        'oversized body',
-        () =>
-          fetch(app.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: `{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}` }),
-          }),
-      ],
+      ['mutation', postBody(query('mutation { renewToken(input: {}) { token } }'))],
+      ['malformed body', postBody('{"query": ')],
+      ['oversized body', postBody(query(`{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}`))],
       ['GET', () => fetch(app.url)],
     ];
     for (const [name, request] of graphql) {
