@@ -334,4 +334,48 @@ describe('authorisation matrix', () => {
     const covered = new Set([...cases.map((c) => `${c.mutation}.${c.argument}`), ...noHiddenObject]);
     expect(inSchema.filter((name) => !covered.has(name))).toEqual([]);
   });
+
+  it('refuses a foreign ID before locking its row: no wait on another tenant’s transaction', async () => {
+    const databaseId = (id: string) => Buffer.from(id, 'base64').toString('utf8').split(':')[1];
+    const grant = await app.dataSource.query(`SELECT application_id::text AS id FROM credit_grant WHERE id = $1`, [
+      databaseId(ids.grantX),
+    ]);
+    const owner = app.dataSource.createQueryRunner();
+    await owner.connect();
+    await owner.startTransaction();
+    try {
+      // The owners hold their rows, as a long transaction of theirs would.
+      await owner.query(`SELECT 1 FROM application WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [databaseId(ids.applicationA), grant[0].id],
+      ]);
+      await owner.query(`SELECT 1 FROM financing_request WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [databaseId(ids.requestA), databaseId(ids.requestB)],
+      ]);
+      const ACTION = 'ApplicationActionInput';
+      const START = 'StartApplicationInput';
+      const WITHDRAW = 'WithdrawFinancingRequestInput';
+      const application = { applicationId: ids.applicationA };
+      const attempts: Array<[Role, string, string, Record<string, unknown>]> = [
+        ['adminY', 'acceptApplication', ACTION, application],
+        ['adminY', 'declineApplication', ACTION, { ...application, reason: '越权' }],
+        ['enterpriseB', 'withdrawApplication', ACTION, application],
+        ['adminY', 'grantCredit', 'GrantCreditInput', { ...application, amount: '1.00', annualRate: '4.10', termMonths: 12 }],
+        ['adminY', 'recordDisbursement', 'RecordDisbursementInput', { ...application, amount: '1.00' }],
+        ['adminY', 'approveCreditGrant', 'ApproveCreditGrantInput', { creditGrantId: ids.grantX }],
+        ['enterpriseB', 'withdrawFinancingRequest', WITHDRAW, { financingRequestId: ids.requestA }],
+        ['staffX', 'claimFinancingRequest', START, { financingRequestId: ids.requestB, loanProductId: ids.productX }],
+        ['enterpriseB', 'applyToProduct', START, { financingRequestId: ids.requestA, loanProductId: ids.productX }],
+      ];
+      for (const [role, mutation, inputType, input] of attempts) {
+        const query = `mutation($input: ${inputType}!) { ${mutation}(input: $input) { userErrors { code } } }`;
+        const answer = as(role, query, { input }).then(({ body }) => body.errors?.[0]?.extensions?.code);
+        const waited = new Promise((resolve) => setTimeout(() => resolve('waited for the lock'), 3000).unref());
+        const outcome = await Promise.race([answer, waited]);
+        expect({ role, mutation, outcome }).toEqual({ role, mutation, outcome: 'NOT_FOUND' });
+      }
+    } finally {
+      await owner.rollbackTransaction();
+      await owner.release();
+    }
+  });
 });

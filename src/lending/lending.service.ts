@@ -262,6 +262,7 @@ export class LendingService {
       run: async (manager) => {
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
         if (!peek) throw new NotFoundError('CreditGrant');
+        await assertVisible(manager, 'application', this.childFilter(actor), peek.applicationId, 'CreditGrant');
         const application = await lockApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
@@ -294,6 +295,7 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(Disbursement),
       run: async (manager) => {
+        await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const application = await lockApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.DISBURSED);
@@ -328,6 +330,8 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(FinancingRequest),
       run: async (manager) => {
+        const requests = financingRequestVisibility(actor);
+        await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
@@ -395,6 +399,8 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(Application),
       run: async (manager) => {
+        // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
+        await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const application = await lockApplication(manager, input.applicationId);
         if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
         const to = await decide(manager, application);
