@@ -351,6 +351,9 @@ describe('authorisation matrix', () => {
       await owner.query(`SELECT 1 FROM financing_request WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
         [databaseId(ids.requestA), databaseId(ids.requestB)],
       ]);
+      await owner.query(`SELECT 1 FROM loan_product WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [databaseId(ids.productX), databaseId(ids.draftX)],
+      ]);
       const ACTION = 'ApplicationActionInput';
       const START = 'StartApplicationInput';
       const WITHDRAW = 'WithdrawFinancingRequestInput';
@@ -365,6 +368,9 @@ describe('authorisation matrix', () => {
         ['enterpriseB', 'withdrawFinancingRequest', WITHDRAW, { financingRequestId: ids.requestA }],
         ['staffX', 'claimFinancingRequest', START, { financingRequestId: ids.requestB, loanProductId: ids.productX }],
         ['enterpriseB', 'applyToProduct', START, { financingRequestId: ids.requestA, loanProductId: ids.productX }],
+        ['adminY', 'suspendLoanProduct', 'ChangeLoanProductStatusInput', { loanProductId: ids.productX }],
+        ['adminY', 'publishLoanProduct', 'ChangeLoanProductStatusInput', { loanProductId: ids.draftX }],
+        ['adminY', 'updateLoanProduct', 'UpdateLoanProductInput', { ...productInput(), loanProductId: ids.productX }],
       ];
       for (const [role, mutation, inputType, input] of attempts) {
         const query = `mutation($input: ${inputType}!) { ${mutation}(input: $input) { userErrors { code } } }`;

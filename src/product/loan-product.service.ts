@@ -74,8 +74,13 @@ export class LoanProductService {
 
   private async lockOwned(query: SelectQueryBuilder<LoanProduct>, actor: Actor, productId: string): Promise<LoanProduct> {
     if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only the owning institution changes a loan product');
-    const product = await query.setLock('pessimistic_write').where('product.id = :productId', { productId }).getOne();
-    if (!product || product.institutionId !== actor.institutionId) throw new NotFoundError('LoanProduct');
+    // Only the institution's own row is locked: another's is refused as missing without waiting for it.
+    const own = { productId, institutionId: actor.institutionId };
+    const product = await query
+      .setLock('pessimistic_write')
+      .where('product.id = :productId AND product.institution_id = :institutionId', own)
+      .getOne();
+    if (!product) throw new NotFoundError('LoanProduct');
     return product;
   }
 
