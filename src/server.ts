@@ -17,6 +17,7 @@ import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError } from './common/error-formatting';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
+import { logUnexpectedError, sendNotFound, serveRequest } from './common/http-hygiene';
 import { createServices, Services } from './services';
 import { Clock } from './common/clock';
 
@@ -149,11 +150,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   // Retry-After and the connection closed, so clients and load balancers go elsewhere; requests
   // already being answered finish first (Apollo's drain waits for them).
   let stopping = false;
-  const httpServer = http.createServer((req, res) => {
-    if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
-    else if (directQueries.accepts(req)) directQueries.serve(req, res);
-    else app(req, res);
-  });
+  const httpServer = http.createServer((req, res) =>
+    serveRequest(req, res, () => {
+      if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
+      else if (directQueries.accepts(req)) directQueries.serve(req, res);
+      else app(req, res);
+    }),
+  );
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
     gateway: compiledExecution(schema, executionSchema),
@@ -188,10 +191,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     nestingGuard(limits),
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
   );
+  app.use(sendNotFound);
   // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
   app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) console.error('[http] internal error:', error);
+    if (status === 500) logUnexpectedError('http', error);
     sendHttpError(res, status);
   });
 

@@ -81,6 +81,32 @@ describe('abuse limits, enforced before execution', () => {
     expect((await app.gql(`query($n: Int) { applications(first: $n) { nodes { id } } }`, { n: 100 }, 'operator')).errors).toBeUndefined();
   });
 
+  it('in production, costs variables as coerced (defaults included) and nodes(ids:) by its list', async () => {
+    const production = { production: true, auth: { jwtSecret: 'y'.repeat(40), accessTokenTtlSeconds: 900 } };
+    await withServer(production, async (url) => {
+      // At the default page size (20) this would cost under the limit; its default makes every page 100.
+      const defaulted = `query($n: Int = 100) { institutions(first: $n) { nodes {
+        loanProducts(first: $n) { nodes { id name institution { loanProducts(first: $n) { nodes { id } } } } } } } }`;
+      for (const variables of [undefined, {}]) {
+        const response = await post(url, { query: defaulted, variables });
+        const seen = { variables, status: response.status, code: response.body.errors?.[0].extensions.code };
+        expect(seen).toEqual({ variables, status: 400, code: 'QUERY_TOO_COSTLY' });
+      }
+      expect((await post(url, { query: defaulted, variables: { n: 5 } })).body.errors).toBeUndefined();
+      // 100 IDs are 100 objects, each with a page of 100 products: not the 10 a plain list is assumed to hold.
+      const ids = Array.from({ length: 100 }, (_, i) => Buffer.from(`Institution:${i + 1}`).toString('base64'));
+      const selection = `{ ... on Institution { loanProducts(first: 100) { nodes { id name } } } }`;
+      const viaVariable = `query($ids: [ID!]!) { nodes(ids: $ids) ${selection} }`;
+      const literal = `{ nodes(ids: ${JSON.stringify(ids)}) ${selection} }`;
+      for (const [query, variables] of [[viaVariable, { ids }], [literal, {}]] as const) {
+        const response = await post(url, { query, variables });
+        expect(response.body.errors?.[0].extensions.code).toBe('QUERY_TOO_COSTLY');
+      }
+      const few = await post(url, { query: viaVariable, variables: { ids: ids.slice(0, 5) } });
+      expect(few.body.errors).toBeUndefined();
+    });
+  });
+
   it('refuses batches and oversized bodies', async () => {
     const batch = await post(app.url, [{ query: '{ institutions { totalCount } }' }, { query: '{ institutions { totalCount } }' }]);
     expect(batch.status).toBe(400);

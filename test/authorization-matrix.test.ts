@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildSchema, getNamedType, GraphQLInputObjectType, isInputObjectType } from 'graphql';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { enterpriseInput, productInput, requestInput } from './support/fixtures';
@@ -29,7 +32,7 @@ async function signIn(email: string, password = 'matrix password 1'): Promise<st
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ production: true });
   const auth = app.server.services.auth;
   await auth.createOperatorOrAnalyst(systemActor, { email: 'operator@matrix.example', password: 'matrix password 1' }, AccountRole.OPERATOR);
   await auth.createOperatorOrAnalyst(systemActor, { email: 'analyst@matrix.example', password: 'matrix password 1' }, AccountRole.ANALYST);
@@ -210,5 +213,175 @@ describe('authorisation matrix', () => {
       expect({ role, query, code: seen }).toEqual({ role, query, code });
     }
     expect(await digest()).toBe(before);
+  });
+
+  /*
+   * Every mutation × every ID argument × a foreign object: the whole HTTP answer for an object the
+   * caller may not see is byte-identical to the answer for a missing ID of the same type. The
+   * missing ID is a well-formed global ID of that type whose row does not exist; no error message
+   * repeats the input (a rule of the API), so the two bodies are compared as they are, without
+   * normalising the ID: an error that echoed it would fail here, as it should.
+   */
+  it('answers a foreign ID in any mutation exactly as a missing one', async () => {
+    const missing = (type: string) => Buffer.from(`${type}:987654321`).toString('base64');
+    const raw = async (role: Role, query: string, variables: Record<string, unknown>) => {
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[role]}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return `${response.status} ${await response.text()}`;
+    };
+    // A draft of Y's (hidden from X's staff) and a credit grant of X's (hidden from Y).
+    const created = async (role: Role, name: string, field: string, input: Record<string, unknown>) => {
+      const { body } = await as(role, operation(name), { input });
+      return (Object.values(body.data)[0] as any)[field].id;
+    };
+    ids.draftY = await created('adminY', 'CreateLoanProduct', 'loanProduct', productInput());
+    const needInput = requestInput({ amount: '200000.00' });
+    const need = await created('enterpriseA', 'PostFinancingRequest', 'financingRequest', needInput);
+    const applyInput = { financingRequestId: need, loanProductId: ids.productX };
+    const applied = await created('enterpriseA', 'ApplyToProduct', 'application', applyInput);
+    await as('staffX', operation('AcceptApplication'), { input: { applicationId: applied } });
+    const terms = { amount: '200000.00', annualRate: '4.10', termMonths: 12 };
+    ids.grantX = await created('staffX', 'GrantCredit', 'creditGrant', { applicationId: applied, ...terms });
+    const before = await digest();
+
+    type Case = {
+      role: Role;
+      mutation: string;
+      inputType: string;
+      argument: string;
+      type: string;
+      foreign: string;
+      input: Record<string, unknown>;
+      visible: boolean;
+    };
+    /** `role` calls `mutation` with `foreign` (or a missing ID of `type`) as `argument`, the rest valid. */
+    const c = (
+      role: Role,
+      mutation: string,
+      inputType: string,
+      [argument, type, foreign]: [string, string, string],
+      input: Record<string, unknown> = {},
+      visible = false,
+    ): Case => ({ role, mutation, inputType, argument, type, foreign, input, visible });
+    const product = (foreign: string): [string, string, string] => ['loanProductId', 'LoanProduct', foreign];
+    const request = (foreign: string): [string, string, string] => ['financingRequestId', 'FinancingRequest', foreign];
+    const application: [string, string, string] = ['applicationId', 'Application', 'applicationA'];
+    const institution: [string, string, string] = ['institutionId', 'Institution', 'institutionX'];
+    const START = 'StartApplicationInput';
+    const ACTION = 'ApplicationActionInput';
+    const cases: Case[] = [
+      ...['updateLoanProduct', 'publishLoanProduct', 'suspendLoanProduct', 'retireLoanProduct'].flatMap((mutation) => {
+        const update = mutation === 'updateLoanProduct';
+        const inputType = update ? 'UpdateLoanProductInput' : 'ChangeLoanProductStatusInput';
+        const input = update ? productInput() : {};
+        // Another bank's draft is hidden; its published product is seen but not theirs to change.
+        return [
+          c('adminY', mutation, inputType, product('draftX'), input),
+          c('adminY', mutation, inputType, product('productX'), input, true),
+        ];
+      }),
+      c('enterpriseA', 'applyToProduct', START, request('requestB'), { loanProductId: ids.productX }),
+      c('enterpriseA', 'applyToProduct', START, product('draftX'), { financingRequestId: ids.requestA }),
+      c('enterpriseB', 'applyToProduct', START, product('draftX'), { financingRequestId: ids.requestB }),
+      c('staffX', 'claimFinancingRequest', START, request('requestB'), { loanProductId: ids.productX }),
+      c('staffX', 'claimFinancingRequest', START, product('draftY'), { financingRequestId: ids.requestA }),
+      c('adminY', 'acceptApplication', ACTION, application),
+      c('adminY', 'declineApplication', ACTION, application, { reason: '越权' }),
+      c('enterpriseB', 'withdrawApplication', ACTION, application),
+      c('adminY', 'grantCredit', 'GrantCreditInput', application, { ...terms, amount: '100000.00' }),
+      c('adminY', 'recordDisbursement', 'RecordDisbursementInput', application, { amount: '1.00' }),
+      c('adminY', 'approveCreditGrant', 'ApproveCreditGrantInput', ['creditGrantId', 'CreditGrant', 'grantX']),
+      c('enterpriseB', 'withdrawFinancingRequest', 'WithdrawFinancingRequestInput', request('requestA')),
+      // Institutions are public (node(id:) shows them to all): revoking one never authorised
+      // answers as a missing one does.
+      c('enterpriseB', 'revokeInstitutionAuthorization', 'InstitutionAuthorizationInput', institution, {}, true),
+    ];
+    // authorizeInstitution takes an institution's ID, and institutions are public: none is hidden.
+    const noHiddenObject = new Set(['authorizeInstitution.institutionId']);
+    for (const role of ROLES) expect((await as(role, NODE, { id: ids.institutionX })).body.data.node).not.toBeNull();
+
+    for (const testCase of cases) {
+      const { role, mutation, inputType, input, argument, type, foreign } = testCase;
+      const hidden = !(await as(role, NODE, { id: ids[foreign] })).body.data.node;
+      const premise = { mutation, argument, foreign };
+      expect({ ...premise, hidden }).toEqual({ ...premise, hidden: !testCase.visible });
+      const query = `mutation($input: ${inputType}!) {
+        ${mutation}(input: $input) { __typename userErrors { field message code } }
+      }`;
+      const answerForeign = await raw(role, query, { input: { ...input, [argument]: ids[foreign] } });
+      const answerMissing = await raw(role, query, { input: { ...input, [argument]: missing(type) } });
+      expect({ mutation, argument, answer: answerForeign }).toEqual({ mutation, argument, answer: answerMissing });
+    }
+    expect(await digest()).toBe(before);
+
+    // Every ID in every mutation's input is covered (a new one fails here until it is added above).
+    const schema = buildSchema(fs.readFileSync(path.join(__dirname, '..', 'graphql', 'schema.graphql'), 'utf8'));
+    const idFields = (type: GraphQLInputObjectType, prefix: string): string[] =>
+      Object.values(type.getFields()).flatMap((field) => {
+        const named = getNamedType(field.type);
+        if (named.name === 'ID') return [`${prefix}${field.name}`];
+        return isInputObjectType(named) ? idFields(named, `${prefix}${field.name}.`) : [];
+      });
+    const inSchema = Object.values(schema.getMutationType()!.getFields()).flatMap((field) =>
+      field.args.flatMap((arg) => {
+        const named = getNamedType(arg.type);
+        return isInputObjectType(named) ? idFields(named, '').map((name) => `${field.name}.${name}`) : [];
+      }),
+    );
+    const covered = new Set([...cases.map((c) => `${c.mutation}.${c.argument}`), ...noHiddenObject]);
+    expect(inSchema.filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  it('refuses a foreign ID before locking its row: no wait on another tenant’s transaction', async () => {
+    const databaseId = (id: string) => Buffer.from(id, 'base64').toString('utf8').split(':')[1];
+    const grant = await app.dataSource.query(`SELECT application_id::text AS id FROM credit_grant WHERE id = $1`, [
+      databaseId(ids.grantX),
+    ]);
+    const owner = app.dataSource.createQueryRunner();
+    await owner.connect();
+    await owner.startTransaction();
+    try {
+      // The owners hold their rows, as a long transaction of theirs would.
+      await owner.query(`SELECT 1 FROM application WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [databaseId(ids.applicationA), grant[0].id],
+      ]);
+      await owner.query(`SELECT 1 FROM financing_request WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [databaseId(ids.requestA), databaseId(ids.requestB)],
+      ]);
+      await owner.query(`SELECT 1 FROM loan_product WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [databaseId(ids.productX), databaseId(ids.draftX)],
+      ]);
+      const ACTION = 'ApplicationActionInput';
+      const START = 'StartApplicationInput';
+      const WITHDRAW = 'WithdrawFinancingRequestInput';
+      const application = { applicationId: ids.applicationA };
+      const attempts: Array<[Role, string, string, Record<string, unknown>]> = [
+        ['adminY', 'acceptApplication', ACTION, application],
+        ['adminY', 'declineApplication', ACTION, { ...application, reason: '越权' }],
+        ['enterpriseB', 'withdrawApplication', ACTION, application],
+        ['adminY', 'grantCredit', 'GrantCreditInput', { ...application, amount: '1.00', annualRate: '4.10', termMonths: 12 }],
+        ['adminY', 'recordDisbursement', 'RecordDisbursementInput', { ...application, amount: '1.00' }],
+        ['adminY', 'approveCreditGrant', 'ApproveCreditGrantInput', { creditGrantId: ids.grantX }],
+        ['enterpriseB', 'withdrawFinancingRequest', WITHDRAW, { financingRequestId: ids.requestA }],
+        ['staffX', 'claimFinancingRequest', START, { financingRequestId: ids.requestB, loanProductId: ids.productX }],
+        ['enterpriseB', 'applyToProduct', START, { financingRequestId: ids.requestA, loanProductId: ids.productX }],
+        ['adminY', 'suspendLoanProduct', 'ChangeLoanProductStatusInput', { loanProductId: ids.productX }],
+        ['adminY', 'publishLoanProduct', 'ChangeLoanProductStatusInput', { loanProductId: ids.draftX }],
+        ['adminY', 'updateLoanProduct', 'UpdateLoanProductInput', { ...productInput(), loanProductId: ids.productX }],
+      ];
+      for (const [role, mutation, inputType, input] of attempts) {
+        const query = `mutation($input: ${inputType}!) { ${mutation}(input: $input) { userErrors { code } } }`;
+        const answer = as(role, query, { input }).then(({ body }) => body.errors?.[0]?.extensions?.code);
+        const waited = new Promise((resolve) => setTimeout(() => resolve('waited for the lock'), 3000).unref());
+        const outcome = await Promise.race([answer, waited]);
+        expect({ role, mutation, outcome }).toEqual({ role, mutation, outcome: 'NOT_FOUND' });
+      }
+    } finally {
+      await owner.rollbackTransaction();
+      await owner.release();
+    }
   });
 });

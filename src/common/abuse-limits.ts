@@ -7,6 +7,7 @@ import {
   getNamedType,
   getNullableType,
   GraphQLError,
+  GraphQLField,
   GraphQLList,
   GraphQLNamedType,
   GraphQLSchema,
@@ -15,9 +16,10 @@ import {
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
-  ValueNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from './pagination';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
+import { documentHasNul, nulRefusal, valueHasNul } from './input-hygiene';
 
 export interface AbuseLimits {
   maxDepth: number;
@@ -41,16 +43,40 @@ export const DEFAULT_LIMITS: AbuseLimits = {
 
 const refuse = (code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
 
-function argumentInt(node: FieldNode, name: string, variables: Record<string, unknown>): number | null {
-  const argument = node.arguments?.find((a) => a.name.value === name);
-  if (!argument) return null;
-  const value: ValueNode = argument.value;
-  if (value.kind === Kind.INT) return Number(value.value);
-  if (value.kind === Kind.VARIABLE) {
-    const given = variables[value.name.value];
-    return typeof given === 'number' ? given : null;
+/**
+ * A field's arguments as execution will see them: variables coerced with their defaults, then the
+ * field's own defaults. Null where they are invalid (the field then fails without fetching).
+ */
+type Values = Record<string, unknown>;
+type AnyField = GraphQLField<unknown, unknown>;
+
+function argumentsOf(field: AnyField, node: FieldNode, variables: Values): Values | null {
+  try {
+    return getArgumentValues(field, node, variables);
+  } catch {
+    return null;
   }
-  return null;
+}
+
+/** Items a field returns per parent: a connection's page, a list argument's length, else the plain-list estimate. */
+function itemsOf(field: AnyField, node: FieldNode, variables: Values, parentIsConnection: boolean): number {
+  const type = getNamedType(field.type);
+  const args = argumentsOf(field, node, variables);
+  if (type.name.endsWith('Connection')) {
+    const first = args?.first;
+    return typeof first === 'number' ? first : args ? DEFAULT_PAGE_SIZE : MAX_PAGE_SIZE;
+  }
+  // A connection's edges and nodes are the page it already counted.
+  if (!(getNullableType(field.type) instanceof GraphQLList) || parentIsConnection) return 1;
+  // One item per element of a list argument (nodes(ids:)), whatever its length.
+  const list = args && Object.values(args).find(Array.isArray);
+  return list ? list.length : PLAIN_LIST_SIZE;
+}
+
+/** Variable values as execution coerces them, defaults included; empty where they are invalid (nothing executes). */
+export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Values): Values {
+  const result = getVariableValues(schema, operation.variableDefinitions ?? [], raw, { maxErrors: 1 });
+  return result.errors ? {} : result.coerced;
 }
 
 export interface Measure {
@@ -65,9 +91,17 @@ const PLAIN_LIST_SIZE = 10;
 /**
  * Depth, aliases and cost of an operation, fragments followed. Cost counts each field once per
  * parent item; a connection multiplies what is below it by its page size (`first`, default 20),
- * a plain list by 10.
+ * a field taking a list (`nodes(ids:)`) by the list's length, another plain list by 10. Arguments
+ * are read as execution reads them, from the coerced variables with their defaults: a raw
+ * variable missing from the request would otherwise be costed at the default page size.
  */
-export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): Measure {
+export function measureOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Values,
+): Measure {
+  const variables = coercedVariables(schema, operation, rawVariables);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const measure: Measure = { depth: 0, aliases: 0, cost: 0 };
@@ -84,10 +118,7 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
         if (!selection.selectionSet) continue;
         const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
         const type = field ? getNamedType(field.type) : undefined;
-        let size = 1;
-        if (type?.name.endsWith('Connection')) size = argumentInt(selection, 'first', variables) ?? DEFAULT_PAGE_SIZE;
-        // A connection's edges and nodes are the page it already counted.
-        else if (field && getNullableType(field.type) instanceof GraphQLList && !parent?.name.endsWith('Connection')) size = PLAIN_LIST_SIZE;
+        const size = field ? itemsOf(field, selection, variables, Boolean(parent?.name.endsWith('Connection'))) : 1;
         cost += walk(selection.selectionSet, type, depth + 1, multiplier * Math.max(size, 1), seen);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
@@ -128,13 +159,14 @@ export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError 
   return null;
 }
 
-/** Refuses over-deep, over-aliased or over-costly operations before anything executes. */
+/** Refuses over-deep, over-aliased or over-costly operations, and NUL in any text, before anything executes. */
 export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return;
+          if (valueHasNul(request.variables) || documentHasNul(document)) throw nulRefusal();
           const refusal = overLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
           if (refusal) throw refusal;
         },

@@ -53,12 +53,12 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
     if (operation.operation !== 'query') return interpreted() as never;
     // Already run by the direct path on this very body (errors included): not run a second time.
     const executed = (context as { executed?: ExecutionResult } | undefined)?.executed;
-    if (executed) return executed as never;
+    if (executed) return withGraphQLErrors(executed) as never;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors } as never;
     const query = compiledFor(document, operation, operationName);
     if (!query) return interpreted() as never;
-    return query.query(undefined, context, variables) as never;
+    return withGraphQLErrors(await query.query(undefined, context, variables)) as never;
   };
 
   return {
@@ -92,4 +92,26 @@ export function introspects(document: DocumentNode, operation: OperationDefiniti
       return reads(fragment.selectionSet);
     });
   return reads(operation.selectionSet);
+}
+
+/**
+ * graphql-jit's errors look like graphql-js's but are built without `extensions` where the
+ * original error has none — exactly the unexpected ones. Apollo then fails while formatting them
+ * and answers a bare "Internal server error" without calling `formatError`, so they never reached
+ * the log. Rebuilt as graphql-js errors (message, path, locations, original error), they take the
+ * same way as every other error.
+ */
+export function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  const errors = result.errors.map((error) => {
+    if (error.extensions && typeof error.toJSON === 'function') return error;
+    const rebuilt = new GraphQLError(error.message, {
+      path: error.path,
+      originalError: error.originalError ?? undefined,
+      extensions: error.extensions ?? {},
+    });
+    if (error.locations) Object.defineProperty(rebuilt, 'locations', { value: error.locations, enumerable: true });
+    return rebuilt;
+  });
+  return { ...result, errors };
 }

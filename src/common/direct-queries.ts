@@ -3,6 +3,8 @@ import { DocumentNode, ExecutionResult, getOperationAST, GraphQLSchema, NoSchema
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { introspects } from './compiled-execution';
+import { documentHasNul, valueHasNul } from './input-hygiene';
+import { logUnexpectedError } from './http-hygiene';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
@@ -117,7 +119,9 @@ export class DirectQueries<Context> {
         this.options.refuseBody(res, 400);
         return;
       }
-      this.answer(req, res, body).catch(() => {
+      this.answer(req, res, body).catch((error: unknown) => {
+        // Resolver errors come back in the result; anything thrown here is this path's own fault.
+        logUnexpectedError('direct', error);
         if (!res.headersSent) this.handOver(req, res, body);
       });
     });
@@ -130,6 +134,8 @@ export class DirectQueries<Context> {
     const query = request && this.documentFor(request.query, request.operationName);
     if (!request || !query) return this.handOver(req, res, body);
     const variables = request.variables ?? {};
+    // Apollo answers what the limits refuse (NUL in a variable included).
+    if (valueHasNul(variables)) return this.handOver(req, res, body);
     const { operation } = query;
     if (getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return this.handOver(req, res, body);
     if (overLimits(measureOperation(options.schema, query.document, operation, variables), options.limits)) return this.handOver(req, res, body);
@@ -181,7 +187,7 @@ export class DirectQueries<Context> {
     }
     if (validate(this.options.schema, document, this.rules).length > 0) return null;
     const operation = getOperationAST(document, operationName);
-    return operation?.operation === 'query' ? { document, operation } : null;
+    return operation?.operation === 'query' && !documentHasNul(document) ? { document, operation } : null;
   }
 
   private compile(query: DirectQuery): CompiledQuery | null {

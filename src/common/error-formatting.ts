@@ -2,6 +2,7 @@ import { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
+import { logUnexpectedError } from './http-hygiene';
 
 /** Codes whose messages are written for clients; anything else is masked. */
 const CLIENT_CODES = new Set([
@@ -88,8 +89,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
   if (!CLIENT_CODES.has(code)) {
-    // Keep the detail in the server log only.
-    console.error('[graphql] internal error:', original instanceof Error ? original.stack ?? original.message : original);
+    // Keep the detail in the server log only: every error Apollo answers passes here once.
+    logUnexpectedError('graphql', original);
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   const field = formatted.extensions?.field;

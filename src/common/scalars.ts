@@ -52,7 +52,9 @@ export const RateScalar = decimalScalar({
 
 export const DateScalar = new GraphQLScalarType<string, string>({
   name: 'Date',
-  description: 'A calendar date (ISO 8601, YYYY-MM-DD), in China Standard Time where a day boundary matters.',
+  description:
+    'A calendar date (ISO 8601, YYYY-MM-DD) from 1000-01-01 to 2999-12-31, ' +
+    'in China Standard Time where a day boundary matters.',
   serialize(value) {
     if (typeof value === 'string') return value.slice(0, 10);
     if (value instanceof Date) return value.toISOString().slice(0, 10);
@@ -65,12 +67,21 @@ export const DateScalar = new GraphQLScalarType<string, string>({
   },
 });
 
+/**
+ * The dates the platform deals in. Bounded so that a day after the last (an inclusive `to` is
+ * read up to the next midnight) is still a date PostgreSQL and this code can write.
+ */
+export const EARLIEST_DATE = '1000-01-01';
+export const LATEST_DATE = '2999-12-31';
+
 function parseDate(value: unknown): string {
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+  const inRange = typeof value === 'string' && value >= EARLIEST_DATE && value <= LATEST_DATE;
+  if (inRange && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const date = new Date(`${value}T00:00:00Z`);
     if (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value) return value;
   }
-  throw new GraphQLError('Date must be a string holding a valid calendar date as YYYY-MM-DD', {
+  const rule = `a valid calendar date as YYYY-MM-DD, from ${EARLIEST_DATE} to ${LATEST_DATE}`;
+  throw new GraphQLError(`Date must be a string holding ${rule}`, {
     extensions: { code: 'BAD_USER_INPUT' },
   });
 }

@@ -32,7 +32,20 @@ export const IsIndustryCriterionList = rule(
   (v) => Array.isArray(v) && v.every((code) => typeof code === 'string' && isValidIndustryCriterion(code)),
 );
 
-/** Free text: printable, no control characters. */
-export const IsPlainText = rule('isPlainText', '$property must not contain control characters', (v) => typeof v === 'string' && !/[\u0000-\u001f\u007f]/.test(v) && v.trim().length > 0);
+/**
+ * Free text people read (names, purposes, reasons): no control characters (Cc), no bidirectional
+ * formatting characters (overrides, embeddings, isolates, marks: they can make a name read as
+ * something else), and not only invisible characters and spaces (Cc, Cf, Z).
+ */
+export function isPlainText(value: unknown): boolean {
+  if (typeof value !== 'string' || /[\p{Cc}\p{Bidi_Control}]/u.test(value)) return false;
+  return !/^[\p{Cc}\p{Cf}\p{Z}\s]*$/u.test(value);
+}
+
+export const IsPlainText = rule(
+  'isPlainText',
+  '$property must be visible text: no control or bidirectional formatting characters, not only blanks',
+  isPlainText,
+);
 
 export const IsIdempotencyKey = rule('isIdempotencyKey', '$property must be 1–100 characters of letters, digits, "-", "_", ":" or "."', (v) => v == null || (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(v)));

@@ -26,7 +26,12 @@ registerEnumType(CreditFlag, {
 });
 
 /** The enterprise's current score under the scoring model; recomputed set-based when its records change. */
-@ObjectType({ simpleResolvers: true, description: '信用画像 — an enterprise’s credit score, grade and flags under a versioned scoring model.' })
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    '信用画像 — an enterprise’s credit score, grade and flags under a versioned scoring model. Score and grade are shown ' +
+    'to whoever sees the enterprise; what derives from its records only to those who see the record details.',
+})
 @Entity('credit_profile')
 export class CreditProfile {
   @PrimaryColumn({ type: 'bigint' })
@@ -44,7 +49,7 @@ export class CreditProfile {
   @Column({ type: 'varchar', length: 3 })
   grade: CreditGrade;
 
-  @Field(() => [CreditFlag])
+  /** Shown through CreditProfileResolver.flags, to those who see the record details. */
   @Column({ type: 'varchar', length: 40, array: true, default: () => "'{}'" })
   flags: CreditFlag[];
 

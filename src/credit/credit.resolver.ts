@@ -5,7 +5,7 @@ import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination'
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
 import { CreditRecordConnection, ImportCreditRecordsInput, ImportCreditRecordsPayload } from './credit.types';
-import { CreditProfile } from './credit-profile.entity';
+import { CreditFlag, CreditProfile } from './credit-profile.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { InstitutionAuthorizationInput } from './credit.types';
 import { expectGlobalId } from '../common/global-id';
@@ -52,21 +52,46 @@ export class CreditResolver {
   }
 
   @FieldResolver(() => CreditRecordConnection, {
-    description: 'Credit record details (信用记录). Empty unless the actor is the enterprise, an operator, or an institution it authorised by applying.',
+    description:
+      'Credit record details (信用记录). ' +
+      'Empty unless the actor is the enterprise, an operator, or an institution it authorises now.',
   })
   async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    if (!(await ctx.services.credit.canSeeRecordsOf(ctx.actor, enterprise.id))) {
+    if (!(await recordDetailsVisible(ctx, enterprise.id))) {
       return toConnection<CreditRecord>([], pageRequest(args), async () => 0);
     }
     return ctx.loaders.childConnection(CreditRecord, 'enterpriseId', enterprise.id, args);
   }
 }
 
+/** Whether the actor sees the details derived from an enterprise's credit records (batched per request). */
+export function recordDetailsVisible(ctx: RequestContext, enterpriseId: string): Promise<boolean> {
+  return ctx.loaders
+    .keyed<string, boolean>('recordDetailsVisible', (ids) => ctx.services.credit.recordDetailsVisible(ctx.actor, ids))
+    .load(enterpriseId);
+}
+
 @Resolver(() => CreditProfile)
 export class CreditProfileResolver {
-  @FieldResolver(() => [CreditContribution], { description: 'How each credit record moved the score, largest first: the explanation of the score.' })
-  contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
+  @FieldResolver(() => [CreditContribution], {
+    nullable: true,
+    description:
+      'How each credit record moved the score, largest first: the explanation of the score. ' +
+      'Null unless the actor sees the record details.',
+  })
+  async contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
+    if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
     return ctx.services.credit.contributions(profile.enterpriseId, profile.asOf);
+  }
+
+  @FieldResolver(() => [CreditFlag], {
+    nullable: true,
+    description:
+      'Active listings raised by credit records. ' +
+      'Null unless the actor sees the record details (then empty means none).',
+  })
+  async flags(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
+    return (await recordDetailsVisible(ctx, profile.enterpriseId)) ? profile.flags : null;
   }
 }
 

@@ -57,20 +57,30 @@ export class CreditService {
     return rows;
   }
 
-  /** Record details: the enterprise itself, operators, and institutions it authorised and has not revoked. */
-  canSeeRecordsOf(actor: Actor, enterpriseId: string): Promise<boolean> | boolean {
+  /**
+   * The one rule for everything derived from credit records (the records, the score's
+   * contributions, the flags): the enterprise itself, operators, and institutions it authorises
+   * now (not revoked) see them; anyone else sees the score and grade alone. One answer per
+   * enterprise, in one statement for all of them.
+   */
+  async recordDetailsVisible(actor: Actor, enterpriseIds: readonly string[]): Promise<boolean[]> {
     switch (actor.kind) {
       case 'OPERATOR':
       case 'SYSTEM':
-        return true;
+        return enterpriseIds.map(() => true);
       case 'ENTERPRISE':
-        return actor.enterpriseId === enterpriseId;
-      case 'INSTITUTION':
-        return this.dataSource
-          .query(`SELECT 1 FROM credit_authorization WHERE enterprise_id = $1 AND institution_id = $2 AND revoked_at IS NULL`, [enterpriseId, actor.institutionId])
-          .then((rows: unknown[]) => rows.length > 0);
+        return enterpriseIds.map((id) => id === actor.enterpriseId);
+      case 'INSTITUTION': {
+        const rows: Array<{ enterprise_id: string }> = await this.dataSource.query(
+          `SELECT enterprise_id::text FROM credit_authorization
+           WHERE enterprise_id = ANY($1::bigint[]) AND institution_id = $2 AND revoked_at IS NULL`,
+          [[...enterpriseIds], actor.institutionId],
+        );
+        const authorised = new Set(rows.map((row) => row.enterprise_id));
+        return enterpriseIds.map((id) => authorised.has(id));
+      }
       default:
-        return false;
+        return enterpriseIds.map(() => false);
     }
   }
 

@@ -64,29 +64,9 @@ export class FinancingRequestService {
     });
   }
 
-  /**
-   * Operators see all; an enterprise its own; an institution the needs that match one of its
-   * products (to claim, 抢单) and those that reached it. SQL over the table aliased `self`; the
-   * one definition used by lists, `node(id:)` and an enterprise's `financingRequests`.
-   */
+  /** Which needs the actor sees: financingRequestVisibility. */
   visibility(actor: Actor): ChildFilter {
-    switch (actor.kind) {
-      case 'OPERATOR':
-      case 'SYSTEM':
-        return { key: 'all', ...ALL_ROWS };
-      case 'ENTERPRISE':
-        return { key: `enterprise:${actor.enterpriseId}`, where: 'self.enterprise_id = :enterpriseId', params: { enterpriseId: actor.enterpriseId } };
-      case 'INSTITUTION':
-        return {
-          key: `institution:${actor.institutionId}`,
-          where: `(EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = self.id AND a.institution_id = :institutionId)
-            OR EXISTS (SELECT 1 FROM product_match m JOIN loan_product p ON p.id = m.loan_product_id
-                       WHERE m.financing_request_id = self.id AND p.institution_id = :institutionId))`,
-          params: { institutionId: actor.institutionId },
-        };
-      default:
-        return { key: 'none', ...NO_ROWS };
-    }
+    return financingRequestVisibility(actor);
   }
 
   findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {
@@ -188,4 +168,35 @@ export async function addMatchableRequest(manager: EntityManager, requestId: str
      ON CONFLICT (financing_request_id) DO NOTHING`,
     [requestId],
   );
+}
+
+/**
+ * Operators see all; an enterprise its own; an institution the needs that match one of its
+ * products (to claim, 抢单) and those that reached it. SQL over the table aliased `self`; the
+ * one definition used by lists, `node(id:)`, an enterprise's `financingRequests` and every
+ * mutation that takes a need's ID.
+ */
+export function financingRequestVisibility(actor: Actor): ChildFilter {
+  switch (actor.kind) {
+    case 'OPERATOR':
+    case 'SYSTEM':
+      return { key: 'all', ...ALL_ROWS };
+    case 'ENTERPRISE':
+      return {
+        key: `enterprise:${actor.enterpriseId}`,
+        where: 'self.enterprise_id = :enterpriseId',
+        params: { enterpriseId: actor.enterpriseId },
+      };
+    case 'INSTITUTION':
+      return {
+        key: `institution:${actor.institutionId}`,
+        where: `(EXISTS (SELECT 1 FROM application a
+                 WHERE a.financing_request_id = self.id AND a.institution_id = :institutionId)
+          OR EXISTS (SELECT 1 FROM product_match m JOIN loan_product p ON p.id = m.loan_product_id
+                     WHERE m.financing_request_id = self.id AND p.institution_id = :institutionId))`,
+        params: { institutionId: actor.institutionId },
+      };
+    default:
+      return { key: 'none', ...NO_ROWS };
+  }
 }

@@ -1,7 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
-import { MoneyScalar } from '../common/scalars';
 
 export enum InstitutionType {
   BANK = 'BANK',
@@ -37,7 +36,7 @@ export class Institution extends Node {
   @Column({ type: 'smallint', default: 3 })
   responseDeadlineDays: number;
 
-  @Field(() => MoneyScalar, { nullable: true, description: '双人复核: grants above this amount need a second staff member’s approval; null means never.' })
+  /** Shown through InstitutionResolver.fourEyesThreshold, to the institution's own staff and operators. */
   @Column({ type: 'numeric', precision: 17, scale: 2, nullable: true })
   fourEyesThreshold: string | null;
 

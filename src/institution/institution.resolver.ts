@@ -3,6 +3,7 @@ import { RequestContext } from '../common/context';
 import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { Institution } from './institution.entity';
+import { MoneyScalar } from '../common/scalars';
 import { CreateInstitutionInput, CreateInstitutionPayload, InstitutionConnection, SetFourEyesThresholdInput } from './institution.types';
 import { LoanProduct } from '../product/loan-product.entity';
 import { LoanProductConnection } from '../product/loan-product.types';
@@ -22,6 +23,16 @@ export class InstitutionResolver {
   @Mutation(() => CreateInstitutionPayload, { description: '双人复核 — the institution admin sets the amount above which grants need a second approval.' })
   setFourEyesThreshold(@Arg('input', () => SetFourEyesThresholdInput) input: SetFourEyesThresholdInput, @Ctx() ctx: RequestContext) {
     return toPayload('institution', () => ctx.services.institution.setFourEyesThreshold(ctx.actor, input.threshold));
+  }
+
+  @FieldResolver(() => MoneyScalar, {
+    nullable: true,
+    description:
+      '双人复核: grants above this amount need a second staff member’s approval; null means never. ' +
+      'Only its own staff and operators see it (null to others).',
+  })
+  fourEyesThreshold(@Root() institution: Institution, @Ctx() ctx: RequestContext): string | null {
+    return ctx.services.institution.seesInternals(ctx.actor, institution.id) ? institution.fourEyesThreshold : null;
   }
 
   @FieldResolver(() => LoanProductConnection, { description: "The institution's loan products: published ones, or all for the institution itself and operators." })

@@ -53,6 +53,12 @@ export class InstitutionService {
     return paginate(this.dataSource.getRepository(Institution).createQueryBuilder('institution'), page);
   }
 
+  /** An institution's own settings (the four-eyes threshold): its own staff and operators only. */
+  seesInternals(actor: Actor, institutionId: string): boolean {
+    if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return true;
+    return actor.kind === 'INSTITUTION' && actor.institutionId === institutionId;
+  }
+
   findVisible(_actor: Actor, id: string): Promise<Institution | null> {
     return this.dataSource.getRepository(Institution).findOneBy({ id });
   }

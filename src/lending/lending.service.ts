@@ -7,8 +7,10 @@ import { runIdempotent } from '../common/idempotency';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
-import { refreshFinancingRequestStatus } from '../financing/financing-request.service';
+import { financingRequestVisibility, refreshFinancingRequestStatus } from '../financing/financing-request.service';
 import { LoanProduct } from '../product/loan-product.entity';
+import { loanProductVisibility } from '../product/loan-product.service';
+import { assertVisible } from '../common/database/visibility';
 import { Institution } from '../institution/institution.entity';
 import { Application, ApplicationOrigin, ApplicationStatus } from './application.entity';
 import { ApplicationEvent } from './application-event.entity';
@@ -81,6 +83,11 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(Application),
       run: async (manager) => {
+        // Visibility first, as node(id:) defines it: a need or product the actor may not see answers
+        // as a missing one, before any check that would describe it (NOT_ELIGIBLE's reasons).
+        const requests = financingRequestVisibility(actor);
+        await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
+        await assertVisible(manager, 'loan_product', loanProductVisibility(actor), input.loanProductId, 'LoanProduct');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
@@ -257,6 +264,7 @@ export class LendingService {
       run: async (manager) => {
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
         if (!peek) throw new NotFoundError('CreditGrant');
+        await assertVisible(manager, 'application', this.childFilter(actor), peek.applicationId, 'CreditGrant');
         const application = await lockApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
@@ -289,6 +297,7 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(Disbursement),
       run: async (manager) => {
+        await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const application = await lockApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.DISBURSED);
@@ -323,6 +332,8 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(FinancingRequest),
       run: async (manager) => {
+        const requests = financingRequestVisibility(actor);
+        await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
@@ -390,6 +401,8 @@ export class LendingService {
       remember: rememberId,
       replay: replayById(Application),
       run: async (manager) => {
+        // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
+        await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const application = await lockApplication(manager, input.applicationId);
         if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
         const to = await decide(manager, application);

@@ -11,6 +11,7 @@ import { LoanProduct } from '../product/loan-product.entity';
 import { Match, ProductFit } from './matching.types';
 import { RankedMatch } from './matching.service';
 import { preparedQuery } from '../common/database/prepared';
+import { recordDetailsVisible } from '../credit/credit.resolver';
 
 export const MatchConnection = ConnectionType(Match, 'Match', 'Ranked matches, best first.');
 export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'How a request fits published products, by product.');
@@ -127,15 +128,26 @@ export class FinancingRequestMatchingResolver {
     return ctx.loaders.keyed<string, boolean>('matchesCurrent', (ids) => ctx.services.matching.matchesAreCurrent(ids)).load(request.id);
   }
 
-  @FieldResolver(() => ProductFit, { nullable: true, description: 'How this need fits one product, eligible or not, with each failed criterion.' })
+  @FieldResolver(() => ProductFit, {
+    nullable: true,
+    description:
+      'How this need fits one product, eligible or not, with each failed criterion. ' +
+      'Null unless the actor sees the enterprise’s credit details.',
+  })
   async productFit(@Root() request: FinancingRequest, @Arg('loanProductId', () => ID) loanProductId: string, @Ctx() ctx: RequestContext) {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
+    // Failed criteria name record-derived flags (DISHONEST_DEBTOR): credit details, under their rule.
+    if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return null;
     if (!(await ctx.services.product.findVisible(ctx.actor, productId))) return null;
     const [fit] = await ctx.services.matching.productFits(request.id, { productId });
     return fit ?? null;
   }
 
-  @FieldResolver(() => ProductFitConnection, { description: 'How this need fits every published product (by product), including the ineligible ones and why.' })
+  @FieldResolver(() => ProductFitConnection, {
+    description:
+      'How this need fits every published product (by product), including the ineligible ones and why. ' +
+      'Empty unless the actor sees the enterprise’s credit details.',
+  })
   async productFits(
     @Root() request: FinancingRequest,
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
@@ -143,6 +155,9 @@ export class FinancingRequestMatchingResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const page = pageRequest(args);
+    if (!(await recordDetailsVisible(ctx, request.enterpriseId))) {
+      return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
+    }
     const rows = await ctx.services.matching.productFits(request.id, { page, onlyIneligible });
     return connectionOf(rows, page, (fit) => fit.loanProductId, () => ctx.services.matching.countProductFits(request.id, onlyIneligible));
   }

@@ -74,8 +74,13 @@ export class LoanProductService {
 
   private async lockOwned(query: SelectQueryBuilder<LoanProduct>, actor: Actor, productId: string): Promise<LoanProduct> {
     if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only the owning institution changes a loan product');
-    const product = await query.setLock('pessimistic_write').where('product.id = :productId', { productId }).getOne();
-    if (!product || product.institutionId !== actor.institutionId) throw new NotFoundError('LoanProduct');
+    // Only the institution's own row is locked: another's is refused as missing without waiting for it.
+    const own = { productId, institutionId: actor.institutionId };
+    const product = await query
+      .setLock('pessimistic_write')
+      .where('product.id = :productId AND product.institution_id = :institutionId', own)
+      .getOne();
+    if (!product) throw new NotFoundError('LoanProduct');
     return product;
   }
 
@@ -101,17 +106,9 @@ export class LoanProductService {
     }
   }
 
-  /** Published products are public; an institution also sees its own drafts; operators see all. SQL over `self`. */
+  /** Which products the actor sees: loanProductVisibility. */
   childFilter(actor: Actor): ChildFilter {
-    if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return { key: 'all', where: 'TRUE', params: {} };
-    if (actor.kind === 'INSTITUTION') {
-      return {
-        key: `institution:${actor.institutionId}`,
-        where: "(self.status = 'PUBLISHED' OR self.institution_id = :ownInstitutionId)",
-        params: { ownInstitutionId: actor.institutionId },
-      };
-    }
-    return { key: 'published', where: "self.status = 'PUBLISHED'", params: {} };
+    return loanProductVisibility(actor);
   }
 
   findVisible(actor: Actor, id: string): Promise<LoanProduct | null> {
@@ -122,6 +119,22 @@ export class LoanProductService {
     const visible = this.childFilter(actor);
     return entityReader(this.dataSource, LoanProduct).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
+}
+
+/**
+ * Published products are public; an institution also sees its own drafts; operators see all. SQL
+ * over `self`; used by lists, `node(id:)` and every mutation that takes a product's ID.
+ */
+export function loanProductVisibility(actor: Actor): ChildFilter {
+  if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return { key: 'all', where: 'TRUE', params: {} };
+  if (actor.kind === 'INSTITUTION') {
+    return {
+      key: `institution:${actor.institutionId}`,
+      where: "(self.status = 'PUBLISHED' OR self.institution_id = :ownInstitutionId)",
+      params: { ownInstitutionId: actor.institutionId },
+    };
+  }
+  return { key: 'published', where: "self.status = 'PUBLISHED'", params: {} };
 }
 
 function enqueueProductRefresh(manager: EntityManager, productId: string) {

@@ -23,15 +23,22 @@ export interface TestApp {
 
 /**
  * The real server on a free port, over its own copy of the migrated template database; `clock` and
- * the database session's time zone (`sessionTimeZone`) where a test stands at a date boundary.
+ * the database session's time zone (`sessionTimeZone`) where a test stands at a date boundary; with
+ * `production`, as NODE_ENV=production runs it (tokens only: `gql`'s actor header is refused).
  */
-export async function startTestApp(options: { clock?: Clock; sessionTimeZone?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { clock?: Clock; sessionTimeZone?: string; production?: boolean } = {},
+): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
   const dataSource = createDataSource(database.url, { poolSize: 30, sessionTimeZone: options.sessionTimeZone });
   await dataSource.initialize();
   statements.attach(dataSource);
-  const server = await startServer({ dataSource, production: false, clock: options.clock }, 0, '127.0.0.1');
+  const server = await startServer(
+    { dataSource, production: options.production ?? false, clock: options.clock },
+    0,
+    '127.0.0.1',
+  );
   const url = server.url.replace('localhost', '127.0.0.1');
   return {
     url,
