@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from './common/config';
+import { ConfigurationError, loadConfig } from './common/config';
 import { createDataSource } from './common/database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
 import { startServer } from './server';
@@ -18,7 +18,7 @@ async function main() {
     databaseUrl = embedded.url;
     console.log(`Embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
-  const dataSource = createDataSource(databaseUrl);
+  const dataSource = createDataSource(databaseUrl, { poolSize: config.database.poolSize });
   await dataSource.initialize();
   const applied = await dataSource.runMigrations({ transaction: 'all' });
   console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'Database schema is up to date');
@@ -30,8 +30,8 @@ async function main() {
   const sweep = every(config.expirySweepSeconds * 1000, 'expiry sweep', () => services.lending.expireOverdueApplications(new Date()));
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
   const matchingWorker = every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
-  // Statistics deltas written by the triggers are folded into the rollup about once a second.
-  const statsCompactor = every(1000, 'statistics compaction', () => services.analytics.compact());
+  // Statistics deltas written by the triggers are folded into the rollup (every second by default).
+  const statsCompactor = every(config.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -70,6 +70,7 @@ function every(ms: number, label: string, task: () => Promise<unknown>): NodeJS.
 }
 
 main().catch((error) => {
-  console.error('Failed to start:', error instanceof Error ? error.message : error);
+  if (error instanceof ConfigurationError) console.error(`Refusing to start. ${error.message}`);
+  else console.error('Failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);
 });
