@@ -18,6 +18,7 @@ import { formatGraphQLError } from './common/error-formatting';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { createServices, Services } from './services';
+import { answerLiveness, answerReadiness, Readiness } from './common/http/health';
 
 export interface ServerOptions {
   dataSource: DataSource;
@@ -34,6 +35,8 @@ export interface RunningServer {
   services: Services;
   /** The direct path for plain queries (its counts show which path answered). */
   directQueries: DirectQueries<RequestContext>;
+  /** What `/readyz` answers from. */
+  readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -146,7 +149,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   // Retry-After and the connection closed, so clients and load balancers go elsewhere; requests
   // already being answered finish first (Apollo's drain waits for them).
   let stopping = false;
+  const readiness = new Readiness(dataSource, services.auth.accounts);
   const httpServer = http.createServer((req, res) => {
+    // Probes are answered before anything else, also while stopping (readiness then says why).
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const path = req.url?.split('?', 1)[0];
+      if (path === '/livez' || path === '/health') return answerLiveness(res);
+      if (path === '/readyz') return void answerReadiness(res, readiness);
+    }
     if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
     else app(req, res);
@@ -175,9 +185,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
   app.use(
     '/graphql',
     ipRateLimit(ipLimiter),
@@ -203,7 +210,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     url: `http://localhost:${actualPort}/graphql`,
     services,
     directQueries,
+    readiness,
     stop: async () => {
+      readiness.draining = true;
       stopping = true;
       directQueries.close();
       await apollo.stop();

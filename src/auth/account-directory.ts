@@ -38,6 +38,11 @@ export class AccountDirectory {
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Whether the LISTEN connection is up (readiness reports it). */
+  get connected(): boolean {
+    return this.listening;
+  }
+
   async binding(accountId: string): Promise<AccountBinding | null> {
     const kept = this.listening ? this.accounts.get(accountId) : undefined;
     if (kept && kept.until > Date.now()) return kept.account;
