@@ -14,11 +14,13 @@ import { DirectQueries } from './common/direct-queries';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
-import { formatGraphQLError } from './common/error-formatting';
+import { formatGraphQLError, isServerError } from './common/error-formatting';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { createServices, Services } from './services';
 import { answerLiveness, answerReadiness, Readiness } from './common/http/health';
+import { noteErrorCode, noteRequest, RequestLifecycle } from './common/http/request-lifecycle';
+import { accessLog, Logger, silentLogger } from './common/http/logging';
 
 export interface ServerOptions {
   dataSource: DataSource;
@@ -27,6 +29,8 @@ export interface ServerOptions {
   auth?: { jwtSecret: string; accessTokenTtlSeconds: number };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
+  /** Access and error log; nothing is logged when omitted. */
+  logger?: Logger;
 }
 
 export interface RunningServer {
@@ -37,6 +41,8 @@ export interface RunningServer {
   directQueries: DirectQueries<RequestContext>;
   /** What `/readyz` answers from. */
   readiness: Readiness;
+  /** Every request's start, end and errors, whichever path answers it: register hooks here. */
+  requests: RequestLifecycle;
   stop(): Promise<void>;
 }
 
@@ -84,6 +90,7 @@ function sendHttpError(res: http.ServerResponse, status: number, headers: http.O
     status === 503 ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
     : status < 500 ? [status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request', 'BAD_REQUEST']
     : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+  noteErrorCode(res, code);
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
@@ -106,11 +113,33 @@ const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
   },
 };
 
+/** Tells the request pipeline what Apollo learnt: the operation, the error codes, the server's errors. */
+function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request, contextValue }) {
+          if (contextValue.request) noteRequest(contextValue.request, { operationName: operation?.name?.value ?? request.operationName, operationType: operation?.operation });
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (!contextValue.request || response.body.kind !== 'single') return;
+          for (const error of response.body.singleResult.errors ?? []) noteErrorCode(contextValue.request, String(error.extensions?.code));
+        },
+      };
+    },
+  };
+}
+
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
   const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const services = createServices(dataSource, options.auth);
+  const lifecycle = new RequestLifecycle();
+  lifecycle.register(accessLog(options.logger ?? silentLogger));
   const actorLimiter = new RateLimiter(limits.perActorPerMinute);
   const ipLimiter = new RateLimiter(limits.perIpPerMinute);
   const schema = buildAppSchema();
@@ -121,15 +150,29 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const actorCounted = Symbol('counted by the per-actor limit');
   const executedBefore = Symbol('run by the direct path, with errors');
   type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
-  /** Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with. */
-  const contextFor = async (req: Request): Promise<RequestContext> => {
-    const actor = await actorOf(req.headers, services, dataSource, options.production);
-    if (actor.kind !== 'ANONYMOUS') {
-      // Counted once per request, also when the direct path hands the request to Apollo.
-      const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
-      if (wait > 0) throw tooManyRequests(wait);
+  /**
+   * Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with.
+   * A failure that is not a refusal (the database down) is reported where `report` is set.
+   */
+  const contextFor = async (req: Request, report = true): Promise<RequestContext> => {
+    let actor: Actor;
+    try {
+      actor = await actorOf(req.headers, services, dataSource, options.production);
+    } catch (error) {
+      if (report && !(error instanceof GraphQLError)) lifecycle.error(req, error);
+      throw error;
     }
-    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore] };
+    if (actor.kind !== 'ANONYMOUS') {
+      const key = actorKey(actor);
+      noteRequest(req, { actor: key });
+      // Counted once per request, also when the direct path hands the request to Apollo.
+      const wait = (req[actorCounted] ??= actorLimiter.hit(key));
+      if (wait > 0) {
+        noteRequest(req, { refusal: 'rate_actor' });
+        throw tooManyRequests(wait);
+      }
+    }
+    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore], request: req };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,
@@ -137,7 +180,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     limits,
     production: options.production,
     countIp: (req) => countIp(ipLimiter, req),
-    contextFor: (req) => contextFor(req).catch(() => null),
+    // Apollo answers (and reports) whatever fails here.
+    contextFor: (req) => contextFor(req, false).catch(() => null),
     delegate: (req: Request & { body?: unknown }, res, body, executed) => {
       req.body = body;
       req[executedBefore] = executed;
@@ -151,6 +195,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   let stopping = false;
   const readiness = new Readiness(dataSource, services.auth.accounts);
   const httpServer = http.createServer((req, res) => {
+    lifecycle.begin(req, res);
     // Probes are answered before anything else, also while stopping (readiness then says why).
     if (req.method === 'GET' || req.method === 'HEAD') {
       const path = req.url?.split('?', 1)[0];
@@ -176,6 +221,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       ApolloServerPluginCacheControlDisabled(),
       abuseLimitPlugin(limits),
       anonymousIsUnauthenticated,
+      requestObserver(lifecycle),
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -193,9 +239,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
   );
   // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
-  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((error: { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) console.error('[http] internal error:', error);
+    if (status === 500) lifecycle.error(req, error);
     sendHttpError(res, status);
   });
 
@@ -211,6 +257,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     services,
     directQueries,
     readiness,
+    requests: lifecycle,
     stop: async () => {
       readiness.draining = true;
       stopping = true;

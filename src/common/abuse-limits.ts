@@ -18,6 +18,7 @@ import {
   ValueNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE } from './pagination';
+import { noteErrorCode, noteRequest } from './http/request-lifecycle';
 
 export interface AbuseLimits {
   maxDepth: number;
@@ -184,6 +185,8 @@ export function countIp(limiter: RateLimiter, req: import('node:http').IncomingM
 
 /** The per-IP limit's answer: 429 with Retry-After. */
 export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait: number): void {
+  noteRequest(res, { refusal: 'rate_ip' });
+  noteErrorCode(res, 'RATE_LIMITED');
   const body = JSON.stringify({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
   res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
   res.end(body);
@@ -228,6 +231,8 @@ export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
   return (req, res, next) => {
     const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined;
     if (typeof query === 'string' && braceDepth(query) > maxBraces) {
+      noteRequest(req, { refusal: 'nesting' });
+      noteErrorCode(req, 'QUERY_TOO_DEEP');
       res.status(400).json({ errors: [{ message: `The document is nested more than ${maxBraces} levels deep`, extensions: { code: 'QUERY_TOO_DEEP' } }] });
       return;
     }

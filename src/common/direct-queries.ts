@@ -3,6 +3,7 @@ import { DocumentNode, ExecutionResult, getOperationAST, GraphQLSchema, NoSchema
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { introspects } from './compiled-execution';
+import { noteRequest } from './http/request-lifecycle';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
@@ -131,6 +132,7 @@ export class DirectQueries<Context> {
     if (!request || !query) return this.handOver(req, res, body);
     const variables = request.variables ?? {};
     const { operation } = query;
+    noteRequest(req, { operationName: operation.name?.value, operationType: 'query' });
     if (getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return this.handOver(req, res, body);
     if (overLimits(measureOperation(options.schema, query.document, operation, variables), options.limits)) return this.handOver(req, res, body);
 
