@@ -4,6 +4,7 @@ import { createDataSource } from './common/database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
 import { every, stopBackgroundTasks } from './common/background';
 import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
+import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
 
 /**
@@ -29,13 +30,21 @@ async function main() {
   else log.info('database schema is up to date');
 
   const server = await startServer(
-    { dataSource, production: config.production, auth: config, limits: config.rateLimits, logger: log },
+    { dataSource, production: config.production, auth: config, limits: config.rateLimits, logger: log, metrics: config.metrics },
     config.port,
   );
   log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
 
   const services = server.services;
-  every(config.expirySweepSeconds * 1000, 'expiry sweep', () => services.lending.expireOverdueApplications(new Date()));
+  every(config.expirySweepSeconds * 1000, 'expiry sweep', async () => {
+    try {
+      processMetrics.applicationsExpired.inc(await services.lending.expireOverdueApplications(new Date()));
+      processMetrics.expirySweeps.inc({ outcome: 'success' });
+    } catch (error) {
+      processMetrics.expirySweeps.inc({ outcome: 'failure' });
+      throw error;
+    }
+  });
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
   every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
   // Statistics deltas written by the triggers are folded into the rollup (every second by default).

@@ -21,6 +21,7 @@ import { createServices, Services } from './services';
 import { answerLiveness, answerReadiness, Readiness } from './common/http/health';
 import { noteErrorCode, noteRequest, RequestLifecycle } from './common/http/request-lifecycle';
 import { accessLog, Logger, silentLogger } from './common/http/logging';
+import { answerMetrics, createServerMetrics, MetricsEndpoint } from './common/http/metrics';
 
 export interface ServerOptions {
   dataSource: DataSource;
@@ -31,6 +32,8 @@ export interface ServerOptions {
   limits?: Partial<AbuseLimits>;
   /** Access and error log; nothing is logged when omitted. */
   logger?: Logger;
+  /** `/metrics`: by default open outside production and off in production. */
+  metrics?: MetricsEndpoint;
 }
 
 export interface RunningServer {
@@ -140,6 +143,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const services = createServices(dataSource, options.auth);
   const lifecycle = new RequestLifecycle();
   lifecycle.register(accessLog(options.logger ?? silentLogger));
+  const metrics = createServerMetrics(dataSource);
+  lifecycle.register(metrics.hooks);
+  const metricsEndpoint = options.metrics ?? { enabled: !options.production };
   const actorLimiter = new RateLimiter(limits.perActorPerMinute);
   const ipLimiter = new RateLimiter(limits.perIpPerMinute);
   const schema = buildAppSchema();
@@ -201,6 +207,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const path = req.url?.split('?', 1)[0];
       if (path === '/livez' || path === '/health') return answerLiveness(res);
       if (path === '/readyz') return void answerReadiness(res, readiness);
+      if (path === '/metrics' && metricsEndpoint.enabled) return void answerMetrics(req, res, metrics.registry, metricsEndpoint);
     }
     if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
