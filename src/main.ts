@@ -30,7 +30,15 @@ async function main() {
   else log.info('database schema is up to date');
 
   const server = await startServer(
-    { dataSource, production: config.production, auth: config, limits: config.rateLimits, logger: log, metrics: config.metrics },
+    {
+      dataSource,
+      production: config.production,
+      auth: config,
+      limits: config.rateLimits,
+      logger: log,
+      metrics: config.metrics,
+      shutdown: config.shutdown,
+    },
     config.port,
   );
   log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
@@ -54,7 +62,12 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, `${signal} received: stopping HTTP server, background tasks, database pool${embedded ? ', embedded PostgreSQL' : ''}`);
+    const { delaySeconds, graceSeconds } = config.shutdown;
+    log.info(
+      { signal, delaySeconds, graceSeconds },
+      `${signal} received: not ready; serving ${delaySeconds} s more, then stopping HTTP server, background tasks, ` +
+        `database pool${embedded ? ', embedded PostgreSQL' : ''}`,
+    );
     await server.stop();
     await stopBackgroundTasks();
     await dataSource.destroy();

@@ -4,7 +4,6 @@ import { projectRoot } from './common/config';
 import express from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
@@ -22,6 +21,7 @@ import { answerLiveness, answerReadiness, Readiness } from './common/http/health
 import { noteErrorCode, noteRequest, RequestLifecycle } from './common/http/request-lifecycle';
 import { accessLog, Logger, silentLogger } from './common/http/logging';
 import { answerMetrics, createServerMetrics, MetricsEndpoint } from './common/http/metrics';
+import { ConnectionDrain } from './common/http/drain';
 
 export interface ServerOptions {
   dataSource: DataSource;
@@ -34,6 +34,11 @@ export interface ServerOptions {
   logger?: Logger;
   /** `/metrics`: by default open outside production and off in production. */
   metrics?: MetricsEndpoint;
+  /**
+   * stop(): seconds still serving with readiness at 503 (default 0), then seconds requests in
+   * flight get to finish (default 10).
+   */
+  shutdown?: { delaySeconds?: number; graceSeconds?: number };
 }
 
 export interface RunningServer {
@@ -46,6 +51,7 @@ export interface RunningServer {
   readiness: Readiness;
   /** Every request's start, end and errors, whichever path answers it: register hooks here. */
   requests: RequestLifecycle;
+  /** Drains (see ServerOptions.shutdown) and stops; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
 
@@ -97,6 +103,20 @@ function sendHttpError(res: http.ServerResponse, status: number, headers: http.O
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/** 503 with Retry-After and Connection: close, once the request's body (up to 1 MB) has been read. */
+function refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse): void {
+  let size = 0;
+  const answer = () => {
+    if (!res.headersSent) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
+  };
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > 1024 * 1024) answer();
+  });
+  req.once('end', answer);
+  req.once('error', () => req.destroy());
 }
 
 /** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
@@ -195,13 +215,16 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     },
     refuseBody: (res, status) => sendHttpError(res, status),
   });
-  // A request that arrives while the server stops (on a connection opened before) gets 503 with
-  // Retry-After and the connection closed, so clients and load balancers go elsewhere; requests
-  // already being answered finish first (Apollo's drain waits for them).
+  // Stopping: readiness turns 503 and responses close their connection (draining); after the
+  // delay, a request that arrives on a connection opened before gets 503 with Retry-After and the
+  // connection closed (stopping), so clients and load balancers go elsewhere; requests already
+  // being answered finish first (src/common/http/drain.ts).
   let stopping = false;
   const readiness = new Readiness(dataSource, services.auth.accounts);
   const httpServer = http.createServer((req, res) => {
     lifecycle.begin(req, res);
+    drain.track(req, res);
+    if (readiness.draining) res.setHeader('connection', 'close');
     // Probes are answered before anything else, also while stopping (readiness then says why).
     if (req.method === 'GET' || req.method === 'HEAD') {
       const path = req.url?.split('?', 1)[0];
@@ -209,10 +232,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       if (path === '/readyz') return void answerReadiness(res, readiness);
       if (path === '/metrics' && metricsEndpoint.enabled) return void answerMetrics(req, res, metrics.registry, metricsEndpoint);
     }
-    if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
+    // The body is read first: closing a connection with unread data resets it (ECONNRESET) and
+    // the client may lose the answer.
+    if (stopping) refuseWhileStopping(req, res);
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
     else app(req, res);
   });
+  const drain = new ConnectionDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
     gateway: compiledExecution(schema, executionSchema),
@@ -223,7 +249,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, { production: options.production }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       // No cache hints are used; the default cache-control plugin would still wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
       abuseLimitPlugin(limits),
@@ -256,6 +281,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => resolve());
   });
+  let stopped: Promise<void> | undefined;
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {
@@ -265,12 +291,16 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     directQueries,
     readiness,
     requests: lifecycle,
-    stop: async () => {
-      readiness.draining = true;
-      stopping = true;
-      directQueries.close();
-      await apollo.stop();
-      await services.auth.accounts.stop();
-    },
+    stop: () =>
+      (stopped ??= (async () => {
+        readiness.draining = true;
+        const { delaySeconds = 0, graceSeconds = 10 } = options.shutdown ?? {};
+        if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
+        stopping = true;
+        directQueries.close();
+        await drain.close(graceSeconds * 1000);
+        await apollo.stop();
+        await services.auth.accounts.stop();
+      })()),
   };
 }
