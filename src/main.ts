@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigurationError, loadConfig } from './common/config';
 import { createDataSource } from './common/database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
+import { waitForDatabase } from './common/database/wait-for-database';
 import { every, stopBackgroundTasks } from './common/background';
 import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
 import { processMetrics } from './common/http/metrics';
@@ -23,6 +24,7 @@ async function main() {
     databaseUrl = embedded.url;
     log.info({ port: embedded.port }, `embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
+  await waitForDatabase(databaseUrl, { waitSeconds: config.database.waitSeconds, logger: log });
   const dataSource = createDataSource(databaseUrl, { poolSize: config.database.poolSize });
   await dataSource.initialize();
   const applied = await dataSource.runMigrations({ transaction: 'all' });
