@@ -60,6 +60,9 @@ export interface Measure {
   cost: number;
 }
 
+/** The introspection meta-fields of a query's root; `__typename` is an ordinary field here. */
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
 /** Items assumed for a plain (unpaginated) list field. */
 const PLAIN_LIST_SIZE = 10;
 
@@ -75,11 +78,38 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   const fragmentMeasures = new Map<string, { unitCost: number; aliases: number; depth: number }>();
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
 
+  const fragmentAliases = new Map<string, number>();
+  /** Aliases below a selection, fragments followed (each counted once per spread, measured once). */
+  const aliasesIn = (selectionSet: SelectionSetNode, seen: ReadonlySet<string> = new Set()): number => {
+    let aliases = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias) aliases++;
+        if (selection.selectionSet) aliases += aliasesIn(selection.selectionSet, seen);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        aliases += aliasesIn(selection.selectionSet, seen);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || seen.has(name)) continue;
+        if (!fragmentAliases.has(name)) fragmentAliases.set(name, aliasesIn(fragment.selectionSet, new Set(seen).add(name)));
+        aliases += fragmentAliases.get(name)!;
+      }
+    }
+    return aliases;
+  };
+
   const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined, depth: number, multiplier: number, seen: Set<string>): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         if (selection.alias) measure.aliases++;
+        if (INTROSPECTION_ROOTS.has(selection.name.value)) {
+          // Introspection reads the schema, whose size and nesting (type references several
+          // `ofType` deep) are fixed: only its aliases count, so that tools can load the schema.
+          if (selection.selectionSet) measure.aliases += aliasesIn(selection.selectionSet);
+          continue;
+        }
         measure.depth = Math.max(measure.depth, depth);
         cost += multiplier;
         if (!selection.selectionSet) continue;
