@@ -43,7 +43,8 @@ async function main() {
     },
     config.port,
   );
-  log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
+  const sandbox = config.production ? '' : ' (open it in a browser for the sandbox)';
+  log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
 
   const services = server.services;
   every(config.expirySweepSeconds * 1000, 'expiry sweep', async () => {

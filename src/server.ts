@@ -142,14 +142,19 @@ function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<Reques
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, request, contextValue }) {
-          if (contextValue.request) noteRequest(contextValue.request, { operationName: operation?.name?.value ?? request.operationName, operationType: operation?.operation });
+          if (!contextValue.request) return;
+          const operationName = operation?.name?.value ?? request.operationName;
+          noteRequest(contextValue.request, { operationName, operationType: operation?.operation });
         },
         async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
+          for (const error of errors) {
+            if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
+          }
         },
         async willSendResponse({ response, contextValue }) {
           if (!contextValue.request || response.body.kind !== 'single') return;
-          for (const error of response.body.singleResult.errors ?? []) noteErrorCode(contextValue.request, String(error.extensions?.code));
+          const errors = response.body.singleResult.errors ?? [];
+          for (const error of errors) noteErrorCode(contextValue.request, String(error.extensions?.code));
         },
       };
     },
@@ -198,7 +203,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         throw tooManyRequests(wait);
       }
     }
-    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore], request: req };
+    const executed = req[executedBefore];
+    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,
@@ -230,7 +236,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const path = req.url?.split('?', 1)[0];
       if (path === '/livez' || path === '/health') return answerLiveness(res);
       if (path === '/readyz') return void answerReadiness(res, readiness);
-      if (path === '/metrics' && metricsEndpoint.enabled) return void answerMetrics(req, res, metrics.registry, metricsEndpoint);
+      if (path === '/metrics' && metricsEndpoint.enabled) {
+        return void answerMetrics(req, res, metrics.registry, metricsEndpoint);
+      }
     }
     // The body is read first: closing a connection with unread data resets it (ECONNRESET) and
     // the client may lose the answer.
@@ -271,11 +279,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
   );
   // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
-  app.use((error: { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) lifecycle.error(req, error);
-    sendHttpError(res, status);
-  });
+  type HttpError = { status?: number; type?: string };
+  app.use(
+    (error: HttpError, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+      if (status === 500) lifecycle.error(req, error);
+      sendHttpError(res, status);
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

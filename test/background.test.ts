@@ -3,7 +3,7 @@ import { processLogger, setProcessLogger } from '../src/common/http/logging';
 import { capturingLogger } from './support/log-lines';
 
 describe('background tasks', () => {
-  it('log a failure streak once (an outage as one line), its end once, and stop after the run in progress', async () => {
+  it('log a failure streak and its end once each (outages in one line); stop after the run in progress', async () => {
     const { logger, lines } = capturingLogger();
     const previous = processLogger();
     setProcessLogger(logger);
@@ -16,7 +16,8 @@ describe('background tasks', () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         finished++;
         if (outcome === 'defect') throw new Error('a defect');
-        if (outcome === 'outage') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        if (outcome === 'outage')
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
       });
       while (runs < outcomes.length + 2) await new Promise((resolve) => setTimeout(resolve, 5));
       await stopBackgroundTasks();
@@ -34,7 +35,11 @@ describe('background tasks', () => {
       ]);
       expect(lines[0].err.stack).toMatch(/a defect\n\s+at /);
       expect(lines[1].failures).toBe(3);
-      expect(lines[2].error).toEqual({ type: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' });
+      expect(lines[2].error).toEqual({
+        type: 'Error',
+        code: 'ECONNREFUSED',
+        message: 'connect ECONNREFUSED 127.0.0.1:5432',
+      });
     } finally {
       setProcessLogger(previous);
     }

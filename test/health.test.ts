@@ -69,21 +69,30 @@ describe('liveness and readiness', () => {
   });
 
   it('is not ready while a migration of this build is missing from the database', async () => {
-    const [last] = await app.dataSource.query('SELECT id, timestamp, name FROM migrations ORDER BY timestamp DESC LIMIT 1');
+    const [last] = await app.dataSource.query(
+      'SELECT id, timestamp, name FROM migrations ORDER BY timestamp DESC LIMIT 1',
+    );
     await app.dataSource.query('DELETE FROM migrations WHERE id = $1', [last.id]);
     try {
       const answer = await probe(app, '/readyz');
       expect(answer.status).toBe(503);
       expect(answer.body.checks.migrations).toMatch(/^pending migrations/);
     } finally {
-      await app.dataSource.query('INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [last.id, last.timestamp, last.name]);
+      await app.dataSource.query('INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [
+        last.id,
+        last.timestamp,
+        last.name,
+      ]);
     }
     expect((await probe(app, '/readyz')).status).toBe(200);
   });
 
   it('is not ready while the account-change listener is disconnected', async () => {
     await asAdmin((admin) =>
-      admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN %'`, [database]),
+      admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN %'`,
+        [database],
+      ),
     );
     const down = await eventually(() => probe(app, '/readyz'), 503);
     expect(down.body.checks.accountListener).toBe('not listening for account changes');

@@ -10,10 +10,20 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 /** What GraphiQL, Apollo Sandbox, graphql-codegen, Postman and Insomnia send (with every option on). */
-const toolsQuery = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+const toolsQuery = getIntrospectionQuery({
+  descriptions: true,
+  specifiedByUrl: true,
+  directiveIsRepeatable: true,
+  schemaDescription: true,
+  inputValueDeprecation: true,
+});
 
 async function post(url: string, query: string) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName: 'IntrospectionQuery' }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, operationName: 'IntrospectionQuery' }),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -35,13 +45,18 @@ describe('introspection for tools in development', () => {
     expect(greedy.body.errors[0].extensions.code).toBe('TOO_MANY_ALIASES');
     const costly = await post(
       app.url,
-      'query IntrospectionQuery { __schema { queryType { name } } institutions(first: 100) { nodes { loanProducts(first: 100) { nodes { id name } } } } }',
+      'query IntrospectionQuery { __schema { queryType { name } } ' +
+        'institutions(first: 100) { nodes { loanProducts(first: 100) { nodes { id name } } } } }',
     );
     expect(costly.body.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
   });
 
   it('is refused in production', async () => {
-    const production = await startServer({ dataSource: app.dataSource, production: true, auth: { jwtSecret: 'x'.repeat(40), accessTokenTtlSeconds: 900 } }, 0, '127.0.0.1');
+    const production = await startServer(
+      { dataSource: app.dataSource, production: true, auth: { jwtSecret: 'x'.repeat(40), accessTokenTtlSeconds: 900 } },
+      0,
+      '127.0.0.1',
+    );
     try {
       const { status, body } = await post(production.url.replace('localhost', '127.0.0.1'), getIntrospectionQuery());
       expect(status).toBe(400);

@@ -23,7 +23,11 @@ function observe(server: RunningServer) {
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   await response.text();
   return response;
 }
@@ -33,19 +37,35 @@ describe('one request pipeline', () => {
     const seen = observe(app.server);
     try {
       const answeredBefore = app.server.directQueries.counts.answered;
-      const query = await post(app.url, { query: 'query CountInstitutions { institutions { totalCount } }' }, { 'x-actor': 'operator', 'x-request-id': 'probe-42' });
+      const query = await post(
+        app.url,
+        { query: 'query CountInstitutions { institutions { totalCount } }' },
+        { 'x-actor': 'operator', 'x-request-id': 'probe-42' },
+      );
       expect(query.status).toBe(200);
       expect(query.headers.get('x-request-id')).toBe('probe-42');
       // It was answered by the direct path, not handed to Apollo.
       expect(app.server.directQueries.counts.answered).toBe(answeredBefore + 1);
 
-      const mutation = await post(app.url, {
-        query: 'mutation Onboard($input: CreateInstitutionInput!) { createInstitution(input: $input) { institution { id } userErrors { code } } }',
-        variables: { input: { name: '哈尔滨银行', type: 'BANK', regionsServed: ['230000'], responseDeadlineDays: 3 } },
-      }, { 'x-actor': 'operator' });
+      const mutation = await post(
+        app.url,
+        {
+          query:
+            'mutation Onboard($input: CreateInstitutionInput!) ' +
+            '{ createInstitution(input: $input) { institution { id } userErrors { code } } }',
+          variables: {
+            input: { name: '哈尔滨银行', type: 'BANK', regionsServed: ['230000'], responseDeadlineDays: 3 },
+          },
+        },
+        { 'x-actor': 'operator' },
+      );
       expect(mutation.status).toBe(200);
 
-      const unauthenticated = await post(app.url, { query: '{ institutions { totalCount } }' }, { authorization: 'Bearer not-a-token' });
+      const unauthenticated = await post(
+        app.url,
+        { query: '{ institutions { totalCount } }' },
+        { authorization: 'Bearer not-a-token' },
+      );
       expect(unauthenticated.status).toBe(401);
 
       const tooLarge = await post(app.url, { query: '{ __typename }', padding: 'x'.repeat(600 * 1024) });
@@ -61,7 +81,11 @@ describe('one request pipeline', () => {
         throw new Error('a defect deep in a service');
       };
       try {
-        const failing = await post(app.url, { query: 'query Broken { institutions { totalCount } }' }, { 'x-actor': 'operator' });
+        const failing = await post(
+          app.url,
+          { query: 'query Broken { institutions { totalCount } }' },
+          { 'x-actor': 'operator' },
+        );
         expect(failing.status).toBe(200);
       } finally {
         app.server.services.institution.list = list;
@@ -70,12 +94,28 @@ describe('one request pipeline', () => {
       expect(seen.ended).toHaveLength(6);
       expect(seen.started.map((request) => request.id)).toEqual(seen.ended.map((request) => request.id));
       expect(new Set(seen.ended.map((request) => request.id)).size).toBe(6);
-      expect(byName('CountInstitutions')).toMatchObject({ id: 'probe-42', operationType: 'query', actor: 'OPERATOR', status: 200, outcome: 'success' });
-      expect(byName('Onboard')).toMatchObject({ operationType: 'mutation', actor: 'OPERATOR', status: 200, outcome: 'success' });
+      expect(byName('CountInstitutions')).toMatchObject({
+        id: 'probe-42',
+        operationType: 'query',
+        actor: 'OPERATOR',
+        status: 200,
+        outcome: 'success',
+      });
+      expect(byName('Onboard')).toMatchObject({
+        operationType: 'mutation',
+        actor: 'OPERATOR',
+        status: 200,
+        outcome: 'success',
+      });
       expect(seen.ended[2]).toMatchObject({ status: 401, outcome: 'unauthenticated' });
       expect(seen.ended[3]).toMatchObject({ status: 413, outcome: 'refused', refusal: 'body_size' });
       expect(seen.ended[4]).toMatchObject({ status: 400, outcome: 'refused', refusal: 'aliases' });
-      expect(byName('Broken')).toMatchObject({ operationType: 'query', status: 200, outcome: 'error', errorCodes: ['INTERNAL_SERVER_ERROR'] });
+      expect(byName('Broken')).toMatchObject({
+        operationType: 'query',
+        status: 200,
+        outcome: 'error',
+        errorCodes: ['INTERNAL_SERVER_ERROR'],
+      });
       expect(seen.errors).toHaveLength(1);
       expect(seen.errors[0].request?.operationName).toBe('Broken');
       expect((seen.errors[0].error as Error).message).toBe('a defect deep in a service');
@@ -86,15 +126,29 @@ describe('one request pipeline', () => {
   });
 
   it('sees rate-limit refusals, per actor and per IP, on both paths', async () => {
-    const server = await startServer({ dataSource: app.dataSource, production: false, limits: { perIpPerMinute: 5, perActorPerMinute: 2 } }, 0, '127.0.0.1');
+    const server = await startServer(
+      { dataSource: app.dataSource, production: false, limits: { perIpPerMinute: 5, perActorPerMinute: 2 } },
+      0,
+      '127.0.0.1',
+    );
     const seen = observe(server);
     try {
       const url = server.url.replace('localhost', '127.0.0.1');
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await post(url, { query: '{ institutions { totalCount } }' }, { 'x-actor': 'operator' })).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (await post(url, { query: '{ institutions { totalCount } }' }, { 'x-actor': 'operator' })).status,
+        );
       for (let i = 0; i < 3; i++) statuses.push((await post(url, { query: '{ __typename }' })).status);
       expect(statuses).toEqual([200, 200, 429, 200, 200, 429]);
-      expect(seen.ended.map((request) => request.refusal ?? request.outcome)).toEqual(['success', 'success', 'rate_actor', 'success', 'success', 'rate_ip']);
+      expect(seen.ended.map((request) => request.refusal ?? request.outcome)).toEqual([
+        'success',
+        'success',
+        'rate_actor',
+        'success',
+        'success',
+        'rate_ip',
+      ]);
       expect(seen.ended[2].outcome).toBe('refused');
     } finally {
       await server.stop();
@@ -106,7 +160,11 @@ describe('one request pipeline', () => {
     const server = await startServer({ dataSource: app.dataSource, production: false, logger }, 0, '127.0.0.1');
     try {
       const url = server.url.replace('localhost', '127.0.0.1');
-      const response = await post(url, { query: 'query Mine { institutions { totalCount } }' }, { 'x-actor': 'operator' });
+      const response = await post(
+        url,
+        { query: 'query Mine { institutions { totalCount } }' },
+        { 'x-actor': 'operator' },
+      );
       const generated = response.headers.get('x-request-id');
       expect(generated).toMatch(/^[0-9a-f-]{36}$/);
       // A request id that is not a sane token is replaced, not echoed.
@@ -124,7 +182,16 @@ describe('one request pipeline', () => {
     }
     const access = lines.filter((line) => line.msg === 'request');
     expect(access).toHaveLength(3);
-    expect(access[0]).toMatchObject({ level: 'info', method: 'POST', path: '/graphql', operation: 'Mine', operationType: 'query', actor: 'OPERATOR', status: 200, outcome: 'success' });
+    expect(access[0]).toMatchObject({
+      level: 'info',
+      method: 'POST',
+      path: '/graphql',
+      operation: 'Mine',
+      operationType: 'query',
+      actor: 'OPERATOR',
+      status: 200,
+      outcome: 'success',
+    });
     expect(typeof access[0].time).toBe('string');
     expect(typeof access[0].durationMs).toBe('number');
     expect(access[2]).toMatchObject({ level: 'warn', operation: 'Broken', outcome: 'error' });

@@ -28,10 +28,12 @@ describe('waiting for the database at start-up', () => {
     const port = await findFreePort();
     const { logger, lines } = capturingLogger('debug');
     let server: net.Server | undefined;
-    const comesUp = new Promise<void>((resolve) => setTimeout(async () => {
-      server = await relay(port);
-      resolve();
-    }, 1200));
+    const comesUp = new Promise<void>((resolve) =>
+      setTimeout(async () => {
+        server = await relay(port);
+        resolve();
+      }, 1200),
+    );
     const started = Date.now();
     try {
       await waitForDatabase(throughPort(port), { waitSeconds: 20, logger });
@@ -43,7 +45,10 @@ describe('waiting for the database at start-up', () => {
       const pauses = waits.map((line) => line.retryInMs);
       expect(pauses).toEqual([...pauses].sort((a, b) => a - b));
       expect(pauses[1]).toBeGreaterThan(pauses[0]);
-      expect(waits[0]).toMatchObject({ level: 'info', database: `127.0.0.1:${port}/${new URL(process.env.TEST_ADMIN_DATABASE_URL!).pathname.slice(1)}` });
+      expect(waits[0]).toMatchObject({
+        level: 'info',
+        database: `127.0.0.1:${port}/${new URL(process.env.TEST_ADMIN_DATABASE_URL!).pathname.slice(1)}`,
+      });
       expect(waits[0].msg).toMatch(/ECONNREFUSED/);
       expect(JSON.stringify(lines)).not.toMatch(/postgres:postgres@/);
       expect(lines.at(-1).msg).toMatch(/answers$/);
@@ -57,7 +62,10 @@ describe('waiting for the database at start-up', () => {
     const { logger } = capturingLogger();
     const started = Date.now();
     await expect(waitForDatabase(throughPort(port), { waitSeconds: 1, logger })).rejects.toThrow(
-      new RegExp(`^PostgreSQL at 127\\.0\\.0\\.1:${port}/\\w+ did not answer within 1 s \\(DATABASE_WAIT_SECONDS\\): .*ECONNREFUSED`),
+      new RegExp(
+        `^PostgreSQL at 127\\.0\\.0\\.1:${port}/\\w+ did not answer within 1 s ` +
+          `\\(DATABASE_WAIT_SECONDS\\): .*ECONNREFUSED`,
+      ),
     );
     expect(Date.now() - started).toBeLessThan(3000);
   });

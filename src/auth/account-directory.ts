@@ -66,7 +66,10 @@ export class AccountDirectory {
   async start(): Promise<void> {
     this.stopped = false;
     await this.listen().catch((error) =>
-      processLogger().warn({ error: briefly(error) }, 'not listening for account changes; reading accounts on every request'),
+      processLogger().warn(
+        { error: briefly(error) },
+        'not listening for account changes; reading accounts on every request',
+      ),
     );
   }
 

@@ -92,7 +92,9 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment || seen.has(name)) continue;
-        if (!fragmentAliases.has(name)) fragmentAliases.set(name, aliasesIn(fragment.selectionSet, new Set(seen).add(name)));
+        if (!fragmentAliases.has(name)) {
+          fragmentAliases.set(name, aliasesIn(fragment.selectionSet, new Set(seen).add(name)));
+        }
         aliases += fragmentAliases.get(name)!;
       }
     }

@@ -23,7 +23,8 @@ export function every(ms: number, label: string, task: () => Promise<unknown>): 
         failures = 0;
       })
       .catch((error) => {
-        if (failures++ === 0) logError(processLogger(), error, `${label} failed (logged once until it works again)`, { task: label });
+        if (failures++ === 0)
+          logError(processLogger(), error, `${label} failed (logged once until it works again)`, { task: label });
       })
       .finally(() => (entry.running = null));
   }, ms);

@@ -47,7 +47,10 @@ export interface AppConfig {
 /** Used only outside production, so that `npm start` works on a fresh machine. */
 export const DEVELOPMENT_JWT_SECRET = 'credit-easy-loan-development-secret-do-not-use-in-production';
 
-export const projectRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+export const projectRoot = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..',
+);
 
 /** Variables whose values are never repeated in a message (they are secrets or hold one). */
 const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
@@ -55,7 +58,8 @@ const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
 /** Thrown when the environment is wrong; `problems` has one line per variable at fault. */
 export class ConfigurationError extends Error {
   constructor(readonly problems: string[]) {
-    super(`The configuration is not valid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+    super(`The configuration is not valid (${count}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigurationError';
   }
 }
@@ -71,7 +75,8 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
-const integer = (min: number, max: number, fallback: number) => z.preprocess(unset, wholeNumber(min, max).default(String(fallback)));
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(unset, wholeNumber(min, max).default(String(fallback)));
 /** An integer whose default depends on other settings. */
 const optionalInteger = (min: number, max: number) => z.preprocess(unset, wholeNumber(min, max).optional());
 
@@ -100,10 +105,20 @@ const environment = z
   .object({
     NODE_ENV: z.preprocess(
       unset,
-      z.enum(['production', 'development', 'test'], { errorMap: () => ({ message: 'must be production, development or test' }) }).optional(),
+      z
+        .enum(['production', 'development', 'test'], {
+          errorMap: () => ({ message: 'must be production, development or test' }),
+        })
+        .optional(),
     ),
     PORT: integer(0, 65535, 4000),
-    DATABASE_URL: z.preprocess(unset, z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL').optional()),
+    DATABASE_URL: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
+        .optional(),
+    ),
     EMBEDDED_PG_DIR: text(),
     JWT_SECRET: text(),
     ACCESS_TOKEN_TTL_SECONDS: integer(30, DAY_SECONDS, 900),
@@ -134,10 +149,16 @@ const environment = z
   })
   .superRefine((env, context) => {
     if (env.NODE_ENV !== 'production') return;
-    if (!env.JWT_SECRET) context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
-    else if (env.JWT_SECRET.length < 32) context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+    if (!env.JWT_SECRET)
+      context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
+    else if (env.JWT_SECRET.length < 32)
+      context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
     if (env.METRICS_ENABLED && !env.METRICS_TOKEN) {
-      context.addIssue({ ...combined, path: ['METRICS_TOKEN'], message: 'must be set when METRICS_ENABLED=true in production (/metrics asks for it)' });
+      context.addIssue({
+        ...combined,
+        path: ['METRICS_TOKEN'],
+        message: 'must be set when METRICS_ENABLED=true in production (/metrics asks for it)',
+      });
     }
   });
 
@@ -146,16 +167,23 @@ function problemsOf(error: z.ZodError, env: NodeJS.ProcessEnv): string[] {
   return error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     const given = env[name];
-    const shown = given !== undefined && !SECRET.has(name) && !(issue.code === 'custom' && issue.params?.combined) ? ` (got ${JSON.stringify(given)})` : '';
+    const shown =
+      given !== undefined && !SECRET.has(name) && !(issue.code === 'custom' && issue.params?.combined)
+        ? ` (got ${JSON.stringify(given)})`
+        : '';
     return `${name} ${issue.message}${shown}`;
   });
 }
 
 /** Where the database is: all that the migration CLI and scripts need (no secrets). */
-export function databaseConfig(env: NodeJS.ProcessEnv = process.env): Pick<AppConfig, 'databaseUrl' | 'embeddedDataDir'> {
+export function databaseConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<AppConfig, 'databaseUrl' | 'embeddedDataDir'> {
   return {
     databaseUrl: env.DATABASE_URL || undefined,
-    embeddedDataDir: env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : path.join(projectRoot, '.data', 'postgres'),
+    embeddedDataDir: env.EMBEDDED_PG_DIR
+      ? path.resolve(env.EMBEDDED_PG_DIR)
+      : path.join(projectRoot, '.data', 'postgres'),
   };
 }
 
@@ -174,7 +202,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     expirySweepSeconds: e.EXPIRY_SWEEP_SECONDS,
     matchingWorkerIntervalMs: e.MATCHING_WORKER_INTERVAL_MS,
     statsCompactionIntervalMs: e.STATS_COMPACTION_INTERVAL_MS,
-    rateLimits: { perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE, perActorPerMinute: e.RATE_LIMIT_PER_ACTOR_PER_MINUTE },
+    rateLimits: {
+      perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE,
+      perActorPerMinute: e.RATE_LIMIT_PER_ACTOR_PER_MINUTE,
+    },
     database: {
       poolSize: e.DATABASE_POOL_SIZE,
       poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
@@ -185,7 +216,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     // Load balancers need a few seconds to see readiness fail; in development nobody is routing.
-    shutdown: { delaySeconds: e.SHUTDOWN_DELAY_SECONDS ?? (production ? 5 : 0), graceSeconds: e.SHUTDOWN_GRACE_SECONDS },
+    shutdown: {
+      delaySeconds: e.SHUTDOWN_DELAY_SECONDS ?? (production ? 5 : 0),
+      graceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    },
     // Outside production /metrics is open; in production it is off unless a token protects it.
     metrics: { enabled: e.METRICS_ENABLED ?? (!production || Boolean(e.METRICS_TOKEN)), token: e.METRICS_TOKEN },
   };

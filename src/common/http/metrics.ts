@@ -89,8 +89,14 @@ export function createServerMetrics(dataSource: DataSource): ServerMetrics {
   const readQueues = () =>
     (pending ??= Promise.race([
       dataSource
-        .query(`SELECT (SELECT count(*) FROM matching_job WHERE finished_at IS NULL) AS jobs, (SELECT count(*) FROM stats_delta) AS deltas`)
-        .then(([row]: Array<{ jobs: string; deltas: string }>) => ({ jobs: Number(row.jobs), deltas: Number(row.deltas) })),
+        .query(
+          `SELECT (SELECT count(*) FROM matching_job WHERE finished_at IS NULL) AS jobs,
+                  (SELECT count(*) FROM stats_delta) AS deltas`,
+        )
+        .then(([row]: Array<{ jobs: string; deltas: string }>) => ({
+          jobs: Number(row.jobs),
+          deltas: Number(row.deltas),
+        })),
       new Promise<null>((resolve) => setTimeout(() => resolve(null), QUEUE_QUERY_TIMEOUT_MS).unref()),
     ])
       // With the database down the gauges keep their last value; readiness says why.
@@ -124,7 +130,11 @@ export function createServerMetrics(dataSource: DataSource): ServerMetrics {
       onRequestEnd(request) {
         if (request.refusal) refusals.inc({ limit: request.refusal });
         if (request.path !== '/graphql') return;
-        const labels = { operation: operationLabel(request.operationName), type: request.operationType ?? 'unknown', outcome: request.outcome! };
+        const labels = {
+          operation: operationLabel(request.operationName),
+          type: request.operationType ?? 'unknown',
+          outcome: request.outcome!,
+        };
         requests.inc(labels);
         duration.observe(labels, request.durationMs! / 1000);
       },
@@ -141,17 +151,32 @@ export interface MetricsEndpoint {
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /** Answers GET /metrics: the process's and this server's metrics, behind the token when one is set. */
-export async function answerMetrics(req: IncomingMessage, res: ServerResponse, server: Registry, endpoint: MetricsEndpoint): Promise<void> {
+export async function answerMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  server: Registry,
+  endpoint: MetricsEndpoint,
+): Promise<void> {
   if (endpoint.token) {
     const sent = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     if (!timingSafeEqual(digest(sent), digest(endpoint.token))) {
-      const body = JSON.stringify({ errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>', extensions: { code: 'UNAUTHENTICATED' } }] });
-      res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer', 'content-length': Buffer.byteLength(body) });
+      const body = JSON.stringify({
+        errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+      res.writeHead(401, {
+        'content-type': 'application/json; charset=utf-8',
+        'www-authenticate': 'Bearer',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
       return;
     }
   }
   const text = (await processRegistry.metrics()) + (await server.metrics());
-  res.writeHead(200, { 'content-type': processRegistry.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': processRegistry.contentType,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }

@@ -61,7 +61,10 @@ export function recordOf(message: IncomingMessage | ServerResponse): RequestReco
 }
 
 /** Notes what a path learnt about the request (operation, actor, refusal). */
-export function noteRequest(message: IncomingMessage | ServerResponse, details: Partial<Pick<RequestRecord, 'operationName' | 'operationType' | 'actor' | 'refusal'>>): void {
+export function noteRequest(
+  message: IncomingMessage | ServerResponse,
+  details: Partial<Pick<RequestRecord, 'operationName' | 'operationType' | 'actor' | 'refusal'>>,
+): void {
   const record = recordOf(message);
   if (record) Object.assign(record, details);
 }
