@@ -17,6 +17,14 @@ registerEnumType(FinancingRequestStatus, {
   name: 'FinancingRequestStatus',
   description:
     'Follows the most advanced of its applications: OPEN (待对接, none active), APPLIED (已申请), ACCEPTED (已受理), CREDIT_GRANTED (已授信), DISBURSED (已放款); WITHDRAWN (已撤回) by the enterprise.',
+  valuesConfig: {
+    OPEN: { description: '待对接: no active application.' },
+    APPLIED: { description: '已申请: an application waits for the institution.' },
+    ACCEPTED: { description: '已受理: an institution accepted it.' },
+    CREDIT_GRANTED: { description: '已授信: credit was granted.' },
+    DISBURSED: { description: '已放款: money was paid out.' },
+    WITHDRAWN: { description: '已撤回: withdrawn by the enterprise.' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '融资需求 — a financing need posted by an enterprise.' })
@@ -60,7 +68,7 @@ export class FinancingRequest extends Node {
   @Column({ type: 'date' })
   validUntil: string;
 
-  @Field(() => FinancingRequestStatus)
+  @Field(() => FinancingRequestStatus, { description: 'Where the need stands (状态).' })
   @Column({ type: 'enum', enum: FinancingRequestStatus, enumName: 'financing_request_status', default: FinancingRequestStatus.OPEN })
   status: FinancingRequestStatus;
 
@@ -72,7 +80,7 @@ export class FinancingRequest extends Node {
   @CreateDateColumn({ type: 'timestamptz' })
   postedAt: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 }
