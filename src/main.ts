@@ -92,7 +92,7 @@ main().catch((error) => {
     // Before the logger exists: plain lines an operator reads at once.
     console.error(`Refusing to start. ${error.message}`);
   } else if (log.isLevelEnabled('fatal')) {
-    log.fatal({ err: error }, 'failed to start');
+    log.fatal({ err: error }, `failed to start: ${error instanceof Error ? error.message : String(error)}`);
     log.flush(() => process.exit(1));
     return;
   } else {
