@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { RequestRecord } from '../src/common/http/request-lifecycle';
 import { RunningServer, startServer } from '../src/server';
 import { startTestApp, TestApp } from './support/app';
@@ -199,5 +200,36 @@ describe('one request pipeline', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ level: 'error', reqId: access[2].reqId, operation: 'Broken' });
     expect(failures[0].err.stack).toMatch(/a defect deep in a service\n\s+at /);
+  });
+});
+
+describe('an outage', () => {
+  it('is logged as one line without a stack', async () => {
+    const { logger, lines } = capturingLogger();
+    const server = await startServer({ dataSource: app.dataSource, production: false, logger }, 0, '127.0.0.1');
+    const database = new URL((app.dataSource.options as { url: string }).url).pathname.slice(1);
+    const admin = new Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
+      const url = server.url.replace('localhost', '127.0.0.1');
+      const response = await post(url, { query: 'query Down { institutions { totalCount } }' }, { 'x-actor': 'operator' });
+      expect(response.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const failures = lines.filter((line) => line.msg.startsWith('request failed'));
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ level: 'warn', msg: 'request failed: database unavailable', operation: 'Down' });
+      expect(failures[0].err).toBeUndefined();
+      expect(failures[0].error.message).not.toMatch(/\n/);
+      const access = lines.find((line) => line.msg === 'request');
+      expect(access.operation).toBe('Down');
+      // 'unavailable' once outages are answered 503 SERVICE_UNAVAILABLE (issue 18), 'error' before.
+      expect(['error', 'unavailable']).toContain(access.outcome);
+    } finally {
+      await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+      await admin.end();
+      await server.stop();
+    }
   });
 });
