@@ -214,12 +214,20 @@ describe('an outage', () => {
       await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
       const url = server.url.replace('localhost', '127.0.0.1');
-      const response = await post(url, { query: 'query Down { institutions { totalCount } }' }, { 'x-actor': 'operator' });
+      const response = await post(
+        url,
+        { query: 'query Down { institutions { totalCount } }' },
+        { 'x-actor': 'operator' },
+      );
       expect(response.status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 50));
       const failures = lines.filter((line) => line.msg.startsWith('request failed'));
       expect(failures).toHaveLength(1);
-      expect(failures[0]).toMatchObject({ level: 'warn', msg: 'request failed: database unavailable', operation: 'Down' });
+      expect(failures[0]).toMatchObject({
+        level: 'warn',
+        msg: 'request failed: database unavailable',
+        operation: 'Down',
+      });
       expect(failures[0].err).toBeUndefined();
       expect(failures[0].error.message).not.toMatch(/\n/);
       const access = lines.find((line) => line.msg === 'request');
