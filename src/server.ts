@@ -222,9 +222,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     refuseBody: (res, status) => sendHttpError(res, status),
   });
   // Stopping: readiness turns 503 and responses close their connection (draining); after the
-  // delay, a request that arrives on a connection opened before gets 503 with Retry-After and the
-  // connection closed (stopping), so clients and load balancers go elsewhere; requests already
-  // being answered finish first (src/common/http/drain.ts).
+  // delay, every new request, on a kept-alive connection or a new one, gets 503 with Retry-After
+  // and the connection closed (stopping), so clients and load balancers go elsewhere; requests
+  // already being answered finish first, and the listener closes last (src/common/http/drain.ts).
   let stopping = false;
   const readiness = new Readiness(dataSource, services.auth.accounts);
   const httpServer = http.createServer((req, res) => {
