@@ -1,7 +1,11 @@
 import 'reflect-metadata';
-import { loadConfig } from './common/config';
+import { ConfigurationError, loadConfig } from './common/config';
 import { createDataSource } from './common/database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
+import { waitForDatabase } from './common/database/wait-for-database';
+import { every, stopBackgroundTasks } from './common/background';
+import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
+import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
 
 /**
@@ -10,44 +14,70 @@ import { startServer } from './server';
  */
 async function main() {
   const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, production: config.production });
+  setProcessLogger(log);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    console.log(`Starting embedded PostgreSQL (data in ${config.embeddedDataDir}) …`);
+    log.info({ dataDir: config.embeddedDataDir }, 'starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres(config.embeddedDataDir, { persistent: true });
     databaseUrl = embedded.url;
-    console.log(`Embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
+    log.info({ port: embedded.port }, `embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
-  const dataSource = createDataSource(databaseUrl);
+  await waitForDatabase(databaseUrl, { waitSeconds: config.database.waitSeconds, logger: log });
+  const dataSource = createDataSource(databaseUrl, { poolSize: config.database.poolSize });
   await dataSource.initialize();
   const applied = await dataSource.runMigrations({ transaction: 'all' });
-  console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'Database schema is up to date');
+  if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, `applied ${applied.length} migration(s)`);
+  else log.info('database schema is up to date');
 
-  const server = await startServer({ dataSource, production: config.production, auth: config, limits: config.rateLimits }, config.port);
-  console.log(`信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);
+  const server = await startServer(
+    {
+      dataSource,
+      production: config.production,
+      auth: config,
+      limits: config.rateLimits,
+      logger: log,
+      metrics: config.metrics,
+      shutdown: config.shutdown,
+    },
+    config.port,
+  );
+  const sandbox = config.production ? '' : ' (open it in a browser for the sandbox)';
+  log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
 
   const services = server.services;
-  const sweep = every(config.expirySweepSeconds * 1000, 'expiry sweep', () => services.lending.expireOverdueApplications(new Date()));
-  const calendarSweep = every(config.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
+  every(config.expirySweepSeconds * 1000, 'expiry sweep', async () => {
+    try {
+      processMetrics.applicationsExpired.inc(await services.lending.expireOverdueApplications(new Date()));
+      processMetrics.expirySweeps.inc({ outcome: 'success' });
+    } catch (error) {
+      processMetrics.expirySweeps.inc({ outcome: 'failure' });
+      throw error;
+    }
+  });
+  every(config.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
-  const matchingWorker = every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
-  // Statistics deltas written by the triggers are folded into the rollup about once a second.
-  const statsCompactor = every(1000, 'statistics compaction', () => services.analytics.compact());
+  every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
+  // Statistics deltas written by the triggers are folded into the rollup (every second by default).
+  every(config.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received: stopping HTTP server, database pool${embedded ? ', embedded PostgreSQL' : ''} …`);
-    clearInterval(sweep);
-    clearInterval(calendarSweep);
-    clearInterval(matchingWorker);
-    clearInterval(statsCompactor);
+    const { delaySeconds, graceSeconds } = config.shutdown;
+    log.info(
+      { signal, delaySeconds, graceSeconds },
+      `${signal} received: not ready; serving ${delaySeconds} s more, then stopping HTTP server, background tasks, ` +
+        `database pool${embedded ? ', embedded PostgreSQL' : ''}`,
+    );
     await server.stop();
+    await stopBackgroundTasks();
     await dataSource.destroy();
     if (embedded) await embedded.stop();
-    console.log('Stopped.');
-    process.exit(0);
+    log.info('stopped');
+    log.flush(() => process.exit(0));
   };
   // embedded-postgres (through async-exit-hook) stops its server and exits on these signals by
   // itself, before the pool is closed; this process owns the order instead.
@@ -57,21 +87,17 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-/** Runs a background task every `ms`, never two at once; failures are logged, not fatal. */
-function every(ms: number, label: string, task: () => Promise<unknown>): NodeJS.Timeout {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    task()
-      .catch((error) => console.error(`[${label}] failed:`, error instanceof Error ? error.message : error))
-      .finally(() => (running = false));
-  }, ms);
-  timer.unref();
-  return timer;
-}
-
 main().catch((error) => {
-  console.error('Failed to start:', error instanceof Error ? error.message : error);
+  const log = processLogger();
+  if (error instanceof ConfigurationError) {
+    // Before the logger exists: plain lines an operator reads at once.
+    console.error(`Refusing to start. ${error.message}`);
+  } else if (log.isLevelEnabled('fatal')) {
+    log.fatal({ err: error }, `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    log.flush(() => process.exit(1));
+    return;
+  } else {
+    console.error('Failed to start:', error instanceof Error ? error.message : error);
+  }
   process.exit(1);
 });

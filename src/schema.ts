@@ -37,7 +37,7 @@ export function buildAppSchema(): GraphQLSchema {
 }
 
 function build(): GraphQLSchema {
-  return buildSchemaSync({
+  const built = buildSchemaSync({
     resolvers: [
       NodeResolver,
       AuthResolver,
@@ -61,6 +61,11 @@ function build(): GraphQLSchema {
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
     emitSchemaFile: false,
   });
+  built.getQueryType()!.description =
+    'Reads: the marketplace seen by the signed-in actor (what it may not see answers as missing).';
+  built.getMutationType()!.description =
+    'Writes: each takes one `input` and returns a payload with its result and `userErrors`.';
+  return built;
 }
 
 /**

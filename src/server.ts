@@ -4,7 +4,6 @@ import { projectRoot } from './common/config';
 import express from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
@@ -14,12 +13,17 @@ import { DirectQueries } from './common/direct-queries';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
-import { formatGraphQLError } from './common/error-formatting';
+import { formatGraphQLError, isServerError } from './common/error-formatting';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
-import { logUnexpectedError, sendNotFound, serveRequest } from './common/http-hygiene';
+import { applySecurityHeaders, sendNotFound } from './common/http-hygiene';
 import { createServices, Services } from './services';
 import { Clock } from './common/clock';
+import { answerLiveness, answerReadiness, Readiness } from './common/http/health';
+import { noteErrorCode, noteRequest, RequestLifecycle } from './common/http/request-lifecycle';
+import { accessLog, Logger, silentLogger } from './common/http/logging';
+import { answerMetrics, createServerMetrics, MetricsEndpoint } from './common/http/metrics';
+import { ConnectionDrain } from './common/http/drain';
 
 export interface ServerOptions {
   dataSource: DataSource;
@@ -30,6 +34,15 @@ export interface ServerOptions {
   limits?: Partial<AbuseLimits>;
   /** The services' time source; the system clock where omitted (tests stand at a date boundary). */
   clock?: Clock;
+  /** Access and error log; nothing is logged when omitted. */
+  logger?: Logger;
+  /** `/metrics`: by default open outside production and off in production. */
+  metrics?: MetricsEndpoint;
+  /**
+   * stop(): seconds still serving with readiness at 503 (default 0), then seconds requests in
+   * flight get to finish (default 10).
+   */
+  shutdown?: { delaySeconds?: number; graceSeconds?: number };
 }
 
 export interface RunningServer {
@@ -38,6 +51,11 @@ export interface RunningServer {
   services: Services;
   /** The direct path for plain queries (its counts show which path answered). */
   directQueries: DirectQueries<RequestContext>;
+  /** What `/readyz` answers from. */
+  readiness: Readiness;
+  /** Every request's start, end and errors, whichever path answers it: register hooks here. */
+  requests: RequestLifecycle;
+  /** Drains (see ServerOptions.shutdown) and stops; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
 
@@ -85,9 +103,24 @@ function sendHttpError(res: http.ServerResponse, status: number, headers: http.O
     status === 503 ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
     : status < 500 ? [status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request', 'BAD_REQUEST']
     : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+  noteErrorCode(res, code);
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/** 503 with Retry-After and Connection: close, once the request's body (up to 1 MB) has been read. */
+function refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse): void {
+  let size = 0;
+  const answer = () => {
+    if (!res.headersSent) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
+  };
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > 1024 * 1024) answer();
+  });
+  req.once('end', answer);
+  req.once('error', () => req.destroy());
 }
 
 /** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
@@ -107,11 +140,41 @@ const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
   },
 };
 
+/** Tells the request pipeline what Apollo learnt: the operation, the error codes, the server's errors. */
+function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request, contextValue }) {
+          if (!contextValue.request) return;
+          const operationName = operation?.name?.value ?? request.operationName;
+          noteRequest(contextValue.request, { operationName, operationType: operation?.operation });
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (!contextValue.request || response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors ?? [];
+          for (const error of errors) noteErrorCode(contextValue.request, String(error.extensions?.code));
+        },
+      };
+    },
+  };
+}
+
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
   const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const services = createServices(dataSource, options.auth, options.clock);
+  const lifecycle = new RequestLifecycle();
+  lifecycle.register(accessLog(options.logger ?? silentLogger));
+  const metrics = createServerMetrics(dataSource);
+  lifecycle.register(metrics.hooks);
+  const metricsEndpoint = options.metrics ?? { enabled: !options.production };
   const actorLimiter = new RateLimiter(limits.perActorPerMinute);
   const ipLimiter = new RateLimiter(limits.perIpPerMinute);
   const schema = buildAppSchema();
@@ -122,15 +185,30 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const actorCounted = Symbol('counted by the per-actor limit');
   const executedBefore = Symbol('run by the direct path, with errors');
   type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
-  /** Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with. */
-  const contextFor = async (req: Request): Promise<RequestContext> => {
-    const actor = await actorOf(req.headers, services, dataSource, options.production);
-    if (actor.kind !== 'ANONYMOUS') {
-      // Counted once per request, also when the direct path hands the request to Apollo.
-      const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
-      if (wait > 0) throw tooManyRequests(wait);
+  /**
+   * Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with.
+   * A failure that is not a refusal (the database down) is reported where `report` is set.
+   */
+  const contextFor = async (req: Request, report = true): Promise<RequestContext> => {
+    let actor: Actor;
+    try {
+      actor = await actorOf(req.headers, services, dataSource, options.production);
+    } catch (error) {
+      if (report && !(error instanceof GraphQLError)) lifecycle.error(req, error);
+      throw error;
     }
-    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore] };
+    if (actor.kind !== 'ANONYMOUS') {
+      const key = actorKey(actor);
+      noteRequest(req, { actor: key });
+      // Counted once per request, also when the direct path hands the request to Apollo.
+      const wait = (req[actorCounted] ??= actorLimiter.hit(key));
+      if (wait > 0) {
+        noteRequest(req, { refusal: 'rate_actor' });
+        throw tooManyRequests(wait);
+      }
+    }
+    const executed = req[executedBefore];
+    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,
@@ -138,25 +216,43 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     limits,
     production: options.production,
     countIp: (req) => countIp(ipLimiter, req),
-    contextFor: (req) => contextFor(req).catch(() => null),
+    // Apollo answers (and reports) whatever fails here.
+    contextFor: (req) => contextFor(req, false).catch(() => null),
     delegate: (req: Request & { body?: unknown }, res, body, executed) => {
       req.body = body;
       req[executedBefore] = executed;
       app(req, res);
     },
     refuseBody: (res, status) => sendHttpError(res, status),
+    onError: (req, error) => lifecycle.error(req, error),
   });
-  // A request that arrives while the server stops (on a connection opened before) gets 503 with
-  // Retry-After and the connection closed, so clients and load balancers go elsewhere; requests
-  // already being answered finish first (Apollo's drain waits for them).
+  // Stopping: readiness turns 503 and responses close their connection (draining); after the
+  // delay, every new request, on a kept-alive connection or a new one, gets 503 with Retry-After
+  // and the connection closed (stopping), so clients and load balancers go elsewhere; requests
+  // already being answered finish first, and the listener closes last (src/common/http/drain.ts).
   let stopping = false;
-  const httpServer = http.createServer((req, res) =>
-    serveRequest(req, res, () => {
-      if (stopping) sendHttpError(res, 503, { 'retry-after': '1', connection: 'close' });
-      else if (directQueries.accepts(req)) directQueries.serve(req, res);
-      else app(req, res);
-    }),
-  );
+  const readiness = new Readiness(dataSource, services.auth.accounts);
+  const httpServer = http.createServer((req, res) => {
+    lifecycle.begin(req, res);
+    applySecurityHeaders(req, res);
+    drain.track(req, res);
+    if (readiness.draining) res.setHeader('connection', 'close');
+    // Probes are answered before anything else, also while stopping (readiness then says why).
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const path = req.url?.split('?', 1)[0];
+      if (path === '/livez' || path === '/health') return answerLiveness(res);
+      if (path === '/readyz') return void answerReadiness(res, readiness);
+      if (path === '/metrics' && metricsEndpoint.enabled) {
+        return void answerMetrics(req, res, metrics.registry, metricsEndpoint);
+      }
+    }
+    // The body is read first: closing a connection with unread data resets it (ECONNRESET) and
+    // the client may lose the answer.
+    if (stopping) refuseWhileStopping(req, res);
+    else if (directQueries.accepts(req)) directQueries.serve(req, res);
+    else app(req, res);
+  });
+  const drain = new ConnectionDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
     gateway: compiledExecution(schema, executionSchema),
@@ -167,11 +263,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, { production: options.production }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       // No cache hints are used; the default cache-control plugin would still wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
       abuseLimitPlugin(limits),
       anonymousIsUnauthenticated,
+      requestObserver(lifecycle),
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -181,9 +277,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
   app.use(
     '/graphql',
     ipRateLimit(ipLimiter),
@@ -193,16 +286,20 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   );
   app.use(sendNotFound);
   // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
-  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) logUnexpectedError('http', error);
-    sendHttpError(res, status);
-  });
+  type HttpError = { status?: number; type?: string };
+  app.use(
+    (error: HttpError, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+      if (status === 500) lifecycle.error(req, error);
+      sendHttpError(res, status);
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => resolve());
   });
+  let stopped: Promise<void> | undefined;
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {
@@ -210,11 +307,18 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     url: `http://localhost:${actualPort}/graphql`,
     services,
     directQueries,
-    stop: async () => {
-      stopping = true;
-      directQueries.close();
-      await apollo.stop();
-      await services.auth.accounts.stop();
-    },
+    readiness,
+    requests: lifecycle,
+    stop: () =>
+      (stopped ??= (async () => {
+        readiness.draining = true;
+        const { delaySeconds = 0, graceSeconds = 10 } = options.shutdown ?? {};
+        if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
+        stopping = true;
+        directQueries.close();
+        await drain.close(graceSeconds * 1000);
+        await apollo.stop();
+        await services.auth.accounts.stop();
+      })()),
   };
 }

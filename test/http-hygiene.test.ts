@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestApp, TestApp } from './support/app';
+import { capturingLogger } from './support/log-lines';
 import { operation } from './support/operations';
 import { enterpriseInput, productInput, requestInput } from './support/fixtures';
 import { systemActor } from '../src/common/actor';
@@ -12,6 +13,7 @@ import { AccountRole } from '../src/auth/user-account.entity';
  */
 let app: TestApp;
 let origin: string;
+const log = capturingLogger();
 const tokens: Record<string, string> = {};
 const PASSWORD = 'hygiene password 1';
 
@@ -42,7 +44,7 @@ async function signIn(email: string) {
 }
 
 beforeAll(async () => {
-  app = await startTestApp({ production: true });
+  app = await startTestApp({ production: true, logger: log.logger });
   origin = new URL(app.url).origin;
   for (const role of [AccountRole.OPERATOR, AccountRole.ANALYST] as const) {
     await app.server.services.auth.createOperatorOrAnalyst(
@@ -255,7 +257,6 @@ describe('HTTP hygiene', () => {
     services.institution.setFourEyesThreshold = async () => {
       throw new Error('threshold failed: secret detail');
     };
-    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       const paths: Array<[string, string, Record<string, string>, string?]> = [
         ['compiled query, direct path', '{ institutions { totalCount } }', {}],
@@ -272,7 +273,7 @@ describe('HTTP hygiene', () => {
         ],
       ];
       for (const [name, query, headers, token] of paths) {
-        spy.mockClear();
+        log.lines.length = 0;
         const requestId = `hygiene-${paths.findIndex(([n]) => n === name)}`;
         const response = await send(query, {}, { token, headers: { ...headers, 'x-request-id': requestId } });
         expect({ name, error: response.body.errors?.[0] }).toEqual({
@@ -283,13 +284,12 @@ describe('HTTP hygiene', () => {
           }),
         });
         expect(response.text).not.toContain('secret');
-        const lines = spy.mock.calls.map((call) => call.map(String).join(' '));
-        expect({ name, lines: lines.length }).toEqual({ name, lines: 1 });
-        expect(lines[0]).toContain(`request ${requestId}`);
-        expect(lines[0]).toContain('secret detail');
+        const errors = log.lines.filter((line) => line.level >= 50);
+        expect({ name, lines: errors.length }).toEqual({ name, lines: 1 });
+        expect(errors[0].reqId).toBe(requestId);
+        expect(JSON.stringify(errors[0])).toContain('secret detail');
       }
     } finally {
-      spy.mockRestore();
       Object.assign(services.institution, originals);
     }
   });

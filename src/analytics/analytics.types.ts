@@ -28,25 +28,34 @@ export class StatsFilter {
   @IsIndustryFilter()
   industry?: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only this institution (金融机构); all when omitted.' })
   institutionId?: string | null;
 
-  @Field(() => GuaranteeType, { nullable: true })
+  @Field(() => GuaranteeType, {
+    nullable: true,
+    description: 'Only products of this guarantee type (担保方式); all when omitted.',
+  })
   guaranteeType?: GuaranteeType | null;
 
-  @Field(() => DateScalar, { nullable: true })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: 'First day counted (China time), inclusive; from the beginning when omitted.',
+  })
   from?: string | null;
 
-  @Field(() => DateScalar, { nullable: true })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: 'Last day counted (China time), inclusive; up to today when omitted.',
+  })
   to?: string | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A count and its exact amount in yuan.' })
 export class CountAmount {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'How many (needs, acceptances, grants or tranches).' })
   count: number;
 
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: 'Their total in yuan, exact.' })
   amount: string;
 }
 
@@ -95,28 +104,46 @@ export enum StatsDimension {
   INSTITUTION = 'INSTITUTION',
   GUARANTEE_TYPE = 'GUARANTEE_TYPE',
 }
-registerEnumType(StatsDimension, { name: 'StatsDimension', description: 'What a breakdown groups by: region (one level below the filter’s), industry section, institution, guarantee type.' });
+registerEnumType(StatsDimension, {
+  name: 'StatsDimension',
+  description:
+    'What a breakdown groups by: region (one level below the filter’s), industry section, institution, guarantee type.',
+  valuesConfig: {
+    REGION: { description: 'By region, one level below the filter’s.' },
+    INDUSTRY: { description: 'By industry section (门类).' },
+    INSTITUTION: { description: 'By institution.' },
+    GUARANTEE_TYPE: { description: 'By guarantee type (担保方式).' },
+  },
+});
 
 export enum StatsGranularity {
   DAY = 'DAY',
   WEEK = 'WEEK',
   MONTH = 'MONTH',
 }
-registerEnumType(StatsGranularity, { name: 'StatsGranularity', description: 'Buckets of a time series, in China time (weeks start on Monday).' });
+registerEnumType(StatsGranularity, {
+  name: 'StatsGranularity',
+  description: 'Buckets of a time series, in China time (weeks start on Monday).',
+  valuesConfig: {
+    DAY: { description: 'One bucket per day.' },
+    WEEK: { description: 'One bucket per week, starting on Monday.' },
+    MONTH: { description: 'One bucket per calendar month.' },
+  },
+});
 
 /** The four flows of a group or bucket; shared by breakdown rows and series points. */
 @ObjectType('StatsFlows', { simpleResolvers: true, description: 'Requested, accepted, granted and disbursed.' })
 class StatsFlows {
-  @Field(() => CountAmount)
+  @Field(() => CountAmount, { description: '融资需求 — needs posted, with the amounts asked.' })
   requested: CountAmount;
 
-  @Field(() => CountAmount)
+  @Field(() => CountAmount, { description: '受理 — needs first accepted, with the amounts asked.' })
   accepted: CountAmount;
 
-  @Field(() => CountAmount)
+  @Field(() => CountAmount, { description: '授信 — credit grants approved, with the amounts granted.' })
   granted: CountAmount;
 
-  @Field(() => CountAmount)
+  @Field(() => CountAmount, { description: '放款 — tranches paid out, by value date.' })
   disbursed: CountAmount;
 }
 
@@ -137,11 +164,11 @@ export class StatsSeriesPoint extends StatsFlows {
 
 @ObjectType({ simpleResolvers: true, description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.' })
 export class StatsFunnel {
-  @Field(() => Int) posted: number;
-  @Field(() => Int) applied: number;
-  @Field(() => Int) accepted: number;
-  @Field(() => Int) granted: number;
-  @Field(() => Int) disbursed: number;
+  @Field(() => Int, { description: 'Needs posted in the period (融资需求).' }) posted: number;
+  @Field(() => Int, { description: 'Of those, needs with at least one application (申请).' }) applied: number;
+  @Field(() => Int, { description: 'Of those, needs accepted by an institution (受理).' }) accepted: number;
+  @Field(() => Int, { description: 'Of those, needs granted credit (授信).' }) granted: number;
+  @Field(() => Int, { description: 'Of those, needs with money paid out (放款).' }) disbursed: number;
   @Field(() => String, { nullable: true, description: 'applied / posted' }) appliedRate: string | null;
   @Field(() => String, { nullable: true, description: 'accepted / applied' }) acceptedRate: string | null;
   @Field(() => String, { nullable: true, description: 'granted / accepted' }) grantedRate: string | null;

@@ -2,6 +2,7 @@ import { Client, ClientConfig, Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { preparedQuery } from '../common/database/prepared';
+import { briefly, processLogger } from '../common/http/logging';
 import type { UserAccount } from './user-account.entity';
 
 export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>;
@@ -38,6 +39,11 @@ export class AccountDirectory {
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Whether the LISTEN connection is up (readiness reports it). */
+  get connected(): boolean {
+    return this.listening;
+  }
+
   async binding(accountId: string): Promise<AccountBinding | null> {
     const kept = this.listening ? this.accounts.get(accountId) : undefined;
     if (kept && kept.until > Date.now()) return kept.account;
@@ -59,7 +65,12 @@ export class AccountDirectory {
   /** Starts listening; until it does (and whenever the connection is lost) nothing is kept. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen().catch((error) => console.warn(`[accounts] not listening for account changes (${error instanceof Error ? error.message : error}); reading accounts on every request`));
+    await this.listen().catch((error) =>
+      processLogger().warn(
+        { error: briefly(error) },
+        'not listening for account changes; reading accounts on every request',
+      ),
+    );
   }
 
   async stop(): Promise<void> {

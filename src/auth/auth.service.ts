@@ -5,6 +5,7 @@ import { hashPassword, UNUSABLE_HASH, verifyPassword } from './passwords';
 import { TokenService } from './tokens';
 import { AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
+import { processMetrics } from '../common/http/metrics';
 
 export interface Credentials {
   email: string;
@@ -60,7 +61,10 @@ export class AuthService {
   async login(credentials: Credentials): Promise<SignedIn> {
     const account = await this.dataSource.getRepository(UserAccount).findOneBy({ email: normalEmail(credentials.email) });
     const matches = await verifyPassword(credentials.password, account?.passwordHash ?? UNUSABLE_HASH);
-    if (!account || !matches) throw new BusinessRuleError('INVALID_CREDENTIALS', 'The email or password is not correct');
+    if (!account || !matches) {
+      processMetrics.loginFailures.inc();
+      throw new BusinessRuleError('INVALID_CREDENTIALS', 'The email or password is not correct');
+    }
     return { ...(await this.tokens.issue(account.id)), account };
   }
 

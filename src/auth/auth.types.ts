@@ -5,7 +5,7 @@ import { PayloadType, UserError } from '../common/payload';
 
 @InputType({ description: 'Email and password for a new account.' })
 export class AccountCredentialsInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'Email address the account signs in with.' })
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email: string;
@@ -17,11 +17,11 @@ export class AccountCredentialsInput {
 
 @InputType({ description: 'Sign in (登录).' })
 export class LoginInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'Email address of the account.' })
   @MaxLength(254)
   email: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Its password.' })
   @MaxLength(128)
   password: string;
 }
@@ -42,19 +42,22 @@ export class CreateStaffAccountInput extends AccountCredentialsInput {
 
 @ObjectType({ simpleResolvers: true, description: 'A signed access token: send it as `Authorization: Bearer <token>`.' })
 export class LoginPayload {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Access token to send as `Authorization: Bearer <token>`; null when refused.',
+  })
   token: string | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When the token stops being accepted.' })
   expiresAt: Date | null;
 
-  @Field(() => UserAccount, { nullable: true })
+  @Field(() => UserAccount, { nullable: true, description: 'The account signed in.' })
   account: UserAccount | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Echoed back from the input, for the client’s bookkeeping.' })
   clientMutationId?: string | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Why the sign-in was refused (INVALID_CREDENTIALS); empty on success.' })
   userErrors: UserError[];
 }
 

@@ -15,6 +15,15 @@ registerEnumType(AccountRole, {
   name: 'AccountRole',
   description:
     'ENTERPRISE (bound to one enterprise), INSTITUTION_STAFF and INSTITUTION_ADMIN (bound to one institution; admins create staff), ANALYST (aggregates only), OPERATOR (platform operations).',
+  valuesConfig: {
+    ENTERPRISE: { description: 'Acts for the one enterprise it is bound to (企业用户).' },
+    INSTITUTION_STAFF: { description: 'Staff of one institution (机构员工).' },
+    INSTITUTION_ADMIN: {
+      description: 'Administrator of one institution: also creates staff and sets the four-eyes threshold (机构管理员).',
+    },
+    ANALYST: { description: 'Sees aggregates only, no enterprise-identifying data (分析员).' },
+    OPERATOR: { description: 'Runs the platform: onboards institutions, imports credit data (平台运营).' },
+  },
 });
 
 /** A person who signs in. The role says what they may do; the binding says for whom. */
@@ -34,7 +43,7 @@ export class UserAccount extends Node {
   @Column({ type: 'varchar', length: 200 })
   passwordHash: string;
 
-  @Field(() => AccountRole)
+  @Field(() => AccountRole, { description: 'What the account may do (角色).' })
   @Column({ type: 'enum', enum: AccountRole, enumName: 'account_role' })
   role: AccountRole;
 
@@ -53,7 +62,7 @@ export class UserAccount extends Node {
   @JoinColumn({ name: 'institution_id' })
   institution?: Institution;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the account was created.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

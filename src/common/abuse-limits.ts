@@ -20,6 +20,7 @@ import {
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
 import { documentHasNul, nulRefusal, valueHasNul } from './input-hygiene';
+import { noteErrorCode, noteRequest } from './http/request-lifecycle';
 
 export interface AbuseLimits {
   maxDepth: number;
@@ -85,6 +86,9 @@ export interface Measure {
   cost: number;
 }
 
+/** The introspection meta-fields of a query's root; `__typename` is an ordinary field here. */
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
 /** Items assumed for a plain (unpaginated) list field. */
 const PLAIN_LIST_SIZE = 10;
 
@@ -108,11 +112,40 @@ export function measureOperation(
   const fragmentMeasures = new Map<string, { unitCost: number; aliases: number; depth: number }>();
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
 
+  const fragmentAliases = new Map<string, number>();
+  /** Aliases below a selection, fragments followed (each counted once per spread, measured once). */
+  const aliasesIn = (selectionSet: SelectionSetNode, seen: ReadonlySet<string> = new Set()): number => {
+    let aliases = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias) aliases++;
+        if (selection.selectionSet) aliases += aliasesIn(selection.selectionSet, seen);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        aliases += aliasesIn(selection.selectionSet, seen);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || seen.has(name)) continue;
+        if (!fragmentAliases.has(name)) {
+          fragmentAliases.set(name, aliasesIn(fragment.selectionSet, new Set(seen).add(name)));
+        }
+        aliases += fragmentAliases.get(name)!;
+      }
+    }
+    return aliases;
+  };
+
   const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined, depth: number, multiplier: number, seen: Set<string>): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         if (selection.alias) measure.aliases++;
+        if (INTROSPECTION_ROOTS.has(selection.name.value)) {
+          // Introspection reads the schema, whose size and nesting (type references several
+          // `ofType` deep) are fixed: only its aliases count, so that tools can load the schema.
+          if (selection.selectionSet) measure.aliases += aliasesIn(selection.selectionSet);
+          continue;
+        }
         measure.depth = Math.max(measure.depth, depth);
         cost += multiplier;
         if (!selection.selectionSet) continue;
@@ -216,6 +249,8 @@ export function countIp(limiter: RateLimiter, req: import('node:http').IncomingM
 
 /** The per-IP limit's answer: 429 with Retry-After. */
 export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait: number): void {
+  noteRequest(res, { refusal: 'rate_ip' });
+  noteErrorCode(res, 'RATE_LIMITED');
   const body = JSON.stringify({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
   res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
   res.end(body);
@@ -260,6 +295,8 @@ export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
   return (req, res, next) => {
     const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined;
     if (typeof query === 'string' && braceDepth(query) > maxBraces) {
+      noteRequest(req, { refusal: 'nesting' });
+      noteErrorCode(req, 'QUERY_TOO_DEEP');
       res.status(400).json({ errors: [{ message: `The document is nested more than ${maxBraces} levels deep`, extensions: { code: 'QUERY_TOO_DEEP' } }] });
       return;
     }

@@ -1,5 +1,13 @@
+/**
+ * Configuration: every environment variable the server reads, parsed once here with its type and
+ * range. A bad value stops the start with the list of everything wrong, never a silent NaN.
+ * README "Configuration" lists the same variables.
+ */
 import path from 'node:path';
+import { z } from 'zod';
 import { DEFAULT_LIMITS } from './abuse-limits';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Settings read once from the environment; see README "Configuration". */
 export interface AppConfig {
@@ -9,50 +17,210 @@ export interface AppConfig {
   production: boolean;
   expirySweepSeconds: number;
   matchingWorkerIntervalMs: number;
+  /** How often statistics deltas written by the triggers are folded into the rollup. */
+  statsCompactionIntervalMs: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
+  database: {
+    poolSize: number;
+    /** How long a request waits for a free pooled connection. */
+    poolTimeoutMs: number;
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+    /** How long the start waits for PostgreSQL to answer before giving up. */
+    waitSeconds: number;
+  };
+  logLevel: LogLevel;
+  shutdown: {
+    /** Still serving (readiness already 503) so that load balancers notice before connections close. */
+    delaySeconds: number;
+    /** How long in-flight requests may take to finish once the server stops accepting. */
+    graceSeconds: number;
+  };
+  /** `/metrics`: on or off, and the bearer token it asks for when set. */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 /** Used only outside production, so that `npm start` works on a fresh machine. */
 export const DEVELOPMENT_JWT_SECRET = 'credit-easy-loan-development-secret-do-not-use-in-production';
 
-export const projectRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+export const projectRoot = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..',
+);
+
+/** Variables whose values are never repeated in a message (they are secrets or hold one). */
+const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
+
+/** Thrown when the environment is wrong; `problems` has one line per variable at fault. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+    super(`The configuration is not valid (${count}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** An unset or empty variable takes its default. */
+const unset = (value: unknown) => (value === '' ? undefined : value);
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[+-]?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(unset, wholeNumber(min, max).default(String(fallback)));
+/** An integer whose default depends on other settings. */
+const optionalInteger = (min: number, max: number) => z.preprocess(unset, wholeNumber(min, max).optional());
+
+function flag() {
+  return z.preprocess(
+    unset,
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
+      .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
+      .optional(),
+  );
+}
+
+const text = () => z.preprocess(unset, z.string().optional());
+
+/** An issue of one variable in the light of another: its own value is not the point. */
+const combined = { code: 'custom', params: { combined: true } } as const;
+
+const HOUR_MS = 3_600_000;
+const DAY_SECONDS = 86_400;
+
+const environment = z
+  .object({
+    NODE_ENV: z.preprocess(
+      unset,
+      z
+        .enum(['production', 'development', 'test'], {
+          errorMap: () => ({ message: 'must be production, development or test' }),
+        })
+        .optional(),
+    ),
+    PORT: integer(0, 65535, 4000),
+    DATABASE_URL: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
+        .optional(),
+    ),
+    EMBEDDED_PG_DIR: text(),
+    JWT_SECRET: text(),
+    ACCESS_TOKEN_TTL_SECONDS: integer(30, DAY_SECONDS, 900),
+    EXPIRY_SWEEP_SECONDS: integer(1, DAY_SECONDS, 60),
+    MATCHING_WORKER_INTERVAL_MS: integer(10, HOUR_MS, 1000),
+    STATS_COMPACTION_INTERVAL_MS: integer(10, HOUR_MS, 1000),
+    RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perIpPerMinute),
+    RATE_LIMIT_PER_ACTOR_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perActorPerMinute),
+    DATABASE_POOL_SIZE: integer(1, 1000, 20),
+    DATABASE_POOL_TIMEOUT_MS: integer(1, HOUR_MS, 5000),
+    // 0 turns a PostgreSQL timeout off, as in PostgreSQL itself.
+    DATABASE_STATEMENT_TIMEOUT_MS: integer(0, HOUR_MS, 30_000),
+    DATABASE_LOCK_TIMEOUT_MS: integer(0, HOUR_MS, 5000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, HOUR_MS, 60_000),
+    DATABASE_WAIT_SECONDS: integer(0, DAY_SECONDS, 60),
+    LOG_LEVEL: z.preprocess(
+      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+      z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          errorMap: () => ({ message: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+        })
+        .default('info'),
+    ),
+    SHUTDOWN_DELAY_SECONDS: optionalInteger(0, 600),
+    SHUTDOWN_GRACE_SECONDS: integer(0, 600, 10),
+    METRICS_ENABLED: flag(),
+    METRICS_TOKEN: z.preprocess(unset, z.string().min(16, 'must be at least 16 characters').optional()),
+  })
+  .superRefine((env, context) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.JWT_SECRET)
+      context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
+    else if (env.JWT_SECRET.length < 32)
+      context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+    if (env.METRICS_ENABLED && !env.METRICS_TOKEN) {
+      context.addIssue({
+        ...combined,
+        path: ['METRICS_TOKEN'],
+        message: 'must be set when METRICS_ENABLED=true in production (/metrics asks for it)',
+      });
+    }
+  });
+
+/** One line per problem: the variable, what is wrong, and (for non-secrets) what was given. */
+function problemsOf(error: z.ZodError, env: NodeJS.ProcessEnv): string[] {
+  return error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const given = env[name];
+    const shown =
+      given !== undefined && !SECRET.has(name) && !(issue.code === 'custom' && issue.params?.combined)
+        ? ` (got ${JSON.stringify(given)})`
+        : '';
+    return `${name} ${issue.message}${shown}`;
+  });
+}
 
 /** Where the database is: all that the migration CLI and scripts need (no secrets). */
-export function databaseConfig(env: NodeJS.ProcessEnv = process.env): Pick<AppConfig, 'databaseUrl' | 'embeddedDataDir'> {
+export function databaseConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<AppConfig, 'databaseUrl' | 'embeddedDataDir'> {
   return {
     databaseUrl: env.DATABASE_URL || undefined,
-    embeddedDataDir: env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : path.join(projectRoot, '.data', 'postgres'),
+    embeddedDataDir: env.EMBEDDED_PG_DIR
+      ? path.resolve(env.EMBEDDED_PG_DIR)
+      : path.join(projectRoot, '.data', 'postgres'),
   };
 }
 
+/** Every setting, validated; throws a ConfigurationError listing all that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const port = Number(env.PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be an integer between 0 and 65535');
-  const production = env.NODE_ENV === 'production';
-  const jwtSecret = env.JWT_SECRET || (production ? undefined : DEVELOPMENT_JWT_SECRET);
-  if (!jwtSecret) throw new Error('JWT_SECRET must be set when NODE_ENV=production');
-  if (production && jwtSecret.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) throw new ConfigurationError(problemsOf(parsed.error, env));
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
   return {
-    port,
+    port: e.PORT,
     ...databaseConfig(env),
     production,
-    jwtSecret,
-    accessTokenTtlSeconds: Number(env.ACCESS_TOKEN_TTL_SECONDS ?? 900),
-    expirySweepSeconds: Number(env.EXPIRY_SWEEP_SECONDS ?? 60),
-    matchingWorkerIntervalMs: Number(env.MATCHING_WORKER_INTERVAL_MS ?? 1000),
+    jwtSecret: e.JWT_SECRET || DEVELOPMENT_JWT_SECRET,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    expirySweepSeconds: e.EXPIRY_SWEEP_SECONDS,
+    matchingWorkerIntervalMs: e.MATCHING_WORKER_INTERVAL_MS,
+    statsCompactionIntervalMs: e.STATS_COMPACTION_INTERVAL_MS,
     rateLimits: {
-      perIpPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', DEFAULT_LIMITS.perIpPerMinute),
-      perActorPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_ACTOR_PER_MINUTE', DEFAULT_LIMITS.perActorPerMinute),
+      perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE,
+      perActorPerMinute: e.RATE_LIMIT_PER_ACTOR_PER_MINUTE,
     },
+    database: {
+      poolSize: e.DATABASE_POOL_SIZE,
+      poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      waitSeconds: e.DATABASE_WAIT_SECONDS,
+    },
+    logLevel: e.LOG_LEVEL,
+    // Load balancers need a few seconds to see readiness fail; in development nobody is routing.
+    shutdown: {
+      delaySeconds: e.SHUTDOWN_DELAY_SECONDS ?? (production ? 5 : 0),
+      graceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    },
+    // Outside production /metrics is open; in production it is off unless a token protects it.
+    metrics: { enabled: e.METRICS_ENABLED ?? (!production || Boolean(e.METRICS_TOKEN)), token: e.METRICS_TOKEN },
   };
-}
-
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  if (env[name] === undefined || env[name] === '') return fallback;
-  const value = Number(env[name]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Actor } from './actor';
@@ -15,4 +16,6 @@ export interface RequestContext {
    * to Apollo for its error formatting: Apollo answers from this result instead of running it again.
    */
   executed?: ExecutionResult;
+  /** The HTTP request, for what the request pipeline notes about it (src/common/http/request-lifecycle.ts). */
+  request?: IncomingMessage;
 }

@@ -4,7 +4,7 @@ import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { introspects } from './compiled-execution';
 import { documentHasNul, valueHasNul } from './input-hygiene';
-import { logUnexpectedError } from './http-hygiene';
+import { noteRequest } from './http/request-lifecycle';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
@@ -33,6 +33,8 @@ export interface DirectQueryOptions<Context> {
   delegate(req: IncomingMessage, res: ServerResponse, body: unknown, executed?: ExecutionResult): void;
   /** Answers a body that could not be read or parsed, as the Express stack would. */
   refuseBody(res: ServerResponse, status: 400 | 413): void;
+  /** An error of this path's own (not a resolver's): for the request pipeline's error log. */
+  onError(req: IncomingMessage, error: unknown): void;
 }
 
 /**
@@ -121,7 +123,7 @@ export class DirectQueries<Context> {
       }
       this.answer(req, res, body).catch((error: unknown) => {
         // Resolver errors come back in the result; anything thrown here is this path's own fault.
-        logUnexpectedError('direct', error);
+        this.options.onError(req, error);
         if (!res.headersSent) this.handOver(req, res, body);
       });
     });
@@ -137,6 +139,7 @@ export class DirectQueries<Context> {
     // Apollo answers what the limits refuse (NUL in a variable included).
     if (valueHasNul(variables)) return this.handOver(req, res, body);
     const { operation } = query;
+    noteRequest(req, { operationName: operation.name?.value, operationType: 'query' });
     if (getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 1 }).errors) return this.handOver(req, res, body);
     if (overLimits(measureOperation(options.schema, query.document, operation, variables), options.limits)) return this.handOver(req, res, body);
 

@@ -1,8 +1,7 @@
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
-import { logUnexpectedError } from './http-hygiene';
 
 /** Codes whose messages are written for clients; anything else is masked. */
 const CLIENT_CODES = new Set([
@@ -76,6 +75,16 @@ function flattenValidationErrors(errors: ValidationError[], prefix: string): Arr
   });
 }
 
+/**
+ * Whether an error is the server's to log (a defect or an outage) rather than a client's mistake:
+ * anything answered as INTERNAL_SERVER_ERROR or SERVICE_UNAVAILABLE.
+ */
+export function isServerError(error: GraphQLError): boolean {
+  if (unwrapResolverError(error) instanceof ArgumentValidationError) return false;
+  const code = error.extensions?.code;
+  return typeof code !== 'string' || code === 'SERVICE_UNAVAILABLE' || !CLIENT_CODES.has(code);
+}
+
 /** Apollo `formatError`: typed codes, field paths, no stack traces, no SQL, no echoed input. */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, options: { production?: boolean } = {}): GraphQLFormattedError {
   const original = unwrapResolverError(error);
@@ -89,8 +98,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
   if (!CLIENT_CODES.has(code)) {
-    // Keep the detail in the server log only: every error Apollo answers passes here once.
-    logUnexpectedError('graphql', original);
+    // The detail goes to the server log only (the request pipeline's onError, src/server.ts).
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   const field = formatted.extensions?.field;

@@ -20,16 +20,22 @@ export class ConnectionArgs {
 
 @ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
 export class PageInfo {
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'Whether more items follow this page (ask again with `after: endCursor`).' })
   hasNextPage: boolean;
 
   @Field(() => Boolean, { description: 'Always false: only forward pagination (`first`/`after`) is offered.' })
   hasPreviousPage: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the first item of the page; null when the page is empty.',
+  })
   startCursor: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last item of the page: pass it as `after` for the next page.',
+  })
   endCursor: string | null;
 }
 
@@ -114,7 +120,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(query: 
 export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: string, description: string) {
   @ObjectType(`${name}Edge`, { simpleResolvers: true, description: `An edge in a ${name}Connection.` })
   class EdgeType {
-    @Field(() => nodeType)
+    @Field(() => nodeType, { description: `The ${name} at this position.` })
     node: T;
 
     @Field(() => String, { description: 'Opaque cursor for `after`.' })
@@ -123,13 +129,13 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
 
   @ObjectType(`${name}Connection`, { simpleResolvers: true, description })
   class ConnectionObject {
-    @Field(() => [EdgeType])
+    @Field(() => [EdgeType], { description: 'The items of this page, each with its cursor, in id order.' })
     edges: EdgeType[];
 
     @Field(() => [nodeType], { description: 'The nodes of `edges`, for clients that need no cursors.' })
     nodes: T[];
 
-    @Field(() => PageInfo)
+    @Field(() => PageInfo, { description: 'Where this page ends and whether more follow.' })
     pageInfo: PageInfo;
 
     // Not a simple resolver: the value is a promise (counted only when asked for), which graphql-jit

@@ -6,7 +6,7 @@ export class UserError {
   @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["input", "amount"].' })
   field: string[] | null;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'What was refused and why, in words for people.' })
   message: string;
 
   @Field(() => String, { description: 'Stable machine-readable code, e.g. DISBURSEMENT_EXCEEDS_GRANT.' })
@@ -20,7 +20,10 @@ export function PayloadType<T extends object>(name: string, resultField: string,
     @Field(() => [UserError], { description: 'Empty when the mutation succeeded.' })
     userErrors: UserError[];
   }
-  Field(resultType, { nullable: true })(Payload.prototype, resultField);
+  Field(resultType, {
+    nullable: true,
+    description: 'The result; null when a business rule refused the mutation (see userErrors).',
+  })(Payload.prototype, resultField);
   return Payload;
 }
 

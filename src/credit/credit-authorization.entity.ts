@@ -25,7 +25,7 @@ export class CreditAuthorization {
   @JoinColumn({ name: 'institution_id' })
   institution?: Institution;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the enterprise authorised the institution (授权).' })
   @CreateDateColumn({ type: 'timestamptz' })
   grantedAt: Date;
 

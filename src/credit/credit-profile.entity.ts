@@ -12,7 +12,19 @@ export enum CreditGrade {
   B = 'B',
   C = 'C',
 }
-registerEnumType(CreditGrade, { name: 'CreditGrade', description: '信用等级 from the score: AAA ≥ 900, AA ≥ 800, A ≥ 700, BBB ≥ 600, BB ≥ 500, B ≥ 400, C below.' });
+registerEnumType(CreditGrade, {
+  name: 'CreditGrade',
+  description: '信用等级 from the score: AAA ≥ 900, AA ≥ 800, A ≥ 700, BBB ≥ 600, BB ≥ 500, B ≥ 400, C below.',
+  valuesConfig: {
+    AAA: { description: 'Score 900 or more.' },
+    AA: { description: 'Score from 800, below 900.' },
+    A: { description: 'Score from 700, below 800.' },
+    BBB: { description: 'Score from 600, below 700.' },
+    BB: { description: 'Score from 500, below 600.' },
+    B: { description: 'Score from 400, below 500.' },
+    C: { description: 'Score below 400.' },
+  },
+});
 
 export enum CreditFlag {
   DISHONEST_DEBTOR = 'DISHONEST_DEBTOR',
@@ -23,6 +35,11 @@ registerEnumType(CreditFlag, {
   name: 'CreditFlag',
   description:
     'Active listings: DISHONEST_DEBTOR (失信被执行人, makes the enterprise ineligible for every product), MAJOR_TAX_VIOLATION (重大税收违法失信主体), ABNORMAL_OPERATIONS (经营异常名录).',
+  valuesConfig: {
+    DISHONEST_DEBTOR: { description: '失信被执行人: an active listing makes the enterprise ineligible for every product.' },
+    MAJOR_TAX_VIOLATION: { description: '重大税收违法失信主体: listed for a major tax violation.' },
+    ABNORMAL_OPERATIONS: { description: '经营异常名录: on the list of abnormal operations.' },
+  },
 });
 
 /** The enterprise's current score under the scoring model; recomputed set-based when its records change. */
@@ -45,7 +62,7 @@ export class CreditProfile {
   @Column({ type: 'smallint' })
   score: number;
 
-  @Field(() => CreditGrade)
+  @Field(() => CreditGrade, { description: '信用等级 — the grade the score falls in.' })
   @Column({ type: 'varchar', length: 3 })
   grade: CreditGrade;
 
@@ -61,7 +78,7 @@ export class CreditProfile {
   @Column({ type: 'date' })
   asOf: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the score was last computed.' })
   @Column({ type: 'timestamptz', default: () => 'now()' })
   computedAt: Date;
 }

@@ -19,13 +19,31 @@ registerEnumType(CreditSource, {
   name: 'CreditSource',
   description:
     'Government source of a credit record: 税务 tax, 社保 social insurance, 公积金 housing fund, 水电气 utilities, 海关 customs, 法院 courts, 市场监管 market regulation, 生态环境 environment.',
+  valuesConfig: {
+    TAX: { description: '税务 tax authority.' },
+    SOCIAL_INSURANCE: { description: '社保 social insurance.' },
+    HOUSING_FUND: { description: '公积金 housing provident fund.' },
+    UTILITIES: { description: '水电气 water, power and gas utilities.' },
+    CUSTOMS: { description: '海关 customs.' },
+    COURT: { description: '法院 courts.' },
+    MARKET_REGULATION: { description: '市场监管 market regulation.' },
+    ENVIRONMENT: { description: '生态环境 environmental protection.' },
+    OTHER: { description: '其他 any other government source.' },
+  },
 });
 
 export enum CreditPolarity {
   POSITIVE = 'POSITIVE',
   NEGATIVE = 'NEGATIVE',
 }
-registerEnumType(CreditPolarity, { name: 'CreditPolarity', description: '守信 positive or 失信 negative.' });
+registerEnumType(CreditPolarity, {
+  name: 'CreditPolarity',
+  description: '守信 positive or 失信 negative.',
+  valuesConfig: {
+    POSITIVE: { description: '守信: in the enterprise’s favour.' },
+    NEGATIVE: { description: '失信: against the enterprise.' },
+  },
+});
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '信用记录 — one record about an enterprise from a government source.' })
 @Entity('credit_record')
@@ -43,7 +61,7 @@ export class CreditRecord extends Node {
   @JoinColumn({ name: 'enterprise_id' })
   enterprise?: Enterprise;
 
-  @Field(() => CreditSource)
+  @Field(() => CreditSource, { description: 'Government source of the record (数据来源).' })
   @Column({ type: 'enum', enum: CreditSource, enumName: 'credit_source' })
   source: CreditSource;
 
@@ -55,7 +73,7 @@ export class CreditRecord extends Node {
   @Column({ type: 'varchar', length: 100 })
   indicator: string;
 
-  @Field(() => CreditPolarity)
+  @Field(() => CreditPolarity, { description: '守信 positive or 失信 negative.' })
   @Column({ type: 'enum', enum: CreditPolarity, enumName: 'credit_polarity' })
   polarity: CreditPolarity;
 
@@ -70,7 +88,7 @@ export class CreditRecord extends Node {
   @Column({ type: 'date', nullable: true })
   expiresOn: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the record was imported.' })
   @CreateDateColumn({ type: 'timestamptz' })
   importedAt: Date;
 }

@@ -97,7 +97,7 @@ export class CreditProfileResolver {
 
 @Resolver(() => CreditAuthorization)
 export class CreditAuthorizationResolver {
-  @FieldResolver(() => Institution)
+  @FieldResolver(() => Institution, { description: 'The institution that may see the credit details.' })
   institution(@Root() authorization: CreditAuthorization, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Institution).load(authorization.institutionId);
   }

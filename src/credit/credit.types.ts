@@ -11,7 +11,7 @@ export class CreditRecordInput {
   @IsUscc()
   uscc: string;
 
-  @Field(() => CreditSource)
+  @Field(() => CreditSource, { description: 'Government source of the record (数据来源).' })
   source: CreditSource;
 
   @Field(() => String, { description: "The source's own reference; with the source it identifies the record." })
@@ -19,15 +19,15 @@ export class CreditRecordInput {
   @IsPlainText()
   sourceReference: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'What the record says, e.g. "A级纳税人" or "失信被执行人".' })
   @Length(1, 100)
   @IsPlainText()
   indicator: string;
 
-  @Field(() => CreditPolarity)
+  @Field(() => CreditPolarity, { description: '守信 positive or 失信 negative.' })
   polarity: CreditPolarity;
 
-  @Field(() => DateScalar)
+  @Field(() => DateScalar, { description: 'Day the source recorded it.' })
   recordedOn: string;
 
   @Field(() => DateScalar, { nullable: true, description: 'Last day the record counts (China date); none: no expiry.' })
@@ -36,7 +36,7 @@ export class CreditRecordInput {
 
 @InputType({ description: 'A batch of credit records to import (operators only).' })
 export class ImportCreditRecordsInput {
-  @Field(() => [CreditRecordInput])
+  @Field(() => [CreditRecordInput], { description: 'The records to import, at least one.' })
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
   @ValidateNested({ each: true })
@@ -45,10 +45,10 @@ export class ImportCreditRecordsInput {
 
 @ObjectType({ simpleResolvers: true, description: 'A record the import refused, with its 1-based position in the batch.' })
 export class RejectedCreditRecord {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Position of the record in `records`, from 1.' })
   line: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Why it was refused.' })
   reason: string;
 }
 
@@ -60,7 +60,9 @@ export class ImportCreditRecordsPayload {
   @Field(() => Int, { description: 'Records already present (same source and reference); left unchanged.' })
   duplicates: number;
 
-  @Field(() => [RejectedCreditRecord])
+  @Field(() => [RejectedCreditRecord], {
+    description: 'Records refused, with their position and reason; the others were imported.',
+  })
   rejected: RejectedCreditRecord[];
 
   @Field(() => Int, { description: 'Enterprises whose records changed; their scores were recomputed.' })
@@ -71,6 +73,6 @@ export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord
 
 @InputType({ description: '信用授权 — let an institution see (or stop seeing) the enterprise’s credit record details.' })
 export class InstitutionAuthorizationInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the Institution.' })
   institutionId: string;
 }

@@ -12,6 +12,12 @@ export enum EnterpriseScale {
 registerEnumType(EnterpriseScale, {
   name: 'EnterpriseScale',
   description: '企业规模 by the national SME classification: 微型 micro, 小型 small, 中型 medium, 大型 large.',
+  valuesConfig: {
+    MICRO: { description: '微型 micro enterprise.' },
+    SMALL: { description: '小型 small enterprise.' },
+    MEDIUM: { description: '中型 medium-sized enterprise.' },
+    LARGE: { description: '大型 large enterprise.' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '企业 — an enterprise that posts financing needs (融资需求).' })
@@ -39,7 +45,7 @@ export class Enterprise extends Node {
   @Column({ type: 'char', length: 3 })
   industryCode: string;
 
-  @Field(() => EnterpriseScale)
+  @Field(() => EnterpriseScale, { description: '企业规模 — micro, small, medium or large.' })
   @Column({ type: 'enum', enum: EnterpriseScale, enumName: 'enterprise_scale' })
   scale: EnterpriseScale;
 
@@ -59,7 +65,7 @@ export class Enterprise extends Node {
   @Column({ type: 'integer' })
   employees: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the enterprise registered on the platform.' })
   @CreateDateColumn({ type: 'timestamptz' })
   registeredAt: Date;
 }

@@ -13,7 +13,7 @@ export class RegisterEnterpriseInput {
   @IsUscc()
   uscc: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Registered name (企业名称).' })
   @Length(2, 200)
   @IsPlainText()
   name: string;
@@ -26,19 +26,19 @@ export class RegisterEnterpriseInput {
   @IsIndustryCode()
   industryCode: string;
 
-  @Field(() => EnterpriseScale)
+  @Field(() => EnterpriseScale, { description: '企业规模 by the national SME classification.' })
   scale: EnterpriseScale;
 
-  @Field(() => DateScalar)
+  @Field(() => DateScalar, { description: 'Day of establishment (成立日期).' })
   establishedOn: string;
 
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: 'Registered capital in yuan (注册资本).' })
   registeredCapital: string;
 
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: 'Annual revenue in yuan (营业收入).' })
   annualRevenue: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Number of employees (从业人员).' })
   @IsInt()
   @Min(0)
   @Max(10_000_000)

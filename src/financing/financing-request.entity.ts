@@ -20,6 +20,14 @@ registerEnumType(FinancingRequestStatus, {
     'Follows the most advanced of its applications: OPEN (待对接, none active), APPLIED (已申请), ACCEPTED (已受理), ' +
     'CREDIT_GRANTED (已授信), DISBURSED (已放款); WITHDRAWN (已撤回) by the enterprise; EXPIRED (已过期): past its ' +
     'validUntil before credit was granted — out of matching, refused new applications; its applications run on.',
+  valuesConfig: {
+    OPEN: { description: '待对接: no active application.' },
+    APPLIED: { description: '已申请: an application waits for the institution.' },
+    ACCEPTED: { description: '已受理: an institution accepted it.' },
+    CREDIT_GRANTED: { description: '已授信: credit was granted.' },
+    DISBURSED: { description: '已放款: money was paid out.' },
+    WITHDRAWN: { description: '已撤回: withdrawn by the enterprise.' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '融资需求 — a financing need posted by an enterprise.' })
@@ -65,7 +73,7 @@ export class FinancingRequest extends Node {
   @Column({ type: 'date' })
   validUntil: string;
 
-  @Field(() => FinancingRequestStatus)
+  @Field(() => FinancingRequestStatus, { description: 'Where the need stands (状态).' })
   @Column({ type: 'enum', enum: FinancingRequestStatus, enumName: 'financing_request_status', default: FinancingRequestStatus.OPEN })
   status: FinancingRequestStatus;
 
@@ -77,7 +85,7 @@ export class FinancingRequest extends Node {
   @CreateDateColumn({ type: 'timestamptz' })
   postedAt: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -24,7 +24,7 @@ export class FinancingRequestResolver {
     return toPayload('financingRequest', () => ctx.services.financing.postFinancingRequest(ctx.actor, input));
   }
 
-  @FieldResolver(() => Enterprise)
+  @FieldResolver(() => Enterprise, { description: 'The enterprise that posted the need.' })
   enterprise(@Root() request: FinancingRequest, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Enterprise).load(request.enterpriseId);
   }

@@ -23,7 +23,7 @@ export class PostFinancingRequestInput {
   @IsPlainText()
   purpose: string;
 
-  @Field(() => [GuaranteeType])
+  @Field(() => [GuaranteeType], { description: 'Guarantees the enterprise can offer (担保方式), at least one.' })
   @ArrayMinSize(1)
   @ArrayMaxSize(4)
   acceptableGuaranteeTypes: GuaranteeType[];

@@ -12,6 +12,13 @@ export enum InstitutionType {
 registerEnumType(InstitutionType, {
   name: 'InstitutionType',
   description: '金融机构类型: 银行 bank, 小额贷款公司 micro-loan company, 融资担保公司 guarantee company, 融资租赁 financial leasing.',
+  valuesConfig: {
+    BANK: { description: '银行 bank.' },
+    MICRO_LOAN_COMPANY: { description: '小额贷款公司 micro-loan company.' },
+    GUARANTEE_COMPANY: { description: '融资担保公司 financing guarantee company.' },
+    FINANCIAL_LEASING: { description: '融资租赁 financial leasing company.' },
+    OTHER: { description: '其他 any other licensed institution.' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '金融机构 — a financial institution that publishes loan products.' })
@@ -20,11 +27,11 @@ export class Institution extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Name of the institution (机构名称).' })
   @Column({ type: 'varchar', length: 200, unique: true })
   name: string;
 
-  @Field(() => InstitutionType)
+  @Field(() => InstitutionType, { description: 'Kind of institution (机构类型).' })
   @Column({ type: 'enum', enum: InstitutionType, enumName: 'institution_type' })
   type: InstitutionType;
 
@@ -40,7 +47,7 @@ export class Institution extends Node {
   @Column({ type: 'numeric', precision: 17, scale: 2, nullable: true })
   fourEyesThreshold: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was onboarded.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

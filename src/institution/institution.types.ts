@@ -9,12 +9,12 @@ import { IsPlainText, IsRegionCodeList } from '../common/validators';
 
 @InputType({ description: 'Onboard a financial institution (机构入驻).' })
 export class CreateInstitutionInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'Name of the institution (机构名称).' })
   @Length(2, 200)
   @IsPlainText()
   name: string;
 
-  @Field(() => InstitutionType)
+  @Field(() => InstitutionType, { description: 'Kind of institution (机构类型).' })
   type: InstitutionType;
 
   @Field(() => [String], { description: 'GB/T 2260 codes of the regions served.' })
@@ -40,6 +40,9 @@ export const CreateInstitutionPayload = PayloadType('CreateInstitution', 'instit
 
 @InputType({ description: '双人复核 — grants above this amount need a second staff member; null turns it off.' })
 export class SetFourEyesThresholdInput {
-  @Field(() => MoneyScalar, { nullable: true })
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'Grants above this amount in yuan wait for a second staff member (双人复核); null means none do.',
+  })
   threshold: string | null;
 }

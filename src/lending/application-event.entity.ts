@@ -25,7 +25,7 @@ export class ApplicationEvent extends Node {
   @Column({ type: 'enum', enum: ApplicationStatus, enumName: 'application_status', nullable: true })
   fromStatus: ApplicationStatus | null;
 
-  @Field(() => ApplicationStatus)
+  @Field(() => ApplicationStatus, { description: 'Status after the transition.' })
   @Column({ type: 'enum', enum: ApplicationStatus, enumName: 'application_status' })
   toStatus: ApplicationStatus;
 
@@ -33,7 +33,7 @@ export class ApplicationEvent extends Node {
   @Column({ type: 'varchar', length: 500, nullable: true })
   reason: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it happened.' })
   @CreateDateColumn({ type: 'timestamptz' })
   occurredAt: Date;
 }

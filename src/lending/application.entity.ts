@@ -19,6 +19,15 @@ registerEnumType(ApplicationStatus, {
   name: 'ApplicationStatus',
   description:
     '对接状态: SUBMITTED (已提交) → ACCEPTED (受理) → CREDIT_GRANTED (授信) → DISBURSED (放款, one or more tranches); side exits DECLINED (拒绝), WITHDRAWN (撤回), EXPIRED (超时未受理).',
+  valuesConfig: {
+    SUBMITTED: { description: '已提交: waits for the institution to accept it.' },
+    ACCEPTED: { description: '受理: accepted by the institution.' },
+    CREDIT_GRANTED: { description: '授信: credit granted.' },
+    DISBURSED: { description: '放款: one or more tranches paid out.' },
+    DECLINED: { description: '拒绝: declined by the institution.' },
+    WITHDRAWN: { description: '撤回: withdrawn by the enterprise.' },
+    EXPIRED: { description: '超时未受理: not accepted within the response deadline.' },
+  },
 });
 
 export enum ApplicationOrigin {
@@ -28,6 +37,10 @@ export enum ApplicationOrigin {
 registerEnumType(ApplicationOrigin, {
   name: 'ApplicationOrigin',
   description: 'Who started the application: the enterprise applied (申请), or the institution claimed the need (抢单).',
+  valuesConfig: {
+    ENTERPRISE_APPLIED: { description: 'The enterprise applied (申请).' },
+    INSTITUTION_CLAIMED: { description: 'The institution claimed the need (抢单).' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '对接 — one financing request meeting one loan product.' })
@@ -71,11 +84,13 @@ export class Application extends Node {
   @JoinColumn({ name: 'enterprise_id' })
   enterprise?: Enterprise;
 
-  @Field(() => ApplicationStatus)
+  @Field(() => ApplicationStatus, { description: 'Where the application stands (对接状态).' })
   @Column({ type: 'enum', enum: ApplicationStatus, enumName: 'application_status' })
   status: ApplicationStatus;
 
-  @Field(() => ApplicationOrigin)
+  @Field(() => ApplicationOrigin, {
+    description: 'Whether the enterprise applied or the institution claimed the need (抢单).',
+  })
   @Column({ type: 'enum', enum: ApplicationOrigin, enumName: 'application_origin' })
   origin: ApplicationOrigin;
 
@@ -87,15 +102,15 @@ export class Application extends Node {
   @Column({ type: 'varchar', length: 500, nullable: true })
   declineReason: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was submitted.' })
   @CreateDateColumn({ type: 'timestamptz' })
   submittedAt: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When the institution accepted it (受理); null before.' })
   @Column({ type: 'timestamptz', nullable: true })
   acceptedAt: Date | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -11,6 +11,10 @@ export enum CreditGrantStatus {
 registerEnumType(CreditGrantStatus, {
   name: 'CreditGrantStatus',
   description: 'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold waits for a second staff member (双人复核).',
+  valuesConfig: {
+    PENDING_APPROVAL: { description: 'Above the four-eyes threshold: waits for a second staff member (双人复核).' },
+    APPROVED: { description: 'In force: tranches may be disbursed.' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '授信 — the credit an institution grants on an accepted application.' })
@@ -44,7 +48,7 @@ export class CreditGrant extends Node {
   @Column({ type: 'smallint' })
   termMonths: number;
 
-  @Field(() => CreditGrantStatus)
+  @Field(() => CreditGrantStatus, { description: 'Approved, or waiting for a second staff member (双人复核).' })
   @Column({ type: 'enum', enum: CreditGrantStatus, enumName: 'credit_grant_status', default: CreditGrantStatus.APPROVED })
   status: CreditGrantStatus;
 
@@ -60,7 +64,7 @@ export class CreditGrant extends Node {
   @Column({ type: 'timestamptz', nullable: true })
   approvedAt: Date | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the grant was made (授信).' })
   @CreateDateColumn({ type: 'timestamptz' })
   grantedAt: Date;
 }

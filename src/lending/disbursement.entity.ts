@@ -27,7 +27,7 @@ export class Disbursement extends Node {
   @Column({ type: 'date' })
   disbursedOn: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the tranche was recorded.' })
   @CreateDateColumn({ type: 'timestamptz' })
   recordedAt: Date;
 }

@@ -101,22 +101,22 @@ export class ApplicationResolver {
     return toPayload('financingRequest', () => ctx.services.lending.withdrawFinancingRequest(ctx.actor, { ...input, financingRequestId }));
   }
 
-  @FieldResolver(() => FinancingRequest)
+  @FieldResolver(() => FinancingRequest, { description: 'The need applied for (融资需求).' })
   financingRequest(@Root() application: Application, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(FinancingRequest).load(application.financingRequestId);
   }
 
-  @FieldResolver(() => LoanProduct)
+  @FieldResolver(() => LoanProduct, { description: 'The product applied to.' })
   loanProduct(@Root() application: Application, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(LoanProduct).load(application.loanProductId);
   }
 
-  @FieldResolver(() => Institution)
+  @FieldResolver(() => Institution, { description: 'The institution offering the product.' })
   institution(@Root() application: Application, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Institution).load(application.institutionId);
   }
 
-  @FieldResolver(() => Enterprise)
+  @FieldResolver(() => Enterprise, { description: 'The enterprise that applied.' })
   enterprise(@Root() application: Application, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Enterprise).load(application.enterpriseId);
   }
@@ -134,7 +134,7 @@ export class ApplicationResolver {
 
 @Resolver(() => CreditGrant)
 export class CreditGrantResolver {
-  @FieldResolver(() => Application)
+  @FieldResolver(() => Application, { description: 'The application this grant answers.' })
   application(@Root() grant: CreditGrant, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Application).load(grant.applicationId);
   }
@@ -170,7 +170,7 @@ function disbursedTotal(ctx: RequestContext, grantId: string): Promise<string> {
 
 @Resolver(() => Disbursement)
 export class DisbursementResolver {
-  @FieldResolver(() => CreditGrant)
+  @FieldResolver(() => CreditGrant, { description: 'The grant this tranche draws on.' })
   creditGrant(@Root() disbursement: Disbursement, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(CreditGrant).load(disbursement.creditGrantId);
   }

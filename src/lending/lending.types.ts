@@ -19,16 +19,16 @@ class IdempotentInput {
 
 @InputType({ description: 'A financing request meets a loan product: the enterprise applies (申请) or the institution claims it (抢单).' })
 export class StartApplicationInput extends IdempotentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the FinancingRequest.' })
   financingRequestId: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the LoanProduct.' })
   loanProductId: string;
 }
 
 @InputType({ description: 'Act on one application.' })
 export class ApplicationActionInput extends IdempotentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the Application.' })
   applicationId: string;
 
   @Field(() => String, { nullable: true, description: 'Why (required to decline; recorded in the audit trail).' })
@@ -40,7 +40,7 @@ export class ApplicationActionInput extends IdempotentInput {
 
 @InputType({ description: '授信 — grant credit on an accepted application.' })
 export class GrantCreditInput extends IdempotentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the Application.' })
   applicationId: string;
 
   @Field(() => MoneyScalar, { description: 'Within the product range; with other grants on the request, at most what it asked for.' })
@@ -58,7 +58,7 @@ export class GrantCreditInput extends IdempotentInput {
 
 @InputType({ description: '放款 — record one tranche paid out under the grant.' })
 export class RecordDisbursementInput extends IdempotentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the Application.' })
   applicationId: string;
 
   @Field(() => MoneyScalar, { description: 'At most what remains of the grant.' })
@@ -70,10 +70,10 @@ export class RecordDisbursementInput extends IdempotentInput {
 
 @InputType({ description: 'Withdraw a financing request and its open applications.' })
 export class WithdrawFinancingRequestInput extends IdempotentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the FinancingRequest.' })
   financingRequestId: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why it is withdrawn; kept in the audit trail.' })
   @IsOptional()
   @Length(1, 500)
   @IsPlainText()
@@ -91,6 +91,6 @@ export const WithdrawFinancingRequestPayload = PayloadType('WithdrawFinancingReq
 
 @InputType({ description: '复核 — approve a credit grant that waits for a second staff member.' })
 export class ApproveCreditGrantInput extends IdempotentInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the CreditGrant.' })
   creditGrantId: string;
 }

@@ -165,7 +165,7 @@ export class FinancingRequestMatchingResolver {
 
 @Resolver(() => ProductFit)
 export class ProductFitResolver {
-  @FieldResolver(() => LoanProduct)
+  @FieldResolver(() => LoanProduct, { description: 'The loan product.' })
   loanProduct(@Root() fit: ProductFit, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(LoanProduct).load(fit.loanProductId);
   }

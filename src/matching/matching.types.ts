@@ -45,10 +45,10 @@ export class Match {
    * then reads them inline, where a resolver call builds a resolve-info object and a response path
    * (a 50-request list reads 250 of them; ~5 % of its CPU, src/matching/README.md).
    */
-  @Field(() => LoanProduct)
+  @Field(() => LoanProduct, { description: 'The product matched.' })
   loanProduct?: LoanProduct;
 
-  @Field(() => FinancingRequest)
+  @Field(() => FinancingRequest, { description: 'The need matched.' })
   financingRequest?: FinancingRequest;
 
   /**
@@ -59,7 +59,7 @@ export class Match {
   private parsedReasons: MatchReasons | undefined = undefined;
 
   // A getter on the prototype, not one defined per instance: a list builds hundreds of matches.
-  @Field(() => MatchReasons)
+  @Field(() => MatchReasons, { description: 'Why it matched: the criteria met and how the rate was quoted.' })
   get reasons(): MatchReasons {
     return (this.parsedReasons ??= toMatchReasons(this.storedReasons));
   }
@@ -95,7 +95,7 @@ export class ProductFit {
   financingRequestId: string;
   loanProductId: string;
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'Whether the need meets every criterion of the product.' })
   eligible: boolean;
 
   @Field(() => RateScalar, { description: 'The rate that would apply.' })
@@ -104,16 +104,16 @@ export class ProductFit {
   @Field(() => String, { nullable: true, description: 'Ranking score when eligible.' })
   matchScore: string | null;
 
-  @Field(() => [FailedCriterion])
+  @Field(() => [FailedCriterion], { description: 'Criteria the need does not meet; empty when eligible.' })
   failedCriteria: FailedCriterion[];
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A credit-incentive rate (守信激励): the annual rate a product offers to one grade.' })
 export class GradeRate {
-  @Field(() => CreditGrade)
+  @Field(() => CreditGrade, { description: 'Credit grade (信用等级) the rate applies to.' })
   grade: CreditGrade;
 
-  @Field(() => RateScalar)
+  @Field(() => RateScalar, { description: 'Annual rate for that grade, in percent.' })
   annualRate: string;
 }
 

