@@ -284,7 +284,7 @@ describe('HTTP hygiene', () => {
           }),
         });
         expect(response.text).not.toContain('secret');
-        const errors = log.lines.filter((line) => line.level >= 50);
+        const errors = log.lines.filter((line) => line.level === 'error');
         expect({ name, lines: errors.length }).toEqual({ name, lines: 1 });
         expect(errors[0].reqId).toBe(requestId);
         expect(JSON.stringify(errors[0])).toContain('secret detail');
