@@ -297,3 +297,39 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
     expect((await scores()).later).toEqual([664, '', '2099-12-08']);
   });
 });
+
+describe('whole years with the database session in a zone whose clocks skipped midnight', () => {
+  let app: TestApp;
+  // 00:30 on 3 September 2024 in China. In Chile, 3 September 2023 began at 01:00 (daylight saving).
+  const clock = new TestClock(new Date('2024-09-02T16:30:00Z'));
+  beforeAll(async () => {
+    app = await startTestApp({ clock, sessionTimeZone: 'America/Santiago' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('counts a year from 3 September 2023 complete on 3 September 2024, in the score and in matching', async () => {
+    const enterprise = await registerEnterprise(app, { establishedOn: '2023-09-03' });
+    const record = {
+      uscc: enterprise.uscc,
+      sourceReference: `${enterprise.uscc}-santiago`,
+      recordedOn: '2023-09-03',
+      source: 'TAX',
+      polarity: 'POSITIVE',
+      indicator: '按时纳税',
+    };
+    const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
+    expect((await app.gql(IMPORT, { input: { records: [record] } }, 'operator')).data.importCreditRecords.imported).toBe(1);
+    const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile { score } } } }`;
+    // A year old: 80 % of 80 points.
+    expect((await app.gql(PROFILE, { id: enterprise.id }, 'operator')).data.node.creditProfile.score).toBe(664);
+    const bank = await createInstitution(app, { regionsServed: ['230000'] });
+    const product = await createPublishedProduct(app, bank.id, { minYearsInBusiness: 2 });
+    const request = await postRequest(app, enterprise.id);
+    const fit = await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id);
+    expect(fit.data.node.productFit.failedCriteria).toEqual([
+      { criterion: 'YEARS_IN_BUSINESS', message: '1 years in business < product minimum 2' },
+    ]);
+  });
+});
