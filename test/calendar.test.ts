@@ -199,6 +199,50 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       expect(await statusOf(applied.id, enterprise.id)).toBe('CREDIT_GRANTED');
       expect(await pooled([applied.id])).toBe(0);
     });
+
+    it('stay expired when one of their applications moves while the sweep expires them', async () => {
+      clock.set('2097-06-30T16:30:00Z');
+      const bank = await createInstitution(app, { regionsServed: ['230000'] });
+      const product = await createPublishedProduct(app, bank.id, { minAmount: '702000.00', maxAmount: '702000.00' });
+      const enterprise = await registerEnterprise(app);
+      const need = await postRequest(app, enterprise.id, { amount: '702000.00', validUntil: '2097-07-01' });
+      const application = await applyToProduct(app, enterprise.id, need.id, product.id);
+      clock.set('2097-07-01T16:00:00Z');
+      const lockWaits = async () =>
+        (
+          await app.dataSource.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        )[0].n;
+      const untilLockWaits = async (n: number) => {
+        for (let tries = 0; (await lockWaits()) < n; tries++) {
+          if (tries > 200) throw new Error(`fewer than ${n} transactions wait for a lock`);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      };
+      // The sweep expires the need, then waits for a transaction holding its matchable_request row;
+      // meanwhile the bank accepts the application, which waits for the need the sweep holds.
+      const holder = app.dataSource.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      try {
+        await holder.query(`SELECT 1 FROM matchable_request WHERE financing_request_id = $1 FOR UPDATE`, [
+          parseGlobalId(need.id)!.id,
+        ]);
+        const sweep = app.server.services.financing.expireLapsedRequests();
+        await untilLockWaits(1);
+        const accepted = acceptApplication(app, bank.id, application.id);
+        await untilLockWaits(2);
+        await holder.rollbackTransaction();
+        expect(await sweep).toBe(1);
+        await accepted;
+      } finally {
+        if (holder.isTransactionActive) await holder.rollbackTransaction();
+        await holder.release();
+      }
+      expect(await statusOf(need.id, enterprise.id)).toBe('EXPIRED');
+      expect(await app.server.services.financing.expireLapsedRequests()).toBe(0);
+    });
   });
 });
 
