@@ -340,6 +340,30 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
     expect([first, second].filter((outcome) => outcome?.rescored)).toEqual([{ rescored: 1, changed: 1 }]);
     expect((await scores()).later).toEqual([664, '', '2099-12-08']);
   });
+
+  it('leaves out a record that expired before its anniversary: it counts nothing either side of it', async () => {
+    clock.set('2099-12-07T16:30:00Z');
+    const lapsed = await registerEnterprise(app); // its record expired in March, a year old on 9 December
+    const aging = await registerEnterprise(app); // its record, a year old on 9 December: 100 % → 80 %
+    const record = (uscc: string, expiresOn: string | null) => ({
+      uscc,
+      sourceReference: `${uscc}-anniversary`,
+      recordedOn: '2098-12-09',
+      expiresOn,
+      source: 'TAX',
+      polarity: 'POSITIVE',
+      indicator: '按时纳税',
+    });
+    const records = [record(lapsed.uscc, '2099-03-01'), record(aging.uscc, null)];
+    expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(2);
+    expect((await profileOf(lapsed.id)).score).toBe(600);
+    const lapsedBefore = await profileOf(lapsed.id);
+
+    clock.set('2099-12-08T16:00:00Z');
+    expect(await app.server.services.credit.rescoreDueProfiles()).toEqual({ rescored: 1, changed: 1 });
+    expect((await profileOf(aging.id)).score).toBe(664);
+    expect(await profileOf(lapsed.id)).toEqual(lapsedBefore);
+  });
 });
 
 describe('whole years with the database session in a zone whose clocks skipped midnight', () => {

@@ -117,16 +117,16 @@ export function scoresSql(asOf: string, enterpriseIds: string): string {
 
 /**
  * Whether record `r` counts differently on `today` than on `since` (SQL dates, since < today): it
- * became effective, expired (it counts on its expiresOn day, not after), or, unflagged, moved a
- * decay step (an anniversary of its date while younger than the last step). The daily rescoring
- * picks the enterprises with such a record.
+ * became effective, expired (it counts on its expiresOn day, not after), or, unflagged and still
+ * counting on `today`, moved a decay step (an anniversary of its date while younger than the last
+ * step). The daily rescoring picks the enterprises with such a record.
  */
 export function boundaryCrossedSql(since: string, today: string): string {
   const ageAt = (day: string) => `date_part('year', age((${day})::timestamp, r.recorded_on::timestamp))`;
   return `(
     (r.recorded_on > ${since} AND r.recorded_on <= ${today})
     OR (r.expires_on >= ${since} AND r.expires_on < ${today})
-    OR ((${ruleFlagCase}) IS NULL AND r.recorded_on <= ${since}
+    OR ((${ruleFlagCase}) IS NULL AND r.recorded_on <= ${since} AND (r.expires_on IS NULL OR r.expires_on >= ${today})
         AND ${ageAt(since)} < ${DECAY_PERCENT_BY_AGE_YEARS.length} AND ${ageAt(since)} <> ${ageAt(today)}))`;
 }
 
