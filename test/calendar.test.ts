@@ -200,6 +200,23 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       expect(await pooled([applied.id])).toBe(0);
     });
 
+    it('take applications through their validUntil day by the services\' clock, not from the next', async () => {
+      // 00:30 on 2 January 2020 in China: long past by the system clock.
+      clock.set('2020-01-01T16:30:00Z');
+      const bank = await createInstitution(app, { regionsServed: ['230000'] });
+      const amount = { minAmount: '703000.00', maxAmount: '703000.00' };
+      const first = await createPublishedProduct(app, bank.id, amount);
+      const second = await createPublishedProduct(app, bank.id, amount);
+      const enterprise = await registerEnterprise(app);
+      const need = await postRequest(app, enterprise.id, { amount: '703000.00', validUntil: '2020-01-02' });
+      await applyToProduct(app, enterprise.id, need.id, first.id);
+      clock.set('2020-01-02T16:00:00Z');
+      const input = { financingRequestId: need.id, loanProductId: second.id };
+      const refused = await app.gql(operation('ApplyToProduct'), { input }, enterprise.id);
+      expect(refused.data.applyToProduct.userErrors.map((e: any) => e.code)).toEqual(['REQUEST_EXPIRED']);
+      expect(await app.server.services.financing.expireLapsedRequests()).toBe(1);
+    });
+
     it('stay expired when one of their applications moves while the sweep expires them', async () => {
       clock.set('2097-06-30T16:30:00Z');
       const bank = await createInstitution(app, { regionsServed: ['230000'] });
