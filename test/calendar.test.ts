@@ -36,6 +36,15 @@ const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct {
   matchingRequests(first: 100) { totalCount nodes { financingRequest { id } } }
 } } }`;
 
+/** Until `n` transactions of the app's database wait for a lock (a test holds one to order a race). */
+async function untilLockWaits(app: TestApp, n: number): Promise<void> {
+  const sql = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+  for (let tries = 0; (await app.dataSource.query(sql))[0].n < n; tries++) {
+    if (tries > 200) throw new Error(`fewer than ${n} transactions wait for a lock`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sessionTimeZone) => {
   let app: TestApp;
   // 00:30 on 5 December 2026 in China, still 4 December in UTC.
@@ -225,18 +234,6 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       const need = await postRequest(app, enterprise.id, { amount: '702000.00', validUntil: '2097-07-01' });
       const application = await applyToProduct(app, enterprise.id, need.id, product.id);
       clock.set('2097-07-01T16:00:00Z');
-      const lockWaits = async () =>
-        (
-          await app.dataSource.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          )
-        )[0].n;
-      const untilLockWaits = async (n: number) => {
-        for (let tries = 0; (await lockWaits()) < n; tries++) {
-          if (tries > 200) throw new Error(`fewer than ${n} transactions wait for a lock`);
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-      };
       // The sweep expires the need, then waits for a transaction holding its matchable_request row;
       // meanwhile the bank accepts the application, which waits for the need the sweep holds.
       const holder = app.dataSource.createQueryRunner();
@@ -247,9 +244,9 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
           parseGlobalId(need.id)!.id,
         ]);
         const sweep = app.server.services.financing.expireLapsedRequests();
-        await untilLockWaits(1);
+        await untilLockWaits(app, 1);
         const accepted = acceptApplication(app, bank.id, application.id);
-        await untilLockWaits(2);
+        await untilLockWaits(app, 2);
         await holder.rollbackTransaction();
         expect(await sweep).toBe(1);
         await accepted;
@@ -380,6 +377,49 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
     expect(await app.server.services.credit.rescoreDueProfiles()).toEqual({ rescored: 1, changed: 1 });
     expect((await profileOf(aging.id)).score).toBe(664);
     expect(await profileOf(lapsed.id)).toEqual(lapsedBefore);
+  });
+
+  it('never scores a profile as of a day before the last day the daily rescoring processed', async () => {
+    // 23:59 on 10 December in China; the daily rescoring has processed 10 December.
+    clock.set('2099-12-10T15:59:00Z');
+    const listed = await registerEnterprise(app);
+    const listing = {
+      uscc: listed.uscc,
+      sourceReference: `${listed.uscc}-listing`,
+      recordedOn: '2099-01-01',
+      expiresOn: '2099-12-10',
+      source: 'COURT',
+      polarity: 'NEGATIVE',
+      indicator: '失信被执行人',
+    };
+    expect((await app.gql(IMPORT, { input: { records: [listing] } }, 'operator')).data.importCreditRecords.imported).toBe(1);
+    await app.server.services.credit.rescoreDueProfiles();
+    expect(await profileOf(listed.id)).toMatchObject({ flags: ['DISHONEST_DEBTOR'], asOf: '2099-12-10' });
+
+    // An import begun before China midnight waits (here for a transaction holding its record's key)
+    // while the daily rescoring of 11 December ends the listing; then it rescores the enterprise.
+    const record = { ...listing, sourceReference: `${listed.uscc}-tax`, expiresOn: null, indicator: '按时纳税' };
+    const tax = { ...record, source: 'TAX', polarity: 'POSITIVE', recordedOn: '2099-06-01' };
+    const holder = app.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(
+        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on)
+         VALUES ($1, 'TAX', $2, '按时纳税', 'POSITIVE', '2099-06-01')`,
+        [parseGlobalId(listed.id)!.id, tax.sourceReference],
+      );
+      const imported = app.gql(IMPORT, { input: { records: [tax] } }, 'operator');
+      await untilLockWaits(app, 1);
+      clock.set('2099-12-10T16:00:00Z');
+      expect(await app.server.services.credit.rescoreDueProfiles()).toEqual({ rescored: 1, changed: 1 });
+      await holder.rollbackTransaction();
+      expect((await imported).data.importCreditRecords.imported).toBe(1);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(await profileOf(listed.id)).toMatchObject({ score: 680, flags: [], asOf: '2099-12-11' });
   });
 });
 
