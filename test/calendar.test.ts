@@ -36,9 +36,24 @@ const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct {
   matchingRequests(first: 100) { totalCount nodes { financingRequest { id } } }
 } } }`;
 
+/** A credit record as the import takes it: a positive tax record unless `fields` say otherwise. */
+function creditRecord(uscc: string, reference: string, fields: Record<string, unknown>) {
+  const record = { uscc, sourceReference: `${uscc}-${reference}`, source: 'TAX', polarity: 'POSITIVE' };
+  return { ...record, indicator: '按时纳税', ...fields };
+}
+
+/** Imports credit records as an operator; returns how many were new. */
+async function importRecords(app: TestApp, records: unknown[]): Promise<number> {
+  const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
+  const response = await app.gql(IMPORT, { input: { records } }, 'operator');
+  expect(response.errors).toBeUndefined();
+  return response.data.importCreditRecords.imported;
+}
+
 /** Until `n` transactions of the app's database wait for a lock (a test holds one to order a race). */
 async function untilLockWaits(app: TestApp, n: number): Promise<void> {
-  const sql = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+  const sql = `SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'`;
   for (let tries = 0; (await app.dataSource.query(sql))[0].n < n; tries++) {
     if (tries > 200) throw new Error(`fewer than ${n} transactions wait for a lock`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -359,17 +374,9 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
     clock.set('2099-12-07T16:30:00Z');
     const lapsed = await registerEnterprise(app); // its record expired in March, a year old on 9 December
     const aging = await registerEnterprise(app); // its record, a year old on 9 December: 100 % → 80 %
-    const record = (uscc: string, expiresOn: string | null) => ({
-      uscc,
-      sourceReference: `${uscc}-anniversary`,
-      recordedOn: '2098-12-09',
-      expiresOn,
-      source: 'TAX',
-      polarity: 'POSITIVE',
-      indicator: '按时纳税',
-    });
-    const records = [record(lapsed.uscc, '2099-03-01'), record(aging.uscc, null)];
-    expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(2);
+    const record = (uscc: string, expiresOn: string | null) =>
+      creditRecord(uscc, 'anniversary', { recordedOn: '2098-12-09', expiresOn });
+    expect(await importRecords(app, [record(lapsed.uscc, '2099-03-01'), record(aging.uscc, null)])).toBe(2);
     expect((await profileOf(lapsed.id)).score).toBe(600);
     const lapsedBefore = await profileOf(lapsed.id);
 
@@ -383,23 +390,20 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
     // 23:59 on 10 December in China; the daily rescoring has processed 10 December.
     clock.set('2099-12-10T15:59:00Z');
     const listed = await registerEnterprise(app);
-    const listing = {
-      uscc: listed.uscc,
-      sourceReference: `${listed.uscc}-listing`,
+    const listing = creditRecord(listed.uscc, 'listing', {
       recordedOn: '2099-01-01',
       expiresOn: '2099-12-10',
       source: 'COURT',
       polarity: 'NEGATIVE',
       indicator: '失信被执行人',
-    };
-    expect((await app.gql(IMPORT, { input: { records: [listing] } }, 'operator')).data.importCreditRecords.imported).toBe(1);
+    });
+    expect(await importRecords(app, [listing])).toBe(1);
     await app.server.services.credit.rescoreDueProfiles();
     expect(await profileOf(listed.id)).toMatchObject({ flags: ['DISHONEST_DEBTOR'], asOf: '2099-12-10' });
 
     // An import begun before China midnight waits (here for a transaction holding its record's key)
     // while the daily rescoring of 11 December ends the listing; then it rescores the enterprise.
-    const record = { ...listing, sourceReference: `${listed.uscc}-tax`, expiresOn: null, indicator: '按时纳税' };
-    const tax = { ...record, source: 'TAX', polarity: 'POSITIVE', recordedOn: '2099-06-01' };
+    const tax = creditRecord(listed.uscc, 'tax', { recordedOn: '2099-06-01' });
     const holder = app.dataSource.createQueryRunner();
     await holder.connect();
     await holder.startTransaction();
@@ -409,12 +413,12 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
          VALUES ($1, 'TAX', $2, '按时纳税', 'POSITIVE', '2099-06-01')`,
         [parseGlobalId(listed.id)!.id, tax.sourceReference],
       );
-      const imported = app.gql(IMPORT, { input: { records: [tax] } }, 'operator');
+      const imported = importRecords(app, [tax]);
       await untilLockWaits(app, 1);
       clock.set('2099-12-10T16:00:00Z');
       expect(await app.server.services.credit.rescoreDueProfiles()).toEqual({ rescored: 1, changed: 1 });
       await holder.rollbackTransaction();
-      expect((await imported).data.importCreditRecords.imported).toBe(1);
+      expect(await imported).toBe(1);
     } finally {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
@@ -436,16 +440,7 @@ describe('whole years with the database session in a zone whose clocks skipped m
 
   it('counts a year from 3 September 2023 complete on 3 September 2024, in the score and in matching', async () => {
     const enterprise = await registerEnterprise(app, { establishedOn: '2023-09-03' });
-    const record = {
-      uscc: enterprise.uscc,
-      sourceReference: `${enterprise.uscc}-santiago`,
-      recordedOn: '2023-09-03',
-      source: 'TAX',
-      polarity: 'POSITIVE',
-      indicator: '按时纳税',
-    };
-    const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
-    expect((await app.gql(IMPORT, { input: { records: [record] } }, 'operator')).data.importCreditRecords.imported).toBe(1);
+    expect(await importRecords(app, [creditRecord(enterprise.uscc, 'santiago', { recordedOn: '2023-09-03' })])).toBe(1);
     const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile { score } } } }`;
     // A year old: 80 % of 80 points.
     expect((await app.gql(PROFILE, { id: enterprise.id }, 'operator')).data.node.creditProfile.score).toBe(664);
