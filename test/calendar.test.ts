@@ -169,6 +169,15 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
         ])
       )[0].n;
 
+    /** A bank's product and an enterprise's need of `amount` that fits it, valid until `validUntil`. */
+    async function needFittingAProduct(amount: string, validUntil: string) {
+      const bank = await createInstitution(app, { regionsServed: ['230000'] });
+      const product = await createPublishedProduct(app, bank.id, { minAmount: amount, maxAmount: amount });
+      const enterprise = await registerEnterprise(app);
+      const need = await postRequest(app, enterprise.id, { amount, validUntil });
+      return { bank, product, enterprise, need };
+    }
+
     it('count through their validUntil day in China, then expire: unmatched, audited, running on', async () => {
       // 00:30 on 1 July 2098 in China (far ahead, so that what reads the system clock sees them valid).
       clock.set('2098-06-30T16:30:00Z');
@@ -241,12 +250,28 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       expect(await app.server.services.financing.expireLapsedRequests()).toBe(1);
     });
 
+    it('keep the matches they had at midnight when their enterprise is rescored before the sweep', async () => {
+      clock.set('2096-06-30T16:30:00Z');
+      const { product, enterprise, need } = await needFittingAProduct('704000.00', '2096-07-01');
+      const MATCHES = `query($id: ID!) { node(id: $id) { ... on FinancingRequest {
+        status matches { nodes { loanProduct { id } } } } } }`;
+      const matched = async () => {
+        const node = (await app.gql(MATCHES, { id: need.id }, enterprise.id)).data.node;
+        return [node.status, node.matches.nodes.map((m: any) => m.loanProduct.id)];
+      };
+      await app.server.services.matching.workQueuedJobs();
+      expect(await matched()).toEqual(['OPEN', [product.id]]);
+      clock.set('2096-07-01T16:00:00Z');
+      // A new record changes the score and queues the re-matching of the enterprise's needs.
+      expect(await importRecords(app, [creditRecord(enterprise.uscc, 'midnight', { recordedOn: '2096-06-01' })])).toBe(1);
+      await app.server.services.matching.workQueuedJobs();
+      expect(await app.server.services.financing.expireLapsedRequests()).toBe(1);
+      expect(await matched()).toEqual(['EXPIRED', [product.id]]);
+    });
+
     it('stay expired when one of their applications moves while the sweep expires them', async () => {
       clock.set('2097-06-30T16:30:00Z');
-      const bank = await createInstitution(app, { regionsServed: ['230000'] });
-      const product = await createPublishedProduct(app, bank.id, { minAmount: '702000.00', maxAmount: '702000.00' });
-      const enterprise = await registerEnterprise(app);
-      const need = await postRequest(app, enterprise.id, { amount: '702000.00', validUntil: '2097-07-01' });
+      const { bank, product, enterprise, need } = await needFittingAProduct('702000.00', '2097-07-01');
       const application = await applyToProduct(app, enterprise.id, need.id, product.id);
       clock.set('2097-07-01T16:00:00Z');
       // The sweep expires the need, then waits for a transaction holding its matchable_request row;
