@@ -263,7 +263,8 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       expect(await matched()).toEqual(['OPEN', [product.id]]);
       clock.set('2096-07-01T16:00:00Z');
       // A new record changes the score and queues the re-matching of the enterprise's needs.
-      expect(await importRecords(app, [creditRecord(enterprise.uscc, 'midnight', { recordedOn: '2096-06-01' })])).toBe(1);
+      const record = creditRecord(enterprise.uscc, 'midnight', { recordedOn: '2096-06-01' });
+      expect(await importRecords(app, [record])).toBe(1);
       await app.server.services.matching.workQueuedJobs();
       expect(await app.server.services.financing.expireLapsedRequests()).toBe(1);
       expect(await matched()).toEqual(['EXPIRED', [product.id]]);
