@@ -293,7 +293,8 @@ async function main() {
     const facts = await dataSource.query(
       `SELECT r.id::text, r.amount::text, r.term_months, r.acceptable_guarantee_types::text[] AS guarantees, r.max_rate::text, e.region_code,
               left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code, e.industry_code, e.scale::text AS scale,
-              e.annual_revenue::text, date_part('year', age($2::date, e.established_on))::int AS years_in_business,
+              e.annual_revenue::text,
+              date_part('year', age($2::date::timestamp, e.established_on::timestamp))::int AS years_in_business,
               cp.score AS credit_score, cp.grade AS credit_grade, 'DISHONEST_DEBTOR' = ANY(cp.flags) AS dishonest_debtor
        FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id JOIN credit_profile cp ON cp.enterprise_id = e.id WHERE r.id = ANY($1::bigint[])`,
       [sampleRequests, chinaDate(new Date())],

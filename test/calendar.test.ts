@@ -36,6 +36,30 @@ const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct {
   matchingRequests(first: 100) { totalCount nodes { financingRequest { id } } }
 } } }`;
 
+/** A credit record as the import takes it: a positive tax record unless `fields` say otherwise. */
+function creditRecord(uscc: string, reference: string, fields: Record<string, unknown>) {
+  const record = { uscc, sourceReference: `${uscc}-${reference}`, source: 'TAX', polarity: 'POSITIVE' };
+  return { ...record, indicator: '按时纳税', ...fields };
+}
+
+/** Imports credit records as an operator; returns how many were new. */
+async function importRecords(app: TestApp, records: unknown[]): Promise<number> {
+  const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
+  const response = await app.gql(IMPORT, { input: { records } }, 'operator');
+  expect(response.errors).toBeUndefined();
+  return response.data.importCreditRecords.imported;
+}
+
+/** Until `n` transactions of the app's database wait for a lock (a test holds one to order a race). */
+async function untilLockWaits(app: TestApp, n: number): Promise<void> {
+  const sql = `SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+  for (let tries = 0; (await app.dataSource.query(sql))[0].n < n; tries++) {
+    if (tries > 200) throw new Error(`fewer than ${n} transactions wait for a lock`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sessionTimeZone) => {
   let app: TestApp;
   // 00:30 on 5 December 2026 in China, still 4 December in UTC.
@@ -145,6 +169,15 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
         ])
       )[0].n;
 
+    /** A bank's product and an enterprise's need of `amount` that fits it, valid until `validUntil`. */
+    async function needFittingAProduct(amount: string, validUntil: string) {
+      const bank = await createInstitution(app, { regionsServed: ['230000'] });
+      const product = await createPublishedProduct(app, bank.id, { minAmount: amount, maxAmount: amount });
+      const enterprise = await registerEnterprise(app);
+      const need = await postRequest(app, enterprise.id, { amount, validUntil });
+      return { bank, product, enterprise, need };
+    }
+
     it('count through their validUntil day in China, then expire: unmatched, audited, running on', async () => {
       // 00:30 on 1 July 2098 in China (far ahead, so that what reads the system clock sees them valid).
       clock.set('2098-06-30T16:30:00Z');
@@ -198,6 +231,72 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       await grantCredit(app, bank.id, grant);
       expect(await statusOf(applied.id, enterprise.id)).toBe('CREDIT_GRANTED');
       expect(await pooled([applied.id])).toBe(0);
+    });
+
+    it('take applications through their validUntil day by the services\' clock, not from the next', async () => {
+      // 00:30 on 2 January 2020 in China: long past by the system clock.
+      clock.set('2020-01-01T16:30:00Z');
+      const bank = await createInstitution(app, { regionsServed: ['230000'] });
+      const amount = { minAmount: '703000.00', maxAmount: '703000.00' };
+      const first = await createPublishedProduct(app, bank.id, amount);
+      const second = await createPublishedProduct(app, bank.id, amount);
+      const enterprise = await registerEnterprise(app);
+      const need = await postRequest(app, enterprise.id, { amount: '703000.00', validUntil: '2020-01-02' });
+      await applyToProduct(app, enterprise.id, need.id, first.id);
+      clock.set('2020-01-02T16:00:00Z');
+      const input = { financingRequestId: need.id, loanProductId: second.id };
+      const refused = await app.gql(operation('ApplyToProduct'), { input }, enterprise.id);
+      expect(refused.data.applyToProduct.userErrors.map((e: any) => e.code)).toEqual(['REQUEST_EXPIRED']);
+      expect(await app.server.services.financing.expireLapsedRequests()).toBe(1);
+    });
+
+    it('keep the matches they had at midnight when their enterprise is rescored before the sweep', async () => {
+      clock.set('2096-06-30T16:30:00Z');
+      const { product, enterprise, need } = await needFittingAProduct('704000.00', '2096-07-01');
+      const MATCHES = `query($id: ID!) { node(id: $id) { ... on FinancingRequest {
+        status matches { nodes { loanProduct { id } } } } } }`;
+      const matched = async () => {
+        const node = (await app.gql(MATCHES, { id: need.id }, enterprise.id)).data.node;
+        return [node.status, node.matches.nodes.map((m: any) => m.loanProduct.id)];
+      };
+      await app.server.services.matching.workQueuedJobs();
+      expect(await matched()).toEqual(['OPEN', [product.id]]);
+      clock.set('2096-07-01T16:00:00Z');
+      // A new record changes the score and queues the re-matching of the enterprise's needs.
+      const record = creditRecord(enterprise.uscc, 'midnight', { recordedOn: '2096-06-01' });
+      expect(await importRecords(app, [record])).toBe(1);
+      await app.server.services.matching.workQueuedJobs();
+      expect(await app.server.services.financing.expireLapsedRequests()).toBe(1);
+      expect(await matched()).toEqual(['EXPIRED', [product.id]]);
+    });
+
+    it('stay expired when one of their applications moves while the sweep expires them', async () => {
+      clock.set('2097-06-30T16:30:00Z');
+      const { bank, product, enterprise, need } = await needFittingAProduct('702000.00', '2097-07-01');
+      const application = await applyToProduct(app, enterprise.id, need.id, product.id);
+      clock.set('2097-07-01T16:00:00Z');
+      // The sweep expires the need, then waits for a transaction holding its matchable_request row;
+      // meanwhile the bank accepts the application, which waits for the need the sweep holds.
+      const holder = app.dataSource.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      try {
+        await holder.query(`SELECT 1 FROM matchable_request WHERE financing_request_id = $1 FOR UPDATE`, [
+          parseGlobalId(need.id)!.id,
+        ]);
+        const sweep = app.server.services.financing.expireLapsedRequests();
+        await untilLockWaits(app, 1);
+        const accepted = acceptApplication(app, bank.id, application.id);
+        await untilLockWaits(app, 2);
+        await holder.rollbackTransaction();
+        expect(await sweep).toBe(1);
+        await accepted;
+      } finally {
+        if (holder.isTransactionActive) await holder.rollbackTransaction();
+        await holder.release();
+      }
+      expect(await statusOf(need.id, enterprise.id)).toBe('EXPIRED');
+      expect(await app.server.services.financing.expireLapsedRequests()).toBe(0);
     });
   });
 });
@@ -295,5 +394,88 @@ describe.each(['UTC', 'Asia/Shanghai'])('daily rescoring, with the database sess
     const [first, second] = await Promise.all([credit.rescoreDueProfiles(), credit.rescoreDueProfiles()]);
     expect([first, second].filter((outcome) => outcome?.rescored)).toEqual([{ rescored: 1, changed: 1 }]);
     expect((await scores()).later).toEqual([664, '', '2099-12-08']);
+  });
+
+  it('leaves out a record that expired before its anniversary: it counts nothing either side of it', async () => {
+    clock.set('2099-12-07T16:30:00Z');
+    const lapsed = await registerEnterprise(app); // its record expired in March, a year old on 9 December
+    const aging = await registerEnterprise(app); // its record, a year old on 9 December: 100 % → 80 %
+    const record = (uscc: string, expiresOn: string | null) =>
+      creditRecord(uscc, 'anniversary', { recordedOn: '2098-12-09', expiresOn });
+    expect(await importRecords(app, [record(lapsed.uscc, '2099-03-01'), record(aging.uscc, null)])).toBe(2);
+    expect((await profileOf(lapsed.id)).score).toBe(600);
+    const lapsedBefore = await profileOf(lapsed.id);
+
+    clock.set('2099-12-08T16:00:00Z');
+    expect(await app.server.services.credit.rescoreDueProfiles()).toEqual({ rescored: 1, changed: 1 });
+    expect((await profileOf(aging.id)).score).toBe(664);
+    expect(await profileOf(lapsed.id)).toEqual(lapsedBefore);
+  });
+
+  it('never scores a profile as of a day before the last day the daily rescoring processed', async () => {
+    // 23:59 on 10 December in China; the daily rescoring has processed 10 December.
+    clock.set('2099-12-10T15:59:00Z');
+    const listed = await registerEnterprise(app);
+    const listing = creditRecord(listed.uscc, 'listing', {
+      recordedOn: '2099-01-01',
+      expiresOn: '2099-12-10',
+      source: 'COURT',
+      polarity: 'NEGATIVE',
+      indicator: '失信被执行人',
+    });
+    expect(await importRecords(app, [listing])).toBe(1);
+    await app.server.services.credit.rescoreDueProfiles();
+    expect(await profileOf(listed.id)).toMatchObject({ flags: ['DISHONEST_DEBTOR'], asOf: '2099-12-10' });
+
+    // An import begun before China midnight waits (here for a transaction holding its record's key)
+    // while the daily rescoring of 11 December ends the listing; then it rescores the enterprise.
+    const tax = creditRecord(listed.uscc, 'tax', { recordedOn: '2099-06-01' });
+    const holder = app.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(
+        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on)
+         VALUES ($1, 'TAX', $2, '按时纳税', 'POSITIVE', '2099-06-01')`,
+        [parseGlobalId(listed.id)!.id, tax.sourceReference],
+      );
+      const imported = importRecords(app, [tax]);
+      await untilLockWaits(app, 1);
+      clock.set('2099-12-10T16:00:00Z');
+      expect(await app.server.services.credit.rescoreDueProfiles()).toEqual({ rescored: 1, changed: 1 });
+      await holder.rollbackTransaction();
+      expect(await imported).toBe(1);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(await profileOf(listed.id)).toMatchObject({ score: 680, flags: [], asOf: '2099-12-11' });
+  });
+});
+
+describe('whole years with the database session in a zone whose clocks skipped midnight', () => {
+  let app: TestApp;
+  // 00:30 on 3 September 2024 in China. In Chile, 3 September 2023 began at 01:00 (daylight saving).
+  const clock = new TestClock(new Date('2024-09-02T16:30:00Z'));
+  beforeAll(async () => {
+    app = await startTestApp({ clock, sessionTimeZone: 'America/Santiago' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('counts a year from 3 September 2023 complete on 3 September 2024, in the score and in matching', async () => {
+    const enterprise = await registerEnterprise(app, { establishedOn: '2023-09-03' });
+    expect(await importRecords(app, [creditRecord(enterprise.uscc, 'santiago', { recordedOn: '2023-09-03' })])).toBe(1);
+    const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile { score } } } }`;
+    // A year old: 80 % of 80 points.
+    expect((await app.gql(PROFILE, { id: enterprise.id }, 'operator')).data.node.creditProfile.score).toBe(664);
+    const bank = await createInstitution(app, { regionsServed: ['230000'] });
+    const product = await createPublishedProduct(app, bank.id, { minYearsInBusiness: 2 });
+    const request = await postRequest(app, enterprise.id);
+    const fit = await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id);
+    expect(fit.data.node.productFit.failedCriteria).toEqual([
+      { criterion: 'YEARS_IN_BUSINESS', message: '1 years in business < product minimum 2' },
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import { BASE_SCORE, boundaryCrossedSql, gradeOf, SCORING_MODEL_VERSION, scoresS
  */
 export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
   if (enterpriseIds.length === 0) return [];
+  asOf = await noEarlierThanDailyRescoring(manager, asOf);
   await lockCreditProfiles(manager, enterpriseIds, asOf);
   const changed: Array<{ enterprise_id: string; score: number; grade: string; dishonest_debtor: boolean }> = await manager.query(
     `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
@@ -69,6 +70,21 @@ async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[
      ON CONFLICT (enterprise_id) DO UPDATE SET as_of = credit_profile.as_of WHERE false`,
     [enterpriseIds, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
   );
+}
+
+/**
+ * `asOf`, or the last day the daily rescoring processed if that is later: a profile scored as of an
+ * earlier day (an import begun before China midnight, committed after that day's run, or a process
+ * whose clock is behind) would keep a boundary the job will not visit again. The job's row is held
+ * (key share) to commit: a run in progress ends first, and one starting meanwhile skips its turn and
+ * sees these records on the next.
+ */
+async function noEarlierThanDailyRescoring(manager: EntityManager, asOf: string): Promise<string> {
+  const [job]: Array<{ as_of: string }> = await manager.query(
+    `SELECT greatest($1::date, last_date)::text AS as_of FROM calendar_job WHERE job = $2 FOR KEY SHARE`,
+    [asOf, DAILY_RESCORING_JOB],
+  );
+  return job?.as_of ?? asOf;
 }
 
 /** What a daily rescoring did: enterprises rescored, and those whose score, grade or flags changed. */

@@ -62,7 +62,8 @@ const gradeCase = `CASE ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= 
 /**
  * Each record's contribution as of `$asOf` for the enterprises in `$enterpriseIds` (bigint[]).
  * Columns: record_id, enterprise_id, source, state (ACTIVE, EXPIRED, NOT_YET_EFFECTIVE),
- * base_points, decay_percent, points, flag.
+ * base_points, decay_percent, points, flag. Ages are whole years on timestamps, whatever the session's
+ * zone (YEARS_IN_BUSINESS_SQL in src/matching/matching-model.ts).
  */
 export function contributionsSql(asOf: string, enterpriseIds: string): string {
   return `
@@ -71,7 +72,7 @@ export function contributionsSql(asOf: string, enterpriseIds: string): string {
              CASE WHEN r.expires_on IS NOT NULL AND r.expires_on < ${asOf} THEN 'EXPIRED'
                   WHEN r.recorded_on > ${asOf} THEN 'NOT_YET_EFFECTIVE'
                   ELSE 'ACTIVE' END AS state,
-             date_part('year', age(${asOf}, r.recorded_on))::int AS age_years,
+             date_part('year', age((${asOf})::timestamp, r.recorded_on::timestamp))::int AS age_years,
              coalesce(${rulePointsCase}, ${sourcePointsCase}) AS base_points,
              ${ruleFlagCase} AS rule_flag
       FROM credit_record r
@@ -116,16 +117,16 @@ export function scoresSql(asOf: string, enterpriseIds: string): string {
 
 /**
  * Whether record `r` counts differently on `today` than on `since` (SQL dates, since < today): it
- * became effective, expired (it counts on its expiresOn day, not after), or, unflagged, moved a
- * decay step (an anniversary of its date while younger than the last step). The daily rescoring
- * picks the enterprises with such a record.
+ * became effective, expired (it counts on its expiresOn day, not after), or, unflagged and still
+ * counting on `today`, moved a decay step (an anniversary of its date while younger than the last
+ * step). The daily rescoring picks the enterprises with such a record.
  */
 export function boundaryCrossedSql(since: string, today: string): string {
-  const ageAt = (day: string) => `date_part('year', age(${day}, r.recorded_on))`;
+  const ageAt = (day: string) => `date_part('year', age((${day})::timestamp, r.recorded_on::timestamp))`;
   return `(
     (r.recorded_on > ${since} AND r.recorded_on <= ${today})
     OR (r.expires_on >= ${since} AND r.expires_on < ${today})
-    OR ((${ruleFlagCase}) IS NULL AND r.recorded_on <= ${since}
+    OR ((${ruleFlagCase}) IS NULL AND r.recorded_on <= ${since} AND (r.expires_on IS NULL OR r.expires_on >= ${today})
         AND ${ageAt(since)} < ${DECAY_PERCENT_BY_AGE_YEARS.length} AND ${ageAt(since)} <> ${ageAt(today)}))`;
 }
 

@@ -133,7 +133,9 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
        WHERE r2.id = ANY($1::bigint[])
        GROUP BY r2.id
      ) s
-     WHERE r.id = s.id AND r.status IS DISTINCT FROM s.status`,
+     -- Rechecked on the row as locked: a sweep that expired it after s was read must not be undone.
+     WHERE r.id = s.id AND r.status IS DISTINCT FROM s.status
+       AND NOT (r.status = 'EXPIRED' AND s.status IN ('OPEN', 'APPLIED', 'ACCEPTED'))`,
     [requestIds],
   );
   // Requests that found credit or were withdrawn leave the pool that reverse matching reads.

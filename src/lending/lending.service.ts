@@ -19,6 +19,7 @@ import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
 import { chinaDate, responseDeadline } from './response-deadline';
 import { MatchingService } from '../matching/matching.service';
+import { chinaToday, Clock, systemClock } from '../common/clock';
 import { grantCreditAuthorization } from '../credit/credit.service';
 
 export interface StartApplicationInput {
@@ -61,6 +62,7 @@ export class LendingService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** 申请 — the enterprise applies to a product with one of its requests. */
@@ -93,7 +95,7 @@ export class LendingService {
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
         if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
-        if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaDate(new Date())) {
+        if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaToday(this.clock)) {
           throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
         }
         const [fit] = await this.matching.productFits(request.id, { productId: product.id });

@@ -11,10 +11,11 @@ export const MATCH_DEPTH = 50;
 /**
  * Whole years from `since` to `today` (PostgreSQL `age`): a year is complete on the same month and
  * day, and a 29 February's anniversary in a common year is 1 March. The YEARS_IN_BUSINESS criterion
- * below is the same rule written as a date comparison.
+ * below is the same rule written as a date comparison. On dates `age` would take timestamptz, whose
+ * midnight depends on the session's zone (one that skips midnight loses a year): timestamps do not.
  */
 export const YEARS_IN_BUSINESS_SQL = (since: string, today: string) =>
-  `date_part('year', age(${today}, ${since}))::int AS years_in_business`;
+  `date_part('year', age((${today})::timestamp, (${since})::timestamp))::int AS years_in_business`;
 
 /**
  * Facts about one financing request: columns the fragments below use as `req.*`. `today` is a SQL

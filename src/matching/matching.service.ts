@@ -304,9 +304,11 @@ export class MatchingService {
   }
 
   private async refreshEnterpriseMatches(manager: EntityManager, enterpriseIds: string[]): Promise<void> {
+    // A need past its validUntil, not yet swept, keeps the matches it expires with (financing README).
     const requests: Array<{ id: string }> = await manager.query(
-      `SELECT financing_request_id::text AS id FROM matchable_request WHERE enterprise_id = ANY($1::bigint[])`,
-      [enterpriseIds],
+      `SELECT financing_request_id::text AS id FROM matchable_request
+       WHERE enterprise_id = ANY($1::bigint[]) AND valid_until >= $2::date`,
+      [enterpriseIds, this.today()],
     );
     await this.refreshRequestMatches(manager, requests.map((row) => row.id));
   }

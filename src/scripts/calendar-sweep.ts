@@ -13,7 +13,7 @@ async function main() {
     const outcome = await createServices(dataSource).calendarSweep();
     console.log(`Expired ${outcome.expiredRequests} financing request(s) past their validUntil.`);
     const rescoring = outcome.rescoring;
-    if (!rescoring) console.log('The daily rescoring is running in another process.');
+    if (!rescoring) console.log('The daily rescoring is busy (another run, or a rescoring in progress): next run.');
     else console.log(`Rescored ${rescoring.rescored} credit profile(s), ${rescoring.changed} changed.`);
   } finally {
     await dataSource.destroy();
