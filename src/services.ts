@@ -12,6 +12,7 @@ import { MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
 import { Clock, systemClock } from './common/clock';
 import { DailyRescoring } from './credit/credit-scoring';
+import { HolidayScheduleService } from './calendar/holiday-schedule.service';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -23,6 +24,7 @@ export function createServices(
   const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
   const financing = new FinancingRequestService(dataSource, matching, clock);
   const credit = new CreditService(dataSource, clock);
+  const calendar = new HolidayScheduleService(dataSource, clock);
   return {
     auth,
     matching,
@@ -31,7 +33,8 @@ export function createServices(
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
     financing,
-    lending: new LendingService(dataSource, matching),
+    calendar,
+    lending: new LendingService(dataSource, matching, calendar, clock),
     analytics: new AnalyticsService(dataSource),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run
