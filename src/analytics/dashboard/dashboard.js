@@ -41,6 +41,7 @@
     const digits = (whole + (decimals || '').padEnd(4, '0').slice(0, 4)).replace(/^0+(?=\d{3})/, '');
     return digits.slice(0, -2) + '.' + digits.slice(-2) + '%';
   }
+  const grouped = (count) => count.toLocaleString('en');
   // For bar lengths only: a chart needs proportions, not exact money.
   const magnitude = (amount) => Number(amount.split('.')[0]);
 
@@ -114,11 +115,11 @@
       );
       const f = data.statsFunnel;
       bars($('funnel'), [
-        { label: 'Posted 发布', size: f.posted, text: String(f.posted) },
-        { label: 'Applied 申请', size: f.applied, text: f.applied + (f.appliedRate ? ' (' + percent(f.appliedRate) + ')' : '') },
-        { label: 'Accepted 受理', size: f.accepted, text: f.accepted + (f.acceptedRate ? ' (' + percent(f.acceptedRate) + ')' : '') },
-        { label: 'Granted 授信', size: f.granted, text: f.granted + (f.grantedRate ? ' (' + percent(f.grantedRate) + ')' : '') },
-        { label: 'Disbursed 放款', size: f.disbursed, text: String(f.disbursed) },
+        { label: 'Posted 发布', size: f.posted, text: grouped(f.posted) },
+        { label: 'Applied 申请', size: f.applied, text: grouped(f.applied) + (f.appliedRate ? ' (' + percent(f.appliedRate) + ')' : '') },
+        { label: 'Accepted 受理', size: f.accepted, text: grouped(f.accepted) + (f.acceptedRate ? ' (' + percent(f.acceptedRate) + ')' : '') },
+        { label: 'Granted 授信', size: f.granted, text: grouped(f.granted) + (f.grantedRate ? ' (' + percent(f.grantedRate) + ')' : '') },
+        { label: 'Disbursed 放款', size: f.disbursed, text: grouped(f.disbursed) },
       ].map((item, i) => Object.assign(item, { color: ['#0b4f8a', '#1f77b4', '#2ca02c', '#ff7f0e', '#d62728'][i] })));
       bars($('regions'), data.statsBreakdown.map((row) => ({ label: row.label || row.key, size: magnitude(row.requested.amount), text: yi(row.requested.amount) + ' / 授信 ' + row.granted.count })));
       bars($('months'), data.statsSeries.map((point) => ({ label: point.period.slice(0, 7), size: magnitude(point.requested.amount), text: yi(point.requested.amount) + ' · 授信 ' + yi(point.granted.amount) })));
