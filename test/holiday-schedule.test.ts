@@ -90,6 +90,9 @@ describe('response deadlines and the official holiday schedule', () => {
     });
     const [audit] = await app.dataSource.query(`SELECT year, loaded_by, loaded_at FROM holiday_schedule_load`);
     expect(audit).toEqual({ year: 2027, loaded_by: 'OPERATOR', loaded_at: new Date('2027-02-04T02:00:00Z') });
+    await expect(app.dataSource.query(`UPDATE holiday_schedule_load SET loaded_by = 'SYSTEM'`)).rejects.toThrow(
+      'holiday_schedule_load is append-only',
+    );
 
     // Another process (another service over the same database) counts by it too.
     const other = createServices(app.dataSource, undefined, clock).calendar;

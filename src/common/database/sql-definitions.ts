@@ -14,6 +14,7 @@ export const SQL_DEFINITION_FILES = [
   'src/financing/sql/event-trail.sql',
   'src/credit/sql/credit-record-integrity.sql',
   'src/auth/sql/account-changes.sql',
+  'src/calendar/sql/holiday-schedules.sql',
 ];
 
 export function readSqlDefinitions(): Array<{ file: string; sql: string }> {
