@@ -12,7 +12,14 @@ import { MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
 import { Clock, systemClock } from './common/clock';
 import { DailyRescoring } from './credit/credit-scoring';
-import { HolidayScheduleService } from './calendar/holiday-schedule.service';
+import { CalendarCoverage, HolidayScheduleService } from './calendar/holiday-schedule.service';
+
+/** What one calendar sweep did, and whether the coming year has its holiday schedule. */
+export interface CalendarSweep {
+  expiredRequests: number;
+  rescoring: DailyRescoring | null;
+  holidays: CalendarCoverage;
+}
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -38,10 +45,13 @@ export function createServices(
     analytics: new AnalyticsService(dataSource),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run
-     * by the server's periodic sweep and `npm run sweep:calendar`.
+     * by the server's periodic sweep and `npm run sweep:calendar`. It also tells (in the log, once a
+     * China day) when the coming year still lacks its holiday schedule.
      */
-    async calendarSweep(): Promise<{ expiredRequests: number; rescoring: DailyRescoring | null }> {
-      return { expiredRequests: await financing.expireLapsedRequests(), rescoring: await credit.rescoreDueProfiles() };
+    async calendarSweep(): Promise<CalendarSweep> {
+      const expiredRequests = await financing.expireLapsedRequests();
+      const rescoring = await credit.rescoreDueProfiles();
+      return { expiredRequests, rescoring, holidays: await calendar.warnIfUncovered() };
     },
   };
 }

@@ -99,6 +99,14 @@ describe('response deadlines and the official holiday schedule', () => {
     expect((await other.calendar()).isWorkday('2027-02-14')).toBe(true);
 
     clock.set('2027-11-05T10:00:00+08:00');
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      expect((await app.server.services.calendarSweep()).holidays).toMatchObject({ year: 2028, warning: true });
+      await app.server.services.calendarSweep();
+      expect(warn.mock.calls.filter(([message]) => /no holiday schedule for 2028/.test(message))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
     const coverage = await app.gql(operation('CalendarCoverage'), {}, 'operator');
     expect(coverage.data).toEqual({
       calendarCoverage: { year: 2028, covered: false, daysUntil: 57, warning: true },

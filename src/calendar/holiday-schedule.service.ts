@@ -46,6 +46,7 @@ const SCHEDULE_COLUMNS = `year, holidays::text[] AS holidays, workdays::text[] A
 /** The official holiday schedules an operator loads per year, and the working calendar they make. */
 export class HolidayScheduleService {
   private kept: { calendar: WorkingCalendar; until: number } | null = null;
+  private warnedOn: string | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -91,6 +92,20 @@ export class HolidayScheduleService {
   /** Whether the coming year has a schedule: for /readyz details and the calendar metric. */
   async coverage(): Promise<CalendarCoverage> {
     return calendarCoverage(this.clock, await this.calendar());
+  }
+
+  /** The coverage, logged as a warning once a China day while the coming year needs its schedule. */
+  async warnIfUncovered(): Promise<CalendarCoverage> {
+    const coverage = await this.coverage();
+    const today = chinaDate(this.clock.now());
+    if (coverage.warning && this.warnedOn !== today) {
+      this.warnedOn = today;
+      console.warn(
+        `[calendar] no holiday schedule for ${coverage.year}, ${coverage.daysUntil} days away: response deadlines ` +
+          `reaching it are provisional; load it with npm run calendar:load or loadHolidaySchedule`,
+      );
+    }
+    return coverage;
   }
 }
 
