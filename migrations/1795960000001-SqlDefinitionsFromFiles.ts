@@ -13,7 +13,10 @@ export class SqlDefinitionsFromFiles1795960000001 implements MigrationInterface 
     await applySqlDefinitions(queryRunner);
   }
 
-  public async down(): Promise<void> {
-    // The definitions are those the earlier migrations left: nothing to undo.
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    // The other definitions are those the earlier migrations left; this one was new here.
+    await queryRunner.query(`DROP TRIGGER holiday_schedule_load_no_update_delete ON holiday_schedule_load`);
+    await queryRunner.query(`DROP TRIGGER holiday_schedule_load_no_truncate ON holiday_schedule_load`);
+    await queryRunner.query(`DROP FUNCTION holiday_schedule_load_append_only()`);
   }
 }
