@@ -9,6 +9,7 @@ import { EnterpriseResolver } from './enterprise/enterprise.resolver';
 import { CreditAuthorizationResolver, CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
 import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, ProductFitResolver } from './matching/matching.resolver';
 import { InstitutionResolver } from './institution/institution.resolver';
+import { CalendarResolver } from './calendar/calendar.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
 import { ApplicationResolver, CreditGrantResolver, DisbursementResolver } from './lending/lending.resolver';
@@ -50,6 +51,7 @@ function build(): GraphQLSchema {
       LoanProductMatchingResolver,
       ProductFitResolver,
       InstitutionResolver,
+      CalendarResolver,
       LoanProductResolver,
       FinancingRequestResolver,
       ApplicationResolver,

@@ -12,6 +12,14 @@ import { MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
 import { Clock, systemClock } from './common/clock';
 import { DailyRescoring } from './credit/credit-scoring';
+import { CalendarCoverage, HolidayScheduleService } from './calendar/holiday-schedule.service';
+
+/** What one calendar sweep did, and whether the coming year has its holiday schedule. */
+export interface CalendarSweep {
+  expiredRequests: number;
+  rescoring: DailyRescoring | null;
+  holidays: CalendarCoverage;
+}
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -23,6 +31,7 @@ export function createServices(
   const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
   const financing = new FinancingRequestService(dataSource, matching, clock);
   const credit = new CreditService(dataSource, clock);
+  const calendar = new HolidayScheduleService(dataSource, clock);
   return {
     auth,
     matching,
@@ -31,14 +40,18 @@ export function createServices(
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
     financing,
-    lending: new LendingService(dataSource, matching, clock),
+    calendar,
+    lending: new LendingService(dataSource, matching, calendar, clock),
     analytics: new AnalyticsService(dataSource),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run
-     * by the server's periodic sweep and `npm run sweep:calendar`.
+     * by the server's periodic sweep and `npm run sweep:calendar`. It also tells (in the log, once a
+     * China day) when the coming year still lacks its holiday schedule.
      */
-    async calendarSweep(): Promise<{ expiredRequests: number; rescoring: DailyRescoring | null }> {
-      return { expiredRequests: await financing.expireLapsedRequests(), rescoring: await credit.rescoreDueProfiles() };
+    async calendarSweep(): Promise<CalendarSweep> {
+      const expiredRequests = await financing.expireLapsedRequests();
+      const rescoring = await credit.rescoreDueProfiles();
+      return { expiredRequests, rescoring, holidays: await calendar.warnIfUncovered() };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Clock } from '../src/common/clock';
+import { TestClock } from './support/clock';
 import { parseGlobalId } from '../src/common/global-id';
 import { startTestApp, TestApp } from './support/app';
 import {
@@ -16,15 +16,6 @@ import { operation } from './support/operations';
  * Time rules at their boundaries, with the database session in UTC and in China time: business dates
  * are China dates whatever the session's zone. The services read "now" from a clock the test sets.
  */
-class TestClock implements Clock {
-  constructor(private instant: Date) {}
-  now(): Date {
-    return new Date(this.instant);
-  }
-  set(instant: string): void {
-    this.instant = new Date(instant);
-  }
-}
 
 const FIT = `query($id: ID!, $productId: ID!) { node(id: $id) { ... on FinancingRequest {
   productFit(loanProductId: $productId) { eligible failedCriteria { criterion message } }

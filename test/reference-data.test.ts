@@ -47,12 +47,14 @@ describe('response deadline in working days (official calendar, chinese-days)', 
     // Submitted Wednesday 30 September 2026; 1–7 October are holidays, Saturday 10 October is a working day (调休):
     // working days 8, 9, 10 October. Counting weekdays alone would give Monday 5 October.
     const deadline = responseDeadline(new Date('2026-09-30T10:00:00+08:00'), 3);
-    expect(deadline.toISOString()).toBe(new Date('2026-10-11T00:00:00+08:00').toISOString());
+    expect(deadline.responseDeadlineProvisional).toBe(false);
+    expect(deadline.responseDeadline.toISOString()).toBe(new Date('2026-10-11T00:00:00+08:00').toISOString());
   });
 
   it('counts ordinary weekdays', () => {
     // Thursday 5 November 2026 + 3 working days → Tuesday 10 November, end of day China time.
-    expect(responseDeadline(new Date('2026-11-05T09:00:00+08:00'), 3).toISOString()).toBe(new Date('2026-11-11T00:00:00+08:00').toISOString());
+    const { responseDeadline: deadline } = responseDeadline(new Date('2026-11-05T09:00:00+08:00'), 3);
+    expect(deadline.toISOString()).toBe(new Date('2026-11-11T00:00:00+08:00').toISOString());
   });
 });
 

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
+import { addDays } from '../common/clock';
 import { ForbiddenError } from '../common/errors';
 import { fromUnits, money, rate, toUnits } from '../common/decimal';
 import { preparedQuery } from '../common/database/prepared';
@@ -81,10 +82,6 @@ function periodEnd(filter: StatsFilter): string | null {
 function regionPrefix(code: string | null | undefined): string | null {
   if (!code) return null;
   return code.endsWith('0000') ? code.slice(0, 2) : code.endsWith('00') ? code.slice(0, 4) : code;
-}
-
-function addDays(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 const ENTERPRISE = `($1::text IS NULL OR e.region_code LIKE $1::text || '%')

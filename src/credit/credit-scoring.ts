@@ -1,7 +1,15 @@
 import { EntityManager } from 'typeorm';
 import { chinaDate } from '../common/clock';
 import { MatchingJobKind } from '../matching/matching-job.entity';
-import { BASE_SCORE, boundaryCrossedSql, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
+import {
+  BASE_GRADE,
+  BASE_SCORE,
+  boundaryCrossedSql,
+  gradeOrBaseSql,
+  SCORING_MODEL_VERSION,
+  scoreOrBaseSql,
+  scoresSql,
+} from './scoring-model';
 
 /**
  * Recomputes the scores of the given enterprises as of today (China time), keeps the matchable
@@ -22,10 +30,11 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
          model_version = excluded.model_version, as_of = excluded.as_of, computed_at = excluded.computed_at
        RETURNING enterprise_id, score, grade, flags
      )
-     -- An enterprise without a profile yet is matched as the base score (600, BBB, no flags).
+     -- An enterprise without a profile yet is matched as the base score and grade, with no flags.
      SELECT u.enterprise_id::text, u.score, u.grade, 'DISHONEST_DEBTOR' = ANY(u.flags) AS dishonest_debtor
      FROM upserted u LEFT JOIN previous p USING (enterprise_id)
-     WHERE (coalesce(p.score, ${BASE_SCORE}), coalesce(p.grade, '${gradeOf(BASE_SCORE)}'), coalesce(p.flags, '{}'::varchar[])) IS DISTINCT FROM (u.score, u.grade, u.flags)`,
+     WHERE (${scoreOrBaseSql('p')}, ${gradeOrBaseSql('p')}, coalesce(p.flags, '{}'::varchar[]))
+       IS DISTINCT FROM (u.score, u.grade, u.flags)`,
     [asOf, enterpriseIds, SCORING_MODEL_VERSION],
   );
   const changedIds = changed.map((row) => row.enterprise_id);
@@ -68,7 +77,7 @@ async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[
     `INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
      SELECT id, $2, $3, '{}', $4, $5::date, now() FROM (SELECT DISTINCT unnest($1::bigint[]) AS id) ids ORDER BY id
      ON CONFLICT (enterprise_id) DO UPDATE SET as_of = credit_profile.as_of WHERE false`,
-    [enterpriseIds, BASE_SCORE, gradeOf(BASE_SCORE), SCORING_MODEL_VERSION, asOf],
+    [enterpriseIds, BASE_SCORE, BASE_GRADE, SCORING_MODEL_VERSION, asOf],
   );
 }
 

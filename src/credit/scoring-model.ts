@@ -133,3 +133,9 @@ export function boundaryCrossedSql(since: string, today: string): string {
 export function gradeOf(score: number): CreditGrade {
   return GRADE_THRESHOLDS.find(([, min]) => score >= min)![0];
 }
+
+/** The grade of the base score: what an enterprise without a credit profile yet is matched as. */
+export const BASE_GRADE: CreditGrade = gradeOf(BASE_SCORE);
+/** SQL for a profile's score and grade, or the base ones where `profile` (a LEFT JOINed alias) is missing. */
+export const scoreOrBaseSql = (profile: string) => `coalesce(${profile}.score, ${BASE_SCORE})`;
+export const gradeOrBaseSql = (profile: string) => `coalesce(${profile}.grade, ${literal(BASE_GRADE)})`;

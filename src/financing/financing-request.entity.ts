@@ -14,6 +14,15 @@ export enum FinancingRequestStatus {
   WITHDRAWN = 'WITHDRAWN',
   EXPIRED = 'EXPIRED',
 }
+/** Statuses in which a request still looks for credit: it can be applied to, matched and expire. */
+export const OPEN_REQUEST_STATUSES: readonly FinancingRequestStatus[] = [
+  FinancingRequestStatus.OPEN,
+  FinancingRequestStatus.APPLIED,
+  FinancingRequestStatus.ACCEPTED,
+];
+/** OPEN_REQUEST_STATUSES as a SQL list, for `status IN ${OPEN_REQUEST_STATUSES_SQL}`. */
+export const OPEN_REQUEST_STATUSES_SQL = `(${OPEN_REQUEST_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
 registerEnumType(FinancingRequestStatus, {
   name: 'FinancingRequestStatus',
   description:

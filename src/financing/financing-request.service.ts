@@ -8,7 +8,8 @@ import { ChildFilter } from '../common/loaders';
 import { runIdempotent } from '../common/idempotency';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { GuaranteeType } from '../product/loan-product.entity';
-import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
+import { FinancingRequest, FinancingRequestStatus, OPEN_REQUEST_STATUSES_SQL } from './financing-request.entity';
+import { gradeOrBaseSql, scoreOrBaseSql } from '../credit/scoring-model';
 import { MatchingService } from '../matching/matching.service';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
 
@@ -95,7 +96,7 @@ export class FinancingRequestService {
 const EXPIRE_LAPSED_REQUESTS_SQL = `
   WITH due AS (
     SELECT id, status FROM financing_request
-    WHERE status IN ('OPEN', 'APPLIED', 'ACCEPTED') AND valid_until < $1::date
+    WHERE status IN ${OPEN_REQUEST_STATUSES_SQL} AND valid_until < $1::date
     ORDER BY id FOR UPDATE SKIP LOCKED
   ), expired AS (
     UPDATE financing_request r SET status = 'EXPIRED', updated_at = now() FROM due WHERE r.id = due.id
@@ -141,7 +142,7 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
   // Requests that found credit or were withdrawn leave the pool that reverse matching reads.
   await manager.query(
     `DELETE FROM matchable_request m USING financing_request r
-     WHERE m.financing_request_id = r.id AND r.id = ANY($1::bigint[]) AND r.status NOT IN ('OPEN', 'APPLIED', 'ACCEPTED')`,
+     WHERE m.financing_request_id = r.id AND r.id = ANY($1::bigint[]) AND r.status NOT IN ${OPEN_REQUEST_STATUSES_SQL}`,
     [requestIds],
   );
 }
@@ -164,7 +165,8 @@ export async function addMatchableRequest(manager: EntityManager, requestId: str
        region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
      SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[], r.max_rate, r.valid_until,
        e.region_code, left(e.region_code, 4), left(e.region_code, 2), e.industry_code, e.scale::text,
-       coalesce(cp.score, 600), coalesce(cp.grade, 'BBB'), coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false), e.established_on, e.annual_revenue
+       ${scoreOrBaseSql('cp')}, ${gradeOrBaseSql('cp')}, coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false),
+       e.established_on, e.annual_revenue
      FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id LEFT JOIN credit_profile cp ON cp.enterprise_id = e.id
      WHERE r.id = $1
      ON CONFLICT (financing_request_id) DO NOTHING`,

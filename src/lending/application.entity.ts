@@ -98,6 +98,14 @@ export class Application extends Node {
   @Column({ type: 'timestamptz' })
   responseDeadline: Date;
 
+  @Field(() => Boolean, {
+    description:
+      'The deadline was counted through a year without an official holiday schedule (weekends and the ' +
+      'fixed statutory days only): the lunar holidays and make-up working days of that year may move it.',
+  })
+  @Column({ type: 'boolean', default: false })
+  responseDeadlineProvisional: boolean;
+
   @Field(() => String, { nullable: true, description: 'Why the institution declined (拒绝原因).' })
   @Column({ type: 'varchar', length: 500, nullable: true })
   declineReason: string | null;

@@ -18,6 +18,7 @@ import { CreditGrant, CreditGrantStatus } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
 import { chinaDate, responseDeadline } from './response-deadline';
+import { HolidayScheduleService } from '../calendar/holiday-schedule.service';
 import { MatchingService } from '../matching/matching.service';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { grantCreditAuthorization } from '../credit/credit.service';
@@ -62,6 +63,7 @@ export class LendingService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
+    private readonly calendar: HolidayScheduleService,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -104,7 +106,7 @@ export class LendingService {
           throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${reasons}`, ['input', 'loanProductId']);
         }
         const institution = await manager.getRepository(Institution).findOneByOrFail({ id: product.institutionId });
-        const submittedAt = new Date();
+        const submittedAt = this.clock.now();
         const inserted = await manager
           .getRepository(Application)
           .createQueryBuilder()
@@ -117,7 +119,7 @@ export class LendingService {
             status: ApplicationStatus.SUBMITTED,
             origin,
             submittedAt,
-            responseDeadline: responseDeadline(submittedAt, institution.responseDeadlineDays),
+            ...responseDeadline(submittedAt, institution.responseDeadlineDays, await this.calendar.calendar()),
           })
           .orIgnore()
           .returning('id')

@@ -4,6 +4,8 @@
  * institution `i`. Every query of the engine is built from these, so eligibility and ranking mean
  * the same thing in forward matching, reverse matching, refreshes and explanations.
  */
+import { gradeOrBaseSql, scoreOrBaseSql } from '../credit/scoring-model';
+
 export const MATCHING_MODEL_VERSION = 'match-v1';
 /** Matches kept per request; the API shows the best of them. */
 export const MATCH_DEPTH = 50;
@@ -29,7 +31,7 @@ export function requestFactsSql(today: string): string {
          e.region_code, left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code,
          e.industry_code, e.scale::text AS scale, e.annual_revenue, e.established_on, ${today} AS today,
          ${YEARS_IN_BUSINESS_SQL('e.established_on', today)},
-         coalesce(cp.score, 600) AS credit_score, coalesce(cp.grade, 'BBB') AS credit_grade,
+         ${scoreOrBaseSql('cp')} AS credit_score, ${gradeOrBaseSql('cp')} AS credit_grade,
          coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false) AS dishonest_debtor
   FROM financing_request r
   JOIN enterprise e ON e.id = r.enterprise_id

@@ -21,6 +21,7 @@ import {
 } from './matching-model';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { MatchingJobKind } from './matching-job.entity';
+import { OPEN_REQUEST_STATUSES_SQL } from '../financing/financing-request.entity';
 import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
 
 export interface RankedMatch {
@@ -47,8 +48,6 @@ export interface ProductFit {
   failedCriteria: FailedCriterion[];
 }
 
-/** Statuses in which a request still looks for credit. */
-export const OPEN_REQUEST_STATUSES = ['OPEN', 'APPLIED', 'ACCEPTED'];
 
 const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predicate}) AS "ok_${criterion}"`).join(',\n      ');
 
@@ -335,7 +334,7 @@ function forwardMatchSql(requestId: string, limit: number, today: string): strin
   return `
     SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
     FROM (SELECT facts.*, ${REQUEST_MATCH_KEYS_SQL} AS match_keys
-          FROM (${requestFactsSql(today)} WHERE r.id = ${requestId} AND r.status IN ('OPEN', 'APPLIED', 'ACCEPTED')
+          FROM (${requestFactsSql(today)} WHERE r.id = ${requestId} AND r.status IN ${OPEN_REQUEST_STATUSES_SQL}
                 AND r.valid_until >= ${today}) facts OFFSET 0) req
     CROSS JOIN loan_product p
     JOIN institution i ON i.id = p.institution_id

@@ -15,6 +15,8 @@ async function main() {
     const rescoring = outcome.rescoring;
     if (!rescoring) console.log('The daily rescoring is busy (another run, or a rescoring in progress): next run.');
     else console.log(`Rescored ${rescoring.rescored} credit profile(s), ${rescoring.changed} changed.`);
+    const { year, covered, daysUntil } = outcome.holidays;
+    console.log(`Holiday schedule for ${year} (in ${daysUntil} days): ${covered ? 'known' : 'missing'}.`);
   } finally {
     await dataSource.destroy();
   }

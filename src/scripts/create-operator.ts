@@ -1,16 +1,15 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { dataSource as cliDataSource } from '../../ormconfig';
 import { createServices } from '../services';
 import { AccountRole } from '../auth/user-account.entity';
 import { systemActor } from '../common/actor';
-import { BusinessRuleError } from '../common/errors';
+import { runWithDatabase } from './cli';
 
 /**
  * `npm run create:operator -- --email ops@example.com`: creates a platform operator account.
  * The password comes from OPERATOR_PASSWORD, or a random one is generated and printed once.
  */
-async function main() {
+function main() {
   const args = process.argv.slice(2);
   const email = args[args.indexOf('--email') + 1];
   if (args.indexOf('--email') < 0 || !email) {
@@ -23,23 +22,12 @@ async function main() {
     console.error('OPERATOR_PASSWORD must be at least 12 characters');
     process.exit(2);
   }
-  const dataSource = await cliDataSource;
-  await dataSource.initialize();
-  try {
-    await dataSource.runMigrations({ transaction: 'all' });
-    const account = await createServices(dataSource).auth.createOperatorOrAnalyst(systemActor, { email, password }, AccountRole.OPERATOR);
+  runWithDatabase(async (dataSource) => {
+    const credentials = { email, password };
+    const { auth } = createServices(dataSource);
+    const account = await auth.createOperatorOrAnalyst(systemActor, credentials, AccountRole.OPERATOR);
     console.log(`Operator account ${account.email} created.${generated ? ` Password (shown once): ${password}` : ''}`);
-  } catch (error) {
-    if (error instanceof BusinessRuleError) {
-      console.error(error.message);
-      process.exitCode = 1;
-    } else throw error;
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 }
 
-main().catch((error) => {
-  console.error('Failed:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+main();

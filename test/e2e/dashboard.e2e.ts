@@ -38,6 +38,11 @@ describe('/dashboard', () => {
     expect(tiles).toContain('472,328,000,000.00');
     expect(tiles).toContain('23,097,000,000.00');
     expect(tiles).toContain('874,000,000.00');
+    // Headlines in 亿元, the exact yuan underneath; the funnel's rates as percentages.
+    const headlines = await page.locator('#tiles .value').allTextContents();
+    expect(headlines).toEqual(expect.arrayContaining(['4,723.28 亿元', '230.97 亿元', '8.74 亿元']));
+    expect(await page.textContent('#funnel')).toMatch(/Applied.*\(\d{1,3}\.\d\d%\)/s);
+    expect(await page.textContent('#funnel')).not.toMatch(/\(0\.\d{4}\)/);
     expect(await page.locator('#funnel rect').count()).toBe(5);
     expect(await page.locator('#regions rect').count()).toBe(13);
     expect(await page.textContent('#regions')).toContain('哈尔滨市');

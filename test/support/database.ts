@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/common/database/data-source';
+import { readSqlDefinitions } from '../../src/common/database/sql-definitions';
 
 /**
  * Test databases (the interledger/rafiki pattern): one template database is migrated once per
@@ -24,6 +25,8 @@ function migrationsFingerprint(): string {
   const folder = path.join(__dirname, '..', '..', 'migrations');
   const hash = createHash('sha256');
   for (const file of fs.readdirSync(folder).sort()) hash.update(file).update(fs.readFileSync(path.join(folder, file)));
+  // The SQL definition files are applied by migrations too.
+  for (const { file, sql } of readSqlDefinitions()) hash.update(file).update(sql);
   return hash.digest('hex').slice(0, 12);
 }
 

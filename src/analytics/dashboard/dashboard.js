@@ -26,6 +26,22 @@
     const whole = amount.split('.')[0].padStart(9, '0');
     return whole.slice(0, -8).replace(/\B(?=(\d{3})+(?!\d))/g, ',') + '.' + whole.slice(-8, -6) + ' 亿';
   }
+  function wan(amount) {
+    const whole = amount.split('.')[0].padStart(5, '0');
+    return whole.slice(0, -4).replace(/\B(?=(\d{3})+(?!\d))/g, ',') + '.' + whole.slice(-4, -2) + ' 万';
+  }
+  // A tile's headline fits its number: 亿元 from one 亿, 万元 below; the exact yuan go underneath.
+  function headline(amount) {
+    return amount.split('.')[0].length > 8 ? yi(amount) + '元' : wan(amount) + '元';
+  }
+  // The API's rates are fractions with 4 decimals ("0.1982"); shown as percentages ("19.82%").
+  function percent(fraction) {
+    if (!fraction) return '—';
+    const [whole, decimals] = fraction.split('.');
+    const digits = (whole + (decimals || '').padEnd(4, '0').slice(0, 4)).replace(/^0+(?=\d{3})/, '');
+    return digits.slice(0, -2) + '.' + digits.slice(-2) + '%';
+  }
+  const grouped = (count) => count.toLocaleString('en');
   // For bar lengths only: a chart needs proportions, not exact money.
   const magnitude = (amount) => Number(amount.split('.')[0]);
 
@@ -84,25 +100,26 @@
         { filter },
       );
       const s = data.platformStats;
+      const count = (flow, noun) => flow.count.toLocaleString('en') + ' ' + noun + ' · ' + yuan(flow.amount) + ' 元';
       const tiles = $('tiles');
       tiles.innerHTML = '';
       tiles.append(
         tile('注册企业 Enterprises', s.enterprisesRegistered.toLocaleString('en')),
         tile('入驻机构 Institutions', s.institutions.toLocaleString('en')),
         tile('发布产品 Products', s.productsPublished.toLocaleString('en')),
-        tile('融资需求 Requested', yuan(s.requested.amount), s.requested.count.toLocaleString('en') + ' needs · ' + yi(s.requested.amount)),
-        tile('受理 Accepted', yuan(s.accepted.amount), s.accepted.count.toLocaleString('en') + ' needs · ' + yi(s.accepted.amount)),
-        tile('授信 Granted', yuan(s.granted.amount), s.granted.count.toLocaleString('en') + ' grants · ' + yi(s.granted.amount)),
-        tile('放款 Disbursed', yuan(s.disbursed.amount), s.disbursed.count.toLocaleString('en') + ' tranches'),
+        tile('融资需求 Requested', headline(s.requested.amount), count(s.requested, 'needs')),
+        tile('受理 Accepted', headline(s.accepted.amount), count(s.accepted, 'needs')),
+        tile('授信 Granted', headline(s.granted.amount), count(s.granted, 'grants')),
+        tile('放款 Disbursed', headline(s.disbursed.amount), count(s.disbursed, 'tranches')),
         tile('加权平均利率 Avg rate', s.weightedAverageGrantedRate ? s.weightedAverageGrantedRate + '%' : '—', '首贷户 first-time borrowers: ' + s.firstTimeBorrowers),
       );
       const f = data.statsFunnel;
       bars($('funnel'), [
-        { label: 'Posted 发布', size: f.posted, text: String(f.posted) },
-        { label: 'Applied 申请', size: f.applied, text: f.applied + (f.appliedRate ? ' (' + f.appliedRate + ')' : '') },
-        { label: 'Accepted 受理', size: f.accepted, text: f.accepted + (f.acceptedRate ? ' (' + f.acceptedRate + ')' : '') },
-        { label: 'Granted 授信', size: f.granted, text: f.granted + (f.grantedRate ? ' (' + f.grantedRate + ')' : '') },
-        { label: 'Disbursed 放款', size: f.disbursed, text: String(f.disbursed) },
+        { label: 'Posted 发布', size: f.posted, text: grouped(f.posted) },
+        { label: 'Applied 申请', size: f.applied, text: grouped(f.applied) + (f.appliedRate ? ' (' + percent(f.appliedRate) + ')' : '') },
+        { label: 'Accepted 受理', size: f.accepted, text: grouped(f.accepted) + (f.acceptedRate ? ' (' + percent(f.acceptedRate) + ')' : '') },
+        { label: 'Granted 授信', size: f.granted, text: grouped(f.granted) + (f.grantedRate ? ' (' + percent(f.grantedRate) + ')' : '') },
+        { label: 'Disbursed 放款', size: f.disbursed, text: grouped(f.disbursed) },
       ].map((item, i) => Object.assign(item, { color: ['#0b4f8a', '#1f77b4', '#2ca02c', '#ff7f0e', '#d62728'][i] })));
       bars($('regions'), data.statsBreakdown.map((row) => ({ label: row.label || row.key, size: magnitude(row.requested.amount), text: yi(row.requested.amount) + ' / 授信 ' + row.granted.count })));
       bars($('months'), data.statsSeries.map((point) => ({ label: point.period.slice(0, 7), size: magnitude(point.requested.amount), text: yi(point.requested.amount) + ' · 授信 ' + yi(point.granted.amount) })));

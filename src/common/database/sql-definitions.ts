@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../config';
+
+/**
+ * The files holding the current definition of every SQL function and trigger, beside their modules,
+ * in the order they are applied. They are read from the project root, so from ts-jest and from
+ * `dist/` alike; every statement is CREATE OR REPLACE, so applying them again changes nothing.
+ */
+export const SQL_DEFINITION_FILES = [
+  'src/analytics/sql/stats.sql',
+  'src/matching/sql/match-keys.sql',
+  'src/lending/sql/audit-trail.sql',
+  'src/financing/sql/event-trail.sql',
+  'src/credit/sql/credit-record-integrity.sql',
+  'src/auth/sql/account-changes.sql',
+  'src/calendar/sql/holiday-schedules.sql',
+];
+
+export function readSqlDefinitions(): Array<{ file: string; sql: string }> {
+  return SQL_DEFINITION_FILES.map((file) => ({ file, sql: fs.readFileSync(path.join(projectRoot, file), 'utf8') }));
+}
+
+/** Applies every definition file (in a migration: a changed file takes effect with the next migration). */
+export async function applySqlDefinitions(runner: { query(sql: string): Promise<unknown> }): Promise<void> {
+  for (const { sql } of readSqlDefinitions()) await runner.query(sql);
+}
