@@ -136,7 +136,7 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
      ) s
      -- Rechecked on the row as locked: a sweep that expired it after s was read must not be undone.
      WHERE r.id = s.id AND r.status IS DISTINCT FROM s.status
-       AND NOT (r.status = 'EXPIRED' AND s.status IN ('OPEN', 'APPLIED', 'ACCEPTED'))`,
+       AND NOT (r.status = 'EXPIRED' AND s.status IN ${OPEN_REQUEST_STATUSES_SQL})`,
     [requestIds],
   );
   // Requests that found credit or were withdrawn leave the pool that reverse matching reads.
