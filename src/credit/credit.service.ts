@@ -5,6 +5,7 @@ import { Institution } from '../institution/institution.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { CreditProfile } from './credit-profile.entity';
 import { contributionsSql } from './scoring-model';
+import { withTransaction } from '../common/database/transaction';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
 
 export type { CreditImportResult, CreditRecordRow, RejectedCreditRecord } from './credit-import';
@@ -25,7 +26,7 @@ export class CreditService {
       if (typeof parsed === 'string') rejected.push({ line: index + 1, reason: parsed });
       else rows.push({ line: index + 1, record: parsed });
     });
-    const result = await this.dataSource.transaction((manager) => importCreditBatch(manager, rows));
+    const result = await withTransaction(this.dataSource, (manager) => importCreditBatch(manager, rows));
     return { ...result, rejected: [...rejected, ...result.rejected].sort((a, b) => a.line - b.line) };
   }
 

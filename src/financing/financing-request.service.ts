@@ -42,7 +42,7 @@ export class FinancingRequestService {
       operation: 'postFinancingRequest',
       key: idempotencyKey,
       input: fields,
-      run: async (manager) => {
+      run: async ({ manager }) => {
         const request = await manager.getRepository(FinancingRequest).save(
           manager.getRepository(FinancingRequest).create({
             ...fields,

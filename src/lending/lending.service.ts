@@ -4,6 +4,8 @@ import { Actor, actorKey, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
+import { withTransaction } from '../common/database/transaction';
+import { lockFinancingRequest, lockForApplication } from './lock-order';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
@@ -80,14 +82,14 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(Application),
-      run: async (manager) => {
+      run: async ({ manager }) => {
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
         if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
         if (request.validUntil < chinaDate(new Date())) throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
-        const [fit] = await this.matching.productFits(request.id, { productId: product.id });
+        const [fit] = await this.matching.productFits(manager, request.id, { productId: product.id });
         if (!fit.eligible) {
           const reasons = fit.failedCriteria.map((failure) => failure.message).join('; ');
           throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${reasons}`, ['input', 'loanProductId']);
@@ -164,7 +166,8 @@ export class LendingService {
 
   /**
    * 授信 — credit within the product's limits, and with the other grants on the same request never
-   * above what it asked for. The request row is locked first, so concurrent grants serialise.
+   * above what it asked for. The request row is locked first (the lock order), so concurrent
+   * grants on one request serialise.
    */
   grantCredit(actor: Actor, input: GrantCreditInput): Promise<CreditGrant> {
     const institutionId = requireInstitution(actor);
@@ -175,11 +178,9 @@ export class LendingService {
       input: fields,
       remember: rememberId,
       replay: replayById(CreditGrant),
-      run: async (manager) => {
-        const peek = await manager.getRepository(Application).findOneBy({ id: input.applicationId });
-        if (!peek || peek.institutionId !== institutionId) throw new NotFoundError('Application');
-        const [request] = await manager.query(`SELECT amount::text AS amount FROM financing_request WHERE id = $1 FOR UPDATE`, [peek.financingRequestId]);
-        const application = await lockApplication(manager, input.applicationId);
+      run: async ({ manager }) => {
+        const { request, application } = await lockForApplication(manager, input.applicationId);
+        if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (await manager.getRepository(CreditGrant).existsBy({ applicationId: application.id })) {
           throw new BusinessRuleError('GRANT_PENDING', 'A grant on this application already waits for its second approval');
@@ -252,10 +253,10 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(CreditGrant),
-      run: async (manager) => {
+      run: async ({ manager }) => {
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
         if (!peek) throw new NotFoundError('CreditGrant');
-        const application = await lockApplication(manager, peek.applicationId);
+        const { application } = await lockForApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
         if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not wait for approval');
@@ -274,8 +275,8 @@ export class LendingService {
   }
 
   /**
-   * 放款 — one tranche. The application row is locked, so concurrent tranches serialise and the
-   * total disbursed never exceeds the grant.
+   * 放款 — one tranche. The request and application rows are locked, so concurrent tranches
+   * serialise and the total disbursed never exceeds the grant.
    */
   recordDisbursement(actor: Actor, input: RecordDisbursementInput): Promise<Disbursement> {
     const institutionId = requireInstitution(actor);
@@ -286,8 +287,8 @@ export class LendingService {
       input: fields,
       remember: rememberId,
       replay: replayById(Disbursement),
-      run: async (manager) => {
-        const application = await lockApplication(manager, input.applicationId);
+      run: async ({ manager }) => {
+        const { application } = await lockForApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.DISBURSED);
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ applicationId: application.id });
@@ -320,7 +321,7 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(FinancingRequest),
-      run: async (manager) => {
+      run: async ({ manager }) => {
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
@@ -331,7 +332,7 @@ export class LendingService {
           `WITH open_application AS (
              SELECT id, status FROM application
              WHERE financing_request_id = $1 AND status IN ('SUBMITTED', 'ACCEPTED')
-             FOR UPDATE
+             ORDER BY id FOR UPDATE
            ), withdrawn AS (
              UPDATE application SET status = 'WITHDRAWN', updated_at = now()
              FROM open_application WHERE application.id = open_application.id
@@ -355,25 +356,34 @@ export class LendingService {
    * with its audit events. Run periodically by the server and callable from the CLI.
    */
   async expireOverdueApplications(now: Date): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
+    return withTransaction(this.dataSource, async (manager) => {
+      // The lock order: first the requests concerned, in id order; every other step on their
+      // applications holds its request, so the applications found below stay as they were read.
+      const requests: Array<{ id: string }> = await manager.query(
+        `SELECT id::text FROM financing_request
+         WHERE id IN (SELECT financing_request_id FROM application WHERE status = 'SUBMITTED' AND response_deadline <= $1)
+         ORDER BY id FOR UPDATE`,
+        [now],
+      );
+      if (requests.length === 0) return 0;
       const expired: Array<{ financing_request_id: string }> = await manager.query(
         `WITH expired AS (
            UPDATE application SET status = 'EXPIRED', updated_at = now()
-           WHERE status = 'SUBMITTED' AND response_deadline <= $1
+           WHERE status = 'SUBMITTED' AND response_deadline <= $1 AND financing_request_id = ANY($3::bigint[])
            RETURNING id, financing_request_id
          ), audit AS (
            INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
            SELECT id, $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
          )
          SELECT DISTINCT financing_request_id::text FROM expired`,
-        [now, actorKey(systemActor)],
+        [now, actorKey(systemActor), requests.map((row) => row.id)],
       );
       await refreshFinancingRequestStatus(manager, expired.map((row) => row.financing_request_id));
       return expired.length;
     });
   }
 
-  /** Runs one lifecycle step on an application the actor owns (for institutions) under its row lock. */
+  /** Runs one lifecycle step on an application the actor owns (for institutions) under its request's and its row locks. */
   private transition(
     actor: Actor,
     input: ApplicationActionInput,
@@ -387,8 +397,8 @@ export class LendingService {
       input: { applicationId: input.applicationId, reason: input.reason ?? null },
       remember: rememberId,
       replay: replayById(Application),
-      run: async (manager) => {
-        const application = await lockApplication(manager, input.applicationId);
+      run: async ({ manager }) => {
+        const { application } = await lockForApplication(manager, input.applicationId);
         if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
         const to = await decide(manager, application);
         await moveApplication(manager, actor, application, to, input.reason ?? null);
@@ -449,21 +459,6 @@ function requireInstitution(actor: Actor): string {
 
 async function dropPendingGrants(manager: EntityManager, applicationIds: string[]): Promise<void> {
   await manager.query(`DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'`, [applicationIds]);
-}
-
-async function lockFinancingRequest(manager: EntityManager, id: string): Promise<FinancingRequest | null> {
-  return manager.getRepository(FinancingRequest).createQueryBuilder('request').setLock('pessimistic_write').where('request.id = :id', { id }).getOne();
-}
-
-async function lockApplication(manager: EntityManager, id: string): Promise<Application> {
-  const application = await manager
-    .getRepository(Application)
-    .createQueryBuilder('application')
-    .setLock('pessimistic_write')
-    .where('application.id = :id', { id })
-    .getOne();
-  if (!application) throw new NotFoundError('Application');
-  return application;
 }
 
 async function moveApplication(manager: EntityManager, actor: Actor, application: Application, to: ApplicationStatus, reason: string | null): Promise<void> {

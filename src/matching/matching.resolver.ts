@@ -131,7 +131,7 @@ export class FinancingRequestMatchingResolver {
   async productFit(@Root() request: FinancingRequest, @Arg('loanProductId', () => ID) loanProductId: string, @Ctx() ctx: RequestContext) {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
     if (!(await ctx.services.product.findVisible(ctx.actor, productId))) return null;
-    const [fit] = await ctx.services.matching.productFits(request.id, { productId });
+    const [fit] = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { productId });
     return fit ?? null;
   }
 
@@ -143,7 +143,7 @@ export class FinancingRequestMatchingResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const page = pageRequest(args);
-    const rows = await ctx.services.matching.productFits(request.id, { page, onlyIneligible });
+    const rows = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { page, onlyIneligible });
     return connectionOf(rows, page, (fit) => fit.loanProductId, () => ctx.services.matching.countProductFits(request.id, onlyIneligible));
   }
 }

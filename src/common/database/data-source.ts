@@ -4,6 +4,7 @@ import { DataSource, Logger } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { entities } from './entities';
 import { SnakeNamingStrategy } from '../naming-strategy';
+import { installTransactionBoundary } from './transaction';
 
 /**
  * Counts the statements every connection of a DataSource's pool sends, whatever sent them
@@ -32,8 +33,12 @@ export class StatementCounter {
 
 export const migrationsGlob = path.join(__dirname, '..', '..', '..', 'migrations', '*.{ts,js}');
 
+/**
+ * The application's DataSource. Its `transaction(work)` is the mutation boundary of
+ * src/common/database/transaction.ts (retries, typed retryable errors, one connection per call).
+ */
 export function createDataSource(url: string, options: { poolSize?: number; logger?: Logger } = {}): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url,
     entities,
@@ -46,4 +51,6 @@ export function createDataSource(url: string, options: { poolSize?: number; logg
     logger: options.logger,
     extra: { max: options.poolSize ?? 20, application_name: 'credit-easy-loan' },
   });
+  installTransactionBoundary(dataSource);
+  return dataSource;
 }
