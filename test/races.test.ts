@@ -1,6 +1,6 @@
 import { startTestApp, GraphQLResponse, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { transactionRetries } from '../src/common/database/transaction';
+import { SecondConnectionError, transactionRetries } from '../src/common/database/transaction';
 import { acceptApplication, applyToProduct, createInstitution, createPublishedProduct, postRequest, registerEnterprise } from './support/fixtures';
 
 /**
@@ -123,4 +123,31 @@ describe('races between mutations', () => {
     await expectInvariants();
     expectNoDeadlocks();
   });
+});
+
+describe('one transaction context', () => {
+  it('code inside a transaction cannot take a second pooled connection', async () => {
+    const second = app.dataSource.transaction(async () => app.dataSource.query('SELECT 1'));
+    await expect(second).rejects.toBeInstanceOf(SecondConnectionError);
+    // The transaction's own connection works, and the pool is whole afterwards.
+    await expect(app.dataSource.transaction((manager) => manager.query('SELECT 1 AS one'))).resolves.toEqual([{ one: 1 }]);
+  });
+
+  it('a burst of 4 × pool-size applications with a pool of 3 completes', async () => {
+    const small = await startTestApp({ poolSize: 3 });
+    try {
+      const enterprise = await registerEnterprise(small);
+      const institution = await createInstitution(small);
+      const product = await createPublishedProduct(small, institution.id);
+      const requests = [];
+      for (let k = 0; k < 12; k++) requests.push(await postRequest(small, enterprise.id));
+      const applied = await Promise.all(
+        requests.map((request) => small.gql(operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } }, enterprise.id)),
+      );
+      expectClean(applied);
+      expect(applied.filter((response) => response.data.applyToProduct.application)).toHaveLength(12);
+    } finally {
+      await small.close();
+    }
+  }, 30000);
 });

@@ -4,7 +4,7 @@ import { Actor, actorKey, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
-import { withTransaction } from '../common/database/transaction';
+import { TransactionContext, withTransaction } from '../common/database/transaction';
 import { lockFinancingRequest, lockForApplication } from './lock-order';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
@@ -82,7 +82,8 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(Application),
-      run: async ({ manager }) => {
+      run: async (context) => {
+        const { manager } = context;
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
         if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
@@ -117,7 +118,7 @@ export class LendingService {
         const applicationId = String(inserted.raw[0].id);
         // Applying authorises the institution to see the enterprise's credit record details.
         if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
-        await recordEvent(manager, actor, applicationId, null, ApplicationStatus.SUBMITTED, origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null);
+        await recordEvent(context, applicationId, null, ApplicationStatus.SUBMITTED, origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null);
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(Application).findOneByOrFail({ id: applicationId });
       },
@@ -178,7 +179,8 @@ export class LendingService {
       input: fields,
       remember: rememberId,
       replay: replayById(CreditGrant),
-      run: async ({ manager }) => {
+      run: async (context) => {
+        const { manager } = context;
         const { request, application } = await lockForApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
@@ -235,7 +237,7 @@ export class LendingService {
             approvedAt: needsSecondPair ? null : new Date(),
           }),
         );
-        if (!needsSecondPair) await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
+        if (!needsSecondPair) await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
         return grant;
       },
     });
@@ -253,7 +255,8 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(CreditGrant),
-      run: async ({ manager }) => {
+      run: async (context) => {
+        const { manager } = context;
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
         if (!peek) throw new NotFoundError('CreditGrant');
         const { application } = await lockForApplication(manager, peek.applicationId);
@@ -268,7 +271,7 @@ export class LendingService {
         grant.approvedBy = actorKey(actor);
         grant.approvedAt = new Date();
         await manager.getRepository(CreditGrant).save(grant);
-        await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`);
+        await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`);
         return grant;
       },
     });
@@ -287,7 +290,8 @@ export class LendingService {
       input: fields,
       remember: rememberId,
       replay: replayById(Disbursement),
-      run: async ({ manager }) => {
+      run: async (context) => {
+        const { manager } = context;
         const { application } = await lockForApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.DISBURSED);
@@ -306,7 +310,7 @@ export class LendingService {
         const disbursement = await manager
           .getRepository(Disbursement)
           .save(manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }));
-        await moveApplication(manager, actor, application, ApplicationStatus.DISBURSED, `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`);
+        await moveApplication(context, application, ApplicationStatus.DISBURSED, `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`);
         return disbursement;
       },
     });
@@ -321,7 +325,8 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(FinancingRequest),
-      run: async ({ manager }) => {
+      run: async (context) => {
+        const { manager } = context;
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
         if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
@@ -397,11 +402,12 @@ export class LendingService {
       input: { applicationId: input.applicationId, reason: input.reason ?? null },
       remember: rememberId,
       replay: replayById(Application),
-      run: async ({ manager }) => {
+      run: async (context) => {
+        const { manager } = context;
         const { application } = await lockForApplication(manager, input.applicationId);
         if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
         const to = await decide(manager, application);
-        await moveApplication(manager, actor, application, to, input.reason ?? null);
+        await moveApplication(context, application, to, input.reason ?? null);
         return application;
       },
     });
@@ -461,16 +467,18 @@ async function dropPendingGrants(manager: EntityManager, applicationIds: string[
   await manager.query(`DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'`, [applicationIds]);
 }
 
-async function moveApplication(manager: EntityManager, actor: Actor, application: Application, to: ApplicationStatus, reason: string | null): Promise<void> {
+async function moveApplication(context: TransactionContext, application: Application, to: ApplicationStatus, reason: string | null): Promise<void> {
+  const { manager } = context;
   const from = application.status;
   application.status = to;
   await manager.getRepository(Application).save(application);
   // A grant still waiting for its second approval lapses with the application.
   if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) await dropPendingGrants(manager, [application.id]);
-  await recordEvent(manager, actor, application.id, from, to, reason);
+  await recordEvent(context, application.id, from, to, reason);
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
 
-async function recordEvent(manager: EntityManager, actor: Actor, applicationId: string, from: ApplicationStatus | null, to: ApplicationStatus, reason: string | null) {
+async function recordEvent(context: TransactionContext, applicationId: string, from: ApplicationStatus | null, to: ApplicationStatus, reason: string | null) {
+  const { manager, actor } = context;
   await manager.getRepository(ApplicationEvent).insert({ applicationId, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
 }

@@ -21,10 +21,10 @@ export interface TestApp {
 }
 
 /** The real server on a free port, over its own copy of the migrated template database. */
-export async function startTestApp(): Promise<TestApp> {
+export async function startTestApp(options: { poolSize?: number } = {}): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
-  const dataSource = createDataSource(database.url, { poolSize: 30 });
+  const dataSource = createDataSource(database.url, { poolSize: options.poolSize ?? 30 });
   await dataSource.initialize();
   statements.attach(dataSource);
   const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
