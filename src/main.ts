@@ -18,10 +18,14 @@ async function main() {
     databaseUrl = embedded.url;
     console.log(`Embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
-  const dataSource = createDataSource(databaseUrl);
-  await dataSource.initialize();
-  const applied = await dataSource.runMigrations({ transaction: 'all' });
+  // Migrations run on a connection of their own, without the request timeouts.
+  const migrator = createDataSource(databaseUrl, { poolSize: 1 });
+  await migrator.initialize();
+  const applied = await migrator.runMigrations({ transaction: 'all' });
+  await migrator.destroy();
   console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'Database schema is up to date');
+  const dataSource = createDataSource(databaseUrl, { limits: config.database });
+  await dataSource.initialize();
 
   const server = await startServer({ dataSource, production: config.production, auth: config, limits: config.rateLimits }, config.port);
   console.log(`信易贷 GraphQL API ready at ${server.url}${config.production ? '' : ' (open it in a browser for the sandbox)'}`);

@@ -15,6 +15,8 @@ import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError } from './common/error-formatting';
+import { RETRY_AFTER_SECONDS } from './common/errors';
+import { describeTransient, transientKind, unavailable } from './common/database/transaction';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { createServices, Services } from './services';
@@ -103,6 +105,35 @@ const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
   },
 };
 
+/**
+ * A request refused for a transient condition (SERVICE_UNAVAILABLE, set by formatError for reads
+ * and by withTransaction for mutations) is answered 503 with Retry-After, whichever field failed.
+ */
+const retryableIsUnavailable: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        if (!response.body.singleResult.errors?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+      },
+    };
+  },
+};
+
+/** Who acts, where finding out met a transient database condition: a retryable 503, not a 500. */
+async function actorOrUnavailable(...args: Parameters<typeof actorOf>): Promise<Actor> {
+  try {
+    return await actorOf(...args);
+  } catch (error) {
+    const kind = transientKind(error);
+    if (!kind) throw error;
+    console.warn(`[database] ${describeTransient(error)}`);
+    throw unavailable(kind);
+  }
+}
+
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
@@ -120,7 +151,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
   /** Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with. */
   const contextFor = async (req: Request): Promise<RequestContext> => {
-    const actor = await actorOf(req.headers, services, dataSource, options.production);
+    const actor = await actorOrUnavailable(req.headers, services, dataSource, options.production);
     if (actor.kind !== 'ANONYMOUS') {
       // Counted once per request, also when the direct path hands the request to Apollo.
       const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
@@ -166,6 +197,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       ApolloServerPluginCacheControlDisabled(),
       abuseLimitPlugin(limits),
       anonymousIsUnauthenticated,
+      retryableIsUnavailable,
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

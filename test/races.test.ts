@@ -1,7 +1,20 @@
+import { Client } from 'pg';
 import { startTestApp, GraphQLResponse, TestApp } from './support/app';
 import { operation } from './support/operations';
+import { parseGlobalId } from '../src/common/global-id';
 import { SecondConnectionError, transactionRetries } from '../src/common/database/transaction';
-import { acceptApplication, applyToProduct, createInstitution, createPublishedProduct, postRequest, registerEnterprise } from './support/fixtures';
+import {
+  acceptApplication,
+  applyToProduct,
+  createInstitution,
+  createPublishedProduct,
+  enterpriseInput,
+  grantCredit,
+  postRequest,
+  productInput,
+  registerEnterprise,
+  requestInput,
+} from './support/fixtures';
 
 /**
  * Different mutations racing each other, over HTTP against real PostgreSQL: each pair runs many
@@ -21,6 +34,16 @@ const GRANT = operation('GrantCredit');
 const WITHDRAW_APPLICATION = `mutation($input: ApplicationActionInput!) {
   withdrawApplication(input: $input) { application { id status } userErrors { code } }
 }`;
+const WITHDRAW_REQUEST = `mutation($input: WithdrawFinancingRequestInput!) {
+  withdrawFinancingRequest(input: $input) { financingRequest { id status } userErrors { code } }
+}`;
+const CLAIM = `mutation($input: StartApplicationInput!) {
+  claimFinancingRequest(input: $input) { application { id status } userErrors { code } }
+}`;
+const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rescored rejected { line reason } } }`;
+const UPDATE_PRODUCT = `mutation($input: UpdateLoanProductInput!) { updateLoanProduct(input: $input) { loanProduct { id } userErrors { code } } }`;
+
+const fromGlobalId = (id: string) => parseGlobalId(id)!.id;
 
 const jitter = () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 6)));
 
@@ -74,7 +97,10 @@ async function expectInvariants(): Promise<void> {
     SELECT 'open application on a withdrawn request', a.id::text FROM application a JOIN financing_request r ON r.id = a.financing_request_id
       WHERE r.status = 'WITHDRAWN' AND a.status IN ('SUBMITTED', 'ACCEPTED')
     UNION ALL
-    SELECT 'disbursed request with credit still matchable', m.financing_request_id::text FROM matchable_request m
+    SELECT 'matchable copy of the score differs from the profile', m.financing_request_id::text FROM matchable_request m
+      JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id WHERE (m.credit_score, m.credit_grade) IS DISTINCT FROM (cp.score, cp.grade)
+    UNION ALL
+    SELECT 'request with credit still matchable', m.financing_request_id::text FROM matchable_request m
       JOIN financing_request r ON r.id = m.financing_request_id WHERE r.status NOT IN ('OPEN', 'APPLIED', 'ACCEPTED')`);
   expect(violations).toEqual([]);
 }
@@ -97,14 +123,28 @@ async function parties(): Promise<Parties> {
   return { enterprise, institution, product };
 }
 
-async function acceptedApplication(p: Parties, amount = '1000000.00') {
-  const request = await postRequest(app, p.enterprise.id, { amount });
+async function submittedApplication(p: Parties) {
+  const request = await postRequest(app, p.enterprise.id);
   const application = await applyToProduct(app, p.enterprise.id, request.id, p.product.id);
-  await acceptApplication(app, p.institution.id, application.id);
   return { request, application };
 }
 
-const TRIES = 12;
+async function acceptedApplication(p: Parties) {
+  const submitted = await submittedApplication(p);
+  await acceptApplication(app, p.institution.id, submitted.application.id);
+  return submitted;
+}
+
+/** After a race: every invariant holds, and no deadlock happened (retried or not). */
+async function expectSound(): Promise<void> {
+  await expectInvariants();
+  expectNoDeadlocks();
+}
+
+const TRIES = 10;
+
+/** The code of a payload's first user error, or null when it succeeded. */
+const refusal = (response: GraphQLResponse) => (Object.values(response.data)[0] as { userErrors: Array<{ code: string }> }).userErrors[0]?.code ?? null;
 
 describe('races between mutations', () => {
   it('grant vs withdraw application: one wins, the other is refused', async () => {
@@ -120,8 +160,116 @@ describe('races between mutations', () => {
       const withdrawn = Boolean(withdraw.data.withdrawApplication.application);
       expect(granted !== withdrawn).toBe(true);
     }
-    await expectInvariants();
-    expectNoDeadlocks();
+    await expectSound();
+  });
+
+  it('accept vs withdraw request: the request ends withdrawn with no open application', async () => {
+    const p = await parties();
+    for (let attempt = 0; attempt < TRIES; attempt++) {
+      const { request, application } = await submittedApplication(p);
+      const [accept, withdraw] = await race(
+        () => app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, p.institution.id),
+        () => app.gql(WITHDRAW_REQUEST, { input: { financingRequestId: request.id } }, p.enterprise.id),
+      );
+      expectClean([accept, withdraw]);
+      expect(refusal(withdraw)).toBeNull();
+      expect([null, 'INVALID_TRANSITION']).toContain(refusal(accept));
+    }
+    await expectSound();
+  });
+
+  it('accept vs expiry sweep: the application ends accepted or expired, never both', async () => {
+    const p = await parties();
+    for (let attempt = 0; attempt < TRIES; attempt++) {
+      const { application } = await submittedApplication(p);
+      await app.dataSource.query(`UPDATE application SET response_deadline = now() + interval '15 milliseconds' WHERE id = $1`, [fromGlobalId(application.id)]);
+      const [accept] = await race(
+        () => app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, p.institution.id),
+        async () => {
+          await app.server.services.lending.expireOverdueApplications(new Date(Date.now() + 60_000));
+          return { status: 200, data: {}, raw: '', headers: new Headers() };
+        },
+      );
+      expectClean([accept]);
+      expect([null, 'INVALID_TRANSITION', 'RESPONSE_DEADLINE_PASSED']).toContain(refusal(accept));
+      const [row] = await app.dataSource.query(`SELECT status::text FROM application WHERE id = $1`, [fromGlobalId(application.id)]);
+      expect(row.status).toBe(refusal(accept) ? 'EXPIRED' : 'ACCEPTED');
+    }
+    await expectSound();
+  });
+
+  it('disburse vs disburse vs withdraw: the tranches never exceed the grant and credit is never withdrawn', async () => {
+    const p = await parties();
+    for (let attempt = 0; attempt < TRIES; attempt++) {
+      const { request, application } = await acceptedApplication(p);
+      await grantCredit(app, p.institution.id, { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 });
+      const disburse = () => app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '300000.00' } }, p.institution.id);
+      const responses = await race(
+        disburse,
+        disburse,
+        () => app.gql(WITHDRAW_APPLICATION, { input: { applicationId: application.id } }, p.enterprise.id),
+        () => app.gql(WITHDRAW_REQUEST, { input: { financingRequestId: request.id } }, p.enterprise.id),
+      );
+      expectClean(responses);
+      expect(responses.map(refusal)).toEqual(
+        expect.arrayContaining([null, 'DISBURSEMENT_EXCEEDS_GRANT', 'INVALID_TRANSITION', 'REQUEST_HAS_CREDIT']),
+      );
+    }
+    await expectSound();
+  });
+
+  it('claim vs apply on one request and product: one application, the other refused', async () => {
+    const p = await parties();
+    for (let attempt = 0; attempt < TRIES; attempt++) {
+      const request = await postRequest(app, p.enterprise.id);
+      const input = { financingRequestId: request.id, loanProductId: p.product.id };
+      const responses = await race(
+        () => app.gql(CLAIM, { input }, p.institution.id),
+        () => app.gql(operation('ApplyToProduct'), { input }, p.enterprise.id),
+      );
+      expectClean(responses);
+      expect(responses.map(refusal).sort()).toEqual(['ALREADY_APPLIED', null].sort());
+    }
+    await expectSound();
+  });
+
+  it('credit import vs posting for one enterprise: the posted need carries the score the import left', async () => {
+    const enterprise = await registerEnterprise(app, enterpriseInput());
+    const [{ uscc }] = await app.dataSource.query(`SELECT uscc FROM enterprise WHERE id = $1`, [fromGlobalId(enterprise.id)]);
+    for (let attempt = 0; attempt < TRIES; attempt++) {
+      const record = {
+        uscc,
+        source: 'TAX',
+        sourceReference: `RACE-${Date.now()}-${attempt}`,
+        indicator: attempt % 2 ? 'A级纳税人' : '欠税',
+        polarity: attempt % 2 ? 'POSITIVE' : 'NEGATIVE',
+        recordedOn: '2026-01-15',
+      };
+      const responses = await race(
+        () => app.gql(IMPORT, { input: { records: [record] } }, 'operator'),
+        () => app.gql(operation('PostFinancingRequest'), { input: requestInput() }, enterprise.id),
+      );
+      expectClean(responses);
+      expect(responses[0].data.importCreditRecords.imported).toBe(1);
+      expect(refusal(responses[1])).toBeNull();
+    }
+    await expectSound();
+  });
+
+  it('product change vs posting: both succeed, and the queued refresh leaves the matches current', async () => {
+    const p = await parties();
+    for (let attempt = 0; attempt < TRIES; attempt++) {
+      const responses = await race(
+        () => app.gql(UPDATE_PRODUCT, { input: { ...productInput({ maxTermMonths: 24 + attempt }), loanProductId: p.product.id } }, p.institution.id),
+        () => app.gql(operation('PostFinancingRequest'), { input: requestInput() }, p.enterprise.id),
+      );
+      expectClean(responses);
+      expect(responses.map(refusal)).toEqual([null, null]);
+    }
+    await app.server.services.matching.workQueuedJobs();
+    const [{ queued }] = await app.dataSource.query(`SELECT count(*)::int AS queued FROM matching_job WHERE finished_at IS NULL`);
+    expect(queued).toBe(0);
+    await expectSound();
   });
 });
 
@@ -150,4 +298,108 @@ describe('one transaction context', () => {
       await small.close();
     }
   }, 30000);
+});
+
+/** A result, a business refusal, or a retryable 503 — nothing else. Returns whether it was the 503. */
+function expectResultOrRetryable(response: GraphQLResponse): boolean {
+  if (!response.errors) {
+    expect(response.status).toBe(200);
+    return false;
+  }
+  if (response.status !== 503 || response.errors.some((error) => error.extensions?.code !== 'SERVICE_UNAVAILABLE')) {
+    throw new Error(`expected a result or a retryable 503, got HTTP ${response.status}: ${response.raw}`);
+  }
+  expect(response.headers.get('retry-after')).toBe('1');
+  return true;
+}
+
+describe('outages', () => {
+  const INSTITUTIONS = `query { institutions(first: 5) { totalCount nodes { id name } } }`;
+
+  it('a lock held past the lock timeout: writes get a retryable 503, and an unrelated read answers meanwhile', async () => {
+    const lockTimeoutMs = 500;
+    const stalled = await startTestApp({ poolSize: 4, limits: { lockTimeoutMs, poolTimeoutMs: 5000 } });
+    const holder = new Client({ connectionString: (stalled.dataSource.options as { url: string }).url });
+    await holder.connect();
+    try {
+      const enterprise = await registerEnterprise(stalled);
+      await createInstitution(stalled);
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE idempotency_key IN ACCESS EXCLUSIVE MODE');
+      const writes = Array.from({ length: 12 }, (_, k) =>
+        stalled.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: `stalled-${k}` } }, enterprise.id),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const readStarted = Date.now();
+      const read = await stalled.gql(INSTITUTIONS, {}, 'operator');
+      const readMs = Date.now() - readStarted;
+      const written = await Promise.all(writes);
+      await holder.query('ROLLBACK');
+
+      expect(read.errors).toBeUndefined();
+      expect(read.data.institutions.totalCount).toBe(1);
+      expect(readMs).toBeLessThan(lockTimeoutMs + 1000);
+      expect(written.filter(expectResultOrRetryable).length).toBeGreaterThan(0);
+      // Once the lock is gone, the same requests with their keys go through.
+      const retried = await Promise.all(
+        Array.from({ length: 12 }, (_, k) =>
+          stalled.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: `stalled-${k}` } }, enterprise.id),
+        ),
+      );
+      expectClean(retried);
+    } finally {
+      await holder.end();
+      await stalled.close();
+    }
+  });
+
+  it('terminated backends: every answer is a result or a retryable 503, and no acknowledged write is lost', async () => {
+    const outage = await startTestApp({ poolSize: 6 });
+    const killer = new Client({ connectionString: (outage.dataSource.options as { url: string }).url });
+    await killer.connect();
+    try {
+      const enterprise = await registerEnterprise(outage);
+      const institution = await createInstitution(outage);
+      let killing = true;
+      const kills = (async () => {
+        while (killing) {
+          await killer.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'credit-easy-loan'`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
+        }
+      })();
+      const keys = Array.from({ length: 30 }, (_, k) => `outage-${k}`);
+      const post = (key: string) => outage.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: key } }, enterprise.id);
+      const answers = await Promise.all(
+        keys.map(async (key, k) => {
+          await new Promise((resolve) => setTimeout(resolve, k * 25));
+          const [write, read] = await Promise.all([post(key), outage.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: institution.id }, 'operator')]);
+          return { key, write, read };
+        }),
+      );
+      killing = false;
+      await kills;
+      let unavailable = 0;
+      for (const { write, read } of answers) {
+        if (expectResultOrRetryable(write)) unavailable++;
+        if (expectResultOrRetryable(read)) unavailable++;
+      }
+      // Every acknowledged posting is there; a retry with its key has one effect, the others now succeed.
+      const acknowledged = answers.filter(({ write }) => !write.errors).map(({ write }) => write.data.postFinancingRequest.financingRequest.id);
+      const retried = await Promise.all(keys.map(post));
+      expectClean(retried);
+      const ids = retried.map((response) => response.data.postFinancingRequest.financingRequest.id);
+      expect(ids).toEqual(expect.arrayContaining(acknowledged));
+      const [{ posted }] = await outage.dataSource.query(`SELECT count(*)::int AS posted FROM financing_request`);
+      expect(posted).toBe(keys.length);
+      expect(new Set(ids).size).toBe(keys.length);
+      // Not an assertion on how many: the terminations must have hit something for the test to mean anything.
+      expect(unavailable + transactionRetries.UNAVAILABLE).toBeGreaterThan(0);
+    } finally {
+      await killer.end();
+      await outage.close();
+    }
+  });
 });

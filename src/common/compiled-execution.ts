@@ -58,7 +58,7 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
     if (coerced.errors) return { errors: coerced.errors } as never;
     const query = compiledFor(document, operation, operationName);
     if (!query) return interpreted() as never;
-    return query.query(undefined, context, variables) as never;
+    return withGraphQLErrors(await query.query(undefined, context, variables)) as never;
   };
 
   return {
@@ -71,6 +71,23 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
     },
     async stop() {},
   };
+}
+
+/**
+ * graphql-jit reports a resolver's error as its own GraphQLError, which has no `extensions` when
+ * the error thrown had none (a database error): Apollo reads `extensions.code` of every error and
+ * would fail while formatting, answering a bare INTERNAL_SERVER_ERROR that formatError never saw
+ * (so a timeout could not become a retryable 503). Such errors are re-made as graphql-js's own.
+ */
+export function withGraphQLErrors<T extends ExecutionResult>(result: T): T {
+  if (!result.errors?.some((error) => !error.extensions)) return result;
+  const errors = result.errors.map((error) => {
+    if (error.extensions) return error;
+    const copy = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined });
+    (copy as { locations?: unknown }).locations = error.locations;
+    return copy;
+  });
+  return { ...result, errors };
 }
 
 /**

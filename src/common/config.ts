@@ -13,6 +13,8 @@ export interface AppConfig {
   accessTokenTtlSeconds: number;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
+  /** Bounded waits on the database (databaseLimits below). */
+  database: DatabaseLimits;
 }
 
 /** Used only outside production, so that `npm start` works on a fresh machine. */
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perIpPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', DEFAULT_LIMITS.perIpPerMinute),
       perActorPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_ACTOR_PER_MINUTE', DEFAULT_LIMITS.perActorPerMinute),
     },
+    database: databaseLimits(env),
   };
 }
 
@@ -54,5 +57,52 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   if (env[name] === undefined || env[name] === '') return fallback;
   const value = Number(env[name]);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+// ---- Database: pool size and bounded waits (issue 18) ----------------------------------------
+
+/**
+ * How many connections the server keeps, and how long anything may wait on the database. Running
+ * out of any of them answers 503 with Retry-After (src/common/database/transaction.ts). The three
+ * PostgreSQL timeouts are sent as startup parameters of each connection; 0 turns one off.
+ */
+export interface DatabaseLimits {
+  poolSize: number;
+  /** Wait for a free pooled connection (pg `connectionTimeoutMillis`; also bounds opening one). */
+  poolTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+/**
+ * Locks are held for milliseconds by every step of the lifecycle, so a wait of seconds means a
+ * stall: the lock timeout ends it well before the pool timeout, which lets an unrelated read that
+ * waits behind stalled writes get a connection once they give up.
+ */
+export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = {
+  poolSize: 20,
+  poolTimeoutMs: 10_000,
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 3_000,
+  idleInTransactionTimeoutMs: 60_000,
+};
+
+export function databaseLimits(env: NodeJS.ProcessEnv = process.env): DatabaseLimits {
+  const d = DEFAULT_DATABASE_LIMITS;
+  return {
+    poolSize: positiveInteger(env, 'DATABASE_POOL_SIZE', d.poolSize),
+    poolTimeoutMs: milliseconds(env, 'DATABASE_POOL_TIMEOUT_MS', d.poolTimeoutMs),
+    statementTimeoutMs: milliseconds(env, 'DATABASE_STATEMENT_TIMEOUT_MS', d.statementTimeoutMs),
+    lockTimeoutMs: milliseconds(env, 'DATABASE_LOCK_TIMEOUT_MS', d.lockTimeoutMs),
+    idleInTransactionTimeoutMs: milliseconds(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', d.idleInTransactionTimeoutMs),
+  };
+}
+
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const value = Number(env[name]);
+  if (!Number.isInteger(value) || value < 0 || value > 2_147_483_647) throw new Error(`${name} must be a whole number of milliseconds (0 turns it off)`);
   return value;
 }

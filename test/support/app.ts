@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
 import { startServer, RunningServer } from '../../src/server';
+import { DatabaseLimits, DEFAULT_DATABASE_LIMITS } from '../../src/common/config';
 import { createTestDatabase, TestDatabase } from './database';
 
 export interface GraphQLResponse<T = any> {
@@ -8,6 +9,7 @@ export interface GraphQLResponse<T = any> {
   data?: T;
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
   raw: string;
+  headers: Headers;
 }
 
 export interface TestApp {
@@ -20,11 +22,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real server on a free port, over its own copy of the migrated template database. */
-export async function startTestApp(options: { poolSize?: number } = {}): Promise<TestApp> {
+/**
+ * The real server on a free port, over its own copy of the migrated template database, with the
+ * configuration's bounded waits (DEFAULT_DATABASE_LIMITS) unless `limits` changes some.
+ */
+export async function startTestApp(options: { poolSize?: number; limits?: Partial<DatabaseLimits> } = {}): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
-  const dataSource = createDataSource(database.url, { poolSize: options.poolSize ?? 30 });
+  const limits = { ...DEFAULT_DATABASE_LIMITS, ...options.limits };
+  const dataSource = createDataSource(database.url, { poolSize: options.poolSize ?? 30, limits });
   await dataSource.initialize();
   statements.attach(dataSource);
   const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
@@ -42,7 +48,7 @@ export async function startTestApp(options: { poolSize?: number } = {}): Promise
       });
       const raw = await response.text();
       const body = JSON.parse(raw);
-      return { status: response.status, data: body.data, errors: body.errors, raw };
+      return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
     },
     async close() {
       await server.stop();

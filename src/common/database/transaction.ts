@@ -33,6 +33,8 @@ const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', 
 const TIMEOUT_CODES = new Set(['55P03', '57014', '25P03']);
 /** pg and pg-pool report these without a code. */
 const UNAVAILABLE_MESSAGES = [/^Connection terminated/, /not queryable/, /^Client was closed/, /^Cannot use a pool after calling end/];
+/** TypeORM's query runner gives up its connection when the connection fails; later calls say so. */
+const RELEASED_RUNNER = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 const TIMEOUT_MESSAGES = [/^timeout exceeded when trying to connect/, /^Connection terminated due to connection timeout/];
 
 /** Whether an error is a passing condition of the database rather than a defect, and which. */
@@ -44,6 +46,7 @@ export function transientKind(error: unknown): TransientKind | null {
   if (sqlState && CONFLICT_CODES.has(sqlState)) return 'CONFLICT';
   if (sqlState && TIMEOUT_CODES.has(sqlState)) return 'TIMEOUT';
   if (sqlState && UNAVAILABLE_CODES.has(sqlState)) return 'UNAVAILABLE';
+  if (RELEASED_RUNNER.has((error as { name?: string }).name ?? '')) return 'UNAVAILABLE';
   const text = typeof message === 'string' ? message : '';
   if (TIMEOUT_MESSAGES.some((pattern) => pattern.test(text))) return 'TIMEOUT';
   if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(text))) return 'UNAVAILABLE';
@@ -95,6 +98,60 @@ export const transactionRetries: Record<'CONFLICT' | 'UNAVAILABLE', number> & { 
   deadlocks: 0,
 };
 
+/**
+ * Transactions may hold all but a quarter of the pool's connections (at least one is kept): when
+ * writes stall behind a lock, they queue here rather than in the pool, and reads still find a
+ * connection. The wait for a slot counts as the wait for a connection (the pool timeout).
+ */
+class TransactionSlots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static of(pool: Pool): TransactionSlots {
+    let slots = slotsByPool.get(pool);
+    if (!slots) {
+      const { max = 10, connectionTimeoutMillis = 0 } = (pool as unknown as { options: { max?: number; connectionTimeoutMillis?: number } }).options;
+      slots = new TransactionSlots(Math.max(1, max - Math.max(1, Math.floor(max / 4))), connectionTimeoutMillis);
+      slotsByPool.set(pool, slots);
+    }
+    return slots;
+  }
+
+  async enter(): Promise<void> {
+    if (this.active < this.size) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const admit = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = this.timeoutMs > 0
+        ? setTimeout(() => {
+            this.waiting.splice(this.waiting.indexOf(admit), 1);
+            reject(new Error('timeout exceeded when trying to connect (every transaction slot stayed busy)'));
+          }, this.timeoutMs)
+        : undefined;
+      this.waiting.push(admit);
+    });
+  }
+
+  /** Hands the slot to the next waiting transaction, if any. */
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+const slotsByPool = new WeakMap<Pool, TransactionSlots>();
+
 /** The pool whose connection the current async call chain holds in a transaction. */
 const holding = new AsyncLocalStorage<Pool>();
 const guarded = new WeakSet<Pool>();
@@ -107,10 +164,18 @@ function poolOf(dataSource: DataSource): Pool {
  * Makes the pool refuse a connection to code running inside one of its transactions (the same
  * async call chain). Everything that queries — TypeORM's managers and repositories of the
  * DataSource, prepared statements, entity readers — takes its connection through `connect`.
+ *
+ * Also gives every connection a lasting 'error' listener. A backend that is terminated sends its
+ * error and then closes the socket: TypeORM lets go of the connection at the first event, and
+ * the second, with nobody listening, would be thrown out of the event loop and end the process.
+ * The query that was running still gets its error.
  */
 function guardPool(pool: Pool): void {
   if (guarded.has(pool)) return;
   guarded.add(pool);
+  const keepQuiet = (client: { on(event: 'error', listener: () => void): unknown }) => client.on('error', () => undefined);
+  pool.on('connect', keepQuiet);
+  for (const client of (pool as unknown as { _clients?: Array<Parameters<typeof keepQuiet>[0]> })._clients ?? []) keepQuiet(client);
   const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
   (pool as { connect: unknown }).connect = (callback?: (...args: unknown[]) => void) => {
     if (holding.getStore() !== pool) return connect(callback);
@@ -156,6 +221,8 @@ export async function withTransaction<R>(dataSource: DataSource, work: (manager:
 }
 
 async function runOnce<R>(dataSource: DataSource, pool: Pool, work: (manager: EntityManager) => Promise<R>, phase: { committing: boolean }): Promise<R> {
+  const slots = TransactionSlots.of(pool);
+  await slots.enter();
   const runner = dataSource.createQueryRunner();
   try {
     await runner.connect();
@@ -168,7 +235,11 @@ async function runOnce<R>(dataSource: DataSource, pool: Pool, work: (manager: En
     if (runner.isTransactionActive && !phase.committing) await runner.rollbackTransaction().catch(() => undefined);
     throw error;
   } finally {
-    await runner.release();
+    try {
+      await runner.release();
+    } finally {
+      slots.leave();
+    }
   }
 }
 
@@ -178,6 +249,12 @@ async function runOnce<R>(dataSource: DataSource, pool: Pool, work: (manager: En
  * typed error. (An isolation level argument is not used anywhere and is refused.)
  */
 export function installTransactionBoundary(dataSource: DataSource): void {
+  const initialize = dataSource.initialize.bind(dataSource);
+  dataSource.initialize = async () => {
+    await initialize();
+    guardPool(poolOf(dataSource));
+    return dataSource;
+  };
   (dataSource as { transaction: unknown }).transaction = (...args: unknown[]) => {
     if (args.length !== 1 || typeof args[0] !== 'function') throw new Error('dataSource.transaction takes only the work function here');
     return withTransaction(dataSource, args[0] as (manager: EntityManager) => Promise<unknown>);
