@@ -122,14 +122,17 @@ const retryableIsUnavailable: ApolloServerPlugin<RequestContext> = {
   },
 };
 
-/** Who acts, where finding out met a transient database condition: a retryable 503, not a 500. */
-async function actorOrUnavailable(...args: Parameters<typeof actorOf>): Promise<Actor> {
+/**
+ * Who acts, where finding out met a transient database condition: a retryable 503, not a 500.
+ * Logged (one line) unless `quiet`: the direct path tries first and hands over to Apollo, which asks again.
+ */
+async function actorOrUnavailable(quiet: boolean, ...args: Parameters<typeof actorOf>): Promise<Actor> {
   try {
     return await actorOf(...args);
   } catch (error) {
     const kind = transientKind(error);
     if (!kind) throw error;
-    console.warn(`[database] ${describeTransient(error)}`);
+    if (!quiet) console.warn(`[database] ${describeTransient(error)}`);
     throw unavailable(kind);
   }
 }
@@ -150,8 +153,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const executedBefore = Symbol('run by the direct path, with errors');
   type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
   /** Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with. */
-  const contextFor = async (req: Request): Promise<RequestContext> => {
-    const actor = await actorOrUnavailable(req.headers, services, dataSource, options.production);
+  const contextFor = async (req: Request, quiet = false): Promise<RequestContext> => {
+    const actor = await actorOrUnavailable(quiet, req.headers, services, dataSource, options.production);
     if (actor.kind !== 'ANONYMOUS') {
       // Counted once per request, also when the direct path hands the request to Apollo.
       const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
@@ -165,7 +168,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     limits,
     production: options.production,
     countIp: (req) => countIp(ipLimiter, req),
-    contextFor: (req) => contextFor(req).catch(() => null),
+    contextFor: (req) => contextFor(req, true).catch(() => null),
     delegate: (req: Request & { body?: unknown }, res, body, executed) => {
       req.body = body;
       req[executedBefore] = executed;

@@ -1,4 +1,6 @@
-import { Client } from 'pg';
+import net from 'node:net';
+import { Client, Pool } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { startTestApp, GraphQLResponse, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { parseGlobalId } from '../src/common/global-id';
@@ -400,6 +402,44 @@ describe('outages', () => {
     } finally {
       await killer.end();
       await outage.close();
+    }
+  });
+
+  it('the database down: every request answers a retryable 503, and the same requests go through once it is back', async () => {
+    const down = await startTestApp({ poolSize: 4, limits: { poolTimeoutMs: 2000 } });
+    const url = (down.dataSource.options as { url: string }).url;
+    const pool = (down.dataSource.driver as PostgresDriver).master as Pool & { options: { connectionString: string } };
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const enterprise = await registerEnterprise(down);
+      const institution = await createInstitution(down);
+      // New connections go to a port nobody listens on, and the open ones are ended by the server.
+      const closed = await new Promise<number>((resolve) => {
+        const probe = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as net.AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      const unreachable = new URL(url);
+      unreachable.port = String(closed);
+      pool.options.connectionString = unreachable.toString();
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'credit-easy-loan'`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const asked = () =>
+        Promise.all([
+          down.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: 'while-down' } }, enterprise.id),
+          down.gql(INSTITUTIONS, {}, 'operator'),
+          down.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: institution.id }, enterprise.id),
+        ]);
+      const whileDown = await asked();
+      expect(whileDown.map(expectResultOrRetryable)).toEqual([true, true, true]);
+      pool.options.connectionString = url;
+      expectClean(await asked());
+    } finally {
+      pool.options.connectionString = url;
+      await admin.end();
+      await down.close();
     }
   });
 });
