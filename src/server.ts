@@ -114,7 +114,8 @@ const retryableIsUnavailable: ApolloServerPlugin<RequestContext> = {
     return {
       async willSendResponse({ response }) {
         if (response.body.kind !== 'single') return;
-        if (!response.body.singleResult.errors?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+        const errors = response.body.singleResult.errors ?? [];
+        if (!errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
         response.http.status = 503;
         response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
       },

@@ -42,8 +42,14 @@ const WITHDRAW_REQUEST = `mutation($input: WithdrawFinancingRequestInput!) {
 const CLAIM = `mutation($input: StartApplicationInput!) {
   claimFinancingRequest(input: $input) { application { id status } userErrors { code } }
 }`;
-const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rescored rejected { line reason } } }`;
-const UPDATE_PRODUCT = `mutation($input: UpdateLoanProductInput!) { updateLoanProduct(input: $input) { loanProduct { id } userErrors { code } } }`;
+const IMPORT = `mutation($input: ImportCreditRecordsInput!) {
+  importCreditRecords(input: $input) { imported rescored rejected { line reason } }
+}`;
+const UPDATE_PRODUCT = `mutation($input: UpdateLoanProductInput!) {
+  updateLoanProduct(input: $input) { loanProduct { id } userErrors { code } }
+}`;
+const INSTITUTIONS = `query { institutions(first: 5) { totalCount nodes { id name } } }`;
+const NODE = `query($id: ID!) { node(id: $id) { id } }`;
 
 const fromGlobalId = (id: string) => parseGlobalId(id)!.id;
 
@@ -62,9 +68,16 @@ function expectClean(responses: GraphQLResponse[]): void {
   }
 }
 
-/** Every invariant of the lifecycle, checked over the whole database. */
+/** Every invariant of the lifecycle over the whole database: each rule with the rows that break it. */
 async function expectInvariants(): Promise<void> {
   const violations: Array<{ rule: string; id: string }> = await app.dataSource.query(`
+    WITH requests AS (
+      SELECT r.id, r.status::text AS status, array_agg(a.status::text) FILTER (WHERE a.id IS NOT NULL) AS statuses
+      FROM financing_request r LEFT JOIN application a ON a.financing_request_id = r.id GROUP BY r.id
+    ), last_event AS (
+      SELECT DISTINCT ON (application_id) application_id, to_status::text AS status
+      FROM application_event ORDER BY application_id, id DESC
+    )
     SELECT 'disbursed above grant' AS rule, g.id::text AS id FROM credit_grant g
       WHERE (SELECT coalesce(sum(d.amount), 0) FROM disbursement d WHERE d.credit_grant_id = g.id) > g.amount
     UNION ALL
@@ -72,38 +85,44 @@ async function expectInvariants(): Promise<void> {
       WHERE (SELECT coalesce(sum(g.amount), 0) FROM credit_grant g WHERE g.financing_request_id = r.id) > r.amount
     UNION ALL
     SELECT 'status differs from the last audit event', a.id::text FROM application a
-      WHERE a.status::text IS DISTINCT FROM (SELECT e.to_status::text FROM application_event e WHERE e.application_id = a.id ORDER BY e.id DESC LIMIT 1)
+      LEFT JOIN last_event e ON e.application_id = a.id WHERE a.status::text IS DISTINCT FROM e.status
     UNION ALL
     SELECT 'audit event does not start where the previous one ended', e.id::text FROM application_event e
-      WHERE e.from_status::text IS DISTINCT FROM (SELECT p.to_status::text FROM application_event p
-                                                  WHERE p.application_id = e.application_id AND p.id < e.id ORDER BY p.id DESC LIMIT 1)
+      WHERE e.from_status::text IS DISTINCT FROM (
+        SELECT p.to_status::text FROM application_event p
+        WHERE p.application_id = e.application_id AND p.id < e.id ORDER BY p.id DESC LIMIT 1)
     UNION ALL
-    SELECT 'approved grant on an application without credit', g.id::text FROM credit_grant g JOIN application a ON a.id = g.application_id
+    SELECT 'approved grant on an application without credit', g.id::text
+      FROM credit_grant g JOIN application a ON a.id = g.application_id
       WHERE g.status = 'APPROVED' AND a.status NOT IN ('CREDIT_GRANTED', 'DISBURSED')
     UNION ALL
-    SELECT 'pending grant on a closed application', g.id::text FROM credit_grant g JOIN application a ON a.id = g.application_id
-      WHERE g.status = 'PENDING_APPROVAL' AND a.status NOT IN ('ACCEPTED')
+    SELECT 'pending grant on a closed application', g.id::text
+      FROM credit_grant g JOIN application a ON a.id = g.application_id
+      WHERE g.status = 'PENDING_APPROVAL' AND a.status <> 'ACCEPTED'
     UNION ALL
     SELECT 'credit on an application without an approved grant', a.id::text FROM application a
-      WHERE a.status IN ('CREDIT_GRANTED', 'DISBURSED') AND NOT EXISTS (SELECT 1 FROM credit_grant g WHERE g.application_id = a.id AND g.status = 'APPROVED')
+      WHERE a.status IN ('CREDIT_GRANTED', 'DISBURSED')
+        AND NOT EXISTS (SELECT 1 FROM credit_grant g WHERE g.application_id = a.id AND g.status = 'APPROVED')
     UNION ALL
-    SELECT 'request status does not follow its applications', r.id::text FROM financing_request r
-      WHERE r.status::text <> CASE
-        WHEN r.status = 'WITHDRAWN' THEN 'WITHDRAWN'
-        WHEN EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.status = 'DISBURSED') THEN 'DISBURSED'
-        WHEN EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.status = 'CREDIT_GRANTED') THEN 'CREDIT_GRANTED'
-        WHEN EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.status = 'ACCEPTED') THEN 'ACCEPTED'
-        WHEN EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.status = 'SUBMITTED') THEN 'APPLIED'
+    SELECT 'request status does not follow its applications', id::text FROM requests
+      WHERE status <> CASE
+        WHEN status = 'WITHDRAWN' THEN 'WITHDRAWN'
+        WHEN 'DISBURSED' = ANY(statuses) THEN 'DISBURSED'
+        WHEN 'CREDIT_GRANTED' = ANY(statuses) THEN 'CREDIT_GRANTED'
+        WHEN 'ACCEPTED' = ANY(statuses) THEN 'ACCEPTED'
+        WHEN 'SUBMITTED' = ANY(statuses) THEN 'APPLIED'
         ELSE 'OPEN' END
     UNION ALL
-    SELECT 'open application on a withdrawn request', a.id::text FROM application a JOIN financing_request r ON r.id = a.financing_request_id
-      WHERE r.status = 'WITHDRAWN' AND a.status IN ('SUBMITTED', 'ACCEPTED')
+    SELECT 'open application on a withdrawn request', id::text FROM requests
+      WHERE status = 'WITHDRAWN' AND statuses && ARRAY['SUBMITTED', 'ACCEPTED']
     UNION ALL
-    SELECT 'matchable copy of the score differs from the profile', m.financing_request_id::text FROM matchable_request m
-      JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id WHERE (m.credit_score, m.credit_grade) IS DISTINCT FROM (cp.score, cp.grade)
+    SELECT 'matchable copy of the score differs from the profile', m.financing_request_id::text
+      FROM matchable_request m JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id
+      WHERE (m.credit_score, m.credit_grade) IS DISTINCT FROM (cp.score, cp.grade)
     UNION ALL
-    SELECT 'request with credit still matchable', m.financing_request_id::text FROM matchable_request m
-      JOIN financing_request r ON r.id = m.financing_request_id WHERE r.status NOT IN ('OPEN', 'APPLIED', 'ACCEPTED')`);
+    SELECT 'request with credit still matchable', m.financing_request_id::text
+      FROM matchable_request m JOIN financing_request r ON r.id = m.financing_request_id
+      WHERE r.status NOT IN ('OPEN', 'APPLIED', 'ACCEPTED')`);
   expect(violations).toEqual([]);
 }
 
@@ -146,7 +165,11 @@ async function expectSound(): Promise<void> {
 const TRIES = 10;
 
 /** The code of a payload's first user error, or null when it succeeded. */
-const refusal = (response: GraphQLResponse) => (Object.values(response.data)[0] as { userErrors: Array<{ code: string }> }).userErrors[0]?.code ?? null;
+const refusal = (response: GraphQLResponse) =>
+  (Object.values(response.data)[0] as { userErrors: Array<{ code: string }> }).userErrors[0]?.code ?? null;
+
+const GRANT_INPUT = { amount: '500000.00', annualRate: '4.10', termMonths: 12 };
+const posting = (key?: string) => ({ input: { ...requestInput(), ...(key ? { idempotencyKey: key } : {}) } });
 
 describe('races between mutations', () => {
   it('grant vs withdraw application: one wins, the other is refused', async () => {
@@ -154,7 +177,7 @@ describe('races between mutations', () => {
     for (let attempt = 0; attempt < TRIES; attempt++) {
       const { application } = await acceptedApplication(p);
       const [grant, withdraw] = await race(
-        () => app.gql(GRANT, { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } }, p.institution.id),
+        () => app.gql(GRANT, { input: { applicationId: application.id, ...GRANT_INPUT } }, p.institution.id),
         () => app.gql(WITHDRAW_APPLICATION, { input: { applicationId: application.id } }, p.enterprise.id),
       );
       expectClean([grant, withdraw]);
@@ -184,7 +207,9 @@ describe('races between mutations', () => {
     const p = await parties();
     for (let attempt = 0; attempt < TRIES; attempt++) {
       const { application } = await submittedApplication(p);
-      await app.dataSource.query(`UPDATE application SET response_deadline = now() + interval '15 milliseconds' WHERE id = $1`, [fromGlobalId(application.id)]);
+      const id = fromGlobalId(application.id);
+      const soon = `UPDATE application SET response_deadline = now() + interval '15 milliseconds' WHERE id = $1`;
+      await app.dataSource.query(soon, [id]);
       const [accept] = await race(
         () => app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, p.institution.id),
         async () => {
@@ -194,18 +219,19 @@ describe('races between mutations', () => {
       );
       expectClean([accept]);
       expect([null, 'INVALID_TRANSITION', 'RESPONSE_DEADLINE_PASSED']).toContain(refusal(accept));
-      const [row] = await app.dataSource.query(`SELECT status::text FROM application WHERE id = $1`, [fromGlobalId(application.id)]);
+      const [row] = await app.dataSource.query(`SELECT status::text FROM application WHERE id = $1`, [id]);
       expect(row.status).toBe(refusal(accept) ? 'EXPIRED' : 'ACCEPTED');
     }
     await expectSound();
   });
 
-  it('disburse vs disburse vs withdraw: the tranches never exceed the grant and credit is never withdrawn', async () => {
+  it('disburse vs disburse vs withdraw: tranches stay within the grant, credit is never withdrawn', async () => {
     const p = await parties();
     for (let attempt = 0; attempt < TRIES; attempt++) {
       const { request, application } = await acceptedApplication(p);
-      await grantCredit(app, p.institution.id, { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 });
-      const disburse = () => app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '300000.00' } }, p.institution.id);
+      await grantCredit(app, p.institution.id, { applicationId: application.id, ...GRANT_INPUT });
+      const tranche = { input: { applicationId: application.id, amount: '300000.00' } };
+      const disburse = () => app.gql(operation('RecordDisbursement'), tranche, p.institution.id);
       const responses = await race(
         disburse,
         disburse,
@@ -237,7 +263,9 @@ describe('races between mutations', () => {
 
   it('credit import vs posting for one enterprise: the posted need carries the score the import left', async () => {
     const enterprise = await registerEnterprise(app, enterpriseInput());
-    const [{ uscc }] = await app.dataSource.query(`SELECT uscc FROM enterprise WHERE id = $1`, [fromGlobalId(enterprise.id)]);
+    const [{ uscc }] = await app.dataSource.query(`SELECT uscc FROM enterprise WHERE id = $1`, [
+      fromGlobalId(enterprise.id),
+    ]);
     for (let attempt = 0; attempt < TRIES; attempt++) {
       const record = {
         uscc,
@@ -249,7 +277,7 @@ describe('races between mutations', () => {
       };
       const responses = await race(
         () => app.gql(IMPORT, { input: { records: [record] } }, 'operator'),
-        () => app.gql(operation('PostFinancingRequest'), { input: requestInput() }, enterprise.id),
+        () => app.gql(operation('PostFinancingRequest'), posting(), enterprise.id),
       );
       expectClean(responses);
       expect(responses[0].data.importCreditRecords.imported).toBe(1);
@@ -262,14 +290,19 @@ describe('races between mutations', () => {
     const p = await parties();
     for (let attempt = 0; attempt < TRIES; attempt++) {
       const responses = await race(
-        () => app.gql(UPDATE_PRODUCT, { input: { ...productInput({ maxTermMonths: 24 + attempt }), loanProductId: p.product.id } }, p.institution.id),
-        () => app.gql(operation('PostFinancingRequest'), { input: requestInput() }, p.enterprise.id),
+        () => {
+          const terms = productInput({ maxTermMonths: 24 + attempt });
+          return app.gql(UPDATE_PRODUCT, { input: { ...terms, loanProductId: p.product.id } }, p.institution.id);
+        },
+        () => app.gql(operation('PostFinancingRequest'), posting(), p.enterprise.id),
       );
       expectClean(responses);
       expect(responses.map(refusal)).toEqual([null, null]);
     }
     await app.server.services.matching.workQueuedJobs();
-    const [{ queued }] = await app.dataSource.query(`SELECT count(*)::int AS queued FROM matching_job WHERE finished_at IS NULL`);
+    const [{ queued }] = await app.dataSource.query(
+      `SELECT count(*)::int AS queued FROM matching_job WHERE finished_at IS NULL`,
+    );
     expect(queued).toBe(0);
     await expectSound();
   });
@@ -280,7 +313,8 @@ describe('one transaction context', () => {
     const second = app.dataSource.transaction(async () => app.dataSource.query('SELECT 1'));
     await expect(second).rejects.toBeInstanceOf(SecondConnectionError);
     // The transaction's own connection works, and the pool is whole afterwards.
-    await expect(app.dataSource.transaction((manager) => manager.query('SELECT 1 AS one'))).resolves.toEqual([{ one: 1 }]);
+    const own = app.dataSource.transaction((manager) => manager.query('SELECT 1 AS one'));
+    await expect(own).resolves.toEqual([{ one: 1 }]);
   });
 
   it('a burst of 4 × pool-size applications with a pool of 3 completes', async () => {
@@ -292,7 +326,10 @@ describe('one transaction context', () => {
       const requests = [];
       for (let k = 0; k < 12; k++) requests.push(await postRequest(small, enterprise.id));
       const applied = await Promise.all(
-        requests.map((request) => small.gql(operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } }, enterprise.id)),
+        requests.map((request) => {
+          const input = { financingRequestId: request.id, loanProductId: product.id };
+          return small.gql(operation('ApplyToProduct'), { input }, enterprise.id);
+        }),
       );
       expectClean(applied);
       expect(applied.filter((response) => response.data.applyToProduct.application)).toHaveLength(12);
@@ -316,9 +353,7 @@ function expectResultOrRetryable(response: GraphQLResponse): boolean {
 }
 
 describe('outages', () => {
-  const INSTITUTIONS = `query { institutions(first: 5) { totalCount nodes { id name } } }`;
-
-  it('a lock held past the lock timeout: writes get a retryable 503, and an unrelated read answers meanwhile', async () => {
+  it('a lock held past the lock timeout: writes get a retryable 503, an unrelated read answers meanwhile', async () => {
     const lockTimeoutMs = 500;
     const stalled = await startTestApp({ poolSize: 4, limits: { lockTimeoutMs, poolTimeoutMs: 5000 } });
     const holder = new Client({ connectionString: (stalled.dataSource.options as { url: string }).url });
@@ -329,7 +364,7 @@ describe('outages', () => {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE idempotency_key IN ACCESS EXCLUSIVE MODE');
       const writes = Array.from({ length: 12 }, (_, k) =>
-        stalled.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: `stalled-${k}` } }, enterprise.id),
+        stalled.gql(operation('PostFinancingRequest'), posting(`stalled-${k}`), enterprise.id),
       );
       await new Promise((resolve) => setTimeout(resolve, 100));
       const readStarted = Date.now();
@@ -345,7 +380,7 @@ describe('outages', () => {
       // Once the lock is gone, the same requests with their keys go through.
       const retried = await Promise.all(
         Array.from({ length: 12 }, (_, k) =>
-          stalled.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: `stalled-${k}` } }, enterprise.id),
+          stalled.gql(operation('PostFinancingRequest'), posting(`stalled-${k}`), enterprise.id),
         ),
       );
       expectClean(retried);
@@ -355,7 +390,7 @@ describe('outages', () => {
     }
   });
 
-  it('terminated backends: every answer is a result or a retryable 503, and no acknowledged write is lost', async () => {
+  it('terminated backends: every answer is a result or a retryable 503, no acknowledged write is lost', async () => {
     const outage = await startTestApp({ poolSize: 6 });
     const killer = new Client({ connectionString: (outage.dataSource.options as { url: string }).url });
     await killer.connect();
@@ -373,11 +408,11 @@ describe('outages', () => {
         }
       })();
       const keys = Array.from({ length: 30 }, (_, k) => `outage-${k}`);
-      const post = (key: string) => outage.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: key } }, enterprise.id);
+      const post = (key: string) => outage.gql(operation('PostFinancingRequest'), posting(key), enterprise.id);
       const answers = await Promise.all(
         keys.map(async (key, k) => {
           await new Promise((resolve) => setTimeout(resolve, k * 25));
-          const [write, read] = await Promise.all([post(key), outage.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: institution.id }, 'operator')]);
+          const [write, read] = await Promise.all([post(key), outage.gql(NODE, { id: institution.id }, 'operator')]);
           return { key, write, read };
         }),
       );
@@ -389,7 +424,9 @@ describe('outages', () => {
         if (expectResultOrRetryable(read)) unavailable++;
       }
       // Every acknowledged posting is there; a retry with its key has one effect, the others now succeed.
-      const acknowledged = answers.filter(({ write }) => !write.errors).map(({ write }) => write.data.postFinancingRequest.financingRequest.id);
+      const acknowledged = answers
+        .filter(({ write }) => !write.errors)
+        .map(({ write }) => write.data.postFinancingRequest.financingRequest.id);
       const retried = await Promise.all(keys.map(post));
       expectClean(retried);
       const ids = retried.map((response) => response.data.postFinancingRequest.financingRequest.id);
@@ -405,7 +442,7 @@ describe('outages', () => {
     }
   });
 
-  it('the database down: every request answers a retryable 503, and the same requests go through once it is back', async () => {
+  it('the database down: every request answers a retryable 503; once back, the same requests go through', async () => {
     const down = await startTestApp({ poolSize: 4, limits: { poolTimeoutMs: 2000 } });
     const url = (down.dataSource.options as { url: string }).url;
     const pool = (down.dataSource.driver as PostgresDriver).master as Pool & { options: { connectionString: string } };
@@ -424,13 +461,16 @@ describe('outages', () => {
       const unreachable = new URL(url);
       unreachable.port = String(closed);
       pool.options.connectionString = unreachable.toString();
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'credit-easy-loan'`);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'credit-easy-loan'`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       const asked = () =>
         Promise.all([
-          down.gql(operation('PostFinancingRequest'), { input: { ...requestInput(), idempotencyKey: 'while-down' } }, enterprise.id),
+          down.gql(operation('PostFinancingRequest'), posting('while-down'), enterprise.id),
           down.gql(INSTITUTIONS, {}, 'operator'),
-          down.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: institution.id }, enterprise.id),
+          down.gql(NODE, { id: institution.id }, enterprise.id),
         ]);
       const whileDown = await asked();
       expect(whileDown.map(expectResultOrRetryable)).toEqual([true, true, true]);

@@ -96,13 +96,19 @@ export function databaseLimits(env: NodeJS.ProcessEnv = process.env): DatabaseLi
     poolTimeoutMs: milliseconds(env, 'DATABASE_POOL_TIMEOUT_MS', d.poolTimeoutMs),
     statementTimeoutMs: milliseconds(env, 'DATABASE_STATEMENT_TIMEOUT_MS', d.statementTimeoutMs),
     lockTimeoutMs: milliseconds(env, 'DATABASE_LOCK_TIMEOUT_MS', d.lockTimeoutMs),
-    idleInTransactionTimeoutMs: milliseconds(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', d.idleInTransactionTimeoutMs),
+    idleInTransactionTimeoutMs: milliseconds(
+      env,
+      'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+      d.idleInTransactionTimeoutMs,
+    ),
   };
 }
 
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (env[name] === undefined || env[name] === '') return fallback;
   const value = Number(env[name]);
-  if (!Number.isInteger(value) || value < 0 || value > 2_147_483_647) throw new Error(`${name} must be a whole number of milliseconds (0 turns it off)`);
+  if (!Number.isInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new Error(`${name} must be a whole number of milliseconds (0 turns it off)`);
+  }
   return value;
 }

@@ -28,7 +28,8 @@ export interface IdempotentOperation<R> {
 
 /**
  * The mutation boundary of the lifecycle: runs `run` in a transaction (`withTransaction`: retried
- * on deadlocks and serialization failures, transient failures answered as retryable errors). With a key, the first call records its result under (actor, key);
+ * on deadlocks and serialization failures, transient failures answered as retryable errors).
+ * With a key, the first call records its result under (actor, key);
  * a retry with the same input replays it without effect, a retry with another input is refused.
  * A concurrent retry waits on the key's row until the first commits. A refused business rule
  * rolls the key back too, so a corrected retry may reuse it.

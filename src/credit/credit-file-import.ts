@@ -81,7 +81,8 @@ export async function importCreditFile(
   // Each batch is its own transaction. Two lanes' batches (or two imports) can deadlock on source
   // references both insert, e.g. one a file repeats under two USCCs; PostgreSQL then aborts one,
   // which withTransaction retries.
-  const importBatch = (rows: Array<{ line: number; record: CreditRecordRow }>) => withTransaction(dataSource, (manager) => importCreditBatch(manager, rows));
+  const importBatch = (rows: Array<{ line: number; record: CreditRecordRow }>) =>
+    withTransaction(dataSource, (manager) => importCreditBatch(manager, rows));
   let failure: unknown = null;
   // Each lane runs one batch at a time, in file order; the reader waits only when the lane it is
   // filling still has its previous batch in flight.

@@ -118,7 +118,8 @@ export class LendingService {
         const applicationId = String(inserted.raw[0].id);
         // Applying authorises the institution to see the enterprise's credit record details.
         if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
-        await recordEvent(context, applicationId, null, ApplicationStatus.SUBMITTED, origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null);
+        const how = origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null;
+        await recordEvent(context, applicationId, null, ApplicationStatus.SUBMITTED, how);
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(Application).findOneByOrFail({ id: applicationId });
       },
@@ -237,7 +238,9 @@ export class LendingService {
             approvedAt: needsSecondPair ? null : new Date(),
           }),
         );
-        if (!needsSecondPair) await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
+        if (!needsSecondPair) {
+          await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
+        }
         return grant;
       },
     });
@@ -271,7 +274,8 @@ export class LendingService {
         grant.approvedBy = actorKey(actor);
         grant.approvedAt = new Date();
         await manager.getRepository(CreditGrant).save(grant);
-        await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`);
+        const checked = `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`;
+        await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, checked);
         return grant;
       },
     });
@@ -310,7 +314,8 @@ export class LendingService {
         const disbursement = await manager
           .getRepository(Disbursement)
           .save(manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }));
-        await moveApplication(context, application, ApplicationStatus.DISBURSED, `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`);
+        const tranche = `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`;
+        await moveApplication(context, application, ApplicationStatus.DISBURSED, tranche);
         return disbursement;
       },
     });
@@ -366,7 +371,8 @@ export class LendingService {
       // applications holds its request, so the applications found below stay as they were read.
       const requests: Array<{ id: string }> = await manager.query(
         `SELECT id::text FROM financing_request
-         WHERE id IN (SELECT financing_request_id FROM application WHERE status = 'SUBMITTED' AND response_deadline <= $1)
+         WHERE id IN (SELECT financing_request_id FROM application
+                      WHERE status = 'SUBMITTED' AND response_deadline <= $1)
          ORDER BY id FOR UPDATE`,
         [now],
       );
@@ -388,7 +394,10 @@ export class LendingService {
     });
   }
 
-  /** Runs one lifecycle step on an application the actor owns (for institutions) under its request's and its row locks. */
+  /**
+   * Runs one lifecycle step on an application the actor owns (for institutions), holding the locks
+   * of its request and itself.
+   */
   private transition(
     actor: Actor,
     input: ApplicationActionInput,
@@ -467,7 +476,12 @@ async function dropPendingGrants(manager: EntityManager, applicationIds: string[
   await manager.query(`DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'`, [applicationIds]);
 }
 
-async function moveApplication(context: TransactionContext, application: Application, to: ApplicationStatus, reason: string | null): Promise<void> {
+async function moveApplication(
+  context: TransactionContext,
+  application: Application,
+  to: ApplicationStatus,
+  reason: string | null,
+): Promise<void> {
   const { manager } = context;
   const from = application.status;
   application.status = to;
@@ -478,7 +492,13 @@ async function moveApplication(context: TransactionContext, application: Applica
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
 
-async function recordEvent(context: TransactionContext, applicationId: string, from: ApplicationStatus | null, to: ApplicationStatus, reason: string | null) {
+async function recordEvent(
+  context: TransactionContext,
+  applicationId: string,
+  from: ApplicationStatus | null,
+  to: ApplicationStatus,
+  reason: string | null,
+) {
   const { manager, actor } = context;
   await manager.getRepository(ApplicationEvent).insert({ applicationId, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
 }

@@ -21,9 +21,13 @@ import { Application } from './application.entity';
  * Posting a request inserts it first; applying and claiming lock the request before inserting the
  * application; match refreshes lock the requests they touch in id order before writing matches.
  */
-export async function lockForApplication(manager: EntityManager, applicationId: string): Promise<{ request: FinancingRequest; application: Application }> {
+export async function lockForApplication(
+  manager: EntityManager,
+  applicationId: string,
+): Promise<{ request: FinancingRequest; application: Application }> {
   // The application's request never changes, so it can be found before either row is locked.
-  const request = await lockOne(manager, FinancingRequest, 'self.id = (SELECT a.financing_request_id FROM application a WHERE a.id = :id)', applicationId);
+  const ofApplication = 'self.id = (SELECT a.financing_request_id FROM application a WHERE a.id = :id)';
+  const request = await lockOne(manager, FinancingRequest, ofApplication, applicationId);
   const application = request && (await lockOne(manager, Application, 'self.id = :id', applicationId));
   if (!request || !application) throw new NotFoundError('Application');
   return { request, application };
@@ -34,6 +38,16 @@ export function lockFinancingRequest(manager: EntityManager, id: string): Promis
   return lockOne(manager, FinancingRequest, 'self.id = :id', id);
 }
 
-function lockOne<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, where: string, id: string): Promise<T | null> {
-  return manager.getRepository(entity).createQueryBuilder('self').setLock('pessimistic_write').where(where, { id }).getOne();
+function lockOne<T extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  where: string,
+  id: string,
+): Promise<T | null> {
+  return manager
+    .getRepository(entity)
+    .createQueryBuilder('self')
+    .setLock('pessimistic_write')
+    .where(where, { id })
+    .getOne();
 }

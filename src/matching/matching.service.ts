@@ -91,7 +91,8 @@ export class MatchingService {
    * current last match. Returns how many fitting requests were processed.
    */
   async refreshProductMatches(productId: string, outer?: EntityManager): Promise<number> {
-    const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) => (outer ? work(outer) : withTransaction(this.dataSource, work));
+    const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) =>
+      outer ? work(outer) : withTransaction(this.dataSource, work);
     return inTransaction(async (manager) => {
       await preparedQueryIn(manager, 'match-product-drop', `DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
       // Prepared: the worker refreshes products one after another, and planning this statement

@@ -26,7 +26,9 @@ export interface TestApp {
  * The real server on a free port, over its own copy of the migrated template database, with the
  * configuration's bounded waits (DEFAULT_DATABASE_LIMITS) unless `limits` changes some.
  */
-export async function startTestApp(options: { poolSize?: number; limits?: Partial<DatabaseLimits> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { poolSize?: number; limits?: Partial<DatabaseLimits> } = {},
+): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
   const limits = { ...DEFAULT_DATABASE_LIMITS, ...options.limits };

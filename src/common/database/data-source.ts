@@ -40,7 +40,10 @@ export const migrationsGlob = path.join(__dirname, '..', '..', '..', 'migrations
  * `limits` bound every wait (the server passes the configuration's); without them (the CLI,
  * migrations, benchmarks) nothing times out.
  */
-export function createDataSource(url: string, options: { poolSize?: number; logger?: Logger; limits?: Partial<DatabaseLimits> } = {}): DataSource {
+export function createDataSource(
+  url: string,
+  options: { poolSize?: number; logger?: Logger; limits?: Partial<DatabaseLimits> } = {},
+): DataSource {
   const limits = options.limits ?? {};
   const dataSource = new DataSource({
     type: 'postgres',
@@ -60,7 +63,9 @@ export function createDataSource(url: string, options: { poolSize?: number; logg
       connectionTimeoutMillis: limits.poolTimeoutMs ?? 0,
       ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
       ...(limits.lockTimeoutMs ? { lock_timeout: limits.lockTimeoutMs } : {}),
-      ...(limits.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs } : {}),
+      ...(limits.idleInTransactionTimeoutMs
+        ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs }
+        : {}),
     },
   });
   installTransactionBoundary(dataSource);

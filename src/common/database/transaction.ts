@@ -28,14 +28,25 @@ export type TransientKind =
 
 const CONFLICT_CODES = new Set(['40P01', '40001']);
 // 57P01–57P03: admin/crash shutdown, cannot connect now; class 08: connection exceptions; 53300: too many connections.
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const UNAVAILABLE_CODES = new Set([
+  ...['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300'],
+  ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'],
+]);
 // 55P03: lock_timeout; 57014: statement_timeout (or a cancel); 25P03: idle_in_transaction_session_timeout.
 const TIMEOUT_CODES = new Set(['55P03', '57014', '25P03']);
 /** pg and pg-pool report these without a code. */
-const UNAVAILABLE_MESSAGES = [/^Connection terminated/, /not queryable/, /^Client was closed/, /^Cannot use a pool after calling end/];
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/,
+  /not queryable/,
+  /^Client was closed/,
+  /^Cannot use a pool after calling end/,
+];
 /** TypeORM's query runner gives up its connection when the connection fails; later calls say so. */
 const RELEASED_RUNNER = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
-const TIMEOUT_MESSAGES = [/^timeout exceeded when trying to connect/, /^Connection terminated due to connection timeout/];
+const TIMEOUT_MESSAGES = [
+  /^timeout exceeded when trying to connect/,
+  /^Connection terminated due to connection timeout/,
+];
 
 /** Whether an error is a passing condition of the database rather than a defect, and which. */
 export function transientKind(error: unknown): TransientKind | null {
@@ -70,7 +81,8 @@ export function unavailable(kind: TransientKind): ServiceUnavailableError {
 /** One line for the log: the condition and PostgreSQL's message, no stack trace. */
 export function describeTransient(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return `${transientKind(error)}${typeof code === 'string' ? ` ${code}` : ''}: ${String(message ?? error).split('\n')[0].slice(0, 200)}`;
+  const firstLine = String(message ?? error).split('\n')[0].slice(0, 200);
+  return `${transientKind(error)}${typeof code === 'string' ? ` ${code}` : ''}: ${firstLine}`;
 }
 
 /** Thrown where code inside a transaction asks the pool for a second connection. */
@@ -115,7 +127,8 @@ class TransactionSlots {
   static of(pool: Pool): TransactionSlots {
     let slots = slotsByPool.get(pool);
     if (!slots) {
-      const { max = 10, connectionTimeoutMillis = 0 } = (pool as unknown as { options: { max?: number; connectionTimeoutMillis?: number } }).options;
+      const { options } = pool as unknown as { options: { max?: number; connectionTimeoutMillis?: number } };
+      const { max = 10, connectionTimeoutMillis = 0 } = options;
       slots = new TransactionSlots(Math.max(1, max - Math.max(1, Math.floor(max / 4))), connectionTimeoutMillis);
       slotsByPool.set(pool, slots);
     }
@@ -173,9 +186,10 @@ function poolOf(dataSource: DataSource): Pool {
 function guardPool(pool: Pool): void {
   if (guarded.has(pool)) return;
   guarded.add(pool);
-  const keepQuiet = (client: { on(event: 'error', listener: () => void): unknown }) => client.on('error', () => undefined);
+  type Listening = { on(event: 'error', listener: () => void): unknown };
+  const keepQuiet = (client: Listening) => client.on('error', () => undefined);
   pool.on('connect', keepQuiet);
-  for (const client of (pool as unknown as { _clients?: Array<Parameters<typeof keepQuiet>[0]> })._clients ?? []) keepQuiet(client);
+  for (const client of (pool as unknown as { _clients?: Listening[] })._clients ?? []) keepQuiet(client);
   const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
   (pool as { connect: unknown }).connect = (callback?: (...args: unknown[]) => void) => {
     if (holding.getStore() !== pool) return connect(callback);
@@ -197,7 +211,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * becomes `ServiceUnavailableError` (HTTP 503, Retry-After); every other error passes unchanged.
  * `work` must have no effect outside the database, as it may run more than once.
  */
-export async function withTransaction<R>(dataSource: DataSource, work: (manager: EntityManager) => Promise<R>, policy: RetryPolicy = DEFAULT_RETRY): Promise<R> {
+export async function withTransaction<R>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<R>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<R> {
   const pool = poolOf(dataSource);
   guardPool(pool);
   if (holding.getStore() === pool) throw new SecondConnectionError();
@@ -214,13 +232,19 @@ export async function withTransaction<R>(dataSource: DataSource, work: (manager:
         throw unavailable(kind);
       }
       transactionRetries[kind]++;
-      if ((error as { code?: string }).code === '40P01' || (error as { driverError?: { code?: string } }).driverError?.code === '40P01') transactionRetries.deadlocks++;
+      const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
+      if (code === '40P01' || driverError?.code === '40P01') transactionRetries.deadlocks++;
       await sleep(Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
     }
   }
 }
 
-async function runOnce<R>(dataSource: DataSource, pool: Pool, work: (manager: EntityManager) => Promise<R>, phase: { committing: boolean }): Promise<R> {
+async function runOnce<R>(
+  dataSource: DataSource,
+  pool: Pool,
+  work: (manager: EntityManager) => Promise<R>,
+  phase: { committing: boolean },
+): Promise<R> {
   const slots = TransactionSlots.of(pool);
   await slots.enter();
   const runner = dataSource.createQueryRunner();
@@ -256,7 +280,9 @@ export function installTransactionBoundary(dataSource: DataSource): void {
     return dataSource;
   };
   (dataSource as { transaction: unknown }).transaction = (...args: unknown[]) => {
-    if (args.length !== 1 || typeof args[0] !== 'function') throw new Error('dataSource.transaction takes only the work function here');
+    if (args.length !== 1 || typeof args[0] !== 'function') {
+      throw new Error('dataSource.transaction takes only the work function here');
+    }
     return withTransaction(dataSource, args[0] as (manager: EntityManager) => Promise<unknown>);
   };
 }
