@@ -1,4 +1,4 @@
-import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/errors';
 import { FinancingRequest } from '../financing/financing-request.entity';
 import { Application } from './application.entity';
@@ -25,29 +25,27 @@ export async function lockForApplication(
   manager: EntityManager,
   applicationId: string,
 ): Promise<{ request: FinancingRequest; application: Application }> {
-  // The application's request never changes, so it can be found before either row is locked.
-  const ofApplication = 'self.id = (SELECT a.financing_request_id FROM application a WHERE a.id = :id)';
-  const request = await lockOne(manager, FinancingRequest, ofApplication, applicationId);
-  const application = request && (await lockOne(manager, Application, 'self.id = :id', applicationId));
-  if (!request || !application) throw new NotFoundError('Application');
+  // One statement: PostgreSQL locks the rows of a joined row in the order of FOR UPDATE OF, so the
+  // request before the application (and re-reads both if either changed while it waited).
+  const application = await manager
+    .getRepository(Application)
+    .createQueryBuilder('application')
+    .innerJoinAndSelect('application.financingRequest', 'request')
+    .setLock('pessimistic_write', undefined, ['request', 'application'])
+    .where('application.id = :applicationId', { applicationId })
+    .getOne();
+  if (!application) throw new NotFoundError('Application');
+  const request = application.financingRequest!;
+  delete application.financingRequest;
   return { request, application };
 }
 
 /** Step 1 alone: a request about to change (withdrawn, or given a new application). */
 export function lockFinancingRequest(manager: EntityManager, id: string): Promise<FinancingRequest | null> {
-  return lockOne(manager, FinancingRequest, 'self.id = :id', id);
-}
-
-function lockOne<T extends ObjectLiteral>(
-  manager: EntityManager,
-  entity: EntityTarget<T>,
-  where: string,
-  id: string,
-): Promise<T | null> {
   return manager
-    .getRepository(entity)
-    .createQueryBuilder('self')
+    .getRepository(FinancingRequest)
+    .createQueryBuilder('request')
     .setLock('pessimistic_write')
-    .where(where, { id })
+    .where('request.id = :id', { id })
     .getOne();
 }
