@@ -353,6 +353,34 @@ function expectResultOrRetryable(response: GraphQLResponse): boolean {
 }
 
 describe('outages', () => {
+  it.each([
+    ['statement timeout', { statementTimeoutMs: 300, lockTimeoutMs: 0 }, 1],
+    ['pool timeout', { poolTimeoutMs: 300, lockTimeoutMs: 3000 }, 3],
+  ])('the %s running out while a lock is held answers a retryable 503', async (_bound, limits, writes) => {
+    // A pool of 2 lets one transaction in at a time (a quarter is kept for reads).
+    const bounded = await startTestApp({ poolSize: 2, limits });
+    const holder = new Client({ connectionString: (bounded.dataSource.options as { url: string }).url });
+    await holder.connect();
+    try {
+      const enterprise = await registerEnterprise(bounded);
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE idempotency_key IN ACCESS EXCLUSIVE MODE');
+      const answers = Promise.all(
+        Array.from({ length: writes }, (_, k) =>
+          bounded.gql(operation('PostFinancingRequest'), posting(`bounded-${k}`), enterprise.id),
+        ),
+      );
+      // Released only after the bound ran out for every write that waited on it.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await holder.query('ROLLBACK');
+      const unavailable = (await answers).filter(expectResultOrRetryable);
+      expect(unavailable.length).toBeGreaterThan(0);
+    } finally {
+      await holder.end();
+      await bounded.close();
+    }
+  });
+
   it('a lock held past the lock timeout: writes get a retryable 503, an unrelated read answers meanwhile', async () => {
     const lockTimeoutMs = 500;
     const stalled = await startTestApp({ poolSize: 4, limits: { lockTimeoutMs, poolTimeoutMs: 5000 } });
