@@ -11,7 +11,12 @@ import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, ProductF
 import { InstitutionResolver } from './institution/institution.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
-import { ApplicationResolver, CreditGrantResolver, DisbursementResolver } from './lending/lending.resolver';
+import {
+  ApplicationResolver,
+  CreditGrantResolver,
+  DisbursementResolver,
+  FinancingRequestApplicationsResolver,
+} from './lending/lending.resolver';
 import { Enterprise } from './enterprise/enterprise.entity';
 import { CreditRecord } from './credit/credit-record.entity';
 import { Institution } from './institution/institution.entity';
@@ -52,6 +57,7 @@ function build(): GraphQLSchema {
       InstitutionResolver,
       LoanProductResolver,
       FinancingRequestResolver,
+      FinancingRequestApplicationsResolver,
       ApplicationResolver,
       CreditGrantResolver,
       DisbursementResolver,

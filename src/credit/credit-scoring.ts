@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { chinaDate } from '../lending/response-deadline';
+import { chinaDate } from '../common/reference/china-date';
 import { MatchingJobKind } from '../matching/matching-job.entity';
 import { BASE_SCORE, gradeOf, SCORING_MODEL_VERSION, scoresSql } from './scoring-model';
 
@@ -32,7 +32,7 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
     // The matchable requests' copies change with the score (reverse matching ranks and excludes by
     // them); the new values travel as arrays, so nothing is read twice. Then a refresh is queued for
     // each enterprise that has open requests (the rows just updated): there is nothing to re-match
-    // for the others, and a request posted meanwhile waits for this transaction (addMatchableRequest)
+    // for the others, and a request posted meanwhile waits for this transaction (requestPosted)
     // and is matched with the new score. The ANY condition lets the planner see how few rows are
     // meant: joined on the arrays alone it hashed all of matchable_request (a 1,000,000-row scan,
     // ~0.4 s of a 20,000-enterprise batch) instead of probing the enterprise index.

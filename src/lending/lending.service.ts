@@ -17,7 +17,8 @@ import { ApplicationEvent } from './application-event.entity';
 import { CreditGrant, CreditGrantStatus } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
-import { chinaDate, responseDeadline } from './response-deadline';
+import { chinaDate } from '../common/reference/china-date';
+import { responseDeadline } from './response-deadline';
 import { MatchingService } from '../matching/matching.service';
 import { grantCreditAuthorization } from '../credit/credit.service';
 

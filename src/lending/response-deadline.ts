@@ -1,9 +1,5 @@
 import { findWorkday } from 'chinese-days';
-
-/** The calendar date in China Standard Time (UTC+8, no daylight saving) of an instant. */
-export function chinaDate(instant: Date): string {
-  return new Date(instant.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
+import { chinaDate } from '../common/reference/china-date';
 
 /**
  * An institution must accept (受理) within N working days (工作日) of submission, counted by the
