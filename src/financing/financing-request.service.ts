@@ -10,7 +10,8 @@ import { chinaDate } from '../common/reference/china-date';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
 import { MatchingService } from '../matching/matching.service';
-import { requestPosted, requestsClosed } from '../matching/matchable-requests';
+import { requestPosted, requestsClosed } from '../matching/changes';
+import { holdCreditProfile } from '../credit/credit-scoring';
 
 export interface PostFinancingRequestInput {
   amount: string;
@@ -51,6 +52,7 @@ export class FinancingRequestService {
             status: FinancingRequestStatus.OPEN,
           }),
         );
+        await holdCreditProfile(manager, actor.enterpriseId);
         await requestPosted(manager, request.id);
         // Posting matches synchronously: the enterprise sees its products in the answer.
         await this.matching.refreshRequestMatches(manager, [request.id]);
