@@ -9,7 +9,9 @@ import path from 'node:path';
  *   matching, which the others tell what changed (src/matching/changes.ts).
  */
 const SRC = path.join(__dirname, '..', 'src');
-const modules = fs.readdirSync(SRC).filter((name) => name !== 'common' && fs.statSync(path.join(SRC, name)).isDirectory());
+const modules = fs
+  .readdirSync(SRC)
+  .filter((name) => name !== 'common' && fs.statSync(path.join(SRC, name)).isDirectory());
 const sources = modules.flatMap((module) =>
   fs
     .readdirSync(path.join(SRC, module))

@@ -4,7 +4,12 @@ import { RequestContext } from '../common/context';
 import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
-import { CreditRecordConnection, ImportCreditRecordsInput, ImportCreditRecordsPayload } from './credit.types';
+import {
+  CreditContribution,
+  CreditRecordConnection,
+  ImportCreditRecordsInput,
+  ImportCreditRecordsPayload,
+} from './credit.types';
 import { CreditProfile } from './credit-profile.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { InstitutionAuthorizationInput } from './credit.types';
@@ -13,7 +18,6 @@ import { PayloadType, toPayload } from '../common/payload';
 import { Institution } from '../institution/institution.entity';
 
 export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'creditAuthorization', () => CreditAuthorization, 'Result of an authorisation change.');
-import { CreditContribution } from '../matching/matching.types';
 
 @Resolver(() => Enterprise)
 export class CreditResolver {
