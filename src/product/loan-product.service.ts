@@ -1,5 +1,5 @@
 import { bothFilters, entityReader } from '../common/database/entity-reader';
-import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { productChanged } from '../matching/changes';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
