@@ -352,6 +352,19 @@ function expectResultOrRetryable(response: GraphQLResponse): boolean {
   return true;
 }
 
+/** What the server logs meanwhile: every outage must be one line, none an internal error. */
+function captureLogs(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  const keep = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  const spies = [jest.spyOn(console, 'error'), jest.spyOn(console, 'warn')].map((spy) => spy.mockImplementation(keep));
+  return { lines, restore: () => spies.forEach((spy) => spy.mockRestore()) };
+}
+
+function expectOneLineOutages(lines: string[]): void {
+  expect(lines.filter((line) => line.includes('\n') || line.includes('internal error'))).toEqual([]);
+  expect(lines.every((line) => line.startsWith('[database] ') || line.startsWith('[accounts] '))).toBe(true);
+}
+
 describe('outages', () => {
   it.each([
     ['statement timeout', { statementTimeoutMs: 300, lockTimeoutMs: 0 }, 1],
@@ -425,6 +438,7 @@ describe('outages', () => {
     try {
       const enterprise = await registerEnterprise(outage);
       const institution = await createInstitution(outage);
+      const logs = captureLogs();
       let killing = true;
       const kills = (async () => {
         while (killing) {
@@ -446,6 +460,8 @@ describe('outages', () => {
       );
       killing = false;
       await kills;
+      logs.restore();
+      expectOneLineOutages(logs.lines);
       let unavailable = 0;
       for (const { write, read } of answers) {
         if (expectResultOrRetryable(write)) unavailable++;
@@ -500,7 +516,11 @@ describe('outages', () => {
           down.gql(INSTITUTIONS, {}, 'operator'),
           down.gql(NODE, { id: institution.id }, enterprise.id),
         ]);
+      const logs = captureLogs();
       const whileDown = await asked();
+      logs.restore();
+      expectOneLineOutages(logs.lines);
+      expect(logs.lines.length).toBeGreaterThan(0);
       expect(whileDown.map(expectResultOrRetryable)).toEqual([true, true, true]);
       pool.options.connectionString = url;
       expectClean(await asked());
