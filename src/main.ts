@@ -25,11 +25,15 @@ async function main() {
     log.info({ port: embedded.port }, `embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
   await waitForDatabase(databaseUrl, { waitSeconds: config.database.waitSeconds, logger: log });
-  const dataSource = createDataSource(databaseUrl, { poolSize: config.database.poolSize });
-  await dataSource.initialize();
-  const applied = await dataSource.runMigrations({ transaction: 'all' });
+  // Migrations run on a connection of their own, without the request timeouts.
+  const migrator = createDataSource(databaseUrl, { poolSize: 1 });
+  await migrator.initialize();
+  const applied = await migrator.runMigrations({ transaction: 'all' });
+  await migrator.destroy();
   if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, `applied ${applied.length} migration(s)`);
   else log.info('database schema is up to date');
+  const dataSource = createDataSource(databaseUrl, { limits: config.database });
+  await dataSource.initialize();
 
   const server = await startServer(
     {

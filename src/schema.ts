@@ -12,7 +12,12 @@ import { InstitutionResolver } from './institution/institution.resolver';
 import { CalendarResolver } from './calendar/calendar.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
-import { ApplicationResolver, CreditGrantResolver, DisbursementResolver } from './lending/lending.resolver';
+import {
+  ApplicationResolver,
+  CreditGrantResolver,
+  DisbursementResolver,
+  FinancingRequestApplicationsResolver,
+} from './lending/lending.resolver';
 import { Enterprise } from './enterprise/enterprise.entity';
 import { CreditRecord } from './credit/credit-record.entity';
 import { Institution } from './institution/institution.entity';
@@ -54,6 +59,7 @@ function build(): GraphQLSchema {
       CalendarResolver,
       LoanProductResolver,
       FinancingRequestResolver,
+      FinancingRequestApplicationsResolver,
       ApplicationResolver,
       CreditGrantResolver,
       DisbursementResolver,

@@ -14,6 +14,8 @@ import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError, isServerError } from './common/error-formatting';
+import { RETRY_AFTER_SECONDS } from './common/errors';
+import { transientKind, unavailable } from './common/database/transaction';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { applySecurityHeaders, sendNotFound } from './common/http-hygiene';
@@ -165,6 +167,35 @@ function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<Reques
   };
 }
 
+/**
+ * A request refused for a transient condition (SERVICE_UNAVAILABLE, set by formatError for reads
+ * and by withTransaction for mutations) is answered 503 with Retry-After, whichever field failed.
+ */
+const retryableIsUnavailable: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        const errors = response.body.singleResult.errors ?? [];
+        if (!errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+      },
+    };
+  },
+};
+
+/** Who acts, where finding out met a transient database condition: a retryable 503, not a 500. */
+async function actorOrUnavailable(...args: Parameters<typeof actorOf>): Promise<Actor> {
+  try {
+    return await actorOf(...args);
+  } catch (error) {
+    const kind = transientKind(error);
+    if (!kind) throw error;
+    throw unavailable(kind);
+  }
+}
+
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
@@ -192,9 +223,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const contextFor = async (req: Request, report = true): Promise<RequestContext> => {
     let actor: Actor;
     try {
-      actor = await actorOf(req.headers, services, dataSource, options.production);
+      actor = await actorOrUnavailable(req.headers, services, dataSource, options.production);
     } catch (error) {
-      if (report && !(error instanceof GraphQLError)) lifecycle.error(req, error);
+      // Not a refusal (a bad token): a failure, or the database out of reach (logged as one line).
+      const refusal = error instanceof GraphQLError && error.extensions?.code !== 'SERVICE_UNAVAILABLE';
+      if (report && !refusal) lifecycle.error(req, error);
       throw error;
     }
     if (actor.kind !== 'ANONYMOUS') {
@@ -268,6 +301,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       abuseLimitPlugin(limits),
       anonymousIsUnauthenticated,
       requestObserver(lifecycle),
+      retryableIsUnavailable,
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

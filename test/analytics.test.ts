@@ -1,7 +1,7 @@
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { createInstitution, createPublishedProduct, registerEnterprise, postRequest } from './support/fixtures';
-import { chinaDate } from '../src/lending/response-deadline';
+import { chinaDate } from '../src/common/clock';
 import { money, rate } from '../src/common/decimal';
 import { toGlobalId } from '../src/common/global-id';
 import { StatsAllTimeGrain1795857000000 } from '../migrations/1795857000000-StatsAllTimeGrain';

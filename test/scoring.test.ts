@@ -1,7 +1,7 @@
 import { startTestApp, TestApp } from './support/app';
 import { postRequest, registerEnterprise } from './support/fixtures';
 import { recomputeCreditProfiles } from '../src/credit/credit-scoring';
-import { chinaDate } from '../src/lending/response-deadline';
+import { chinaDate } from '../src/common/clock';
 
 let app: TestApp;
 beforeAll(async () => {

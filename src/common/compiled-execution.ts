@@ -99,9 +99,9 @@ export function introspects(document: DocumentNode, operation: OperationDefiniti
  * original error has none — exactly the unexpected ones. Apollo then fails while formatting them
  * and answers a bare "Internal server error" without calling `formatError`, so they never reached
  * the log. Rebuilt as graphql-js errors (message, path, locations, original error), they take the
- * same way as every other error.
+ * same way as every other error (and a database timeout among them becomes a retryable 503).
  */
-export function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+export function withGraphQLErrors<T extends ExecutionResult>(result: T): T {
   if (!result.errors?.length) return result;
   const errors = result.errors.map((error) => {
     if (error.extensions && typeof error.toJSON === 'function') return error;

@@ -23,13 +23,8 @@ export interface AppConfig {
   accessTokenTtlSeconds: number;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
-  database: {
-    poolSize: number;
-    /** How long a request waits for a free pooled connection. */
-    poolTimeoutMs: number;
-    statementTimeoutMs: number;
-    lockTimeoutMs: number;
-    idleInTransactionTimeoutMs: number;
+  /** Pool size and bounded waits on the database (DatabaseLimits below), and the start's wait for it. */
+  database: DatabaseLimits & {
     /** How long the start waits for PostgreSQL to answer before giving up. */
     waitSeconds: number;
   };
@@ -98,6 +93,35 @@ const text = () => z.preprocess(unset, z.string().optional());
 /** An issue of one variable in the light of another: its own value is not the point. */
 const combined = { code: 'custom', params: { combined: true } } as const;
 
+// ---- Database: pool size and bounded waits (issue 18) ----------------------------------------
+
+/**
+ * How many connections the server keeps, and how long anything may wait on the database. Running
+ * out of any of them answers 503 with Retry-After (src/common/database/transaction.ts). The three
+ * PostgreSQL timeouts are sent as startup parameters of each connection; 0 turns one off.
+ */
+export interface DatabaseLimits {
+  poolSize: number;
+  /** Wait for a free pooled connection (pg `connectionTimeoutMillis`; also bounds opening one). */
+  poolTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+/**
+ * Locks are held for milliseconds by every step of the lifecycle, so a wait of seconds means a
+ * stall: the lock timeout ends it well before the pool timeout, which lets an unrelated read that
+ * waits behind stalled writes get a connection once they give up.
+ */
+export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = {
+  poolSize: 20,
+  poolTimeoutMs: 10_000,
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 3_000,
+  idleInTransactionTimeoutMs: 60_000,
+};
+
 const HOUR_MS = 3_600_000;
 const DAY_SECONDS = 86_400;
 
@@ -127,12 +151,12 @@ const environment = z
     STATS_COMPACTION_INTERVAL_MS: integer(10, HOUR_MS, 1000),
     RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perIpPerMinute),
     RATE_LIMIT_PER_ACTOR_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perActorPerMinute),
-    DATABASE_POOL_SIZE: integer(1, 1000, 20),
-    DATABASE_POOL_TIMEOUT_MS: integer(1, HOUR_MS, 5000),
+    DATABASE_POOL_SIZE: integer(1, 1000, DEFAULT_DATABASE_LIMITS.poolSize),
+    DATABASE_POOL_TIMEOUT_MS: integer(1, HOUR_MS, DEFAULT_DATABASE_LIMITS.poolTimeoutMs),
     // 0 turns a PostgreSQL timeout off, as in PostgreSQL itself.
-    DATABASE_STATEMENT_TIMEOUT_MS: integer(0, HOUR_MS, 30_000),
-    DATABASE_LOCK_TIMEOUT_MS: integer(0, HOUR_MS, 5000),
-    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, HOUR_MS, 60_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.statementTimeoutMs),
+    DATABASE_LOCK_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.lockTimeoutMs),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.idleInTransactionTimeoutMs),
     DATABASE_WAIT_SECONDS: integer(0, DAY_SECONDS, 60),
     LOG_LEVEL: z.preprocess(
       (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),

@@ -19,3 +19,13 @@ export interface RequestContext {
   /** The HTTP request, for what the request pipeline notes about it (src/common/http/request-lifecycle.ts). */
   request?: IncomingMessage;
 }
+
+/**
+ * Whether the actor sees the details derived from an enterprise's credit records (batched per
+ * request): the one rule of src/credit (CreditService.recordDetailsVisible) for every module's fields.
+ */
+export function recordDetailsVisible(ctx: RequestContext, enterpriseId: string): Promise<boolean> {
+  return ctx.loaders
+    .keyed<string, boolean>('recordDetailsVisible', (ids) => ctx.services.credit.recordDetailsVisible(ctx.actor, ids))
+    .load(enterpriseId);
+}

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DocumentNode, ExecutionResult, getOperationAST, GraphQLSchema, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { introspects } from './compiled-execution';
+import { introspects, withGraphQLErrors } from './compiled-execution';
 import { documentHasNul, valueHasNul } from './input-hygiene';
 import { noteRequest } from './http/request-lifecycle';
 import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
@@ -148,7 +148,7 @@ export class DirectQueries<Context> {
     const context = await options.contextFor(req);
     if (!context) return this.handOver(req, res, body);
     const result = await compiled.query(undefined, context, variables);
-    if (result.errors?.length) return this.handOver(req, res, body, result);
+    if (result.errors?.length) return this.handOver(req, res, body, withGraphQLErrors(result));
     const text = `${JSON.stringify({ data: result.data })}\n`;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);

@@ -2,6 +2,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
+import { transientKind, unavailable } from './database/transaction';
 
 /** Codes whose messages are written for clients; anything else is masked. */
 const CLIENT_CODES = new Set([
@@ -19,6 +20,7 @@ const CLIENT_CODES = new Set([
   'QUERY_TOO_COSTLY',
   'TOO_MANY_ALIASES',
   'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]{0,63}';
@@ -97,6 +99,13 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     };
   }
   const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+  // A read that met a timeout or a database going away (mutations get this from withTransaction):
+  // retryable, HTTP 503 (server.ts, retryableIsUnavailable); the request pipeline logs it as one line.
+  const transient = code === 'INTERNAL_SERVER_ERROR' ? transientKind(original) : null;
+  if (transient) {
+    const { message, extensions } = unavailable(transient);
+    return { message, locations: formatted.locations, path: formatted.path, extensions: { code: extensions.code } };
+  }
   if (!CLIENT_CODES.has(code)) {
     // The detail goes to the server log only (the request pipeline's onError, src/server.ts).
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

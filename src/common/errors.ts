@@ -7,7 +7,11 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
+
+/** Seconds a client is told to wait before retrying a request refused for a transient condition. */
+export const RETRY_AFTER_SECONDS = 1;
 
 export class BadInputError extends GraphQLError {
   constructor(message: string, field?: string) {
@@ -31,6 +35,23 @@ export class ForbiddenError extends GraphQLError {
 export class NotFoundError extends GraphQLError {
   constructor(typeName: string) {
     super(`${typeName} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
+  }
+}
+
+/**
+ * A transient condition (a conflict that outlasted its retries, a timeout, the database down or
+ * restarting). The request may be sent again; a lifecycle mutation sent with its idempotency key
+ * then has one effect even where a connection was lost during COMMIT. HTTP 503 with Retry-After,
+ * whichever path answered the request.
+ */
+export class ServiceUnavailableError extends GraphQLError {
+  constructor(message: string) {
+    super(message, {
+      extensions: {
+        code: ErrorCode.SERVICE_UNAVAILABLE,
+        http: { status: 503, headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) },
+      },
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import readline from 'node:readline';
 import { parse } from 'csv-parse';
 import { DataSource } from 'typeorm';
 import { CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
+import { withTransaction } from '../common/database/transaction';
 
 /**
  * Streams credit records from a CSV file (header row) or JSON lines into the database with COPY,
@@ -57,9 +58,6 @@ async function* recordsOf(file: string, input: NodeJS.ReadableStream): AsyncGene
  * waited for the first to commit before it could rescore).
  */
 export const IMPORT_CONCURRENCY_DEFAULT = 2;
-const DEADLOCK = '40P01';
-const MAX_ATTEMPTS = 3;
-
 /** The lane of a USCC: a cheap stable hash (the code's last characters are its most varied). */
 function laneOf(uscc: string, lanes: number): number {
   let hash = 0;
@@ -82,16 +80,9 @@ export async function importCreditFile(
   const result: FileImportResult = { records: 0, imported: 0, duplicates: 0, rescored: 0, rejected: [], seconds: 0 };
   // Each batch is its own transaction. Two lanes' batches (or two imports) can deadlock on source
   // references both insert, e.g. one a file repeats under two USCCs; PostgreSQL then aborts one,
-  // which is retried.
-  const importBatch = async (rows: Array<{ line: number; record: CreditRecordRow }>) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await dataSource.transaction((manager) => importCreditBatch(manager, rows));
-      } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || (error as { driverError?: { code?: string } }).driverError?.code !== DEADLOCK) throw error;
-      }
-    }
-  };
+  // which withTransaction retries.
+  const importBatch = (rows: Array<{ line: number; record: CreditRecordRow }>) =>
+    withTransaction(dataSource, (manager) => importCreditBatch(manager, rows));
   let failure: unknown = null;
   // Each lane runs one batch at a time, in file order; the reader waits only when the lane it is
   // filling still has its previous batch in flight.

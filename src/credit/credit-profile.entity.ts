@@ -12,6 +12,16 @@ export enum CreditGrade {
   B = 'B',
   C = 'C',
 }
+/**
+ * What an enterprise without a credit profile yet is scored and matched as (scoring-model.ts checks
+ * that the grade is the base score's). Here, with the profile, so that every module reads one definition.
+ */
+export const BASE_SCORE = 600;
+export const BASE_GRADE = CreditGrade.BBB;
+/** SQL for a profile's score and grade, or the base ones where `profile` (a LEFT JOINed alias) is missing. */
+export const scoreOrBaseSql = (profile: string) => `coalesce(${profile}.score, ${BASE_SCORE})`;
+export const gradeOrBaseSql = (profile: string) => `coalesce(${profile}.grade, '${BASE_GRADE}')`;
+
 registerEnumType(CreditGrade, {
   name: 'CreditGrade',
   description: '信用等级 from the score: AAA ≥ 900, AA ≥ 800, A ≥ 700, BBB ≥ 600, BB ≥ 500, B ≥ 400, C below.',

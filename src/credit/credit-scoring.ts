@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { chinaDate } from '../common/clock';
-import { MatchingJobKind } from '../matching/matching-job.entity';
+import { scoresChanged } from '../matching/changes';
 import {
   BASE_GRADE,
   BASE_SCORE,
@@ -38,25 +38,9 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
     [asOf, enterpriseIds, SCORING_MODEL_VERSION],
   );
   const changedIds = changed.map((row) => row.enterprise_id);
-  if (changedIds.length > 0) {
-    // The matchable requests' copies change with the score (reverse matching ranks and excludes by
-    // them); the new values travel as arrays, so nothing is read twice. Then a refresh is queued for
-    // each enterprise that has open requests (the rows just updated): there is nothing to re-match
-    // for the others, and a request posted meanwhile waits for this transaction (addMatchableRequest)
-    // and is matched with the new score. The ANY condition lets the planner see how few rows are
-    // meant: joined on the arrays alone it hashed all of matchable_request (a 1,000,000-row scan,
-    // ~0.4 s of a 20,000-enterprise batch) instead of probing the enterprise index.
-    await manager.query(
-      `WITH copied AS (
-         UPDATE matchable_request m SET credit_score = c.score, credit_grade = c.grade, dishonest_debtor = c.dishonest_debtor
-         FROM unnest($1::bigint[], $2::smallint[], $3::varchar[], $4::boolean[]) AS c(enterprise_id, score, grade, dishonest_debtor)
-         WHERE m.enterprise_id = c.enterprise_id AND m.enterprise_id = ANY($1::bigint[])
-         RETURNING m.enterprise_id
-       )
-       INSERT INTO matching_job (kind, subject_id) SELECT DISTINCT $5::matching_job_kind, enterprise_id FROM copied`,
-      [changedIds, changed.map((row) => row.score), changed.map((row) => row.grade), changed.map((row) => row.dishonest_debtor), MatchingJobKind.SCORE_CHANGED],
-    );
-  }
+  // The open requests' copies of the scores and their match refreshes are matching's (a request
+  // posted meanwhile waits for this transaction in holdCreditProfile, and copies the new score).
+  await scoresChanged(manager, changed);
   return changedIds;
 }
 
@@ -133,4 +117,19 @@ export async function rescoreDueProfiles(manager: EntityManager, today: string):
   const changed = await recomputeCreditProfiles(manager, due.map((row) => row.id), today);
   await manager.query(`UPDATE calendar_job SET last_date = $2::date WHERE job = $1`, [DAILY_RESCORING_JOB, today]);
   return { rescored: due.length, changed: changed.length };
+}
+
+/**
+ * Before a copy of an enterprise's score is taken (a request posted): a rescoring in progress holds
+ * the profile and copies the new score into the open requests it sees, which a request not yet
+ * committed is not among. Waiting for it here (FOR SHARE, kept until commit) means the copy reads
+ * the new score. An enterprise without a profile (registered before scoring) is scored now, which
+ * waits for a rescoring in progress that is creating one and leaves the profile locked.
+ */
+export async function holdCreditProfile(manager: EntityManager, enterpriseId: string, asOf: string): Promise<void> {
+  const [{ locked }]: Array<{ locked: boolean }> = await manager.query(
+    `SELECT EXISTS (SELECT 1 FROM credit_profile WHERE enterprise_id = $1 FOR SHARE) AS locked`,
+    [enterpriseId],
+  );
+  if (!locked) await recomputeCreditProfiles(manager, [enterpriseId], asOf);
 }

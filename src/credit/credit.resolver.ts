@@ -1,10 +1,15 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { entityReader } from '../common/database/entity-reader';
-import { RequestContext } from '../common/context';
+import { RequestContext, recordDetailsVisible } from '../common/context';
 import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
-import { CreditRecordConnection, ImportCreditRecordsInput, ImportCreditRecordsPayload } from './credit.types';
+import {
+  CreditContribution,
+  CreditRecordConnection,
+  ImportCreditRecordsInput,
+  ImportCreditRecordsPayload,
+} from './credit.types';
 import { CreditFlag, CreditProfile } from './credit-profile.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { InstitutionAuthorizationInput } from './credit.types';
@@ -13,7 +18,6 @@ import { PayloadType, toPayload } from '../common/payload';
 import { Institution } from '../institution/institution.entity';
 
 export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'creditAuthorization', () => CreditAuthorization, 'Result of an authorisation change.');
-import { CreditContribution } from '../matching/matching.types';
 
 @Resolver(() => Enterprise)
 export class CreditResolver {
@@ -62,13 +66,6 @@ export class CreditResolver {
     }
     return ctx.loaders.childConnection(CreditRecord, 'enterpriseId', enterprise.id, args);
   }
-}
-
-/** Whether the actor sees the details derived from an enterprise's credit records (batched per request). */
-export function recordDetailsVisible(ctx: RequestContext, enterpriseId: string): Promise<boolean> {
-  return ctx.loaders
-    .keyed<string, boolean>('recordDetailsVisible', (ids) => ctx.services.credit.recordDetailsVisible(ctx.actor, ids))
-    .load(enterpriseId);
 }
 
 @Resolver(() => CreditProfile)

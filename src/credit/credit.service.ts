@@ -7,6 +7,7 @@ import { CreditProfile } from './credit-profile.entity';
 import { contributionsSql } from './scoring-model';
 import { DailyRescoring, rescoreDueProfiles } from './credit-scoring';
 import { chinaToday, Clock, systemClock } from '../common/clock';
+import { withTransaction } from '../common/database/transaction';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
 
 export type { CreditImportResult, CreditRecordRow, RejectedCreditRecord } from './credit-import';
@@ -36,7 +37,7 @@ export class CreditService {
       else rows.push({ line: index + 1, record: parsed });
     });
     const asOf = chinaToday(this.clock);
-    const result = await this.dataSource.transaction((manager) => importCreditBatch(manager, rows, asOf));
+    const result = await withTransaction(this.dataSource, (manager) => importCreditBatch(manager, rows, asOf));
     return { ...result, rejected: [...rejected, ...result.rejected].sort((a, b) => a.line - b.line) };
   }
 

@@ -76,3 +76,29 @@ export class InstitutionAuthorizationInput {
   @Field(() => ID, { description: 'ID of the Institution.' })
   institutionId: string;
 }
+
+@ObjectType({ simpleResolvers: true, description: 'One credit record’s part in the score (model credit-v1).' })
+export class CreditContribution {
+  recordId: string;
+
+  @Field(() => String, { description: 'Government source of the record.' })
+  source: string;
+
+  @Field(() => String, { description: 'POSITIVE or NEGATIVE.' })
+  polarity: string;
+
+  @Field(() => String, { description: 'ACTIVE, EXPIRED (past its expiry, counts 0) or NOT_YET_EFFECTIVE.' })
+  state: string;
+
+  @Field(() => Int, { description: 'Points the record is worth when new.' })
+  basePoints: number;
+
+  @Field(() => Int, { description: 'Share still counted after time decay, percent.' })
+  decayPercent: number;
+
+  @Field(() => Int, { description: 'Points counted (before the per-source cap on positives).' })
+  points: number;
+
+  @Field(() => String, { nullable: true, description: 'Flag the record raises while active.' })
+  flag: string | null;
+}

@@ -1,5 +1,7 @@
 import { CreditPolarity, CreditSource } from './credit-record.entity';
-import { CreditFlag, CreditGrade } from './credit-profile.entity';
+import { BASE_GRADE, BASE_SCORE, CreditFlag, CreditGrade } from './credit-profile.entity';
+
+export { BASE_GRADE, BASE_SCORE, gradeOrBaseSql, scoreOrBaseSql } from './credit-profile.entity';
 
 /**
  * Credit scoring model `credit-v1` (see README.md beside this file). Everything that decides a score
@@ -7,7 +9,6 @@ import { CreditFlag, CreditGrade } from './credit-profile.entity';
  * deterministic (integer arithmetic only) and versioned.
  */
 export const SCORING_MODEL_VERSION = 'credit-v1';
-export const BASE_SCORE = 600;
 export const MIN_SCORE = 0;
 export const MAX_SCORE = 1000;
 /** Positive points counted per source at most, so many small records cannot buy a score. */
@@ -134,8 +135,4 @@ export function gradeOf(score: number): CreditGrade {
   return GRADE_THRESHOLDS.find(([, min]) => score >= min)![0];
 }
 
-/** The grade of the base score: what an enterprise without a credit profile yet is matched as. */
-export const BASE_GRADE: CreditGrade = gradeOf(BASE_SCORE);
-/** SQL for a profile's score and grade, or the base ones where `profile` (a LEFT JOINed alias) is missing. */
-export const scoreOrBaseSql = (profile: string) => `coalesce(${profile}.score, ${BASE_SCORE})`;
-export const gradeOrBaseSql = (profile: string) => `coalesce(${profile}.grade, ${literal(BASE_GRADE)})`;
+if (gradeOf(BASE_SCORE) !== BASE_GRADE) throw new Error('BASE_GRADE must be the grade of BASE_SCORE');

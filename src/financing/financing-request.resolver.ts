@@ -5,8 +5,6 @@ import { toPayload } from '../common/payload';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
 import { FinancingRequestConnection, PostFinancingRequestInput, PostFinancingRequestPayload } from './financing-request.types';
-import { Application } from '../lending/application.entity';
-import { ApplicationConnection } from '../lending/lending.types';
 
 @Resolver(() => FinancingRequest)
 export class FinancingRequestResolver {
@@ -27,10 +25,5 @@ export class FinancingRequestResolver {
   @FieldResolver(() => Enterprise, { description: 'The enterprise that posted the need.' })
   enterprise(@Root() request: FinancingRequest, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(Enterprise).load(request.enterpriseId);
-  }
-
-  @FieldResolver(() => ApplicationConnection, { description: 'Applications (对接) on this request: all for its enterprise, an institution’s own for an institution.' })
-  applications(@Root() request: FinancingRequest, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.childConnection(Application, 'financingRequestId', request.id, args, ctx.services.lending.childFilter(ctx.actor));
   }
 }

@@ -9,9 +9,9 @@ import { runIdempotent } from '../common/idempotency';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus, OPEN_REQUEST_STATUSES_SQL } from './financing-request.entity';
-import { gradeOrBaseSql, scoreOrBaseSql } from '../credit/scoring-model';
 import { MatchingService } from '../matching/matching.service';
-import { recomputeCreditProfiles } from '../credit/credit-scoring';
+import { requestPosted, requestsClosed } from '../matching/changes';
+import { holdCreditProfile } from '../credit/credit-scoring';
 
 export interface PostFinancingRequestInput {
   amount: string;
@@ -46,7 +46,7 @@ export class FinancingRequestService {
       operation: 'postFinancingRequest',
       key: idempotencyKey,
       input: fields,
-      run: async (manager) => {
+      run: async ({ manager }) => {
         const request = await manager.getRepository(FinancingRequest).save(
           manager.getRepository(FinancingRequest).create({
             ...fields,
@@ -55,7 +55,8 @@ export class FinancingRequestService {
             status: FinancingRequestStatus.OPEN,
           }),
         );
-        await addMatchableRequest(manager, request.id, chinaToday(this.clock));
+        await holdCreditProfile(manager, actor.enterpriseId, chinaToday(this.clock));
+        await requestPosted(manager, request.id);
         // Posting matches synchronously: the enterprise sees its products in the answer.
         await this.matching.refreshRequestMatches(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
@@ -139,39 +140,7 @@ export async function refreshFinancingRequestStatus(manager: EntityManager, requ
        AND NOT (r.status = 'EXPIRED' AND s.status IN ${OPEN_REQUEST_STATUSES_SQL})`,
     [requestIds],
   );
-  // Requests that found credit or were withdrawn leave the pool that reverse matching reads.
-  await manager.query(
-    `DELETE FROM matchable_request m USING financing_request r
-     WHERE m.financing_request_id = r.id AND r.id = ANY($1::bigint[]) AND r.status NOT IN ${OPEN_REQUEST_STATUSES_SQL}`,
-    [requestIds],
-  );
-}
-
-/** Copies an open request with its enterprise's facts and score (scored as of `today`) into `matchable_request`. */
-export async function addMatchableRequest(manager: EntityManager, requestId: string, today: string): Promise<void> {
-  // A rescoring in progress holds the enterprise's profile (credit-scoring.ts) and copies the new
-  // score into the open requests it sees: this request is not among them until it commits. Waiting
-  // for it here means the copy below reads the new score instead of keeping the old one.
-  const [facts]: Array<{ enterprise_id: string; locked: boolean }> = await manager.query(
-    `SELECT r.enterprise_id::text, EXISTS (SELECT 1 FROM credit_profile cp WHERE cp.enterprise_id = r.enterprise_id FOR SHARE) AS locked
-     FROM financing_request r WHERE r.id = $1`,
-    [requestId],
-  );
-  // No profile yet (an enterprise registered before scoring): score it now, which waits for a
-  // rescoring in progress that is creating one and leaves the profile locked.
-  if (facts && !facts.locked) await recomputeCreditProfiles(manager, [facts.enterprise_id], today);
-  await manager.query(
-    `INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
-       region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
-     SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[], r.max_rate, r.valid_until,
-       e.region_code, left(e.region_code, 4), left(e.region_code, 2), e.industry_code, e.scale::text,
-       ${scoreOrBaseSql('cp')}, ${gradeOrBaseSql('cp')}, coalesce('DISHONEST_DEBTOR' = ANY(cp.flags), false),
-       e.established_on, e.annual_revenue
-     FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id LEFT JOIN credit_profile cp ON cp.enterprise_id = e.id
-     WHERE r.id = $1
-     ON CONFLICT (financing_request_id) DO NOTHING`,
-    [requestId],
-  );
+  await requestsClosed(manager, requestIds);
 }
 
 /**

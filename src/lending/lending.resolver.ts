@@ -132,6 +132,22 @@ export class ApplicationResolver {
   }
 }
 
+/** The lifecycle's side of a financing request (lending depends on financing, never the reverse). */
+@Resolver(() => FinancingRequest)
+export class FinancingRequestApplicationsResolver {
+  @FieldResolver(() => ApplicationConnection, {
+    description: 'Applications (对接) on this request: all for its enterprise, an institution’s own for an institution.',
+  })
+  applications(
+    @Root() request: FinancingRequest,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const visible = ctx.services.lending.childFilter(ctx.actor);
+    return ctx.loaders.childConnection(Application, 'financingRequestId', request.id, args, visible);
+  }
+}
+
 @Resolver(() => CreditGrant)
 export class CreditGrantResolver {
   @FieldResolver(() => Application, { description: 'The application this grant answers.' })

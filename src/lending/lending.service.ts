@@ -4,6 +4,8 @@ import { Actor, actorKey, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
+import { TransactionContext, withTransaction } from '../common/database/transaction';
+import { lockFinancingRequest, lockForApplication } from './lock-order';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
@@ -17,10 +19,10 @@ import { ApplicationEvent } from './application-event.entity';
 import { CreditGrant, CreditGrantStatus } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
-import { chinaDate, responseDeadline } from './response-deadline';
+import { responseDeadline } from './response-deadline';
 import { HolidayScheduleService } from '../calendar/holiday-schedule.service';
 import { MatchingService } from '../matching/matching.service';
-import { chinaToday, Clock, systemClock } from '../common/clock';
+import { chinaDate, chinaToday, Clock, systemClock } from '../common/clock';
 import { grantCreditAuthorization } from '../credit/credit.service';
 
 export interface StartApplicationInput {
@@ -86,7 +88,8 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(Application),
-      run: async (manager) => {
+      run: async (context) => {
+        const { manager } = context;
         // Visibility first, as node(id:) defines it: a need or product the actor may not see answers
         // as a missing one, before any check that would describe it (NOT_ELIGIBLE's reasons).
         const requests = financingRequestVisibility(actor);
@@ -100,7 +103,7 @@ export class LendingService {
         if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaToday(this.clock)) {
           throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
         }
-        const [fit] = await this.matching.productFits(request.id, { productId: product.id });
+        const [fit] = await this.matching.productFits(manager, request.id, { productId: product.id });
         if (!fit.eligible) {
           const reasons = fit.failedCriteria.map((failure) => failure.message).join('; ');
           throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${reasons}`, ['input', 'loanProductId']);
@@ -128,7 +131,8 @@ export class LendingService {
         const applicationId = String(inserted.raw[0].id);
         // Applying authorises the institution to see the enterprise's credit record details.
         if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
-        await recordEvent(manager, actor, applicationId, null, ApplicationStatus.SUBMITTED, origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null);
+        const how = origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null;
+        await recordEvent(context, applicationId, null, ApplicationStatus.SUBMITTED, how);
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(Application).findOneByOrFail({ id: applicationId });
       },
@@ -177,7 +181,8 @@ export class LendingService {
 
   /**
    * 授信 — credit within the product's limits, and with the other grants on the same request never
-   * above what it asked for. The request row is locked first, so concurrent grants serialise.
+   * above what it asked for. The request row is locked first (the lock order), so concurrent
+   * grants on one request serialise.
    */
   grantCredit(actor: Actor, input: GrantCreditInput): Promise<CreditGrant> {
     const institutionId = requireInstitution(actor);
@@ -188,11 +193,12 @@ export class LendingService {
       input: fields,
       remember: rememberId,
       replay: replayById(CreditGrant),
-      run: async (manager) => {
-        const peek = await manager.getRepository(Application).findOneBy({ id: input.applicationId });
-        if (!peek || peek.institutionId !== institutionId) throw new NotFoundError('Application');
-        const [request] = await manager.query(`SELECT amount::text AS amount FROM financing_request WHERE id = $1 FOR UPDATE`, [peek.financingRequestId]);
-        const application = await lockApplication(manager, input.applicationId);
+      run: async (context) => {
+        const { manager } = context;
+        // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
+        await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
+        const { request, application } = await lockForApplication(manager, input.applicationId);
+        if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (await manager.getRepository(CreditGrant).existsBy({ applicationId: application.id })) {
           throw new BusinessRuleError('GRANT_PENDING', 'A grant on this application already waits for its second approval');
@@ -247,7 +253,9 @@ export class LendingService {
             approvedAt: needsSecondPair ? null : new Date(),
           }),
         );
-        if (!needsSecondPair) await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
+        if (!needsSecondPair) {
+          await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
+        }
         return grant;
       },
     });
@@ -265,11 +273,12 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(CreditGrant),
-      run: async (manager) => {
+      run: async (context) => {
+        const { manager } = context;
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
         if (!peek) throw new NotFoundError('CreditGrant');
         await assertVisible(manager, 'application', this.childFilter(actor), peek.applicationId, 'CreditGrant');
-        const application = await lockApplication(manager, peek.applicationId);
+        const { application } = await lockForApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
         if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not wait for approval');
@@ -281,15 +290,16 @@ export class LendingService {
         grant.approvedBy = actorKey(actor);
         grant.approvedAt = new Date();
         await manager.getRepository(CreditGrant).save(grant);
-        await moveApplication(manager, actor, application, ApplicationStatus.CREDIT_GRANTED, `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`);
+        const checked = `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`;
+        await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, checked);
         return grant;
       },
     });
   }
 
   /**
-   * 放款 — one tranche. The application row is locked, so concurrent tranches serialise and the
-   * total disbursed never exceeds the grant.
+   * 放款 — one tranche. The request and application rows are locked, so concurrent tranches
+   * serialise and the total disbursed never exceeds the grant.
    */
   recordDisbursement(actor: Actor, input: RecordDisbursementInput): Promise<Disbursement> {
     const institutionId = requireInstitution(actor);
@@ -300,9 +310,10 @@ export class LendingService {
       input: fields,
       remember: rememberId,
       replay: replayById(Disbursement),
-      run: async (manager) => {
+      run: async (context) => {
+        const { manager } = context;
         await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
-        const application = await lockApplication(manager, input.applicationId);
+        const { application } = await lockForApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.DISBURSED);
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ applicationId: application.id });
@@ -320,7 +331,8 @@ export class LendingService {
         const disbursement = await manager
           .getRepository(Disbursement)
           .save(manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }));
-        await moveApplication(manager, actor, application, ApplicationStatus.DISBURSED, `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`);
+        const tranche = `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`;
+        await moveApplication(context, application, ApplicationStatus.DISBURSED, tranche);
         return disbursement;
       },
     });
@@ -335,7 +347,8 @@ export class LendingService {
       input,
       remember: rememberId,
       replay: replayById(FinancingRequest),
-      run: async (manager) => {
+      run: async (context) => {
+        const { manager } = context;
         const requests = financingRequestVisibility(actor);
         await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
@@ -348,7 +361,7 @@ export class LendingService {
           `WITH open_application AS (
              SELECT id, status FROM application
              WHERE financing_request_id = $1 AND status IN ('SUBMITTED', 'ACCEPTED')
-             FOR UPDATE
+             ORDER BY id FOR UPDATE
            ), withdrawn AS (
              UPDATE application SET status = 'WITHDRAWN', updated_at = now()
              FROM open_application WHERE application.id = open_application.id
@@ -372,25 +385,38 @@ export class LendingService {
    * with its audit events. Run periodically by the server and callable from the CLI.
    */
   async expireOverdueApplications(now: Date): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
+    return withTransaction(this.dataSource, async (manager) => {
+      // The lock order: first the requests concerned, in id order; every other step on their
+      // applications holds its request, so the applications found below stay as they were read.
+      const requests: Array<{ id: string }> = await manager.query(
+        `SELECT id::text FROM financing_request
+         WHERE id IN (SELECT financing_request_id FROM application
+                      WHERE status = 'SUBMITTED' AND response_deadline <= $1)
+         ORDER BY id FOR UPDATE`,
+        [now],
+      );
+      if (requests.length === 0) return 0;
       const expired: Array<{ financing_request_id: string }> = await manager.query(
         `WITH expired AS (
            UPDATE application SET status = 'EXPIRED', updated_at = now()
-           WHERE status = 'SUBMITTED' AND response_deadline <= $1
+           WHERE status = 'SUBMITTED' AND response_deadline <= $1 AND financing_request_id = ANY($3::bigint[])
            RETURNING id, financing_request_id
          ), audit AS (
            INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
            SELECT id, $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
          )
          SELECT DISTINCT financing_request_id::text FROM expired`,
-        [now, actorKey(systemActor)],
+        [now, actorKey(systemActor), requests.map((row) => row.id)],
       );
       await refreshFinancingRequestStatus(manager, expired.map((row) => row.financing_request_id));
       return expired.length;
     });
   }
 
-  /** Runs one lifecycle step on an application the actor owns (for institutions) under its row lock. */
+  /**
+   * Runs one lifecycle step on an application the actor owns (for institutions), holding the locks
+   * of its request and itself.
+   */
   private transition(
     actor: Actor,
     input: ApplicationActionInput,
@@ -404,13 +430,14 @@ export class LendingService {
       input: { applicationId: input.applicationId, reason: input.reason ?? null },
       remember: rememberId,
       replay: replayById(Application),
-      run: async (manager) => {
+      run: async (context) => {
+        const { manager } = context;
         // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
         await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
-        const application = await lockApplication(manager, input.applicationId);
+        const { application } = await lockForApplication(manager, input.applicationId);
         if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
         const to = await decide(manager, application);
-        await moveApplication(manager, actor, application, to, input.reason ?? null);
+        await moveApplication(context, application, to, input.reason ?? null);
         return application;
       },
     });
@@ -470,31 +497,29 @@ async function dropPendingGrants(manager: EntityManager, applicationIds: string[
   await manager.query(`DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'`, [applicationIds]);
 }
 
-async function lockFinancingRequest(manager: EntityManager, id: string): Promise<FinancingRequest | null> {
-  return manager.getRepository(FinancingRequest).createQueryBuilder('request').setLock('pessimistic_write').where('request.id = :id', { id }).getOne();
-}
-
-async function lockApplication(manager: EntityManager, id: string): Promise<Application> {
-  const application = await manager
-    .getRepository(Application)
-    .createQueryBuilder('application')
-    .setLock('pessimistic_write')
-    .where('application.id = :id', { id })
-    .getOne();
-  if (!application) throw new NotFoundError('Application');
-  return application;
-}
-
-async function moveApplication(manager: EntityManager, actor: Actor, application: Application, to: ApplicationStatus, reason: string | null): Promise<void> {
+async function moveApplication(
+  context: TransactionContext,
+  application: Application,
+  to: ApplicationStatus,
+  reason: string | null,
+): Promise<void> {
+  const { manager } = context;
   const from = application.status;
   application.status = to;
   await manager.getRepository(Application).save(application);
   // A grant still waiting for its second approval lapses with the application.
   if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) await dropPendingGrants(manager, [application.id]);
-  await recordEvent(manager, actor, application.id, from, to, reason);
+  await recordEvent(context, application.id, from, to, reason);
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
 
-async function recordEvent(manager: EntityManager, actor: Actor, applicationId: string, from: ApplicationStatus | null, to: ApplicationStatus, reason: string | null) {
+async function recordEvent(
+  context: TransactionContext,
+  applicationId: string,
+  from: ApplicationStatus | null,
+  to: ApplicationStatus,
+  reason: string | null,
+) {
+  const { manager, actor } = context;
   await manager.getRepository(ApplicationEvent).insert({ applicationId, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
 }

@@ -4,7 +4,7 @@
  * institution `i`. Every query of the engine is built from these, so eligibility and ranking mean
  * the same thing in forward matching, reverse matching, refreshes and explanations.
  */
-import { gradeOrBaseSql, scoreOrBaseSql } from '../credit/scoring-model';
+import { gradeOrBaseSql, scoreOrBaseSql } from '../credit/credit-profile.entity';
 
 export const MATCHING_MODEL_VERSION = 'match-v1';
 /** Matches kept per request; the API shows the best of them. */

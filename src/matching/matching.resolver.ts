@@ -11,7 +11,7 @@ import { LoanProduct } from '../product/loan-product.entity';
 import { Match, ProductFit } from './matching.types';
 import { RankedMatch } from './matching.service';
 import { preparedQuery } from '../common/database/prepared';
-import { recordDetailsVisible } from '../credit/credit.resolver';
+import { recordDetailsVisible } from '../common/context';
 
 export const MatchConnection = ConnectionType(Match, 'Match', 'Ranked matches, best first.');
 export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'How a request fits published products, by product.');
@@ -139,7 +139,7 @@ export class FinancingRequestMatchingResolver {
     // Failed criteria name record-derived flags (DISHONEST_DEBTOR): credit details, under their rule.
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return null;
     if (!(await ctx.services.product.findVisible(ctx.actor, productId))) return null;
-    const [fit] = await ctx.services.matching.productFits(request.id, { productId });
+    const [fit] = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { productId });
     return fit ?? null;
   }
 
@@ -158,7 +158,7 @@ export class FinancingRequestMatchingResolver {
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) {
       return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
     }
-    const rows = await ctx.services.matching.productFits(request.id, { page, onlyIneligible });
+    const rows = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { page, onlyIneligible });
     return connectionOf(rows, page, (fit) => fit.loanProductId, () => ctx.services.matching.countProductFits(request.id, onlyIneligible));
   }
 }

@@ -23,6 +23,7 @@ import { chinaToday, Clock, systemClock } from '../common/clock';
 import { MatchingJobKind } from './matching-job.entity';
 import { OPEN_REQUEST_STATUSES_SQL } from '../financing/financing-request.entity';
 import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
+import { withTransaction } from '../common/database/transaction';
 
 export interface RankedMatch {
   financingRequestId: string;
@@ -66,9 +67,17 @@ export class MatchingService {
     return chinaToday(this.clock);
   }
 
-  /** Recomputes and stores the top matches of the given requests, in the caller's transaction. */
+  /**
+   * Recomputes and stores the top matches of the given requests, in the caller's transaction. The
+   * requests are locked first, in id order (src/lending/lock-order.ts: requests before matches).
+   */
   async refreshRequestMatches(manager: EntityManager, requestIds: string[]): Promise<void> {
     if (requestIds.length === 0) return;
+    await manager.query(
+      `WITH locked AS (SELECT id FROM financing_request WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE)
+       UPDATE financing_request r SET matches_refreshed_at = now() FROM locked WHERE r.id = locked.id`,
+      [requestIds],
+    );
     await manager.query(`DELETE FROM product_match WHERE financing_request_id = ANY($1::bigint[])`, [requestIds]);
     await manager.query(
       `INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
@@ -76,7 +85,6 @@ export class MatchingService {
        CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH, '$3::date')}) ranked`,
       [requestIds, MATCHING_MODEL_VERSION, this.today()],
     );
-    await manager.query(`UPDATE financing_request SET matches_refreshed_at = now() WHERE id = ANY($1::bigint[])`, [requestIds]);
   }
 
   /** The best `limit` eligible products for one open request, ranked: the forward-matching query itself. */
@@ -93,7 +101,8 @@ export class MatchingService {
    * current last match. Returns how many fitting requests were processed.
    */
   async refreshProductMatches(productId: string, outer?: EntityManager): Promise<number> {
-    const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) => (outer ? work(outer) : this.dataSource.transaction(work));
+    const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) =>
+      outer ? work(outer) : withTransaction(this.dataSource, work);
     return inTransaction(async (manager) => {
       await preparedQueryIn(manager, 'match-product-drop', `DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
       // Prepared: the worker refreshes products one after another, and planning this statement
@@ -136,9 +145,14 @@ export class MatchingService {
 
   /**
    * How a request fits products — one, or a page of all published ones (by product ID) — with
-   * every failed criterion and what would make it pass. Eligible or not.
+   * every failed criterion and what would make it pass. Eligible or not. On `manager`: the
+   * transaction's inside a mutation (applying checks the fit), the DataSource's for a query.
    */
-  async productFits(requestId: string, options: { productId?: string; page?: PageRequest; onlyIneligible?: boolean }): Promise<ProductFit[]> {
+  async productFits(
+    manager: EntityManager,
+    requestId: string,
+    options: { productId?: string; page?: PageRequest; onlyIneligible?: boolean },
+  ): Promise<ProductFit[]> {
     const params: unknown[] = [requestId, this.today()];
     let productFilter: string;
     if (options.productId) {
@@ -149,7 +163,7 @@ export class MatchingService {
       const ineligible = options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : '';
       productFilter = `p.status = 'PUBLISHED' AND p.id > $3 ${ineligible}`;
     }
-    const rows = await this.dataSource.query(
+    const rows = await manager.query(
       `SELECT p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees, req.max_rate::text AS max_rate,
               req.region_code, req.industry_code, req.scale, req.credit_score, req.credit_grade, req.years_in_business, req.annual_revenue::text AS annual_revenue,
               p.status, p.min_amount::text AS min_amount, p.max_amount::text AS max_amount, p.min_term_months, p.max_term_months,
@@ -236,7 +250,7 @@ export class MatchingService {
   async workQueuedJobs(limit = 100): Promise<number> {
     let done = 0;
     while (done < limit) {
-      const taken = await this.dataSource.transaction(async (manager) => {
+      const taken = await withTransaction(this.dataSource, async (manager) => {
         const [next]: QueuedJob[] = await manager.query(
           `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         );

@@ -1,6 +1,6 @@
 import { bothFilters, entityReader } from '../common/database/entity-reader';
-import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { MatchingJobKind } from '../matching/matching-job.entity';
+import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { productChanged } from '../matching/changes';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
@@ -53,7 +53,7 @@ export class LoanProductService {
       if (product.status === LoanProductStatus.RETIRED) throw new BusinessRuleError('PRODUCT_RETIRED', 'A retired product cannot change');
       Object.assign(product, normalizedTerms(terms));
       const saved = await manager.getRepository(LoanProduct).save(product);
-      if (saved.status !== LoanProductStatus.DRAFT) await enqueueProductRefresh(manager, saved.id);
+      if (saved.status !== LoanProductStatus.DRAFT) await productChanged(manager, saved.id);
       return saved;
     });
   }
@@ -67,7 +67,7 @@ export class LoanProductService {
       product.status = to;
       const saved = await manager.getRepository(LoanProduct).save(product);
       // Matches follow the product in the background, never inside this mutation.
-      await enqueueProductRefresh(manager, saved.id);
+      await productChanged(manager, saved.id);
       return saved;
     });
   }
@@ -135,10 +135,6 @@ export function loanProductVisibility(actor: Actor): ChildFilter {
     };
   }
   return { key: 'published', where: "self.status = 'PUBLISHED'", params: {} };
-}
-
-function enqueueProductRefresh(manager: EntityManager, productId: string) {
-  return manager.query(`INSERT INTO matching_job (kind, subject_id) VALUES ($1, $2)`, [MatchingJobKind.PRODUCT_CHANGED, productId]);
 }
 
 function normalizedTerms(terms: LoanProductTerms): Partial<LoanProduct> {

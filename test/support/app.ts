@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
 import { startServer, RunningServer } from '../../src/server';
 import type { Logger } from '../../src/common/http/logging';
+import { DatabaseLimits, DEFAULT_DATABASE_LIMITS } from '../../src/common/config';
 import { createTestDatabase, TestDatabase } from './database';
 import { Clock } from '../../src/common/clock';
 
@@ -10,6 +11,7 @@ export interface GraphQLResponse<T = any> {
   data?: T;
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
   raw: string;
+  headers: Headers;
 }
 
 export interface TestApp {
@@ -23,16 +25,29 @@ export interface TestApp {
 }
 
 /**
- * The real server on a free port, over its own copy of the migrated template database; `clock` and
+ * The real server on a free port, over its own copy of the migrated template database, with the
+ * configuration's bounded waits (DEFAULT_DATABASE_LIMITS) unless `limits` changes some; `clock` and
  * the database session's time zone (`sessionTimeZone`) where a test stands at a date boundary; with
  * `production`, as NODE_ENV=production runs it (tokens only: `gql`'s actor header is refused).
  */
 export async function startTestApp(
-  options: { clock?: Clock; sessionTimeZone?: string; production?: boolean; logger?: Logger } = {},
+  options: {
+    poolSize?: number;
+    limits?: Partial<DatabaseLimits>;
+    clock?: Clock;
+    sessionTimeZone?: string;
+    production?: boolean;
+    logger?: Logger;
+  } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
   const statements = new StatementCounter();
-  const dataSource = createDataSource(database.url, { poolSize: 30, sessionTimeZone: options.sessionTimeZone });
+  const limits = { ...DEFAULT_DATABASE_LIMITS, ...options.limits };
+  const dataSource = createDataSource(database.url, {
+    poolSize: options.poolSize ?? 30,
+    limits,
+    sessionTimeZone: options.sessionTimeZone,
+  });
   await dataSource.initialize();
   statements.attach(dataSource);
   const server = await startServer(
@@ -54,7 +69,7 @@ export async function startTestApp(
       });
       const raw = await response.text();
       const body = JSON.parse(raw);
-      return { status: response.status, data: body.data, errors: body.errors, raw };
+      return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
     },
     async close() {
       await server.stop();

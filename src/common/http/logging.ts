@@ -2,6 +2,7 @@
  * Structured logs (pino): JSON lines with time, level and message; a short human format only on a
  * terminal in development. The access log and error log of requests are request-lifecycle hooks.
  */
+import { transientKind } from '../database/transaction';
 import pino, { DestinationStream, Logger } from 'pino';
 import type { LogLevel } from '../config';
 import type { RequestHooks, RequestRecord } from './request-lifecycle';
@@ -109,7 +110,7 @@ export function isOutage(error: unknown): boolean {
     const { code, message } = cause;
     if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
     if (typeof message === 'string' && OUTAGE_MESSAGES.test(message)) return true;
-    if (cause.extensions?.code === 'SERVICE_UNAVAILABLE') return true;
+    if (cause.extensions?.code === 'SERVICE_UNAVAILABLE' || transientKind(cause)) return true;
     cause = (cause.originalError ?? cause.cause) as Cause | undefined;
   }
   return false;

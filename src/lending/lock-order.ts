@@ -1,0 +1,51 @@
+import { EntityManager } from 'typeorm';
+import { NotFoundError } from '../common/errors';
+import { FinancingRequest } from '../financing/financing-request.entity';
+import { Application } from './application.entity';
+
+/**
+ * THE LOCK ORDER of the loan aggregates. Every transaction that locks or writes more than one of
+ * them takes them in this order, so no two transactions ever wait for each other in a cycle
+ * (PostgreSQL would abort one with "deadlock detected"):
+ *
+ *   1. financing_request — several at once in id order (the expiry sweep)
+ *   2. application       — several of one request in id order (withdrawing a request)
+ *   3. credit_grant
+ *   4. disbursement
+ *   5. the enterprise's credit_profile (posting reads it; imports and rescoring lock it), then the
+ *      matching tables (matchable_request, product_match, matching_job) and the statistics (the
+ *      rollup triggers' advisory locks and deltas)
+ *
+ * A step on an application always changes its request too (the request's status follows its
+ * applications), so every step locks the request first, then the application: `lockForApplication`.
+ * Posting a request inserts it first; applying and claiming lock the request before inserting the
+ * application; match refreshes lock the requests they touch in id order before writing matches.
+ */
+export async function lockForApplication(
+  manager: EntityManager,
+  applicationId: string,
+): Promise<{ request: FinancingRequest; application: Application }> {
+  // One statement: PostgreSQL locks the rows of a joined row in the order of FOR UPDATE OF, so the
+  // request before the application (and re-reads both if either changed while it waited).
+  const application = await manager
+    .getRepository(Application)
+    .createQueryBuilder('application')
+    .innerJoinAndSelect('application.financingRequest', 'request')
+    .setLock('pessimistic_write', undefined, ['request', 'application'])
+    .where('application.id = :applicationId', { applicationId })
+    .getOne();
+  if (!application) throw new NotFoundError('Application');
+  const request = application.financingRequest!;
+  delete application.financingRequest;
+  return { request, application };
+}
+
+/** Step 1 alone: a request about to change (withdrawn, or given a new application). */
+export function lockFinancingRequest(manager: EntityManager, id: string): Promise<FinancingRequest | null> {
+  return manager
+    .getRepository(FinancingRequest)
+    .createQueryBuilder('request')
+    .setLock('pessimistic_write')
+    .where('request.id = :id', { id })
+    .getOne();
+}
