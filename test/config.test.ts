@@ -24,9 +24,9 @@ describe('configuration', () => {
       rateLimits: { perIpPerMinute: 1200, perActorPerMinute: 600 },
       database: {
         poolSize: 20,
-        poolTimeoutMs: 5000,
+        poolTimeoutMs: 10_000,
         statementTimeoutMs: 30000,
-        lockTimeoutMs: 5000,
+        lockTimeoutMs: 3000,
         idleInTransactionTimeoutMs: 60000,
         waitSeconds: 60,
       },

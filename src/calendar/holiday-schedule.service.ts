@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Clock, chinaDate } from '../common/clock';
@@ -53,17 +53,20 @@ export class HolidayScheduleService {
     private readonly clock: Clock,
   ) {}
 
-  /** The working calendar with every loaded schedule, read again after SCHEDULE_KEPT_MS. */
-  async calendar(): Promise<WorkingCalendar> {
+  /**
+   * The working calendar with every loaded schedule, read again after SCHEDULE_KEPT_MS; inside a
+   * transaction, read through its `manager` (never a second pooled connection).
+   */
+  async calendar(manager: EntityManager = this.dataSource.manager): Promise<WorkingCalendar> {
     if (this.kept && this.kept.until > Date.now()) return this.kept.calendar;
-    const calendar = new WorkingCalendar(await this.current());
+    const calendar = new WorkingCalendar(await this.current(manager));
     this.kept = { calendar, until: Date.now() + SCHEDULE_KEPT_MS };
     return calendar;
   }
 
   /** The schedule in force for each loaded year: its latest load. */
-  async current(): Promise<HolidaySchedule[]> {
-    const rows = await this.dataSource.query(
+  async current(manager: EntityManager = this.dataSource.manager): Promise<HolidaySchedule[]> {
+    const rows = await manager.query(
       `SELECT DISTINCT ON (year) ${SCHEDULE_COLUMNS} FROM holiday_schedule_load ORDER BY year, id DESC`,
     );
     return rows;

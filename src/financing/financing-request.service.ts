@@ -6,6 +6,7 @@ import { Connection, PageRequest } from '../common/pagination';
 import { ALL_ROWS, bothFilters, entityReader, NO_ROWS } from '../common/database/entity-reader';
 import { ChildFilter } from '../common/loaders';
 import { runIdempotent } from '../common/idempotency';
+import { withTransaction } from '../common/database/transaction';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { GuaranteeType } from '../product/loan-product.entity';
 import { FinancingRequest, FinancingRequestStatus, OPEN_REQUEST_STATUSES_SQL } from './financing-request.entity';
@@ -76,14 +77,18 @@ export class FinancingRequestService {
   }
 
   /**
-   * Every open need past its validUntil on `today` (China date) becomes EXPIRED, leaves the pool that
-   * reverse matching reads and gets an audit event — one statement. Needs locked by a transaction in
-   * progress (an application, a withdrawal, another sweep) are skipped and caught by the next run, so
-   * two processes may sweep at once. Returns how many needs expired.
+   * Every open need past its validUntil on `today` (China date) becomes EXPIRED with an audit event
+   * (one statement), then leaves the pool that reverse matching reads (matching's table, through
+   * requestsClosed). Needs locked by a transaction in progress (an application, a withdrawal, another
+   * sweep) are skipped and caught by the next run, so two processes may sweep at once. Returns how
+   * many needs expired.
    */
   async expireLapsedRequests(today = chinaToday(this.clock)): Promise<number> {
-    const [{ expired }] = await this.dataSource.query(EXPIRE_LAPSED_REQUESTS_SQL, [today]);
-    return expired;
+    return withTransaction(this.dataSource, async (manager) => {
+      const expired: Array<{ id: string }> = await manager.query(EXPIRE_LAPSED_REQUESTS_SQL, [today]);
+      await requestsClosed(manager, expired.map((row) => row.id));
+      return expired.length;
+    });
   }
 
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
@@ -93,7 +98,7 @@ export class FinancingRequestService {
   }
 }
 
-// Locks in the documented order: financing_request, then matching (matchable_request).
+// Locks in the documented order: financing_request here, then matching (matchable_request) after.
 const EXPIRE_LAPSED_REQUESTS_SQL = `
   WITH due AS (
     SELECT id, status FROM financing_request
@@ -105,10 +110,8 @@ const EXPIRE_LAPSED_REQUESTS_SQL = `
   ), audited AS (
     INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
     SELECT id, 'SYSTEM', from_status, 'EXPIRED', 'validUntil passed (' || $1 || ' in China)' FROM expired
-  ), unpooled AS (
-    DELETE FROM matchable_request m USING expired e WHERE m.financing_request_id = e.id
   )
-  SELECT count(*)::int AS expired FROM expired`;
+  SELECT id::text FROM expired`;
 
 /**
  * A request's status follows its most advanced application, unless the enterprise withdrew it.

@@ -122,7 +122,7 @@ export class LendingService {
             status: ApplicationStatus.SUBMITTED,
             origin,
             submittedAt,
-            ...responseDeadline(submittedAt, institution.responseDeadlineDays, await this.calendar.calendar()),
+            ...responseDeadline(submittedAt, institution.responseDeadlineDays, await this.calendar.calendar(manager)),
           })
           .orIgnore()
           .returning('id')
