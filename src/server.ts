@@ -23,7 +23,7 @@ export interface ServerOptions {
   dataSource: DataSource;
   production: boolean;
   /** Token secret and lifetime; the configuration's when omitted. */
-  auth?: { jwtSecret: string; accessTokenTtlSeconds: number };
+  auth?: { jwtSecret: string; accessTokenTtlSeconds: number; sessionTtlSeconds?: number };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
 }

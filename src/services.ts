@@ -12,9 +12,12 @@ import { MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
-export function createServices(dataSource: DataSource, config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> = loadConfig()) {
+export function createServices(
+  dataSource: DataSource,
+  config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> & Partial<Pick<AppConfig, 'sessionTtlSeconds'>> = loadConfig(),
+) {
   const matching = new MatchingService(dataSource);
-  const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
+  const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds), config.sessionTtlSeconds);
   return {
     auth,
     matching,

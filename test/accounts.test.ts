@@ -152,9 +152,9 @@ describe('the account behind a token', () => {
 describe('TokenService', () => {
   it('remembers a verified token but still refuses it once it has expired', async () => {
     const tokens = new TokenService('a secret that is long enough for HS256 use', 60);
-    const { token, expiresAt } = await tokens.issue('42');
-    expect(await tokens.verify(token)).toEqual({ accountId: '42' });
-    expect(await tokens.verify(token, expiresAt.getTime() - 1)).toEqual({ accountId: '42' });
+    const { token, expiresAt } = await tokens.issue('42', '7');
+    expect(await tokens.verify(token)).toEqual({ accountId: '42', sessionId: '7' });
+    expect(await tokens.verify(token, expiresAt.getTime() - 1)).toEqual({ accountId: '42', sessionId: '7' });
     expect(await tokens.verify(token, expiresAt.getTime())).toBeNull();
     const tampered = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
     expect(await tokens.verify(tampered)).toBeNull();

@@ -56,4 +56,8 @@ export class UserAccount extends Node {
   @Field(() => Date)
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When an operator or institution admin disabled the account; null while it may sign in.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
 }

@@ -4,10 +4,10 @@
  */
 export type Actor =
   | { kind: 'ANONYMOUS' }
-  | { kind: 'ENTERPRISE'; enterpriseId: string; accountId?: string }
-  | { kind: 'INSTITUTION'; institutionId: string; admin?: boolean; accountId?: string }
-  | { kind: 'ANALYST'; accountId?: string }
-  | { kind: 'OPERATOR'; accountId?: string }
+  | { kind: 'ENTERPRISE'; enterpriseId: string; accountId?: string; sessionId?: string }
+  | { kind: 'INSTITUTION'; institutionId: string; admin?: boolean; accountId?: string; sessionId?: string }
+  | { kind: 'ANALYST'; accountId?: string; sessionId?: string }
+  | { kind: 'OPERATOR'; accountId?: string; sessionId?: string }
   | { kind: 'SYSTEM' };
 
 export const anonymous: Actor = { kind: 'ANONYMOUS' };

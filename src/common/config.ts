@@ -11,6 +11,8 @@ export interface AppConfig {
   matchingWorkerIntervalMs: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
+  /** Lifetime of a sign-in session (its refresh tokens); refreshing never extends it. */
+  sessionTtlSeconds: number;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
 }
@@ -41,6 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     jwtSecret,
     accessTokenTtlSeconds: Number(env.ACCESS_TOKEN_TTL_SECONDS ?? 900),
+    sessionTtlSeconds: positiveInteger(env, 'SESSION_TTL_SECONDS', 7 * 24 * 3600),
     expirySweepSeconds: Number(env.EXPIRY_SWEEP_SECONDS ?? 60),
     matchingWorkerIntervalMs: Number(env.MATCHING_WORKER_INTERVAL_MS ?? 1000),
     rateLimits: {
