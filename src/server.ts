@@ -126,7 +126,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const wait = (req[actorCounted] ??= actorLimiter.hit(actorKey(actor)));
       if (wait > 0) throw tooManyRequests(wait);
     }
-    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore] };
+    const clientAddress = req.socket.remoteAddress ?? 'unknown';
+    return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore] };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,

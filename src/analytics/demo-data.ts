@@ -4,7 +4,7 @@ import { money } from '../common/decimal';
 import { seededRandom } from '../common/random';
 import { usccCheckCharacter } from '../common/reference/uscc';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
-import { AuthService } from '../auth/auth.service';
+import { AuthService, NewAccount } from '../auth/auth.service';
 import { AccountRole } from '../auth/user-account.entity';
 
 /**
@@ -64,6 +64,9 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
   const counties = (countiesData as Array<{ code: string; provinceCode: string; cityCode: string }>).filter((c) => c.provinceCode === '23');
   const prefectures = [...new Set(counties.map((c) => c.cityCode))];
   const STEPS = 6;
+  // Hashed before the transaction opens (each hash takes a core for a moment).
+  const accounts = new Map<string, NewAccount>();
+  for (const account of DEMO_ACCOUNTS) accounts.set(account.role, await auth.newAccount(account));
 
   await dataSource.transaction(async (manager) => {
     const q = (sql: string, params: unknown[] = []) => manager.query(sql, params);
@@ -207,7 +210,7 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     );
     onProgress('applications, grants, disbursements', 5, STEPS);
 
-    const credentials = (role: string) => DEMO_ACCOUNTS.find((a) => a.role === role)!;
+    const credentials = (role: string) => accounts.get(role)!;
     await auth.createAccount(manager, credentials('ENTERPRISE'), AccountRole.ENTERPRISE, { enterpriseId: enterpriseIds[0] });
     await auth.createAccount(manager, credentials('INSTITUTION_STAFF'), AccountRole.INSTITUTION_STAFF, { institutionId: institutionIds[0] });
     await auth.createAccount(manager, credentials('INSTITUTION_ADMIN'), AccountRole.INSTITUTION_ADMIN, { institutionId: institutionIds[0] });

@@ -41,7 +41,7 @@ export class AuthResolver {
 
   @Mutation(() => LoginPayload, { description: '登录 — sign in; returns a short-lived access token.' })
   login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() ctx: RequestContext) {
-    return signedIn(() => ctx.services.auth.login(input));
+    return signedIn(() => ctx.services.auth.login(input, ctx.clientAddress));
   }
 
   @Mutation(() => LoginPayload, { description: 'A fresh access token for the signed-in account, before the current one expires.' })
@@ -82,12 +82,12 @@ export class AuthResolver {
 
   @Mutation(() => CreateAccountPayload, { description: 'An institution admin creates a staff account for the institution.' })
   createStaffAccount(@Arg('input', () => CreateStaffAccountInput) input: CreateStaffAccountInput, @Ctx() ctx: RequestContext) {
-    return toPayload('account', () => ctx.services.auth.createStaffAccount(ctx.actor, input, input.admin));
+    return toPayload('account', () => ctx.services.auth.createStaffAccount(ctx.actor, input, input.admin, ctx.clientAddress));
   }
 
   @Mutation(() => CreateAccountPayload, { description: 'An operator creates an analyst account.' })
   createAnalystAccount(@Arg('input', () => AccountCredentialsInput) input: AccountCredentialsInput, @Ctx() ctx: RequestContext) {
-    return toPayload('account', () => ctx.services.auth.createOperatorOrAnalyst(ctx.actor, input, AccountRole.ANALYST));
+    return toPayload('account', () => ctx.services.auth.createOperatorOrAnalyst(ctx.actor, input, AccountRole.ANALYST, ctx.clientAddress));
   }
 
   @FieldResolver(() => Enterprise, { nullable: true, description: 'The enterprise an ENTERPRISE account acts for.' })

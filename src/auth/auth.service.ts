@@ -1,7 +1,11 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../common/errors';
+import { tooManyRequests } from '../common/abuse-limits';
 import { hashPassword, UNUSABLE_HASH, verifyPassword } from './passwords';
+import { passwordProblem } from './password-policy';
+import { HashingGate } from './hashing-gate';
+import { SignInThrottle } from './sign-in-throttle';
 import { newRefreshToken, refreshTokenHash, TokenService } from './tokens';
 import { AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
@@ -10,6 +14,15 @@ export interface Credentials {
   email: string;
   password: string;
 }
+
+/** An account's email and password hash, checked and hashed before any transaction opens. */
+export interface NewAccount {
+  email: string;
+  passwordHash: string;
+}
+
+/** The address a request comes from: it keys sign-in throttling and each client's share of hashing. */
+export const LOCAL_CLIENT = 'local';
 
 export interface SignedIn {
   token: string;
@@ -31,6 +44,9 @@ const normalEmail = (email: string) => email.trim().toLowerCase();
 export class AuthService {
   /** Role and binding per account, kept while the database reports every change to them. */
   readonly accounts: AccountDirectory;
+  /** Bounds concurrent password hashing (sign-in and account creation). */
+  readonly hashing = new HashingGate();
+  private readonly throttle: SignInThrottle;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -38,38 +54,75 @@ export class AuthService {
     private readonly sessionTtlSeconds = DEFAULT_SESSION_TTL_SECONDS,
   ) {
     this.accounts = new AccountDirectory(dataSource);
+    this.throttle = new SignInThrottle(dataSource);
   }
 
-  /** Creates an account in the caller's transaction; the binding must suit the role. */
+  /**
+   * Applies the password policy (password-policy.ts) and hashes the password through the hashing
+   * bound; done before the caller's transaction, so no connection waits on a hash.
+   */
+  async newAccount(credentials: Credentials, client = LOCAL_CLIENT, field = ['input', 'account']): Promise<NewAccount> {
+    const problem = passwordProblem(credentials.password, credentials.email);
+    if (problem) throw new BusinessRuleError('WEAK_PASSWORD', problem, [...field, 'password']);
+    const passwordHash = await this.hashing.run(client, () => hashPassword(credentials.password));
+    return { email: normalEmail(credentials.email), passwordHash };
+  }
+
+  /** Creates an account in the caller's transaction; the binding must suit the role. A taken email is refused. */
   async createAccount(
     manager: EntityManager,
-    credentials: Credentials,
+    account: NewAccount,
     role: AccountRole,
     binding: { enterpriseId?: string; institutionId?: string } = {},
+    field = ['input', 'account'],
   ): Promise<UserAccount> {
+    const id = await this.insertAccount(manager, account, role, binding);
+    if (!id) throw new BusinessRuleError('EMAIL_TAKEN', 'An account with this email already exists', [...field, 'email']);
+    return manager.getRepository(UserAccount).findOneByOrFail({ id });
+  }
+
+  /**
+   * Self-registration: when the email already has an account nothing is created and nothing is
+   * said, so registering tells no one which emails have accounts (the owner signs in with the
+   * account they have).
+   */
+  async createAccountQuietly(manager: EntityManager, account: NewAccount, role: AccountRole, binding: { enterpriseId?: string } = {}): Promise<void> {
+    await this.insertAccount(manager, account, role, binding);
+  }
+
+  private async insertAccount(
+    manager: EntityManager,
+    account: NewAccount,
+    role: AccountRole,
+    binding: { enterpriseId?: string; institutionId?: string },
+  ): Promise<string | null> {
     const inserted = await manager
       .getRepository(UserAccount)
       .createQueryBuilder()
       .insert()
-      .values({
-        email: normalEmail(credentials.email),
-        passwordHash: await hashPassword(credentials.password),
-        role,
-        enterpriseId: binding.enterpriseId ?? null,
-        institutionId: binding.institutionId ?? null,
-      })
+      .values({ ...account, role, enterpriseId: binding.enterpriseId ?? null, institutionId: binding.institutionId ?? null })
       .orIgnore()
       .returning('id')
       .execute();
-    if (inserted.raw.length === 0) throw new BusinessRuleError('EMAIL_TAKEN', 'An account with this email already exists', ['input', 'account', 'email']);
-    return manager.getRepository(UserAccount).findOneByOrFail({ id: String(inserted.raw[0].id) });
+    return inserted.raw.length === 0 ? null : String(inserted.raw[0].id);
   }
 
-  /** Wrong password and unknown email answer alike, and take as long. A disabled account is told so only after the right password. */
-  async login(credentials: Credentials): Promise<SignedIn> {
-    const account = await this.dataSource.getRepository(UserAccount).findOneBy({ email: normalEmail(credentials.email) });
-    const matches = await verifyPassword(credentials.password, account?.passwordHash ?? UNUSABLE_HASH);
-    if (!account || !matches) throw new BusinessRuleError('INVALID_CREDENTIALS', 'The email or password is not correct');
+  /**
+   * Wrong password and unknown email answer alike, and take as long. A disabled account is told so
+   * only after the right password. Failures are throttled per (email, client) (sign-in-throttle.ts):
+   * a throttled attempt is refused before any hashing, as RATE_LIMITED with Retry-After.
+   */
+  async login(credentials: Credentials, client = LOCAL_CLIENT): Promise<SignedIn> {
+    const email = normalEmail(credentials.email);
+    const wait = await this.throttle.wait(email, client);
+    if (wait > 0) throw tooManyRequests(wait);
+    const account = await this.dataSource.getRepository(UserAccount).findOneBy({ email });
+    const matches = await this.hashing.run(client, () => verifyPassword(credentials.password, account?.passwordHash ?? UNUSABLE_HASH));
+    if (!account || !matches) {
+      await this.throttle.failed(email, client);
+      throw new BusinessRuleError('INVALID_CREDENTIALS', 'The email or password is not correct');
+    }
+    await this.throttle.succeeded(email, client);
     if (account.disabledAt) throw new BusinessRuleError('ACCOUNT_DISABLED', 'This account is disabled; ask your administrator or the platform operator');
     return this.startSession(account);
   }
@@ -194,17 +247,23 @@ export class AuthService {
   }
 
   /** Institution admins create their institution's staff (and further admins). */
-  async createStaffAccount(actor: Actor, credentials: Credentials, admin: boolean): Promise<UserAccount> {
+  async createStaffAccount(actor: Actor, credentials: Credentials, admin: boolean, client = LOCAL_CLIENT): Promise<UserAccount> {
     if (actor.kind !== 'INSTITUTION' || !actor.admin) throw new ForbiddenError('Only an institution admin creates staff accounts');
-    return this.dataSource.transaction((manager) =>
-      this.createAccount(manager, credentials, admin ? AccountRole.INSTITUTION_ADMIN : AccountRole.INSTITUTION_STAFF, { institutionId: actor.institutionId }),
-    );
+    const account = await this.newAccount(credentials, client, ['input']);
+    const role = admin ? AccountRole.INSTITUTION_ADMIN : AccountRole.INSTITUTION_STAFF;
+    return this.dataSource.transaction((manager) => this.createAccount(manager, account, role, { institutionId: actor.institutionId }, ['input']));
   }
 
   /** The first operator comes from the CLI (`npm run create:operator`); later ones from an operator. */
-  async createOperatorOrAnalyst(actor: Actor, credentials: Credentials, role: AccountRole.OPERATOR | AccountRole.ANALYST): Promise<UserAccount> {
+  async createOperatorOrAnalyst(
+    actor: Actor,
+    credentials: Credentials,
+    role: AccountRole.OPERATOR | AccountRole.ANALYST,
+    client = LOCAL_CLIENT,
+  ): Promise<UserAccount> {
     if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only operators create operator and analyst accounts');
-    return this.dataSource.transaction((manager) => this.createAccount(manager, credentials, role));
+    const account = await this.newAccount(credentials, client, ['input']);
+    return this.dataSource.transaction((manager) => this.createAccount(manager, account, role, {}, ['input']));
   }
 
   /** The actor a bearer token stands for; null when the token is invalid or expired, or its session or account ended. */

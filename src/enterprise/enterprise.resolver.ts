@@ -18,7 +18,7 @@ export class EnterpriseResolver {
 
   @Mutation(() => RegisterEnterprisePayload, { description: '企业注册 — register an enterprise.' })
   registerEnterprise(@Arg('input', () => RegisterEnterpriseInput) input: RegisterEnterpriseInput, @Ctx() ctx: RequestContext) {
-    return toPayload('enterprise', () => ctx.services.enterprise.registerEnterprise(ctx.actor, input));
+    return toPayload('enterprise', () => ctx.services.enterprise.registerEnterprise(ctx.actor, input, ctx.clientAddress));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Name of the region (行政区划名称).' })

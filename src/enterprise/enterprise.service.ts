@@ -29,11 +29,12 @@ export class EnterpriseService {
   ) {}
 
   /** Registration is open: anyone may register an enterprise under a valid, unused USCC. */
-  async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput): Promise<Enterprise> {
+  async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput, client?: string): Promise<Enterprise> {
     if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
       throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
     }
-    const { account, ...fields } = input;
+    const { account: credentials, ...fields } = input;
+    const account = credentials ? await this.auth.newAccount(credentials, client) : null;
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Enterprise);
       const inserted = await repository.createQueryBuilder().insert().values(fields).orIgnore().returning('id').execute();
@@ -43,7 +44,7 @@ export class EnterpriseService {
       const id = String(inserted.raw[0].id);
       // Every enterprise has a credit profile from the start (the base score until records arrive).
       await recomputeCreditProfiles(manager, [id]);
-      if (account) await this.auth.createAccount(manager, account, AccountRole.ENTERPRISE, { enterpriseId: id });
+      if (account) await this.auth.createAccountQuietly(manager, account, AccountRole.ENTERPRISE, { enterpriseId: id });
       return repository.findOneByOrFail({ id });
     });
   }
