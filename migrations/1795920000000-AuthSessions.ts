@@ -20,7 +20,9 @@ export class AuthSessions1795920000000 implements MigrationInterface {
       revoked_reason varchar(40),
       CONSTRAINT ck_auth_session_revoked CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL))
     )`);
-    await queryRunner.query(`CREATE INDEX ix_auth_session_standing ON auth_session (account_id) WHERE revoked_at IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX ix_auth_session_standing ON auth_session (account_id) WHERE revoked_at IS NULL`,
+    );
     await queryRunner.query(`CREATE TABLE refresh_token (
       token_hash bytea PRIMARY KEY,
       session_id bigint NOT NULL REFERENCES auth_session (id) ON DELETE CASCADE,
@@ -37,8 +39,14 @@ export class AuthSessions1795920000000 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
-    await queryRunner.query(`CREATE TRIGGER auth_session_changed AFTER UPDATE OR DELETE ON auth_session FOR EACH ROW EXECUTE FUNCTION auth_session_notify_change()`);
-    await queryRunner.query(`CREATE TRIGGER auth_session_truncated AFTER TRUNCATE ON auth_session FOR EACH STATEMENT EXECUTE FUNCTION auth_session_notify_change()`);
+    await queryRunner.query(
+      `CREATE TRIGGER auth_session_changed AFTER UPDATE OR DELETE ON auth_session
+        FOR EACH ROW EXECUTE FUNCTION auth_session_notify_change()`,
+    );
+    await queryRunner.query(
+      `CREATE TRIGGER auth_session_truncated AFTER TRUNCATE ON auth_session
+        FOR EACH STATEMENT EXECUTE FUNCTION auth_session_notify_change()`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

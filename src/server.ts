@@ -22,8 +22,8 @@ import { createServices, Services } from './services';
 export interface ServerOptions {
   dataSource: DataSource;
   production: boolean;
-  /** Token secret and lifetime; the configuration's when omitted. */
-  auth?: { jwtSecret: string; accessTokenTtlSeconds: number; sessionTtlSeconds?: number };
+  /** Token secret and lifetimes, and the identity assertion key; the configuration's when omitted. */
+  auth?: { jwtSecret: string; accessTokenTtlSeconds: number; sessionTtlSeconds?: number; identityAssertionKey?: string };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
 }
@@ -69,8 +69,14 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
   const parsed = parseGlobalId(value);
   const table = parsed?.typeName === 'Enterprise' ? 'enterprise' : parsed?.typeName === 'Institution' ? 'institution' : null;
   if (parsed && table) {
-    const rows: unknown[] = await dataSource.query(`SELECT 1 FROM ${table} WHERE id = $1`, [parsed.id]);
-    if (rows.length > 0) return parsed.typeName === 'Enterprise' ? { kind: 'ENTERPRISE', enterpriseId: parsed.id } : { kind: 'INSTITUTION', institutionId: parsed.id };
+    // An enterprise acts as verified only while its claim on the USCC is (实名认证), as with a token.
+    const verified = table === 'enterprise' ? `verification_status = 'VERIFIED'` : 'true';
+    const rows: Array<{ verified: boolean }> = await dataSource.query(`SELECT ${verified} AS verified FROM ${table} WHERE id = $1`, [parsed.id]);
+    if (rows.length > 0) {
+      return parsed.typeName === 'Enterprise'
+        ? { kind: 'ENTERPRISE', enterpriseId: parsed.id, verified: rows[0].verified }
+        : { kind: 'INSTITUTION', institutionId: parsed.id };
+    }
   }
   throw unauthenticated('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution');
 }

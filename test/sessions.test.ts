@@ -14,7 +14,11 @@ beforeAll(async () => {
   app = await startTestApp();
   api = await startProductionServer(app);
   other = await startProductionServer(app);
-  await app.server.services.auth.createOperatorOrAnalyst(systemActor, { email: 'ops@sessions.example', password: 'operator passphrase 1' }, AccountRole.OPERATOR);
+  await app.server.services.auth.createOperatorOrAnalyst(
+    systemActor,
+    { email: 'ops@sessions.example', password: 'operator passphrase 1' },
+    AccountRole.OPERATOR,
+  );
 });
 afterAll(async () => {
   await other?.stop();
@@ -24,16 +28,26 @@ afterAll(async () => {
 
 const VIEWER = `{ viewer { email } }`;
 const LOGOUT = `mutation { logout(input: {}) { sessionsEnded userErrors { code } } }`;
-const EVERYWHERE = `mutation { signOutEverywhere(input: { clientMutationId: "e" }) { sessionsEnded clientMutationId } }`;
-const REFRESH = `mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { token refreshToken userErrors { code field } } }`;
+const EVERYWHERE = `mutation {
+  signOutEverywhere(input: { clientMutationId: "e" }) { sessionsEnded clientMutationId }
+}`;
+const REFRESH = `mutation($t: String!) {
+  refreshSession(input: { refreshToken: $t }) { token refreshToken userErrors { code field } }
+}`;
 const RENEW = `mutation { renewToken(input: {}) { token userErrors { code } } }`;
-const DISABLE = `mutation($id: ID!) { disableAccount(input: { accountId: $id }) { account { email disabledAt } userErrors { code } } }`;
-const ENABLE = `mutation($id: ID!) { enableAccount(input: { accountId: $id }) { account { email disabledAt } userErrors { code } } }`;
+const DISABLE = `mutation($id: ID!) {
+  disableAccount(input: { accountId: $id }) { account { email disabledAt } userErrors { code } }
+}`;
+const ENABLE = `mutation($id: ID!) {
+  enableAccount(input: { accountId: $id }) { account { email disabledAt } userErrors { code } }
+}`;
 
 let sequence = 0;
 async function enterpriseAccount(): Promise<{ email: string; password: string }> {
   const credentials = { email: `owner${++sequence}@sessions.example`, password: 'rice harvest passphrase' };
-  const registered = await api.call(operation('RegisterEnterprise'), { input: enterpriseInput({ account: credentials }) });
+  const registered = await api.call(operation('RegisterEnterprise'), {
+    input: enterpriseInput({ account: credentials }),
+  });
   expect(registered.body.data.registerEnterprise.userErrors).toEqual([]);
   return credentials;
 }
@@ -44,7 +58,7 @@ function expectUnauthenticated(response: { status: number; body: any }) {
 }
 
 describe('sessions', () => {
-  it('logout ends this session at once, in this server and in another: access, renew and refresh are all refused', async () => {
+  it('logout ends this session at once, here and in another server: access, renew and refresh refused', async () => {
     const { email, password } = await enterpriseAccount();
     const session = await api.login(email, password);
     expect(session.refreshToken).toEqual(expect.any(String));
@@ -62,7 +76,12 @@ describe('sessions', () => {
       userErrors: [{ code: 'INVALID_REFRESH_TOKEN', field: ['input', 'refreshToken'] }],
     });
     // The other server heard the change from PostgreSQL (NOTIFY on commit).
-    expectUnauthenticated(await eventually(() => other.call(VIEWER, {}, session.token), (r) => r.status === 401));
+    expectUnauthenticated(
+      await eventually(
+        () => other.call(VIEWER, {}, session.token),
+        (r) => r.status === 401,
+      ),
+    );
     // Another session of the same account stands.
     expect((await other.call(VIEWER, {}, kept.token)).body.data.viewer.email).toBe(email);
   });
@@ -72,15 +91,26 @@ describe('sessions', () => {
     const phone = await api.login(email, password);
     const laptop = await api.login(email, password);
     expect((await other.call(VIEWER, {}, laptop.token)).status).toBe(200);
-    expect((await api.call(EVERYWHERE, {}, phone.token)).body.data.signOutEverywhere).toEqual({ sessionsEnded: 2, clientMutationId: 'e' });
+    expect((await api.call(EVERYWHERE, {}, phone.token)).body.data.signOutEverywhere).toEqual({
+      sessionsEnded: 2,
+      clientMutationId: 'e',
+    });
     expectUnauthenticated(await api.call(VIEWER, {}, laptop.token));
-    expectUnauthenticated(await eventually(() => other.call(VIEWER, {}, laptop.token), (r) => r.status === 401));
-    expect((await api.call(REFRESH, { t: laptop.refreshToken })).body.data.refreshSession.userErrors[0].code).toBe('INVALID_REFRESH_TOKEN');
+    expectUnauthenticated(
+      await eventually(
+        () => other.call(VIEWER, {}, laptop.token),
+        (r) => r.status === 401,
+      ),
+    );
+    expect((await api.call(REFRESH, { t: laptop.refreshToken })).body.data.refreshSession.userErrors[0].code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
     expect((await api.login(email, password)).userErrors).toEqual([]);
   });
 
   it('logout without a token is UNAUTHENTICATED', async () => {
-    for (const mutation of [LOGOUT, EVERYWHERE]) expect((await api.call(mutation)).body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    for (const mutation of [LOGOUT, EVERYWHERE])
+      expect((await api.call(mutation)).body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
   it('rotates refresh tokens; a reused one ends the whole session (both holders sign in again)', async () => {
@@ -96,9 +126,14 @@ describe('sessions', () => {
     // The first refresh token again: stolen and replayed, or replayed by its owner after the thief used it.
     const replay = (await api.call(REFRESH, { t: first.refreshToken })).body.data.refreshSession;
     expect(replay.userErrors).toEqual([{ code: 'INVALID_REFRESH_TOKEN', field: ['input', 'refreshToken'] }]);
-    for (const token of [first.token, second.token, third.token]) expectUnauthenticated(await api.call(VIEWER, {}, token));
-    expect((await api.call(REFRESH, { t: third.refreshToken })).body.data.refreshSession.userErrors[0].code).toBe('INVALID_REFRESH_TOKEN');
-    expect((await api.call(REFRESH, { t: 'made-up' })).body.data.refreshSession.userErrors[0].code).toBe('INVALID_REFRESH_TOKEN');
+    for (const token of [first.token, second.token, third.token])
+      expectUnauthenticated(await api.call(VIEWER, {}, token));
+    expect((await api.call(REFRESH, { t: third.refreshToken })).body.data.refreshSession.userErrors[0].code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
+    expect((await api.call(REFRESH, { t: 'made-up' })).body.data.refreshSession.userErrors[0].code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
   });
 
   it('renewToken gives a fresh access token for the same session, which logout still ends', async () => {
@@ -113,7 +148,7 @@ describe('sessions', () => {
 });
 
 describe('disabled accounts', () => {
-  it('an operator disables an account: refused on its next request everywhere, cannot sign in until enabled', async () => {
+  it('an operator disables an account: refused on its next request everywhere; no sign-in until enabled', async () => {
     const operator = await api.login('ops@sessions.example', 'operator passphrase 1');
     const { email, password } = await enterpriseAccount();
     const session = await api.login(email, password);
@@ -122,31 +157,52 @@ describe('disabled accounts', () => {
     const disabled = (await api.call(DISABLE, { id: session.account.id }, operator.token)).body.data.disableAccount;
     expect(disabled).toMatchObject({ account: { email, disabledAt: expect.any(String) }, userErrors: [] });
     expectUnauthenticated(await api.call(VIEWER, {}, session.token));
-    expectUnauthenticated(await eventually(() => other.call(VIEWER, {}, session.token), (r) => r.status === 401));
-    expect((await api.call(REFRESH, { t: session.refreshToken })).body.data.refreshSession.userErrors[0].code).toBe('INVALID_REFRESH_TOKEN');
+    expectUnauthenticated(
+      await eventually(
+        () => other.call(VIEWER, {}, session.token),
+        (r) => r.status === 401,
+      ),
+    );
+    expect((await api.call(REFRESH, { t: session.refreshToken })).body.data.refreshSession.userErrors[0].code).toBe(
+      'INVALID_REFRESH_TOKEN',
+    );
     // The right password is told the account is disabled; a wrong one learns nothing.
     expect((await api.login(email, password)).userErrors.map((e: any) => e.code)).toEqual(['ACCOUNT_DISABLED']);
-    expect((await api.login(email, 'not the passphrase')).userErrors.map((e: any) => e.code)).toEqual(['INVALID_CREDENTIALS']);
+    expect((await api.login(email, 'not the passphrase')).userErrors.map((e: any) => e.code)).toEqual([
+      'INVALID_CREDENTIALS',
+    ]);
 
-    expect((await api.call(ENABLE, { id: session.account.id }, operator.token)).body.data.enableAccount.account.disabledAt).toBeNull();
+    expect(
+      (await api.call(ENABLE, { id: session.account.id }, operator.token)).body.data.enableAccount.account.disabledAt,
+    ).toBeNull();
     expectUnauthenticated(await api.call(VIEWER, {}, session.token));
     const again = await api.login(email, password);
     expect((await api.call(VIEWER, {}, again.token)).body.data.viewer.email).toBe(email);
     // An operator cannot lock itself out.
-    expect((await api.call(DISABLE, { id: operator.account.id }, operator.token)).body.data.disableAccount.userErrors).toEqual([{ code: 'OWN_ACCOUNT' }]);
+    expect(
+      (await api.call(DISABLE, { id: operator.account.id }, operator.token)).body.data.disableAccount.userErrors,
+    ).toEqual([{ code: 'OWN_ACCOUNT' }]);
   });
 
-  it('an institution admin disables its own staff only; other accounts answer like missing ones; others may not', async () => {
+  it('an institution admin disables its own staff only; other accounts answer like missing ones', async () => {
     const operator = await api.login('ops@sessions.example', 'operator passphrase 1');
     const staff: Record<string, any> = {};
     const admins: Record<string, any> = {};
     for (const bank of ['X', 'Y']) {
       const admin = { email: `admin${bank}@sessions.example`, password: 'bank admin passphrase' };
-      const created = await api.call(operation('CreateInstitution'), { input: { name: `会话银行${bank}`, type: 'BANK', regionsServed: ['230000'], admin } }, operator.token);
+      const created = await api.call(
+        operation('CreateInstitution'),
+        { input: { name: `会话银行${bank}`, type: 'BANK', regionsServed: ['230000'], admin } },
+        operator.token,
+      );
       expect(created.body.data.createInstitution.userErrors).toEqual([]);
       admins[bank] = await api.login(admin.email, admin.password);
       const officer = { email: `officer${bank}@sessions.example`, password: 'loan officer passphrase' };
-      await api.call(`mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`, { input: officer }, admins[bank].token);
+      await api.call(
+        `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`,
+        { input: officer },
+        admins[bank].token,
+      );
       staff[bank] = await api.login(officer.email, officer.password);
     }
     const missing = toGlobalId('UserAccount', '999999999');
@@ -156,15 +212,25 @@ describe('disabled accounts', () => {
     expect(foreign.body).toEqual(absent.body);
     expect((await api.call(VIEWER, {}, staff.Y.token)).status).toBe(200);
 
-    expect((await api.call(DISABLE, { id: staff.X.account.id }, staff.Y.token)).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect((await api.call(DISABLE, { id: staff.X.account.id }, staff.Y.token)).body.errors[0].extensions.code).toBe(
+      'FORBIDDEN',
+    );
     const enterprise = await enterpriseAccount();
     const owner = await api.login(enterprise.email, enterprise.password);
-    expect((await api.call(DISABLE, { id: staff.X.account.id }, owner.token)).body.errors[0].extensions.code).toBe('FORBIDDEN');
-    expect((await api.call(DISABLE, { id: staff.X.account.id })).body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await api.call(DISABLE, { id: staff.X.account.id }, owner.token)).body.errors[0].extensions.code).toBe(
+      'FORBIDDEN',
+    );
+    expect((await api.call(DISABLE, { id: staff.X.account.id })).body.errors[0].extensions.code).toBe(
+      'UNAUTHENTICATED',
+    );
 
-    expect((await api.call(DISABLE, { id: staff.X.account.id }, admins.X.token)).body.data.disableAccount.userErrors).toEqual([]);
+    expect(
+      (await api.call(DISABLE, { id: staff.X.account.id }, admins.X.token)).body.data.disableAccount.userErrors,
+    ).toEqual([]);
     expectUnauthenticated(await api.call(VIEWER, {}, staff.X.token));
-    expect((await api.login('officerX@sessions.example', 'loan officer passphrase')).userErrors[0].code).toBe('ACCOUNT_DISABLED');
+    expect((await api.login('officerX@sessions.example', 'loan officer passphrase')).userErrors[0].code).toBe(
+      'ACCOUNT_DISABLED',
+    );
   });
 });
 

@@ -4,7 +4,10 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { preparedQuery } from '../common/database/prepared';
 import type { UserAccount } from './user-account.entity';
 
-export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>;
+export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'> & {
+  /** An ENTERPRISE account's enterprise claim is verified (实名认证). */
+  enterpriseVerified: boolean;
+};
 
 /**
  * The channel the user_account and auth_session triggers notify with the changed account's ID
@@ -29,9 +32,10 @@ interface KeptSession {
  * Role and binding of the account behind each request's token, and whether the token's session
  * still stands. Every authenticated request needs them; reading them each time was the second
  * statement (and round trip) of every read. They are kept per process while a LISTEN connection
- * hears the triggers on user_account and auth_session: an update or delete of an account or of one
- * of its sessions (a logout, a sign-out-everywhere, a disabled account) drops everything kept for
- * the account (all of them after a TRUNCATE) as soon as it commits.
+ * hears the triggers on user_account, auth_session and enterprise: an update or delete of an account
+ * or of one of its sessions (a logout, a sign-out-everywhere, a disabled account) or a change of its
+ * enterprise's verification drops everything kept for the account (all of them after a TRUNCATE)
+ * as soon as it commits.
  *
  * Nothing is kept while not listening (not started, or the connection lost), so a change is never
  * missed: each request then reads the account and session. A read that overlaps a notification is
@@ -63,8 +67,9 @@ export class AccountDirectory {
       this.dataSource,
       'account-for-session',
       `SELECT a.id::text AS id, a.role, a.enterprise_id::text AS "enterpriseId", a.institution_id::text AS "institutionId",
+         coalesce(e.verification_status = 'VERIFIED', false) AS "enterpriseVerified",
          (extract(epoch FROM s.expires_at) * 1000)::bigint::text AS "expiresAtMs"
-       FROM auth_session s JOIN user_account a ON a.id = s.account_id
+       FROM auth_session s JOIN user_account a ON a.id = s.account_id LEFT JOIN enterprise e ON e.id = a.enterprise_id
        WHERE s.id = $2 AND s.account_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL`,
       [accountId, sessionId],
     );
@@ -72,6 +77,12 @@ export class AccountDirectory {
     const { expiresAtMs, ...account } = row;
     if (this.listening && generation === this.generation) this.keep(accountId, sessionId, { account, expiresAtMs: Number(expiresAtMs), until: now + KEPT_MS });
     return account;
+  }
+
+  /** Drops everything this process kept (a change that touches accounts it cannot name, e.g. an enterprise's verification). */
+  forgetEveryAccount(): void {
+    this.generation++;
+    this.forgetAll();
   }
 
   /** Drops what this process kept for the account at once, not waiting for its own notification. */

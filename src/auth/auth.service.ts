@@ -7,7 +7,7 @@ import { passwordProblem } from './password-policy';
 import { HashingGate } from './hashing-gate';
 import { SignInThrottle } from './sign-in-throttle';
 import { newRefreshToken, refreshTokenHash, TokenService } from './tokens';
-import { AccountDirectory } from './account-directory';
+import { AccountBinding, AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
 
 export interface Credentials {
@@ -286,11 +286,11 @@ function signedInSession(actor: Actor, doing: string): { accountId: string; sess
   return { accountId, sessionId };
 }
 
-export function actorOf(account: Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>, sessionId?: string): Actor {
+export function actorOf(account: AccountBinding, sessionId?: string): Actor {
   const signedIn = { accountId: account.id, sessionId };
   switch (account.role) {
     case AccountRole.ENTERPRISE:
-      return { kind: 'ENTERPRISE', enterpriseId: account.enterpriseId!, ...signedIn };
+      return { kind: 'ENTERPRISE', enterpriseId: account.enterpriseId!, verified: account.enterpriseVerified, ...signedIn };
     case AccountRole.INSTITUTION_STAFF:
     case AccountRole.INSTITUTION_ADMIN:
       return { kind: 'INSTITUTION', institutionId: account.institutionId!, admin: account.role === AccountRole.INSTITUTION_ADMIN, ...signedIn };

@@ -21,7 +21,8 @@ export class HashingGate {
 
   async run<T>(client: string, hash: () => Promise<T>): Promise<T> {
     const held = this.perClientHeld.get(client) ?? 0;
-    if (held >= this.perClient) throw signInBusy(429, 'RATE_LIMITED', 'Too many sign-ins in progress from this address; retry after 1 s');
+    if (held >= this.perClient)
+      throw signInBusy(429, 'RATE_LIMITED', 'Too many sign-ins in progress from this address; retry after 1 s');
     if (this.running >= this.concurrency && this.waiting.length >= this.queueLimit) {
       throw signInBusy(503, 'SIGN_IN_BUSY', 'Sign-in is busy; retry after 1 s');
     }
@@ -46,5 +47,7 @@ export class HashingGate {
 }
 
 function signInBusy(status: number, code: string, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status, headers: new Map([['retry-after', '1']]) } } });
+  return new GraphQLError(message, {
+    extensions: { code, http: { status, headers: new Map([['retry-after', '1']]) } },
+  });
 }

@@ -28,7 +28,8 @@ export class SignInThrottle {
   /** Seconds the pair must still wait before it may try; 0 when it may try now. */
   async wait(email: string, address: string): Promise<number> {
     const [row]: Array<{ wait: number }> = await this.dataSource.query(
-      `SELECT ceil(extract(epoch FROM blocked_until - now()))::int AS wait FROM sign_in_throttle WHERE key = $1 AND blocked_until > now()`,
+      `SELECT ceil(extract(epoch FROM blocked_until - now()))::int AS wait FROM sign_in_throttle
+       WHERE key = $1 AND blocked_until > now()`,
       [pairKey(email, address)],
     );
     return row?.wait ?? 0;
@@ -40,7 +41,8 @@ export class SignInThrottle {
          INSERT INTO sign_in_throttle AS t (key, failures, window_started_at, updated_at) VALUES ($2, 1, now(), now())
          ON CONFLICT (key) DO UPDATE SET
            failures = CASE WHEN t.window_started_at < now() - $3::interval THEN 1 ELSE t.failures + 1 END,
-           window_started_at = CASE WHEN t.window_started_at < now() - $3::interval THEN now() ELSE t.window_started_at END,
+           window_started_at = CASE WHEN t.window_started_at < now() - $3::interval THEN now()
+             ELSE t.window_started_at END,
            updated_at = now()
          RETURNING failures
        ), free AS (
@@ -50,8 +52,10 @@ export class SignInThrottle {
        SELECT $1, 1, now(), CASE WHEN 1 >= free.failures THEN now() + interval '1 second' END, now() FROM free
        ON CONFLICT (key) DO UPDATE SET
          failures = CASE WHEN t.updated_at < now() - $7::interval THEN 1 ELSE t.failures + 1 END,
-         blocked_until = CASE WHEN t.updated_at >= now() - $7::interval AND t.failures + 1 >= (SELECT failures FROM free)
-           THEN now() + make_interval(secs => least($8::int, 2 ^ (t.failures + 1 - (SELECT failures FROM free)))) END,
+         blocked_until = CASE
+           WHEN t.updated_at >= now() - $7::interval AND t.failures + 1 >= (SELECT failures FROM free)
+           THEN now() + make_interval(secs => least($8::int, 2 ^ (t.failures + 1 - (SELECT failures FROM free))))
+         END,
          updated_at = now()`,
       [
         pairKey(email, address),
@@ -66,7 +70,9 @@ export class SignInThrottle {
     );
     // Now and then, rows nobody has failed with for a day go (failed sign-ins are what add rows).
     if (Math.random() < 0.01) {
-      await this.dataSource.query(`DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval`, [PAIR_FORGOTTEN_AFTER]);
+      await this.dataSource.query(`DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval`, [
+        PAIR_FORGOTTEN_AFTER,
+      ]);
     }
   }
 

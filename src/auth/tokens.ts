@@ -70,7 +70,8 @@ export class TokenService {
         currentDate: new Date(now),
       });
       const { sub, sid, exp } = payload;
-      if (typeof sub !== 'string' || !DATABASE_ID.test(sub) || typeof sid !== 'string' || !DATABASE_ID.test(sid)) return null;
+      if (typeof sub !== 'string' || !DATABASE_ID.test(sub) || typeof sid !== 'string' || !DATABASE_ID.test(sid))
+        return null;
       if (typeof exp !== 'number') return null;
       if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, { accountId: sub, sessionId: sid, expiresAtMs: exp * 1000 });

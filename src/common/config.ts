@@ -13,6 +13,9 @@ export interface AppConfig {
   accessTokenTtlSeconds: number;
   /** Lifetime of a sign-in session (its refresh tokens); refreshing never extends it. */
   sessionTtlSeconds: number;
+  /** Key shared with the provincial identity service for its signed assertions (实名认证); unset: operators verify. */
+  identityAssertionKey: string | undefined;
+  identityAssertionIssuer: string;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
 }
@@ -44,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecret,
     accessTokenTtlSeconds: Number(env.ACCESS_TOKEN_TTL_SECONDS ?? 900),
     sessionTtlSeconds: positiveInteger(env, 'SESSION_TTL_SECONDS', 7 * 24 * 3600),
+    identityAssertionKey: identityAssertionKey(env),
+    identityAssertionIssuer: env.IDENTITY_ASSERTION_ISSUER || 'provincial-identity-service',
     expirySweepSeconds: Number(env.EXPIRY_SWEEP_SECONDS ?? 60),
     matchingWorkerIntervalMs: Number(env.MATCHING_WORKER_INTERVAL_MS ?? 1000),
     rateLimits: {
@@ -51,6 +56,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perActorPerMinute: positiveInteger(env, 'RATE_LIMIT_PER_ACTOR_PER_MINUTE', DEFAULT_LIMITS.perActorPerMinute),
     },
   };
+}
+
+function identityAssertionKey(env: NodeJS.ProcessEnv): string | undefined {
+  const key = env.IDENTITY_ASSERTION_KEY || undefined;
+  if (key && key.length < 32) throw new Error('IDENTITY_ASSERTION_KEY must be at least 32 characters');
+  return key;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

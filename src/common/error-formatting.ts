@@ -19,6 +19,8 @@ const CLIENT_CODES = new Set([
   'QUERY_TOO_COSTLY',
   'TOO_MANY_ALIASES',
   'RATE_LIMITED',
+  'SIGN_IN_BUSY',
+  'ENTERPRISE_NOT_VERIFIED',
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]{0,63}';

@@ -28,7 +28,11 @@ export class EnterpriseService {
     private readonly auth: AuthService,
   ) {}
 
-  /** Registration is open: anyone may register an enterprise under a valid, unused USCC. */
+  /**
+   * Registration is open and creates an unverified claim (PENDING) on the USCC: several claims may
+   * wait side by side, and the answer is the same whether or not the USCC or the email is known.
+   * Until verified (identity-verification.service.ts) the enterprise sees only what it entered.
+   */
   async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput, client?: string): Promise<Enterprise> {
     if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
       throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
@@ -37,10 +41,7 @@ export class EnterpriseService {
     const account = credentials ? await this.auth.newAccount(credentials, client) : null;
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Enterprise);
-      const inserted = await repository.createQueryBuilder().insert().values(fields).orIgnore().returning('id').execute();
-      if (inserted.raw.length === 0) {
-        throw new BusinessRuleError('USCC_ALREADY_REGISTERED', 'An enterprise with this USCC is already registered', ['input', 'uscc']);
-      }
+      const inserted = await repository.createQueryBuilder().insert().values(fields).returning('id').execute();
       const id = String(inserted.raw[0].id);
       // Every enterprise has a credit profile from the start (the base score until records arrive).
       await recomputeCreditProfiles(manager, [id]);

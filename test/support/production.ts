@@ -5,7 +5,11 @@ export interface ProductionServer {
   server: RunningServer;
   url: string;
   /** POSTs an operation with `Authorization: Bearer <token>` when a token is given. */
-  call(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   login(email: string, password: string): Promise<any>;
   stop(): Promise<void>;
 }
@@ -15,8 +19,12 @@ export const LOGIN = `mutation($input: LoginInput!) {
 }`;
 
 /** A second server on the test app's database, with NODE_ENV=production behaviour (no X-Actor, tokens only). */
-export async function startProductionServer(app: TestApp): Promise<ProductionServer> {
-  const server = await startServer({ dataSource: app.dataSource, production: true, auth: { jwtSecret: 'p'.repeat(40), accessTokenTtlSeconds: 900 } }, 0, '127.0.0.1');
+export async function startProductionServer(
+  app: TestApp,
+  options: { identityAssertionKey?: string } = {},
+): Promise<ProductionServer> {
+  const auth = { jwtSecret: 'p'.repeat(40), accessTokenTtlSeconds: 900, ...options };
+  const server = await startServer({ dataSource: app.dataSource, production: true, auth }, 0, '127.0.0.1');
   const url = server.url.replace('localhost', '127.0.0.1');
   const call = async (query: string, variables: Record<string, unknown> = {}, token?: string | null) => {
     const response = await fetch(url, {
