@@ -23,7 +23,12 @@ export interface ServerOptions {
   dataSource: DataSource;
   production: boolean;
   /** Token secret and lifetimes, and the identity assertion key; the configuration's when omitted. */
-  auth?: { jwtSecret: string; accessTokenTtlSeconds: number; sessionTtlSeconds?: number; identityAssertionKey?: string };
+  auth?: {
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    sessionTtlSeconds?: number;
+    identityAssertionKey?: string;
+  };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
 }
@@ -71,7 +76,10 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
   if (parsed && table) {
     // An enterprise acts as verified only while its claim on the USCC is (实名认证), as with a token.
     const verified = table === 'enterprise' ? `verification_status = 'VERIFIED'` : 'true';
-    const rows: Array<{ verified: boolean }> = await dataSource.query(`SELECT ${verified} AS verified FROM ${table} WHERE id = $1`, [parsed.id]);
+    const rows: Array<{ verified: boolean }> = await dataSource.query(
+      `SELECT ${verified} AS verified FROM ${table} WHERE id = $1`,
+      [parsed.id],
+    );
     if (rows.length > 0) {
       return parsed.typeName === 'Enterprise'
         ? { kind: 'ENTERPRISE', enterpriseId: parsed.id, verified: rows[0].verified }
@@ -133,7 +141,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       if (wait > 0) throw tooManyRequests(wait);
     }
     const clientAddress = req.socket.remoteAddress ?? 'unknown';
-    return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, executed: req[executedBefore] };
+    const loaders = new Loaders(dataSource);
+    return { actor, clientAddress, loaders, services, dataSource, executed: req[executedBefore] };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,

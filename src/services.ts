@@ -21,8 +21,10 @@ export function createServices(
     Partial<Pick<AppConfig, 'sessionTtlSeconds' | 'identityAssertionKey' | 'identityAssertionIssuer'>> = loadConfig(),
 ) {
   const matching = new MatchingService(dataSource);
-  const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds), config.sessionTtlSeconds);
-  const verifier = config.identityAssertionKey ? new SignedAssertionVerifier(config.identityAssertionKey, config.identityAssertionIssuer) : null;
+  const tokens = new TokenService(config.jwtSecret, config.accessTokenTtlSeconds);
+  const auth = new AuthService(dataSource, tokens, config.sessionTtlSeconds);
+  const { identityAssertionKey: key, identityAssertionIssuer: issuer } = config;
+  const verifier = key ? new SignedAssertionVerifier(key, issuer) : null;
   const identity = new IdentityVerificationService(dataSource, verifier);
   const financing = new FinancingRequestService(dataSource, matching);
   const lending = new LendingService(dataSource, matching);

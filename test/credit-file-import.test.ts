@@ -125,7 +125,8 @@ describe('npm run import:credit (file import with COPY)', () => {
     const sample = path.join(__dirname, '..', 'data', 'credit-records.sample.csv');
     const result = await importCreditFile(app.dataSource, sample);
     // The sample's enterprise is the README's example; here it is not registered, so every row is refused for that reason alone.
-    expect(result.rejected.map((r) => r.reason)).toEqual(Array(result.records).fill('no verified enterprise has this USCC'));
+    const reason = 'no verified enterprise has this USCC';
+    expect(result.rejected.map((r) => r.reason)).toEqual(Array(result.records).fill(reason));
   });
 
   it('keeps every record tied to an existing enterprise without a per-row foreign key', async () => {

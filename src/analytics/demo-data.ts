@@ -114,21 +114,23 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     });
     const enterpriseIds: string[] = (
       await q(
-        `INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on, registered_capital, annual_revenue, employees, registered_at,
-           verification_status, verified_at)
+        `INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on, registered_capital,
+           annual_revenue, employees, registered_at, verification_status, verified_at)
          SELECT uscc, CASE WHEN n = 1 THEN '依兰县兴旺米业有限公司' ELSE '示范企业' || n END, region,
            CASE WHEN n = 1 THEN 'C13' ELSE (ARRAY['A01', 'C13', 'C14', 'F51', 'E47', 'G54', 'H62', 'I65'])[1 + n % 8] END,
            (ARRAY['MICRO', 'MICRO', 'SMALL', 'SMALL', 'MEDIUM'])[1 + n % 5]::enterprise_scale,
-           date '2010-01-01' + (n % 3000)::int, 5000000, 28000000, 46, $3::timestamptz + make_interval(mins => (n % 500000)::int),
-           'VERIFIED', $3::timestamptz + make_interval(mins => (n % 500000)::int, days => 1)
+           date '2010-01-01' + (n % 3000)::int, 5000000, 28000000, 46,
+           $3::timestamptz + make_interval(mins => (n % 500000)::int), 'VERIFIED', $3::timestamptz + make_interval(mins => (n % 500000)::int, days => 1)
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(uscc, region, n) ORDER BY n RETURNING id::text`,
         [usccs, enterpriseRegions, at('2019-01-01')],
       )
     ).map((r: { id: string }) => r.id);
     // Every demo enterprise is verified (实名认证), as the audit trail says.
     await q(
-      `INSERT INTO enterprise_verification_event (enterprise_id, uscc, from_status, to_status, method, actor, evidence, occurred_at)
-       SELECT id, uscc, 'PENDING', 'VERIFIED', 'OPERATOR_REVIEW', 'SYSTEM', 'demo data', verified_at FROM enterprise WHERE id = ANY($1::bigint[])`,
+      `INSERT INTO enterprise_verification_event
+         (enterprise_id, uscc, from_status, to_status, method, actor, evidence, occurred_at)
+       SELECT id, uscc, 'PENDING', 'VERIFIED', 'OPERATOR_REVIEW', 'SYSTEM', 'demo data', verified_at
+       FROM enterprise WHERE id = ANY($1::bigint[])`,
       [enterpriseIds],
     );
     await recomputeCreditProfiles(manager, enterpriseIds, DEMO.asOf);

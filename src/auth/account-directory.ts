@@ -66,20 +66,23 @@ export class AccountDirectory {
     const [row] = await preparedQuery<AccountBinding & { expiresAtMs: string }>(
       this.dataSource,
       'account-for-session',
-      `SELECT a.id::text AS id, a.role, a.enterprise_id::text AS "enterpriseId", a.institution_id::text AS "institutionId",
+      `SELECT a.id::text AS id, a.role, a.enterprise_id::text AS "enterpriseId",
+         a.institution_id::text AS "institutionId",
          coalesce(e.verification_status = 'VERIFIED', false) AS "enterpriseVerified",
          (extract(epoch FROM s.expires_at) * 1000)::bigint::text AS "expiresAtMs"
        FROM auth_session s JOIN user_account a ON a.id = s.account_id LEFT JOIN enterprise e ON e.id = a.enterprise_id
-       WHERE s.id = $2 AND s.account_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL`,
+       WHERE s.id = $2 AND s.account_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+         AND a.disabled_at IS NULL`,
       [accountId, sessionId],
     );
     if (!row) return null;
     const { expiresAtMs, ...account } = row;
-    if (this.listening && generation === this.generation) this.keep(accountId, sessionId, { account, expiresAtMs: Number(expiresAtMs), until: now + KEPT_MS });
+    if (this.listening && generation === this.generation)
+      this.keep(accountId, sessionId, { account, expiresAtMs: Number(expiresAtMs), until: now + KEPT_MS });
     return account;
   }
 
-  /** Drops everything this process kept (a change that touches accounts it cannot name, e.g. an enterprise's verification). */
+  /** Drops everything this process kept: a change touched accounts it cannot name (an enterprise's verification). */
   forgetEveryAccount(): void {
     this.generation++;
     this.forgetAll();
@@ -107,7 +110,11 @@ export class AccountDirectory {
   /** Starts listening; until it does (and whenever the connection is lost) nothing is kept. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.listen().catch((error) => console.warn(`[accounts] not listening for account changes (${error instanceof Error ? error.message : error}); reading accounts on every request`));
+    await this.listen().catch((error) =>
+      console.warn(
+        `[accounts] not listening for account changes (${error instanceof Error ? error.message : error}); reading accounts on every request`,
+      ),
+    );
   }
 
   async stop(): Promise<void> {
@@ -134,7 +141,8 @@ export class AccountDirectory {
       if (this.listener !== client) return;
       this.listener = null;
       this.forget();
-      if (!this.stopped) this.reconnectTimer = setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+      if (!this.stopped)
+        this.reconnectTimer = setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
     };
     client.on('error', lost);
     client.on('end', lost);

@@ -35,6 +35,11 @@ export interface SignedIn {
 /** Why a session ended (auth_session.revoked_reason). */
 type SessionEnd = 'LOGOUT' | 'SIGNED_OUT_EVERYWHERE' | 'ACCOUNT_DISABLED' | 'REFRESH_TOKEN_REUSED';
 
+/** A refresh rotates the token of a standing session, or is refused (`ended`: whose session a reuse ended). */
+type RefreshOutcome =
+  | { refused: true; ended: string | null }
+  | { refused: false; row: { sessionId: string; accountId: string; expiresAt: Date } };
+
 /** A session's lifetime from sign-in; refreshing never extends it. */
 export const DEFAULT_SESSION_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -77,7 +82,8 @@ export class AuthService {
     field = ['input', 'account'],
   ): Promise<UserAccount> {
     const id = await this.insertAccount(manager, account, role, binding);
-    if (!id) throw new BusinessRuleError('EMAIL_TAKEN', 'An account with this email already exists', [...field, 'email']);
+    if (!id)
+      throw new BusinessRuleError('EMAIL_TAKEN', 'An account with this email already exists', [...field, 'email']);
     return manager.getRepository(UserAccount).findOneByOrFail({ id });
   }
 
@@ -86,7 +92,12 @@ export class AuthService {
    * said, so registering tells no one which emails have accounts (the owner signs in with the
    * account they have).
    */
-  async createAccountQuietly(manager: EntityManager, account: NewAccount, role: AccountRole, binding: { enterpriseId?: string } = {}): Promise<void> {
+  async createAccountQuietly(
+    manager: EntityManager,
+    account: NewAccount,
+    role: AccountRole,
+    binding: { enterpriseId?: string } = {},
+  ): Promise<void> {
     await this.insertAccount(manager, account, role, binding);
   }
 
@@ -100,7 +111,12 @@ export class AuthService {
       .getRepository(UserAccount)
       .createQueryBuilder()
       .insert()
-      .values({ ...account, role, enterpriseId: binding.enterpriseId ?? null, institutionId: binding.institutionId ?? null })
+      .values({
+        ...account,
+        role,
+        enterpriseId: binding.enterpriseId ?? null,
+        institutionId: binding.institutionId ?? null,
+      })
       .orIgnore()
       .returning('id')
       .execute();
@@ -117,13 +133,19 @@ export class AuthService {
     const wait = await this.throttle.wait(email, client);
     if (wait > 0) throw tooManyRequests(wait);
     const account = await this.dataSource.getRepository(UserAccount).findOneBy({ email });
-    const matches = await this.hashing.run(client, () => verifyPassword(credentials.password, account?.passwordHash ?? UNUSABLE_HASH));
+    const matches = await this.hashing.run(client, () =>
+      verifyPassword(credentials.password, account?.passwordHash ?? UNUSABLE_HASH),
+    );
     if (!account || !matches) {
       await this.throttle.failed(email, client);
       throw new BusinessRuleError('INVALID_CREDENTIALS', 'The email or password is not correct');
     }
     await this.throttle.succeeded(email, client);
-    if (account.disabledAt) throw new BusinessRuleError('ACCOUNT_DISABLED', 'This account is disabled; ask your administrator or the platform operator');
+    if (account.disabledAt)
+      throw new BusinessRuleError(
+        'ACCOUNT_DISABLED',
+        'This account is disabled; ask your administrator or the platform operator',
+      );
     return this.startSession(account);
   }
 
@@ -132,12 +154,17 @@ export class AuthService {
     const refresh = newRefreshToken();
     const [session]: Array<{ id: string; expiresAt: Date }> = await this.dataSource.query(
       `WITH session AS (
-         INSERT INTO auth_session (account_id, expires_at) VALUES ($1, now() + make_interval(secs => $2)) RETURNING id, expires_at
+         INSERT INTO auth_session (account_id, expires_at) VALUES ($1, now() + make_interval(secs => $2))
+         RETURNING id, expires_at
        ), token AS (INSERT INTO refresh_token (token_hash, session_id) SELECT $3, id FROM session)
        SELECT id::text AS id, expires_at AS "expiresAt" FROM session`,
       [account.id, this.sessionTtlSeconds, refresh.hash],
     );
-    return { ...(await this.tokens.issue(account.id, session.id, session.expiresAt)), refreshToken: refresh.token, account };
+    return {
+      ...(await this.tokens.issue(account.id, session.id, session.expiresAt)),
+      refreshToken: refresh.token,
+      account,
+    };
   }
 
   /**
@@ -148,27 +175,44 @@ export class AuthService {
   async refreshSession(refreshToken: string): Promise<SignedIn> {
     const hash = refreshTokenHash(refreshToken);
     const next = newRefreshToken();
-    const refreshed = await this.dataSource.transaction(async (manager) => {
-      const [row]: Array<{ sessionId: string; accountId: string; used: boolean; standing: boolean; expiresAt: Date }> = await manager.query(
-        `SELECT t.session_id::text AS "sessionId", s.account_id::text AS "accountId", t.used_at IS NOT NULL AS used, s.expires_at AS "expiresAt",
+    const outcome = await this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
+      const [row]: Array<{ sessionId: string; accountId: string; used: boolean; standing: boolean; expiresAt: Date }> =
+        await manager.query(
+          `SELECT t.session_id::text AS "sessionId", s.account_id::text AS "accountId",
+             t.used_at IS NOT NULL AS used, s.expires_at AS "expiresAt",
            s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL AS standing
          FROM refresh_token t JOIN auth_session s ON s.id = t.session_id JOIN user_account a ON a.id = s.account_id
          WHERE t.token_hash = $1 FOR UPDATE OF t, s`,
-        [hash],
-      );
-      if (!row || !row.standing) return null;
+          [hash],
+        );
+      if (!row || !row.standing) return { refused: true, ended: null };
       if (row.used) {
         await this.endSessions(manager, 'id = $1', [row.sessionId], 'REFRESH_TOKEN_REUSED');
-        return null;
+        return { refused: true, ended: row.accountId };
       }
       await manager.query(`UPDATE refresh_token SET used_at = now() WHERE token_hash = $1`, [hash]);
-      await manager.query(`INSERT INTO refresh_token (token_hash, session_id) VALUES ($1, $2)`, [next.hash, row.sessionId]);
-      return row;
+      await manager.query(`INSERT INTO refresh_token (token_hash, session_id) VALUES ($1, $2)`, [
+        next.hash,
+        row.sessionId,
+      ]);
+      return { refused: false, row };
     });
     // Outside the transaction, so that ending a session on reuse commits before the refusal.
-    if (!refreshed) throw new BusinessRuleError('INVALID_REFRESH_TOKEN', 'The refresh token is not valid (used, expired or its session ended); sign in again', ['input', 'refreshToken']);
+    if (outcome.refused) {
+      if (outcome.ended) this.accounts.forgetAccount(outcome.ended);
+      throw new BusinessRuleError(
+        'INVALID_REFRESH_TOKEN',
+        'The refresh token is not valid (used, expired or its session ended); sign in again',
+        ['input', 'refreshToken'],
+      );
+    }
+    const refreshed = outcome.row;
     const account = await this.dataSource.getRepository(UserAccount).findOneByOrFail({ id: refreshed.accountId });
-    return { ...(await this.tokens.issue(account.id, refreshed.sessionId, refreshed.expiresAt)), refreshToken: next.token, account };
+    return {
+      ...(await this.tokens.issue(account.id, refreshed.sessionId, refreshed.expiresAt)),
+      refreshToken: next.token,
+      account,
+    };
   }
 
   /** A fresh access token for the signed-in session; never past the session's end, never for an ended one. */
@@ -176,7 +220,8 @@ export class AuthService {
     const { accountId, sessionId } = signedInSession(actor, 'renewing');
     const [session]: Array<{ expiresAt: Date }> = await this.dataSource.query(
       `SELECT s.expires_at AS "expiresAt" FROM auth_session s JOIN user_account a ON a.id = s.account_id
-       WHERE s.id = $1 AND s.account_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL`,
+       WHERE s.id = $1 AND s.account_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+         AND a.disabled_at IS NULL`,
       [sessionId, accountId],
     );
     if (!session) throw new UnauthenticatedError('The session has ended; sign in again');
@@ -195,7 +240,12 @@ export class AuthService {
   /** Ends every session of the caller's account, on every device. */
   async signOutEverywhere(actor: Actor): Promise<number> {
     const { accountId } = signedInSession(actor, 'signing out');
-    const ended = await this.endSessions(this.dataSource.manager, 'account_id = $1', [accountId], 'SIGNED_OUT_EVERYWHERE');
+    const ended = await this.endSessions(
+      this.dataSource.manager,
+      'account_id = $1',
+      [accountId],
+      'SIGNED_OUT_EVERYWHERE',
+    );
     this.accounts.forgetAccount(accountId);
     return ended;
   }
@@ -207,7 +257,9 @@ export class AuthService {
   async disableAccount(actor: Actor, accountId: string): Promise<UserAccount> {
     const disabled = await this.dataSource.transaction(async (manager) => {
       await this.manageableAccount(manager, actor, accountId);
-      await manager.query(`UPDATE user_account SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, [accountId]);
+      await manager.query(`UPDATE user_account SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, [
+        accountId,
+      ]);
       await this.endSessions(manager, 'account_id = $1', [accountId], 'ACCOUNT_DISABLED');
       return manager.getRepository(UserAccount).findOneByOrFail({ id: accountId });
     });
@@ -219,7 +271,9 @@ export class AuthService {
   async enableAccount(actor: Actor, accountId: string): Promise<UserAccount> {
     return this.dataSource.transaction(async (manager) => {
       await this.manageableAccount(manager, actor, accountId);
-      await manager.query(`UPDATE user_account SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, [accountId]);
+      await manager.query(`UPDATE user_account SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, [
+        accountId,
+      ]);
       return manager.getRepository(UserAccount).findOneByOrFail({ id: accountId });
     });
   }
@@ -230,28 +284,45 @@ export class AuthService {
     if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM' && !institutionAdmin) {
       throw new ForbiddenError('Only an operator or an institution admin disables and enables accounts');
     }
-    const account = await manager.getRepository(UserAccount).findOne({ where: { id: accountId }, lock: { mode: 'pessimistic_write' } });
-    if (!account || (actor.kind === 'INSTITUTION' && account.institutionId !== actor.institutionId)) throw new NotFoundError('UserAccount');
+    const account = await manager
+      .getRepository(UserAccount)
+      .findOne({ where: { id: accountId }, lock: { mode: 'pessimistic_write' } });
+    if (!account || (actor.kind === 'INSTITUTION' && account.institutionId !== actor.institutionId))
+      throw new NotFoundError('UserAccount');
     if ('accountId' in actor && actor.accountId === account.id) {
       throw new BusinessRuleError('OWN_ACCOUNT', 'An account cannot disable or enable itself', ['input', 'accountId']);
     }
     return account;
   }
 
-  private async endSessions(manager: EntityManager, where: string, params: unknown[], reason: SessionEnd): Promise<number> {
+  private async endSessions(
+    manager: EntityManager,
+    where: string,
+    params: unknown[],
+    reason: SessionEnd,
+  ): Promise<number> {
     const [, ended] = await manager.query(
-      `UPDATE auth_session SET revoked_at = now(), revoked_reason = $${params.length + 1} WHERE ${where} AND revoked_at IS NULL`,
+      `UPDATE auth_session SET revoked_at = now(), revoked_reason = $${params.length + 1}
+       WHERE ${where} AND revoked_at IS NULL`,
       [...params, reason],
     );
     return ended;
   }
 
   /** Institution admins create their institution's staff (and further admins). */
-  async createStaffAccount(actor: Actor, credentials: Credentials, admin: boolean, client = LOCAL_CLIENT): Promise<UserAccount> {
-    if (actor.kind !== 'INSTITUTION' || !actor.admin) throw new ForbiddenError('Only an institution admin creates staff accounts');
+  async createStaffAccount(
+    actor: Actor,
+    credentials: Credentials,
+    admin: boolean,
+    client = LOCAL_CLIENT,
+  ): Promise<UserAccount> {
+    if (actor.kind !== 'INSTITUTION' || !actor.admin)
+      throw new ForbiddenError('Only an institution admin creates staff accounts');
     const account = await this.newAccount(credentials, client, ['input']);
     const role = admin ? AccountRole.INSTITUTION_ADMIN : AccountRole.INSTITUTION_STAFF;
-    return this.dataSource.transaction((manager) => this.createAccount(manager, account, role, { institutionId: actor.institutionId }, ['input']));
+    return this.dataSource.transaction((manager) =>
+      this.createAccount(manager, account, role, { institutionId: actor.institutionId }, ['input']),
+    );
   }
 
   /** The first operator comes from the CLI (`npm run create:operator`); later ones from an operator. */
@@ -261,12 +332,13 @@ export class AuthService {
     role: AccountRole.OPERATOR | AccountRole.ANALYST,
     client = LOCAL_CLIENT,
   ): Promise<UserAccount> {
-    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only operators create operator and analyst accounts');
+    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM')
+      throw new ForbiddenError('Only operators create operator and analyst accounts');
     const account = await this.newAccount(credentials, client, ['input']);
     return this.dataSource.transaction((manager) => this.createAccount(manager, account, role, {}, ['input']));
   }
 
-  /** The actor a bearer token stands for; null when the token is invalid or expired, or its session or account ended. */
+  /** The actor a bearer token stands for; null when the token is invalid or expired, its session or account ended. */
   async actorForToken(token: string): Promise<Actor | null> {
     const claims = await this.tokens.verify(token);
     if (!claims) return null;
@@ -290,10 +362,20 @@ export function actorOf(account: AccountBinding, sessionId?: string): Actor {
   const signedIn = { accountId: account.id, sessionId };
   switch (account.role) {
     case AccountRole.ENTERPRISE:
-      return { kind: 'ENTERPRISE', enterpriseId: account.enterpriseId!, verified: account.enterpriseVerified, ...signedIn };
+      return {
+        kind: 'ENTERPRISE',
+        enterpriseId: account.enterpriseId!,
+        verified: account.enterpriseVerified,
+        ...signedIn,
+      };
     case AccountRole.INSTITUTION_STAFF:
     case AccountRole.INSTITUTION_ADMIN:
-      return { kind: 'INSTITUTION', institutionId: account.institutionId!, admin: account.role === AccountRole.INSTITUTION_ADMIN, ...signedIn };
+      return {
+        kind: 'INSTITUTION',
+        institutionId: account.institutionId!,
+        admin: account.role === AccountRole.INSTITUTION_ADMIN,
+        ...signedIn,
+      };
     case AccountRole.ANALYST:
       return { kind: 'ANALYST', ...signedIn };
     case AccountRole.OPERATOR:

@@ -61,7 +61,10 @@ export class CreateStaffAccountInput extends AccountCredentialsInput {
   admin: boolean;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A signed access token: send it as `Authorization: Bearer <token>`.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A signed access token: send it as `Authorization: Bearer <token>`.',
+})
 export class LoginPayload {
   @Field(() => String, { nullable: true })
   token: string | null;
@@ -85,7 +88,12 @@ export class LoginPayload {
   userErrors: UserError[];
 }
 
-export const CreateAccountPayload = PayloadType('CreateAccount', 'account', () => UserAccount, 'Result of creating an account.');
+export const CreateAccountPayload = PayloadType(
+  'CreateAccount',
+  'account',
+  () => UserAccount,
+  'Result of creating an account.',
+);
 
 @ObjectType({ simpleResolvers: true, description: 'Sessions ended by logout or signOutEverywhere.' })
 export class EndSessionsPayload {
@@ -99,4 +107,9 @@ export class EndSessionsPayload {
   userErrors: UserError[];
 }
 
-export const AccountPayload = PayloadType('Account', 'account', () => UserAccount, 'Result of disabling or enabling an account.');
+export const AccountPayload = PayloadType(
+  'Account',
+  'account',
+  () => UserAccount,
+  'Result of disabling or enabling an account.',
+);

@@ -82,7 +82,8 @@ function copyField(value: string | number | null | undefined): string {
 
 /**
  * Imports checked records in the caller's transaction: COPY into a temporary table, one INSERT …
- * SELECT joining the verified enterprise of each USCC (unknown or unverified ones are rejected with their line), ON CONFLICT on
+ * SELECT joining the verified enterprise of each USCC (unknown or unverified ones are rejected with
+ * their line), ON CONFLICT on
  * (source, source_reference) so a repeated import changes nothing, then one set-based rescoring.
  */
 export async function importCreditBatch(manager: EntityManager, rows: Array<{ line: number; record: CreditRecordRow }>): Promise<CreditImportResult> {
@@ -109,7 +110,8 @@ export async function importCreditBatch(manager: EntityManager, rows: Array<{ li
   // for a batch): unknown enterprises are reported, the rest inserted.
   const [outcome]: Array<{ unknown_lines: number[] | null; enterprise_ids: string[] | null; inserted: number }> = await manager.query(
     `WITH joined AS (
-       SELECT s.*, (SELECT e.id FROM enterprise e WHERE e.uscc = s.uscc AND e.verification_status = 'VERIFIED') AS enterprise_id
+       SELECT s.*, (SELECT e.id FROM enterprise e WHERE e.uscc = s.uscc AND e.verification_status = 'VERIFIED')
+         AS enterprise_id
        FROM credit_import_staging s
      ), inserted AS (
        INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on)

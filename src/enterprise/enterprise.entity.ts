@@ -23,7 +23,8 @@ export enum EnterpriseVerificationStatus {
 registerEnumType(EnterpriseVerificationStatus, {
   name: 'EnterpriseVerificationStatus',
   description:
-    '实名认证 of a claim on a USCC: PENDING (registered, waiting; sees only what it entered), VERIFIED (acts for the USCC), ' +
+    '实名认证 of a claim on a USCC: PENDING (registered, waiting; sees only what it entered), ' +
+    'VERIFIED (acts for the USCC), ' +
     'SUPERSEDED (another claim on the USCC was verified), REVOKED (an operator moved the USCC to another claim).',
 });
 
@@ -31,7 +32,11 @@ registerEnumType(EnterpriseVerificationStatus, {
  * One registration: a claim on a USCC. Several may wait side by side; at most one is VERIFIED
  * (uq_enterprise_verified_uscc, a partial unique index managed by the migration).
  */
-@ObjectType({ simpleResolvers: true, implements: Node, description: '企业 — an enterprise that posts financing needs (融资需求).' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '企业 — an enterprise that posts financing needs (融资需求).',
+})
 @Entity('enterprise')
 @Check('ck_enterprise_employees', 'employees >= 0')
 @Index('uq_enterprise_verified_uscc', { synchronize: false })
@@ -44,8 +49,15 @@ export class Enterprise extends Node {
   @Column({ type: 'char', length: 18 })
   uscc: string;
 
-  @Field(() => EnterpriseVerificationStatus, { description: '实名认证 status of this registration’s claim on the USCC.' })
-  @Column({ type: 'enum', enum: EnterpriseVerificationStatus, enumName: 'enterprise_verification_status', default: EnterpriseVerificationStatus.PENDING })
+  @Field(() => EnterpriseVerificationStatus, {
+    description: '实名认证 status of this registration’s claim on the USCC.',
+  })
+  @Column({
+    type: 'enum',
+    enum: EnterpriseVerificationStatus,
+    enumName: 'enterprise_verification_status',
+    default: EnterpriseVerificationStatus.PENDING,
+  })
   verificationStatus: EnterpriseVerificationStatus;
 
   @Field(() => Date, { nullable: true, description: 'When the claim was verified; null while it is not.' })
@@ -61,7 +73,9 @@ export class Enterprise extends Node {
   @Column({ type: 'char', length: 6 })
   regionCode: string;
 
-  @Field(() => String, { description: 'Industry by GB/T 4754-2017 (国民经济行业分类): section letter and division, e.g. "C13".' })
+  @Field(() => String, {
+    description: 'Industry by GB/T 4754-2017 (国民经济行业分类): section letter and division, e.g. "C13".',
+  })
   @Index()
   @Column({ type: 'char', length: 3 })
   industryCode: string;

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from '
 import { RequestContext } from '../common/context';
 import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
-import { industrySectionName, } from '../common/reference/industries';
+import { industrySectionName } from '../common/reference/industries';
 import { regionName } from '../common/reference/regions';
 import { Enterprise } from './enterprise.entity';
 import {
@@ -27,32 +27,56 @@ export class EnterpriseResolver {
   }
 
   @Mutation(() => RegisterEnterprisePayload, { description: '企业注册 — register an enterprise.' })
-  registerEnterprise(@Arg('input', () => RegisterEnterpriseInput) input: RegisterEnterpriseInput, @Ctx() ctx: RequestContext) {
-    return toPayload('enterprise', () => ctx.services.enterprise.registerEnterprise(ctx.actor, input, ctx.clientAddress));
+  registerEnterprise(
+    @Arg('input', () => RegisterEnterpriseInput) input: RegisterEnterpriseInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return toPayload('enterprise', () =>
+      ctx.services.enterprise.registerEnterprise(ctx.actor, input, ctx.clientAddress),
+    );
   }
 
   @Mutation(() => EnterprisePayload, {
-    description: '实名认证 by the platform operator: the registration acts for its USCC; other waiting registrations are SUPERSEDED.',
+    description:
+      '实名认证 by the platform operator: the registration acts for its USCC; other waiting registrations are SUPERSEDED.',
   })
-  verifyEnterprise(@Arg('input', () => VerifyEnterpriseInput) input: VerifyEnterpriseInput, @Ctx() ctx: RequestContext) {
+  verifyEnterprise(
+    @Arg('input', () => VerifyEnterpriseInput) input: VerifyEnterpriseInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const enterpriseId = expectGlobalId(input.enterpriseId, 'Enterprise', 'enterpriseId');
-    return toPayload('enterprise', () => ctx.services.identity.verifyByOperator(ctx.actor, enterpriseId, input.evidence));
+    return toPayload('enterprise', () =>
+      ctx.services.identity.verifyByOperator(ctx.actor, enterpriseId, input.evidence),
+    );
   }
 
-  @Mutation(() => EnterprisePayload, { description: '实名认证 by a signed assertion of the provincial identity service, for the signed-in enterprise.' })
-  submitIdentityAssertion(@Arg('input', () => SubmitIdentityAssertionInput) input: SubmitIdentityAssertionInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => EnterprisePayload, {
+    description: '实名认证 by a signed assertion of the provincial identity service, for the signed-in enterprise.',
+  })
+  submitIdentityAssertion(
+    @Arg('input', () => SubmitIdentityAssertionInput) input: SubmitIdentityAssertionInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('enterprise', () => ctx.services.identity.verifyByAssertion(ctx.actor, input.assertion));
   }
 
-  @Mutation(() => EnterprisePayload, { description: 'The platform operator moves a wrongly verified USCC to another registration of it (audited).' })
-  reassignEnterpriseIdentity(@Arg('input', () => ReassignEnterpriseIdentityInput) input: ReassignEnterpriseIdentityInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => EnterprisePayload, {
+    description: 'The platform operator moves a wrongly verified USCC to another registration of it (audited).',
+  })
+  reassignEnterpriseIdentity(
+    @Arg('input', () => ReassignEnterpriseIdentityInput) input: ReassignEnterpriseIdentityInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const fromEnterpriseId = expectGlobalId(input.fromEnterpriseId, 'Enterprise', 'fromEnterpriseId');
     const toEnterpriseId = expectGlobalId(input.toEnterpriseId, 'Enterprise', 'toEnterpriseId');
-    return toPayload('enterprise', () => ctx.services.identity.reassign(ctx.actor, { fromEnterpriseId, toEnterpriseId, evidence: input.evidence }));
+    return toPayload('enterprise', () =>
+      ctx.services.identity.reassign(ctx.actor, { fromEnterpriseId, toEnterpriseId, evidence: input.evidence }),
+    );
   }
 
   @FieldResolver(() => [EnterpriseVerificationEvent], {
-    description: 'The 实名认证 audit trail of every registration of this USCC, oldest first (operators only; empty for others).',
+    description:
+      'The 实名认证 audit trail of every registration of this USCC, oldest first (operators only; empty for others).',
   })
   async verificationEvents(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
     const events = await ctx.services.identity.eventsOf(ctx.actor, enterprise.id);
@@ -74,8 +98,20 @@ export class EnterpriseResolver {
     return industrySectionName(enterprise.industryCode[0]);
   }
 
-  @FieldResolver(() => FinancingRequestConnection, { description: 'Financing needs this enterprise posted (融资需求).' })
-  financingRequests(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.childConnection(FinancingRequest, 'enterpriseId', enterprise.id, args, ctx.services.financing.visibility(ctx.actor));
+  @FieldResolver(() => FinancingRequestConnection, {
+    description: 'Financing needs this enterprise posted (融资需求).',
+  })
+  financingRequests(
+    @Root() enterprise: Enterprise,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.loaders.childConnection(
+      FinancingRequest,
+      'enterpriseId',
+      enterprise.id,
+      args,
+      ctx.services.financing.visibility(ctx.actor),
+    );
   }
 }

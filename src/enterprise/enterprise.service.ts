@@ -35,7 +35,10 @@ export class EnterpriseService {
    */
   async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput, client?: string): Promise<Enterprise> {
     if (input.establishedOn > new Date().toISOString().slice(0, 10)) {
-      throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
+      throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', [
+        'input',
+        'establishedOn',
+      ]);
     }
     const { account: credentials, ...fields } = input;
     const account = credentials ? await this.auth.newAccount(credentials, client) : null;
@@ -77,7 +80,8 @@ export class EnterpriseService {
   }
 
   async list(actor: Actor, page: PageRequest): Promise<Connection<Enterprise>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Enterprise details are not available to this actor');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
+      throw new ForbiddenError('Enterprise details are not available to this actor');
     return entityReader(this.dataSource, Enterprise).page('self', this.visibility(actor), page);
   }
 }

@@ -44,16 +44,27 @@ export class RegisterEnterpriseInput {
   @Max(10_000_000)
   employees: number;
 
-  @Field(() => AccountCredentialsInput, { nullable: true, description: 'The enterprise’s first user account (role ENTERPRISE), created with it.' })
+  @Field(() => AccountCredentialsInput, {
+    nullable: true,
+    description: 'The enterprise’s first user account (role ENTERPRISE), created with it.',
+  })
   @IsOptional()
   @ValidateNested()
   account?: AccountCredentialsInput | null;
 }
 
 export const EnterpriseConnection = ConnectionType(Enterprise, 'Enterprise', 'A page of enterprises.');
-export const RegisterEnterprisePayload = PayloadType('RegisterEnterprise', 'enterprise', () => Enterprise, 'Result of registerEnterprise.');
+export const RegisterEnterprisePayload = PayloadType(
+  'RegisterEnterprise',
+  'enterprise',
+  () => Enterprise,
+  'Result of registerEnterprise.',
+);
 
-@InputType({ description: '实名认证 by the platform operator, after reviewing the evidence (business licence, legal representative).' })
+@InputType({
+  description:
+    '实名认证 by the platform operator, after reviewing the evidence (business licence, legal representative).',
+})
 export class VerifyEnterpriseInput {
   @Field(() => ID, { description: 'The registration (Enterprise ID) to verify.' })
   enterpriseId: string;
@@ -64,9 +75,13 @@ export class VerifyEnterpriseInput {
   evidence: string;
 }
 
-@InputType({ description: '实名认证 by a signed assertion of the provincial identity service, submitted by the enterprise itself.' })
+@InputType({
+  description: '实名认证 by a signed assertion of the provincial identity service, submitted by the enterprise itself.',
+})
 export class SubmitIdentityAssertionInput {
-  @Field(() => String, { description: 'The compact JWS the identity service issued for this registration (README: Identity).' })
+  @Field(() => String, {
+    description: 'The compact JWS the identity service issued for this registration (README: Identity).',
+  })
   @MaxLength(4096)
   assertion: string;
 }
@@ -85,7 +100,10 @@ export class ReassignEnterpriseIdentityInput {
   evidence: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'One change of a registration’s 实名认证 status, from the append-only audit trail.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One change of a registration’s 实名认证 status, from the append-only audit trail.',
+})
 export class EnterpriseVerificationEvent {
   @Field(() => String, { description: 'The registration (Enterprise ID) that changed.' })
   enterpriseId: string;
@@ -109,4 +127,9 @@ export class EnterpriseVerificationEvent {
   occurredAt: Date;
 }
 
-export const EnterprisePayload = PayloadType('Enterprise', 'enterprise', () => Enterprise, 'Result of a verification mutation.');
+export const EnterprisePayload = PayloadType(
+  'Enterprise',
+  'enterprise',
+  () => Enterprise,
+  'Result of a verification mutation.',
+);

@@ -90,7 +90,8 @@ export class FinancingRequestService {
   /** IDs of the enterprise's needs that can still be withdrawn (no credit granted yet). */
   async openRequestIdsOf(enterpriseId: string): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id::text AS id FROM financing_request WHERE enterprise_id = $1 AND status IN ('OPEN', 'APPLIED', 'ACCEPTED') ORDER BY id`,
+      `SELECT id::text AS id FROM financing_request
+       WHERE enterprise_id = $1 AND status IN ('OPEN', 'APPLIED', 'ACCEPTED') ORDER BY id`,
       [enterpriseId],
     );
     return rows.map((row) => row.id);

@@ -37,7 +37,9 @@ export class InstitutionService {
         .execute();
       if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
       const id = String(result.raw[0].id);
-      if (admin) await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id }, ['input', 'admin']);
+      if (admin) {
+        await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id }, ['input', 'admin']);
+      }
       return manager.getRepository(Institution).findOneByOrFail({ id });
     });
   }
