@@ -217,6 +217,23 @@ describe('several claims on one USCC', () => {
   });
 });
 
+describe('the operators’ review queue', () => {
+  it('lists registrations by status, audit trails batched (statements do not grow with the page)', async () => {
+    for (let i = 0; i < 6; i++) await claim(makeUscc());
+    const QUEUE = `query($n: Int!) {
+      enterprises(verificationStatus: PENDING, first: $n) { nodes { verificationStatus verificationEvents { method } } }
+    }`;
+    const statementsFor = async (n: number) => {
+      app.statements.count = 0;
+      const nodes = (await api.call(QUEUE, { n }, operatorToken)).body.data.enterprises.nodes;
+      expect(nodes).toHaveLength(n);
+      expect(nodes.every((node: any) => node.verificationStatus === 'PENDING')).toBe(true);
+      return app.statements.count;
+    };
+    expect(await statementsFor(6)).toBe(await statementsFor(2));
+  });
+});
+
 describe('verification by a signed assertion of the provincial identity service', () => {
   it('verifies the registration the assertion names, and refuses forged, foreign or replayed ones', async () => {
     const uscc = makeUscc();

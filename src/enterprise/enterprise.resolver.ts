@@ -4,7 +4,7 @@ import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { industrySectionName } from '../common/reference/industries';
 import { regionName } from '../common/reference/regions';
-import { Enterprise } from './enterprise.entity';
+import { Enterprise, EnterpriseVerificationStatus } from './enterprise.entity';
 import {
   EnterpriseConnection,
   EnterprisePayload,
@@ -16,14 +16,23 @@ import {
   VerifyEnterpriseInput,
 } from './enterprise.types';
 import { expectGlobalId, toGlobalId } from '../common/global-id';
+import { VerificationEvent } from './identity-verification.service';
 import { FinancingRequestConnection } from '../financing/financing-request.types';
 import { FinancingRequest } from '../financing/financing-request.entity';
 
 @Resolver(() => Enterprise)
 export class EnterpriseResolver {
   @Query(() => EnterpriseConnection, { description: 'Enterprises visible to the actor.' })
-  enterprises(@Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.services.enterprise.list(ctx.actor, pageRequest(args));
+  enterprises(
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Arg('verificationStatus', () => EnterpriseVerificationStatus, {
+      nullable: true,
+      description: 'Only registrations with this 实名认证 status, e.g. PENDING: the operators’ review queue.',
+    })
+    verificationStatus: EnterpriseVerificationStatus | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.services.enterprise.list(ctx.actor, pageRequest(args), verificationStatus);
   }
 
   @Mutation(() => RegisterEnterprisePayload, { description: '企业注册 — register an enterprise.' })
@@ -79,7 +88,12 @@ export class EnterpriseResolver {
       'The 实名认证 audit trail of every registration of this USCC, oldest first (operators only; empty for others).',
   })
   async verificationEvents(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
-    const events = await ctx.services.identity.eventsOf(ctx.actor, enterprise.id);
+    if (!ctx.services.identity.mayReadEvents(ctx.actor)) return [];
+    const events = await ctx.loaders
+      .keyed<string, VerificationEvent[]>('verificationEventsOfUscc', (enterpriseIds) =>
+        ctx.services.identity.eventsOfUsccs(enterpriseIds),
+      )
+      .load(enterprise.id);
     return events.map((event) => ({ ...event, enterpriseId: toGlobalId('Enterprise', event.enterpriseId) }));
   }
 

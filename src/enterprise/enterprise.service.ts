@@ -2,8 +2,8 @@ import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Connection, PageRequest } from '../common/pagination';
-import { ALL_ROWS, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
-import { Enterprise, EnterpriseScale } from './enterprise.entity';
+import { ALL_ROWS, bothFilters, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
+import { Enterprise, EnterpriseScale, EnterpriseVerificationStatus } from './enterprise.entity';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
 import { AuthService, Credentials } from '../auth/auth.service';
 import { AccountRole } from '../auth/user-account.entity';
@@ -79,9 +79,17 @@ export class EnterpriseService {
     return entityReader(this.dataSource, Enterprise).findOne('self', this.visibility(actor), id);
   }
 
-  async list(actor: Actor, page: PageRequest): Promise<Connection<Enterprise>> {
+  /** A page of the visible enterprises; `verificationStatus` narrows it (the operators' review queue: PENDING). */
+  async list(
+    actor: Actor,
+    page: PageRequest,
+    verificationStatus?: EnterpriseVerificationStatus | null,
+  ): Promise<Connection<Enterprise>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
       throw new ForbiddenError('Enterprise details are not available to this actor');
-    return entityReader(this.dataSource, Enterprise).page('self', this.visibility(actor), page);
+    const visible = this.visibility(actor);
+    const byStatus = { where: 'self.verification_status = :verificationStatus', params: { verificationStatus } };
+    const filter = verificationStatus ? bothFilters(visible, byStatus) : visible;
+    return entityReader(this.dataSource, Enterprise).page('self', filter, page);
   }
 }

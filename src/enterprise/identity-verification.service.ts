@@ -141,16 +141,24 @@ export class IdentityVerificationService {
     return moved;
   }
 
-  /** The audit trail of a USCC's claims, oldest first: operators only. */
-  async eventsOf(actor: Actor, enterpriseId: string): Promise<VerificationEvent[]> {
-    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') return [];
-    return this.dataSource.query(
-      `SELECT v.id::text AS id, v.enterprise_id::text AS "enterpriseId", v.uscc,
-         v.from_status AS "fromStatus", v.to_status AS "toStatus",
-         v.method, v.actor, v.evidence, v.occurred_at AS "occurredAt"
-       FROM enterprise_verification_event v WHERE v.uscc = (SELECT uscc FROM enterprise WHERE id = $1) ORDER BY v.id`,
-      [enterpriseId],
+  /** Only operators read the audit trail: its evidence may name people and documents. */
+  mayReadEvents(actor: Actor): boolean {
+    return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM';
+  }
+
+  /** For each enterprise, the audit trail of every claim on its USCC, oldest first; one statement for all. */
+  async eventsOfUsccs(enterpriseIds: readonly string[]): Promise<VerificationEvent[][]> {
+    const rows: Array<VerificationEvent & { forEnterprise: string }> = await this.dataSource.query(
+      `SELECT e.id::text AS "forEnterprise", v.id::text AS id, v.enterprise_id::text AS "enterpriseId", v.uscc,
+         v.from_status AS "fromStatus", v.to_status AS "toStatus", v.method, v.actor, v.evidence,
+         v.occurred_at AS "occurredAt"
+       FROM enterprise e JOIN enterprise_verification_event v ON v.uscc = e.uscc
+       WHERE e.id = ANY($1::bigint[]) ORDER BY v.id`,
+      [enterpriseIds],
     );
+    const byEnterprise = new Map<string, VerificationEvent[]>(enterpriseIds.map((id) => [id, []]));
+    for (const { forEnterprise, ...event } of rows) byEnterprise.get(forEnterprise)!.push(event);
+    return enterpriseIds.map((id) => byEnterprise.get(id)!);
   }
 }
 
