@@ -5,6 +5,7 @@ import { enterpriseInput } from './support/fixtures';
 import { LOGIN, startProductionServer, ProductionServer } from './support/production';
 import { HashingGate } from '../src/auth/hashing-gate';
 import { passwordProblem } from '../src/auth/password-policy';
+import { clientKey } from '../src/auth/client-address';
 
 /** Sign-in resists abuse (issue 17, item 4): over HTTP against a server in production mode. */
 let app: TestApp;
@@ -154,6 +155,17 @@ describe('failed sign-ins are throttled per (email, address), never locking the 
     expect(codeOf(await login('127.0.1.5', email, 'spray once'))).toBe('INVALID_CREDENTIALS');
     expect(codeOf(await login('127.0.1.5', email, 'spray twice'))).toBe('RATE_LIMITED');
     expect(codeOf(await login('127.0.1.6', email, password))).toBe('OK');
+  });
+});
+
+describe('client keys', () => {
+  it('count an IPv6 /64 as one client, and an IPv4-mapped address as its IPv4 address', () => {
+    expect(clientKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:0db8:0001:0002:ffff:1:2:3')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientKey('10.1.2.3')).toBe('10.1.2.3');
   });
 });
 

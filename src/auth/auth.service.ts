@@ -6,6 +6,7 @@ import { hashPassword, UNUSABLE_HASH, verifyPassword } from './passwords';
 import { passwordProblem } from './password-policy';
 import { HashingGate } from './hashing-gate';
 import { SignInThrottle } from './sign-in-throttle';
+import { clientKey } from './client-address';
 import { newRefreshToken, refreshTokenHash, TokenService } from './tokens';
 import { AccountBinding, AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
@@ -69,7 +70,7 @@ export class AuthService {
   async newAccount(credentials: Credentials, client = LOCAL_CLIENT, field = ['input', 'account']): Promise<NewAccount> {
     const problem = passwordProblem(credentials.password, credentials.email);
     if (problem) throw new BusinessRuleError('WEAK_PASSWORD', problem, [...field, 'password']);
-    const passwordHash = await this.hashing.run(client, () => hashPassword(credentials.password));
+    const passwordHash = await this.hashing.run(clientKey(client), () => hashPassword(credentials.password));
     return { email: normalEmail(credentials.email), passwordHash };
   }
 
@@ -128,8 +129,9 @@ export class AuthService {
    * only after the right password. Failures are throttled per (email, client) (sign-in-throttle.ts):
    * a throttled attempt is refused before any hashing, as RATE_LIMITED with Retry-After.
    */
-  async login(credentials: Credentials, client = LOCAL_CLIENT): Promise<SignedIn> {
+  async login(credentials: Credentials, address = LOCAL_CLIENT): Promise<SignedIn> {
     const email = normalEmail(credentials.email);
+    const client = clientKey(address);
     const wait = await this.throttle.wait(email, client);
     if (wait > 0) throw tooManyRequests(wait);
     const account = await this.dataSource.getRepository(UserAccount).findOneBy({ email });
