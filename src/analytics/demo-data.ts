@@ -58,7 +58,11 @@ const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:
 
 export async function loadDemoData(dataSource: DataSource, auth: AuthService, onProgress: (step: string, done: number, total: number) => void = () => undefined): Promise<'loaded' | 'already-loaded'> {
   if (process.env.NODE_ENV === 'production') throw new Error('The demo data set is not for production databases');
-  const [{ exists }] = await dataSource.query(`SELECT EXISTS (SELECT 1 FROM enterprise WHERE uscc = $1) AS exists`, [DEMO.riceMillUscc]);
+  // The verified mill, not any registration of its USCC: anyone may have registered a claim on it.
+  const [{ exists }] = await dataSource.query(
+    `SELECT EXISTS (SELECT 1 FROM enterprise WHERE uscc = $1 AND verification_status = 'VERIFIED') AS exists`,
+    [DEMO.riceMillUscc],
+  );
   if (exists) return 'already-loaded';
   const random = seededRandom(20201218);
   const counties = (countiesData as Array<{ code: string; provinceCode: string; cityCode: string }>).filter((c) => c.provinceCode === '23');
