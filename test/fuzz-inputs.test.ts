@@ -6,7 +6,7 @@ import { operation } from './support/operations';
 import { enterpriseInput, productInput, requestInput, submittedApplication } from './support/fixtures';
 
 /** A well-formed UserAccount ID that names no account. */
-const MISSING_ACCOUNT = Buffer.from('UserAccount:999999').toString('base64');
+const NO_ACCOUNT = Buffer.from('UserAccount:999999').toString('base64');
 
 let app: TestApp;
 let ids: Awaited<ReturnType<typeof submittedApplication>>;
@@ -97,11 +97,17 @@ const targets: Target[] = [
       ['SetFourEyesThresholdInput', 'setFourEyesThreshold', () => ids.institution.id, () => ({ threshold: '1000.00' }), { threshold: 'money' }],
       ['CreateStaffAccountInput', 'createStaffAccount', () => ids.institution.id, () => ({ email: 'staff@fuzz.example', password: 'long enough password' }), { email: 'text', password: 'text', admin: 'enum' }],
       ['AccountCredentialsInput', 'createAnalystAccount', () => 'operator', () => ({ email: 'analyst@fuzz.example', password: 'short' }), { email: 'text', password: 'text' }],
-      ['RefreshSessionInput', 'refreshSession', () => undefined, () => ({ refreshToken: 'not-a-token' }), { refreshToken: 'text' }],
+      [
+        'RefreshSessionInput',
+        'refreshSession',
+        () => undefined,
+        () => ({ refreshToken: 'x' }),
+        { refreshToken: 'text' },
+      ],
       ['EndSessionsInput', 'logout', () => undefined, () => ({}), { clientMutationId: 'text' }],
       ['EndSessionsInput', 'signOutEverywhere', () => undefined, () => ({}), { clientMutationId: 'text' }],
-      ['AccountIdInput', 'disableAccount', () => 'operator', () => ({ accountId: MISSING_ACCOUNT }), { accountId: 'id' }],
-      ['AccountIdInput', 'enableAccount', () => 'operator', () => ({ accountId: MISSING_ACCOUNT }), { accountId: 'id' }],
+      ['AccountIdInput', 'disableAccount', () => 'operator', () => ({ accountId: NO_ACCOUNT }), { accountId: 'id' }],
+      ['AccountIdInput', 'enableAccount', () => 'operator', () => ({ accountId: NO_ACCOUNT }), { accountId: 'id' }],
       [
         'VerifyEnterpriseInput',
         'verifyEnterprise',
