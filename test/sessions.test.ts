@@ -241,3 +241,26 @@ async function eventually<T>(read: () => Promise<T>, until: (value: T) => boolea
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('ended sessions', () => {
+  it('are deleted, with their refresh tokens, a day after they ended, when the account next signs in', async () => {
+    const { email, password } = await enterpriseAccount();
+    const old = await api.login(email, password);
+    await api.call(LOGOUT, {}, old.token);
+    const accountId = Buffer.from(old.account.id, 'base64').toString().split(':')[1];
+    await app.dataSource.query(
+      `UPDATE auth_session SET revoked_at = now() - interval '2 days', created_at = now() - interval '3 days'
+       WHERE account_id = $1`,
+      [accountId],
+    );
+    await api.login(email, password);
+    const [{ sessions, tokens }] = await app.dataSource.query(
+      `SELECT count(*)::int AS sessions,
+         (SELECT count(*)::int FROM refresh_token t JOIN auth_session s ON s.id = t.session_id WHERE s.account_id = $1)
+           AS tokens
+       FROM auth_session WHERE account_id = $1`,
+      [accountId],
+    );
+    expect({ sessions, tokens }).toEqual({ sessions: 1, tokens: 1 });
+  });
+});

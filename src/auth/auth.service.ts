@@ -151,8 +151,16 @@ export class AuthService {
     return this.startSession(account);
   }
 
-  /** A new session with its first refresh token, in one statement. */
+  /**
+   * A new session with its first refresh token, in one statement. The account's sessions that
+   * ended more than a day ago go first (with their refresh tokens): nothing needs them any more.
+   */
   private async startSession(account: UserAccount): Promise<SignedIn> {
+    await this.dataSource.query(
+      `DELETE FROM auth_session WHERE account_id = $1
+         AND (revoked_at < now() - interval '1 day' OR expires_at < now() - interval '1 day')`,
+      [account.id],
+    );
     const refresh = newRefreshToken();
     const [session]: Array<{ id: string; expiresAt: Date }> = await this.dataSource.query(
       `WITH session AS (
