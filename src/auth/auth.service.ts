@@ -22,7 +22,10 @@ export interface NewAccount {
   passwordHash: string;
 }
 
-/** The address a request comes from: it keys sign-in throttling and each client's share of hashing. */
+/**
+ * The client of calls made without a request (CLI, demo data, jobs). A request's client address
+ * keys sign-in throttling and that client's share of password hashing.
+ */
 export const LOCAL_CLIENT = 'local';
 
 export interface SignedIn {
@@ -48,7 +51,7 @@ const normalEmail = (email: string) => email.trim().toLowerCase();
 
 /** Accounts, sign-in and the actor behind a token. */
 export class AuthService {
-  /** Role and binding per account, kept while the database reports every change to them. */
+  /** Role, binding and standing sessions per account, kept while the database reports every change to them. */
   readonly accounts: AccountDirectory;
   /** Bounds concurrent password hashing (sign-in and account creation). */
   readonly hashing = new HashingGate();
