@@ -101,7 +101,7 @@ function* enterprises() {
     const division = r.pick(divisions);
     yield [
       id, usccFor(id, region), `企业${id}`, region, `${sectionOfDivision(division)}${division}`, r.pick(SCALES), isoDaysAgo(r.int(100, 9000)),
-      yuan(r.int(10, 5000) * 10_000_00), yuan(r.int(10, 20000) * 10_000_00), r.int(1, 500),
+      yuan(r.int(10, 5000) * 10_000_00), yuan(r.int(10, 20000) * 10_000_00), r.int(1, 500), 'VERIFIED',
     ];
   }
 }
@@ -130,11 +130,17 @@ function* requests() {
   }
 }
 
+/** Benchmark enterprises are verified (实名认证): credit imports attach records to verified ones only. */
+const ENTERPRISE_COLUMNS = [
+  'id', 'uscc', 'name', 'region_code', 'industry_code', 'scale', 'established_on',
+  'registered_capital', 'annual_revenue', 'employees', 'verification_status',
+];
+
 async function build(client: Client) {
   const steps: Array<[string, number, () => Promise<void>]> = [
     ['institutions', INSTITUTIONS, () => copyRows(client, 'institution', ['id', 'name', 'type', 'regions_served', 'response_deadline_days'], institutions())],
     ['loan products', PRODUCTS, () => copyRows(client, 'loan_product', ['id', 'institution_id', 'name', 'guarantee_type', 'min_amount', 'max_amount', 'min_term_months', 'max_term_months', 'min_rate', 'max_rate', 'eligible_regions', 'eligible_industries', 'eligible_scales', 'min_credit_score', 'min_years_in_business', 'min_annual_revenue', 'status', 'version', 'grade_rates'], products())],
-    ['enterprises', ENTERPRISES, () => copyRows(client, 'enterprise', ['id', 'uscc', 'name', 'region_code', 'industry_code', 'scale', 'established_on', 'registered_capital', 'annual_revenue', 'employees'], enterprises())],
+    ['enterprises', ENTERPRISES, () => copyRows(client, 'enterprise', ENTERPRISE_COLUMNS, enterprises())],
     ['credit records', ENTERPRISES * 2, () => copyRows(client, 'credit_record', ['enterprise_id', 'source', 'source_reference', 'indicator', 'polarity', 'recorded_on', 'expires_on'], creditRecords())],
     ['financing requests', REQUESTS, () => copyRows(client, 'financing_request', ['id', 'enterprise_id', 'amount', 'term_months', 'purpose', 'acceptable_guarantee_types', 'max_rate', 'valid_until', 'status'], requests())],
   ];

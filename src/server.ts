@@ -30,8 +30,13 @@ import { ConnectionDrain } from './common/http/drain';
 export interface ServerOptions {
   dataSource: DataSource;
   production: boolean;
-  /** Token secret and lifetime; the configuration's when omitted. */
-  auth?: { jwtSecret: string; accessTokenTtlSeconds: number };
+  /** Token secret and lifetimes, and the identity assertion key; the configuration's when omitted. */
+  auth?: {
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    sessionTtlSeconds?: number;
+    identityAssertionKey?: string;
+  };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
   /** The services' time source; the system clock where omitted (tests stand at a date boundary). */
@@ -93,8 +98,17 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
   const parsed = parseGlobalId(value);
   const table = parsed?.typeName === 'Enterprise' ? 'enterprise' : parsed?.typeName === 'Institution' ? 'institution' : null;
   if (parsed && table) {
-    const rows: unknown[] = await dataSource.query(`SELECT 1 FROM ${table} WHERE id = $1`, [parsed.id]);
-    if (rows.length > 0) return parsed.typeName === 'Enterprise' ? { kind: 'ENTERPRISE', enterpriseId: parsed.id } : { kind: 'INSTITUTION', institutionId: parsed.id };
+    // An enterprise acts as verified only while its claim on the USCC is (实名认证), as with a token.
+    const verified = table === 'enterprise' ? `verification_status = 'VERIFIED'` : 'true';
+    const rows: Array<{ verified: boolean }> = await dataSource.query(
+      `SELECT ${verified} AS verified FROM ${table} WHERE id = $1`,
+      [parsed.id],
+    );
+    if (rows.length > 0) {
+      return parsed.typeName === 'Enterprise'
+        ? { kind: 'ENTERPRISE', enterpriseId: parsed.id, verified: rows[0].verified }
+        : { kind: 'INSTITUTION', institutionId: parsed.id };
+    }
   }
   throw unauthenticated('X-Actor must be "operator", "analyst", or the ID of an existing Enterprise or Institution');
 }
@@ -240,8 +254,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         throw tooManyRequests(wait);
       }
     }
+    const clientAddress = req.socket.remoteAddress ?? 'unknown';
     const executed = req[executedBefore];
-    return { actor, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
+    return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
   };
   const directQueries = new DirectQueries<RequestContext>({
     schema,

@@ -20,28 +20,46 @@ export interface CalendarSweep {
   rescoring: DailyRescoring | null;
   holidays: CalendarCoverage;
 }
+import { IdentityVerificationService } from './enterprise/identity-verification.service';
+import { SignedAssertionVerifier } from './enterprise/identity-verifier';
+import { Actor } from './common/actor';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
   dataSource: DataSource,
-  config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> = loadConfig(),
+  config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> &
+    Partial<Pick<AppConfig, 'sessionTtlSeconds' | 'identityAssertionKey' | 'identityAssertionIssuer'>> = loadConfig(),
   clock: Clock = systemClock,
 ) {
   const matching = new MatchingService(dataSource, clock);
-  const auth = new AuthService(dataSource, new TokenService(config.jwtSecret, config.accessTokenTtlSeconds));
+  const tokens = new TokenService(config.jwtSecret, config.accessTokenTtlSeconds);
+  const auth = new AuthService(dataSource, tokens, config.sessionTtlSeconds);
+  const { identityAssertionKey: key, identityAssertionIssuer: issuer } = config;
+  const verifier = key ? new SignedAssertionVerifier(key, issuer) : null;
+  const identity = new IdentityVerificationService(dataSource, verifier);
   const financing = new FinancingRequestService(dataSource, matching, clock);
   const credit = new CreditService(dataSource, clock);
   const calendar = new HolidayScheduleService(dataSource, clock);
+  const lending = new LendingService(dataSource, matching, calendar, clock);
+  identity.onChanged = () => auth.accounts.forgetEveryAccount();
+  // A registration that lost its verification keeps no open need in the USCC's name.
+  identity.onRevoked = async (enterpriseId, reason) => {
+    const actor: Actor = { kind: 'ENTERPRISE', enterpriseId, verified: false };
+    for (const financingRequestId of await financing.openRequestIdsOf(enterpriseId)) {
+      await lending.withdrawFinancingRequest(actor, { financingRequestId, reason });
+    }
+  };
   return {
     auth,
     matching,
+    identity,
     enterprise: new EnterpriseService(dataSource, auth, clock),
     credit,
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
     financing,
     calendar,
-    lending: new LendingService(dataSource, matching, calendar, clock),
+    lending,
     analytics: new AnalyticsService(dataSource),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run

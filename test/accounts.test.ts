@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, requestInput, productInput } from './support/fixtures';
+import { enterpriseInput, requestInput, productInput, verifyEnterprise } from './support/fixtures';
 import { DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/common/config';
 import { startServer } from '../src/server';
 import { TokenService } from '../src/auth/tokens';
@@ -43,6 +43,10 @@ describe('accounts and tokens', () => {
     expect(new Date(signedIn.expiresAt).getTime()).toBeGreaterThan(Date.now());
 
     expect((await bearer(VIEWER, {}, signedIn.token)).body.data.viewer).toEqual({ email: 'owner@ricemill.example', role: 'ENTERPRISE' });
+    // It acts for its USCC once the operator has verified it (实名认证).
+    const early = await bearer(operation('PostFinancingRequest'), { input: requestInput() }, signedIn.token);
+    expect(early.body.errors[0].extensions.code).toBe('ENTERPRISE_NOT_VERIFIED');
+    await verifyEnterprise(app, registered.data.registerEnterprise.enterprise.id);
     const posted = await bearer(operation('PostFinancingRequest'), { input: requestInput() }, signedIn.token);
     expect(posted.body.data.postFinancingRequest.financingRequest.status).toBe('OPEN');
 
@@ -152,9 +156,9 @@ describe('the account behind a token', () => {
 describe('TokenService', () => {
   it('remembers a verified token but still refuses it once it has expired', async () => {
     const tokens = new TokenService('a secret that is long enough for HS256 use', 60);
-    const { token, expiresAt } = await tokens.issue('42');
-    expect(await tokens.verify(token)).toEqual({ accountId: '42' });
-    expect(await tokens.verify(token, expiresAt.getTime() - 1)).toEqual({ accountId: '42' });
+    const { token, expiresAt } = await tokens.issue('42', '7');
+    expect(await tokens.verify(token)).toEqual({ accountId: '42', sessionId: '7' });
+    expect(await tokens.verify(token, expiresAt.getTime() - 1)).toEqual({ accountId: '42', sessionId: '7' });
     expect(await tokens.verify(token, expiresAt.getTime())).toBeNull();
     const tampered = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
     expect(await tokens.verify(tampered)).toBeNull();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildSchema, getNamedType, GraphQLInputObjectType, isInputObjectType } from 'graphql';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+import { enterpriseInput, productInput, requestInput, verifyEnterprise } from './support/fixtures';
 import { systemActor } from '../src/common/actor';
 import { AccountRole } from '../src/auth/user-account.entity';
 
@@ -61,6 +61,7 @@ beforeAll(async () => {
   ids.enterpriseA = a.data.registerEnterprise.enterprise.id;
   const b = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ regionCode: '110101', account: { email: 'b@matrix.example', password: 'matrix password 1' } }) });
   ids.enterpriseB = b.data.registerEnterprise.enterprise.id;
+  for (const enterprise of [ids.enterpriseA, ids.enterpriseB]) await verifyEnterprise(app, enterprise);
   tokens.enterpriseA = await signIn('a@matrix.example');
   tokens.enterpriseB = await signIn('b@matrix.example');
   await as('operator', `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`, {

@@ -27,7 +27,7 @@ describe('credit record import', () => {
       imported: 2,
       duplicates: 0,
       rejected: [
-        { line: 2, reason: 'no registered enterprise has this USCC' },
+        { line: 2, reason: 'no verified enterprise has this USCC' },
         { line: 4, reason: 'expires_on is before recorded_on' },
       ],
     });

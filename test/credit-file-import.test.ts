@@ -39,7 +39,7 @@ describe('npm run import:credit (file import with COPY)', () => {
     // Batches of 2 good rows: the enterprise's records arrive in two batches, so it is rescored twice.
     expect(first).toMatchObject({ records: 7, imported: 3, duplicates: 0, rescored: 2 });
     expect(first.rejected).toEqual([
-      { line: 4, reason: 'no registered enterprise has this USCC' },
+      { line: 4, reason: 'no verified enterprise has this USCC' },
       { line: 5, reason: 'uscc is not a valid 统一社会信用代码' },
       { line: 6, reason: expect.stringMatching(/^source must be one of/) },
       { line: 7, reason: 'recorded_on must be a date as YYYY-MM-DD' },
@@ -66,7 +66,7 @@ describe('npm run import:credit (file import with COPY)', () => {
     fs.writeFileSync(file, lines.join('\n'));
     const result = await importCreditFile(app.dataSource, file);
     expect(result).toMatchObject({ records: 2_501, imported: 2_500, duplicates: 0, rescored: 1 });
-    expect(result.rejected).toEqual([{ line: 2_502, reason: 'no registered enterprise has this USCC' }]);
+    expect(result.rejected).toEqual([{ line: 2_502, reason: 'no verified enterprise has this USCC' }]);
     const [{ n }] = await app.dataSource.query(`SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`, [`CHUNK-${enterprise.uscc}-%`]);
     expect(n).toBe(2_500);
   });
@@ -125,7 +125,8 @@ describe('npm run import:credit (file import with COPY)', () => {
     const sample = path.join(__dirname, '..', 'data', 'credit-records.sample.csv');
     const result = await importCreditFile(app.dataSource, sample);
     // The sample's enterprise is the README's example; here it is not registered, so every row is refused for that reason alone.
-    expect(result.rejected.map((r) => r.reason)).toEqual(Array(result.records).fill('no registered enterprise has this USCC'));
+    const reason = 'no verified enterprise has this USCC';
+    expect(result.rejected.map((r) => r.reason)).toEqual(Array(result.records).fill(reason));
   });
 
   it('keeps every record tied to an existing enterprise without a per-row foreign key', async () => {

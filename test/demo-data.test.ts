@@ -71,11 +71,18 @@ describe('npm run demo: the provincial platform of PRODUCT.md', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${login.data.login.token}` },
       body: JSON.stringify({
-        query: `{ viewer { enterprise { uscc regionName financingRequests { nodes { amount postedAt status applications { nodes { status creditGrant { amount annualRate approvedAt disbursedAmount } } } } } } } }`,
+        query: `{ viewer { enterprise { uscc regionName verificationStatus creditProfile { grade }
+          financingRequests { nodes { amount postedAt status applications { nodes { status creditGrant { amount annualRate approvedAt disbursedAmount } } } } } } } }`,
       }),
     });
     const enterprise = ((await response.json()) as any).data.viewer.enterprise;
-    expect(enterprise).toMatchObject({ uscc: DEMO.riceMillUscc, regionName: '依兰县' });
+    // Demo enterprises are verified (实名认证), so the mill sees its credit standing and acts.
+    expect(enterprise).toMatchObject({ uscc: DEMO.riceMillUscc, regionName: '依兰县', verificationStatus: 'VERIFIED' });
+    expect(enterprise.creditProfile.grade).toEqual(expect.any(String));
+    const [{ unverified }] = await app.dataSource.query(
+      `SELECT count(*)::int AS unverified FROM enterprise WHERE verification_status <> 'VERIFIED'`,
+    );
+    expect(unverified).toBe(0);
     const need = enterprise.financingRequests.nodes[0];
     expect(need).toMatchObject({ amount: '1130000.00', status: 'DISBURSED' });
     const grant = need.applications.nodes[0].creditGrant;

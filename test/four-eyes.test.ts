@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+import { productInput, registerEnterprise, requestInput } from './support/fixtures';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -41,7 +41,7 @@ describe('maker-checker (双人复核) for large grants', () => {
 
     const product = (await as(maker, operation('CreateLoanProduct'), { input: productInput() })).data.createLoanProduct.loanProduct;
     await as(maker, operation('PublishLoanProduct'), { input: { loanProductId: product.id } });
-    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'mill@four.example', password: 'mill password 1234' } }) });
+    await registerEnterprise(app, { account: { email: 'mill@four.example', password: 'mill password 1234' } });
     const mill = await signIn('mill@four.example', 'mill password 1234');
     const request = (await as(mill, operation('PostFinancingRequest'), { input: requestInput() })).data.postFinancingRequest.financingRequest;
     const application = (await as(mill, operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } })).data.applyToProduct.application;
@@ -89,7 +89,7 @@ describe('maker-checker (双人复核) for large grants', () => {
     const checker = await signIn('checker2@four.example', 'staff password 123');
     const product = (await as(admin, operation('CreateLoanProduct'), { input: productInput() })).data.createLoanProduct.loanProduct;
     await as(admin, operation('PublishLoanProduct'), { input: { loanProductId: product.id } });
-    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'mill2@four.example', password: 'mill password 1234' } }) });
+    await registerEnterprise(app, { account: { email: 'mill2@four.example', password: 'mill password 1234' } });
     const mill = await signIn('mill2@four.example', 'mill password 1234');
     const request = (await as(mill, operation('PostFinancingRequest'), { input: requestInput() })).data.postFinancingRequest.financingRequest;
     const application = (await as(mill, operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } })).data.applyToProduct.application;

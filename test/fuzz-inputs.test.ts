@@ -5,6 +5,9 @@ import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { enterpriseInput, productInput, requestInput, submittedApplication } from './support/fixtures';
 
+/** A well-formed UserAccount ID that names no account. */
+const NO_ACCOUNT = Buffer.from('UserAccount:999999').toString('base64');
+
 let app: TestApp;
 let ids: Awaited<ReturnType<typeof submittedApplication>>;
 beforeAll(async () => {
@@ -94,6 +97,38 @@ const targets: Target[] = [
       ['SetFourEyesThresholdInput', 'setFourEyesThreshold', () => ids.institution.id, () => ({ threshold: '1000.00' }), { threshold: 'money' }],
       ['CreateStaffAccountInput', 'createStaffAccount', () => ids.institution.id, () => ({ email: 'staff@fuzz.example', password: 'long enough password' }), { email: 'text', password: 'text', admin: 'enum' }],
       ['AccountCredentialsInput', 'createAnalystAccount', () => 'operator', () => ({ email: 'analyst@fuzz.example', password: 'short' }), { email: 'text', password: 'text' }],
+      [
+        'RefreshSessionInput',
+        'refreshSession',
+        () => undefined,
+        () => ({ refreshToken: 'x' }),
+        { refreshToken: 'text' },
+      ],
+      ['EndSessionsInput', 'logout', () => undefined, () => ({}), { clientMutationId: 'text' }],
+      ['EndSessionsInput', 'signOutEverywhere', () => undefined, () => ({}), { clientMutationId: 'text' }],
+      ['AccountIdInput', 'disableAccount', () => 'operator', () => ({ accountId: NO_ACCOUNT }), { accountId: 'id' }],
+      ['AccountIdInput', 'enableAccount', () => 'operator', () => ({ accountId: NO_ACCOUNT }), { accountId: 'id' }],
+      [
+        'VerifyEnterpriseInput',
+        'verifyEnterprise',
+        () => 'operator',
+        () => ({ enterpriseId: ids.enterprise.id, evidence: '营业执照 reviewed' }),
+        { enterpriseId: 'id', evidence: 'text' },
+      ],
+      [
+        'ReassignEnterpriseIdentityInput',
+        'reassignEnterpriseIdentity',
+        () => 'operator',
+        () => ({ fromEnterpriseId: ids.enterprise.id, toEnterpriseId: ids.enterprise.id, evidence: 'mistake' }),
+        { fromEnterpriseId: 'id', toEnterpriseId: 'id', evidence: 'text' },
+      ],
+      [
+        'SubmitIdentityAssertionInput',
+        'submitIdentityAssertion',
+        () => ids.enterprise.id,
+        () => ({ assertion: 'a.b.c' }),
+        { assertion: 'text' },
+      ],
     ] as Array<[string, string, () => string | undefined, () => Record<string, unknown>, Record<string, Kind>]>
   ).map(([inputType, field, actor, valid, fields]) => ({
     name: `mutation($input: ${inputType}!) { ${field}(input: $input) { ${field === 'importCreditRecords' ? 'imported' : 'userErrors { code }'} } }`,

@@ -25,7 +25,7 @@ function exampleSession(): Array<{ actor: string | undefined; document: string }
 describe('README example session', () => {
   it('works when pasted step by step, as a new user would', async () => {
     const steps = exampleSession();
-    expect(steps).toHaveLength(11);
+    expect(steps).toHaveLength(12);
     const ids: Record<string, string> = {};
     const fill = (text: string) => text.replace(/<([A-Z_]+_ID)>/g, (_, name) => ids[name] ?? `missing ${name}`);
     const run = async (document: string, actor: string | undefined) => {
@@ -36,22 +36,25 @@ describe('README example session', () => {
       return payload;
     };
 
-    ids.ENTERPRISE_ID = (await run(steps[0].document, steps[0].actor)).enterprise.id;
-    ids.INSTITUTION_ID = (await run(steps[1].document, steps[1].actor)).institution.id;
-    expect(await run(steps[2].document, steps[2].actor)).toMatchObject({ imported: 2, rejected: [] });
-    ids.LOAN_PRODUCT_ID = (await run(steps[3].document, steps[3].actor)).loanProduct.id;
-    expect((await run(steps[4].document, steps[4].actor)).loanProduct.status).toBe('PUBLISHED');
+    const registered = (await run(steps[0].document, steps[0].actor)).enterprise;
+    expect(registered.verificationStatus).toBe('PENDING');
+    ids.ENTERPRISE_ID = registered.id;
+    expect((await run(steps[1].document, steps[1].actor)).enterprise.verificationStatus).toBe('VERIFIED');
+    ids.INSTITUTION_ID = (await run(steps[2].document, steps[2].actor)).institution.id;
+    expect(await run(steps[3].document, steps[3].actor)).toMatchObject({ imported: 2, rejected: [] });
+    ids.LOAN_PRODUCT_ID = (await run(steps[4].document, steps[4].actor)).loanProduct.id;
+    expect((await run(steps[5].document, steps[5].actor)).loanProduct.status).toBe('PUBLISHED');
     // Posting matches synchronously: no background work needed for the mill to see the product.
-    const posted = await run(steps[5].document, steps[5].actor);
+    const posted = await run(steps[6].document, steps[6].actor);
     ids.FINANCING_REQUEST_ID = posted.financingRequest.id;
     expect(posted.financingRequest.matches.nodes[0]).toMatchObject({ rank: 1, quotedRate: '4.10', loanProduct: { name: '稻米贷' }, reasons: { creditGrade: 'A', incentiveApplied: true } });
-    ids.APPLICATION_ID = (await run(steps[6].document, steps[6].actor)).application.id;
-    expect((await run(steps[7].document, steps[7].actor)).application.status).toBe('ACCEPTED');
-    expect((await run(steps[8].document, steps[8].actor)).creditGrant).toMatchObject({ amount: '1130000.00', annualRate: '4.10' });
-    expect((await run(steps[9].document, steps[9].actor)).disbursement.creditGrant.remainingAmount).toBe('530000.00');
-    const second = steps[9].document.replace('"600000.00"', '"530000.00"').replace('"tranche-1"', '"tranche-2"');
-    expect((await run(second, steps[9].actor)).disbursement.creditGrant.remainingAmount).toBe('0.00');
-    const story = await run(steps[10].document, steps[10].actor);
+    ids.APPLICATION_ID = (await run(steps[7].document, steps[7].actor)).application.id;
+    expect((await run(steps[8].document, steps[8].actor)).application.status).toBe('ACCEPTED');
+    expect((await run(steps[9].document, steps[9].actor)).creditGrant).toMatchObject({ amount: '1130000.00', annualRate: '4.10' });
+    expect((await run(steps[10].document, steps[10].actor)).disbursement.creditGrant.remainingAmount).toBe('530000.00');
+    const second = steps[10].document.replace('"600000.00"', '"530000.00"').replace('"tranche-1"', '"tranche-2"');
+    expect((await run(second, steps[10].actor)).disbursement.creditGrant.remainingAmount).toBe('0.00');
+    const story = await run(steps[11].document, steps[11].actor);
     expect(story.status).toBe('DISBURSED');
     expect(story.financingRequest.enterprise.creditProfile).toMatchObject({ score: 780, grade: 'A' });
     expect(story.events.nodes.map((event: any) => event.toStatus)).toEqual(['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'DISBURSED']);

@@ -5,7 +5,7 @@ import { addDays } from '../common/clock';
 import { seededRandom } from '../common/random';
 import { usccCheckCharacter } from '../common/reference/uscc';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
-import { AuthService } from '../auth/auth.service';
+import { AuthService, NewAccount } from '../auth/auth.service';
 import { AccountRole } from '../auth/user-account.entity';
 
 /**
@@ -94,12 +94,19 @@ const at = (date: string, hour = 10) => `${date}T${String(hour).padStart(2, '0')
 
 export async function loadDemoData(dataSource: DataSource, auth: AuthService, onProgress: (step: string, done: number, total: number) => void = () => undefined): Promise<'loaded' | 'already-loaded'> {
   if (process.env.NODE_ENV === 'production') throw new Error('The demo data set is not for production databases');
-  const [{ exists }] = await dataSource.query(`SELECT EXISTS (SELECT 1 FROM enterprise WHERE uscc = $1) AS exists`, [DEMO.riceMillUscc]);
+  // The verified mill, not any registration of its USCC: anyone may have registered a claim on it.
+  const [{ exists }] = await dataSource.query(
+    `SELECT EXISTS (SELECT 1 FROM enterprise WHERE uscc = $1 AND verification_status = 'VERIFIED') AS exists`,
+    [DEMO.riceMillUscc],
+  );
   if (exists) return 'already-loaded';
   const random = seededRandom(20201218);
   const counties = (countiesData as Array<{ code: string; provinceCode: string; cityCode: string }>).filter((c) => c.provinceCode === '23');
   const prefectures = [...new Set(counties.map((c) => c.cityCode))];
   const STEPS = 6;
+  // Hashed before the transaction opens (each hash takes a core for a moment).
+  const accounts = new Map<string, NewAccount>();
+  for (const account of DEMO_ACCOUNTS) accounts.set(account.role, await auth.newAccount(account));
 
   await dataSource.transaction(async (manager) => {
     const q = (sql: string, params: unknown[] = []) => manager.query(sql, params);
@@ -148,15 +155,25 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     });
     const enterpriseIds: string[] = (
       await q(
-        `INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on, registered_capital, annual_revenue, employees, registered_at)
+        `INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on, registered_capital,
+           annual_revenue, employees, registered_at, verification_status, verified_at)
          SELECT uscc, CASE WHEN n = 1 THEN '依兰县兴旺米业有限公司' ELSE '示范企业' || n END, region,
            CASE WHEN n = 1 THEN 'C13' ELSE (ARRAY['A01', 'C13', 'C14', 'F51', 'E47', 'G54', 'H62', 'I65'])[1 + n % 8] END,
            (ARRAY['MICRO', 'MICRO', 'SMALL', 'SMALL', 'MEDIUM'])[1 + n % 5]::enterprise_scale,
-           date '2010-01-01' + (n % 3000)::int, 5000000, 28000000, 46, $3::timestamptz + make_interval(mins => (n % 500000)::int)
+           date '2010-01-01' + (n % 3000)::int, 5000000, 28000000, 46,
+           $3::timestamptz + make_interval(mins => (n % 500000)::int), 'VERIFIED', $3::timestamptz + make_interval(mins => (n % 500000)::int, days => 1)
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(uscc, region, n) ORDER BY n RETURNING id::text`,
         [usccs, enterpriseRegions, at('2019-01-01')],
       )
     ).map((r: { id: string }) => r.id);
+    // Every demo enterprise is verified (实名认证), as the audit trail says.
+    await q(
+      `INSERT INTO enterprise_verification_event
+         (enterprise_id, uscc, from_status, to_status, method, actor, evidence, occurred_at)
+       SELECT id, uscc, 'PENDING', 'VERIFIED', 'OPERATOR_REVIEW', 'SYSTEM', 'demo data', verified_at
+       FROM enterprise WHERE id = ANY($1::bigint[])`,
+      [enterpriseIds],
+    );
     await recomputeCreditProfiles(manager, enterpriseIds, DEMO.asOf);
     onProgress('enterprises', 3, STEPS);
 
@@ -244,7 +261,7 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     );
     onProgress('applications, grants, disbursements', 5, STEPS);
 
-    const credentials = (role: string) => DEMO_ACCOUNTS.find((a) => a.role === role)!;
+    const credentials = (role: string) => accounts.get(role)!;
     await auth.createAccount(manager, credentials('ENTERPRISE'), AccountRole.ENTERPRISE, { enterpriseId: enterpriseIds[0] });
     await auth.createAccount(manager, credentials('INSTITUTION_STAFF'), AccountRole.INSTITUTION_STAFF, { institutionId: institutionIds[0] });
     await auth.createAccount(manager, credentials('INSTITUTION_ADMIN'), AccountRole.INSTITUTION_ADMIN, { institutionId: institutionIds[0] });

@@ -5,11 +5,17 @@ import { preparedQuery } from '../common/database/prepared';
 import { briefly, processLogger } from '../common/http/logging';
 import type { UserAccount } from './user-account.entity';
 
-export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'>;
+export type AccountBinding = Pick<UserAccount, 'id' | 'role' | 'enterpriseId' | 'institutionId'> & {
+  /** An ENTERPRISE account's enterprise claim is verified (实名认证). */
+  enterpriseVerified: boolean;
+};
 
-/** The channel the user_account trigger notifies with the changed account's ID ('*' after TRUNCATE). */
+/**
+ * The channel the user_account and auth_session triggers notify with the changed account's ID
+ * ('*' after TRUNCATE).
+ */
 export const ACCOUNT_CHANGES_CHANNEL = 'user_account_changed';
-const ACCOUNTS_KEPT = 10_000;
+const SESSIONS_KEPT = 10_000;
 const RECONNECT_MS = 1000;
 /**
  * A backstop, not the mechanism: a kept account is read again after this long even without a
@@ -17,19 +23,32 @@ const RECONNECT_MS = 1000;
  */
 const KEPT_MS = 60_000;
 
+interface KeptSession {
+  account: AccountBinding;
+  expiresAtMs: number;
+  until: number;
+}
+
 /**
- * Role and binding of the account behind each request's token. Every authenticated request needs
- * them; reading them each time was the second statement (and round trip) of every read. They are
- * kept per process while a LISTEN connection hears the user_account trigger's notifications: an
- * update or delete drops the account (all of them after a TRUNCATE) as soon as it commits.
+ * Role and binding of the account behind each request's token, and whether the token's session
+ * still stands. Every authenticated request needs them; reading them each time was the second
+ * statement (and round trip) of every read. They are kept per process while a LISTEN connection
+ * hears the triggers on user_account, auth_session and enterprise: an update or delete of an account
+ * or of one of its sessions (a logout, a sign-out-everywhere, a disabled account) or a change of its
+ * enterprise's verification drops everything kept for the account (all of them after a TRUNCATE)
+ * as soon as it commits.
  *
  * Nothing is kept while not listening (not started, or the connection lost), so a change is never
- * missed: each request then reads the account as before. A read that overlaps a notification is
- * not kept (it may have seen the row before the change).
+ * missed: each request then reads the account and session. A read that overlaps a notification is
+ * not kept (it may have seen the rows before the change).
  */
 export class AccountDirectory {
-  /** Only accounts that exist are kept: a new account may take a freed ID, and INSERT notifies nothing. */
-  private readonly accounts = new Map<string, { account: AccountBinding; until: number }>();
+  /**
+   * account ID → its standing sessions. Only sessions that stand are kept: a new session may take a
+   * freed ID, and INSERT notifies nothing.
+   */
+  private readonly accounts = new Map<string, Map<string, KeptSession>>();
+  private kept = 0;
   private listener: Client | null = null;
   private listening = false;
   private stopped = false;
@@ -44,22 +63,54 @@ export class AccountDirectory {
     return this.listening;
   }
 
-  async binding(accountId: string): Promise<AccountBinding | null> {
-    const kept = this.listening ? this.accounts.get(accountId) : undefined;
-    if (kept && kept.until > Date.now()) return kept.account;
+  /** The account behind a session that stands (not revoked, not expired, account enabled); else null. */
+  async session(accountId: string, sessionId: string): Promise<AccountBinding | null> {
+    const now = Date.now();
+    const kept = this.listening ? this.accounts.get(accountId)?.get(sessionId) : undefined;
+    if (kept && kept.until > now && kept.expiresAtMs > now) return kept.account;
     const generation = this.generation;
-    const [account] = await preparedQuery<AccountBinding>(
+    const [row] = await preparedQuery<AccountBinding & { expiresAtMs: string }>(
       this.dataSource,
-      'account-for-token',
-      `SELECT id::text AS id, role, enterprise_id::text AS "enterpriseId", institution_id::text AS "institutionId" FROM user_account WHERE id = $1`,
-      [accountId],
+      'account-for-session',
+      `SELECT a.id::text AS id, a.role, a.enterprise_id::text AS "enterpriseId",
+         a.institution_id::text AS "institutionId",
+         coalesce(e.verification_status = 'VERIFIED', false) AS "enterpriseVerified",
+         (extract(epoch FROM s.expires_at) * 1000)::bigint::text AS "expiresAtMs"
+       FROM auth_session s JOIN user_account a ON a.id = s.account_id LEFT JOIN enterprise e ON e.id = a.enterprise_id
+       WHERE s.id = $2 AND s.account_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+         AND a.disabled_at IS NULL`,
+      [accountId, sessionId],
     );
-    if (account && this.listening && generation === this.generation) {
-      this.accounts.delete(accountId);
-      if (this.accounts.size >= ACCOUNTS_KEPT) this.accounts.delete(this.accounts.keys().next().value!);
-      this.accounts.set(accountId, { account, until: Date.now() + KEPT_MS });
-    }
-    return account ?? null;
+    if (!row) return null;
+    const { expiresAtMs, ...account } = row;
+    if (this.listening && generation === this.generation)
+      this.keep(accountId, sessionId, { account, expiresAtMs: Number(expiresAtMs), until: now + KEPT_MS });
+    return account;
+  }
+
+  /** Drops everything this process kept: a change touched accounts it cannot name (an enterprise's verification). */
+  forgetEveryAccount(): void {
+    this.generation++;
+    this.forgetAll();
+  }
+
+  /** Drops what this process kept for the account at once, not waiting for its own notification. */
+  forgetAccount(accountId: string): void {
+    this.generation++;
+    this.drop(accountId);
+  }
+
+  private keep(accountId: string, sessionId: string, session: KeptSession) {
+    if (this.kept >= SESSIONS_KEPT) this.drop(this.accounts.keys().next().value!);
+    const sessions = this.accounts.get(accountId) ?? new Map<string, KeptSession>();
+    if (!sessions.has(sessionId)) this.kept++;
+    sessions.set(sessionId, session);
+    this.accounts.set(accountId, sessions);
+  }
+
+  private drop(accountId: string) {
+    this.kept -= this.accounts.get(accountId)?.size ?? 0;
+    this.accounts.delete(accountId);
   }
 
   /** Starts listening; until it does (and whenever the connection is lost) nothing is kept. */
@@ -90,14 +141,15 @@ export class AccountDirectory {
     client.on('notification', (message) => {
       if (message.channel !== ACCOUNT_CHANGES_CHANNEL) return;
       this.generation++;
-      if (!message.payload || message.payload === '*') this.accounts.clear();
-      else this.accounts.delete(message.payload);
+      if (!message.payload || message.payload === '*') this.forgetAll();
+      else this.drop(message.payload);
     });
     const lost = () => {
       if (this.listener !== client) return;
       this.listener = null;
       this.forget();
-      if (!this.stopped) this.reconnectTimer = setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+      if (!this.stopped)
+        this.reconnectTimer = setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
     };
     client.on('error', lost);
     client.on('end', lost);
@@ -119,6 +171,11 @@ export class AccountDirectory {
   private forget() {
     this.listening = false;
     this.generation++;
+    this.forgetAll();
+  }
+
+  private forgetAll() {
     this.accounts.clear();
+    this.kept = 0;
   }
 }

@@ -5,14 +5,29 @@ import { toPayload } from '../common/payload';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { Institution } from '../institution/institution.entity';
 import { AccountRole, UserAccount } from './user-account.entity';
-import { AccountCredentialsInput, CreateAccountPayload, CreateStaffAccountInput, LoginInput, LoginPayload, RenewTokenInput } from './auth.types';
+import { expectGlobalId } from '../common/global-id';
+import { SignedIn } from './auth.service';
+import {
+  AccountCredentialsInput,
+  AccountIdInput,
+  AccountPayload,
+  CreateAccountPayload,
+  CreateStaffAccountInput,
+  EndSessionsInput,
+  EndSessionsPayload,
+  LoginInput,
+  LoginPayload,
+  RefreshSessionInput,
+  RenewTokenInput,
+} from './auth.types';
 
-async function signedIn(run: () => Promise<{ token: string; expiresAt: Date; account: UserAccount }>): Promise<LoginPayload> {
+async function signedIn(run: () => Promise<SignedIn>): Promise<LoginPayload> {
   try {
     return { ...(await run()), userErrors: [] };
   } catch (error) {
-    if (error instanceof BusinessRuleError) return { token: null, expiresAt: null, account: null, userErrors: [{ field: error.field, message: error.message, code: error.code }] };
-    throw error;
+    if (!(error instanceof BusinessRuleError)) throw error;
+    const userError = { field: error.field, message: error.message, code: error.code };
+    return { token: null, expiresAt: null, refreshToken: null, account: null, userErrors: [userError] };
   }
 }
 
@@ -26,22 +41,86 @@ export class AuthResolver {
 
   @Mutation(() => LoginPayload, { description: '登录 — sign in; returns a short-lived access token.' })
   login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() ctx: RequestContext) {
-    return signedIn(() => ctx.services.auth.login(input));
+    return signedIn(() => ctx.services.auth.login(input, ctx.clientAddress));
   }
 
-  @Mutation(() => LoginPayload, { description: 'A fresh access token for the signed-in account, before the current one expires.' })
+  @Mutation(() => LoginPayload, {
+    description: 'A fresh access token for the signed-in account, before the current one expires.',
+  })
   async renewToken(@Arg('input', () => RenewTokenInput) input: RenewTokenInput, @Ctx() ctx: RequestContext) {
-    return { ...(await signedIn(() => ctx.services.auth.renew(ctx.actor))), clientMutationId: input.clientMutationId ?? null };
+    return {
+      ...(await signedIn(() => ctx.services.auth.renew(ctx.actor))),
+      clientMutationId: input.clientMutationId ?? null,
+    };
   }
 
-  @Mutation(() => CreateAccountPayload, { description: 'An institution admin creates a staff account for the institution.' })
-  createStaffAccount(@Arg('input', () => CreateStaffAccountInput) input: CreateStaffAccountInput, @Ctx() ctx: RequestContext) {
-    return toPayload('account', () => ctx.services.auth.createStaffAccount(ctx.actor, input, input.admin));
+  @Mutation(() => LoginPayload, {
+    description:
+      'Trades a refresh token (good once) for a new access token and refresh token. ' +
+      'A refresh token used twice ends its session.',
+  })
+  refreshSession(@Arg('input', () => RefreshSessionInput) input: RefreshSessionInput, @Ctx() ctx: RequestContext) {
+    return signedIn(() => ctx.services.auth.refreshSession(input.refreshToken));
+  }
+
+  @Mutation(() => EndSessionsPayload, {
+    description: '退出登录 — ends this session: its access and refresh tokens stop working on the next request.',
+  })
+  async logout(@Arg('input', () => EndSessionsInput) input: EndSessionsInput, @Ctx() ctx: RequestContext) {
+    return {
+      sessionsEnded: await ctx.services.auth.logout(ctx.actor),
+      clientMutationId: input.clientMutationId ?? null,
+      userErrors: [],
+    };
+  }
+
+  @Mutation(() => EndSessionsPayload, { description: 'Ends every session of the signed-in account, on every device.' })
+  async signOutEverywhere(@Arg('input', () => EndSessionsInput) input: EndSessionsInput, @Ctx() ctx: RequestContext) {
+    return {
+      sessionsEnded: await ctx.services.auth.signOutEverywhere(ctx.actor),
+      clientMutationId: input.clientMutationId ?? null,
+      userErrors: [],
+    };
+  }
+
+  @Mutation(() => AccountPayload, {
+    description:
+      'Disables an account and ends its sessions: operators any account, ' +
+      'institution admins their institution’s accounts.',
+  })
+  disableAccount(@Arg('input', () => AccountIdInput) input: AccountIdInput, @Ctx() ctx: RequestContext) {
+    const accountId = expectGlobalId(input.accountId, 'UserAccount', 'accountId');
+    return toPayload('account', () => ctx.services.auth.disableAccount(ctx.actor, accountId));
+  }
+
+  @Mutation(() => AccountPayload, {
+    description: 'Lets a disabled account sign in again (same authority as disableAccount).',
+  })
+  enableAccount(@Arg('input', () => AccountIdInput) input: AccountIdInput, @Ctx() ctx: RequestContext) {
+    const accountId = expectGlobalId(input.accountId, 'UserAccount', 'accountId');
+    return toPayload('account', () => ctx.services.auth.enableAccount(ctx.actor, accountId));
+  }
+
+  @Mutation(() => CreateAccountPayload, {
+    description: 'An institution admin creates a staff account for the institution.',
+  })
+  createStaffAccount(
+    @Arg('input', () => CreateStaffAccountInput) input: CreateStaffAccountInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return toPayload('account', () =>
+      ctx.services.auth.createStaffAccount(ctx.actor, input, input.admin, ctx.clientAddress),
+    );
   }
 
   @Mutation(() => CreateAccountPayload, { description: 'An operator creates an analyst account.' })
-  createAnalystAccount(@Arg('input', () => AccountCredentialsInput) input: AccountCredentialsInput, @Ctx() ctx: RequestContext) {
-    return toPayload('account', () => ctx.services.auth.createOperatorOrAnalyst(ctx.actor, input, AccountRole.ANALYST));
+  createAnalystAccount(
+    @Arg('input', () => AccountCredentialsInput) input: AccountCredentialsInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return toPayload('account', () =>
+      ctx.services.auth.createOperatorOrAnalyst(ctx.actor, input, AccountRole.ANALYST, ctx.clientAddress),
+    );
   }
 
   @FieldResolver(() => Enterprise, { nullable: true, description: 'The enterprise an ENTERPRISE account acts for.' })

@@ -29,7 +29,10 @@ registerEnumType(AccountRole, {
 /** A person who signs in. The role says what they may do; the binding says for whom. */
 @ObjectType({ simpleResolvers: true, implements: Node, description: '用户账号 — a user account.' })
 @Entity('user_account')
-@Check('ck_user_account_binding', `(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL) AND (role IN ('INSTITUTION_STAFF', 'INSTITUTION_ADMIN')) = (institution_id IS NOT NULL)`)
+@Check(
+  'ck_user_account_binding',
+  `(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL) AND (role IN ('INSTITUTION_STAFF', 'INSTITUTION_ADMIN')) = (institution_id IS NOT NULL)`,
+)
 export class UserAccount extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -65,4 +68,11 @@ export class UserAccount extends Node {
   @Field(() => Date, { description: 'When the account was created.' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When an operator or institution admin disabled the account; null while it may sign in.',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
 }

@@ -21,6 +21,11 @@ export interface AppConfig {
   statsCompactionIntervalMs: number;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
+  /** Lifetime of a sign-in session (its refresh tokens); refreshing never extends it. */
+  sessionTtlSeconds: number;
+  /** Key shared with the provincial identity service for its signed assertions (实名认证); unset: operators verify. */
+  identityAssertionKey: string | undefined;
+  identityAssertionIssuer: string;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
   /** Pool size and bounded waits on the database (DatabaseLimits below), and the start's wait for it. */
@@ -48,7 +53,7 @@ export const projectRoot = path.resolve(
 );
 
 /** Variables whose values are never repeated in a message (they are secrets or hold one). */
-const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
+const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY']);
 
 /** Thrown when the environment is wrong; `problems` has one line per variable at fault. */
 export class ConfigurationError extends Error {
@@ -146,6 +151,9 @@ const environment = z
     EMBEDDED_PG_DIR: text(),
     JWT_SECRET: text(),
     ACCESS_TOKEN_TTL_SECONDS: integer(30, DAY_SECONDS, 900),
+    SESSION_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 7 * DAY_SECONDS),
+    IDENTITY_ASSERTION_KEY: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
+    IDENTITY_ASSERTION_ISSUER: text(),
     EXPIRY_SWEEP_SECONDS: integer(1, DAY_SECONDS, 60),
     MATCHING_WORKER_INTERVAL_MS: integer(10, HOUR_MS, 1000),
     STATS_COMPACTION_INTERVAL_MS: integer(10, HOUR_MS, 1000),
@@ -223,6 +231,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     jwtSecret: e.JWT_SECRET || DEVELOPMENT_JWT_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    identityAssertionKey: e.IDENTITY_ASSERTION_KEY,
+    identityAssertionIssuer: e.IDENTITY_ASSERTION_ISSUER ?? 'provincial-identity-service',
     expirySweepSeconds: e.EXPIRY_SWEEP_SECONDS,
     matchingWorkerIntervalMs: e.MATCHING_WORKER_INTERVAL_MS,
     statsCompactionIntervalMs: e.STATS_COMPACTION_INTERVAL_MS,

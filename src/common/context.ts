@@ -8,6 +8,8 @@ import type { Services } from '../services';
 /** Built for each GraphQL request: who acts, that request's DataLoaders, and the services. */
 export interface RequestContext {
   actor: Actor;
+  /** The client's address (the socket's peer): it keys sign-in throttling and shares of password hashing. */
+  clientAddress: string;
   loaders: Loaders;
   services: Services;
   dataSource: DataSource;

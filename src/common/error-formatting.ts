@@ -21,6 +21,8 @@ const CLIENT_CODES = new Set([
   'TOO_MANY_ALIASES',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
+  'SIGN_IN_BUSY',
+  'ENTERPRISE_NOT_VERIFIED',
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]{0,63}';

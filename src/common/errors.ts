@@ -6,6 +6,7 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
+  ENTERPRISE_NOT_VERIFIED: 'ENTERPRISE_NOT_VERIFIED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
@@ -28,6 +29,18 @@ export class UnauthenticatedError extends GraphQLError {
 export class ForbiddenError extends GraphQLError {
   constructor(message = 'The acting party may not perform this operation') {
     super(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+  }
+}
+
+/**
+ * A permission refusal of its own kind: the enterprise account acts for a USCC only once its
+ * claim is verified (实名认证); until then it may read what it entered and nothing more.
+ */
+export class EnterpriseNotVerifiedError extends GraphQLError {
+  constructor() {
+    super('The enterprise is not verified yet (实名认证): this needs a verified enterprise', {
+      extensions: { code: ErrorCode.ENTERPRISE_NOT_VERIFIED },
+    });
   }
 }
 

@@ -83,7 +83,8 @@ function copyField(value: string | number | null | undefined): string {
 
 /**
  * Imports checked records in the caller's transaction: COPY into a temporary table, one INSERT …
- * SELECT joining enterprises by USCC (unknown ones are rejected with their line), ON CONFLICT on
+ * SELECT joining the verified enterprise of each USCC (unknown or unverified ones are rejected with
+ * their line), ON CONFLICT on
  * (source, source_reference) so a repeated import changes nothing, then one set-based rescoring.
  */
 export async function importCreditBatch(
@@ -110,11 +111,13 @@ export async function importCreditBatch(
   );
   await pipeline(Readable.from(chunks), client.query(copyFrom('COPY credit_import_staging FROM STDIN')));
 
-  // One probe of the USCC index per row (a subquery, so the planner never hashes all enterprises
+  // One probe of the verified-USCC index per row (a subquery, so the planner never hashes all enterprises
   // for a batch): unknown enterprises are reported, the rest inserted.
   const [outcome]: Array<{ unknown_lines: number[] | null; enterprise_ids: string[] | null; inserted: number }> = await manager.query(
     `WITH joined AS (
-       SELECT s.*, (SELECT e.id FROM enterprise e WHERE e.uscc = s.uscc) AS enterprise_id FROM credit_import_staging s
+       SELECT s.*, (SELECT e.id FROM enterprise e WHERE e.uscc = s.uscc AND e.verification_status = 'VERIFIED')
+         AS enterprise_id
+       FROM credit_import_staging s
      ), inserted AS (
        INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on)
        SELECT enterprise_id, source, source_reference, indicator, polarity, recorded_on, expires_on
@@ -135,7 +138,7 @@ export async function importCreditBatch(
   return {
     imported: insertedCount,
     duplicates: rows.length - unknown.length - insertedCount,
-    rejected: unknown.map(({ line }) => ({ line, reason: 'no registered enterprise has this USCC' })),
+    rejected: unknown.map(({ line }) => ({ line, reason: 'no verified enterprise has this USCC' })),
     rescored: enterpriseIds.length,
   };
 }

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-gr
 import { entityReader } from '../common/database/entity-reader';
 import { RequestContext, recordDetailsVisible } from '../common/context';
 import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination';
-import { Enterprise } from '../enterprise/enterprise.entity';
+import { Enterprise, EnterpriseVerificationStatus } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
 import {
   CreditContribution,
@@ -46,6 +46,8 @@ export class CreditResolver {
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
   creditProfile(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
+    // An unverified registration has no credit standing of its own to show (实名认证 first).
+    if (enterprise.verificationStatus !== EnterpriseVerificationStatus.VERIFIED) return null;
     return ctx.loaders
       .keyed<string, CreditProfile | null>('creditProfileByEnterprise', async (enterpriseIds) => {
         const profiles = await entityReader(ctx.dataSource, CreditProfile).where('profile', 'profile.enterprise_id = ANY(:ids)', { ids: [...enterpriseIds] });
@@ -61,7 +63,8 @@ export class CreditResolver {
       'Empty unless the actor is the enterprise, an operator, or an institution it authorises now.',
   })
   async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    if (!(await recordDetailsVisible(ctx, enterprise.id))) {
+    const verified = enterprise.verificationStatus === EnterpriseVerificationStatus.VERIFIED;
+    if (!verified || !(await recordDetailsVisible(ctx, enterprise.id))) {
       return toConnection<CreditRecord>([], pageRequest(args), async () => 0);
     }
     return ctx.loaders.childConnection(CreditRecord, 'enterpriseId', enterprise.id, args);

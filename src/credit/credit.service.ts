@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { Actor } from '../common/actor';
+import { Actor, assertVerifiedEnterprise } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { Institution } from '../institution/institution.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
@@ -88,6 +88,7 @@ export class CreditService {
   /** 信用授权 — the enterprise lets an institution see its record details (again). */
   async authorizeInstitution(actor: Actor, institutionId: string): Promise<CreditAuthorization> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise authorises access to its credit records');
+    assertVerifiedEnterprise(actor);
     if (!(await this.dataSource.getRepository(Institution).existsBy({ id: institutionId }))) throw new NotFoundError('Institution');
     await grantCreditAuthorization(this.dataSource.manager, actor.enterpriseId, institutionId);
     return this.dataSource.getRepository(CreditAuthorization).findOneByOrFail({ enterpriseId: actor.enterpriseId, institutionId });

@@ -20,16 +20,55 @@ registerEnumType(EnterpriseScale, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '企业 — an enterprise that posts financing needs (融资需求).' })
+export enum EnterpriseVerificationStatus {
+  PENDING = 'PENDING',
+  VERIFIED = 'VERIFIED',
+  SUPERSEDED = 'SUPERSEDED',
+  REVOKED = 'REVOKED',
+}
+registerEnumType(EnterpriseVerificationStatus, {
+  name: 'EnterpriseVerificationStatus',
+  description:
+    '实名认证 of a claim on a USCC: PENDING (registered, waiting; sees only what it entered), ' +
+    'VERIFIED (acts for the USCC), ' +
+    'SUPERSEDED (another claim on the USCC was verified), REVOKED (an operator moved the USCC to another claim).',
+});
+
+/**
+ * One registration: a claim on a USCC. Several may wait side by side; at most one is VERIFIED
+ * (uq_enterprise_verified_uscc, a partial unique index managed by the migration).
+ */
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '企业 — an enterprise that posts financing needs (融资需求).',
+})
 @Entity('enterprise')
 @Check('ck_enterprise_employees', 'employees >= 0')
+@Index('uq_enterprise_verified_uscc', { synchronize: false })
+@Index('ix_enterprise_uscc', { synchronize: false })
 export class Enterprise extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
 
   @Field(() => String, { description: '统一社会信用代码 (USCC, GB 32100-2015), 18 characters.' })
-  @Column({ type: 'char', length: 18, unique: true })
+  @Column({ type: 'char', length: 18 })
   uscc: string;
+
+  @Field(() => EnterpriseVerificationStatus, {
+    description: '实名认证 status of this registration’s claim on the USCC.',
+  })
+  @Column({
+    type: 'enum',
+    enum: EnterpriseVerificationStatus,
+    enumName: 'enterprise_verification_status',
+    default: EnterpriseVerificationStatus.PENDING,
+  })
+  verificationStatus: EnterpriseVerificationStatus;
+
+  @Field(() => Date, { nullable: true, description: 'When the claim was verified; null while it is not.' })
+  @Column({ type: 'timestamptz', nullable: true })
+  verifiedAt: Date | null;
 
   @Field(() => String, { description: 'Registered name (企业名称).' })
   @Column({ type: 'varchar', length: 200 })
@@ -40,7 +79,9 @@ export class Enterprise extends Node {
   @Column({ type: 'char', length: 6 })
   regionCode: string;
 
-  @Field(() => String, { description: 'Industry by GB/T 4754-2017 (国民经济行业分类): section letter and division, e.g. "C13".' })
+  @Field(() => String, {
+    description: 'Industry by GB/T 4754-2017 (国民经济行业分类): section letter and division, e.g. "C13".',
+  })
   @Index()
   @Column({ type: 'char', length: 3 })
   industryCode: string;

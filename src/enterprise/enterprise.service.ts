@@ -2,8 +2,8 @@ import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { Connection, PageRequest } from '../common/pagination';
-import { ALL_ROWS, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
-import { Enterprise, EnterpriseScale } from './enterprise.entity';
+import { ALL_ROWS, bothFilters, entityReader, NO_ROWS, RowFilter } from '../common/database/entity-reader';
+import { Enterprise, EnterpriseScale, EnterpriseVerificationStatus } from './enterprise.entity';
 import { recomputeCreditProfiles } from '../credit/credit-scoring';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { AuthService, Credentials } from '../auth/auth.service';
@@ -30,22 +30,27 @@ export class EnterpriseService {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Registration is open: anyone may register an enterprise under a valid, unused USCC. */
-  async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput): Promise<Enterprise> {
+  /**
+   * Registration is open and creates an unverified claim (PENDING) on the USCC: several claims may
+   * wait side by side, and the answer is the same whether or not the USCC or the email is known.
+   * Until verified (identity-verification.service.ts) the enterprise sees only what it entered.
+   */
+  async registerEnterprise(_actor: Actor, input: RegisterEnterpriseInput, client?: string): Promise<Enterprise> {
     if (input.establishedOn > chinaToday(this.clock)) {
-      throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', ['input', 'establishedOn']);
+      throw new BusinessRuleError('ESTABLISHED_IN_FUTURE', 'The date established cannot be in the future', [
+        'input',
+        'establishedOn',
+      ]);
     }
-    const { account, ...fields } = input;
+    const { account: credentials, ...fields } = input;
+    const account = credentials ? await this.auth.newAccount(credentials, client) : null;
     return this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Enterprise);
-      const inserted = await repository.createQueryBuilder().insert().values(fields).orIgnore().returning('id').execute();
-      if (inserted.raw.length === 0) {
-        throw new BusinessRuleError('USCC_ALREADY_REGISTERED', 'An enterprise with this USCC is already registered', ['input', 'uscc']);
-      }
+      const inserted = await repository.createQueryBuilder().insert().values(fields).returning('id').execute();
       const id = String(inserted.raw[0].id);
       // Every enterprise has a credit profile from the start (the base score until records arrive).
       await recomputeCreditProfiles(manager, [id], chinaToday(this.clock));
-      if (account) await this.auth.createAccount(manager, account, AccountRole.ENTERPRISE, { enterpriseId: id });
+      if (account) await this.auth.createAccountQuietly(manager, account, AccountRole.ENTERPRISE, { enterpriseId: id });
       return repository.findOneByOrFail({ id });
     });
   }
@@ -76,8 +81,17 @@ export class EnterpriseService {
     return entityReader(this.dataSource, Enterprise).findOne('self', this.visibility(actor), id);
   }
 
-  async list(actor: Actor, page: PageRequest): Promise<Connection<Enterprise>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Enterprise details are not available to this actor');
-    return entityReader(this.dataSource, Enterprise).page('self', this.visibility(actor), page);
+  /** A page of the visible enterprises; `verificationStatus` narrows it (the operators' review queue: PENDING). */
+  async list(
+    actor: Actor,
+    page: PageRequest,
+    verificationStatus?: EnterpriseVerificationStatus | null,
+  ): Promise<Connection<Enterprise>> {
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
+      throw new ForbiddenError('Enterprise details are not available to this actor');
+    const visible = this.visibility(actor);
+    const byStatus = { where: 'self.verification_status = :verificationStatus', params: { verificationStatus } };
+    const filter = verificationStatus ? bothFilters(visible, byStatus) : visible;
+    return entityReader(this.dataSource, Enterprise).page('self', filter, page);
   }
 }

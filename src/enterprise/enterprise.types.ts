@@ -1,7 +1,7 @@
-import { Field, InputType, Int } from 'type-graphql';
-import { IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { IsInt, IsOptional, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { AccountCredentialsInput } from '../auth/auth.types';
-import { Enterprise, EnterpriseScale } from './enterprise.entity';
+import { Enterprise, EnterpriseScale, EnterpriseVerificationStatus } from './enterprise.entity';
 import { DateScalar, MoneyScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
 import { PayloadType } from '../common/payload';
@@ -44,11 +44,92 @@ export class RegisterEnterpriseInput {
   @Max(10_000_000)
   employees: number;
 
-  @Field(() => AccountCredentialsInput, { nullable: true, description: 'The enterprise’s first user account (role ENTERPRISE), created with it.' })
+  @Field(() => AccountCredentialsInput, {
+    nullable: true,
+    description: 'The enterprise’s first user account (role ENTERPRISE), created with it.',
+  })
   @IsOptional()
   @ValidateNested()
   account?: AccountCredentialsInput | null;
 }
 
 export const EnterpriseConnection = ConnectionType(Enterprise, 'Enterprise', 'A page of enterprises.');
-export const RegisterEnterprisePayload = PayloadType('RegisterEnterprise', 'enterprise', () => Enterprise, 'Result of registerEnterprise.');
+export const RegisterEnterprisePayload = PayloadType(
+  'RegisterEnterprise',
+  'enterprise',
+  () => Enterprise,
+  'Result of registerEnterprise.',
+);
+
+@InputType({
+  description:
+    '实名认证 by the platform operator, after reviewing the evidence (business licence, legal representative).',
+})
+export class VerifyEnterpriseInput {
+  @Field(() => ID, { description: 'The registration (Enterprise ID) to verify.' })
+  enterpriseId: string;
+
+  @Field(() => String, { description: 'What was checked, recorded in the audit trail (1–2000 characters).' })
+  @Length(1, 2000)
+  @IsPlainText()
+  evidence: string;
+}
+
+@InputType({
+  description: '实名认证 by a signed assertion of the provincial identity service, submitted by the enterprise itself.',
+})
+export class SubmitIdentityAssertionInput {
+  @Field(() => String, {
+    description: 'The compact JWS the identity service issued for this registration (README: Identity).',
+  })
+  @MaxLength(4096)
+  assertion: string;
+}
+
+@InputType({ description: 'The platform operator moves a wrongly verified USCC to another registration of it.' })
+export class ReassignEnterpriseIdentityInput {
+  @Field(() => ID, { description: 'The registration verified by mistake; it becomes REVOKED.' })
+  fromEnterpriseId: string;
+
+  @Field(() => ID, { description: 'The registration of the same USCC that becomes VERIFIED.' })
+  toEnterpriseId: string;
+
+  @Field(() => String, { description: 'Why, recorded in the audit trail (1–2000 characters).' })
+  @Length(1, 2000)
+  @IsPlainText()
+  evidence: string;
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One change of a registration’s 实名认证 status, from the append-only audit trail.',
+})
+export class EnterpriseVerificationEvent {
+  @Field(() => String, { description: 'The registration (Enterprise ID) that changed.' })
+  enterpriseId: string;
+
+  @Field(() => EnterpriseVerificationStatus)
+  fromStatus: EnterpriseVerificationStatus;
+
+  @Field(() => EnterpriseVerificationStatus)
+  toStatus: EnterpriseVerificationStatus;
+
+  @Field(() => String, { description: 'OPERATOR_REVIEW, IDENTITY_ASSERTION, REASSIGNMENT or MIGRATION.' })
+  method: string;
+
+  @Field(() => String, { description: 'Who made the change, e.g. "OPERATOR#3".' })
+  actor: string;
+
+  @Field(() => String)
+  evidence: string;
+
+  @Field(() => Date)
+  occurredAt: Date;
+}
+
+export const EnterprisePayload = PayloadType(
+  'Enterprise',
+  'enterprise',
+  () => Enterprise,
+  'Result of a verification mutation.',
+);

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { Actor } from '../common/actor';
+import { Actor, assertVerifiedEnterprise } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { money } from '../common/decimal';
 import { Connection, PageRequest } from '../common/pagination';
@@ -38,6 +38,7 @@ export class FinancingRequestService {
   /** 发布融资需求 — an enterprise posts a need for itself. */
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise posts financing requests');
+    assertVerifiedEnterprise(actor);
     if (money.units(input.amount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
     if (input.validUntil < chinaToday(this.clock)) {
       throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
@@ -70,6 +71,16 @@ export class FinancingRequestService {
   /** Which needs the actor sees: financingRequestVisibility. */
   visibility(actor: Actor): ChildFilter {
     return financingRequestVisibility(actor);
+  }
+
+  /** IDs of the enterprise's needs that can still be withdrawn (no credit granted yet). */
+  async openRequestIdsOf(enterpriseId: string): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id::text AS id FROM financing_request
+       WHERE enterprise_id = $1 AND status IN ('OPEN', 'APPLIED', 'ACCEPTED') ORDER BY id`,
+      [enterpriseId],
+    );
+    return rows.map((row) => row.id);
   }
 
   findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {

@@ -17,7 +17,8 @@ export class InstitutionResolver {
 
   @Mutation(() => CreateInstitutionPayload, { description: '机构入驻 — onboard an institution (operators).' })
   createInstitution(@Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput, @Ctx() ctx: RequestContext) {
-    return toPayload('institution', () => ctx.services.institution.createInstitution(ctx.actor, input));
+    const { institution } = ctx.services;
+    return toPayload('institution', () => institution.createInstitution(ctx.actor, input, ctx.clientAddress));
   }
 
   @Mutation(() => CreateInstitutionPayload, { description: '双人复核 — the institution admin sets the amount above which grants need a second approval.' })

@@ -22,9 +22,10 @@ export class InstitutionService {
   ) {}
 
   /** Onboarding (机构入驻) is the platform operator's job. */
-  async createInstitution(actor: Actor, input: CreateInstitutionInput): Promise<Institution> {
+  async createInstitution(actor: Actor, input: CreateInstitutionInput, client?: string): Promise<Institution> {
     if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only platform operators onboard institutions');
-    const { admin, ...fields } = input;
+    const { admin: credentials, ...fields } = input;
+    const admin = credentials ? await this.auth.newAccount(credentials, client, ['input', 'admin']) : null;
     return this.dataSource.transaction(async (manager) => {
       const result = await manager
         .getRepository(Institution)
@@ -36,7 +37,9 @@ export class InstitutionService {
         .execute();
       if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
       const id = String(result.raw[0].id);
-      if (admin) await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id });
+      if (admin) {
+        await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id }, ['input', 'admin']);
+      }
       return manager.getRepository(Institution).findOneByOrFail({ id });
     });
   }

@@ -1,6 +1,6 @@
 import { bothFilters, entityReader } from '../common/database/entity-reader';
 import { DataSource, EntityManager } from 'typeorm';
-import { Actor, actorKey, systemActor } from '../common/actor';
+import { Actor, actorKey, assertVerifiedEnterprise, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
@@ -72,6 +72,7 @@ export class LendingService {
   /** 申请 — the enterprise applies to a product with one of its requests. */
   applyToProduct(actor: Actor, input: StartApplicationInput): Promise<Application> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise applies to a product');
+    assertVerifiedEnterprise(actor);
     return this.startApplication(actor, input, ApplicationOrigin.ENTERPRISE_APPLIED, 'applyToProduct');
   }
 

@@ -62,8 +62,19 @@ async function expectPayload(app: TestApp, name: string, field: string, input: R
   return root[field];
 }
 
-export const registerEnterprise = (app: TestApp, overrides: Record<string, unknown> = {}) =>
+/** Registers an enterprise (an unverified claim on its USCC) without verifying it. */
+export const registerEnterpriseClaim = (app: TestApp, overrides: Record<string, unknown> = {}) =>
   expectPayload(app, 'RegisterEnterprise', 'enterprise', enterpriseInput(overrides));
+
+/** The platform operator verifies a registration (实名认证), as after reviewing its licence. */
+export const verifyEnterprise = (app: TestApp, enterpriseId: string, evidence = '营业执照 reviewed (test fixture)') =>
+  expectPayload(app, 'VerifyEnterprise', 'enterprise', { enterpriseId, evidence }, 'operator');
+
+/** Registers an enterprise and has the operator verify it: an enterprise that may act for its USCC. */
+export async function registerEnterprise(app: TestApp, overrides: Record<string, unknown> = {}) {
+  const claim = await registerEnterpriseClaim(app, overrides);
+  return { ...claim, ...(await verifyEnterprise(app, claim.id)) };
+}
 
 export const createInstitution = (app: TestApp, overrides: Record<string, unknown> = {}) =>
   expectPayload(app, 'CreateInstitution', 'institution', { name: `黑龙江测试银行${++sequence}`, type: 'BANK', regionsServed: ['230000'], ...overrides }, 'operator');
