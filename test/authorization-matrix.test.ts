@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildSchema, getNamedType, GraphQLInputObjectType, isInputObjectType } from 'graphql';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, productInput, requestInput, verifyEnterprise } from './support/fixtures';
+import { enterpriseInput, productInput, requestInput } from './support/fixtures';
 import { systemActor } from '../src/common/actor';
 import { AccountRole } from '../src/auth/user-account.entity';
 
@@ -52,6 +52,7 @@ beforeAll(async () => {
     body: JSON.stringify({ query: `mutation { createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) { userErrors { code } } }` }),
   });
   tokens.staffX = await signIn('staffX@matrix.example');
+  ids.accountStaffX = (await as('staffX', `{ viewer { id } }`)).body.data.viewer.id;
   const published = await as('staffX', operation('CreateLoanProduct'), { input: productInput() });
   ids.productX = published.body.data.createLoanProduct.loanProduct.id;
   await as('staffX', operation('PublishLoanProduct'), { input: { loanProductId: ids.productX } });
@@ -61,7 +62,12 @@ beforeAll(async () => {
   ids.enterpriseA = a.data.registerEnterprise.enterprise.id;
   const b = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ regionCode: '110101', account: { email: 'b@matrix.example', password: 'matrix password 1' } }) });
   ids.enterpriseB = b.data.registerEnterprise.enterprise.id;
-  for (const enterprise of [ids.enterpriseA, ids.enterpriseB]) await verifyEnterprise(app, enterprise);
+  for (const enterpriseId of [ids.enterpriseA, ids.enterpriseB]) {
+    const verified = await as('operator', operation('VerifyEnterprise'), {
+      input: { enterpriseId, evidence: 'business licence checked' },
+    });
+    if (verified.body.data?.verifyEnterprise?.enterprise?.id !== enterpriseId) throw new Error(JSON.stringify(verified.body));
+  }
   tokens.enterpriseA = await signIn('a@matrix.example');
   tokens.enterpriseB = await signIn('b@matrix.example');
   await as('operator', `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`, {
@@ -299,9 +305,18 @@ describe('authorisation matrix', () => {
       // Institutions are public (node(id:) shows them to all): revoking one never authorised
       // answers as a missing one does.
       c('enterpriseB', 'revokeInstitutionAuthorization', 'InstitutionAuthorizationInput', institution, {}, true),
+      // Another bank's staff account: its admin may not disable or enable it, nor learn that it exists.
+      c('adminY', 'disableAccount', 'AccountIdInput', ['accountId', 'UserAccount', 'accountStaffX']),
+      c('adminY', 'enableAccount', 'AccountIdInput', ['accountId', 'UserAccount', 'accountStaffX']),
     ];
     // authorizeInstitution takes an institution's ID, and institutions are public: none is hidden.
-    const noHiddenObject = new Set(['authorizeInstitution.institutionId']);
+    // Verifying an enterprise and moving a USCC are operators' alone, and operators see every object.
+    const noHiddenObject = new Set([
+      'authorizeInstitution.institutionId',
+      'verifyEnterprise.enterpriseId',
+      'reassignEnterpriseIdentity.fromEnterpriseId',
+      'reassignEnterpriseIdentity.toEnterpriseId',
+    ]);
     for (const role of ROLES) expect((await as(role, NODE, { id: ids.institutionX })).body.data.node).not.toBeNull();
 
     for (const testCase of cases) {

@@ -70,6 +70,10 @@ beforeAll(async () => {
     input: enterpriseInput({ account: { email: 'mill@details.example', password: PASSWORD } }),
   });
   ids.enterprise = registered.registerEnterprise.enterprise.id;
+  // 实名认证: only a verified enterprise gets credit records and posts needs.
+  await as(tokens.operator, operation('VerifyEnterprise'), {
+    input: { enterpriseId: ids.enterprise, evidence: 'business licence checked' },
+  });
   tokens.enterprise = await signIn('mill@details.example');
   const uscc = registered.registerEnterprise.enterprise.uscc;
   await as(

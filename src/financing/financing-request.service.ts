@@ -77,7 +77,7 @@ export class FinancingRequestService {
   async openRequestIdsOf(enterpriseId: string): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT id::text AS id FROM financing_request
-       WHERE enterprise_id = $1 AND status IN ('OPEN', 'APPLIED', 'ACCEPTED') ORDER BY id`,
+       WHERE enterprise_id = $1 AND status IN ${OPEN_REQUEST_STATUSES_SQL} ORDER BY id`,
       [enterpriseId],
     );
     return rows.map((row) => row.id);

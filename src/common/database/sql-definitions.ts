@@ -15,6 +15,7 @@ export const SQL_DEFINITION_FILES = [
   'src/credit/sql/credit-record-integrity.sql',
   'src/auth/sql/account-changes.sql',
   'src/calendar/sql/holiday-schedules.sql',
+  'src/enterprise/sql/verification.sql',
 ];
 
 export function readSqlDefinitions(): Array<{ file: string; sql: string }> {
