@@ -12,13 +12,11 @@ AS $function$
         RAISE EXCEPTION 'enterprise_verification_event is append-only' USING ERRCODE = 'insufficient_privilege';
       END $function$;
 
-CREATE OR REPLACE TRIGGER enterprise_verification_event_no_update_delete
-  BEFORE DELETE OR UPDATE ON enterprise_verification_event
+CREATE OR REPLACE TRIGGER enterprise_verification_event_no_update_delete BEFORE DELETE OR UPDATE ON enterprise_verification_event
   FOR EACH ROW
   EXECUTE FUNCTION enterprise_verification_event_append_only();
 
-CREATE OR REPLACE TRIGGER enterprise_verification_event_no_truncate
-  BEFORE TRUNCATE ON enterprise_verification_event
+CREATE OR REPLACE TRIGGER enterprise_verification_event_no_truncate BEFORE TRUNCATE ON enterprise_verification_event
   FOR EACH STATEMENT
   EXECUTE FUNCTION enterprise_verification_event_append_only();
 
@@ -31,8 +29,7 @@ AS $function$
         RETURN NULL;
       END $function$;
 
-CREATE OR REPLACE TRIGGER enterprise_verification_changed
-  AFTER UPDATE OF verification_status ON enterprise
+CREATE OR REPLACE TRIGGER enterprise_verification_changed AFTER UPDATE OF verification_status ON enterprise
   FOR EACH ROW
   WHEN (old.verification_status IS DISTINCT FROM new.verification_status)
   EXECUTE FUNCTION enterprise_verification_notify_change();
