@@ -57,7 +57,8 @@ describe('/dashboard', () => {
     await other.fill('#email', analyst.email);
     await other.fill('#password', 'wrong password!');
     await other.click('button[type=submit]');
-    await other.waitForFunction("document.querySelector('#login-error').textContent !== ''");
+    // A locator waits in Playwright's own world: the page's CSP (no eval) holds for the test too.
+    await other.locator('#login-error').filter({ hasText: /\S/ }).waitFor();
     expect(await other.textContent('#login-error')).toBe('The email or password is not correct');
     expect(await other.isHidden('#stats-panel')).toBe(true);
   });
