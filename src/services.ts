@@ -31,7 +31,7 @@ export function createServices(
     institution: new InstitutionService(dataSource, auth),
     product: new LoanProductService(dataSource),
     financing,
-    lending: new LendingService(dataSource, matching, clock),
+    lending: new LendingService(dataSource, matching, credit, clock),
     analytics: new AnalyticsService(dataSource),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run

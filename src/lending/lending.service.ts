@@ -20,7 +20,7 @@ import { assertTransition } from './application-transitions';
 import { chinaDate, responseDeadline } from './response-deadline';
 import { MatchingService } from '../matching/matching.service';
 import { chinaToday, Clock, systemClock } from '../common/clock';
-import { grantCreditAuthorization } from '../credit/credit.service';
+import { CreditService, grantCreditAuthorization } from '../credit/credit.service';
 
 export interface StartApplicationInput {
   financingRequestId: string;
@@ -46,6 +46,9 @@ export interface RecordDisbursementInput {
   idempotencyKey?: string | null;
 }
 
+/** Failed criteria that come from the enterprise's credit records rather than its profile. */
+const RECORD_DERIVED = new Set(['DISHONEST_DEBTOR']);
+
 const rememberId = (row: { id: string }) => ({ id: row.id });
 /** On a retry, the result is the row the first call produced, as it is now. */
 const replayById =
@@ -62,6 +65,7 @@ export class LendingService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
+    private readonly credit: CreditService,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -100,8 +104,12 @@ export class LendingService {
         }
         const [fit] = await this.matching.productFits(request.id, { productId: product.id });
         if (!fit.eligible) {
-          const reasons = fit.failedCriteria.map((failure) => failure.message).join('; ');
-          throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${reasons}`, ['input', 'loanProductId']);
+          // Criteria derived from credit records are credit details: named only to who sees those.
+          const [details] = await this.credit.recordDetailsVisible(actor, [request.enterpriseId]);
+          const shown = fit.failedCriteria.filter((failure) => details || !RECORD_DERIVED.has(failure.criterion));
+          const reasons = shown.length ? `: ${shown.map((failure) => failure.message).join('; ')}` : '';
+          const message = `The request does not fit the product${reasons}`;
+          throw new BusinessRuleError('NOT_ELIGIBLE', message, ['input', 'loanProductId']);
         }
         const institution = await manager.getRepository(Institution).findOneByOrFail({ id: product.institutionId });
         const submittedAt = new Date();
