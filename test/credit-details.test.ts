@@ -214,24 +214,9 @@ describe('a claim refused as NOT_ELIGIBLE', () => {
     ids.productZ2 = created.createLoanProduct.loanProduct.id;
     await as(tokens.adminZ, operation('PublishLoanProduct'), { input: { loanProductId: ids.productZ2 } });
     const uscc = (await as(tokens.enterprise, `{ viewer { enterprise { uscc } } }`)).viewer.enterprise.uscc;
-    await as(
-      tokens.operator,
-      `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`,
-      {
-        input: {
-          records: [
-            {
-              uscc,
-              source: 'COURT',
-              sourceReference: 'details-3',
-              indicator: '失信被执行人',
-              polarity: 'NEGATIVE',
-              recordedOn: '2026-07-01',
-            },
-          ],
-        },
-      },
-    );
+    const record = { source: 'COURT', sourceReference: 'details-3', indicator: '失信被执行人', polarity: 'NEGATIVE' };
+    const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
+    await as(tokens.operator, IMPORT, { input: { records: [{ uscc, ...record, recordedOn: '2026-07-01' }] } });
     await app.server.services.matching.workQueuedJobs();
 
     const fromZ = await claim('adminZ', 'productZ2');
