@@ -94,6 +94,16 @@ describe('HTTP hygiene', () => {
       ['malformed body', postBody('{"query": ')],
       ['oversized body', postBody(query(`{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}`))],
       ['GET', () => fetch(app.url)],
+      // Express routes paths whatever their case: the answer is the API's, and so are its headers.
+      [
+        'path in capitals',
+        () =>
+          fetch(`${origin}/GraphQL`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: query('{ institutions { totalCount } }'),
+          }),
+      ],
     ];
     for (const [name, request] of graphql) {
       const response = await request();

@@ -18,7 +18,8 @@ const DASHBOARD_POLICY = [
 ].join('; ');
 
 export function applySecurityHeaders(req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
+  // Express matches routes whatever their case (/GraphQL reaches the API): so do these headers.
+  const path = (req.url ?? '/').split('?')[0].toLowerCase();
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   if (path === '/graphql' || path.startsWith('/graphql/')) {
