@@ -232,9 +232,10 @@ export class LendingService {
           application.financingRequestId,
         ]);
         if (money.units(granted.total) + amount > money.units(request.amount)) {
+          // The total includes other institutions' grants, which this one may not see: not named.
           throw new BusinessRuleError(
             'GRANTS_EXCEED_REQUEST',
-            `Grants on this request would total more than the ${money.normalize(request.amount)} yuan it asked for (already granted ${money.normalize(granted.total)})`,
+            `Grants on this request would total more than the ${money.normalize(request.amount)} yuan it asked for`,
             ['input', 'amount'],
           );
         }
