@@ -253,6 +253,18 @@ describe('HTTP hygiene', () => {
       });
       expect(response.text).not.toContain('\\u0000');
     }
+    // However deeply the variables nest (the body limit allows tens of thousands of levels): an
+    // answer, not an internal error, and a NUL at the bottom is still found.
+    const depth = 20_000;
+    for (const [leaf, status] of [['"x"', 200], ['"x\\u0000"', 400]] as const) {
+      const variables = `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"query":"{ __typename }","variables":{"deep":${variables}}}`,
+      });
+      expect({ leaf, status: response.status }).toEqual({ leaf, status });
+    }
   });
 
   it('logs every unexpected error once, with its request id, and masks it for the client', async () => {
