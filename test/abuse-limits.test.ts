@@ -67,6 +67,14 @@ describe('abuse limits, enforced before execution', () => {
     const absurd = await app.gql(`{ a${'{ a'.repeat(5000)}${' }'.repeat(5001)}`, {}, 'operator');
     expect(absurd.status).toBe(400);
     expect(absurd.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
+    // List literals nest the parser as deeply as selections: refused before it runs out of stack.
+    const lists = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    for (const value of [lists, `{ a: ${lists} }`]) {
+      const response = await app.gql(`{ node(id: ${value}) { id } }`, {}, 'operator');
+      const seen = { status: response.status, code: response.errors?.[0].extensions?.code };
+      expect(seen).toEqual({ status: 400, code: 'QUERY_TOO_DEEP' });
+      expect(response.raw).not.toContain('call stack');
+    }
   });
 
   it('refuses too many aliases and too costly pages', async () => {

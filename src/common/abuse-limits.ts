@@ -265,7 +265,10 @@ export function ipRateLimit(limiter: RateLimiter): express.RequestHandler {
   };
 }
 
-/** Deepest `{` nesting in a GraphQL text, strings and comments skipped: a linear check before parsing. */
+/**
+ * Deepest `{` and `[` nesting in a GraphQL text (list literals nest the parser too), strings and
+ * comments skipped: a linear check before parsing.
+ */
 export function braceDepth(query: string): number {
   let depth = 0;
   let deepest = 0;
@@ -277,9 +280,9 @@ export function braceDepth(query: string): number {
       const block = query.startsWith('"""', i);
       const end = block ? query.indexOf('"""', i + 3) : (() => { let j = i + 1; while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1; return j; })();
       i = end < 0 ? query.length : block ? end + 2 : end;
-    } else if (c === '{') {
+    } else if (c === '{' || c === '[') {
       deepest = Math.max(deepest, ++depth);
-    } else if (c === '}') {
+    } else if (c === '}' || c === ']') {
       depth--;
     }
   }
