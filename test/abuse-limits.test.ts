@@ -75,6 +75,13 @@ describe('abuse limits, enforced before execution', () => {
       expect(seen).toEqual({ status: 400, code: 'QUERY_TOO_DEEP' });
       expect(response.raw).not.toContain('call stack');
     }
+    // A query sent with GET (its text in the URL) passes the same guard.
+    const url = `${app.url}?query=${encodeURIComponent(`{ node(id: ${lists.slice(4000, -4000)}) { id } }`)}`;
+    const viaGet = await fetch(url, { headers: { 'apollo-require-preflight': '1', 'x-actor': 'operator' } });
+    expect({ status: viaGet.status, body: await viaGet.json() }).toEqual({
+      status: 400,
+      body: { errors: [expect.objectContaining({ extensions: { code: 'QUERY_TOO_DEEP' } })] },
+    });
   });
 
   it('refuses too many aliases and too costly pages', async () => {

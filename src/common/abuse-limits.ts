@@ -296,7 +296,13 @@ export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;
 export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
   const maxBraces = maxBraceDepth(limits);
   return (req, res, next) => {
-    const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined;
+    // A GET carries its text in the URL, as Apollo reads it.
+    const query =
+      req.method === 'GET'
+        ? new URLSearchParams(req.url.split('?')[1] ?? '').get('query')
+        : req.body && typeof req.body === 'object'
+          ? (req.body as { query?: unknown }).query
+          : undefined;
     if (typeof query === 'string' && braceDepth(query) > maxBraces) {
       noteRequest(req, { refusal: 'nesting' });
       noteErrorCode(req, 'QUERY_TOO_DEEP');
