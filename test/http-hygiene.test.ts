@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { startTestApp, TestApp } from './support/app';
 import { capturingLogger } from './support/log-lines';
@@ -143,6 +144,24 @@ describe('HTTP hygiene', () => {
     expect(fs.readFileSync(path.join(folder, 'dashboard.js'), 'utf8')).not.toMatch(
       /\beval\(|new Function|style=|\.style\./,
     );
+  });
+
+  it('answers a request HTTP itself refuses with JSON and the same headers', async () => {
+    const { hostname, port } = new URL(origin);
+    for (const request of ['GET /graphql HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n', 'NOT HTTP\r\n\r\n']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => socket.write(request));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect({ request, status: head.split('\r\n')[0] }).toEqual({ request, status: 'HTTP/1.1 400 Bad Request' });
+      expect(head.toLowerCase()).toContain('x-content-type-options: nosniff');
+      expect(head.toLowerCase()).toContain("frame-ancestors 'none'");
+      expect(JSON.parse(body)).toEqual({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
+    }
   });
 
   it('answers unknown paths with JSON, not an HTML page', async () => {
