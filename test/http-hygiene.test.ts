@@ -190,6 +190,13 @@ describe('HTTP hygiene', () => {
       ' \u3000\u00a0 ',
       '\u2060\ufeff',
       '米业\u200f',
+      // Fillers that render as nothing though they are letters (Lo), and the blank Braille pattern.
+      '\u3164\u3164',
+      '\u115f\u1160',
+      '\uffa0\u034f',
+      '\u2800\u2800',
+      // A line break that is not a control character.
+      '依兰\u2028米业',
     ];
     for (const name of refusedNames) {
       const response = await send(REGISTER, { input: enterpriseInput({ name }) });
