@@ -75,6 +75,15 @@ describe('abuse limits, enforced before execution', () => {
       expect(seen).toEqual({ status: 400, code: 'QUERY_TOO_DEEP' });
       expect(response.raw).not.toContain('call stack');
     }
+    // Fragments spreading each other in a chain nest as deeply, through the validation's recursion.
+    const chain = (n: number) =>
+      Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${i + 1 < n ? `...F${i + 1}` : '__typename'} }`);
+    const long = await app.gql(`{ ...F0 }\n${chain(5000).join('\n')}`, {}, 'operator');
+    expect({ status: long.status, code: long.errors?.[0].extensions?.code }).toEqual({
+      status: 400,
+      code: 'TOO_MANY_DEFINITIONS',
+    });
+    expect((await app.gql(`{ ...F0 }\n${chain(50).join('\n')}`, {}, 'operator')).data).toEqual({ __typename: 'Query' });
     // A query sent with GET (its text in the URL) passes the same guard.
     const url = `${app.url}?query=${encodeURIComponent(`{ node(id: ${lists.slice(4000, -4000)}) { id } }`)}`;
     const viaGet = await fetch(url, { headers: { 'apollo-require-preflight': '1', 'x-actor': 'operator' } });

@@ -266,12 +266,14 @@ export function ipRateLimit(limiter: RateLimiter): express.RequestHandler {
 }
 
 /**
- * Deepest `{` and `[` nesting in a GraphQL text (list literals nest the parser too), strings and
- * comments skipped: a linear check before parsing.
+ * Deepest `{` and `[` nesting in a GraphQL text (list literals nest the parser too), and the blocks
+ * opened at the top level (one per operation or fragment, more where a variable's default is an
+ * object), strings and comments skipped: a linear check before parsing.
  */
-export function braceDepth(query: string): number {
+function nestingOf(query: string): { deepest: number; topLevelBlocks: number } {
   let depth = 0;
   let deepest = 0;
+  let topLevelBlocks = 0;
   for (let i = 0; i < query.length; i++) {
     const c = query[i];
     if (c === '#') {
@@ -281,12 +283,34 @@ export function braceDepth(query: string): number {
       const end = block ? query.indexOf('"""', i + 3) : (() => { let j = i + 1; while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1; return j; })();
       i = end < 0 ? query.length : block ? end + 2 : end;
     } else if (c === '{' || c === '[') {
+      if (depth === 0 && c === '{') topLevelBlocks++;
       deepest = Math.max(deepest, ++depth);
     } else if (c === '}' || c === ']') {
       depth--;
     }
   }
-  return deepest;
+  return { deepest, topLevelBlocks };
+}
+
+/**
+ * Operations and fragments a document may define: fragments spreading each other in a chain nest
+ * as deeply as selections do, through graphql-js's recursive validation (a chain of thousands runs
+ * it out of stack), and no client needs this many.
+ */
+const MAX_DEFINITIONS = 100;
+
+/** Why a document is refused before it is parsed (too deeply nested, too many definitions), or null. */
+export function nestingRefusal(query: string, limits: AbuseLimits): { code: string; message: string } | null {
+  const { deepest, topLevelBlocks } = nestingOf(query);
+  const maxBraces = maxBraceDepth(limits);
+  if (deepest > maxBraces) {
+    return { code: 'QUERY_TOO_DEEP', message: `The document is nested more than ${maxBraces} levels deep` };
+  }
+  if (topLevelBlocks > MAX_DEFINITIONS) {
+    const message = `The document defines more than ${MAX_DEFINITIONS} operations and fragments`;
+    return { code: 'TOO_MANY_DEFINITIONS', message };
+  }
+  return null;
 }
 
 /** Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection depth. */
@@ -294,7 +318,6 @@ export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;
 
 /** Refuses absurdly nested documents before the parser recurses into them. */
 export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
-  const maxBraces = maxBraceDepth(limits);
   return (req, res, next) => {
     // A GET carries its text in the URL, as Apollo reads it.
     const query =
@@ -303,10 +326,11 @@ export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
         : req.body && typeof req.body === 'object'
           ? (req.body as { query?: unknown }).query
           : undefined;
-    if (typeof query === 'string' && braceDepth(query) > maxBraces) {
+    const refusal = typeof query === 'string' ? nestingRefusal(query, limits) : null;
+    if (refusal) {
       noteRequest(req, { refusal: 'nesting' });
-      noteErrorCode(req, 'QUERY_TOO_DEEP');
-      res.status(400).json({ errors: [{ message: `The document is nested more than ${maxBraces} levels deep`, extensions: { code: 'QUERY_TOO_DEEP' } }] });
+      noteErrorCode(req, refusal.code);
+      res.status(400).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
       return;
     }
     next();
