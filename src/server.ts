@@ -18,7 +18,7 @@ import { RETRY_AFTER_SECONDS } from './common/errors';
 import { transientKind, unavailable } from './common/database/transaction';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
-import { applySecurityHeaders, sendNotFound } from './common/http-hygiene';
+import { answerClientError, applySecurityHeaders, sendNotFound } from './common/http-hygiene';
 import { createServices, Services } from './services';
 import { Clock } from './common/clock';
 import { answerLiveness, answerReadiness, Readiness } from './common/http/health';
@@ -300,6 +300,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
     else app(req, res);
   });
+  httpServer.on('clientError', answerClientError);
   const drain = new ConnectionDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.

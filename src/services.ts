@@ -40,7 +40,7 @@ export function createServices(
   const financing = new FinancingRequestService(dataSource, matching, clock);
   const credit = new CreditService(dataSource, clock);
   const calendar = new HolidayScheduleService(dataSource, clock);
-  const lending = new LendingService(dataSource, matching, calendar, clock);
+  const lending = new LendingService(dataSource, matching, calendar, credit, clock);
   identity.onChanged = () => auth.accounts.forgetEveryAccount();
   // A registration that lost its verification keeps no open need in the USCC's name.
   identity.onRevoked = async (enterpriseId, reason) => {

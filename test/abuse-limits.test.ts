@@ -67,6 +67,30 @@ describe('abuse limits, enforced before execution', () => {
     const absurd = await app.gql(`{ a${'{ a'.repeat(5000)}${' }'.repeat(5001)}`, {}, 'operator');
     expect(absurd.status).toBe(400);
     expect(absurd.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
+    // List literals nest the parser as deeply as selections: refused before it runs out of stack.
+    const lists = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    for (const value of [lists, `{ a: ${lists} }`]) {
+      const response = await app.gql(`{ node(id: ${value}) { id } }`, {}, 'operator');
+      const seen = { status: response.status, code: response.errors?.[0].extensions?.code };
+      expect(seen).toEqual({ status: 400, code: 'QUERY_TOO_DEEP' });
+      expect(response.raw).not.toContain('call stack');
+    }
+    // Fragments spreading each other in a chain nest as deeply, through the validation's recursion.
+    const chain = (n: number) =>
+      Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${i + 1 < n ? `...F${i + 1}` : '__typename'} }`);
+    const long = await app.gql(`{ ...F0 }\n${chain(5000).join('\n')}`, {}, 'operator');
+    expect({ status: long.status, code: long.errors?.[0].extensions?.code }).toEqual({
+      status: 400,
+      code: 'TOO_MANY_DEFINITIONS',
+    });
+    expect((await app.gql(`{ ...F0 }\n${chain(50).join('\n')}`, {}, 'operator')).data).toEqual({ __typename: 'Query' });
+    // A query sent with GET (its text in the URL) passes the same guard.
+    const url = `${app.url}?query=${encodeURIComponent(`{ node(id: ${lists.slice(4000, -4000)}) { id } }`)}`;
+    const viaGet = await fetch(url, { headers: { 'apollo-require-preflight': '1', 'x-actor': 'operator' } });
+    expect({ status: viaGet.status, body: await viaGet.json() }).toEqual({
+      status: 400,
+      body: { errors: [expect.objectContaining({ extensions: { code: 'QUERY_TOO_DEEP' } })] },
+    });
   });
 
   it('refuses too many aliases and too costly pages', async () => {

@@ -204,3 +204,31 @@ describe('credit details follow the enterprise’s authorisation', () => {
     }
   });
 });
+
+describe('a claim refused as NOT_ELIGIBLE', () => {
+  it('names record-derived criteria only to an institution the enterprise authorises', async () => {
+    const CLAIM = `mutation($input: StartApplicationInput!) {
+      claimFinancingRequest(input: $input) { userErrors { field message code } } }`;
+    const claim = async (who: string, product: string) =>
+      (await as(tokens[who], CLAIM, { input: { financingRequestId: ids.request, loanProductId: ids[product] } }))
+        .claimFinancingRequest.userErrors;
+    // Z claims the need while it matches (claiming authorises nothing), so Z keeps seeing it.
+    expect(await claim('adminZ', 'productZ')).toEqual([]);
+    const created = await as(tokens.adminZ, operation('CreateLoanProduct'), { input: productInput() });
+    ids.productZ2 = created.createLoanProduct.loanProduct.id;
+    await as(tokens.adminZ, operation('PublishLoanProduct'), { input: { loanProductId: ids.productZ2 } });
+    const uscc = (await as(tokens.enterprise, `{ viewer { enterprise { uscc } } }`)).viewer.enterprise.uscc;
+    const record = { source: 'COURT', sourceReference: 'details-3', indicator: '失信被执行人', polarity: 'NEGATIVE' };
+    const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
+    await as(tokens.operator, IMPORT, { input: { records: [{ uscc, ...record, recordedOn: '2026-07-01' }] } });
+    await app.server.services.matching.workQueuedJobs();
+
+    const fromZ = await claim('adminZ', 'productZ2');
+    expect(fromZ.map((error: any) => error.code)).toEqual(['NOT_ELIGIBLE']);
+    expect(fromZ[0].message).not.toMatch(/dishonest|失信/);
+    // X is authorised again (above): the same refusal tells X why.
+    const fromX = await claim('staffX', 'productX');
+    expect(fromX.map((error: any) => error.code)).toEqual(['NOT_ELIGIBLE']);
+    expect(fromX[0].message).toMatch(/失信被执行人/);
+  });
+});

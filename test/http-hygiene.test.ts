@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { startTestApp, TestApp } from './support/app';
 import { capturingLogger } from './support/log-lines';
@@ -94,6 +95,16 @@ describe('HTTP hygiene', () => {
       ['malformed body', postBody('{"query": ')],
       ['oversized body', postBody(query(`{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}`))],
       ['GET', () => fetch(app.url)],
+      // Express routes paths whatever their case: the answer is the API's, and so are its headers.
+      [
+        'path in capitals',
+        () =>
+          fetch(`${origin}/GraphQL`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: query('{ institutions { totalCount } }'),
+          }),
+      ],
     ];
     for (const [name, request] of graphql) {
       const response = await request();
@@ -135,6 +146,24 @@ describe('HTTP hygiene', () => {
     );
   });
 
+  it('answers a request HTTP itself refuses with JSON and the same headers', async () => {
+    const { hostname, port } = new URL(origin);
+    for (const request of ['GET /graphql HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n', 'NOT HTTP\r\n\r\n']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => socket.write(request));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect({ request, status: head.split('\r\n')[0] }).toEqual({ request, status: 'HTTP/1.1 400 Bad Request' });
+      expect(head.toLowerCase()).toContain('x-content-type-options: nosniff');
+      expect(head.toLowerCase()).toContain("frame-ancestors 'none'");
+      expect(JSON.parse(body)).toEqual({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+  });
+
   it('answers unknown paths with JSON, not an HTML page', async () => {
     for (const [method, url] of [
       ['GET', '/nowhere'],
@@ -161,6 +190,13 @@ describe('HTTP hygiene', () => {
       ' \u3000\u00a0 ',
       '\u2060\ufeff',
       '米业\u200f',
+      // Fillers that render as nothing though they are letters (Lo), and the blank Braille pattern.
+      '\u3164\u3164',
+      '\u115f\u1160',
+      '\uffa0\u034f',
+      '\u2800\u2800',
+      // A line break that is not a control character.
+      '依兰\u2028米业',
     ];
     for (const name of refusedNames) {
       const response = await send(REGISTER, { input: enterpriseInput({ name }) });
@@ -242,6 +278,18 @@ describe('HTTP hygiene', () => {
         code: 'BAD_USER_INPUT',
       });
       expect(response.text).not.toContain('\\u0000');
+    }
+    // However deeply the variables nest (the body limit allows tens of thousands of levels): an
+    // answer, not an internal error, and a NUL at the bottom is still found.
+    const depth = 20_000;
+    for (const [leaf, status] of [['"x"', 200], ['"x\\u0000"', 400]] as const) {
+      const variables = `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"query":"{ __typename }","variables":{"deep":${variables}}}`,
+      });
+      expect({ leaf, status: response.status }).toEqual({ leaf, status });
     }
   });
 

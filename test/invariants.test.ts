@@ -91,6 +91,8 @@ describe('lifecycle invariants', () => {
     const before = await digest();
     const tooMuch = await app.gql(operation('GrantCredit'), { input: { applicationId: applicationB.id, amount: '130000.01', annualRate: '4.35', termMonths: 12 } }, bankB.id);
     expect(userErrorCode(tooMuch)).toBe('GRANTS_EXCEED_REQUEST');
+    // Bank A's grant is A's business: B, who may not see it, is not told its amount.
+    expect(tooMuch.data.grantCredit.userErrors[0].message).not.toMatch(/1,?000,?000/);
     expect(await digest()).toBe(before);
     const rest = await app.gql(operation('GrantCredit'), { input: { applicationId: applicationB.id, amount: '130000.00', annualRate: '4.35', termMonths: 12 } }, bankB.id);
     expect(rest.data.grantCredit.userErrors).toEqual([]);

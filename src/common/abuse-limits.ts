@@ -265,10 +265,15 @@ export function ipRateLimit(limiter: RateLimiter): express.RequestHandler {
   };
 }
 
-/** Deepest `{` nesting in a GraphQL text, strings and comments skipped: a linear check before parsing. */
-export function braceDepth(query: string): number {
+/**
+ * Deepest `{` and `[` nesting in a GraphQL text (list literals nest the parser too), and the blocks
+ * opened at the top level (one per operation or fragment, more where a variable's default is an
+ * object), strings and comments skipped: a linear check before parsing.
+ */
+function nestingOf(query: string): { deepest: number; topLevelBlocks: number } {
   let depth = 0;
   let deepest = 0;
+  let topLevelBlocks = 0;
   for (let i = 0; i < query.length; i++) {
     const c = query[i];
     if (c === '#') {
@@ -277,13 +282,35 @@ export function braceDepth(query: string): number {
       const block = query.startsWith('"""', i);
       const end = block ? query.indexOf('"""', i + 3) : (() => { let j = i + 1; while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1; return j; })();
       i = end < 0 ? query.length : block ? end + 2 : end;
-    } else if (c === '{') {
+    } else if (c === '{' || c === '[') {
+      if (depth === 0 && c === '{') topLevelBlocks++;
       deepest = Math.max(deepest, ++depth);
-    } else if (c === '}') {
+    } else if (c === '}' || c === ']') {
       depth--;
     }
   }
-  return deepest;
+  return { deepest, topLevelBlocks };
+}
+
+/**
+ * Operations and fragments a document may define: fragments spreading each other in a chain nest
+ * as deeply as selections do, through graphql-js's recursive validation (a chain of thousands runs
+ * it out of stack), and no client needs this many.
+ */
+const MAX_DEFINITIONS = 100;
+
+/** Why a document is refused before it is parsed (too deeply nested, too many definitions), or null. */
+export function nestingRefusal(query: string, limits: AbuseLimits): { code: string; message: string } | null {
+  const { deepest, topLevelBlocks } = nestingOf(query);
+  const maxBraces = maxBraceDepth(limits);
+  if (deepest > maxBraces) {
+    return { code: 'QUERY_TOO_DEEP', message: `The document is nested more than ${maxBraces} levels deep` };
+  }
+  if (topLevelBlocks > MAX_DEFINITIONS) {
+    const message = `The document defines more than ${MAX_DEFINITIONS} operations and fragments`;
+    return { code: 'TOO_MANY_DEFINITIONS', message };
+  }
+  return null;
 }
 
 /** Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection depth. */
@@ -291,13 +318,19 @@ export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;
 
 /** Refuses absurdly nested documents before the parser recurses into them. */
 export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
-  const maxBraces = maxBraceDepth(limits);
   return (req, res, next) => {
-    const query = req.body && typeof req.body === 'object' ? (req.body as { query?: unknown }).query : undefined;
-    if (typeof query === 'string' && braceDepth(query) > maxBraces) {
+    // A GET carries its text in the URL, as Apollo reads it.
+    const query =
+      req.method === 'GET'
+        ? new URLSearchParams(req.url.split('?')[1] ?? '').get('query')
+        : req.body && typeof req.body === 'object'
+          ? (req.body as { query?: unknown }).query
+          : undefined;
+    const refusal = typeof query === 'string' ? nestingRefusal(query, limits) : null;
+    if (refusal) {
       noteRequest(req, { refusal: 'nesting' });
-      noteErrorCode(req, 'QUERY_TOO_DEEP');
-      res.status(400).json({ errors: [{ message: `The document is nested more than ${maxBraces} levels deep`, extensions: { code: 'QUERY_TOO_DEEP' } }] });
+      noteErrorCode(req, refusal.code);
+      res.status(400).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
       return;
     }
     next();

@@ -5,7 +5,7 @@ import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { introspects, withGraphQLErrors } from './compiled-execution';
 import { documentHasNul, valueHasNul } from './input-hygiene';
 import { noteRequest } from './http/request-lifecycle';
-import { AbuseLimits, braceDepth, maxBraceDepth, measureOperation, overLimits, refuseOverIpLimit } from './abuse-limits';
+import { AbuseLimits, measureOperation, nestingRefusal, overLimits, refuseOverIpLimit } from './abuse-limits';
 
 /** A query text (and operation name) that may be served directly, compiled once. */
 interface DirectQuery {
@@ -181,7 +181,7 @@ export class DirectQueries<Context> {
 
   private parsed(text: string, operationName: string | undefined): DirectQuery | null {
     // Over-nested texts are refused by the Express stack's guard before they reach the parser.
-    if (braceDepth(text) > maxBraceDepth(this.options.limits)) return null;
+    if (nestingRefusal(text, this.options.limits)) return null;
     let document: DocumentNode;
     try {
       document = parse(text);

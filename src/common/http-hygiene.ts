@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * What every HTTP response carries, whichever path writes it (Express, the direct query path,
@@ -18,7 +19,8 @@ const DASHBOARD_POLICY = [
 ].join('; ');
 
 export function applySecurityHeaders(req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
+  // Express matches routes whatever their case (/GraphQL reaches the API): so do these headers.
+  const path = (req.url ?? '/').split('?')[0].toLowerCase();
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   if (path === '/graphql' || path.startsWith('/graphql/')) {
@@ -29,8 +31,40 @@ export function applySecurityHeaders(req: IncomingMessage, res: ServerResponse):
     res.setHeader('Content-Security-Policy', DASHBOARD_POLICY);
     res.setHeader('X-Frame-Options', 'DENY');
   } else {
-    res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    res.setHeader('Content-Security-Policy', NOTHING_POLICY);
   }
+}
+
+const NOTHING_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * A request Node's HTTP parser refuses (malformed, headers too large) never reaches the handler:
+ * answered here as the server answers the rest, JSON with the same headers, instead of Node's bare
+ * status line.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // As Node's own handler: nothing is written where a response on this socket has already begun.
+  const answering = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
+    : [400, 'Bad Request'];
+  const body = JSON.stringify({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
+  const head = [
+    `HTTP/1.1 ${status} ${reason}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'X-Content-Type-Options: nosniff',
+    'Referrer-Policy: no-referrer',
+    `Content-Security-Policy: ${NOTHING_POLICY}`,
+    'Cache-Control: no-store',
+    'Connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /** Unknown paths: a JSON error like every other answer of this server, never an HTML page. */

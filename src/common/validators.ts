@@ -33,13 +33,15 @@ export const IsIndustryCriterionList = rule(
 );
 
 /**
- * Free text people read (names, purposes, reasons): no control characters (Cc), no bidirectional
- * formatting characters (overrides, embeddings, isolates, marks: they can make a name read as
- * something else), and not only invisible characters and spaces (Cc, Cf, Z).
+ * Free text people read (names, purposes, reasons): no control characters (Cc) nor the line and
+ * paragraph separators that break lines as they do, no bidirectional formatting characters
+ * (overrides, embeddings, isolates, marks: they can make a name read as something else), and not
+ * only invisible characters and spaces (Cc, Cf, Z, the default-ignorable fillers such as U+3164
+ * that are letters but render as nothing, and the blank Braille pattern).
  */
 export function isPlainText(value: unknown): boolean {
-  if (typeof value !== 'string' || /[\p{Cc}\p{Bidi_Control}]/u.test(value)) return false;
-  return !/^[\p{Cc}\p{Cf}\p{Z}\s]*$/u.test(value);
+  if (typeof value !== 'string' || /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u.test(value)) return false;
+  return !/^[\p{Cc}\p{Cf}\p{Z}\p{Default_Ignorable_Code_Point}\u2800\s]*$/u.test(value);
 }
 
 export const IsPlainText = rule(

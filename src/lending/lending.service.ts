@@ -23,7 +23,7 @@ import { responseDeadline } from './response-deadline';
 import { HolidayScheduleService } from '../calendar/holiday-schedule.service';
 import { MatchingService } from '../matching/matching.service';
 import { chinaDate, chinaToday, Clock, systemClock } from '../common/clock';
-import { grantCreditAuthorization } from '../credit/credit.service';
+import { CreditService, grantCreditAuthorization } from '../credit/credit.service';
 
 export interface StartApplicationInput {
   financingRequestId: string;
@@ -49,6 +49,9 @@ export interface RecordDisbursementInput {
   idempotencyKey?: string | null;
 }
 
+/** Failed criteria that come from the enterprise's credit records rather than its profile. */
+const RECORD_DERIVED = new Set(['DISHONEST_DEBTOR']);
+
 const rememberId = (row: { id: string }) => ({ id: row.id });
 /** On a retry, the result is the row the first call produced, as it is now. */
 const replayById =
@@ -66,6 +69,7 @@ export class LendingService {
     private readonly dataSource: DataSource,
     private readonly matching: MatchingService,
     private readonly calendar: HolidayScheduleService,
+    private readonly credit: CreditService,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -106,8 +110,12 @@ export class LendingService {
         }
         const [fit] = await this.matching.productFits(manager, request.id, { productId: product.id });
         if (!fit.eligible) {
-          const reasons = fit.failedCriteria.map((failure) => failure.message).join('; ');
-          throw new BusinessRuleError('NOT_ELIGIBLE', `The request does not fit the product: ${reasons}`, ['input', 'loanProductId']);
+          // Criteria derived from credit records are credit details: named only to who sees those.
+          const [details] = await this.credit.recordDetailsVisible(actor, [request.enterpriseId]);
+          const shown = fit.failedCriteria.filter((failure) => details || !RECORD_DERIVED.has(failure.criterion));
+          const reasons = shown.length ? `: ${shown.map((failure) => failure.message).join('; ')}` : '';
+          const message = `The request does not fit the product${reasons}`;
+          throw new BusinessRuleError('NOT_ELIGIBLE', message, ['input', 'loanProductId']);
         }
         const institution = await manager.getRepository(Institution).findOneByOrFail({ id: product.institutionId });
         const submittedAt = this.clock.now();
@@ -233,9 +241,10 @@ export class LendingService {
           application.financingRequestId,
         ]);
         if (money.units(granted.total) + amount > money.units(request.amount)) {
+          // The total includes other institutions' grants, which this one may not see: not named.
           throw new BusinessRuleError(
             'GRANTS_EXCEED_REQUEST',
-            `Grants on this request would total more than the ${money.normalize(request.amount)} yuan it asked for (already granted ${money.normalize(granted.total)})`,
+            `Grants on this request would total more than the ${money.normalize(request.amount)} yuan it asked for`,
             ['input', 'amount'],
           );
         }
