@@ -64,7 +64,11 @@ export class CreditService {
    * now (not revoked) see them; anyone else sees the score and grade alone. One answer per
    * enterprise, in one statement for all of them.
    */
-  async recordDetailsVisible(actor: Actor, enterpriseIds: readonly string[]): Promise<boolean[]> {
+  async recordDetailsVisible(
+    actor: Actor,
+    enterpriseIds: readonly string[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<boolean[]> {
     switch (actor.kind) {
       case 'OPERATOR':
       case 'SYSTEM':
@@ -72,7 +76,7 @@ export class CreditService {
       case 'ENTERPRISE':
         return enterpriseIds.map((id) => id === actor.enterpriseId);
       case 'INSTITUTION': {
-        const rows: Array<{ enterprise_id: string }> = await this.dataSource.query(
+        const rows: Array<{ enterprise_id: string }> = await manager.query(
           `SELECT enterprise_id::text FROM credit_authorization
            WHERE enterprise_id = ANY($1::bigint[]) AND institution_id = $2 AND revoked_at IS NULL`,
           [[...enterpriseIds], actor.institutionId],

@@ -111,7 +111,7 @@ export class LendingService {
         const [fit] = await this.matching.productFits(manager, request.id, { productId: product.id });
         if (!fit.eligible) {
           // Criteria derived from credit records are credit details: named only to who sees those.
-          const [details] = await this.credit.recordDetailsVisible(actor, [request.enterpriseId]);
+          const [details] = await this.credit.recordDetailsVisible(actor, [request.enterpriseId], manager);
           const shown = fit.failedCriteria.filter((failure) => details || !RECORD_DERIVED.has(failure.criterion));
           const reasons = shown.length ? `: ${shown.map((failure) => failure.message).join('; ')}` : '';
           const message = `The request does not fit the product${reasons}`;
