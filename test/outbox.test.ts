@@ -37,7 +37,8 @@ interface Row {
 }
 
 const dbId = (globalId: string) => parseGlobalId(globalId)!.id;
-const lastId = async () => String((await app.dataSource.query(`SELECT coalesce(max(id), 0) AS id FROM outbox_event`))[0].id);
+const lastId = async () =>
+  String((await app.dataSource.query(`SELECT coalesce(max(id), 0) AS id FROM outbox_event`))[0].id);
 const eventsAfter = (mark: string): Promise<Row[]> =>
   app.dataSource.query(
     `SELECT id::text, type, institution_id::text, enterprise_id::text, platform, payload FROM outbox_event
@@ -52,9 +53,10 @@ async function mutate(query: string, input: Record<string, unknown>, actor: stri
   return root;
 }
 
-const CLAIM = `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { application { id } userErrors { code } } }`;
-const DECLINE = `mutation($input: ApplicationActionInput!) { declineApplication(input: $input) { application { id } userErrors { code } } }`;
-const WITHDRAW = `mutation($input: ApplicationActionInput!) { withdrawApplication(input: $input) { application { id } userErrors { code } } }`;
+const PAYLOAD = `(input: $input) { application { id } userErrors { code } }`;
+const CLAIM = `mutation($input: StartApplicationInput!) { claimFinancingRequest${PAYLOAD} }`;
+const DECLINE = `mutation($input: ApplicationActionInput!) { declineApplication${PAYLOAD} }`;
+const WITHDRAW = `mutation($input: ApplicationActionInput!) { withdrawApplication${PAYLOAD} }`;
 const WITHDRAW_REQUEST = `mutation($input: WithdrawFinancingRequestInput!) {
   withdrawFinancingRequest(input: $input) { financingRequest { id } userErrors { code } } }`;
 
@@ -78,8 +80,11 @@ describe('the transactional outbox', () => {
     const request = await postRequest(app, enterprise.id);
     const application = await applyToProduct(app, enterprise.id, request.id, product.id);
     await acceptApplication(app, bank.id, application.id);
-    const grant = await grantCredit(app, bank.id, { applicationId: application.id, amount: '1000000.00', annualRate: '4.10', termMonths: 12 });
-    const tranche = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '400000.00' } }, bank.id);
+    const applicationId = application.id;
+    const terms = { amount: '1000000.00', annualRate: '4.10', termMonths: 12 };
+    const grant = await grantCredit(app, bank.id, { applicationId, ...terms });
+    const paid = { input: { applicationId, amount: '400000.00' } };
+    const tranche = await app.gql(operation('RecordDisbursement'), paid, bank.id);
     const disbursementId = tranche.data.recordDisbursement.disbursement.id;
 
     const events = await eventsAfter(mark);
@@ -98,8 +103,9 @@ describe('the transactional outbox', () => {
     expect(matched).toMatchObject({ institution_id: dbId(bank.id), enterprise_id: null, platform: false });
     expect(matched.payload).toEqual({ financingRequestId: request.id, loanProductId: product.id });
     for (const event of about) {
-      expect(event).toMatchObject({ institution_id: dbId(bank.id), enterprise_id: dbId(enterprise.id), platform: true });
-      expect(event.payload).toMatchObject({ applicationId: application.id, financingRequestId: request.id, loanProductId: product.id });
+      expect(event).toMatchObject({ institution_id: dbId(bank.id), enterprise_id: dbId(enterprise.id) });
+      expect(event.platform).toBe(true);
+      expect(event.payload).toMatchObject({ applicationId, financingRequestId: request.id, loanProductId: product.id });
     }
     expect(about[2].payload.creditGrantId).toBe(grant.id);
     expect(about[3].payload).toMatchObject({ creditGrantId: grant.id, disbursementId });
@@ -118,10 +124,12 @@ describe('the transactional outbox', () => {
     const application = await applyToProduct(app, enterprise.id, request.id, product.id);
 
     let mark = await lastId();
-    const claimed = (await mutate(CLAIM, { financingRequestId: request.id, loanProductId: otherProduct.id }, other.id)).application;
+    const claimInput = { financingRequestId: request.id, loanProductId: otherProduct.id };
+    const claimed = (await mutate(CLAIM, claimInput, other.id)).application;
     await mutate(DECLINE, { applicationId: application.id, reason: '额度已满' }, institution.id);
     await mutate(WITHDRAW, { applicationId: claimed.id }, enterprise.id);
-    expect((await eventsAfter(mark)).map((event) => [event.type, event.institution_id, event.payload.applicationId])).toEqual([
+    const written = await eventsAfter(mark);
+    expect(written.map((event) => [event.type, event.institution_id, event.payload.applicationId])).toEqual([
       ['APPLICATION_CLAIMED', dbId(other.id), claimed.id],
       ['APPLICATION_DECLINED', dbId(institution.id), application.id],
       ['APPLICATION_WITHDRAWN', dbId(other.id), claimed.id],
@@ -130,14 +138,16 @@ describe('the transactional outbox', () => {
     // Withdrawing the need withdraws its open applications in one statement, each with its event.
     const second = await postRequest(app, enterprise.id);
     const first = await applyToProduct(app, enterprise.id, second.id, product.id);
-    const claim = (await mutate(CLAIM, { financingRequestId: second.id, loanProductId: thirdProduct.id }, third.id)).application;
+    const thirdClaim = { financingRequestId: second.id, loanProductId: thirdProduct.id };
+    const claim = (await mutate(CLAIM, thirdClaim, third.id)).application;
     mark = await lastId();
     await mutate(WITHDRAW_REQUEST, { financingRequestId: second.id }, enterprise.id);
     const withdrawn = await eventsAfter(mark);
     expect(withdrawn.map((event) => [event.type, event.payload.applicationId]).sort()).toEqual(
       [['APPLICATION_WITHDRAWN', first.id], ['APPLICATION_WITHDRAWN', claim.id]].sort(),
     );
-    expect(withdrawn.map((event) => event.institution_id).sort()).toEqual([dbId(institution.id), dbId(third.id)].sort());
+    const tenants = withdrawn.map((event) => event.institution_id).sort();
+    expect(tenants).toEqual([dbId(institution.id), dbId(third.id)].sort());
 
     const third2 = await postRequest(app, enterprise.id);
     const late = await applyToProduct(app, enterprise.id, third2.id, product.id);
@@ -165,7 +175,8 @@ describe('the transactional outbox', () => {
       { kind: 'INSTITUTION', institutionId, accountId: '9001' },
       { applicationId: dbId(application.id), amount: '500000.00', annualRate: '4.10', termMonths: 12 },
     );
-    await lending.approveCreditGrant({ kind: 'INSTITUTION', institutionId, accountId: '9002' }, { creditGrantId: grant.id });
+    const checker = { kind: 'INSTITUTION' as const, institutionId, accountId: '9002' };
+    await lending.approveCreditGrant(checker, { creditGrantId: grant.id });
     const events = await eventsAfter(mark);
     expect(events.map((event) => [event.type, event.payload.creditGrantId])).toEqual([
       ['CREDIT_GRANT_PENDING_APPROVAL', expect.any(String)],
@@ -209,7 +220,9 @@ describe('the transactional outbox', () => {
       await app.dataSource.query(`DROP TRIGGER fail_matching ON product_match; DROP FUNCTION fail_matching();`);
     }
     expect(await eventsAfter(mark)).toEqual([]);
-    const posted = await app.dataSource.query(`SELECT 1 FROM financing_request WHERE enterprise_id = $1`, [dbId(enterprise.id)]);
+    const posted = await app.dataSource.query(`SELECT 1 FROM financing_request WHERE enterprise_id = $1`, [
+      dbId(enterprise.id),
+    ]);
     expect(posted).toEqual([]);
   });
 
@@ -224,8 +237,10 @@ describe('the transactional outbox', () => {
     expect(outboxRetentionDays({ OUTBOX_RETENTION_DAYS: '30' })).toBe(30);
     expect(() => outboxRetentionDays({ OUTBOX_RETENTION_DAYS: '0.5' })).toThrow(/whole number/);
     const mark = await lastId();
-    await app.dataSource.query(`UPDATE outbox_event SET occurred_at = now() - interval '8 days' WHERE id <= $1`, [mark]);
-    expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(Number(all.length));
+    const aged = `UPDATE outbox_event SET occurred_at = now() - interval '8 days' WHERE id <= $1`;
+    await app.dataSource.query(aged, [mark]);
+    const [{ count }] = await app.dataSource.query(`SELECT count(*)::int AS count FROM outbox_event WHERE id <= $1`, [mark]);
+    expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(count);
     expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(0);
   });
 });
