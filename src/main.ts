@@ -8,6 +8,7 @@ import { createLogger, processLogger, setProcessLogger } from './common/http/log
 import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
 import { deleteExpiredEvents, outboxRetentionDays } from './notifications/outbox';
+import { WebhookService, webhookOptions } from './notifications/webhooks';
 
 /**
  * `npm start`: DATABASE_URL or an embedded PostgreSQL kept in .data/postgres, pending migrations,
@@ -67,6 +68,12 @@ async function main() {
   // Outbox events past OUTBOX_RETENTION_DAYS are deleted (resuming a subscription reaches that far back).
   const retentionDays = outboxRetentionDays();
   every(60 * 60 * 1000, 'outbox cleanup', () => deleteExpiredEvents(dataSource, retentionDays));
+  // Webhooks: new outbox events become deliveries, and the deliveries due are sent (retries included).
+  const webhooks = new WebhookService(dataSource, webhookOptions());
+  every(1000, 'webhook deliveries', async () => {
+    await webhooks.dispatch();
+    await webhooks.deliverDue();
+  });
   // Statistics deltas written by the triggers are folded into the rollup (every second by default).
   every(config.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
 

@@ -41,4 +41,7 @@ export class LiveEvent {
 
   @Field(() => ID, { nullable: true, description: 'ID of the Enterprise, for ENTERPRISE_VERIFIED.' })
   enterpriseId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'ID of the WebhookEndpoint, for WEBHOOK_ENDPOINT_DISABLED.' })
+  webhookEndpointId?: string | null;
 }

@@ -22,6 +22,8 @@ export const OUTBOX_EVENT_TYPES = [
   'CREDIT_GRANT_APPROVED',
   'TRANCHE_DISBURSED',
   'ENTERPRISE_VERIFIED',
+  /** An institution's webhook endpoint failed for too long and was disabled: its admins are told. */
+  'WEBHOOK_ENDPOINT_DISABLED',
 ] as const;
 export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
 
