@@ -8,7 +8,6 @@ import { createLogger, processLogger, setProcessLogger } from './common/http/log
 import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
 import { deleteExpiredEvents, outboxRetentionDays } from './notifications/outbox';
-import { WebhookService, webhookOptions } from './notifications/webhooks';
 
 /**
  * `npm start`: DATABASE_URL or an embedded PostgreSQL kept in .data/postgres, pending migrations,
@@ -69,7 +68,7 @@ async function main() {
   const retentionDays = outboxRetentionDays();
   every(60 * 60 * 1000, 'outbox cleanup', () => deleteExpiredEvents(dataSource, retentionDays));
   // Webhooks: new outbox events become deliveries, and the deliveries due are sent (retries included).
-  const webhooks = new WebhookService(dataSource, webhookOptions());
+  const webhooks = services.webhooks;
   every(1000, 'webhook deliveries', async () => {
     await webhooks.dispatch();
     await webhooks.deliverDue();

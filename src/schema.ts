@@ -28,6 +28,7 @@ import { ApplicationEvent } from './lending/application-event.entity';
 import { CreditGrant } from './lending/credit-grant.entity';
 import { Disbursement } from './lending/disbursement.entity';
 import { NotificationsResolver } from './notifications/notifications.resolver';
+import { WebhooksResolver } from './notifications/webhooks.resolver';
 
 let schema: GraphQLSchema | undefined;
 let executionSchema: GraphQLSchema | undefined;
@@ -65,6 +66,7 @@ function build(): GraphQLSchema {
       CreditGrantResolver,
       DisbursementResolver,
       NotificationsResolver,
+      WebhooksResolver,
     ],
     // Every subscription has its own subscribe function (the outbox's live feed); type-graphql still
     // asks for a publish/subscribe engine, which is never used.

@@ -9,6 +9,7 @@ import {
   registerEnterprise,
 } from './support/fixtures';
 import { parseGlobalId } from '../src/common/global-id';
+import { LOGIN } from './support/production';
 import {
   addressAllowed,
   DEFAULT_WEBHOOK_OPTIONS,
@@ -111,10 +112,12 @@ describe('webhooks', () => {
       expect(body.id).toBe(delivery.id);
       expect(body.data.loanProductId).toBe(product.id);
     }
-    const log = await webhooks.deliveries(admin(bank.id), endpoint.id, { limit: 10 });
-    expect(log.every((row: any) => row.status === 'DELIVERED' && row.attempts >= 2)).toBe(true);
-    expect(log[0].attemptLog.map((attempt: any) => attempt.statusCode)).toContain(503);
-    await expect(webhooks.deliveries(admin(otherBank.id), endpoint.id, { limit: 10 })).resolves.toEqual([]);
+    const log = (await webhooks.deliveries(admin(bank.id), endpoint.id, { limit: 10, afterId: null })).nodes;
+    expect(log).toHaveLength(4);
+    expect(log.every((row) => row.status === 'DELIVERED' && row.attempts >= 2)).toBe(true);
+    expect(log[0].attemptLog.map((attempt) => attempt.statusCode)).toContain(503);
+    const foreign = await webhooks.deliveries(admin(otherBank.id), endpoint.id, { limit: 10, afterId: null });
+    expect(foreign.nodes).toEqual([]);
   });
 
   it('signs with both secrets during a rotation\'s overlap', async () => {
@@ -154,6 +157,36 @@ describe('webhooks', () => {
     );
     expect(told).toHaveLength(1);
     expect(parseGlobalId(told[0].payload.webhookEndpointId)!.id).toBe(endpoint.id);
+  });
+
+  it('lets an institution admin register over GraphQL: the secret once, the delivery log beneath', async () => {
+    const credentials = { email: 'admin@webhooks.example', password: 'rice harvest passphrase' };
+    await createInstitution(app, { admin: credentials });
+    const call = async (query: string, variables: Record<string, unknown>, token?: string) => {
+      const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+      const response = await fetch(app.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      return (await response.json()) as any;
+    };
+    const login = await call(LOGIN, { input: credentials });
+    const token = login.data.login.token;
+    const REGISTER = `mutation($input: RegisterWebhookEndpointInput!) {
+      registerWebhookEndpoint(input: $input) { webhookEndpoint { id url eventTypes status } secret userErrors { code } }
+    }`;
+    const input = { url: 'https://bank.example.com/hooks', eventTypes: ['REQUEST_MATCHED', 'APPLICATION_SUBMITTED'] };
+    const registered = (await call(REGISTER, { input }, token)).data.registerWebhookEndpoint;
+    expect(registered).toMatchObject({ webhookEndpoint: { url: input.url, status: 'ACTIVE' }, userErrors: [] });
+    expect(registered.secret).toMatch(/^whsec_/);
+    const refused = (await call(REGISTER, { input: { ...input, url: 'https://10.0.0.8/hooks' } }, token)).data;
+    expect(refused.registerWebhookEndpoint.userErrors).toEqual([{ code: 'URL_NOT_ALLOWED' }]);
+    const LIST = `{ webhookEndpoints { id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } }`;
+    const listed = (await call(LIST, {}, token)).data.webhookEndpoints;
+    const empty = { totalCount: 0, nodes: [] };
+    expect(listed).toEqual([{ id: registered.webhookEndpoint.id, url: input.url, deliveries: empty }]);
+    expect(JSON.stringify(listed)).not.toContain('whsec_');
+    // Staff who are not admins, and other parties, are refused.
+    const bank = await createInstitution(app);
+    const staff = await app.gql(REGISTER, { input }, bank.id);
+    expect(staff.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('refuses endpoints not https or pointing at private, loopback, link-local or metadata addresses', async () => {

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { withTransaction } from '../common/database/transaction';
+import { Connection, PageRequest, toConnection } from '../common/pagination';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
 export interface WebhookOptions {
@@ -131,6 +132,17 @@ export interface WebhookEndpointRow {
   createdAt: Date;
 }
 
+export interface WebhookDeliveryRow {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  attempts: number;
+  attemptLog: Array<{ at: string; statusCode: number | null; error: string | null }>;
+  nextAttemptAt: Date | null;
+  deliveredAt: Date | null;
+}
+
 const ENDPOINT_COLUMNS = `id::text, institution_id::text AS "institutionId", url, event_types AS "eventTypes", status,
   disabled_reason AS "disabledReason", created_at AS "createdAt"`;
 
@@ -202,18 +214,21 @@ export class WebhookService {
     );
   }
 
-  /** The delivery log of one endpoint of the admin's institution, newest first (keyset on id). */
-  async deliveries(actor: Actor, endpointId: string, page: { limit: number; beforeId?: string | null }) {
+  /** The delivery log of one endpoint of the admin's institution, oldest first (keyset on id). */
+  async deliveries(actor: Actor, endpointId: string, page: PageRequest): Promise<Connection<WebhookDeliveryRow>> {
     const institutionId = requireAdmin(actor);
+    const from = `FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
+      WHERE e.id = $1 AND e.institution_id = $2`;
     const rows = await this.dataSource.query(
       `SELECT d.id::text, d.event_id::text AS "eventId", d.event_type AS "eventType", d.status, d.attempts,
          d.attempt_log AS "attemptLog", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt"
-       FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
-       WHERE e.id = $1 AND e.institution_id = $2 AND ($3::bigint IS NULL OR d.id < $3)
-       ORDER BY d.id DESC LIMIT $4`,
-      [endpointId, institutionId, page.beforeId ?? null, page.limit],
+       ${from} AND ($3::bigint IS NULL OR d.id > $3)
+       ORDER BY d.id LIMIT $4`,
+      [endpointId, institutionId, page.afterId, page.limit + 1],
     );
-    return rows;
+    const count = async () =>
+      (await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, [endpointId, institutionId]))[0].n;
+    return toConnection(rows, page, count);
   }
 
   /** New outbox events become deliveries for the active endpoints that asked for them; returns how many. */

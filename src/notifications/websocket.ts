@@ -74,7 +74,7 @@ export function attachSubscriptions(
               (now) => {
                 const { socket } = ctx.extra;
                 if (!now) socket.close(CloseCode.Unauthorized, 'The access token expired or its session ended');
-                else if (!sameParty(now, actor)) socket.close(CloseCode.Forbidden, 'The account acts for another party now');
+                else if (!sameParty(now, actor)) socket.close(CloseCode.Forbidden, 'Acting for another party now');
               },
               () => undefined,
             );
