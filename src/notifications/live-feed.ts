@@ -87,6 +87,8 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
   private again = false;
+  /** No subscriber was there at the last wake: the cursor is behind and moves to the head first. */
+  private idle = false;
   private stopped = true;
 
   constructor(
@@ -132,9 +134,12 @@ export class LiveFeed {
       deliver: (event) => (replaying ? held.push(event) : forward(event)),
     };
     this.subscribers.add(subscriber);
+    this.wake();
     if (after !== null) {
-      // Registered first, so what becomes safe while the outbox is read is held, not lost.
-      void this.replay(after, accepts, forward)
+      // Registered first, so what becomes safe while the outbox is read is held, not lost; and read
+      // after the feed's own read (which may move an idle cursor to the head), so nothing falls between.
+      void (this.reading ?? Promise.resolve())
+        .then(() => this.replay(after, accepts, forward))
         .then(() => {
           replaying = false;
           for (const event of held.splice(0)) forward(event);
@@ -158,9 +163,17 @@ export class LiveFeed {
     }
   }
 
-  /** Reads what became safe since the cursor; a wake during a read runs one more read after it. */
+  /**
+   * Reads what became safe since the cursor; a wake during a read runs one more read after it.
+   * Without subscribers nothing is read (no statement runs for a process nobody listens to); the
+   * next read starts from the outbox's head instead.
+   */
   private wake(): void {
     if (this.stopped || this.cursor === null) return;
+    if (this.subscribers.size === 0) {
+      this.idle = true;
+      return;
+    }
     if (this.reading) {
       this.again = true;
       return;
@@ -177,6 +190,10 @@ export class LiveFeed {
   }
 
   private async read(): Promise<void> {
+    if (this.idle) {
+      this.idle = false;
+      this.cursor = await outboxHead(this.dataSource);
+    }
     for (;;) {
       const page = await readOutbox(this.dataSource, this.cursor);
       for (const event of page) {
