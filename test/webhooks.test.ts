@@ -176,6 +176,14 @@ describe('webhooks', () => {
     const registered = (await call(REGISTER, { input }, token)).data.registerWebhookEndpoint;
     expect(registered).toMatchObject({ webhookEndpoint: { url: input.url, status: 'ACTIVE' }, userErrors: [] });
     expect(registered.secret).toMatch(/^whsec_/);
+    const ROTATE = `mutation($input: RotateWebhookSecretInput!) {
+      rotateWebhookSecret(input: $input) { webhookEndpoint { id } secret userErrors { code } }
+    }`;
+    const rotation = { webhookEndpointId: registered.webhookEndpoint.id, overlapHours: 1 };
+    const rotated = (await call(ROTATE, { input: rotation }, token)).data.rotateWebhookSecret;
+    expect(rotated.webhookEndpoint.id).toBe(registered.webhookEndpoint.id);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(registered.secret);
     const refused = (await call(REGISTER, { input: { ...input, url: 'https://10.0.0.8/hooks' } }, token)).data;
     expect(refused.registerWebhookEndpoint.userErrors).toEqual([{ code: 'URL_NOT_ALLOWED' }]);
     const LIST = `{ webhookEndpoints { id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } }`;

@@ -1,13 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../common/context';
-import { toGlobalId } from '../common/global-id';
+import { expectGlobalId, toGlobalId } from '../common/global-id';
 import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import {
   RegisterWebhookEndpointInput,
-  RegisterWebhookEndpointPayload,
+  RotateWebhookSecretInput,
   WebhookDeliveryConnection,
   WebhookEndpoint,
+  WebhookSecretPayload,
 } from './webhooks.types';
 import type { WebhookEndpointRow } from './webhooks';
 
@@ -18,22 +19,36 @@ const asObject = (row: WebhookEndpointRow): EndpointObject => ({
   id: toGlobalId('WebhookEndpoint', row.id),
 });
 
+async function secretPayload(run: () => Promise<{ endpoint: WebhookEndpointRow; secret: string }>) {
+  const payload = await toPayload('result', run);
+  const result = payload.result as { endpoint: WebhookEndpointRow; secret: string } | null;
+  const webhookEndpoint = result && asObject(result.endpoint);
+  return { webhookEndpoint, secret: result?.secret ?? null, userErrors: payload.userErrors };
+}
+
 @Resolver(() => WebhookEndpoint)
 export class WebhooksResolver {
-  @Mutation(() => RegisterWebhookEndpointPayload, {
+  @Mutation(() => WebhookSecretPayload, {
     description: 'Webhooks: POST the chosen events to an https endpoint, signed (institution admins).',
   })
-  async registerWebhookEndpoint(
+  registerWebhookEndpoint(
     @Arg('input', () => RegisterWebhookEndpointInput) input: RegisterWebhookEndpointInput,
     @Ctx() ctx: RequestContext,
   ) {
-    const payload = await toPayload('registered', () => ctx.services.webhooks.register(ctx.actor, input));
-    const registered = payload.registered as { endpoint: WebhookEndpointRow; secret: string } | null;
-    return {
-      webhookEndpoint: registered && asObject(registered.endpoint),
-      secret: registered?.secret ?? null,
-      userErrors: payload.userErrors,
-    };
+    return secretPayload(() => ctx.services.webhooks.register(ctx.actor, input));
+  }
+
+  @Mutation(() => WebhookSecretPayload, {
+    description: "A new signing secret (institution admins); the old one also signs during the overlap.",
+  })
+  rotateWebhookSecret(
+    @Arg('input', () => RotateWebhookSecretInput) input: RotateWebhookSecretInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const endpointId = expectGlobalId(input.webhookEndpointId, 'WebhookEndpoint', 'webhookEndpointId');
+    return secretPayload(() =>
+      ctx.services.webhooks.rotateSecret(ctx.actor, { endpointId, overlapHours: input.overlapHours }),
+    );
   }
 
   @Query(() => [WebhookEndpoint], { description: "Your institution's webhook endpoints (institution admins)." })

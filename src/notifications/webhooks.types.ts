@@ -78,8 +78,20 @@ export class RegisterWebhookEndpointInput {
   eventTypes: string[];
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Result of registerWebhookEndpoint.' })
-export class RegisterWebhookEndpointPayload {
+@InputType({ description: 'A new signing secret for an endpoint; the old one keeps signing for the overlap.' })
+export class RotateWebhookSecretInput {
+  @Field(() => ID, { description: 'ID of the WebhookEndpoint.' })
+  webhookEndpointId: string;
+
+  @Field(() => Int, { defaultValue: 24, description: 'Hours the previous secret still signs (0 to 168).' })
+  overlapHours: number;
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Result of registerWebhookEndpoint and rotateWebhookSecret: the endpoint and its secret, shown once.',
+})
+export class WebhookSecretPayload {
   @Field(() => WebhookEndpoint, { nullable: true, description: 'The endpoint; null when refused (see userErrors).' })
   webhookEndpoint: WebhookEndpoint | null;
 
