@@ -39,6 +39,8 @@ interface Subscription {
   errors: any[];
   /** The close event of the socket, once closed by the server. */
   closed: Promise<{ code: number; reason: string }>;
+  /** Resolved once the server acknowledged the connection. */
+  acknowledged: Promise<void>;
   stop(): void;
 }
 
@@ -50,6 +52,8 @@ function subscribe(
 ): Subscription {
   let closedWith: (event: { code: number; reason: string }) => void = () => undefined;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (closedWith = resolve));
+  let connected: () => void = () => undefined;
+  const acknowledged = new Promise<void>((resolve) => (connected = resolve));
   const client = createClient({
     url: url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -58,10 +62,10 @@ function subscribe(
     lazy: false,
     // A refused connection is asserted on through `closed`.
     onNonLazyError: () => undefined,
-    on: { closed: (event) => closedWith(event as { code: number; reason: string }) },
+    on: { closed: (event) => closedWith(event as { code: number; reason: string }), connected: () => connected() },
   });
   clients.push(client);
-  const subscription: Subscription = { events: [], errors: [], closed, stop: () => undefined };
+  const subscription: Subscription = { events: [], errors: [], closed, acknowledged, stop: () => undefined };
   subscription.stop = client.subscribe(
     { query, variables },
     {
@@ -78,7 +82,7 @@ function subscribe(
   return subscription;
 }
 
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -95,8 +99,12 @@ const MATCHING = `subscription($product: ID, $after: ID) {
 }`;
 const STATS = `subscription { platformStatsChanged { requested { count } } }`;
 
-/** A subscription is live once the server acknowledged it: an event committed from then on reaches it. */
+/**
+ * A subscription is live once the server registered it: the subscribe message follows the connection's
+ * acknowledgement at once; an event committed from then on reaches it.
+ */
 async function live(subscription: Subscription): Promise<Subscription> {
+  await subscription.acknowledged;
   await settle();
   return subscription;
 }
