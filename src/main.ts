@@ -7,6 +7,7 @@ import { every, stopBackgroundTasks } from './common/background';
 import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
 import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
+import { deleteExpiredEvents, outboxRetentionDays } from './notifications/outbox';
 
 /**
  * `npm start`: DATABASE_URL or an embedded PostgreSQL kept in .data/postgres, pending migrations,
@@ -63,6 +64,15 @@ async function main() {
   every(config.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
   every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
+  // Outbox events past OUTBOX_RETENTION_DAYS are deleted (resuming a subscription reaches that far back).
+  const retentionDays = outboxRetentionDays();
+  every(60 * 60 * 1000, 'outbox cleanup', () => deleteExpiredEvents(dataSource, retentionDays));
+  // Webhooks: new outbox events become deliveries, and the deliveries due are sent (retries included).
+  const webhooks = services.webhooks;
+  every(1000, 'webhook deliveries', async () => {
+    await webhooks.dispatch();
+    await webhooks.deliverDue();
+  });
   // Statistics deltas written by the triggers are folded into the rollup (every second by default).
   every(config.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
 

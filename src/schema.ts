@@ -27,6 +27,8 @@ import { Application } from './lending/application.entity';
 import { ApplicationEvent } from './lending/application-event.entity';
 import { CreditGrant } from './lending/credit-grant.entity';
 import { Disbursement } from './lending/disbursement.entity';
+import { NotificationsResolver } from './notifications/notifications.resolver';
+import { WebhooksResolver } from './notifications/webhooks.resolver';
 
 let schema: GraphQLSchema | undefined;
 let executionSchema: GraphQLSchema | undefined;
@@ -63,7 +65,17 @@ function build(): GraphQLSchema {
       ApplicationResolver,
       CreditGrantResolver,
       DisbursementResolver,
+      NotificationsResolver,
+      WebhooksResolver,
     ],
+    // Every subscription has its own subscribe function (the outbox's live feed); type-graphql still
+    // asks for a publish/subscribe engine, which is never used.
+    pubSub: {
+      publish: () => undefined,
+      subscribe: () => {
+        throw new Error('Subscriptions read the outbox (src/notifications/live-feed.ts)');
+      },
+    },
     orphanedTypes: [UserAccount, Enterprise, CreditRecord, Institution, LoanProduct, FinancingRequest, Application, ApplicationEvent, CreditGrant, Disbursement],
     // Validation errors must not carry the input back: no `target`, no `value`.
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
@@ -73,6 +85,8 @@ function build(): GraphQLSchema {
     'Reads: the marketplace seen by the signed-in actor (what it may not see answers as missing).';
   built.getMutationType()!.description =
     'Writes: each takes one `input` and returns a payload with its result and `userErrors`.';
+  built.getSubscriptionType()!.description =
+    'Pushes over WebSocket (graphql-ws on /graphql, the bearer token in connectionParams.authorization).';
   return built;
 }
 

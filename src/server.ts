@@ -23,6 +23,8 @@ import { createServices, Services } from './services';
 import { Clock } from './common/clock';
 import { answerLiveness, answerReadiness, Readiness } from './common/http/health';
 import { noteErrorCode, noteRequest, RequestLifecycle } from './common/http/request-lifecycle';
+import { LiveFeed } from './notifications/live-feed';
+import { attachSubscriptions } from './notifications/websocket';
 import { accessLog, Logger, silentLogger } from './common/http/logging';
 import { answerMetrics, createServerMetrics, MetricsEndpoint } from './common/http/metrics';
 import { ConnectionDrain } from './common/http/drain';
@@ -62,6 +64,8 @@ export interface RunningServer {
   readiness: Readiness;
   /** Every request's start, end and errors, whichever path answers it: register hooks here. */
   requests: RequestLifecycle;
+  /** This process's view of the outbox, feeding the WebSocket subscriptions. */
+  liveFeed: LiveFeed;
   /** Drains (see ServerOptions.shutdown) and stops; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
@@ -324,6 +328,19 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   await apollo.start();
   await services.auth.accounts.start();
+  // Subscriptions (graphql-ws) on the same path; connectionParams stand for the HTTP headers.
+  const liveFeed = new LiveFeed(dataSource);
+  await liveFeed.start();
+  const subscriptions = attachSubscriptions(httpServer, {
+    schema,
+    authenticate: (params) => {
+      const header = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : undefined);
+      const headers = { authorization: header('authorization'), 'x-actor': header('x-actor') };
+      return actorOrUnavailable(headers, services, dataSource, options.production);
+    },
+    recheck: (token) => services.auth.actorForToken(token),
+    contextFor: (actor, clientAddress) => ({ actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, liveFeed }),
+  });
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
@@ -359,6 +376,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     directQueries,
     readiness,
     requests: lifecycle,
+    liveFeed,
     stop: () =>
       (stopped ??= (async () => {
         readiness.draining = true;
@@ -366,9 +384,11 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
         stopping = true;
         directQueries.close();
+        await subscriptions.close();
         await drain.close(graceSeconds * 1000);
         await apollo.stop();
         await services.auth.accounts.stop();
+        await liveFeed.stop();
       })()),
   };
 }

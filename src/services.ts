@@ -23,6 +23,7 @@ export interface CalendarSweep {
 import { IdentityVerificationService } from './enterprise/identity-verification.service';
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
 import { Actor } from './common/actor';
+import { WebhookService } from './notifications/webhooks';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -52,6 +53,7 @@ export function createServices(
   return {
     auth,
     matching,
+    webhooks: new WebhookService(dataSource),
     identity,
     enterprise: new EnterpriseService(dataSource, auth, clock),
     credit,

@@ -52,6 +52,18 @@ beforeAll(async () => {
     body: JSON.stringify({ query: `mutation { createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) { userErrors { code } } }` }),
   });
   tokens.staffX = await signIn('staffX@matrix.example');
+  const hook = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminX}` },
+    body: JSON.stringify({
+      query: `mutation {
+        registerWebhookEndpoint(input: { url: "https://bank-x.example.com/hooks", eventTypes: [REQUEST_MATCHED] }) {
+          webhookEndpoint { id }
+        }
+      }`,
+    }),
+  });
+  ids.webhookX = ((await hook.json()) as any).data.registerWebhookEndpoint.webhookEndpoint.id;
   ids.accountStaffX = (await as('staffX', `{ viewer { id } }`)).body.data.viewer.id;
   const published = await as('staffX', operation('CreateLoanProduct'), { input: productInput() });
   ids.productX = published.body.data.createLoanProduct.loanProduct.id;
@@ -277,6 +289,7 @@ describe('authorisation matrix', () => {
     const request = (foreign: string): [string, string, string] => ['financingRequestId', 'FinancingRequest', foreign];
     const application: [string, string, string] = ['applicationId', 'Application', 'applicationA'];
     const institution: [string, string, string] = ['institutionId', 'Institution', 'institutionX'];
+    const webhook: [string, string, string] = ['webhookEndpointId', 'WebhookEndpoint', 'webhookX'];
     const START = 'StartApplicationInput';
     const ACTION = 'ApplicationActionInput';
     const cases: Case[] = [
@@ -308,6 +321,8 @@ describe('authorisation matrix', () => {
       // Another bank's staff account: its admin may not disable or enable it, nor learn that it exists.
       c('adminY', 'disableAccount', 'AccountIdInput', ['accountId', 'UserAccount', 'accountStaffX']),
       c('adminY', 'enableAccount', 'AccountIdInput', ['accountId', 'UserAccount', 'accountStaffX']),
+      // Another bank's webhook endpoint: never rotated, never admitted to exist.
+      c('adminY', 'rotateWebhookSecret', 'RotateWebhookSecretInput', webhook),
     ];
     // authorizeInstitution takes an institution's ID, and institutions are public: none is hidden.
     // Verifying an enterprise and moving a USCC are operators' alone, and operators see every object.
@@ -371,7 +386,8 @@ describe('authorisation matrix', () => {
         [databaseId(ids.productX), databaseId(ids.draftX)],
       ]);
       const ACTION = 'ApplicationActionInput';
-      const START = 'StartApplicationInput';
+      const webhook: [string, string, string] = ['webhookEndpointId', 'WebhookEndpoint', 'webhookX'];
+    const START = 'StartApplicationInput';
       const WITHDRAW = 'WithdrawFinancingRequestInput';
       const application = { applicationId: ids.applicationA };
       const attempts: Array<[Role, string, string, Record<string, unknown>]> = [

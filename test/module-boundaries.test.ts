@@ -66,6 +66,12 @@ describe('module boundaries', () => {
     expect(writers.map(({ module, file }) => `${module}/${file}`)).toEqual([]);
   });
 
+  it('outbox_event is written by the notifications module only (the others call emit or emitSql)', () => {
+    const writes = /\b(INSERT INTO|UPDATE|DELETE FROM)\s+outbox_event\b/;
+    const writers = sources.filter(({ module, text }) => module !== 'notifications' && writes.test(text));
+    expect(writers.map(({ module, file }) => `${module}/${file}`)).toEqual([]);
+  });
+
   it('the check sees a cycle when there is one', () => {
     const edges = new Map([
       ['a', new Set(['b'])],

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { startTestApp, TestApp } from './support/app';
 
 let app: TestApp;
@@ -20,6 +22,36 @@ function exampleSession(): Array<{ actor: string | undefined; document: string }
     steps.push({ actor: /X-Actor: ([^`]+)`/.exec(prose)?.[1], document });
   }
   return steps;
+}
+
+/** The README's subscription, run with the connection parameter its text names (`x-actor`). */
+async function subscribeAsOfficer(institutionId: string) {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const query = /```graphql-ws\n([\s\S]*?)```/.exec(readme)![1];
+  let connected: () => void = () => undefined;
+  const acknowledged = new Promise<void>((resolve) => (connected = resolve));
+  const client = createClient({
+    url: app.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { 'x-actor': institutionId },
+    retryAttempts: 0,
+    lazy: false,
+    on: { connected: () => connected() },
+  });
+  const received: any[] = [];
+  const next = ({ data }: { data?: any }) => received.push(data?.matchingRequestPosted);
+  client.subscribe({ query }, { next, error: () => undefined, complete: () => undefined });
+  // Acknowledged, and the subscription (sent right after the acknowledgement) registered, before the need is posted.
+  await acknowledged;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return {
+    async next(withinMs: number) {
+      const end = Date.now() + withinMs;
+      while (received.length === 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
+      return received[0];
+    },
+    stop: () => client.dispose(),
+  };
 }
 
 describe('README example session', () => {
@@ -44,8 +76,14 @@ describe('README example session', () => {
     expect(await run(steps[3].document, steps[3].actor)).toMatchObject({ imported: 2, rejected: [] });
     ids.LOAN_PRODUCT_ID = (await run(steps[4].document, steps[4].actor)).loanProduct.id;
     expect((await run(steps[5].document, steps[5].actor)).loanProduct.status).toBe('PUBLISHED');
+    // The officer's subscription (a graphql-ws block between steps 6 and 7) sees the need (within a second when
+    // the machine is quiet: tests assert no timings, so it may take longer here).
+    const officer = await subscribeAsOfficer(ids.INSTITUTION_ID);
     // Posting matches synchronously: no background work needed for the mill to see the product.
     const posted = await run(steps[6].document, steps[6].actor);
+    const seen = await officer.next(15_000);
+    await officer.stop();
+    expect(seen).toMatchObject({ type: 'REQUEST_MATCHED', financingRequestId: posted.financingRequest.id });
     ids.FINANCING_REQUEST_ID = posted.financingRequest.id;
     expect(posted.financingRequest.matches.nodes[0]).toMatchObject({ rank: 1, quotedRate: '4.10', loanProduct: { name: '稻米贷' }, reasons: { creditGrade: 'A', incentiveApplied: true } });
     ids.APPLICATION_ID = (await run(steps[7].document, steps[7].actor)).application.id;

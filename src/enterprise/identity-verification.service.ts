@@ -4,6 +4,7 @@ import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/erro
 import { transferCreditRecords } from '../credit/credit-transfer';
 import { Enterprise, EnterpriseVerificationStatus as Status } from './enterprise.entity';
 import { IdentityVerifier } from './identity-verifier';
+import { emit } from '../notifications/outbox';
 
 /** One entry of the append-only verification audit trail (enterprise_verification_event). */
 export interface VerificationEvent {
@@ -200,4 +201,9 @@ async function setStatus(
      FROM unnest($1::bigint[], $2::text[]) AS t(id, from_status)`,
     [ids, claims.map((c) => c.status), audit.uscc, status, audit.method, audit.actor, audit.evidence],
   );
+  if (status !== Status.VERIFIED) return;
+  for (const { id } of claims) {
+    const payload: Record<string, [string, string]> = { enterpriseId: ['Enterprise', id] };
+    await emit(manager, { type: 'ENTERPRISE_VERIFIED', enterpriseId: id, platform: true, payload });
+  }
 }

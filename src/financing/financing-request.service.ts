@@ -13,6 +13,7 @@ import { FinancingRequest, FinancingRequestStatus, OPEN_REQUEST_STATUSES_SQL } f
 import { MatchingService } from '../matching/matching.service';
 import { requestPosted, requestsClosed } from '../matching/changes';
 import { holdCreditProfile } from '../credit/credit-scoring';
+import { emit } from '../notifications/outbox';
 
 export interface PostFinancingRequestInput {
   amount: string;
@@ -59,6 +60,12 @@ export class FinancingRequestService {
         );
         await holdCreditProfile(manager, actor.enterpriseId, chinaToday(this.clock));
         await requestPosted(manager, request.id);
+        await emit(manager, {
+          type: 'REQUEST_POSTED',
+          enterpriseId: actor.enterpriseId,
+          platform: true,
+          payload: { financingRequestId: ['FinancingRequest', request.id] },
+        });
         // Posting matches synchronously: the enterprise sees its products in the answer.
         await this.matching.refreshRequestMatches(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });

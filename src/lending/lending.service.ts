@@ -24,6 +24,7 @@ import { HolidayScheduleService } from '../calendar/holiday-schedule.service';
 import { MatchingService } from '../matching/matching.service';
 import { chinaDate, chinaToday, Clock, systemClock } from '../common/clock';
 import { CreditService, grantCreditAuthorization } from '../credit/credit.service';
+import { emit, emitSql, OutboxEventType } from '../notifications/outbox';
 
 export interface StartApplicationInput {
   financingRequestId: string;
@@ -141,7 +142,9 @@ export class LendingService {
         // Applying authorises the institution to see the enterprise's credit record details.
         if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
         const how = origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null;
-        await recordEvent(context, applicationId, null, ApplicationStatus.SUBMITTED, how);
+        const submitted = { id: applicationId, financingRequestId: request.id, loanProductId: product.id };
+        await recordEvent(context, { ...submitted, institutionId: product.institutionId, enterpriseId: request.enterpriseId },
+          null, ApplicationStatus.SUBMITTED, how, how ? 'APPLICATION_CLAIMED' : 'APPLICATION_SUBMITTED');
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(Application).findOneByOrFail({ id: applicationId });
       },
@@ -266,6 +269,8 @@ export class LendingService {
         if (!needsSecondPair) {
           await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
         }
+        await emitAboutApplication(manager, needsSecondPair ? 'CREDIT_GRANT_PENDING_APPROVAL' : 'CREDIT_GRANT_MADE',
+          application, { creditGrantId: ['CreditGrant', grant.id] });
         return grant;
       },
     });
@@ -302,6 +307,7 @@ export class LendingService {
         await manager.getRepository(CreditGrant).save(grant);
         const checked = `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`;
         await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, checked);
+        await emitAboutApplication(manager, 'CREDIT_GRANT_APPROVED', application, { creditGrantId: ['CreditGrant', grant.id] });
         return grant;
       },
     });
@@ -343,6 +349,10 @@ export class LendingService {
           .save(manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }));
         const tranche = `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`;
         await moveApplication(context, application, ApplicationStatus.DISBURSED, tranche);
+        await emitAboutApplication(manager, 'TRANCHE_DISBURSED', application, {
+          creditGrantId: ['CreditGrant', grant.id],
+          disbursementId: ['Disbursement', disbursement.id],
+        });
         return disbursement;
       },
     });
@@ -375,10 +385,12 @@ export class LendingService {
            ), withdrawn AS (
              UPDATE application SET status = 'WITHDRAWN', updated_at = now()
              FROM open_application WHERE application.id = open_application.id
-             RETURNING application.id, open_application.status AS from_status
+             RETURNING application.*, open_application.status AS from_status
+           ), audit AS (
+             INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
+             SELECT id, $2, from_status, 'WITHDRAWN', $3 FROM withdrawn
            )
-           INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
-           SELECT id, $2, from_status, 'WITHDRAWN', $3 FROM withdrawn`,
+           ${applicationEventsSql('APPLICATION_WITHDRAWN', 'withdrawn')}`,
           [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
         );
         const applications: Array<{ id: string }> = await manager.query(`SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`, [request.id]);
@@ -410,11 +422,11 @@ export class LendingService {
         `WITH expired AS (
            UPDATE application SET status = 'EXPIRED', updated_at = now()
            WHERE status = 'SUBMITTED' AND response_deadline <= $1 AND financing_request_id = ANY($3::bigint[])
-           RETURNING id, financing_request_id
+           RETURNING *
          ), audit AS (
            INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
            SELECT id, $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
-         )
+         ), outbox AS (${applicationEventsSql('APPLICATION_EXPIRED', 'expired')})
          SELECT DISTINCT financing_request_id::text FROM expired`,
         [now, actorKey(systemActor), requests.map((row) => row.id)],
       );
@@ -519,17 +531,69 @@ async function moveApplication(
   await manager.getRepository(Application).save(application);
   // A grant still waiting for its second approval lapses with the application.
   if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) await dropPendingGrants(manager, [application.id]);
-  await recordEvent(context, application.id, from, to, reason);
+  await recordEvent(context, application, from, to, reason);
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
+}
+
+type ApplicationKeys = Pick<Application, 'id' | 'financingRequestId' | 'loanProductId' | 'institutionId' | 'enterpriseId'>;
+
+/** The outbox event of each status an application moves to; credit and tranches have their own. */
+const APPLICATION_OUTBOX_EVENTS: Partial<Record<ApplicationStatus, OutboxEventType>> = {
+  [ApplicationStatus.SUBMITTED]: 'APPLICATION_SUBMITTED',
+  [ApplicationStatus.ACCEPTED]: 'APPLICATION_ACCEPTED',
+  [ApplicationStatus.DECLINED]: 'APPLICATION_DECLINED',
+  [ApplicationStatus.WITHDRAWN]: 'APPLICATION_WITHDRAWN',
+  [ApplicationStatus.EXPIRED]: 'APPLICATION_EXPIRED',
+};
+
+/** An event about one application, seen by its institution, its enterprise and the platform. */
+function emitAboutApplication(
+  manager: EntityManager,
+  type: OutboxEventType,
+  application: ApplicationKeys,
+  more: Record<string, [string, string]> = {},
+): Promise<void> {
+  return emit(manager, {
+    type,
+    institutionId: application.institutionId,
+    enterpriseId: application.enterpriseId,
+    platform: true,
+    payload: {
+      applicationId: ['Application', application.id],
+      financingRequestId: ['FinancingRequest', application.financingRequestId],
+      loanProductId: ['LoanProduct', application.loanProductId],
+      ...more,
+    },
+  });
+}
+
+/** The same events, set-based, for the application rows of `from` (a CTE). */
+function applicationEventsSql(type: OutboxEventType, from: string): string {
+  return emitSql({
+    type,
+    from,
+    institutionId: 'institution_id',
+    enterpriseId: 'enterprise_id',
+    platform: true,
+    payload: {
+      applicationId: ['Application', 'id'],
+      financingRequestId: ['FinancingRequest', 'financing_request_id'],
+      loanProductId: ['LoanProduct', 'loan_product_id'],
+    },
+  });
 }
 
 async function recordEvent(
   context: TransactionContext,
-  applicationId: string,
+  application: ApplicationKeys,
   from: ApplicationStatus | null,
   to: ApplicationStatus,
   reason: string | null,
+  type = APPLICATION_OUTBOX_EVENTS[to],
 ) {
   const { manager, actor } = context;
-  await manager.getRepository(ApplicationEvent).insert({ applicationId, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
+  await manager
+    .getRepository(ApplicationEvent)
+    .insert({ applicationId: application.id, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
+  if (type) await emitAboutApplication(manager, type, application);
 }

@@ -24,6 +24,7 @@ import { MatchingJobKind } from './matching-job.entity';
 import { OPEN_REQUEST_STATUSES_SQL } from '../financing/financing-request.entity';
 import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
 import { withTransaction } from '../common/database/transaction';
+import { emitSql } from '../notifications/outbox';
 
 export interface RankedMatch {
   financingRequestId: string;
@@ -78,12 +79,33 @@ export class MatchingService {
        UPDATE financing_request r SET matches_refreshed_at = now() FROM locked WHERE r.id = locked.id`,
       [requestIds],
     );
-    await manager.query(`DELETE FROM product_match WHERE financing_request_id = ANY($1::bigint[])`, [requestIds]);
+    const previous: Array<{ request_id: string; product_id: string }> = await manager.query(
+      `WITH dropped AS (DELETE FROM product_match WHERE financing_request_id = ANY($1::bigint[])
+         RETURNING financing_request_id, loan_product_id)
+       SELECT financing_request_id::text AS request_id, loan_product_id::text AS product_id FROM dropped`,
+      [requestIds],
+    );
+    // A match that was not there before is news for the product's institution.
     await manager.query(
-      `INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
-       SELECT ranked.*, $2 FROM unnest($1::bigint[]) AS target(id)
-       CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH, '$3::date')}) ranked`,
-      [requestIds, MATCHING_MODEL_VERSION, this.today()],
+      `WITH inserted AS (
+         INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
+         SELECT ranked.*, $2 FROM unnest($1::bigint[]) AS target(id)
+         CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH, '$3::date')}) ranked
+         RETURNING financing_request_id, loan_product_id
+       ), fresh AS (
+         SELECT i.financing_request_id, i.loan_product_id, p.institution_id
+         FROM inserted i JOIN loan_product p ON p.id = i.loan_product_id
+         WHERE (i.financing_request_id, i.loan_product_id) NOT IN
+           (SELECT * FROM unnest($4::bigint[], $5::bigint[]))
+       )
+       ${newMatchEventsSql('fresh')}`,
+      [
+        requestIds,
+        MATCHING_MODEL_VERSION,
+        this.today(),
+        previous.map((row) => row.request_id),
+        previous.map((row) => row.product_id),
+      ],
     );
   }
 
@@ -104,11 +126,17 @@ export class MatchingService {
     const inTransaction = <T>(work: (manager: EntityManager) => Promise<T>) =>
       outer ? work(outer) : withTransaction(this.dataSource, work);
     return inTransaction(async (manager) => {
-      await preparedQueryIn(manager, 'match-product-drop', `DELETE FROM product_match WHERE loan_product_id = $1`, [productId]);
+      const [{ previous }] = await preparedQueryIn<{ previous: string[] }>(
+        manager,
+        'match-product-drop-returning',
+        `WITH dropped AS (DELETE FROM product_match WHERE loan_product_id = $1 RETURNING financing_request_id)
+         SELECT coalesce(array_agg(financing_request_id), '{}')::bigint[] AS previous FROM dropped`,
+        [productId],
+      );
       // Prepared: the worker refreshes products one after another, and planning this statement
       // cost about as much as running it for a product that fits a few hundred requests.
-      const parameters = [productId, MATCHING_MODEL_VERSION, this.today()];
-      const name = 'match-product-refresh';
+      const parameters = [productId, MATCHING_MODEL_VERSION, this.today(), previous];
+      const name = 'match-product-refresh-announcing';
       const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, name, REFRESH_PRODUCT_SQL, parameters);
       return fitting;
     });
@@ -380,6 +408,20 @@ const reverseMatchFrom = (today: string) => `(${matchableAsReq(today)}) req
   WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1)
     AND req.valid_until >= req.today AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
 
+/** REQUEST_MATCHED for each row of `from` (financing_request_id, loan_product_id, institution_id). */
+function newMatchEventsSql(from: string): string {
+  return emitSql({
+    type: 'REQUEST_MATCHED',
+    from,
+    institutionId: 'institution_id',
+    platform: false,
+    payload: {
+      financingRequestId: ['FinancingRequest', 'financing_request_id'],
+      loanProductId: ['LoanProduct', 'loan_product_id'],
+    },
+  });
+}
+
 /**
  * Ranks product `$1` into each open request it fits where it beats the request's last kept match,
  * and pushes that last match out where the request already kept MATCH_DEPTH. A product that is
@@ -406,6 +448,13 @@ const REFRESH_PRODUCT_SQL = `
     INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
     SELECT request_id, $1, match_score, quoted_rate, reasons, $2 FROM qualifying
     ON CONFLICT (financing_request_id, loan_product_id) DO NOTHING
+    RETURNING financing_request_id, loan_product_id
+  ), fresh AS (
+    -- Matched before the refresh dropped the product's matches: no news.
+    SELECT i.financing_request_id, i.loan_product_id, p.institution_id
+    FROM inserted i JOIN loan_product p ON p.id = i.loan_product_id
+    WHERE i.financing_request_id <> ALL($4::bigint[])
+  ), announced AS (${newMatchEventsSql('fresh')}
   ), pushed_out AS (
     DELETE FROM product_match m USING qualifying q
     WHERE q.pushed_out IS NOT NULL AND m.financing_request_id = q.request_id AND m.loan_product_id = q.pushed_out

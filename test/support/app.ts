@@ -16,6 +16,8 @@ export interface GraphQLResponse<T = any> {
 
 export interface TestApp {
   url: string;
+  /** The test database's URL (another app may run on it: `startTestApp({ onDatabaseOf })`). */
+  databaseUrl: string;
   dataSource: DataSource;
   statements: StatementCounter;
   server: RunningServer;
@@ -38,9 +40,14 @@ export async function startTestApp(
     sessionTimeZone?: string;
     production?: boolean;
     logger?: Logger;
+    /** A second server process's view: its own pool and listeners on this app's database (left to it to drop). */
+    onDatabaseOf?: TestApp;
   } = {},
 ): Promise<TestApp> {
-  const database: TestDatabase = await createTestDatabase();
+  const shared = options.onDatabaseOf;
+  const database: TestDatabase = shared
+    ? { url: shared.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase();
   const statements = new StatementCounter();
   const limits = { ...DEFAULT_DATABASE_LIMITS, ...options.limits };
   const dataSource = createDataSource(database.url, {
@@ -58,6 +65,7 @@ export async function startTestApp(
   const url = server.url.replace('localhost', '127.0.0.1');
   return {
     url,
+    databaseUrl: database.url,
     dataSource,
     statements,
     server,

@@ -16,13 +16,22 @@ export const SQL_DEFINITION_FILES = [
   'src/auth/sql/account-changes.sql',
   'src/calendar/sql/holiday-schedules.sql',
   'src/enterprise/sql/verification.sql',
+  'src/notifications/sql/outbox.sql',
 ];
 
 export function readSqlDefinitions(): Array<{ file: string; sql: string }> {
   return SQL_DEFINITION_FILES.map((file) => ({ file, sql: fs.readFileSync(path.join(projectRoot, file), 'utf8') }));
 }
 
-/** Applies every definition file (in a migration: a changed file takes effect with the next migration). */
-export async function applySqlDefinitions(runner: { query(sql: string): Promise<unknown> }): Promise<void> {
-  for (const { sql } of readSqlDefinitions()) await runner.query(sql);
+/**
+ * Applies every definition file (in a migration: a changed file takes effect with the next migration).
+ * A file that starts with `-- Requires table: <name>` is left out while that table does not exist yet:
+ * an earlier migration applying the files runs before the migration that creates the table.
+ */
+export async function applySqlDefinitions(runner: { query(sql: string, parameters?: unknown[]): Promise<any> }): Promise<void> {
+  for (const { sql } of readSqlDefinitions()) {
+    const required = /^-- Requires table: (\w+)$/m.exec(sql)?.[1];
+    if (required && !(await runner.query(`SELECT to_regclass($1) AS found`, [required]))[0].found) continue;
+    await runner.query(sql);
+  }
 }
