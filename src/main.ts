@@ -3,10 +3,10 @@ import { ConfigurationError, loadConfig } from './common/config';
 import { createDataSource } from './common/database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
 import { waitForDatabase } from './common/database/wait-for-database';
-import { every, stopBackgroundTasks } from './common/background';
+import { stopBackgroundTasks } from './common/background';
 import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
-import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
+import { servesGraphql, startBackgroundWork } from './worker';
 
 /**
  * `npm start`: DATABASE_URL or an embedded PostgreSQL kept in .data/postgres, pending migrations,
@@ -44,27 +44,15 @@ async function main() {
       logger: log,
       metrics: config.metrics,
       shutdown: config.shutdown,
+      graphql: servesGraphql(config.role),
     },
     config.port,
   );
   const sandbox = config.production ? '' : ' (open it in a browser for the sandbox)';
-  log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
+  if (servesGraphql(config.role)) log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
+  else log.info({ url: server.url.replace(/\/graphql$/, '/readyz') }, `worker ready (role ${config.role}): no GraphQL here`);
 
-  const services = server.services;
-  every(config.expirySweepSeconds * 1000, 'expiry sweep', async () => {
-    try {
-      processMetrics.applicationsExpired.inc(await services.lending.expireOverdueApplications(new Date()));
-      processMetrics.expirySweeps.inc({ outcome: 'success' });
-    } catch (error) {
-      processMetrics.expirySweeps.inc({ outcome: 'failure' });
-      throw error;
-    }
-  });
-  every(config.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
-  // Match refreshes queued by product and score changes are worked here, never inside a mutation.
-  every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
-  // Statistics deltas written by the triggers are folded into the rollup (every second by default).
-  every(config.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
+  startBackgroundWork(server.services, config, config.role);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -50,6 +50,8 @@ export interface ServerOptions {
    * flight get to finish (default 10).
    */
   shutdown?: { delaySeconds?: number; graceSeconds?: number };
+  /** False in a worker-role process: only /livez, /readyz and /metrics are answered, anything else 404. */
+  graphql?: boolean;
 }
 
 export interface RunningServer {
@@ -297,6 +299,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     // The body is read first: closing a connection with unread data resets it (ECONNRESET) and
     // the client may lose the answer.
     if (stopping) refuseWhileStopping(req, res);
+    else if (options.graphql === false) sendNotFound(req, res);
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
     else app(req, res);
   });

@@ -42,7 +42,14 @@ export interface AppConfig {
   };
   /** `/metrics`: on or off, and the bearer token it asks for when set. */
   metrics: { enabled: boolean; token: string | undefined };
+  /**
+   * What this process does (docs/scaling.md): `api` serves GraphQL and runs no background loop,
+   * `worker` runs the loops and serves only the probes and /metrics, `all` (the default) both.
+   */
+  role: Role;
 }
+
+export type Role = 'api' | 'worker' | 'all';
 
 /** Used only outside production, so that `npm start` works on a fresh machine. */
 export const DEVELOPMENT_JWT_SECRET = 'credit-easy-loan-development-secret-do-not-use-in-production';
@@ -178,6 +185,10 @@ const environment = z
     SHUTDOWN_GRACE_SECONDS: integer(0, 600, 10),
     METRICS_ENABLED: flag(),
     METRICS_TOKEN: z.preprocess(unset, z.string().min(16, 'must be at least 16 characters').optional()),
+    ROLE: z.preprocess(
+      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+      z.enum(['api', 'worker', 'all'], { errorMap: () => ({ message: 'must be api, worker or all' }) }).default('all'),
+    ),
   })
   .superRefine((env, context) => {
     if (env.NODE_ENV !== 'production') return;
@@ -257,5 +268,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     // Outside production /metrics is open; in production it is off unless a token protects it.
     metrics: { enabled: e.METRICS_ENABLED ?? (!production || Boolean(e.METRICS_TOKEN)), token: e.METRICS_TOKEN },
+    role: e.ROLE,
   };
 }

@@ -38,6 +38,8 @@ export async function startTestApp(
     sessionTimeZone?: string;
     production?: boolean;
     logger?: Logger;
+    /** False: a worker-role server (probes and /metrics only). */
+    graphql?: boolean;
   } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
@@ -51,7 +53,13 @@ export async function startTestApp(
   await dataSource.initialize();
   statements.attach(dataSource);
   const server = await startServer(
-    { dataSource, production: options.production ?? false, clock: options.clock, logger: options.logger },
+    {
+      dataSource,
+      production: options.production ?? false,
+      clock: options.clock,
+      logger: options.logger,
+      graphql: options.graphql,
+    },
     0,
     '127.0.0.1',
   );

@@ -34,6 +34,18 @@ export const processMetrics = {
     help: 'Applications expired by the sweep',
     registers: [processRegistry],
   }),
+  backgroundTasks: new Gauge({
+    name: `${PREFIX}background_tasks`,
+    help: 'Background loops this process runs (1 each; none in an api-role process)',
+    labelNames: ['task'] as const,
+    registers: [processRegistry],
+  }),
+  backgroundTaskRuns: new Counter({
+    name: `${PREFIX}background_task_runs_total`,
+    help: 'Runs of the background loops, by task and outcome',
+    labelNames: ['task', 'outcome'] as const,
+    registers: [processRegistry],
+  }),
 };
 
 /** Distinct operation names kept as labels; beyond them a name is counted as "other". */
