@@ -45,6 +45,8 @@ async function main() {
       metrics: config.metrics,
       shutdown: config.shutdown,
       graphql: servesGraphql(config.role),
+      redisUrl: config.redisUrl,
+      trustedProxies: config.trustedProxies,
     },
     config.port,
   );

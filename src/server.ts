@@ -8,7 +8,9 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
-import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, RateLimiter, tooManyRequests } from './common/abuse-limits';
+import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, tooManyRequests } from './common/abuse-limits';
+import { createRateLimits } from './common/shared-limits';
+import { TrustedProxies } from './common/http/client-ip';
 import { DirectQueries } from './common/direct-queries';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
@@ -50,6 +52,10 @@ export interface ServerOptions {
    * flight get to finish (default 10).
    */
   shutdown?: { delaySeconds?: number; graceSeconds?: number };
+  /** With it, the rate limits are counted in this Redis, shared by all processes (src/common/shared-limits.ts). */
+  redisUrl?: string;
+  /** Proxies whose X-Forwarded-For is believed (src/common/http/client-ip.ts); none by default. */
+  trustedProxies?: string[];
   /** False in a worker-role process: only /livez, /readyz and /metrics are answered, anything else 404. */
   graphql?: boolean;
 }
@@ -222,8 +228,9 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const metrics = createServerMetrics(dataSource);
   lifecycle.register(metrics.hooks);
   const metricsEndpoint = options.metrics ?? { enabled: !options.production };
-  const actorLimiter = new RateLimiter(limits.perActorPerMinute);
-  const ipLimiter = new RateLimiter(limits.perIpPerMinute);
+  const rateLimits = createRateLimits({ ...limits, redisUrl: options.redisUrl, logger: options.logger });
+  const proxies = new TrustedProxies(options.trustedProxies);
+  const countClient = (req: http.IncomingMessage) => countIp(rateLimits.ip, req, proxies.clientIp(req));
   const schema = buildAppSchema();
   const executionSchema = buildExecutionSchema();
   const app = express();
@@ -231,7 +238,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   const actorCounted = Symbol('counted by the per-actor limit');
   const executedBefore = Symbol('run by the direct path, with errors');
-  type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
+  type Request = http.IncomingMessage & { [actorCounted]?: number | Promise<number>; [executedBefore]?: ExecutionResult };
   /**
    * Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with.
    * A failure that is not a refusal (the database down) is reported where `report` is set.
@@ -250,13 +257,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const key = actorKey(actor);
       noteRequest(req, { actor: key });
       // Counted once per request, also when the direct path hands the request to Apollo.
-      const wait = (req[actorCounted] ??= actorLimiter.hit(key));
+      const wait = await (req[actorCounted] ??= rateLimits.actor.hit(key));
       if (wait > 0) {
         noteRequest(req, { refusal: 'rate_actor' });
         throw tooManyRequests(wait);
       }
     }
-    const clientAddress = req.socket.remoteAddress ?? 'unknown';
+    const clientAddress = proxies.clientIp(req);
     const executed = req[executedBefore];
     return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
   };
@@ -265,7 +272,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     executionSchema,
     limits,
     production: options.production,
-    countIp: (req) => countIp(ipLimiter, req),
+    countIp: countClient,
     // Apollo answers (and reports) whatever fails here.
     contextFor: (req) => contextFor(req, false).catch(() => null),
     delegate: (req: Request & { body?: unknown }, res, body, executed) => {
@@ -331,7 +338,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
   app.use(
     '/graphql',
-    ipRateLimit(ipLimiter),
+    ipRateLimit(countClient),
     express.json({ limit: limits.maxBodyBytes }),
     nestingGuard(limits),
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
@@ -371,6 +378,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         await drain.close(graceSeconds * 1000);
         await apollo.stop();
         await services.auth.accounts.stop();
+        await rateLimits.close();
       })()),
   };
 }

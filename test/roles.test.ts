@@ -24,7 +24,7 @@ describe('process roles (ROLE=api|worker|all)', () => {
   });
 
   it('a worker answers the probes and /metrics, not GraphQL, and runs the sweeps and the queue', async () => {
-    const worker = await startTestApp({ graphql: false });
+    const worker = await startTestApp({ server: { graphql: false } });
     try {
       const before = await metricsOf(worker);
       startBackgroundWork(worker.server.services, FAST, 'worker');

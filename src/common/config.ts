@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from './abuse-limits';
+import { invalidProxyEntries } from './http/client-ip';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -47,6 +48,10 @@ export interface AppConfig {
    * `worker` runs the loops and serves only the probes and /metrics, `all` (the default) both.
    */
   role: Role;
+  /** Rate limits counted in this Redis, shared by every process; unset: each process counts its own. */
+  redisUrl: string | undefined;
+  /** Load balancers whose X-Forwarded-For is believed (addresses and CIDR blocks); empty: none. */
+  trustedProxies: string[];
 }
 
 export type Role = 'api' | 'worker' | 'all';
@@ -60,7 +65,7 @@ export const projectRoot = path.resolve(
 );
 
 /** Variables whose values are never repeated in a message (they are secrets or hold one). */
-const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY']);
+const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY', 'REDIS_URL']);
 
 /** Thrown when the environment is wrong; `problems` has one line per variable at fault. */
 export class ConfigurationError extends Error {
@@ -189,6 +194,18 @@ const environment = z
       (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
       z.enum(['api', 'worker', 'all'], { errorMap: () => ({ message: 'must be api, worker or all' }) }).default('all'),
     ),
+    REDIS_URL: z.preprocess(
+      unset,
+      z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL').optional(),
+    ),
+    TRUSTED_PROXIES: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((v) => v.split(',').map((entry) => entry.trim()).filter(Boolean))
+        .refine((entries) => invalidProxyEntries(entries).length === 0, 'must be IP addresses or CIDR blocks, comma-separated')
+        .default(''),
+    ),
   })
   .superRefine((env, context) => {
     if (env.NODE_ENV !== 'production') return;
@@ -269,5 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Outside production /metrics is open; in production it is off unless a token protects it.
     metrics: { enabled: e.METRICS_ENABLED ?? (!production || Boolean(e.METRICS_TOKEN)), token: e.METRICS_TOKEN },
     role: e.ROLE,
+    redisUrl: e.REDIS_URL,
+    trustedProxies: e.TRUSTED_PROXIES,
   };
 }

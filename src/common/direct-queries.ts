@@ -22,8 +22,11 @@ export interface DirectQueryOptions<Context> {
   executionSchema: GraphQLSchema;
   limits: AbuseLimits;
   production: boolean;
-  /** Counts the request against the per-IP limit (once, whichever path serves it); seconds to wait when over it. */
-  countIp(req: IncomingMessage): number;
+  /**
+   * Counts the request against the per-IP limit (once, whichever path serves it); seconds to wait
+   * when over it (a promise where the counts are shared through Redis).
+   */
+  countIp(req: IncomingMessage): number | Promise<number>;
   /** The request's context, or null where Apollo must answer (bad token, actor over its limit). */
   contextFor(req: IncomingMessage): Promise<Context | null>;
   /**
@@ -93,6 +96,17 @@ export class DirectQueries<Context> {
   serve(req: IncomingMessage, res: ServerResponse): void {
     // As in front of Express: the per-IP limit before the body is read or anything parsed.
     const wait = this.options.countIp(req);
+    if (typeof wait === 'number') return this.serveCounted(req, res, wait);
+    wait.then(
+      (seconds) => this.serveCounted(req, res, seconds),
+      (error: unknown) => {
+        this.options.onError(req, error);
+        this.options.refuseBody(res, 400);
+      },
+    );
+  }
+
+  private serveCounted(req: IncomingMessage, res: ServerResponse, wait: number): void {
     if (wait > 0) return refuseOverIpLimit(res, wait);
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
-import { startServer, RunningServer } from '../../src/server';
+import { startServer, RunningServer, ServerOptions } from '../../src/server';
 import type { Logger } from '../../src/common/http/logging';
 import { DatabaseLimits, DEFAULT_DATABASE_LIMITS } from '../../src/common/config';
 import { createTestDatabase, TestDatabase } from './database';
@@ -38,8 +38,8 @@ export async function startTestApp(
     sessionTimeZone?: string;
     production?: boolean;
     logger?: Logger;
-    /** False: a worker-role server (probes and /metrics only). */
-    graphql?: boolean;
+    /** More server options: a worker-role server (`graphql: false`), shared rate limits, trusted proxies. */
+    server?: Pick<ServerOptions, 'graphql' | 'redisUrl' | 'trustedProxies' | 'limits'>;
   } = {},
 ): Promise<TestApp> {
   const database: TestDatabase = await createTestDatabase();
@@ -58,7 +58,7 @@ export async function startTestApp(
       production: options.production ?? false,
       clock: options.clock,
       logger: options.logger,
-      graphql: options.graphql,
+      ...options.server,
     },
     0,
     '127.0.0.1',

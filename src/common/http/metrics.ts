@@ -40,6 +40,17 @@ export const processMetrics = {
     labelNames: ['task'] as const,
     registers: [processRegistry],
   }),
+  rateLimitStore: new Gauge({
+    name: `${PREFIX}rate_limit_store`,
+    help: 'Where rate limits are counted: 1 for redis (shared) or memory (this process, Redis out of reach)',
+    labelNames: ['store'] as const,
+    registers: [processRegistry],
+  }),
+  rateLimitFallbacks: new Counter({
+    name: `${PREFIX}rate_limit_fallbacks_total`,
+    help: 'Requests counted in this process because Redis did not answer',
+    registers: [processRegistry],
+  }),
   backgroundTaskRuns: new Counter({
     name: `${PREFIX}background_task_runs_total`,
     help: 'Runs of the background loops, by task and outcome',
