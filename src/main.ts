@@ -47,6 +47,7 @@ async function main() {
       graphql: servesGraphql(config.role),
       redisUrl: config.redisUrl,
       trustedProxies: config.trustedProxies,
+      replicas: { ...config.replicas, statementTimeoutMs: config.database.statementTimeoutMs },
     },
     config.port,
   );

@@ -11,6 +11,8 @@ import { Actor, actorKey, anonymous } from './common/actor';
 import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, tooManyRequests } from './common/abuse-limits';
 import { createRateLimits } from './common/shared-limits';
 import { TrustedProxies } from './common/http/client-ip';
+import { onPrimary, ReplicaOptions, startReplicas } from './common/database/replicas';
+import { aroundDirectQuery, consistencyToken, replicaReads } from './common/http/read-routing';
 import { DirectQueries } from './common/direct-queries';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
@@ -56,6 +58,8 @@ export interface ServerOptions {
   redisUrl?: string;
   /** Proxies whose X-Forwarded-For is believed (src/common/http/client-ip.ts); none by default. */
   trustedProxies?: string[];
+  /** Read replicas for read-only requests (src/common/database/replicas.ts); none by default. */
+  replicas?: { urls: string[] } & Partial<ReplicaOptions>;
   /** False in a worker-role process: only /livez, /readyz and /metrics are answered, anything else 404. */
   graphql?: boolean;
 }
@@ -230,6 +234,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const metricsEndpoint = options.metrics ?? { enabled: !options.production };
   const rateLimits = createRateLimits({ ...limits, redisUrl: options.redisUrl, logger: options.logger });
   const proxies = new TrustedProxies(options.trustedProxies);
+  const replicas = await startReplicas(dataSource, options.replicas?.urls ?? [], {
+    maxLagBytes: 16 * 1024 * 1024,
+    waitMs: 200,
+    checkIntervalMs: 1000,
+    poolSize: 10,
+    ...options.replicas,
+  });
   const countClient = (req: http.IncomingMessage) => countIp(rateLimits.ip, req, proxies.clientIp(req));
   const schema = buildAppSchema();
   const executionSchema = buildExecutionSchema();
@@ -246,7 +257,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const contextFor = async (req: Request, report = true): Promise<RequestContext> => {
     let actor: Actor;
     try {
-      actor = await actorOrUnavailable(req.headers, services, dataSource, options.production);
+      // Who acts is read on the primary: a replica behind could still know a disabled account.
+      actor = await onPrimary(() => actorOrUnavailable(req.headers, services, dataSource, options.production));
     } catch (error) {
       // Not a refusal (a bad token): a failure, or the database out of reach (logged as one line).
       const refusal = error instanceof GraphQLError && error.extensions?.code !== 'SERVICE_UNAVAILABLE';
@@ -273,6 +285,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     limits,
     production: options.production,
     countIp: countClient,
+    around: aroundDirectQuery(replicas),
     // Apollo answers (and reports) whatever fails here.
     contextFor: (req) => contextFor(req, false).catch(() => null),
     delegate: (req: Request & { body?: unknown }, res, body, executed) => {
@@ -327,6 +340,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       anonymousIsUnauthenticated,
       requestObserver(lifecycle),
       retryableIsUnavailable,
+      consistencyToken(replicas, dataSource),
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -341,6 +355,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     ipRateLimit(countClient),
     express.json({ limit: limits.maxBodyBytes }),
     nestingGuard(limits),
+    replicaReads(replicas),
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
   );
   app.use(sendNotFound);
@@ -379,6 +394,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         await apollo.stop();
         await services.auth.accounts.stop();
         await rateLimits.close();
+        await replicas?.stop();
       })()),
   };
 }

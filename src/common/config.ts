@@ -52,6 +52,8 @@ export interface AppConfig {
   redisUrl: string | undefined;
   /** Load balancers whose X-Forwarded-For is believed (addresses and CIDR blocks); empty: none. */
   trustedProxies: string[];
+  /** Streaming replicas for read-only requests (src/common/database/replicas.ts); empty: all on the primary. */
+  replicas: { urls: string[]; maxLagBytes: number; waitMs: number };
 }
 
 export type Role = 'api' | 'worker' | 'all';
@@ -65,7 +67,10 @@ export const projectRoot = path.resolve(
 );
 
 /** Variables whose values are never repeated in a message (they are secrets or hold one). */
-const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY', 'REDIS_URL']);
+const SECRET = new Set([
+  ...['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY', 'REDIS_URL'],
+  ...['DATABASE_REPLICA_URLS', 'DATABASE_DIRECT_URL'],
+]);
 
 /** Thrown when the environment is wrong; `problems` has one line per variable at fault. */
 export class ConfigurationError extends Error {
@@ -198,6 +203,16 @@ const environment = z
       unset,
       z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL').optional(),
     ),
+    DATABASE_REPLICA_URLS: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((v) => v.split(',').map((url) => url.trim()).filter(Boolean))
+        .refine((urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)), 'must be postgres:// URLs, comma-separated')
+        .default(''),
+    ),
+    DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
+    DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
     TRUSTED_PROXIES: z.preprocess(
       unset,
       z
@@ -288,5 +303,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     role: e.ROLE,
     redisUrl: e.REDIS_URL,
     trustedProxies: e.TRUSTED_PROXIES,
+    replicas: {
+      urls: e.DATABASE_REPLICA_URLS,
+      maxLagBytes: e.DATABASE_REPLICA_MAX_LAG_BYTES,
+      waitMs: e.DATABASE_REPLICA_WAIT_MS,
+    },
   };
 }

@@ -36,6 +36,8 @@ export interface DirectQueryOptions<Context> {
   delegate(req: IncomingMessage, res: ServerResponse, body: unknown, executed?: ExecutionResult): void;
   /** Answers a body that could not be read or parsed, as the Express stack would. */
   refuseBody(res: ServerResponse, status: 400 | 413): void;
+  /** Runs the answer of a query (read replicas route its reads here); the work itself by default. */
+  around?<R>(req: IncomingMessage, work: () => R): R;
   /** An error of this path's own (not a resolver's): for the request pipeline's error log. */
   onError(req: IncomingMessage, error: unknown): void;
 }
@@ -135,7 +137,8 @@ export class DirectQueries<Context> {
         this.options.refuseBody(res, 400);
         return;
       }
-      this.answer(req, res, body).catch((error: unknown) => {
+      const answer = () => this.answer(req, res, body);
+      (this.options.around ? this.options.around(req, answer) : answer()).catch((error: unknown) => {
         // Resolver errors come back in the result; anything thrown here is this path's own fault.
         this.options.onError(req, error);
         if (!res.headersSent) this.handOver(req, res, body);

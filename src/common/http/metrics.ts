@@ -51,6 +51,17 @@ export const processMetrics = {
     help: 'Requests counted in this process because Redis did not answer',
     registers: [processRegistry],
   }),
+  replicaReads: new Counter({
+    name: `${PREFIX}replica_route_connections_total`,
+    help: 'Connections taken by read-only requests: from a replica, or the primary (none in rotation, or behind)',
+    labelNames: ['target'] as const,
+    registers: [processRegistry],
+  }),
+  replicasInRotation: new Gauge({
+    name: `${PREFIX}replicas_in_rotation`,
+    help: 'Read replicas currently answering reads',
+    registers: [processRegistry],
+  }),
   backgroundTaskRuns: new Counter({
     name: `${PREFIX}background_task_runs_total`,
     help: 'Runs of the background loops, by task and outcome',
