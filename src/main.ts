@@ -26,13 +26,17 @@ async function main() {
   }
   await waitForDatabase(databaseUrl, { waitSeconds: config.database.waitSeconds, logger: log });
   // Migrations run on a connection of their own, without the request timeouts.
-  const migrator = createDataSource(databaseUrl, { poolSize: 1 });
+  const migrator = createDataSource(config.databaseDirectUrl ?? databaseUrl, { poolSize: 1 });
   await migrator.initialize();
   const applied = await migrator.runMigrations({ transaction: 'all' });
   await migrator.destroy();
   if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, `applied ${applied.length} migration(s)`);
   else log.info('database schema is up to date');
-  const dataSource = createDataSource(databaseUrl, { limits: config.database });
+  const dataSource = createDataSource(databaseUrl, {
+    limits: config.database,
+    pooler: config.pooler,
+    directUrl: config.databaseDirectUrl,
+  });
   await dataSource.initialize();
 
   const server = await startServer(
@@ -47,7 +51,11 @@ async function main() {
       graphql: servesGraphql(config.role),
       redisUrl: config.redisUrl,
       trustedProxies: config.trustedProxies,
-      replicas: { ...config.replicas, statementTimeoutMs: config.database.statementTimeoutMs },
+      replicas: {
+        ...config.replicas,
+        statementTimeoutMs: config.pooler ? 0 : config.database.statementTimeoutMs,
+        unnamedStatements: Boolean(config.pooler),
+      },
     },
     config.port,
   );

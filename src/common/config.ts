@@ -54,6 +54,10 @@ export interface AppConfig {
   trustedProxies: string[];
   /** Streaming replicas for read-only requests (src/common/database/replicas.ts); empty: all on the primary. */
   replicas: { urls: string[]; maxLagBytes: number; waitMs: number };
+  /** `pgbouncer`: DATABASE_URL (and the replicas) go through PgBouncer in transaction mode. */
+  pooler: 'pgbouncer' | undefined;
+  /** Straight to PostgreSQL: migrations and the account-change listener, where a pooler is in between. */
+  databaseDirectUrl: string | undefined;
 }
 
 export type Role = 'api' | 'worker' | 'all';
@@ -211,6 +215,14 @@ const environment = z
         .refine((urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)), 'must be postgres:// URLs, comma-separated')
         .default(''),
     ),
+    DATABASE_POOLER: z.preprocess(
+      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+      z.enum(['none', 'pgbouncer'], { errorMap: () => ({ message: 'must be none or pgbouncer' }) }).default('none'),
+    ),
+    DATABASE_DIRECT_URL: z.preprocess(
+      unset,
+      z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL').optional(),
+    ),
     DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
     DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
     TRUSTED_PROXIES: z.preprocess(
@@ -223,6 +235,13 @@ const environment = z
     ),
   })
   .superRefine((env, context) => {
+    if (env.DATABASE_POOLER === 'pgbouncer' && !env.DATABASE_DIRECT_URL) {
+      context.addIssue({
+        ...combined,
+        path: ['DATABASE_DIRECT_URL'],
+        message: 'must be set when DATABASE_POOLER=pgbouncer (LISTEN and migrations need a session of their own)',
+      });
+    }
     if (env.NODE_ENV !== 'production') return;
     if (!env.JWT_SECRET)
       context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
@@ -308,5 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxLagBytes: e.DATABASE_REPLICA_MAX_LAG_BYTES,
       waitMs: e.DATABASE_REPLICA_WAIT_MS,
     },
+    pooler: e.DATABASE_POOLER === 'pgbouncer' ? 'pgbouncer' : undefined,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
   };
 }

@@ -16,6 +16,7 @@ import { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { processMetrics } from '../http/metrics';
+import { withoutNamedStatements } from './prepared';
 
 /** What a request may read from: a replica (past `minLsn` when set), or, without a route, the primary. */
 export interface ReadRoute {
@@ -56,6 +57,8 @@ export interface ReplicaOptions {
   checkIntervalMs: number;
   poolSize: number;
   statementTimeoutMs?: number;
+  /** Behind PgBouncer in transaction mode: no named prepared statements (src/common/database/prepared.ts). */
+  unnamedStatements?: boolean;
 }
 
 export class Replica {
@@ -104,6 +107,7 @@ export class ReplicaSet {
         connectionTimeoutMillis: 2_000,
         ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       });
+      if (options.unnamedStatements) withoutNamedStatements(pool);
       return new Replica(`replica-${i + 1}`, pool);
     });
     processMetrics.replicasInRotation.inc(this.replicas.length);
