@@ -1,6 +1,7 @@
 import { createDataSource } from '../src/common/database/data-source';
 import { startServer, RunningServer } from '../src/server';
 import type { DataSource } from 'typeorm';
+import { productInput } from './support/fixtures';
 import { postgresBinariesAvailable, startStreamingCluster, StreamingCluster } from './support/replication';
 
 const CREATE = `mutation Create($input: CreateInstitutionInput!) {
@@ -80,6 +81,15 @@ withBinaries('read replicas with read-your-writes (DATABASE_REPLICA_URLS)', () =
     expect(created.headers.get('x-consistency-token')).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     await caughtUp();
     for (let i = 0; i < 5; i++) expect(await names()).toContain('副本测试银行一');
+    // A mutation that writes outside withTransaction (repository.save) writes to the primary too.
+    const bank = created.body.data.createInstitution.institution.id;
+    const product = await post(
+      `mutation($input: CreateLoanProductInput!) { createLoanProduct(input: $input) { loanProduct { id } userErrors { message } } }`,
+      { input: productInput() },
+      { 'x-actor': bank },
+    );
+    expect(product.body.errors).toBeUndefined();
+    expect(product.body.data.createLoanProduct.userErrors).toEqual([]);
     // Each read is at least one transaction on the replica (whose backends report them within seconds).
     const deadline = Date.now() + 15_000;
     while ((await replicaCommits()) - before < 5 && Date.now() < deadline) {

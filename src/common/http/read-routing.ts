@@ -10,6 +10,7 @@ import {
   CONSISTENCY_HEADER,
   isReadOnlyDocument,
   LSN,
+  onPrimary,
   ReadRoute,
   readFromReplicas,
   ReplicaSet,
@@ -26,8 +27,10 @@ function routeOf(req: IncomingMessage): ReadRoute {
 export function replicaReads(replicas: ReplicaSet | null): express.RequestHandler {
   return (req, _res, next) => {
     const document = req.method === 'GET' ? req.query?.query : (req.body as { query?: unknown } | undefined)?.query;
-    if (!replicas || !isReadOnlyDocument(document)) return next();
-    readFromReplicas(routeOf(req), next);
+    if (!replicas) return next();
+    // Handed over by the direct path, a request arrives inside its route: a mutation leaves it.
+    if (isReadOnlyDocument(document)) readFromReplicas(routeOf(req), next);
+    else onPrimary(next);
   };
 }
 

@@ -1,0 +1,289 @@
+/**
+ * `npm run test:scale`: the scaled topology on one machine, on loopback, then its promises checked.
+ * Starts a PostgreSQL primary and a streaming replica (Debian's binaries), PgBouncer in transaction
+ * mode in front of the primary, Redis, three API processes and two workers (`node dist/src/main.js`),
+ * and asserts: the per-IP limit is shared; query reads are served (and counted) on the replica;
+ * read-your-writes with the replica's replay paused; an API process killed with SIGKILL under write
+ * load loses no acknowledged write, and retries with the same idempotency keys have one effect; a
+ * worker killed mid-queue loses no job; the statistics equal stats_rebuild(). Bounded in time,
+ * cleans up after itself (also when it fails).
+ */
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { projectRoot } from '../../src/common/config';
+import { parseGlobalId } from '../../src/common/global-id';
+import { createInstitution, createPublishedProduct, registerEnterprise, requestInput } from '../support/fixtures';
+import { operation } from '../support/operations';
+import { pgbouncerAvailable, startPgBouncer, TestPgBouncer } from '../support/pgbouncer';
+import { redisServerAvailable, startRedis, TestRedis } from '../support/redis';
+import { freePort, postgresBinariesAvailable, startStreamingCluster, StreamingCluster } from '../support/replication';
+
+const TOTAL_SECONDS = 240;
+const PER_IP_LIMIT = 40;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let step = '';
+const results: string[] = [];
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`FAILED: ${what}`);
+  results.push(`ok   ${what}`);
+  console.log(`ok   ${what}`);
+}
+
+/** A fresh client address per call (the load balancer's X-Forwarded-For), so only the limit test shares one. */
+let addresses = 0;
+const someClient = () => `100.64.${Math.floor(++addresses / 250) % 250}.${(addresses % 250) + 1}`;
+
+interface Api {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+async function post(url: string, query: string, variables?: object, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': someClient(), ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const raw = await response.text();
+  return { status: response.status, headers: response.headers, raw, body: JSON.parse(raw) as any };
+}
+
+/** The fixtures' TestApp, as far as they use it, over one API process. */
+const appOver = (url: string) =>
+  ({
+    async gql(query: string, variables?: Record<string, unknown>, actor?: string) {
+      const response = await post(url, query, variables, actor ? { 'x-actor': actor } : {});
+      return { status: response.status, data: response.body.data, errors: response.body.errors, raw: response.raw, headers: response.headers };
+    },
+  }) as any;
+
+async function main() {
+  for (const [ok, what] of [
+    [postgresBinariesAvailable(), 'PostgreSQL binaries (/usr/lib/postgresql/15/bin): apt-get install postgresql'],
+    [pgbouncerAvailable(), 'pgbouncer: apt-get install pgbouncer'],
+    [redisServerAvailable(), 'redis-server: apt-get install redis-server'],
+    [fs.existsSync(path.join(projectRoot, 'dist', 'src', 'main.js')), 'dist/src/main.js: npm run build'],
+  ] as const) {
+    if (!ok) throw new Error(`missing ${what}`);
+  }
+  const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'cel-scale-logs-'));
+  let cluster: StreamingCluster | undefined;
+  let bouncer: TestPgBouncer | undefined;
+  let redis: TestRedis | undefined;
+  const children: ChildProcess[] = [];
+  const cleanup = async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await bouncer?.stop().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
+    cluster?.stop();
+  };
+  const timer = setTimeout(() => {
+    console.error(`test:scale: over ${TOTAL_SECONDS} s (at: ${step}); stopping everything`);
+    void cleanup().finally(() => process.exit(1));
+  }, TOTAL_SECONDS * 1000);
+  try {
+    step = 'starting PostgreSQL primary and streaming replica';
+    cluster = await startStreamingCluster();
+    const admin = new Client({ connectionString: cluster.primaryUrl() });
+    await admin.connect();
+    await admin.query('CREATE DATABASE app');
+    await admin.end();
+    const primary = cluster.primaryUrl('app');
+    step = 'starting pgbouncer and Redis';
+    bouncer = await startPgBouncer(primary, 20);
+    redis = await startRedis();
+    const db = new Client({ connectionString: primary });
+
+    const environment = (role: string, port: number): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      NODE_ENV: 'development',
+      PORT: String(port),
+      ROLE: role,
+      DATABASE_URL: bouncer!.through(primary),
+      DATABASE_POOLER: 'pgbouncer',
+      DATABASE_DIRECT_URL: primary,
+      DATABASE_REPLICA_URLS: cluster!.replicaUrl('app'),
+      DATABASE_POOL_SIZE: '8',
+      REDIS_URL: redis!.url,
+      TRUSTED_PROXIES: '127.0.0.1',
+      RATE_LIMIT_PER_IP_PER_MINUTE: String(PER_IP_LIMIT),
+      RATE_LIMIT_PER_ACTOR_PER_MINUTE: '1000000',
+      MATCHING_WORKER_INTERVAL_MS: '50',
+      STATS_COMPACTION_INTERVAL_MS: '200',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_DELAY_SECONDS: '0',
+    });
+    const start = async (name: string, role: string): Promise<Api> => {
+      const port = await freePort();
+      const log = fs.openSync(path.join(logs, `${name}.log`), 'a');
+      const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'main.js')], {
+        env: environment(role, port),
+        stdio: ['ignore', log, log],
+      });
+      children.push(child);
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+        if (ready) break;
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`${name} did not become ready:\n${fs.readFileSync(path.join(logs, `${name}.log`), 'utf8').slice(-2000)}`);
+        }
+        await sleep(100);
+      }
+      return { name, url: `${base}/graphql`, child };
+    };
+    step = 'starting 3 API processes and 2 workers';
+    // The first one migrates (through DATABASE_DIRECT_URL); the rest find the schema ready.
+    const first = await start('api-1', 'api');
+    const [second, third, workerA, workerB] = await Promise.all([
+      start('api-2', 'api'),
+      start('api-3', 'api'),
+      start('worker-1', 'worker'),
+      start('worker-2', 'worker'),
+    ]);
+    const apis = [first, second, third];
+    await db.connect();
+    check((await post(workerA.url, '{ __typename }')).status === 404, 'a worker answers /graphql with 404 (probes and /metrics only)');
+
+    step = 'shared rate limit';
+    const limited = { 'x-forwarded-for': '198.51.100.77' };
+    let answered = 0;
+    let refused = 0;
+    for (let i = 0; i < PER_IP_LIMIT + 15; i++) {
+      const response = await post(apis[i % 3].url, '{ __typename }', undefined, limited);
+      if (response.status === 200) answered++;
+      else if (response.status === 429) refused++;
+    }
+    check(
+      answered === PER_IP_LIMIT && refused === 15,
+      `per-IP limit ${PER_IP_LIMIT}/min held by 3 processes together (${answered} answered, ${refused} refused)`,
+    );
+
+    step = 'fixtures';
+    const bank = await createInstitution(appOver(first.url));
+    const product = await createPublishedProduct(appOver(first.url), bank.id);
+    const enterprises: Array<{ id: string }> = [];
+    for (let i = 0; i < 6; i++) enterprises.push(await registerEnterprise(appOver(apis[i % 3].url)));
+
+    step = 'replica reads';
+    const replicaCommits = async () =>
+      Number((await cluster!.onReplica(`SELECT xact_commit FROM pg_stat_database WHERE datname = 'app'`))[0].xact_commit);
+    const before = await replicaCommits();
+    const reads = 30;
+    for (let i = 0; i < reads; i++) {
+      const response = await post(apis[i % 3].url, '{ institutions(first: 5) { totalCount } }', undefined, { 'x-actor': 'operator' });
+      if (response.body.errors) throw new Error(`read failed: ${response.raw}`);
+    }
+    let counted = 0;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(250)) {
+      counted = (await replicaCommits()) - before;
+      if (counted >= reads) break;
+    }
+    check(counted >= reads, `${reads} query reads served by the replica (${counted} transactions counted on it)`);
+
+    step = 'read-your-writes with replay paused';
+    await cluster.onReplica('SELECT pg_wal_replay_pause()');
+    try {
+      const input = { name: `暂停回放测试银行${Date.now()}`, type: 'BANK', regionsServed: ['230000'] };
+      const created = await post(first.url, operation('CreateInstitution'), { input }, { 'x-actor': 'operator' });
+      const token = created.headers.get('x-consistency-token');
+      check(Boolean(token), `a mutation's response carries X-Consistency-Token (${token})`);
+      const list = '{ institutions(first: 100) { nodes { name } } }';
+      const names = async (api: Api, headers: Record<string, string>) =>
+        (await post(api.url, list, undefined, { 'x-actor': 'operator', ...headers })).body.data.institutions.nodes.map(
+          (node: { name: string }) => node.name,
+        );
+      check((await names(second, { 'x-consistency-token': token! })).includes(input.name), 'a read carrying the token on another process sees the write');
+      check(!(await names(third, {})).includes(input.name), 'a read without it is served by the paused replica (does not see it yet)');
+    } finally {
+      await cluster.onReplica('SELECT pg_wal_replay_resume()');
+    }
+
+    step = 'SIGKILL of an API process under write load';
+    const acknowledged = new Map<string, string>();
+    let killed = false;
+    const writer = async (client: number) => {
+      const enterprise = enterprises[client];
+      for (let i = 0; i < 20; i++) {
+        const key = `scale-${client}-${i}`;
+        const input = requestInput({ idempotencyKey: key, amount: `${100000 + client * 1000 + i}.00` });
+        for (let attempt = 0; ; attempt++) {
+          if (attempt > 20) throw new Error(`write ${key} not acknowledged after 20 attempts`);
+          const api = apis[(client + i + attempt) % 3];
+          try {
+            const response = await post(api.url, operation('PostFinancingRequest'), { input }, { 'x-actor': enterprise.id });
+            const payload = response.body.data?.postFinancingRequest;
+            if (response.status === 200 && payload?.financingRequest) {
+              acknowledged.set(key, payload.financingRequest.id);
+              break;
+            }
+            if (payload?.userErrors?.length) throw new Error(`write ${key} refused: ${response.raw}`);
+          } catch (error) {
+            if (error instanceof Error && /refused:/.test(error.message)) throw error;
+          }
+          await sleep(50);
+        }
+      }
+    };
+    const load = Promise.all(enterprises.map((_, client) => writer(client)));
+    await sleep(700);
+    third.child.kill('SIGKILL');
+    killed = true;
+    await load;
+    const rows: Array<{ id: string; n: number }> = await db.query(
+      `SELECT count(*)::int AS n FROM financing_request WHERE enterprise_id = ANY($1::bigint[])`,
+      [enterprises.map((e) => parseGlobalId(e.id)!.id)],
+    ).then((r) => r.rows);
+    check(killed && acknowledged.size === 120, `all 120 writes acknowledged, retried across processes after api-3 was killed`);
+    check(rows[0].n === 120, `exactly one financing request per idempotency key (${rows[0].n} rows for 120 keys)`);
+
+    step = 'worker killed mid-queue';
+    const productId = parseGlobalId(product.id)!.id;
+    await db.query(`INSERT INTO matching_job (kind, subject_id) SELECT 'PRODUCT_CHANGED', $1 FROM generate_series(1, 3000)`, [productId]);
+    const pending = async () => Number((await db.query(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL`)).rows[0].n);
+    let atKill = 0;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(10)) {
+      atKill = await pending();
+      if (atKill < 3000) break;
+    }
+    workerA.child.kill('SIGKILL');
+    let left = atKill;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && left > 0; await sleep(200)) left = await pending();
+    check(left === 0, `worker-1 killed with ${atKill} of 3000 jobs pending: worker-2 finished every one`);
+
+    step = 'statistics equal stats_rebuild()';
+    await db.query('BEGIN');
+    await db.query('SELECT stats_compact()');
+    await db.query(
+      `CREATE TEMP TABLE maintained ON COMMIT DROP AS SELECT * FROM stats_rollup WHERE count <> 0 OR amount <> 0 OR amount_rate <> 0`,
+    );
+    await db.query('SELECT stats_rebuild()');
+    const [{ differing }] = (
+      await db.query(`SELECT count(*)::int AS differing FROM (
+        (SELECT * FROM maintained EXCEPT ALL SELECT * FROM stats_rollup)
+        UNION ALL (SELECT * FROM stats_rollup EXCEPT ALL SELECT * FROM maintained)) d`)
+    ).rows;
+    await db.query('ROLLBACK');
+    check(differing === 0, `the maintained statistics equal stats_rebuild() (${differing} rows differ)`);
+    await db.end();
+    void workerB;
+    console.log(`\ntest:scale passed (${results.length} checks); logs in ${logs}`);
+  } catch (error) {
+    console.error(`\ntest:scale failed at: ${step}\n${error instanceof Error ? error.stack : error}\nlogs in ${logs}`);
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(timer);
+    await cleanup();
+  }
+  if (process.exitCode !== 1) fs.rmSync(logs, { recursive: true, force: true });
+}
+
+void main().then(() => process.exit());
