@@ -209,7 +209,8 @@ async function main() {
 
     step = 'SIGKILL of an API process under write load';
     const acknowledged = new Map<string, string>();
-    let killed = false;
+    let retries = 0;
+    let atKill = -1;
     const writer = async (client: number) => {
       const enterprise = enterprises[client];
       for (let i = 0; i < 20; i++) {
@@ -229,35 +230,65 @@ async function main() {
           } catch (error) {
             if (error instanceof Error && /refused:/.test(error.message)) throw error;
           }
+          retries++;
           await sleep(50);
         }
       }
     };
     const load = Promise.all(enterprises.map((_, client) => writer(client)));
-    await sleep(700);
+    while (acknowledged.size < 30) await sleep(10);
     third.child.kill('SIGKILL');
-    killed = true;
+    atKill = acknowledged.size;
     await load;
     const rows: Array<{ id: string; n: number }> = await db.query(
       `SELECT count(*)::int AS n FROM financing_request WHERE enterprise_id = ANY($1::bigint[])`,
       [enterprises.map((e) => parseGlobalId(e.id)!.id)],
     ).then((r) => r.rows);
-    check(killed && acknowledged.size === 120, `all 120 writes acknowledged, retried across processes after api-3 was killed`);
+    check(
+      atKill < 120 && acknowledged.size === 120,
+      `api-3 killed after ${atKill} of 120 writes: all acknowledged, ${retries} retries on the other processes`,
+    );
     check(rows[0].n === 120, `exactly one financing request per idempotency key (${rows[0].n} rows for 120 keys)`);
 
     step = 'worker killed mid-queue';
+    // The test holds product_match and pauses worker-2 (SIGSTOP): worker-1 takes its jobs (rows
+    // locked, SKIP LOCKED) and waits inside their transaction, so it is surely killed mid-job.
+    workerB.child.kill('SIGSTOP');
     const productId = parseGlobalId(product.id)!.id;
-    await db.query(`INSERT INTO matching_job (kind, subject_id) SELECT 'PRODUCT_CHANGED', $1 FROM generate_series(1, 3000)`, [productId]);
+    const lock = new Client({ connectionString: primary });
+    await lock.connect();
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE product_match IN SHARE ROW EXCLUSIVE MODE');
+    await db.query(`INSERT INTO matching_job (kind, subject_id) SELECT 'PRODUCT_CHANGED', $1 FROM generate_series(1, 500)`, [
+      productId,
+    ]);
     const pending = async () => Number((await db.query(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL`)).rows[0].n);
-    let atKill = 0;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(10)) {
-      atKill = await pending();
-      if (atKill < 3000) break;
-    }
+    const waiting = async () =>
+      Number(
+        (
+          await db.query(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'app' AND wait_event_type = 'Lock' AND pid <> $1`,
+            [(await lock.query('SELECT pg_backend_pid() AS pid')).rows[0].pid],
+          )
+        ).rows[0].n,
+      );
+    let blocked = 0;
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked < 1; await sleep(50)) blocked = await waiting();
+    check(blocked === 1, 'worker-1 is in the middle of its jobs (waiting inside their transaction)');
     workerA.child.kill('SIGKILL');
-    let left = atKill;
+    workerB.child.kill('SIGCONT');
+    const jobsAtKill = await pending();
+    // PgBouncer closes the killed client's server connection: its transaction rolls back, its jobs are free again.
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked > 0; await sleep(50)) blocked = await waiting();
+    await lock.query('COMMIT');
+    await lock.end();
+    let left = jobsAtKill;
     for (const deadline = Date.now() + 60_000; Date.now() < deadline && left > 0; await sleep(200)) left = await pending();
-    check(left === 0, `worker-1 killed with ${atKill} of 3000 jobs pending: worker-2 finished every one`);
+    const failed = Number((await db.query(`SELECT count(*) AS n FROM matching_job WHERE last_error IS NOT NULL`)).rows[0].n);
+    check(
+      left === 0 && failed === 0,
+      `worker-1 killed mid-job with ${jobsAtKill} of 500 jobs pending: worker-2 finished every one (${failed} failed)`,
+    );
 
     step = 'statistics equal stats_rebuild()';
     await db.query('BEGIN');
@@ -274,7 +305,6 @@ async function main() {
     await db.query('ROLLBACK');
     check(differing === 0, `the maintained statistics equal stats_rebuild() (${differing} rows differ)`);
     await db.end();
-    void workerB;
     console.log(`\ntest:scale passed (${results.length} checks); logs in ${logs}`);
   } catch (error) {
     console.error(`\ntest:scale failed at: ${step}\n${error instanceof Error ? error.stack : error}\nlogs in ${logs}`);
