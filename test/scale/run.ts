@@ -9,23 +9,16 @@
  * cleans up after itself (also when it fails).
  */
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
-import { projectRoot } from '../../src/common/config';
 import { parseGlobalId } from '../../src/common/global-id';
 import { createInstitution, createPublishedProduct, registerEnterprise, requestInput } from '../support/fixtures';
 import { operation } from '../support/operations';
-import { pgbouncerAvailable, startPgBouncer, TestPgBouncer } from '../support/pgbouncer';
-import { redisServerAvailable, startRedis, TestRedis } from '../support/redis';
-import { freePort, postgresBinariesAvailable, startStreamingCluster, StreamingCluster } from '../support/replication';
+import { Process, requireParts, sleep, startTopology, Topology } from './topology';
 
 const TOTAL_SECONDS = 240;
 const PER_IP_LIMIT = 40;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let step = '';
 const results: string[] = [];
 function check(condition: boolean, what: string): void {
@@ -38,11 +31,7 @@ function check(condition: boolean, what: string): void {
 let addresses = 0;
 const someClient = () => `100.64.${Math.floor(++addresses / 250) % 250}.${(addresses % 250) + 1}`;
 
-interface Api {
-  name: string;
-  url: string;
-  child: ChildProcess;
-}
+type Api = Process;
 
 async function post(url: string, query: string, variables?: object, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -65,81 +54,22 @@ const appOver = (url: string) =>
   }) as any;
 
 async function main() {
-  for (const [ok, what] of [
-    [postgresBinariesAvailable(), 'PostgreSQL binaries (/usr/lib/postgresql/15/bin): apt-get install postgresql'],
-    [pgbouncerAvailable(), 'pgbouncer: apt-get install pgbouncer'],
-    [redisServerAvailable(), 'redis-server: apt-get install redis-server'],
-    [fs.existsSync(path.join(projectRoot, 'dist', 'src', 'main.js')), 'dist/src/main.js: npm run build'],
-  ] as const) {
-    if (!ok) throw new Error(`missing ${what}`);
-  }
-  const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'cel-scale-logs-'));
-  let cluster: StreamingCluster | undefined;
-  let bouncer: TestPgBouncer | undefined;
-  let redis: TestRedis | undefined;
-  const children: ChildProcess[] = [];
-  const cleanup = async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await bouncer?.stop().catch(() => undefined);
-    await redis?.stop().catch(() => undefined);
-    cluster?.stop();
-  };
+  requireParts();
+  let topology: Topology | undefined;
   const timer = setTimeout(() => {
     console.error(`test:scale: over ${TOTAL_SECONDS} s (at: ${step}); stopping everything`);
-    void cleanup().finally(() => process.exit(1));
+    void (topology?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   }, TOTAL_SECONDS * 1000);
   try {
-    step = 'starting PostgreSQL primary and streaming replica';
-    cluster = await startStreamingCluster();
-    const admin = new Client({ connectionString: cluster.primaryUrl() });
-    await admin.connect();
-    await admin.query('CREATE DATABASE app');
-    await admin.end();
-    const primary = cluster.primaryUrl('app');
-    step = 'starting pgbouncer and Redis';
-    bouncer = await startPgBouncer(primary, 20);
-    redis = await startRedis();
-    const db = new Client({ connectionString: primary });
-
-    const environment = (role: string, port: number): NodeJS.ProcessEnv => ({
-      PATH: process.env.PATH,
-      NODE_ENV: 'development',
-      PORT: String(port),
-      ROLE: role,
-      DATABASE_URL: bouncer!.through(primary),
-      DATABASE_POOLER: 'pgbouncer',
-      DATABASE_DIRECT_URL: primary,
-      DATABASE_REPLICA_URLS: cluster!.replicaUrl('app'),
-      DATABASE_POOL_SIZE: '8',
-      REDIS_URL: redis!.url,
-      TRUSTED_PROXIES: '127.0.0.1',
+    step = 'starting PostgreSQL primary and streaming replica, PgBouncer, Redis';
+    topology = await startTopology({
       RATE_LIMIT_PER_IP_PER_MINUTE: String(PER_IP_LIMIT),
       RATE_LIMIT_PER_ACTOR_PER_MINUTE: '1000000',
       MATCHING_WORKER_INTERVAL_MS: '50',
       STATS_COMPACTION_INTERVAL_MS: '200',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_DELAY_SECONDS: '0',
     });
-    const start = async (name: string, role: string): Promise<Api> => {
-      const port = await freePort();
-      const log = fs.openSync(path.join(logs, `${name}.log`), 'a');
-      const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'main.js')], {
-        env: environment(role, port),
-        stdio: ['ignore', log, log],
-      });
-      children.push(child);
-      const base = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
-        if (ready) break;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`${name} did not become ready:\n${fs.readFileSync(path.join(logs, `${name}.log`), 'utf8').slice(-2000)}`);
-        }
-        await sleep(100);
-      }
-      return { name, url: `${base}/graphql`, child };
-    };
+    const { cluster, primary, start } = topology;
+    const db = new Client({ connectionString: primary });
     step = 'starting 3 API processes and 2 workers';
     // The first one migrates (through DATABASE_DIRECT_URL); the rest find the schema ready.
     const first = await start('api-1', 'api');
@@ -305,15 +235,16 @@ async function main() {
     await db.query('ROLLBACK');
     check(differing === 0, `the maintained statistics equal stats_rebuild() (${differing} rows differ)`);
     await db.end();
-    console.log(`\ntest:scale passed (${results.length} checks); logs in ${logs}`);
+    console.log(`\ntest:scale passed (${results.length} checks)`);
   } catch (error) {
-    console.error(`\ntest:scale failed at: ${step}\n${error instanceof Error ? error.stack : error}\nlogs in ${logs}`);
+    console.error(`\ntest:scale failed at: ${step}\n${error instanceof Error ? error.stack : error}`);
+    if (topology) console.error(`the processes' logs are in ${topology.logs}`);
     process.exitCode = 1;
   } finally {
     clearTimeout(timer);
-    await cleanup();
+    await topology?.stop();
   }
-  if (process.exitCode !== 1) fs.rmSync(logs, { recursive: true, force: true });
+  if (process.exitCode !== 1 && topology) fs.rmSync(topology.logs, { recursive: true, force: true });
 }
 
 void main().then(() => process.exit());
