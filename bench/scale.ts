@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { createInstitution, registerEnterprise, requestInput } from '../test/support/fixtures';
 import { operation } from '../test/support/operations';
+import { postGraphQL, TestApp } from '../test/support/app';
 import { Process, requireParts, startTopology } from '../test/scale/topology';
 import { machine } from './support';
 import { recordBenchmark } from './record';
@@ -62,18 +63,11 @@ async function main() {
   try {
     const setup = await topology.start('setup', 'api');
     await topology.start('worker', 'worker');
+    // What the fixtures use of a TestApp.
     const app = {
-      gql: async (query: string, variables?: Record<string, unknown>, actor?: string) => {
-        const response = await fetch(setup.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(actor ? { 'x-actor': actor } : {}) },
-          body: JSON.stringify({ query, variables }),
-        });
-        const raw = await response.text();
-        const body = JSON.parse(raw);
-        return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
-      },
-    } as any;
+      gql: (query: string, variables?: Record<string, unknown>, actor?: string) =>
+        postGraphQL(setup.url, query, variables, actor ? { 'x-actor': actor } : {}),
+    } as unknown as TestApp;
     for (let i = 0; i < 20; i++) await createInstitution(app);
     const enterprises: Array<{ id: string }> = [];
     for (let i = 0; i < CONNECTIONS; i++) enterprises.push(await registerEnterprise(app));

@@ -14,6 +14,7 @@ import { Client } from 'pg';
 import { parseGlobalId } from '../../src/common/global-id';
 import { createInstitution, createPublishedProduct, registerEnterprise, requestInput } from '../support/fixtures';
 import { operation } from '../support/operations';
+import { postGraphQL, TestApp } from '../support/app';
 import { Process, requireParts, sleep, startTopology, Topology } from './topology';
 
 const TOTAL_SECONDS = 240;
@@ -44,14 +45,12 @@ async function post(url: string, query: string, variables?: object, headers: Rec
   return { status: response.status, headers: response.headers, raw, body: JSON.parse(raw) as any };
 }
 
-/** The fixtures' TestApp, as far as they use it, over one API process. */
+/** The fixtures' TestApp, as far as they use it, over one API process (a fresh client address each call). */
 const appOver = (url: string) =>
   ({
-    async gql(query: string, variables?: Record<string, unknown>, actor?: string) {
-      const response = await post(url, query, variables, actor ? { 'x-actor': actor } : {});
-      return { status: response.status, data: response.body.data, errors: response.body.errors, raw: response.raw, headers: response.headers };
-    },
-  }) as any;
+    gql: (query: string, variables?: Record<string, unknown>, actor?: string) =>
+      postGraphQL(url, query, variables, { 'x-forwarded-for': someClient(), ...(actor ? { 'x-actor': actor } : {}) }),
+  }) as unknown as TestApp;
 
 async function main() {
   requireParts();

@@ -14,6 +14,23 @@ export interface GraphQLResponse<T = any> {
   headers: Headers;
 }
 
+/** POSTs a GraphQL operation to `url` with `headers` (the scale test and bench use it on their own processes). */
+export async function postGraphQL<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const raw = await response.text();
+  const body = JSON.parse(raw);
+  return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
+}
+
 export interface TestApp {
   url: string;
   dataSource: DataSource;
@@ -69,16 +86,7 @@ export async function startTestApp(
     dataSource,
     statements,
     server,
-    async gql(query, variables, actor) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(actor ? { 'x-actor': actor } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      const raw = await response.text();
-      const body = JSON.parse(raw);
-      return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
-    },
+    gql: (query, variables, actor) => postGraphQL(url, query, variables, actor ? { 'x-actor': actor } : {}),
     async close() {
       await server.stop();
       await dataSource.destroy();
