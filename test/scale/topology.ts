@@ -7,7 +7,6 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { projectRoot } from '../../src/common/config';
 import { pgbouncerAvailable, startPgBouncer, TestPgBouncer } from '../support/pgbouncer';
 import { redisServerAvailable, startRedis, TestRedis } from '../support/redis';
@@ -57,10 +56,7 @@ export async function startTopology(defaults: NodeJS.ProcessEnv): Promise<Topolo
     cluster.stop();
   };
   try {
-    const admin = new Client({ connectionString: cluster.primaryUrl() });
-    await admin.connect();
-    await admin.query('CREATE DATABASE app');
-    await admin.end();
+    await cluster.createDatabase('app');
     bouncer = await startPgBouncer(cluster.primaryUrl('app'), 20);
     redis = await startRedis();
   } catch (error) {

@@ -33,9 +33,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Calls on the replica of statements whose text contains `fragment` (pg_stat_statements, created in
+ * `database` on the primary by `createDatabase`): reads counted where they ran, not the health checks.
+ */
+export async function replicaCalls(cluster: StreamingCluster, database: string, fragment: string): Promise<number> {
+  const [row] = await cluster.onReplica(
+    `SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+     WHERE d.datname = '${database}' AND s.query LIKE '%${fragment.replace(/'/g, "''")}%'`,
+    database,
+  );
+  return row.calls;
+}
+
 export interface StreamingCluster {
   primaryUrl(database?: string): string;
   replicaUrl(database?: string): string;
+  /** Creates `database` on the primary, with pg_stat_statements (replicated to the replica). */
+  createDatabase(database: string): Promise<void>;
   /** SQL on the replica (as the superuser): pg_wal_replay_pause(), counts. */
   onReplica<T = any>(sql: string, database?: string): Promise<T[]>;
   stopReplica(): void;
@@ -55,6 +70,8 @@ const settings = (port: number, socketDir: string) =>
     'full_page_writes = off',
     'shared_buffers = 32MB',
     'max_connections = 100',
+    // Reads are counted where they ran: pg_stat_statements keeps each server's own counts, standbys' too.
+    "shared_preload_libraries = 'pg_stat_statements'",
   ].join('\n');
 
 /** A PostgreSQL primary and a streaming replica of it on loopback, in a temporary directory. */
@@ -91,6 +108,20 @@ export async function startStreamingCluster(): Promise<StreamingCluster> {
   return {
     primaryUrl: (database) => url(primaryPort, database),
     replicaUrl: (database) => url(replicaPort, database),
+    async createDatabase(database) {
+      for (const [db, sql] of [
+        ['postgres', `CREATE DATABASE ${database}`],
+        [database, 'CREATE EXTENSION pg_stat_statements'],
+      ]) {
+        const client = new Client({ connectionString: url(primaryPort, db) });
+        await client.connect();
+        try {
+          await client.query(sql);
+        } finally {
+          await client.end();
+        }
+      }
+    },
     async onReplica(sql, database) {
       const client = new Client({ connectionString: url(replicaPort, database) });
       await client.connect();
