@@ -28,7 +28,9 @@ export async function startPgBouncer(serverUrl: string, poolSize = 2): Promise<T
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cel-pgbouncer-'));
   const ini = path.join(dir, 'pgbouncer.ini');
-  fs.writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n');
+  // With trust, PgBouncer logs in to the server with the password listed here (the embedded one has one).
+  const user = decodeURIComponent(server.username || 'postgres');
+  fs.writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" "${decodeURIComponent(server.password)}"\n`);
   fs.writeFileSync(
     ini,
     [
