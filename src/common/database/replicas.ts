@@ -70,8 +70,10 @@ export class Replica {
     readonly name: string,
     readonly pool: Pool,
   ) {
-    // A replica's connection failing between queries must not end the process.
+    // A replica's connection failing, between queries or in one, must not end the process (an
+    // 'error' event nobody listens to would): it takes the replica out of rotation instead.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', (error) => this.take(error.message)));
   }
 
   take(reason: string): void {
