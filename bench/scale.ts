@@ -84,11 +84,14 @@ async function main() {
         const reads = await load(apis, async (api) => Boolean(await post(api, READ, undefined, 'operator')));
         const writes = await load(apis, async (api, i) => {
           const input = requestInput({ idempotencyKey: `bench-${++written}`, amount: `${100000 + (i % 1000)}.00` });
-          const body = await post(api, operation('PostFinancingRequest'), { input }, enterprises[i % enterprises.length].id);
+          const actor = enterprises[i % enterprises.length].id;
+          const body = await post(api, operation('PostFinancingRequest'), { input }, actor);
           return Boolean(body?.data?.postFinancingRequest?.financingRequest);
         });
         for (const api of apis) api.child.kill('SIGKILL');
-        const row = `| ${count} | ${replica ? 'yes' : 'no'} | ${reads.perSecond.toFixed(0)} | ${reads.p50.toFixed(1)} ms | ${writes.perSecond.toFixed(0)} | ${writes.p50.toFixed(1)} ms | ${reads.errors + writes.errors} |`;
+        const cells = [count, replica ? 'yes' : 'no', reads.perSecond.toFixed(0), `${reads.p50.toFixed(1)} ms`];
+        cells.push(writes.perSecond.toFixed(0), `${writes.p50.toFixed(1)} ms`, reads.errors + writes.errors);
+        const row = `| ${cells.join(' | ')} |`;
         console.log(row);
         rows.push(row);
       }

@@ -61,7 +61,7 @@ async function main() {
   );
   const sandbox = config.production ? '' : ' (open it in a browser for the sandbox)';
   if (servesGraphql(config.role)) log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
-  else log.info({ url: server.url.replace(/\/graphql$/, '/readyz') }, `worker ready (role ${config.role}): no GraphQL here`);
+  else log.info({ url: server.url.replace(/\/graphql$/, '/readyz') }, `worker ready (${config.role}): no GraphQL here`);
 
   startBackgroundWork(server.services, config, config.role);
 

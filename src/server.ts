@@ -8,7 +8,15 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
-import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, tooManyRequests } from './common/abuse-limits';
+import {
+  AbuseLimits,
+  abuseLimitPlugin,
+  countIp,
+  DEFAULT_LIMITS,
+  ipRateLimit,
+  nestingGuard,
+  tooManyRequests,
+} from './common/abuse-limits';
 import { createRateLimits } from './common/shared-limits';
 import { TrustedProxies } from './common/http/client-ip';
 import { onPrimary, ReplicaOptions, startReplicas } from './common/database/replicas';
@@ -249,7 +257,10 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   const actorCounted = Symbol('counted by the per-actor limit');
   const executedBefore = Symbol('run by the direct path, with errors');
-  type Request = http.IncomingMessage & { [actorCounted]?: number | Promise<number>; [executedBefore]?: ExecutionResult };
+  type Request = http.IncomingMessage & {
+    [actorCounted]?: number | Promise<number>;
+    [executedBefore]?: ExecutionResult;
+  };
   /**
    * Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with.
    * A failure that is not a refusal (the database down) is reported where `report` is set.

@@ -14,7 +14,10 @@ export const servesGraphql = (role: Role) => role !== 'worker';
 /** Whether a process of this role runs the background loops. */
 export const runsBackgroundWork = (role: Role) => role !== 'api';
 
-export type WorkerIntervals = Pick<AppConfig, 'expirySweepSeconds' | 'matchingWorkerIntervalMs' | 'statsCompactionIntervalMs'>;
+export type WorkerIntervals = Pick<
+  AppConfig,
+  'expirySweepSeconds' | 'matchingWorkerIntervalMs' | 'statsCompactionIntervalMs'
+>;
 
 /** Starts the loops of `role` (none for `api`); stopBackgroundTasks() stops them. */
 export function startBackgroundWork(services: Services, intervals: WorkerIntervals, role: Role): void {

@@ -6,12 +6,16 @@ import { startServer, RunningServer } from '../src/server';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { pgbouncerAvailable, startPgBouncer, TestPgBouncer } from './support/pgbouncer';
 
-if (!pgbouncerAvailable()) console.warn('pooler: pgbouncer is not installed (apt-get install pgbouncer); these tests do not run');
+if (!pgbouncerAvailable()) {
+  console.warn('pooler: pgbouncer is not installed (apt-get install pgbouncer); these tests do not run');
+}
 const withPgBouncer = pgbouncerAvailable() ? describe : describe.skip;
 
 describe('DATABASE_POOLER configuration', () => {
   it('pgbouncer asks for a direct URL for the session it cannot pool', () => {
-    expect(() => loadConfig({ DATABASE_POOLER: 'pgbouncer' })).toThrow(/DATABASE_DIRECT_URL must be set when DATABASE_POOLER=pgbouncer/);
+    expect(() => loadConfig({ DATABASE_POOLER: 'pgbouncer' })).toThrow(
+      /DATABASE_DIRECT_URL must be set when DATABASE_POOLER=pgbouncer/,
+    );
     const config = loadConfig({ DATABASE_POOLER: 'PgBouncer', DATABASE_DIRECT_URL: 'postgres://u@h:5432/d' });
     expect(config.pooler).toBe('pgbouncer');
     expect(loadConfig({}).pooler).toBeUndefined();
@@ -46,7 +50,7 @@ withPgBouncer('behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer)'
     }
   });
 
-  it('serves concurrent reads (entity readers, prepared statements) and listens for account changes directly', async () => {
+  it('serves concurrent reads (entity readers, prepared statements); LISTEN goes direct', async () => {
     const dataSource: DataSource = createDataSource(bouncer.through(database.url), {
       poolSize: 8,
       pooler: 'pgbouncer',

@@ -2,7 +2,8 @@ import { createDataSource } from '../src/common/database/data-source';
 import { startServer, RunningServer } from '../src/server';
 import type { DataSource } from 'typeorm';
 import { productInput } from './support/fixtures';
-import { postgresBinariesAvailable, replicaCalls, startStreamingCluster, StreamingCluster } from './support/replication';
+import { postgresBinariesAvailable, replicaCalls, startStreamingCluster } from './support/replication';
+import type { StreamingCluster } from './support/replication';
 
 const CREATE = `mutation Create($input: CreateInstitutionInput!) {
   createInstitution(input: $input) { institution { id } userErrors { message } }
@@ -10,7 +11,7 @@ const CREATE = `mutation Create($input: CreateInstitutionInput!) {
 const LIST = '{ institutions(first: 100) { nodes { name } } }';
 
 if (!postgresBinariesAvailable()) {
-  console.warn('replicas: PostgreSQL binaries not found (apt-get install postgresql); the streaming-replica tests do not run');
+  console.warn('replicas: no PostgreSQL binaries (apt-get install postgresql); the streaming-replica tests do not run');
 }
 const withBinaries = postgresBinariesAvailable() ? describe : describe.skip;
 
@@ -80,7 +81,9 @@ withBinaries('read replicas with read-your-writes (DATABASE_REPLICA_URLS)', () =
     // A mutation that writes outside withTransaction (repository.save) writes to the primary too.
     const bank = created.body.data.createInstitution.institution.id;
     const product = await post(
-      `mutation($input: CreateLoanProductInput!) { createLoanProduct(input: $input) { loanProduct { id } userErrors { message } } }`,
+      `mutation($input: CreateLoanProductInput!) {
+        createLoanProduct(input: $input) { loanProduct { id } userErrors { message } }
+      }`,
       { input: productInput() },
       { 'x-actor': bank },
     );
@@ -90,7 +93,7 @@ withBinaries('read replicas with read-your-writes (DATABASE_REPLICA_URLS)', () =
     expect((await replicaReads()) - before).toBeGreaterThanOrEqual(5);
   });
 
-  it('with replay paused, a read carrying the token sees its write (from the primary); one without it does not', async () => {
+  it('with replay paused, a read carrying the token sees its write (primary); one without does not', async () => {
     await cluster.onReplica('SELECT pg_wal_replay_pause()');
     try {
       const created = await post(CREATE, { input: { name: '副本测试银行二', type: 'BANK', regionsServed: ['230000'] } });

@@ -52,7 +52,10 @@ async function statuses(app: TestApp, count: number, forwardedFor?: (i: number) 
   return results;
 }
 
-const tally = (codes: number[]) => ({ ok: codes.filter((c) => c === 200).length, limited: codes.filter((c) => c === 429).length });
+const tally = (codes: number[]) => ({
+  ok: codes.filter((c) => c === 200).length,
+  limited: codes.filter((c) => c === 429).length,
+});
 
 if (!redisServerAvailable()) {
   // A fresh machine without Redis: these need a redis-server binary (CI installs redis-server).

@@ -212,7 +212,10 @@ const environment = z
       z
         .string()
         .transform((v) => v.split(',').map((url) => url.trim()).filter(Boolean))
-        .refine((urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)), 'must be postgres:// URLs, comma-separated')
+        .refine(
+          (urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)),
+          'must be postgres:// URLs, comma-separated',
+        )
         .default(''),
     ),
     DATABASE_POOLER: z.preprocess(
@@ -230,7 +233,10 @@ const environment = z
       z
         .string()
         .transform((v) => v.split(',').map((entry) => entry.trim()).filter(Boolean))
-        .refine((entries) => invalidProxyEntries(entries).length === 0, 'must be IP addresses or CIDR blocks, comma-separated')
+        .refine(
+          (entries) => invalidProxyEntries(entries).length === 0,
+          'must be IP addresses or CIDR blocks, comma-separated',
+        )
         .default(''),
     ),
   })

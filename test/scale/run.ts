@@ -81,7 +81,8 @@ async function main() {
     ]);
     const apis = [first, second, third];
     await db.connect();
-    check((await post(workerA.url, '{ __typename }')).status === 404, 'a worker answers /graphql with 404 (probes and /metrics only)');
+    const onWorker = await post(workerA.url, '{ __typename }');
+    check(onWorker.status === 404, 'a worker answers /graphql with 404 (probes and /metrics only)');
 
     step = 'shared rate limit';
     const limited = { 'x-forwarded-for': '198.51.100.77' };
@@ -108,11 +109,12 @@ async function main() {
     const before = await replicaReads();
     const reads = 30;
     for (let i = 0; i < reads; i++) {
-      const response = await post(apis[i % 3].url, '{ institutions(first: 5) { totalCount } }', undefined, { 'x-actor': 'operator' });
+      const operator = { 'x-actor': 'operator' };
+      const response = await post(apis[i % 3].url, '{ institutions(first: 5) { totalCount } }', undefined, operator);
       if (response.body.errors) throw new Error(`read failed: ${response.raw}`);
     }
     const counted = (await replicaReads()) - before;
-    check(counted >= reads, `${reads} query reads served by the replica (${counted} statements on institution counted on it)`);
+    check(counted >= reads, `${reads} query reads served by the replica (${counted} statements on institution there)`);
 
     step = 'read-your-writes with replay paused';
     await cluster.onReplica('SELECT pg_wal_replay_pause()');
@@ -126,8 +128,10 @@ async function main() {
         (await post(api.url, list, undefined, { 'x-actor': 'operator', ...headers })).body.data.institutions.nodes.map(
           (node: { name: string }) => node.name,
         );
-      check((await names(second, { 'x-consistency-token': token! })).includes(input.name), 'a read carrying the token on another process sees the write');
-      check(!(await names(third, {})).includes(input.name), 'a read without it is served by the paused replica (does not see it yet)');
+      const withToken = await names(second, { 'x-consistency-token': token! });
+      check(withToken.includes(input.name), 'a read carrying the token on another process sees the write');
+      const withoutToken = await names(third, {});
+      check(!withoutToken.includes(input.name), 'a read without it is served by the paused replica (not seen yet)');
     } finally {
       await cluster.onReplica('SELECT pg_wal_replay_resume()');
     }
@@ -145,7 +149,8 @@ async function main() {
           if (attempt > 20) throw new Error(`write ${key} not acknowledged after 20 attempts`);
           const api = apis[(client + i + attempt) % 3];
           try {
-            const response = await post(api.url, operation('PostFinancingRequest'), { input }, { 'x-actor': enterprise.id });
+            const actor = { 'x-actor': enterprise.id };
+            const response = await post(api.url, operation('PostFinancingRequest'), { input }, actor);
             const payload = response.body.data?.postFinancingRequest;
             if (response.status === 200 && payload?.financingRequest) {
               acknowledged.set(key, payload.financingRequest.id);
@@ -184,32 +189,42 @@ async function main() {
     await lock.connect();
     await lock.query('BEGIN');
     await lock.query('LOCK TABLE product_match IN SHARE ROW EXCLUSIVE MODE');
-    await db.query(`INSERT INTO matching_job (kind, subject_id) SELECT 'PRODUCT_CHANGED', $1 FROM generate_series(1, 500)`, [
+    const queue = `INSERT INTO matching_job (kind, subject_id)
+                   SELECT 'PRODUCT_CHANGED', $1 FROM generate_series(1, 500)`;
+    await db.query(queue, [
       productId,
     ]);
-    const pending = async () => Number((await db.query(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL`)).rows[0].n);
+    const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
+    const pending = () => count(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL`);
     const waiting = async () =>
       Number(
         (
           await db.query(
-            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'app' AND wait_event_type = 'Lock' AND pid <> $1`,
+            `SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = 'app' AND wait_event_type = 'Lock' AND pid <> $1`,
             [(await lock.query('SELECT pg_backend_pid() AS pid')).rows[0].pid],
           )
         ).rows[0].n,
       );
     let blocked = 0;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked < 1; await sleep(50)) blocked = await waiting();
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked < 1; await sleep(50)) {
+      blocked = await waiting();
+    }
     check(blocked === 1, 'worker-1 is in the middle of its jobs (waiting inside their transaction)');
     workerA.child.kill('SIGKILL');
     workerB.child.kill('SIGCONT');
     const jobsAtKill = await pending();
     // PgBouncer closes the killed client's server connection: its transaction rolls back, its jobs are free again.
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked > 0; await sleep(50)) blocked = await waiting();
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked > 0; await sleep(50)) {
+      blocked = await waiting();
+    }
     await lock.query('COMMIT');
     await lock.end();
     let left = jobsAtKill;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && left > 0; await sleep(200)) left = await pending();
-    const failed = Number((await db.query(`SELECT count(*) AS n FROM matching_job WHERE last_error IS NOT NULL`)).rows[0].n);
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && left > 0; await sleep(200)) {
+      left = await pending();
+    }
+    const failed = await count(`SELECT count(*) AS n FROM matching_job WHERE last_error IS NOT NULL`);
     check(
       left === 0 && failed === 0,
       `worker-1 killed mid-job with ${jobsAtKill} of 500 jobs pending: worker-2 finished every one (${failed} failed)`,
@@ -219,7 +234,8 @@ async function main() {
     await db.query('BEGIN');
     await db.query('SELECT stats_compact()');
     await db.query(
-      `CREATE TEMP TABLE maintained ON COMMIT DROP AS SELECT * FROM stats_rollup WHERE count <> 0 OR amount <> 0 OR amount_rate <> 0`,
+      `CREATE TEMP TABLE maintained ON COMMIT DROP AS
+       SELECT * FROM stats_rollup WHERE count <> 0 OR amount <> 0 OR amount_rate <> 0`,
     );
     await db.query('SELECT stats_rebuild()');
     const [{ differing }] = (

@@ -100,7 +100,8 @@ export async function startTopology(defaults: NodeJS.ProcessEnv): Promise<Topolo
         const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
         if (ready) break;
         if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`${name} did not become ready:\n${fs.readFileSync(path.join(logs, `${name}.log`), 'utf8').slice(-2000)}`);
+          const output = fs.readFileSync(path.join(logs, `${name}.log`), 'utf8');
+          throw new Error(`${name} did not become ready:\n${output.slice(-2000)}`);
         }
         await sleep(100);
       }

@@ -67,7 +67,8 @@ export async function startPgBouncer(serverUrl: string, poolSize = 2): Promise<T
     if (open) break;
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
-      throw new Error(`pgbouncer did not start: ${fs.readFileSync(path.join(dir, 'pgbouncer.log'), 'utf8').slice(-500)}`);
+      const output = fs.readFileSync(path.join(dir, 'pgbouncer.log'), 'utf8');
+      throw new Error(`pgbouncer did not start: ${output.slice(-500)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

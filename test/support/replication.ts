@@ -94,7 +94,8 @@ export async function startStreamingCluster(): Promise<StreamingCluster> {
     fs.appendFileSync(path.join(primary, 'postgresql.conf'), `\n${settings(primaryPort, root)}\n`);
     run('pg_ctl', ['-D', primary, '-l', path.join(root, 'primary.log'), '-w', '-t', '60', 'start']);
     started.push(primary);
-    run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', replica, '-R', '-X', 'stream']);
+    const source = ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres'];
+    run('pg_basebackup', [...source, '-D', replica, '-R', '-X', 'stream']);
     fs.appendFileSync(path.join(replica, 'postgresql.conf'), `\nport = ${replicaPort}\n`);
     run('pg_ctl', ['-D', replica, '-l', path.join(root, 'replica.log'), '-w', '-t', '60', 'start']);
     started.push(replica);

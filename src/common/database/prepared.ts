@@ -22,7 +22,10 @@ export async function preparedQueryIn<T = Record<string, unknown>>(manager: Enti
   return result.rows as T[];
 }
 
-type Querying = { query: (...args: unknown[]) => unknown; on(event: 'connect', listener: (client: never) => void): unknown };
+type Querying = {
+  query: (...args: unknown[]) => unknown;
+  on(event: 'connect', listener: (client: never) => void): unknown;
+};
 
 /**
  * Behind a pooler in transaction mode (DATABASE_POOLER=pgbouncer; Debian's 1.18 predates its

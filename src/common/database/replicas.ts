@@ -172,7 +172,9 @@ export class ReplicaSet {
     try {
       const deadline = Date.now() + this.options.waitMs;
       for (;;) {
-        const { rows } = await client.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught_up', [route.minLsn]);
+        const { rows } = await client.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught_up', [
+          route.minLsn,
+        ]);
         if (rows[0].caught_up) {
           route.caughtUp = replica;
           return client;
