@@ -6,9 +6,17 @@ import { projectRoot } from '../src/common/config';
 /** Below it, the readings written by hand: kept when a run rewrites the figures above it. */
 const READINGS_MARK = '<!-- Figures above are rewritten by each run; the dated readings below are kept. -->';
 
-export function recordBenchmark(name: string, command: string, scale: number, tableLines: string[], machine: string): void {
+export function recordBenchmark(
+  name: string,
+  command: string,
+  scale: number,
+  tableLines: string[],
+  machine: string,
+  /** What it ran on where that is neither DATABASE_URL's server nor the embedded PostgreSQL. */
+  databaseLabel?: string,
+): void {
   const file = path.join(projectRoot, 'BENCHMARKS.md');
-  const database = process.env.DATABASE_URL ? 'DATABASE_URL server' : 'embedded PostgreSQL';
+  const database = databaseLabel ?? (process.env.DATABASE_URL ? 'DATABASE_URL server' : 'embedded PostgreSQL');
   const heading = `## ${name} (scale ${scale}, ${database})`;
   const section = [
     heading,

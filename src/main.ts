@@ -3,11 +3,11 @@ import { ConfigurationError, loadConfig } from './common/config';
 import { createDataSource } from './common/database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './common/database/embedded-postgres';
 import { waitForDatabase } from './common/database/wait-for-database';
-import { every, stopBackgroundTasks } from './common/background';
+import { stopBackgroundTasks } from './common/background';
 import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
-import { processMetrics } from './common/http/metrics';
 import { startServer } from './server';
-import { deleteExpiredEvents, outboxRetentionDays } from './notifications/outbox';
+import { outboxRetentionDays } from './notifications/outbox';
+import { servesGraphql, startBackgroundWork } from './worker';
 
 /**
  * `npm start`: DATABASE_URL or an embedded PostgreSQL kept in .data/postgres, pending migrations,
@@ -27,13 +27,17 @@ async function main() {
   }
   await waitForDatabase(databaseUrl, { waitSeconds: config.database.waitSeconds, logger: log });
   // Migrations run on a connection of their own, without the request timeouts.
-  const migrator = createDataSource(databaseUrl, { poolSize: 1 });
+  const migrator = createDataSource(config.databaseDirectUrl ?? databaseUrl, { poolSize: 1 });
   await migrator.initialize();
   const applied = await migrator.runMigrations({ transaction: 'all' });
   await migrator.destroy();
   if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, `applied ${applied.length} migration(s)`);
   else log.info('database schema is up to date');
-  const dataSource = createDataSource(databaseUrl, { limits: config.database });
+  const dataSource = createDataSource(databaseUrl, {
+    limits: config.database,
+    pooler: config.pooler,
+    directUrl: config.databaseDirectUrl,
+  });
   await dataSource.initialize();
 
   const server = await startServer(
@@ -45,36 +49,25 @@ async function main() {
       logger: log,
       metrics: config.metrics,
       shutdown: config.shutdown,
+      graphql: servesGraphql(config.role),
+      redisUrl: config.redisUrl,
+      trustedProxies: config.trustedProxies,
+      replicas: {
+        ...config.replicas,
+        statementTimeoutMs: config.pooler ? 0 : config.database.statementTimeoutMs,
+        unnamedStatements: Boolean(config.pooler),
+      },
     },
     config.port,
   );
   const sandbox = config.production ? '' : ' (open it in a browser for the sandbox)';
-  log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
+  if (servesGraphql(config.role)) log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
+  else log.info({ url: server.url.replace(/\/graphql$/, '/readyz') }, `worker ready (${config.role}): no GraphQL here`);
 
-  const services = server.services;
-  every(config.expirySweepSeconds * 1000, 'expiry sweep', async () => {
-    try {
-      processMetrics.applicationsExpired.inc(await services.lending.expireOverdueApplications(new Date()));
-      processMetrics.expirySweeps.inc({ outcome: 'success' });
-    } catch (error) {
-      processMetrics.expirySweeps.inc({ outcome: 'failure' });
-      throw error;
-    }
+  startBackgroundWork(server.services, config, config.role, {
+    db: dataSource,
+    retentionDays: outboxRetentionDays(),
   });
-  every(config.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
-  // Match refreshes queued by product and score changes are worked here, never inside a mutation.
-  every(config.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
-  // Outbox events past OUTBOX_RETENTION_DAYS are deleted (resuming a subscription reaches that far back).
-  const retentionDays = outboxRetentionDays();
-  every(60 * 60 * 1000, 'outbox cleanup', () => deleteExpiredEvents(dataSource, retentionDays));
-  // Webhooks: new outbox events become deliveries, and the deliveries due are sent (retries included).
-  const webhooks = services.webhooks;
-  every(1000, 'webhook deliveries', async () => {
-    await webhooks.dispatch();
-    await webhooks.deliverDue();
-  });
-  // Statistics deltas written by the triggers are folded into the rollup (every second by default).
-  every(config.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -8,7 +8,19 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ExecutionResult, GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
-import { AbuseLimits, abuseLimitPlugin, countIp, DEFAULT_LIMITS, ipRateLimit, nestingGuard, RateLimiter, tooManyRequests } from './common/abuse-limits';
+import {
+  AbuseLimits,
+  abuseLimitPlugin,
+  countIp,
+  DEFAULT_LIMITS,
+  ipRateLimit,
+  nestingGuard,
+  tooManyRequests,
+} from './common/abuse-limits';
+import { createRateLimits } from './common/shared-limits';
+import { TrustedProxies } from './common/http/client-ip';
+import { onPrimary, ReplicaOptions, startReplicas } from './common/database/replicas';
+import { aroundDirectQuery, consistencyToken, replicaReads } from './common/http/read-routing';
 import { DirectQueries } from './common/direct-queries';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
@@ -52,6 +64,14 @@ export interface ServerOptions {
    * flight get to finish (default 10).
    */
   shutdown?: { delaySeconds?: number; graceSeconds?: number };
+  /** With it, the rate limits are counted in this Redis, shared by all processes (src/common/shared-limits.ts). */
+  redisUrl?: string;
+  /** Proxies whose X-Forwarded-For is believed (src/common/http/client-ip.ts); none by default. */
+  trustedProxies?: string[];
+  /** Read replicas for read-only requests (src/common/database/replicas.ts); none by default. */
+  replicas?: { urls: string[] } & Partial<ReplicaOptions>;
+  /** False in a worker-role process: only /livez, /readyz and /metrics are answered, anything else 404. */
+  graphql?: boolean;
 }
 
 export interface RunningServer {
@@ -224,8 +244,16 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const metrics = createServerMetrics(dataSource);
   lifecycle.register(metrics.hooks);
   const metricsEndpoint = options.metrics ?? { enabled: !options.production };
-  const actorLimiter = new RateLimiter(limits.perActorPerMinute);
-  const ipLimiter = new RateLimiter(limits.perIpPerMinute);
+  const rateLimits = createRateLimits({ ...limits, redisUrl: options.redisUrl, logger: options.logger });
+  const proxies = new TrustedProxies(options.trustedProxies);
+  const replicas = await startReplicas(dataSource, options.replicas?.urls ?? [], {
+    maxLagBytes: 16 * 1024 * 1024,
+    waitMs: 200,
+    checkIntervalMs: 1000,
+    poolSize: 10,
+    ...options.replicas,
+  });
+  const countClient = (req: http.IncomingMessage) => countIp(rateLimits.ip, req, proxies.clientIp(req));
   const schema = buildAppSchema();
   const executionSchema = buildExecutionSchema();
   const app = express();
@@ -233,7 +261,10 @@ export async function startServer(options: ServerOptions, port: number, host?: s
 
   const actorCounted = Symbol('counted by the per-actor limit');
   const executedBefore = Symbol('run by the direct path, with errors');
-  type Request = http.IncomingMessage & { [actorCounted]?: number; [executedBefore]?: ExecutionResult };
+  type Request = http.IncomingMessage & {
+    [actorCounted]?: number | Promise<number>;
+    [executedBefore]?: ExecutionResult;
+  };
   /**
    * Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with.
    * A failure that is not a refusal (the database down) is reported where `report` is set.
@@ -241,7 +272,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const contextFor = async (req: Request, report = true): Promise<RequestContext> => {
     let actor: Actor;
     try {
-      actor = await actorOrUnavailable(req.headers, services, dataSource, options.production);
+      // Who acts is read on the primary: a replica behind could still know a disabled account.
+      actor = await onPrimary(() => actorOrUnavailable(req.headers, services, dataSource, options.production));
     } catch (error) {
       // Not a refusal (a bad token): a failure, or the database out of reach (logged as one line).
       const refusal = error instanceof GraphQLError && error.extensions?.code !== 'SERVICE_UNAVAILABLE';
@@ -252,13 +284,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       const key = actorKey(actor);
       noteRequest(req, { actor: key });
       // Counted once per request, also when the direct path hands the request to Apollo.
-      const wait = (req[actorCounted] ??= actorLimiter.hit(key));
+      const wait = await (req[actorCounted] ??= rateLimits.actor.hit(key));
       if (wait > 0) {
         noteRequest(req, { refusal: 'rate_actor' });
         throw tooManyRequests(wait);
       }
     }
-    const clientAddress = req.socket.remoteAddress ?? 'unknown';
+    const clientAddress = proxies.clientIp(req);
     const executed = req[executedBefore];
     return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
   };
@@ -267,7 +299,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     executionSchema,
     limits,
     production: options.production,
-    countIp: (req) => countIp(ipLimiter, req),
+    countIp: countClient,
+    around: aroundDirectQuery(replicas),
     // Apollo answers (and reports) whatever fails here.
     contextFor: (req) => contextFor(req, false).catch(() => null),
     delegate: (req: Request & { body?: unknown }, res, body, executed) => {
@@ -301,6 +334,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     // The body is read first: closing a connection with unread data resets it (ECONNRESET) and
     // the client may lose the answer.
     if (stopping) refuseWhileStopping(req, res);
+    else if (options.graphql === false) sendNotFound(req, res);
     else if (directQueries.accepts(req)) directQueries.serve(req, res);
     else app(req, res);
   });
@@ -322,6 +356,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       anonymousIsUnauthenticated,
       requestObserver(lifecycle),
       retryableIsUnavailable,
+      consistencyToken(replicas, dataSource),
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -346,9 +381,10 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
   app.use(
     '/graphql',
-    ipRateLimit(ipLimiter),
+    ipRateLimit(countClient),
     express.json({ limit: limits.maxBodyBytes }),
     nestingGuard(limits),
+    replicaReads(replicas),
     expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
   );
   app.use(sendNotFound);
@@ -389,6 +425,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         await apollo.stop();
         await services.auth.accounts.stop();
         await liveFeed.stop();
+        await rateLimits.close();
+        await replicas?.stop();
       })()),
   };
 }

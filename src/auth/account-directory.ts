@@ -1,7 +1,7 @@
-import { Client, ClientConfig, Pool } from 'pg';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { preparedQuery } from '../common/database/prepared';
+import { sessionConnectionConfig } from '../common/database/data-source';
 import { briefly, processLogger } from '../common/http/logging';
 import type { UserAccount } from './user-account.entity';
 
@@ -134,10 +134,9 @@ export class AccountDirectory {
   }
 
   private async listen(): Promise<void> {
-    // The pool's own connection settings, for one connection outside it.
-    const pool = (this.dataSource.driver as PostgresDriver).master as Pool & { options: ClientConfig };
+    // The pool's own connection settings (DATABASE_DIRECT_URL behind a pooler), for one connection outside it.
     // TCP keepalive, so a connection that died silently ends (and stops the keeping) instead of hanging.
-    const client = new Client({ ...pool.options, keepAlive: true });
+    const client = new Client({ ...sessionConnectionConfig(this.dataSource), keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel !== ACCOUNT_CHANGES_CHANNEL) return;
       this.generation++;

@@ -240,11 +240,16 @@ const counted = Symbol('counted by the per-IP limit');
 
 /**
  * Counts a request against the per-IP limit once, whichever path serves it (the direct query path
- * counts it and may still hand it to the Express stack); seconds to wait when over the limit.
+ * counts it and may still hand it to the Express stack); seconds to wait when over the limit (a
+ * promise where the counts are shared through Redis, src/common/shared-limits.ts).
  */
-export function countIp(limiter: RateLimiter, req: import('node:http').IncomingMessage): number {
-  const request = req as typeof req & { [counted]?: number };
-  return (request[counted] ??= limiter.hit(req.socket.remoteAddress ?? 'unknown'));
+export function countIp(
+  limiter: { hit(key: string): number | Promise<number> },
+  req: import('node:http').IncomingMessage,
+  clientIp: string = req.socket.remoteAddress ?? 'unknown',
+): number | Promise<number> {
+  const request = req as typeof req & { [counted]?: number | Promise<number> };
+  return (request[counted] ??= limiter.hit(clientIp));
 }
 
 /** The per-IP limit's answer: 429 with Retry-After. */
@@ -257,11 +262,13 @@ export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait:
 }
 
 /** Per-IP limit in front of GraphQL: 429 with Retry-After, before the body is even parsed. */
-export function ipRateLimit(limiter: RateLimiter): express.RequestHandler {
+export function ipRateLimit(count: (req: express.Request) => number | Promise<number>): express.RequestHandler {
+  const answer = (res: express.Response, next: express.NextFunction, wait: number) =>
+    wait === 0 ? next() : refuseOverIpLimit(res, wait);
   return (req, res, next) => {
-    const wait = countIp(limiter, req);
-    if (wait === 0) return next();
-    refuseOverIpLimit(res, wait);
+    const wait = count(req);
+    if (typeof wait === 'number') answer(res, next, wait);
+    else wait.then((seconds) => answer(res, next, seconds), next);
   };
 }
 

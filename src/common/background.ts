@@ -3,8 +3,10 @@
  * each runs every so often, never two at once, and a failure streak is logged once, not each run.
  */
 import { logError, processLogger } from './http/logging';
+import { processMetrics } from './http/metrics';
 
 interface BackgroundTask {
+  label: string;
   timer: NodeJS.Timeout;
   running: Promise<unknown> | null;
 }
@@ -14,15 +16,17 @@ const tasks = new Set<BackgroundTask>();
 /** Runs `task` every `ms`, never two at once; failures are logged once per streak, never fatal. */
 export function every(ms: number, label: string, task: () => Promise<unknown>): NodeJS.Timeout {
   let failures = 0;
-  const entry: BackgroundTask = { timer: undefined as unknown as NodeJS.Timeout, running: null };
+  const entry: BackgroundTask = { label, timer: undefined as unknown as NodeJS.Timeout, running: null };
   entry.timer = setInterval(() => {
     if (entry.running) return;
     entry.running = task()
       .then(() => {
+        processMetrics.backgroundTaskRuns.inc({ task: label, outcome: 'success' });
         if (failures > 0) processLogger().info({ task: label, failures }, `${label} works again`);
         failures = 0;
       })
       .catch((error) => {
+        processMetrics.backgroundTaskRuns.inc({ task: label, outcome: 'failure' });
         if (failures++ === 0)
           logError(processLogger(), error, `${label} failed (logged once until it works again)`, { task: label });
       })
@@ -30,6 +34,7 @@ export function every(ms: number, label: string, task: () => Promise<unknown>): 
   }, ms);
   entry.timer.unref();
   tasks.add(entry);
+  processMetrics.backgroundTasks.inc({ task: label });
   return entry.timer;
 }
 
@@ -37,6 +42,14 @@ export function every(ms: number, label: string, task: () => Promise<unknown>): 
 export async function stopBackgroundTasks(): Promise<void> {
   const stopping = [...tasks];
   tasks.clear();
-  for (const task of stopping) clearInterval(task.timer);
+  for (const task of stopping) {
+    clearInterval(task.timer);
+    processMetrics.backgroundTasks.dec({ task: task.label });
+  }
   await Promise.all(stopping.map((task) => task.running));
+}
+
+/** The labels of the background tasks running in this process (what an api-role process has none of). */
+export function runningBackgroundTasks(): string[] {
+  return [...tasks].map((task) => task.label);
 }

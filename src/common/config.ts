@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from './abuse-limits';
+import { invalidProxyEntries } from './http/client-ip';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -42,7 +43,24 @@ export interface AppConfig {
   };
   /** `/metrics`: on or off, and the bearer token it asks for when set. */
   metrics: { enabled: boolean; token: string | undefined };
+  /**
+   * What this process does (docs/scaling.md): `api` serves GraphQL and runs no background loop,
+   * `worker` runs the loops and serves only the probes and /metrics, `all` (the default) both.
+   */
+  role: Role;
+  /** Rate limits counted in this Redis, shared by every process; unset: each process counts its own. */
+  redisUrl: string | undefined;
+  /** Load balancers whose X-Forwarded-For is believed (addresses and CIDR blocks); empty: none. */
+  trustedProxies: string[];
+  /** Streaming replicas for read-only requests (src/common/database/replicas.ts); empty: all on the primary. */
+  replicas: { urls: string[]; maxLagBytes: number; waitMs: number };
+  /** `pgbouncer`: DATABASE_URL (and the replicas) go through PgBouncer in transaction mode. */
+  pooler: 'pgbouncer' | undefined;
+  /** Straight to PostgreSQL: migrations and the account-change listener, where a pooler is in between. */
+  databaseDirectUrl: string | undefined;
 }
+
+export type Role = 'api' | 'worker' | 'all';
 
 /** Used only outside production, so that `npm start` works on a fresh machine. */
 export const DEVELOPMENT_JWT_SECRET = 'credit-easy-loan-development-secret-do-not-use-in-production';
@@ -53,7 +71,10 @@ export const projectRoot = path.resolve(
 );
 
 /** Variables whose values are never repeated in a message (they are secrets or hold one). */
-const SECRET = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY']);
+const SECRET = new Set([
+  ...['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'IDENTITY_ASSERTION_KEY', 'REDIS_URL'],
+  ...['DATABASE_REPLICA_URLS', 'DATABASE_DIRECT_URL'],
+]);
 
 /** Thrown when the environment is wrong; `problems` has one line per variable at fault. */
 export class ConfigurationError extends Error {
@@ -178,8 +199,55 @@ const environment = z
     SHUTDOWN_GRACE_SECONDS: integer(0, 600, 10),
     METRICS_ENABLED: flag(),
     METRICS_TOKEN: z.preprocess(unset, z.string().min(16, 'must be at least 16 characters').optional()),
+    ROLE: z.preprocess(
+      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+      z.enum(['api', 'worker', 'all'], { errorMap: () => ({ message: 'must be api, worker or all' }) }).default('all'),
+    ),
+    REDIS_URL: z.preprocess(
+      unset,
+      z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL').optional(),
+    ),
+    DATABASE_REPLICA_URLS: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((v) => v.split(',').map((url) => url.trim()).filter(Boolean))
+        .refine(
+          (urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)),
+          'must be postgres:// URLs, comma-separated',
+        )
+        .default(''),
+    ),
+    DATABASE_POOLER: z.preprocess(
+      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+      z.enum(['none', 'pgbouncer'], { errorMap: () => ({ message: 'must be none or pgbouncer' }) }).default('none'),
+    ),
+    DATABASE_DIRECT_URL: z.preprocess(
+      unset,
+      z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL').optional(),
+    ),
+    DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
+    DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
+    TRUSTED_PROXIES: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((v) => v.split(',').map((entry) => entry.trim()).filter(Boolean))
+        .refine(
+          (entries) => invalidProxyEntries(entries).length === 0,
+          'must be IP addresses or CIDR blocks, comma-separated',
+        )
+        .default(''),
+    ),
   })
   .superRefine((env, context) => {
+    if (env.DATABASE_POOLER === 'pgbouncer' && !env.DATABASE_DIRECT_URL) {
+      context.addIssue({
+        ...combined,
+        path: ['DATABASE_DIRECT_URL'],
+        message: 'must be set when DATABASE_POOLER=pgbouncer (LISTEN and migrations need a session of their own)',
+      });
+    }
     if (env.NODE_ENV !== 'production') return;
     if (!env.JWT_SECRET)
       context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
@@ -257,5 +325,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     // Outside production /metrics is open; in production it is off unless a token protects it.
     metrics: { enabled: e.METRICS_ENABLED ?? (!production || Boolean(e.METRICS_TOKEN)), token: e.METRICS_TOKEN },
+    role: e.ROLE,
+    redisUrl: e.REDIS_URL,
+    trustedProxies: e.TRUSTED_PROXIES,
+    replicas: {
+      urls: e.DATABASE_REPLICA_URLS,
+      maxLagBytes: e.DATABASE_REPLICA_MAX_LAG_BYTES,
+      waitMs: e.DATABASE_REPLICA_WAIT_MS,
+    },
+    pooler: e.DATABASE_POOLER === 'pgbouncer' ? 'pgbouncer' : undefined,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
   };
 }

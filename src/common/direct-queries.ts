@@ -22,8 +22,11 @@ export interface DirectQueryOptions<Context> {
   executionSchema: GraphQLSchema;
   limits: AbuseLimits;
   production: boolean;
-  /** Counts the request against the per-IP limit (once, whichever path serves it); seconds to wait when over it. */
-  countIp(req: IncomingMessage): number;
+  /**
+   * Counts the request against the per-IP limit (once, whichever path serves it); seconds to wait
+   * when over it (a promise where the counts are shared through Redis).
+   */
+  countIp(req: IncomingMessage): number | Promise<number>;
   /** The request's context, or null where Apollo must answer (bad token, actor over its limit). */
   contextFor(req: IncomingMessage): Promise<Context | null>;
   /**
@@ -33,6 +36,8 @@ export interface DirectQueryOptions<Context> {
   delegate(req: IncomingMessage, res: ServerResponse, body: unknown, executed?: ExecutionResult): void;
   /** Answers a body that could not be read or parsed, as the Express stack would. */
   refuseBody(res: ServerResponse, status: 400 | 413): void;
+  /** Runs the answer of a query (read replicas route its reads here); the work itself by default. */
+  around?<R>(req: IncomingMessage, work: () => R): R;
   /** An error of this path's own (not a resolver's): for the request pipeline's error log. */
   onError(req: IncomingMessage, error: unknown): void;
 }
@@ -93,6 +98,17 @@ export class DirectQueries<Context> {
   serve(req: IncomingMessage, res: ServerResponse): void {
     // As in front of Express: the per-IP limit before the body is read or anything parsed.
     const wait = this.options.countIp(req);
+    if (typeof wait === 'number') return this.serveCounted(req, res, wait);
+    wait.then(
+      (seconds) => this.serveCounted(req, res, seconds),
+      (error: unknown) => {
+        this.options.onError(req, error);
+        this.options.refuseBody(res, 400);
+      },
+    );
+  }
+
+  private serveCounted(req: IncomingMessage, res: ServerResponse, wait: number): void {
     if (wait > 0) return refuseOverIpLimit(res, wait);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -121,7 +137,8 @@ export class DirectQueries<Context> {
         this.options.refuseBody(res, 400);
         return;
       }
-      this.answer(req, res, body).catch((error: unknown) => {
+      const answer = () => this.answer(req, res, body);
+      (this.options.around ? this.options.around(req, answer) : answer()).catch((error: unknown) => {
         // Resolver errors come back in the result; anything thrown here is this path's own fault.
         this.options.onError(req, error);
         if (!res.headersSent) this.handOver(req, res, body);

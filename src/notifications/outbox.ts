@@ -100,7 +100,7 @@ const EVENT_COLUMNS = `id::text, type, institution_id::text AS "institutionId", 
   platform, payload, occurred_at AS "occurredAt", tx::text`;
 
 /** A DataSource or EntityManager: SELECTs answer with their rows. */
-type Queryable = { query(text: string, parameters?: unknown[]): Promise<any> };
+export type Queryable = { query(text: string, parameters?: unknown[]): Promise<any> };
 
 /**
  * The events after `cursor` that are safe to deliver, in delivery order. An event is safe once every

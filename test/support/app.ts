@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createDataSource, StatementCounter } from '../../src/common/database/data-source';
-import { startServer, RunningServer } from '../../src/server';
+import { startServer, RunningServer, ServerOptions } from '../../src/server';
 import type { Logger } from '../../src/common/http/logging';
 import { DatabaseLimits, DEFAULT_DATABASE_LIMITS } from '../../src/common/config';
 import { createTestDatabase, TestDatabase } from './database';
@@ -12,6 +12,23 @@ export interface GraphQLResponse<T = any> {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
   raw: string;
   headers: Headers;
+}
+
+/** POSTs a GraphQL operation to `url` with `headers` (the scale test and bench use it on their own processes). */
+export async function postGraphQL<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const raw = await response.text();
+  const body = JSON.parse(raw);
+  return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
 }
 
 export interface TestApp {
@@ -42,6 +59,8 @@ export async function startTestApp(
     logger?: Logger;
     /** A second server process's view: its own pool and listeners on this app's database (left to it to drop). */
     onDatabaseOf?: TestApp;
+    /** More server options: a worker-role server (`graphql: false`), shared rate limits, trusted proxies. */
+    server?: Pick<ServerOptions, 'graphql' | 'redisUrl' | 'trustedProxies' | 'limits'>;
   } = {},
 ): Promise<TestApp> {
   const shared = options.onDatabaseOf;
@@ -58,7 +77,13 @@ export async function startTestApp(
   await dataSource.initialize();
   statements.attach(dataSource);
   const server = await startServer(
-    { dataSource, production: options.production ?? false, clock: options.clock, logger: options.logger },
+    {
+      dataSource,
+      production: options.production ?? false,
+      clock: options.clock,
+      logger: options.logger,
+      ...options.server,
+    },
     0,
     '127.0.0.1',
   );
@@ -69,16 +94,7 @@ export async function startTestApp(
     dataSource,
     statements,
     server,
-    async gql(query, variables, actor) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(actor ? { 'x-actor': actor } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      const raw = await response.text();
-      const body = JSON.parse(raw);
-      return { status: response.status, data: body.data, errors: body.errors, raw, headers: response.headers };
-    },
+    gql: (query, variables, actor) => postGraphQL(url, query, variables, actor ? { 'x-actor': actor } : {}),
     async close() {
       await server.stop();
       await dataSource.destroy();

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, print, OperationDefinitionNode, FragmentDefinitionNode } from 'graphql';
+import { projectRoot } from '../../src/common/config';
 
 /** Named operations from graphql/*.graphql, so tests run what the README shows. */
 const documents = new Map<string, string>();
-const folder = path.join(__dirname, '..', '..', 'graphql');
+// From the project root, so that the compiled scale test (dist/test/scale) finds them too.
+const folder = path.join(projectRoot, 'graphql');
 for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.graphql') && f !== 'schema.graphql')) {
   const document = parse(fs.readFileSync(path.join(folder, file), 'utf8'));
   for (const definition of document.definitions) {

@@ -21,3 +21,29 @@ export async function preparedQueryIn<T = Record<string, unknown>>(manager: Enti
   const result = await client.query({ name, text, values });
   return result.rows as T[];
 }
+
+type Querying = {
+  query: (...args: unknown[]) => unknown;
+  on(event: 'connect', listener: (client: never) => void): unknown;
+};
+
+/**
+ * Behind a pooler in transaction mode (DATABASE_POOLER=pgbouncer; Debian's 1.18 predates its
+ * support of the protocol's prepared statements) consecutive statements may reach different server
+ * connections, where a statement prepared on another is unknown: every query of the pool's
+ * connections is sent unnamed (parsed each time) instead. Copy streams and other submittables pass.
+ */
+export function withoutNamedStatements(pool: Pool): void {
+  const unname = (client: Querying) => {
+    const query = client.query;
+    client.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
+      if (config && typeof config === 'object' && 'name' in config && !('submit' in config)) {
+        const { name: _name, ...unnamed } = config as Record<string, unknown>;
+        return query.call(this, unnamed, ...rest);
+      }
+      return query.call(this, config, ...rest);
+    };
+  };
+  (pool as unknown as Querying).on('connect', unname);
+  for (const client of (pool as unknown as { _clients?: Querying[] })._clients ?? []) unname(client);
+}

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { Actor } from '../actor';
 import { ServiceUnavailableError } from '../errors';
+import { onPrimary } from './replicas';
 
 /**
  * The transaction context: who acts and the one EntityManager every statement of the call runs
@@ -222,7 +223,8 @@ export async function withTransaction<R>(
   for (let attempt = 1; ; attempt++) {
     const phase = { committing: false };
     try {
-      return await runOnce(dataSource, pool, work, phase);
+      // A transaction writes, or reads what it is about to write: always the primary.
+      return await onPrimary(() => runOnce(dataSource, pool, work, phase));
     } catch (error) {
       const kind = transientKind(error);
       if (!kind) throw error;

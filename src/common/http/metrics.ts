@@ -34,6 +34,40 @@ export const processMetrics = {
     help: 'Applications expired by the sweep',
     registers: [processRegistry],
   }),
+  backgroundTasks: new Gauge({
+    name: `${PREFIX}background_tasks`,
+    help: 'Background loops this process runs (1 each; none in an api-role process)',
+    labelNames: ['task'] as const,
+    registers: [processRegistry],
+  }),
+  rateLimitStore: new Gauge({
+    name: `${PREFIX}rate_limit_store`,
+    help: 'Where rate limits are counted: 1 for redis (shared) or memory (this process, Redis out of reach)',
+    labelNames: ['store'] as const,
+    registers: [processRegistry],
+  }),
+  rateLimitFallbacks: new Counter({
+    name: `${PREFIX}rate_limit_fallbacks_total`,
+    help: 'Requests counted in this process because Redis did not answer',
+    registers: [processRegistry],
+  }),
+  replicaReads: new Counter({
+    name: `${PREFIX}replica_route_connections_total`,
+    help: 'Connections taken by read-only requests: from a replica, or the primary (none in rotation, or behind)',
+    labelNames: ['target'] as const,
+    registers: [processRegistry],
+  }),
+  replicasInRotation: new Gauge({
+    name: `${PREFIX}replicas_in_rotation`,
+    help: 'Read replicas currently answering reads',
+    registers: [processRegistry],
+  }),
+  backgroundTaskRuns: new Counter({
+    name: `${PREFIX}background_task_runs_total`,
+    help: 'Runs of the background loops, by task and outcome',
+    labelNames: ['task', 'outcome'] as const,
+    registers: [processRegistry],
+  }),
 };
 
 /** Distinct operation names kept as labels; beyond them a name is counted as "other". */

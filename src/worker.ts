@@ -1,0 +1,55 @@
+/**
+ * The background work of a worker (ROLE=worker or all): the expiry and calendar sweeps, the matching
+ * queue and statistics compaction. Each coordinates through the database (SKIP LOCKED, job rows),
+ * so several workers may run at once without duplicating work; an api-role process runs none.
+ */
+import type { AppConfig, Role } from './common/config';
+import { every } from './common/background';
+import { processMetrics } from './common/http/metrics';
+import type { Services } from './services';
+import { deleteExpiredEvents, Queryable } from './notifications/outbox';
+
+/** Whether a process of this role answers GraphQL (a worker serves only the probes and /metrics). */
+export const servesGraphql = (role: Role) => role !== 'worker';
+
+/** Whether a process of this role runs the background loops. */
+export const runsBackgroundWork = (role: Role) => role !== 'api';
+
+export type WorkerIntervals = Pick<
+  AppConfig,
+  'expirySweepSeconds' | 'matchingWorkerIntervalMs' | 'statsCompactionIntervalMs'
+>;
+
+/**
+ * Starts the loops of `role` (none for `api`); stopBackgroundTasks() stops them. With `outbox`, also
+ * the outbox's retention cleanup.
+ */
+export function startBackgroundWork(
+  services: Services,
+  intervals: WorkerIntervals,
+  role: Role,
+  outbox?: { db: Queryable; retentionDays: number },
+): void {
+  if (!runsBackgroundWork(role)) return;
+  every(intervals.expirySweepSeconds * 1000, 'expiry sweep', async () => {
+    try {
+      processMetrics.applicationsExpired.inc(await services.lending.expireOverdueApplications(new Date()));
+      processMetrics.expirySweeps.inc({ outcome: 'success' });
+    } catch (error) {
+      processMetrics.expirySweeps.inc({ outcome: 'failure' });
+      throw error;
+    }
+  });
+  every(intervals.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
+  // Match refreshes queued by product and score changes are worked here, never inside a mutation.
+  every(intervals.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
+  // Statistics deltas written by the triggers are folded into the rollup (every second by default).
+  every(intervals.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
+  // Webhooks: new outbox events become deliveries, and the deliveries due are sent (retries included).
+  every(1000, 'webhook deliveries', async () => {
+    await services.webhooks.dispatch();
+    await services.webhooks.deliverDue();
+  });
+  // Outbox events past OUTBOX_RETENTION_DAYS are deleted (resuming a subscription reaches that far back).
+  if (outbox) every(60 * 60 * 1000, 'outbox cleanup', () => deleteExpiredEvents(outbox.db, outbox.retentionDays));
+}

@@ -1,0 +1,66 @@
+import { runningBackgroundTasks, stopBackgroundTasks } from '../src/common/background';
+import { loadConfig } from '../src/common/config';
+import { startBackgroundWork } from '../src/worker';
+import { startTestApp, TestApp } from './support/app';
+
+const FAST = { expirySweepSeconds: 1, matchingWorkerIntervalMs: 50, statsCompactionIntervalMs: 50 };
+
+async function metricsOf(app: TestApp): Promise<string> {
+  const response = await fetch(app.url.replace(/\/graphql$/, '/metrics'));
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+const runs = (metrics: string, task: string) =>
+  Number(new RegExp(`background_task_runs_total\\{task="${task}",outcome="success"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+
+describe('process roles (ROLE=api|worker|all)', () => {
+  afterEach(() => stopBackgroundTasks());
+
+  it('ROLE is validated and defaults to all', () => {
+    expect(loadConfig({}).role).toBe('all');
+    expect(loadConfig({ ROLE: ' Worker ' }).role).toBe('worker');
+    expect(() => loadConfig({ ROLE: 'scheduler' })).toThrow(/ROLE must be api, worker or all \(got "scheduler"\)/);
+  });
+
+  it('a worker answers the probes and /metrics, not GraphQL, and runs the sweeps and the queue', async () => {
+    const worker = await startTestApp({ server: { graphql: false } });
+    try {
+      const before = await metricsOf(worker);
+      startBackgroundWork(worker.server.services, FAST, 'worker');
+      expect(runningBackgroundTasks().sort()).toEqual(
+        ['calendar sweep', 'expiry sweep', 'matching worker', 'statistics compaction'],
+      );
+      const graphql = await worker.gql('{ __typename }');
+      expect(graphql.status).toBe(404);
+      expect(graphql.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      expect((await fetch(worker.url.replace(/\/graphql$/, '/readyz'))).status).toBe(200);
+      expect((await fetch(worker.url.replace(/\/graphql$/, '/livez'))).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      let after = before;
+      while (runs(after, 'expiry sweep') <= runs(before, 'expiry sweep') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        after = await metricsOf(worker);
+      }
+      expect(runs(after, 'expiry sweep')).toBeGreaterThan(runs(before, 'expiry sweep'));
+      expect(runs(after, 'matching worker')).toBeGreaterThan(runs(before, 'matching worker'));
+      expect(after).toMatch(/background_tasks\{task="expiry sweep"\} 1/);
+    } finally {
+      await stopBackgroundTasks();
+      await worker.close();
+    }
+  });
+
+  it('an api process serves GraphQL and starts no background loop', async () => {
+    const api = await startTestApp();
+    try {
+      startBackgroundWork(api.server.services, FAST, 'api');
+      expect(runningBackgroundTasks()).toEqual([]);
+      expect((await api.gql('{ __typename }')).data).toEqual({ __typename: 'Query' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await metricsOf(api)).not.toMatch(/background_tasks\{task="[^"]+"\} [1-9]/);
+    } finally {
+      await api.close();
+    }
+  });
+});
