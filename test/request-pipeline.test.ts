@@ -20,7 +20,16 @@ function observe(server: RunningServer) {
     onRequestEnd: (request) => ended.push({ ...request }),
     onError: (request, error) => errors.push({ request, error }),
   });
-  return { started, ended, errors, remove };
+  /**
+   * A request ends when its response's connection side closes, which can come a moment after the
+   * client has read the answer: wait (boundedly) until `count` requests have ended.
+   */
+  const ending = async (count: number) => {
+    for (let waited = 0; ended.length < count && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return { started, ended, errors, remove, ending };
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -91,6 +100,7 @@ describe('one request pipeline', () => {
       } finally {
         app.server.services.institution.list = list;
       }
+      await seen.ending(6);
       const byName = (name: string) => seen.ended.find((request) => request.operationName === name);
       expect(seen.ended).toHaveLength(6);
       expect(seen.started.map((request) => request.id)).toEqual(seen.ended.map((request) => request.id));
@@ -142,6 +152,7 @@ describe('one request pipeline', () => {
         );
       for (let i = 0; i < 3; i++) statuses.push((await post(url, { query: '{ __typename }' })).status);
       expect(statuses).toEqual([200, 200, 429, 200, 200, 429]);
+      await seen.ending(6);
       expect(seen.ended.map((request) => request.refusal ?? request.outcome)).toEqual([
         'success',
         'success',

@@ -29,7 +29,7 @@ describe('process roles (ROLE=api|worker|all)', () => {
       const before = await metricsOf(worker);
       startBackgroundWork(worker.server.services, FAST, 'worker');
       expect(runningBackgroundTasks().sort()).toEqual(
-        ['calendar sweep', 'expiry sweep', 'matching worker', 'statistics compaction'],
+        ['calendar sweep', 'expiry sweep', 'matching worker', 'statistics compaction', 'webhook deliveries'],
       );
       const graphql = await worker.gql('{ __typename }');
       expect(graphql.status).toBe(404);
