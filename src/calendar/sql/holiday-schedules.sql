@@ -3,19 +3,10 @@
 -- The current definition of each function and trigger: change it here, then add a migration that calls
 -- applySqlDefinitions() (src/common/database/sql-definitions.ts). A test checks the database against this file.
 
-CREATE OR REPLACE FUNCTION holiday_schedule_load_append_only()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      BEGIN
-        RAISE EXCEPTION 'holiday_schedule_load is append-only: load the year again'
-          USING ERRCODE = 'insufficient_privilege';
-      END $function$;
-
 CREATE OR REPLACE TRIGGER holiday_schedule_load_no_truncate BEFORE TRUNCATE ON holiday_schedule_load
   FOR EACH STATEMENT
-  EXECUTE FUNCTION holiday_schedule_load_append_only();
+  EXECUTE FUNCTION append_only('load the year again');
 
 CREATE OR REPLACE TRIGGER holiday_schedule_load_no_update_delete BEFORE DELETE OR UPDATE ON holiday_schedule_load
   FOR EACH ROW
-  EXECUTE FUNCTION holiday_schedule_load_append_only();
+  EXECUTE FUNCTION append_only('load the year again');

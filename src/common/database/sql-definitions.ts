@@ -8,6 +8,7 @@ import { projectRoot } from '../config';
  * `dist/` alike; every statement is CREATE OR REPLACE, so applying them again changes nothing.
  */
 export const SQL_DEFINITION_FILES = [
+  'src/common/database/sql/append-only.sql',
   'src/analytics/sql/stats.sql',
   'src/matching/sql/match-keys.sql',
   'src/lending/sql/audit-trail.sql',

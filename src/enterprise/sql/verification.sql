@@ -4,21 +4,15 @@
 -- The current definition of each function and trigger: change it here, then add a migration that calls
 -- applySqlDefinitions() (src/common/database/sql-definitions.ts). A test checks the database against this file.
 
-CREATE OR REPLACE FUNCTION enterprise_verification_event_append_only()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      BEGIN
-        RAISE EXCEPTION 'enterprise_verification_event is append-only' USING ERRCODE = 'insufficient_privilege';
-      END $function$;
-
-CREATE OR REPLACE TRIGGER enterprise_verification_event_no_update_delete BEFORE DELETE OR UPDATE ON enterprise_verification_event
+CREATE OR REPLACE TRIGGER enterprise_verification_event_no_update_delete BEFORE DELETE OR UPDATE
+  ON enterprise_verification_event
   FOR EACH ROW
-  EXECUTE FUNCTION enterprise_verification_event_append_only();
+  EXECUTE FUNCTION append_only();
 
-CREATE OR REPLACE TRIGGER enterprise_verification_event_no_truncate BEFORE TRUNCATE ON enterprise_verification_event
+CREATE OR REPLACE TRIGGER enterprise_verification_event_no_truncate BEFORE TRUNCATE
+  ON enterprise_verification_event
   FOR EACH STATEMENT
-  EXECUTE FUNCTION enterprise_verification_event_append_only();
+  EXECUTE FUNCTION append_only();
 
 CREATE OR REPLACE FUNCTION enterprise_verification_notify_change()
  RETURNS trigger
