@@ -1,8 +1,6 @@
 import { chinaDate } from '../common/clock';
 import { WorkingCalendar } from '../calendar/working-calendar';
 
-export { chinaDate };
-
 /**
  * An institution must accept (受理) within N working days (工作日) of submission, counted by the
  * official holiday calendar with its adjusted working weekends (调休): a schedule an operator loaded
