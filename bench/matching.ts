@@ -166,9 +166,8 @@ async function build(client: Client) {
   }
   console.log(`  credit profiles: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   started = Date.now();
-  // GIN indexes build far faster from scratch than row by row (the load took 103 s with it, 10 s
-  // without, plus ~30 s to build it): dropped for the bulk load, created again by their own
-  // definition after CLUSTER.
+  // GIN indexes build far faster from scratch than row by row (BENCHMARKS.md): dropped for the
+  // bulk load, created again by their own definition after CLUSTER.
   const { rows: ginIndexes } = await client.query(
     `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
      WHERE i.indrelid = 'matchable_request'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')`,
@@ -226,8 +225,8 @@ function matchInMemory(products: ProductInMemory[], req: any): Array<{ id: numbe
 /**
  * Loads the tables the measured queries read, and their indexes, into shared buffers: a serving
  * database has them there, and a server just started reads them from disk on first touch. Without
- * it the first run after a start measured the disk (forward p50 4.0 ms on the first pass over 200
- * requests, 1.8–2.0 ms on the next three) whenever the host's page cache did not hold the data set.
+ * it the first run after a start measured the disk whenever the host's page cache did not hold the
+ * data set (BENCHMARKS.md).
  */
 async function prewarm(client: Client): Promise<void> {
   const started = Date.now();

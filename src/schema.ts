@@ -36,7 +36,7 @@ let executionSchema: GraphQLSchema | undefined;
 /**
  * Object types are declared with `simpleResolvers: true`: a plain field is then read from the
  * object by graphql-jit inline, where type-graphql would wrap each one in a resolver that runs the
- * (unused) middleware stack — 15–20 % of a nested list's CPU. A field whose value is a promise
+ * (unused) middleware stack for every field read. A field whose value is a promise
  * (`totalCount`) keeps a resolver (`simple: false`): graphql-jit awaits only what a resolver returns.
  */
 export function buildAppSchema(): GraphQLSchema {
@@ -94,8 +94,8 @@ function build(): GraphQLSchema {
  * The schema graphql-jit runs queries on: a second build of the same schema in which the `id` of
  * every Node type is a plain field of a scalar of its own, whose serializer turns the database key
  * (`id` on the object) into the global ID. graphql-jit reads a plain field inline, where a resolver
- * costs it a resolve-info object, a response path and three closures per call: the 550 IDs of a
- * nested page were a quarter of its CPU (BENCHMARKS.md). Documents are validated against the
+ * costs it a resolve-info object, a response path and three closures per call, and a nested page
+ * has an ID per object (BENCHMARKS.md). Documents are validated against the
  * public schema (`buildAppSchema`); this one is never shown, and graphql-js (mutations) keeps the
  * public one, whose `id` computes the same global ID.
  *

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { GraphQLError } from 'graphql';
 
 /**
- * A bound on concurrent password hashing (scrypt costs ~50 ms of a core each). At most
+ * A bound on concurrent password hashing (scrypt holds a core for each hash, by design). At most
  * `concurrency` hashes run at once (one per core), at most `queueLimit` wait, and one client (IP)
  * holds at most `perClient` of those places, so a burst from one address cannot take all sign-in
  * capacity from the others. A full queue or a client over its share gets a typed, retryable refusal

@@ -85,7 +85,7 @@ export class FinancingRequestMatchingResolver {
   ) {
     const page = pageRequest(args);
     const offset = page.afterId ? Number(page.afterId) : 0;
-    // The reasons (JSON) are half the statement's cost; most lists show rank, product and rate.
+    // The reasons (JSON) make the statement dearer; most lists show rank, product and rate.
     const withReasons = selects(info, ['edges', 'node', 'reasons']) || selects(info, ['nodes', 'reasons']);
     const rows = await ctx.loaders
       .keyed<string, MatchRow[]>(`matches:${page.limit}:${offset}:${withReasons}`, async (requestIds) => {

@@ -134,7 +134,7 @@ export class MatchingService {
         [productId],
       );
       // Prepared: the worker refreshes products one after another, and planning this statement
-      // cost about as much as running it for a product that fits a few hundred requests.
+      // is a large part of its cost for a product that fits few requests.
       const parameters = [productId, MATCHING_MODEL_VERSION, this.today(), previous];
       const name = 'match-product-refresh-announcing';
       const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, name, REFRESH_PRODUCT_SQL, parameters);
@@ -364,7 +364,7 @@ interface QueuedJob {
 /** Jobs of one kind worked together in one transaction (one commit for them all). */
 const JOBS_PER_TRANSACTION: Readonly<Record<MatchingJobKind, number>> = {
   [MatchingJobKind.SCORE_CHANGED]: 200,
-  // Each product is its own statement; a national product can take half a second, so fewer.
+  // Each product is its own statement, and a product open to the whole country fits many requests: fewer.
   [MatchingJobKind.PRODUCT_CHANGED]: 20,
 };
 

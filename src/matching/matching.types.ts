@@ -43,7 +43,7 @@ export class Match {
    * The product and the request, set by the resolver that built the page (one statement for the
    * whole page) when the query selects them. Plain properties, not field resolvers: graphql-jit
    * then reads them inline, where a resolver call builds a resolve-info object and a response path
-   * (a 50-request list reads 250 of them; ~5 % of its CPU, src/matching/README.md).
+   * (a list of requests reads several per request; src/matching/README.md).
    */
   @Field(() => LoanProduct, { description: 'The product matched.' })
   loanProduct?: LoanProduct;

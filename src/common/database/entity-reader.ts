@@ -103,7 +103,7 @@ const toDate = (milliseconds: number) => new Date(milliseconds);
 /**
  * How a column is read so that it maps to what TypeORM would give. An instant is read as
  * milliseconds since the epoch (microseconds dropped, as a Date made from the text drops them): pg's
- * parsing of timestamp text was a tenth of a list's cost.
+ * parsing of timestamp text was a visible part of a list's cost (BENCHMARKS.md).
  */
 function selectExpression(column: string, metadata: ColumnMetadata): string {
   // Truncated to the millisecond first, as pg's text parser does (also before 1970), then exact.
