@@ -430,7 +430,15 @@ export class LendingService {
         );
         const applications: Array<{ id: string }> = await manager.query(`SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`, [request.id]);
         await dropPendingGrants(context, applications.map((row) => row.id));
-        await manager.query(`UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1`, [request.id]);
+        // The need's own trail (financing_request_event) records its withdrawal as it records its expiry.
+        await manager.query(
+          `WITH withdrawn AS (
+             UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1 RETURNING id
+           )
+           INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
+           SELECT id, $2, $3, 'WITHDRAWN', $4 FROM withdrawn`,
+          [request.id, actorKey(actor), request.status, input.reason ?? null],
+        );
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
       },
