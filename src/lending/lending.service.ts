@@ -53,13 +53,6 @@ export interface RecordDisbursementInput {
 /** Failed criteria that come from the enterprise's credit records rather than its profile. */
 const RECORD_DERIVED = new Set(['DISHONEST_DEBTOR']);
 
-const rememberId = (row: { id: string }) => ({ id: row.id });
-/** On a retry, the result is the row the first call produced, as it is now. */
-const replayById =
-  <T extends { id: string }>(entity: new () => T) =>
-  (remembered: { id: string }, manager: EntityManager) =>
-    manager.getRepository(entity).findOneByOrFail({ id: remembered.id } as never) as Promise<T>;
-
 /**
  * The loan lifecycle (对接 → 受理 → 授信 → 放款). Every change runs in one transaction that locks the
  * rows it reads for its decision, checks the transition table, writes the audit trail, and may be
@@ -92,8 +85,7 @@ export class LendingService {
       operation,
       key: input.idempotencyKey,
       input,
-      remember: rememberId,
-      replay: replayById(Application),
+      answer: Application,
       run: async (context) => {
         const { manager } = context;
         // Visibility first, as node(id:) defines it: a need or product the actor may not see answers
@@ -206,8 +198,7 @@ export class LendingService {
       operation: 'grantCredit',
       key: idempotencyKey,
       input: fields,
-      remember: rememberId,
-      replay: replayById(CreditGrant),
+      answer: CreditGrant,
       run: async (context) => {
         const { manager } = context;
         // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
@@ -305,8 +296,7 @@ export class LendingService {
       operation: 'approveCreditGrant',
       key: input.idempotencyKey,
       input,
-      remember: rememberId,
-      replay: replayById(CreditGrant),
+      answer: CreditGrant,
       run: async (context) => {
         const { manager } = context;
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
@@ -359,8 +349,7 @@ export class LendingService {
       operation: 'recordDisbursement',
       key: idempotencyKey,
       input: fields,
-      remember: rememberId,
-      replay: replayById(Disbursement),
+      answer: Disbursement,
       run: async (context) => {
         const { manager } = context;
         await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
@@ -400,8 +389,7 @@ export class LendingService {
       operation: 'withdrawFinancingRequest',
       key: input.idempotencyKey,
       input,
-      remember: rememberId,
-      replay: replayById(FinancingRequest),
+      answer: FinancingRequest,
       run: async (context) => {
         const { manager } = context;
         const requests = financingRequestVisibility(actor);
@@ -493,8 +481,7 @@ export class LendingService {
       operation,
       key: input.idempotencyKey,
       input: { applicationId: input.applicationId, reason: input.reason ?? null },
-      remember: rememberId,
-      replay: replayById(Application),
+      answer: Application,
       run: async (context) => {
         const { manager } = context;
         // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
