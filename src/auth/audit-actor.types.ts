@@ -29,7 +29,8 @@ registerEnumType(AuditActorKind, {
 @ObjectType({
   simpleResolvers: true,
   description:
-    'Who acted (经办人): the kind of party, its institution or enterprise, and — to operators and to the same party — the account and its role.',
+    'Who acted (经办人): the kind of party, its institution or enterprise, and — to operators and to the same ' +
+    'party — the account and its role.',
 })
 export class AuditActor {
   @Field(() => AuditActorKind, { description: 'The kind of party that acted.' })

@@ -139,13 +139,18 @@ export class AuthResolver {
 export class AuditActorResolver {
   @FieldResolver(() => UserAccount, {
     nullable: true,
-    description: 'The account that acted: shown to operators and to the same institution or enterprise; null otherwise or when none did.',
+    description:
+      'The account that acted: shown to operators and to the same institution or enterprise; ' +
+      'null otherwise or when none did.',
   })
   account(@Root() actor: AuditActor, @Ctx() ctx: RequestContext) {
     return actor.accountId ? ctx.loaders.byId(UserAccount).load(actor.accountId) : null;
   }
 
-  @FieldResolver(() => AccountRole, { nullable: true, description: 'The role of the account that acted; null when `account` is.' })
+  @FieldResolver(() => AccountRole, {
+    nullable: true,
+    description: 'The role of the account that acted; null when `account` is.',
+  })
   async role(@Root() actor: AuditActor, @Ctx() ctx: RequestContext) {
     return actor.accountId ? ((await ctx.loaders.byId(UserAccount).load(actor.accountId))?.role ?? null) : null;
   }

@@ -366,7 +366,7 @@ export class AuthService {
     return this.dataSource.getRepository(UserAccount).findOneBy({ id });
   }
 
-  /** An account as `node(id:)` shows it: to operators and to the same institution or enterprise (audit trails name them). */
+  /** An account as `node(id:)` shows it: to operators and to its own institution or enterprise (as audit trails do). */
   async findVisibleAccount(actor: Actor, id: string): Promise<UserAccount | null> {
     const account = await this.findAccount(id);
     return account && mayKnowAccountOf(actor, account) ? account : null;

@@ -25,7 +25,7 @@ export interface IdempotentOperation<R extends ObjectLiteral & { id: string }> {
   answer: EntityTarget<R>;
 }
 
-/** What the key keeps: the answer's ID, and its row as the first call answered it (docs/adr/0001-idempotent-replay.md). */
+/** What the key keeps: the answer's ID, and its row as the first call answered it (docs/adr/0100). */
 interface KeptAnswer {
   id: string;
   /** Column values by property; absent for keys kept before answers were (then the row is read as it is now). */
@@ -44,12 +44,17 @@ function keep(metadata: EntityMetadata, entity: ObjectLiteral): KeptAnswer {
 }
 
 /** The kept row as the entity it was (JSON turned its instants into text; every other column type round-trips). */
-function revive<R extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<R>, row: Record<string, unknown>): R {
+function revive<R extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<R>,
+  row: Record<string, unknown>,
+): R {
   const repository = manager.getRepository(target);
   const entity = repository.create();
   for (const column of stored(repository.metadata)) {
     const value = row[column.propertyName] ?? null;
-    column.setEntityValue(entity, value !== null && TIMESTAMP_TYPES.has(column.type) ? new Date(value as string) : value);
+    const instant = value !== null && TIMESTAMP_TYPES.has(column.type);
+    column.setEntityValue(entity, instant ? new Date(value as string) : value);
   }
   return entity;
 }
@@ -93,7 +98,11 @@ export async function runIdempotent<R extends ObjectLiteral & { id: string }>(
     const repository = manager.getRepository(op.answer);
     const answer = await repository.findOneByOrFail({ id: result.id } as never);
     const kept = JSON.stringify(keep(repository.metadata, answer));
-    await manager.query(`UPDATE idempotency_key SET result = $3 WHERE actor = $1 AND key = $2`, [actorName, op.key, kept]);
+    await manager.query(`UPDATE idempotency_key SET result = $3 WHERE actor = $1 AND key = $2`, [
+      actorName,
+      op.key,
+      kept,
+    ]);
     return answer;
   });
 }

@@ -28,7 +28,8 @@ registerEnumType(ApplicationEventType, {
     WITHDRAWN: { description: '撤回 — the enterprise withdrew the application or its need.' },
     EXPIRED: { description: 'Not accepted before the response deadline.' },
     CREDIT_GRANT_PROPOSED: {
-      description: '授信 proposed above the four-eyes threshold: waits for a second staff member (双人复核); the status stays.',
+      description:
+        '授信 proposed above the four-eyes threshold: waits for a second staff member (双人复核); the status stays.',
     },
     CREDIT_GRANT_SELF_APPROVAL_REFUSED: {
       description: 'The maker of a pending grant tried to approve it and was refused; nothing else changed.',
@@ -47,7 +48,8 @@ registerEnumType(ApplicationEventType, {
 @ObjectType({
   simpleResolvers: true,
   implements: Node,
-  description: 'One step of an application’s audit trail: what happened, who did it, when, the status before and after, and why.',
+  description:
+    'One step of an application’s audit trail: what happened, who did it, when, the status before and after, and why.',
 })
 @Entity('application_event')
 @Index(['applicationId', 'id'])

@@ -129,7 +129,8 @@ export class ApplicationResolver {
 
   @FieldResolver(() => ApplicationEventConnection, { description: 'The audit trail (审计轨迹): every transition, oldest first.' })
   events(@Root() application: Application, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.childConnection(ApplicationEvent, 'applicationId', application.id, args, ctx.services.lending.eventFilter(ctx.actor));
+    const visible = ctx.services.lending.eventFilter(ctx.actor);
+    return ctx.loaders.childConnection(ApplicationEvent, 'applicationId', application.id, args, visible);
   }
 }
 

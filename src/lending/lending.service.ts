@@ -43,6 +43,10 @@ export interface GrantCreditInput {
   termMonths: number;
   idempotencyKey?: string | null;
 }
+export interface ApproveCreditGrantInput {
+  creditGrantId: string;
+  idempotencyKey?: string | null;
+}
 export interface RecordDisbursementInput {
   applicationId: string;
   amount: string;
@@ -280,17 +284,18 @@ export class LendingService {
    * 复核 — a second staff member of the same institution approves a grant that waits for four
    * eyes; the maker cannot check their own grant. Only then is the credit granted.
    */
-  async approveCreditGrant(actor: Actor, input: { creditGrantId: string; idempotencyKey?: string | null }): Promise<CreditGrant> {
+  async approveCreditGrant(actor: Actor, input: ApproveCreditGrantInput): Promise<CreditGrant> {
     try {
       return await this.approve(actor, input);
     } catch (error) {
       // The refusal rolled back and changes nothing; the attempt is still kept, in a transaction of its own.
-      if (error instanceof BusinessRuleError && error.code === 'MAKER_CANNOT_CHECK') await this.recordRefusedSelfApproval(actor, input.creditGrantId);
+      const selfApproval = error instanceof BusinessRuleError && error.code === 'MAKER_CANNOT_CHECK';
+      if (selfApproval) await this.recordRefusedSelfApproval(actor, input.creditGrantId);
       throw error;
     }
   }
 
-  private approve(actor: Actor, input: { creditGrantId: string; idempotencyKey?: string | null }): Promise<CreditGrant> {
+  private approve(actor: Actor, input: ApproveCreditGrantInput): Promise<CreditGrant> {
     const institutionId = requireInstitution(actor);
     return runIdempotent(this.dataSource, actor, {
       operation: 'approveCreditGrant',
@@ -536,13 +541,15 @@ export class LendingService {
    */
   eventFilter(actor: Actor): ChildFilter {
     if (actor.kind !== 'ENTERPRISE') return { key: 'all', where: 'TRUE', params: {} };
-    return { key: 'enterprise-view', where: 'self.type <> :internalEvent', params: { internalEvent: ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED } };
+    const internalEvent = ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED;
+    return { key: 'enterprise-view', where: 'self.type <> :internalEvent', params: { internalEvent } };
   }
 
   async findVisibleEvent(actor: Actor, id: string): Promise<ApplicationEvent | null> {
     const event = await this.dataSource.getRepository(ApplicationEvent).findOneBy({ id });
-    if (!event || (actor.kind === 'ENTERPRISE' && event.type === ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED)) return null;
-    return (await this.findVisible(actor, event.applicationId)) ? event : null;
+    if (!event || !(await this.findVisible(actor, event.applicationId))) return null;
+    const internal = event.type === ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED;
+    return internal && actor.kind === 'ENTERPRISE' ? null : event;
   }
 }
 
@@ -583,7 +590,9 @@ async function moveApplication(
   await manager.getRepository(Application).save(application);
   await recordEvent(context, application, from, to, reason);
   // A grant still waiting for its second approval lapses with the application.
-  if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) await dropPendingGrants(context, [application.id]);
+  if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) {
+    await dropPendingGrants(context, [application.id]);
+  }
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
 
@@ -646,13 +655,19 @@ function applicationEventsSql(type: OutboxEventType, from: string): string {
   });
 }
 
+/** What an event records (by default, the move to its status) and which outbox event goes with it. */
+interface EventKind {
+  type?: ApplicationEventType;
+  outbox?: OutboxEventType;
+}
+
 async function recordEvent(
   context: TransactionContext,
   application: ApplicationKeys,
   from: ApplicationStatus | null,
   to: ApplicationStatus,
   reason: string | null,
-  { type = TRANSITION_EVENTS[to], outbox = APPLICATION_OUTBOX_EVENTS[type] }: { type?: ApplicationEventType; outbox?: OutboxEventType } = {},
+  { type = TRANSITION_EVENTS[to], outbox = APPLICATION_OUTBOX_EVENTS[type] }: EventKind = {},
 ) {
   const { manager, actor } = context;
   await manager
