@@ -19,17 +19,23 @@ describe('actor keys (the text of the audit trails)', () => {
       { kind: 'OPERATOR', partyId: null, accountId: null },
       { kind: 'SYSTEM', partyId: null, accountId: null },
     ]);
-    for (const text of ['', 'INSTITUTION', 'OPERATOR:3', 'ENTERPRISE:x#1', 'ANONYMOUS', 'INSTITUTION:1#2#3']) expect(parseActorKey(text)).toBeNull();
+    for (const text of ['', 'INSTITUTION', 'OPERATOR:3', 'ENTERPRISE:x#1', 'ANONYMOUS', 'INSTITUTION:1#2#3']) {
+      expect(parseActorKey(text)).toBeNull();
+    }
   });
 
   it('shows the account only to operators and to the same party', () => {
     const key = 'INSTITUTION:3#17';
     const seen = (viewer: Actor) => ({ ...auditActor(viewer, key) });
-    expect(seen({ kind: 'OPERATOR' })).toEqual({ kind: AuditActorKind.INSTITUTION, institutionId: '3', enterpriseId: null, accountId: '17' });
+    const bank = { kind: AuditActorKind.INSTITUTION, institutionId: '3', enterpriseId: null };
+    expect(seen({ kind: 'OPERATOR' })).toEqual({ ...bank, accountId: '17' });
     expect(seen({ kind: 'INSTITUTION', institutionId: '3' }).accountId).toBe('17');
     expect(seen({ kind: 'INSTITUTION', institutionId: '4' }).accountId).toBeNull();
-    expect(seen({ kind: 'ENTERPRISE', enterpriseId: '3', verified: true })).toEqual({ kind: AuditActorKind.INSTITUTION, institutionId: '3', enterpriseId: null, accountId: null });
+    expect(seen({ kind: 'ENTERPRISE', enterpriseId: '3', verified: true })).toEqual({ ...bank, accountId: null });
     expect(seen({ kind: 'ANALYST' }).accountId).toBeNull();
-    expect({ ...auditActor({ kind: 'INSTITUTION', institutionId: '3' }, 'OPERATOR#1') }).toEqual({ kind: AuditActorKind.OPERATOR, institutionId: null, enterpriseId: null, accountId: null });
+    const operator = { ...auditActor({ kind: 'INSTITUTION', institutionId: '3' }, 'OPERATOR#1') };
+    expect(operator).toEqual({
+      kind: AuditActorKind.OPERATOR, institutionId: null, enterpriseId: null, accountId: null,
+    });
   });
 });

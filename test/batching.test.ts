@@ -35,7 +35,8 @@ beforeAll(async () => {
   );
   await app.dataSource.query(
     `INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
-     SELECT a.id, 'CREDIT_GRANT_PROPOSED', 'INSTITUTION:' || a.institution_id || '#' || u.id, a.status, a.status, 'batching'
+     SELECT a.id, 'CREDIT_GRANT_PROPOSED', 'INSTITUTION:' || a.institution_id || '#' || u.id,
+       a.status, a.status, 'batching'
      FROM application a JOIN user_account u ON u.institution_id = a.institution_id`,
   );
 });
@@ -53,7 +54,10 @@ const NESTED = `
         financingRequest { amount enterprise { name financingRequests(first: 3) { totalCount nodes { amount } } } }
         loanProduct { name institution { name } }
         creditGrant { amount disbursedAmount disbursements(first: 5) { totalCount nodes { amount } } }
-        events(first: 10) { totalCount nodes { type toStatus actor { kind role account { email } institution { name } enterprise { name } } } }
+        events(first: 10) {
+          totalCount
+          nodes { type toStatus actor { kind role account { email } institution { name } enterprise { name } } }
+        }
       }
     }
   }`;
@@ -75,7 +79,9 @@ describe('DataLoader batching', () => {
     expect(fifty.nodes.filter((n: any) => n.creditGrant?.disbursements.totalCount === 1)).toHaveLength(25);
     expect(fifty.nodes.every((n: any) => n.financingRequest.enterprise.financingRequests.totalCount === 5)).toBe(true);
     const actors = fifty.nodes.flatMap((n: any) => n.events.nodes.map((event: any) => event.actor));
-    expect(actors.filter((actor: any) => actor.account?.email.endsWith('@batching.example') && actor.role === 'INSTITUTION_STAFF')).toHaveLength(50);
+    const staff = (actor: any) =>
+      actor.account?.email.endsWith('@batching.example') && actor.role === 'INSTITUTION_STAFF';
+    expect(actors.filter(staff)).toHaveLength(50);
     expect(actors.filter((actor: any) => actor.kind === 'ENTERPRISE' && actor.enterprise.name)).toHaveLength(50);
     expect(fifty.count).toBe(five.count);
     expect(fifty.count).toBeLessThan(20);

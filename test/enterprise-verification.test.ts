@@ -40,7 +40,9 @@ const REASSIGN = `mutation($input: ReassignEnterpriseIdentityInput!) {
   reassignEnterpriseIdentity(input: $input) { enterprise { id verificationStatus } userErrors { code field } }
 }`;
 const EVENTS = `query($id: ID!) {
-  node(id: $id) { ... on Enterprise { verificationEvents { enterpriseId fromStatus toStatus method actor { kind role enterprise { id } } evidence } } }
+  node(id: $id) { ... on Enterprise {
+    verificationEvents { enterpriseId fromStatus toStatus method actor { kind role enterprise { id } } evidence }
+  } }
 }`;
 const IMPORT = `mutation($input: ImportCreditRecordsInput!) {
   importCreditRecords(input: $input) { imported rejected { line reason } }

@@ -101,10 +101,18 @@ describe('the whole path of a financing need', () => {
       ['WITHDRAWN', 'ENTERPRISE', 'WITHDRAWN', '已从其他渠道获得资金'],
     ]);
     const needTrail = await app.dataSource.query(
-      `SELECT actor, from_status::text, to_status::text, reason FROM financing_request_event WHERE financing_request_id = $1`,
+      `SELECT actor, from_status::text, to_status::text, reason FROM financing_request_event
+       WHERE financing_request_id = $1`,
       [parseGlobalId(request.id)!.id],
     );
-    expect(needTrail).toEqual([{ actor: expect.stringMatching(/^ENTERPRISE:\d+$/), from_status: 'APPLIED', to_status: 'WITHDRAWN', reason: '已从其他渠道获得资金' }]);
+    expect(needTrail).toEqual([
+      {
+        actor: expect.stringMatching(/^ENTERPRISE:\d+$/),
+        from_status: 'APPLIED',
+        to_status: 'WITHDRAWN',
+        reason: '已从其他渠道获得资金',
+      },
+    ]);
   });
 
   it('expires applications not accepted before their response deadline, and refuses a late acceptance', async () => {
