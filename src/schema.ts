@@ -2,7 +2,7 @@ import { GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, le
 import { buildSchemaSync } from 'type-graphql';
 import { toGlobalId } from './common/global-id';
 import { NodeResolver } from './common/node.resolver';
-import { AuthResolver } from './auth/auth.resolver';
+import { AuditActorResolver, AuthResolver } from './auth/auth.resolver';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
@@ -13,6 +13,7 @@ import { CalendarResolver } from './calendar/calendar.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
 import {
+  ApplicationEventResolver,
   ApplicationResolver,
   CreditGrantResolver,
   DisbursementResolver,
@@ -49,6 +50,7 @@ function build(): GraphQLSchema {
     resolvers: [
       NodeResolver,
       AuthResolver,
+      AuditActorResolver,
       AnalyticsResolver,
       EnterpriseResolver,
       CreditResolver,
@@ -63,6 +65,7 @@ function build(): GraphQLSchema {
       FinancingRequestResolver,
       FinancingRequestApplicationsResolver,
       ApplicationResolver,
+      ApplicationEventResolver,
       CreditGrantResolver,
       DisbursementResolver,
       NotificationsResolver,

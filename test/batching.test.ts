@@ -27,6 +27,18 @@ beforeAll(async () => {
       }
     }
   }
+  // The fixtures act through X-Actor (no account): one event per application by a signed-in staff member
+  // of its institution, written as the service writes it, so that the actors' accounts load too.
+  await app.dataSource.query(
+    `INSERT INTO user_account (email, password_hash, role, institution_id)
+     SELECT 'staff' || id || '@batching.example', '!', 'INSTITUTION_STAFF', id FROM institution`,
+  );
+  await app.dataSource.query(
+    `INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
+     SELECT a.id, 'CREDIT_GRANT_PROPOSED', 'INSTITUTION:' || a.institution_id || '#' || u.id,
+       a.status, a.status, 'batching'
+     FROM application a JOIN user_account u ON u.institution_id = a.institution_id`,
+  );
 });
 afterAll(async () => {
   await app?.close();
@@ -42,7 +54,10 @@ const NESTED = `
         financingRequest { amount enterprise { name financingRequests(first: 3) { totalCount nodes { amount } } } }
         loanProduct { name institution { name } }
         creditGrant { amount disbursedAmount disbursements(first: 5) { totalCount nodes { amount } } }
-        events(first: 10) { totalCount nodes { toStatus } }
+        events(first: 10) {
+          totalCount
+          nodes { type toStatus actor { kind role account { email } institution { name } enterprise { name } } }
+        }
       }
     }
   }`;
@@ -63,6 +78,11 @@ describe('DataLoader batching', () => {
     // The nested data is really there, not skipped.
     expect(fifty.nodes.filter((n: any) => n.creditGrant?.disbursements.totalCount === 1)).toHaveLength(25);
     expect(fifty.nodes.every((n: any) => n.financingRequest.enterprise.financingRequests.totalCount === 5)).toBe(true);
+    const actors = fifty.nodes.flatMap((n: any) => n.events.nodes.map((event: any) => event.actor));
+    const staff = (actor: any) =>
+      actor.account?.email.endsWith('@batching.example') && actor.role === 'INSTITUTION_STAFF';
+    expect(actors.filter(staff)).toHaveLength(50);
+    expect(actors.filter((actor: any) => actor.kind === 'ENTERPRISE' && actor.enterprise.name)).toHaveLength(50);
     expect(fifty.count).toBe(five.count);
     expect(fifty.count).toBeLessThan(20);
     // Every statement on the pool is counted, the loaders' prepared ones too: one per relation level at least.

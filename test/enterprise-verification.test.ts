@@ -40,7 +40,9 @@ const REASSIGN = `mutation($input: ReassignEnterpriseIdentityInput!) {
   reassignEnterpriseIdentity(input: $input) { enterprise { id verificationStatus } userErrors { code field } }
 }`;
 const EVENTS = `query($id: ID!) {
-  node(id: $id) { ... on Enterprise { verificationEvents { enterpriseId fromStatus toStatus method actor evidence } } }
+  node(id: $id) { ... on Enterprise {
+    verificationEvents { enterpriseId fromStatus toStatus method actor { kind role enterprise { id } } evidence }
+  } }
 }`;
 const IMPORT = `mutation($input: ImportCreditRecordsInput!) {
   importCreditRecords(input: $input) { imported rejected { line reason } }
@@ -198,7 +200,7 @@ describe('several claims on one USCC', () => {
         fromStatus: 'PENDING',
         toStatus: 'VERIFIED',
         method: 'OPERATOR_REVIEW',
-        actor: expect.stringMatching(/^OPERATOR#\d+$/),
+        actor: { kind: 'OPERATOR', role: 'OPERATOR', enterprise: null },
         evidence: expect.stringContaining('营业执照'),
       },
       {
@@ -206,7 +208,7 @@ describe('several claims on one USCC', () => {
         fromStatus: 'PENDING',
         toStatus: 'SUPERSEDED',
         method: 'OPERATOR_REVIEW',
-        actor: expect.any(String),
+        actor: expect.objectContaining({ kind: 'OPERATOR' }),
         evidence: expect.any(String),
       },
     ]);
@@ -265,6 +267,7 @@ describe('verification by a signed assertion of the provincial identity service'
     expect(events[0]).toMatchObject({
       toStatus: 'VERIFIED',
       method: 'IDENTITY_ASSERTION',
+      actor: { kind: 'ENTERPRISE', role: 'ENTERPRISE', enterprise: { id: mine.id } },
       evidence: expect.stringContaining('王建国'),
     });
     expect(events[1]).toMatchObject({ enterpriseId: other.id, toStatus: 'SUPERSEDED' });

@@ -95,6 +95,10 @@ describe('README example session', () => {
     const story = await run(steps[11].document, steps[11].actor);
     expect(story.status).toBe('DISBURSED');
     expect(story.financingRequest.enterprise.creditProfile).toMatchObject({ score: 780, grade: 'A' });
-    expect(story.events.nodes.map((event: any) => event.toStatus)).toEqual(['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'DISBURSED']);
+    const events = story.events.nodes;
+    const types = ['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'DISBURSED'];
+    expect(events.map((event: any) => event.type)).toEqual(types);
+    expect(events.map((event: any) => event.actor.kind)).toEqual(['ENTERPRISE', ...Array(4).fill('INSTITUTION')]);
+    expect(story.events.nodes[1].actor.institution.name).toBe('哈尔滨银行依兰支行');
   });
 });

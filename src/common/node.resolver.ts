@@ -16,8 +16,7 @@ const finders: Record<string, Finder> = {
   CreditGrant: (ctx, id) => ctx.services.lending.findVisibleGrant(ctx.actor, id),
   Disbursement: (ctx, id) => ctx.services.lending.findVisibleDisbursement(ctx.actor, id),
   ApplicationEvent: (ctx, id) => ctx.services.lending.findVisibleEvent(ctx.actor, id),
-  UserAccount: async (ctx, id) =>
-    ctx.actor.kind === 'OPERATOR' || ('accountId' in ctx.actor && ctx.actor.accountId === id) ? ctx.services.auth.findAccount(id) : null,
+  UserAccount: (ctx, id) => ctx.services.auth.findVisibleAccount(ctx.actor, id),
 };
 
 @Resolver()

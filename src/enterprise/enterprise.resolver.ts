@@ -1,3 +1,4 @@
+import { auditActor } from '../auth/audit-actor.types';
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../common/context';
 import { ConnectionArgs, pageRequest } from '../common/pagination';
@@ -94,7 +95,11 @@ export class EnterpriseResolver {
         ctx.services.identity.eventsOfUsccs(enterpriseIds),
       )
       .load(enterprise.id);
-    return events.map((event) => ({ ...event, enterpriseId: toGlobalId('Enterprise', event.enterpriseId) }));
+    return events.map((event) => ({
+      ...event,
+      enterpriseId: toGlobalId('Enterprise', event.enterpriseId),
+      actor: auditActor(ctx.actor, event.actor),
+    }));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Name of the region (行政区划名称).' })

@@ -70,8 +70,7 @@ export class FinancingRequestService {
         await this.matching.refreshRequestMatches(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
       },
-      remember: (request) => ({ id: request.id }),
-      replay: (remembered: { id: string }, manager) => manager.getRepository(FinancingRequest).findOneByOrFail({ id: remembered.id }),
+      answer: FinancingRequest,
     });
   }
 
