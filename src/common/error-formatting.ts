@@ -3,9 +3,10 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import { transientKind, unavailable } from './database/transaction';
+import { ErrorCode } from './errors';
 
 /** Codes whose messages are written for clients; anything else is masked. */
-const CLIENT_CODES = new Set([
+const CLIENT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -23,6 +24,7 @@ const CLIENT_CODES = new Set([
   'SERVICE_UNAVAILABLE',
   'SIGN_IN_BUSY',
   'ENTERPRISE_NOT_VERIFIED',
+  'TOO_MANY_IDS',
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]{0,63}';
