@@ -7,7 +7,8 @@ import { GraphQLError } from 'graphql';
  */
 export const ERROR_CODES = {
   // Request-level (extensions.code): the request or a field was refused.
-  BAD_REQUEST: 'The HTTP request is not a GraphQL request (malformed JSON, wrong method or media type). Fix the request.',
+  BAD_REQUEST:
+    'The HTTP request is not a GraphQL request (malformed JSON, wrong method or media type). Fix the request.',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax. Fix the document.',
   GRAPHQL_VALIDATION_FAILED:
     'The document does not fit the schema (unknown field, wrong argument, bad literal). Fix the document.',

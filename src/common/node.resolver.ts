@@ -33,7 +33,10 @@ export class NodeResolver {
     return finder(ctx, parsed.id);
   }
 
-  @Query(() => [Node], { nullable: 'items', description: 'Fetch up to 100 objects by global ID; null where missing or not visible. More IDs: TOO_MANY_IDS.' })
+  @Query(() => [Node], {
+    nullable: 'items',
+    description: 'Fetch up to 100 objects by global ID; null where missing or not visible. More IDs: TOO_MANY_IDS.',
+  })
   async nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext): Promise<Array<Node | null>> {
     if (ids.length > MAX_NODES_IDS) {
       throw codedError('TOO_MANY_IDS', `nodes takes at most ${MAX_NODES_IDS} IDs per call; ask in several calls`);

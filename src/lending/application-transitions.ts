@@ -30,14 +30,18 @@ const GRANTED: readonly ApplicationStatus[] = [CREDIT_GRANTED, DISBURSED];
 /** Why an application cannot make a step, said so that the client knows what to do instead. */
 export function transitionRefusal(from: ApplicationStatus, to: ApplicationStatus): string {
   const closed = CLOSED[from];
-  if (closed) return `The application ${closed}: it is closed and cannot change; the enterprise may apply again`;
+  if (closed) return `The application ${closed}: it is closed and cannot change; the enterprise may apply anew`;
   if (GRANTED.includes(from)) {
-    if (to === CREDIT_GRANTED) return 'Credit was already granted on this application; record disbursements against it';
+    if (to === CREDIT_GRANTED) return 'Credit was already granted on this application; disburse against it';
     return `Credit was already granted on this application (${from}); it can no longer be ${verbs[to]}`;
   }
   if (to === ACCEPTED) return 'The application is already accepted; grant credit or decline it';
-  if (to === CREDIT_GRANTED) return 'The application is not accepted yet: accept it (acceptApplication) before granting credit';
-  if (to === DISBURSED) return 'No credit is granted on this application yet: grant credit (grantCredit) before disbursing';
+  if (to === CREDIT_GRANTED) {
+    return 'The application is not accepted yet: accept it (acceptApplication) before granting credit';
+  }
+  if (to === DISBURSED) {
+    return 'No credit is granted on this application yet: grant credit (grantCredit) before disbursing';
+  }
   return `An application that is ${from} cannot be ${verbs[to]}`;
 }
 
