@@ -179,7 +179,7 @@ const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
         if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
         for (const error of response.body.singleResult.errors ?? []) {
           if (error.extensions?.code === 'FORBIDDEN') {
-            (error as { message: string }).message = 'Sign in first: this operation needs an identified actor';
+            (error as { message: string }).message = 'Sign in first: this operation needs a signed-in account';
             (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
           }
         }

@@ -125,13 +125,13 @@ export class BadInputError extends GraphQLError {
 }
 
 export class UnauthenticatedError extends GraphQLError {
-  constructor(message = 'This operation needs an identified actor') {
+  constructor(message = 'Sign in first: this operation needs a signed-in account') {
     super(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
   }
 }
 
 export class ForbiddenError extends GraphQLError {
-  constructor(message = 'The acting party may not perform this operation') {
+  constructor(message = 'This account may not perform this operation') {
     super(message, { extensions: { code: ErrorCode.FORBIDDEN } });
   }
 }
@@ -148,10 +148,14 @@ export class EnterpriseNotVerifiedError extends GraphQLError {
   }
 }
 
-/** Also answers for objects that exist but are not visible to the actor: both look alike. */
+/**
+ * Also answers for objects that exist but are not visible to the actor: both look alike. The type
+ * is named in words ("Financing request not found"), not as the schema spells it.
+ */
 export class NotFoundError extends GraphQLError {
   constructor(typeName: string) {
-    super(`${typeName} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
+    const words = typeName.replace(/(?<=[a-z])(?=[A-Z])/g, ' ').toLowerCase();
+    super(`${words.charAt(0).toUpperCase()}${words.slice(1)} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
   }
 }
 

@@ -497,7 +497,7 @@ export class LendingService {
   }
 
   list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this actor');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this account');
     const visible = this.childFilter(actor);
     return entityReader(this.dataSource, Application).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
