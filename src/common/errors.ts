@@ -84,8 +84,8 @@ export const ERROR_CODES = {
   NOT_AUTHORIZED: 'The institution holds no authorisation to revoke.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used for a different request; use a new key.',
   INVALID_URL: 'The webhook URL must be an absolute https URL without credentials.',
-  URL_NOT_ALLOWED: 'The webhook URL points to a private or reserved address.',
-  INVALID_EVENT_TYPES: 'The webhook event types are empty or repeated.',
+  URL_NOT_ALLOWED: 'The webhook URL points at a private, loopback or link-local address.',
+  INVALID_EVENT_TYPES: 'The webhook names no event type, or an unknown one.',
   INVALID_OVERLAP: 'overlapHours must be 0 to 168.',
   INVALID_SCHEDULE: 'The holiday schedule is not valid (the message says why).',
 } as const satisfies Record<string, string>;
