@@ -99,7 +99,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       message: 'The input is not valid',
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: 'BAD_USER_INPUT', validationErrors: flattenValidationErrors(original.extensions.validationErrors as ValidationError[], 'input') },
+      extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, validationErrors: flattenValidationErrors(original.extensions.validationErrors as ValidationError[], 'input') },
     };
   }
   const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
@@ -112,7 +112,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   if (!CLIENT_CODES.has(code)) {
     // The detail goes to the server log only (the request pipeline's onError, src/server.ts).
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode } };
   }
   const field = formatted.extensions?.field;
   const message = withoutEchoedInput(formatted.message);
