@@ -26,7 +26,7 @@ import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError, isServerError } from './common/error-formatting';
-import { RETRY_AFTER_SECONDS } from './common/errors';
+import { codedError, errorBody, ErrorCode, isErrorCode, RETRY_AFTER_SECONDS } from './common/errors';
 import { transientKind, unavailable } from './common/database/transaction';
 import { buildAppSchema, buildExecutionSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
@@ -91,7 +91,15 @@ export interface RunningServer {
 }
 
 
-const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+/**
+ * A credential that was sent and refused denies the whole request before it runs (docs/adr/0001):
+ * 401 with a Bearer challenge (RFC 6750), no `data`. A request without one runs as anonymous.
+ */
+const unauthenticated = (message: string) =>
+  codedError('UNAUTHENTICATED', message, {
+    status: 401,
+    headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]),
+  });
 
 /**
  * Who acts: the account of an `Authorization: Bearer` token; outside production also the
@@ -139,12 +147,12 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
 
 /** A request refused before GraphQL (body too large, malformed JSON, server stopping): a typed JSON error. */
 function sendHttpError(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders = {}): void {
-  const [message, code] =
+  const [message, code]: [string, ErrorCode] =
     status === 503 ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
     : status < 500 ? [status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request', 'BAD_REQUEST']
     : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
   noteErrorCode(res, code);
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const body = errorBody(code, message);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -171,7 +179,7 @@ const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
         if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
         for (const error of response.body.singleResult.errors ?? []) {
           if (error.extensions?.code === 'FORBIDDEN') {
-            (error as { message: string }).message = 'Sign in first: this operation needs an identified actor';
+            (error as { message: string }).message = 'Sign in first: this operation needs a signed-in account';
             (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
           }
         }
@@ -198,7 +206,10 @@ function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<Reques
         async willSendResponse({ response, contextValue }) {
           if (!contextValue.request || response.body.kind !== 'single') return;
           const errors = response.body.singleResult.errors ?? [];
-          for (const error of errors) noteErrorCode(contextValue.request, String(error.extensions?.code));
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            noteErrorCode(contextValue.request, isErrorCode(code) ? code : 'INTERNAL_SERVER_ERROR');
+          }
         },
       };
     },

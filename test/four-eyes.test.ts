@@ -93,8 +93,11 @@ describe('maker-checker (双人复核) for large grants', () => {
       account: { email: 'mill@four.example' },
     });
 
+    // Disbursing before the second approval says so, not that ACCEPTED cannot become DISBURSED.
     const early = await as(maker, operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '1.00' } });
-    expect(early.data.recordDisbursement.userErrors[0].code).toBe('INVALID_TRANSITION');
+    expect(early.data.recordDisbursement.userErrors).toEqual([
+      expect.objectContaining({ code: 'GRANT_AWAITS_APPROVAL', message: expect.stringMatching(/awaits its second approval/) }),
+    ]);
     const again = await as(maker, operation('GrantCredit'), { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } });
     expect(again.data.grantCredit.userErrors[0].code).toBe('GRANT_PENDING');
 

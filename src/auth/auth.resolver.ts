@@ -1,7 +1,6 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../common/context';
-import { BusinessRuleError } from '../common/errors';
-import { toPayload } from '../common/payload';
+import { toPayload, withUserErrors } from '../common/payload';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { Institution } from '../institution/institution.entity';
 import { AccountRole, UserAccount } from './user-account.entity';
@@ -22,14 +21,8 @@ import {
   RenewTokenInput,
 } from './auth.types';
 
-async function signedIn(run: () => Promise<SignedIn>): Promise<LoginPayload> {
-  try {
-    return { ...(await run()), userErrors: [] };
-  } catch (error) {
-    if (!(error instanceof BusinessRuleError)) throw error;
-    const userError = { field: error.field, message: error.message, code: error.code };
-    return { token: null, expiresAt: null, refreshToken: null, account: null, userErrors: [userError] };
-  }
+function signedIn(run: () => Promise<SignedIn>): Promise<LoginPayload> {
+  return withUserErrors(run, { token: null, expiresAt: null, refreshToken: null, account: null });
 }
 
 @Resolver(() => UserAccount)

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { GraphQLError } from 'graphql';
+import { codedError, ErrorCode } from '../common/errors';
 
 /**
  * A bound on concurrent password hashing (scrypt holds a core for each hash, by design). At most
@@ -46,8 +47,6 @@ export class HashingGate {
   }
 }
 
-function signInBusy(status: number, code: string, message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code, http: { status, headers: new Map([['retry-after', '1']]) } },
-  });
+function signInBusy(status: number, code: ErrorCode, message: string): GraphQLError {
+  return codedError(code, message, { status, headers: new Map([['retry-after', '1']]) });
 }

@@ -21,6 +21,7 @@ import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
 import { documentHasNul, nulRefusal, valueHasNul } from './input-hygiene';
 import { noteErrorCode, noteRequest } from './http/request-lifecycle';
+import { codedError, errorBody, ErrorCode } from './errors';
 
 export interface AbuseLimits {
   maxDepth: number;
@@ -42,7 +43,7 @@ export const DEFAULT_LIMITS: AbuseLimits = {
   perActorPerMinute: 600,
 };
 
-const refuse = (code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+const refuse = (code: ErrorCode, message: string) => codedError(code, message, { status: 400 });
 
 /**
  * A field's arguments as execution will see them: variables coerced with their defaults, then the
@@ -231,8 +232,9 @@ export class RateLimiter {
 }
 
 export function tooManyRequests(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Too many requests; retry after ${retryAfterSeconds} s`, {
-    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  return codedError('RATE_LIMITED', `Too many requests; retry after ${retryAfterSeconds} s`, {
+    status: 429,
+    headers: new Map([['retry-after', String(retryAfterSeconds)]]),
   });
 }
 
@@ -256,7 +258,7 @@ export function countIp(
 export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait: number): void {
   noteRequest(res, { refusal: 'rate_ip' });
   noteErrorCode(res, 'RATE_LIMITED');
-  const body = JSON.stringify({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
+  const body = errorBody('RATE_LIMITED', `Too many requests; retry after ${wait} s`);
   res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
   res.end(body);
 }
@@ -307,7 +309,7 @@ function nestingOf(query: string): { deepest: number; topLevelBlocks: number } {
 const MAX_DEFINITIONS = 100;
 
 /** Why a document is refused before it is parsed (too deeply nested, too many definitions), or null. */
-export function nestingRefusal(query: string, limits: AbuseLimits): { code: string; message: string } | null {
+export function nestingRefusal(query: string, limits: AbuseLimits): { code: ErrorCode; message: string } | null {
   const { deepest, topLevelBlocks } = nestingOf(query);
   const maxBraces = maxBraceDepth(limits);
   if (deepest > maxBraces) {

@@ -2,6 +2,7 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { codedError } from './errors';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
 type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
@@ -46,7 +47,7 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
       const asked = (request.request as { operationName?: string }).operationName;
       // The name is not repeated back: nothing the client sent is echoed.
       const message = asked ? 'No operation in the document has the given operationName.' : 'Must provide operation name if query contains multiple operations.';
-      return { errors: [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } })] } as never;
+      return { errors: [codedError('OPERATION_RESOLUTION_FAILURE', message, { status: 400 })] } as never;
     }
     const variables = (request.request.variables ?? {}) as Record<string, unknown>;
     const interpreted = () => execute({ schema, document, contextValue: context, variableValues: variables, operationName }) as Promise<ExecutionResult> | ExecutionResult;

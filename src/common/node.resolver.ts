@@ -2,7 +2,10 @@ import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { RequestContext } from './context';
 import { Node } from './node';
 import { parseGlobalId } from './global-id';
-import { NotFoundError } from './errors';
+import { codedError } from './errors';
+
+/** IDs one `nodes` call takes; the cost limit counts each. */
+export const MAX_NODES_IDS = 100;
 
 type Finder = (ctx: RequestContext, id: string) => Promise<Node | null>;
 
@@ -29,9 +32,14 @@ export class NodeResolver {
     return finder(ctx, parsed.id);
   }
 
-  @Query(() => [Node], { nullable: 'items', description: 'Fetch up to 100 objects by global ID; null where missing or not visible.' })
+  @Query(() => [Node], {
+    nullable: 'items',
+    description: 'Fetch up to 100 objects by global ID; null where missing or not visible. More IDs: TOO_MANY_IDS.',
+  })
   async nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext): Promise<Array<Node | null>> {
-    if (ids.length > 100) throw new NotFoundError('More than 100 IDs');
+    if (ids.length > MAX_NODES_IDS) {
+      throw codedError('TOO_MANY_IDS', `nodes takes at most ${MAX_NODES_IDS} IDs per call; ask in several calls`);
+    }
     return Promise.all(ids.map((id) => this.node(id, ctx)));
   }
 }

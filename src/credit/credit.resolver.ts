@@ -14,7 +14,7 @@ import { CreditFlag, CreditProfile } from './credit-profile.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { InstitutionAuthorizationInput } from './credit.types';
 import { expectGlobalId } from '../common/global-id';
-import { PayloadType, toPayload } from '../common/payload';
+import { PayloadType, toPayload, withUserErrors } from '../common/payload';
 import { Institution } from '../institution/institution.entity';
 
 export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'creditAuthorization', () => CreditAuthorization, 'Result of an authorisation change.');
@@ -23,7 +23,13 @@ export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'cr
 export class CreditResolver {
   @Mutation(() => ImportCreditRecordsPayload, { description: '导入信用记录 — import credit records from a government source (operators). Idempotent by source and reference.' })
   importCreditRecords(@Arg('input', () => ImportCreditRecordsInput) input: ImportCreditRecordsInput, @Ctx() ctx: RequestContext) {
-    return ctx.services.credit.importCreditRecords(ctx.actor, input.records as unknown as Array<Record<string, unknown>>);
+    const records = input.records as unknown as Array<Record<string, unknown>>;
+    return withUserErrors(() => ctx.services.credit.importCreditRecords(ctx.actor, records), {
+      imported: 0,
+      duplicates: 0,
+      rejected: [],
+      rescored: 0,
+    });
   }
 
   @Mutation(() => CreditAuthorizationPayload, { description: '信用授权 — the enterprise lets an institution see its credit record details.' })

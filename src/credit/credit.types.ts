@@ -4,6 +4,7 @@ import { CreditPolarity, CreditRecord, CreditSource } from './credit-record.enti
 import { DateScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
 import { IsPlainText, IsUscc } from '../common/validators';
+import { UserError } from '../common/payload';
 
 @InputType({ description: 'One credit record as a government source reports it.' })
 export class CreditRecordInput {
@@ -67,6 +68,13 @@ export class ImportCreditRecordsPayload {
 
   @Field(() => Int, { description: 'Enterprises whose records changed; their scores were recomputed.' })
   rescored: number;
+
+  @Field(() => [UserError], {
+    description:
+      'Empty unless a business rule refused the whole batch (then nothing was imported and the counts are 0); ' +
+      'records refused one by one are in `rejected`.',
+  })
+  userErrors: UserError[];
 }
 
 export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord', 'A page of credit records.');

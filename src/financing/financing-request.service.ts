@@ -109,7 +109,7 @@ export class FinancingRequestService {
   }
 
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this account');
     const visible = this.visibility(actor);
     return this.reader.page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }

@@ -211,7 +211,10 @@ export class LendingService {
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (await manager.getRepository(CreditGrant).existsBy({ applicationId: application.id })) {
-          throw new BusinessRuleError('GRANT_PENDING', 'A grant on this application already waits for its second approval');
+          throw new BusinessRuleError(
+            'GRANT_PENDING',
+            'A grant on this application already awaits its second approval: approve that one (approveCreditGrant)',
+          );
         }
         const product = await manager.getRepository(LoanProduct).findOneByOrFail({ id: application.loanProductId });
         const amount = money.units(input.amount);
@@ -310,7 +313,9 @@ export class LendingService {
         const { application } = await lockForApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
-        if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not wait for approval');
+        if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) {
+          throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not await approval: it is already approved');
+        }
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (grant.proposedBy === actorKey(actor)) {
           throw new BusinessRuleError('MAKER_CANNOT_CHECK', 'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it');
@@ -360,8 +365,16 @@ export class LendingService {
         await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const { application } = await lockForApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
+        const grant = await manager.getRepository(CreditGrant).findOneBy({ applicationId: application.id });
+        if (application.status === ApplicationStatus.ACCEPTED && grant?.status === CreditGrantStatus.PENDING_APPROVAL) {
+          throw new BusinessRuleError(
+            'GRANT_AWAITS_APPROVAL',
+            'The credit grant awaits its second approval (four-eyes): another staff member approves it ' +
+              '(approveCreditGrant) before anything is disbursed',
+          );
+        }
         assertTransition(application.status, ApplicationStatus.DISBURSED);
-        const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ applicationId: application.id });
+        if (!grant) throw new Error(`Application ${application.id} is ${application.status} without a credit grant`);
         const amount = money.units(input.amount);
         if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
         const [paid] = await manager.query(`SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement WHERE credit_grant_id = $1`, [grant.id]);
@@ -401,7 +414,7 @@ export class LendingService {
         await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
-        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
+        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The financing request is already withdrawn; nothing to do');
         if (request.status === FinancingRequestStatus.CREDIT_GRANTED || request.status === FinancingRequestStatus.DISBURSED) {
           throw new BusinessRuleError('REQUEST_HAS_CREDIT', 'Credit was already granted on this request; it can no longer be withdrawn');
         }
@@ -519,7 +532,7 @@ export class LendingService {
   }
 
   list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this actor');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this account');
     const visible = this.childFilter(actor);
     return entityReader(this.dataSource, Application).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }

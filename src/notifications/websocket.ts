@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Actor } from '../common/actor';
 import type { SubscriptionContext } from './notifications.resolver';
+import { codedError, ErrorCode } from '../common/errors';
 
 /** How often a connection's token is checked again: a revoked session or an expired token ends it this soon. */
 export const TOKEN_RECHECK_MS = 1000;
@@ -88,13 +89,18 @@ export function attachSubscriptions(
         try {
           document = parse(payload.query, { maxTokens: 2000 });
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Malformed query')];
+          const message = error instanceof GraphQLError ? error.message : 'Malformed query';
+          return [codedError('GRAPHQL_PARSE_FAILED', message)];
         }
         const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) {
+          const code: ErrorCode = 'GRAPHQL_VALIDATION_FAILED';
+          return errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code } }));
+        }
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation !== 'subscription') {
-          return [new GraphQLError('Only subscriptions are served over WebSocket; queries and mutations go over HTTP')];
+          const message = 'Only subscriptions are served over WebSocket; queries and mutations go over HTTP';
+          return [codedError('BAD_REQUEST', message)];
         }
       },
       context: (ctx) => options.contextFor(ctx.extra.actor!, ctx.extra.request.socket.remoteAddress ?? 'unknown'),

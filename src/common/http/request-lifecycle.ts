@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors';
 
 /** How a request ended, from the client's point of view. */
 export type Outcome = 'success' | 'client_error' | 'unauthenticated' | 'refused' | 'error' | 'unavailable' | 'aborted';
@@ -70,7 +71,7 @@ export function noteRequest(
 }
 
 /** Notes the code of an error the response will carry. */
-export function noteErrorCode(message: IncomingMessage | ServerResponse, code: string): void {
+export function noteErrorCode(message: IncomingMessage | ServerResponse, code: ErrorCode): void {
   recordOf(message)?.errorCodes.push(code);
 }
 
