@@ -92,7 +92,7 @@ export interface RunningServer {
 
 
 /**
- * A credential that was sent and refused denies the whole request before it runs (docs/adr/0001):
+ * A credential that was sent and refused denies the whole request before it runs (docs/adr/0102):
  * 401 with a Bearer challenge (RFC 6750), no `data`. A request without one runs as anonymous.
  */
 const unauthenticated = (message: string) =>

@@ -105,7 +105,7 @@ describe('accounts and tokens', () => {
   });
 
   // Today EMAIL_TAKEN tells an institution admin that an email has an account anywhere (issue 17).
-  it.todo('createStaffAccount answers alike for every email outside the admin\'s institution (ADR 0002, invitations)');
+  it.todo('createStaffAccount answers alike for every email outside the admin\'s institution (ADR 0103, invitations)');
 
   it('turns the X-Actor development header off in production, and production needs a JWT secret', async () => {
     const production = await startServer({ dataSource: app.dataSource, production: true, auth: { jwtSecret: 'x'.repeat(40), accessTokenTtlSeconds: 900 } }, 0, '127.0.0.1');

@@ -129,7 +129,7 @@ describe('error codes: one published set', () => {
   });
 });
 
-describe('unauthenticated answers (docs/adr/0001-unauthenticated-answers.md)', () => {
+describe('unauthenticated answers (docs/adr/0102-unauthenticated-answers.md)', () => {
   const VIEWER_AND_PRODUCTS = '{ viewer { id } loanProducts(first: 1) { totalCount } }';
   const NEEDS_ACTOR = 'mutation { logout(input: {}) { sessionsEnded } }';
 
