@@ -9,6 +9,7 @@ import {
   registerEnterprise,
 } from './support/fixtures';
 import { parseGlobalId } from '../src/common/global-id';
+import { pageRequest } from '../src/common/pagination';
 import { LOGIN } from './support/production';
 import {
   addressAllowed,
@@ -112,11 +113,11 @@ describe('webhooks', () => {
       expect(body.id).toBe(delivery.id);
       expect(body.data.loanProductId).toBe(product.id);
     }
-    const log = (await webhooks.deliveries(admin(bank.id), endpoint.id, { limit: 10, afterId: null })).nodes;
+    const log = (await webhooks.deliveries(admin(bank.id), endpoint.id, pageRequest({ first: 10 }, 'WebhookDelivery'))).nodes;
     expect(log).toHaveLength(4);
     expect(log.every((row) => row.status === 'DELIVERED' && row.attempts >= 2)).toBe(true);
     expect(log[0].attemptLog.map((attempt) => attempt.statusCode)).toContain(503);
-    const foreign = await webhooks.deliveries(admin(otherBank.id), endpoint.id, { limit: 10, afterId: null });
+    const foreign = await webhooks.deliveries(admin(otherBank.id), endpoint.id, pageRequest({ first: 10 }, 'WebhookDelivery'));
     expect(foreign.nodes).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ import { noteErrorCode, noteRequest } from './http/request-lifecycle';
 export interface AbuseLimits {
   maxDepth: number;
   maxAliases: number;
-  /** Fields times the page sizes they multiply by (`first`, default 20). */
+  /** Fields times the page sizes they multiply by (`first` or `last`, default 20). */
   maxCost: number;
   maxBodyBytes: number;
   /** Requests per minute, per client IP and per signed-in account (or X-Actor). */
@@ -64,8 +64,10 @@ function itemsOf(field: AnyField, node: FieldNode, variables: Values, parentIsCo
   const type = getNamedType(field.type);
   const args = argumentsOf(field, node, variables);
   if (type.name.endsWith('Connection')) {
-    const first = args?.first;
-    return typeof first === 'number' ? first : args ? DEFAULT_PAGE_SIZE : MAX_PAGE_SIZE;
+    if (!args) return MAX_PAGE_SIZE;
+    // A page of `first` or `last` items (both at once are refused, counted at the larger).
+    const sizes = [args.first, args.last].filter((size): size is number => typeof size === 'number');
+    return sizes.length ? Math.max(...sizes) : DEFAULT_PAGE_SIZE;
   }
   // A connection's edges and nodes are the page it already counted.
   if (!(getNullableType(field.type) instanceof GraphQLList) || parentIsConnection) return 1;
@@ -94,7 +96,7 @@ const PLAIN_LIST_SIZE = 10;
 
 /**
  * Depth, aliases and cost of an operation, fragments followed. Cost counts each field once per
- * parent item; a connection multiplies what is below it by its page size (`first`, default 20),
+ * parent item; a connection multiplies what is below it by its page size (`first` or `last`, default 20),
  * a field taking a list (`nodes(ids:)`) by the list's length, another plain list by 10. Arguments
  * are read as execution reads them, from the coerced variables with their defaults: a raw
  * variable missing from the request would otherwise be costed at the default page size.

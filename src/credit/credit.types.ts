@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ArrayMaxSize, ArrayMinSize, Length, ValidateNested } from 'class-validator';
 import { CreditPolarity, CreditRecord, CreditSource } from './credit-record.entity';
 import { DateScalar } from '../common/scalars';
+import { CreditAuthorization } from './credit-authorization.entity';
 import { ConnectionType } from '../common/pagination';
 import { IsPlainText, IsUscc } from '../common/validators';
 
@@ -102,3 +103,15 @@ export class CreditContribution {
   @Field(() => String, { nullable: true, description: 'Flag the record raises while active.' })
   flag: string | null;
 }
+
+export const CreditContributionConnection = ConnectionType(
+  CreditContribution,
+  'CreditContribution',
+  'A page of the credit records’ contributions to the score, largest first.',
+);
+
+export const CreditAuthorizationConnection = ConnectionType(
+  CreditAuthorization,
+  'CreditAuthorization',
+  'A page of an enterprise’s authorisations (信用授权), by institution.',
+);

@@ -32,7 +32,7 @@ export class EnterpriseResolver {
     verificationStatus: EnterpriseVerificationStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.enterprise.list(ctx.actor, pageRequest(args), verificationStatus);
+    return ctx.services.enterprise.list(ctx.actor, pageRequest(args, 'Enterprise'), verificationStatus);
   }
 
   @Mutation(() => RegisterEnterprisePayload, { description: '企业注册 — register an enterprise.' })

@@ -19,7 +19,7 @@ import { LoanProductConnection } from '../product/loan-product.types';
 export class InstitutionResolver {
   @Query(() => InstitutionConnection, { description: 'Financial institutions on the platform (金融机构).' })
   institutions(@Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.services.institution.list(pageRequest(args));
+    return ctx.services.institution.list(pageRequest(args, 'Institution'));
   }
 
   @Mutation(() => CreateInstitutionPayload, { description: '机构入驻 — onboard an institution (operators).' })

@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
-import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Connection, PageRequest } from '../common/pagination';
+import { ALL_ROWS, entityReader } from '../common/database/entity-reader';
 import { Institution, InstitutionType } from './institution.entity';
 import { AuthService, Credentials } from '../auth/auth.service';
 import { AccountRole, UserAccount } from '../auth/user-account.entity';
@@ -57,7 +58,7 @@ export class InstitutionService {
 
   /** Institutions are public: everyone may see who lends on the platform. */
   list(page: PageRequest): Promise<Connection<Institution>> {
-    return paginate(this.dataSource.getRepository(Institution).createQueryBuilder('institution'), page);
+    return entityReader(this.dataSource, Institution).page('self', ALL_ROWS, page);
   }
 
   /** An institution's own settings (the four-eyes threshold): its own staff and operators only. */

@@ -62,6 +62,6 @@ export class WebhooksResolver {
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.webhooks.deliveries(ctx.actor, endpoint.databaseId, pageRequest(args));
+    return ctx.services.webhooks.deliveries(ctx.actor, endpoint.databaseId, pageRequest(args, 'WebhookDelivery'));
   }
 }

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { withTransaction } from '../common/database/transaction';
-import { Connection, PageRequest, toConnection } from '../common/pagination';
+import { Connection, keysetSql, PageRequest, positionalBinder, toConnection } from '../common/pagination';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
 export interface WebhookOptions {
@@ -219,12 +219,14 @@ export class WebhookService {
     const institutionId = requireAdmin(actor);
     const from = `FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
       WHERE e.id = $1 AND e.institution_id = $2`;
+    const params: unknown[] = [endpointId, institutionId, page.limit + 1];
+    const keyset = keysetSql(page, [{ sql: 'd.id' }], positionalBinder(params));
     const rows = await this.dataSource.query(
       `SELECT d.id::text, d.event_id::text AS "eventId", d.event_type AS "eventType", d.status, d.attempts,
          d.attempt_log AS "attemptLog", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt"
-       ${from} AND ($3::bigint IS NULL OR d.id > $3)
-       ORDER BY d.id LIMIT $4`,
-      [endpointId, institutionId, page.afterId, page.limit + 1],
+       ${from} AND ${keyset.where}
+       ORDER BY ${keyset.orderBy} LIMIT $3`,
+      params,
     );
     const count = async () =>
       (await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, [endpointId, institutionId]))[0].n;

@@ -16,7 +16,7 @@ export class LoanProductResolver {
     @Arg('status', () => LoanProductStatus, { nullable: true }) status: LoanProductStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.product.list(ctx.actor, pageRequest(args), status);
+    return ctx.services.product.list(ctx.actor, pageRequest(args, 'LoanProduct'), status);
   }
 
   @Mutation(() => LoanProductPayload, { description: 'Create a loan product as a draft (institutions).' })
