@@ -187,8 +187,8 @@ describe('webhooks', () => {
     expect(rotated.secret).not.toBe(registered.secret);
     const refused = (await call(REGISTER, { input: { ...input, url: 'https://10.0.0.8/hooks' } }, token)).data;
     expect(refused.registerWebhookEndpoint.userErrors).toEqual([{ code: 'URL_NOT_ALLOWED' }]);
-    const LIST = `{ webhookEndpoints { id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } }`;
-    const listed = (await call(LIST, {}, token)).data.webhookEndpoints;
+    const LIST = `{ webhookEndpoints { nodes { id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } } }`;
+    const listed = (await call(LIST, {}, token)).data.webhookEndpoints.nodes;
     const empty = { totalCount: 0, nodes: [] };
     expect(listed).toEqual([{ id: registered.webhookEndpoint.id, url: input.url, deliveries: empty }]);
     expect(JSON.stringify(listed)).not.toContain('whsec_');

@@ -1,8 +1,15 @@
-import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { ArgsType, ClassType, Extensions, Field, Int, ObjectType } from 'type-graphql';
 import { BadInputError } from './errors';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
+
+/**
+ * Declares the most items a plain (unpaginated) list field returns per parent, a bound the domain
+ * keeps (an input's size, an enum's); the cost limit counts the list at it. A list without such a
+ * bound is a connection instead.
+ */
+export const MaxItems = (count: number) => Extensions({ maxItems: count });
 
 /**
  * `first`/`after` (forward) and `last`/`before` (backward), checked by pageRequest. Resolvers take

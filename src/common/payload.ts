@@ -1,5 +1,6 @@
 import { ClassType, Field, ObjectType } from 'type-graphql';
 import { BusinessRuleError } from './errors';
+import { MaxItems } from './pagination';
 
 @ObjectType({ simpleResolvers: true, description: 'A business rule refused the mutation; nothing was changed.' })
 export class UserError {
@@ -13,11 +14,15 @@ export class UserError {
   code: string;
 }
 
+/** A refused mutation reports the one rule that refused it (toPayload). */
+export const MAX_USER_ERRORS = 1;
+
 /** Mutation payload type `<name>Payload` with one nullable result field and `userErrors`. */
 export function PayloadType<T extends object>(name: string, resultField: string, resultType: () => ClassType<T>, description: string) {
   @ObjectType(`${name}Payload`, { simpleResolvers: true, description })
   class Payload {
     @Field(() => [UserError], { description: 'Empty when the mutation succeeded.' })
+    @MaxItems(MAX_USER_ERRORS)
     userErrors: UserError[];
   }
   Field(resultType, {

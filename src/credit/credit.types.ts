@@ -3,7 +3,7 @@ import { ArrayMaxSize, ArrayMinSize, Length, ValidateNested } from 'class-valida
 import { CreditPolarity, CreditRecord, CreditSource } from './credit-record.entity';
 import { DateScalar } from '../common/scalars';
 import { CreditAuthorization } from './credit-authorization.entity';
-import { ConnectionType } from '../common/pagination';
+import { ConnectionType, MaxItems } from '../common/pagination';
 import { IsPlainText, IsUscc } from '../common/validators';
 
 @InputType({ description: 'One credit record as a government source reports it.' })
@@ -35,11 +35,14 @@ export class CreditRecordInput {
   expiresOn?: string | null;
 }
 
+/** Records one importCreditRecords call takes (and so refuses) at most. */
+export const MAX_IMPORTED_RECORDS = 1000;
+
 @InputType({ description: 'A batch of credit records to import (operators only).' })
 export class ImportCreditRecordsInput {
   @Field(() => [CreditRecordInput], { description: 'The records to import, at least one.' })
   @ArrayMinSize(1)
-  @ArrayMaxSize(1000)
+  @ArrayMaxSize(MAX_IMPORTED_RECORDS)
   @ValidateNested({ each: true })
   records: CreditRecordInput[];
 }
@@ -64,6 +67,7 @@ export class ImportCreditRecordsPayload {
   @Field(() => [RejectedCreditRecord], {
     description: 'Records refused, with their position and reason; the others were imported.',
   })
+  @MaxItems(MAX_IMPORTED_RECORDS)
   rejected: RejectedCreditRecord[];
 
   @Field(() => Int, { description: 'Enterprises whose records changed; their scores were recomputed.' })

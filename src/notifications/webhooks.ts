@@ -206,12 +206,28 @@ export class WebhookService {
     return { endpoint, secret };
   }
 
-  async endpoints(actor: Actor): Promise<WebhookEndpointRow[]> {
+  /**
+   * The admin's institution's endpoints, oldest first: all of them, or a page (keyset on id, fetched
+   * with `limit + 1` in fetch order) with a count for `totalCount`.
+   */
+  async endpoints(actor: Actor, page?: PageRequest): Promise<WebhookEndpointRow[]> {
     const institutionId = requireAdmin(actor);
+    const params: unknown[] = [institutionId];
+    const keyset = page && keysetSql(page, [{ sql: 'id' }], positionalBinder(params));
     return this.dataSource.query(
-      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE institution_id = $1 ORDER BY id`,
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE institution_id = $1 AND ${keyset?.where ?? 'TRUE'}
+       ORDER BY ${keyset?.orderBy ?? 'id'} ${page ? `LIMIT ${page.limit + 1}` : ''}`,
+      params,
+    );
+  }
+
+  async countEndpoints(actor: Actor): Promise<number> {
+    const institutionId = requireAdmin(actor);
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM webhook_endpoint WHERE institution_id = $1`,
       [institutionId],
     );
+    return n;
   }
 
   /** The delivery log of one endpoint of the admin's institution, oldest first (keyset on id). */
