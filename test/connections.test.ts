@@ -10,6 +10,7 @@ import {
 import { buildAppSchema } from '../src/schema';
 import { startTestApp, TestApp } from './support/app';
 import { createInstitution, createPublishedProduct, postRequest, registerEnterprise } from './support/fixtures';
+import { operation } from './support/operations';
 
 /**
  * Two-way keyset pagination on every connection: the schema offers first/after and last/before on
@@ -161,10 +162,9 @@ describe('paging both ways', () => {
     }
     await app.server.services.matching.workQueuedJobs();
     const request = await postRequest(app, enterprise.id, { maxRate: '8.00' });
-    const query = `query($id: ID!, ${ARGS}) { node(id: $id) { ... on FinancingRequest {
-      matches(${PASS}) { ${page('rank matchScore quotedRate loanProduct { id }')} } } } }`;
+    // The example operation of graphql/lifecycle.graphql.
     const fetchPage = async (args: Record<string, unknown>) =>
-      (await app.gql(query, { id: request.id, ...args }, enterprise.id)).data.node.matches;
+      (await app.gql(operation('MatchesPage'), { id: request.id, ...args }, enterprise.id)).data.node.matches;
     const all = (await fetchPage({ first: 100 })).edges.map((edge: any) => edge.node);
     expect(all.map((match: any) => match.rank)).toEqual([1, 2, 3, 4, 5]);
     await expectBothWays(fetchPage, all);
