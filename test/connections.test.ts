@@ -19,7 +19,12 @@ import { operation } from './support/operations';
  */
 
 /** Plain lists whose length follows the data and that declare no bound (costed at 100 each). */
-const UNDECLARED_PLAIN_LISTS = ['Query.holidaySchedules', 'Query.statsBreakdown', 'Query.statsSeries', 'WebhookDelivery.attemptLog'];
+const UNDECLARED_PLAIN_LISTS = [
+  'Query.holidaySchedules',
+  'Query.statsBreakdown',
+  'Query.statsSeries',
+  'WebhookDelivery.attemptLog',
+];
 
 describe('the schema', () => {
   const schema = buildAppSchema();
@@ -145,7 +150,8 @@ describe('paging both ways', () => {
   it('walks a batched child list (Institution.loanProducts) both ways', async () => {
     const bank = await createInstitution(app);
     for (let i = 0; i < 4; i++) await createPublishedProduct(app, bank.id);
-    const query = `query($id: ID!, ${ARGS}) { node(id: $id) { ... on Institution { loanProducts(${PASS}) { ${page('id')} } } } }`;
+    const query = `query($id: ID!, ${ARGS}) { node(id: $id) { ... on Institution {
+      loanProducts(${PASS}) { ${page('id')} } } } }`;
     const fetchPage = async (args: Record<string, unknown>) =>
       (await app.gql(query, { id: bank.id, ...args }, bank.id)).data.node.loanProducts;
     const all = (await fetchPage({ first: 100 })).edges.map((edge: any) => edge.node);
@@ -192,7 +198,12 @@ describe('paging both ways through the score’s explanation', () => {
       { source: 'UTILITIES', indicator: '欠缴电费', polarity: 'NEGATIVE' },
       { source: 'SOCIAL_INSURANCE', indicator: '社保按时缴纳', polarity: 'POSITIVE' },
       { source: 'UTILITIES', indicator: '欠缴电费', polarity: 'NEGATIVE' },
-    ].map((record, index) => ({ uscc: enterprise.uscc, sourceReference: `${enterprise.uscc}-${index}`, recordedOn, ...record }));
+    ].map((record, index) => ({
+      uscc: enterprise.uscc,
+      sourceReference: `${enterprise.uscc}-${index}`,
+      recordedOn,
+      ...record,
+    }));
     const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`;
     expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(5);
     const query = `query($id: ID!, ${ARGS}) { node(id: $id) { ... on Enterprise { creditProfile {
@@ -216,7 +227,7 @@ describe('cursors', () => {
     expect(Buffer.from(edge.cursor, 'base64').toString('utf8')).toMatch(/^v1:Institution:[1-9]\d*$/);
   });
 
-  it('refuse a bad, foreign or old-version cursor, or first with last, with a typed error that echoes nothing', async () => {
+  it('refuse a bad, foreign or old-version cursor, or first with last: a typed error echoing nothing', async () => {
     const [edge] = (await app.gql(INSTITUTIONS, { first: 1 })).data.institutions.edges;
     const id = Buffer.from(edge.cursor, 'base64').toString('utf8').split(':')[2];
     const refused: Array<[Record<string, unknown>, string, RegExp]> = [

@@ -40,7 +40,9 @@ const REASSIGN = `mutation($input: ReassignEnterpriseIdentityInput!) {
   reassignEnterpriseIdentity(input: $input) { enterprise { id verificationStatus } userErrors { code field } }
 }`;
 const EVENTS = `query($id: ID!) {
-  node(id: $id) { ... on Enterprise { verificationEvents(first: 100) { nodes { enterpriseId fromStatus toStatus method actor evidence } } } }
+  node(id: $id) { ... on Enterprise {
+    verificationEvents(first: 100) { nodes { enterpriseId fromStatus toStatus method actor evidence } }
+  } }
 }`;
 const IMPORT = `mutation($input: ImportCreditRecordsInput!) {
   importCreditRecords(input: $input) { imported rejected { line reason } }
@@ -210,7 +212,8 @@ describe('several claims on one USCC', () => {
         evidence: expect.any(String),
       },
     ]);
-    expect((await api.call(EVENTS, { id: company.id }, company.token)).body.data.node.verificationEvents.nodes).toEqual([]);
+    const hidden = await api.call(EVENTS, { id: company.id }, company.token);
+    expect(hidden.body.data.node.verificationEvents.nodes).toEqual([]);
     await expect(
       app.dataSource.query(`UPDATE enterprise_verification_event SET evidence = 'rewritten'`),
     ).rejects.toThrow(/append-only/);
@@ -221,7 +224,9 @@ describe('the operators’ review queue', () => {
   it('lists registrations by status, audit trails batched (statements do not grow with the page)', async () => {
     for (let i = 0; i < 6; i++) await claim(makeUscc());
     const QUEUE = `query($n: Int!) {
-      enterprises(verificationStatus: PENDING, first: $n) { nodes { verificationStatus verificationEvents { nodes { method } } } }
+      enterprises(verificationStatus: PENDING, first: $n) {
+        nodes { verificationStatus verificationEvents { nodes { method } } }
+      }
     }`;
     const statementsFor = async (n: number) => {
       app.statements.count = 0;

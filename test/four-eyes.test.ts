@@ -31,11 +31,19 @@ describe('maker-checker (双人复核) for large grants', () => {
   it('holds a grant above the threshold for a second staff member; the maker cannot check it', async () => {
     const created = await app.gql(
       operation('CreateInstitution'),
-      { input: { name: '复核银行', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin@four.example', password: 'admin password 123' } } },
+      {
+        input: {
+          name: '复核银行',
+          type: 'BANK',
+          regionsServed: ['230000'],
+          admin: { email: 'admin@four.example', password: 'admin password 123' },
+        },
+      },
       'operator',
     );
     // The admin account created with the institution comes back in the payload.
-    expect(created.data.createInstitution.admin).toMatchObject({ email: 'admin@four.example', role: 'INSTITUTION_ADMIN' });
+    const { admin: createdAdmin } = created.data.createInstitution;
+    expect(createdAdmin).toMatchObject({ email: 'admin@four.example', role: 'INSTITUTION_ADMIN' });
     const admin = await signIn('admin@four.example', 'admin password 123');
     const threshold = await as(
       admin,

@@ -113,11 +113,12 @@ describe('webhooks', () => {
       expect(body.id).toBe(delivery.id);
       expect(body.data.loanProductId).toBe(product.id);
     }
-    const log = (await webhooks.deliveries(admin(bank.id), endpoint.id, pageRequest({ first: 10 }, 'WebhookDelivery'))).nodes;
+    const firstTen = pageRequest({ first: 10 }, 'WebhookDelivery');
+    const log = (await webhooks.deliveries(admin(bank.id), endpoint.id, firstTen)).nodes;
     expect(log).toHaveLength(4);
     expect(log.every((row) => row.status === 'DELIVERED' && row.attempts >= 2)).toBe(true);
     expect(log[0].attemptLog.map((attempt) => attempt.statusCode)).toContain(503);
-    const foreign = await webhooks.deliveries(admin(otherBank.id), endpoint.id, pageRequest({ first: 10 }, 'WebhookDelivery'));
+    const foreign = await webhooks.deliveries(admin(otherBank.id), endpoint.id, firstTen);
     expect(foreign.nodes).toEqual([]);
   });
 
@@ -187,7 +188,8 @@ describe('webhooks', () => {
     expect(rotated.secret).not.toBe(registered.secret);
     const refused = (await call(REGISTER, { input: { ...input, url: 'https://10.0.0.8/hooks' } }, token)).data;
     expect(refused.registerWebhookEndpoint.userErrors).toEqual([{ code: 'URL_NOT_ALLOWED' }]);
-    const LIST = `{ webhookEndpoints { nodes { id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } } }`;
+    const LIST = `{ webhookEndpoints { nodes {
+      id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } } }`;
     const listed = (await call(LIST, {}, token)).data.webhookEndpoints.nodes;
     const empty = { totalCount: 0, nodes: [] };
     expect(listed).toEqual([{ id: registered.webhookEndpoint.id, url: input.url, deliveries: empty }]);

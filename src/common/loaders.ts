@@ -1,6 +1,14 @@
 import DataLoader from 'dataloader';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { Connection, ConnectionArgs, keysetSql, namedBinder, PageRequest, pageRequest, toConnection } from './pagination';
+import {
+  Connection,
+  ConnectionArgs,
+  keysetSql,
+  namedBinder,
+  PageRequest,
+  pageRequest,
+  toConnection,
+} from './pagination';
 import { entityReader, RowFilter } from './database/entity-reader';
 
 type WithId = ObjectLiteral & { id: string };
@@ -96,12 +104,13 @@ export class Loaders {
     const fkColumn = this.dataSource.getMetadata(entity).findColumnWithPropertyName(foreignKey)!.databaseName;
     const params: Record<string, unknown> = { ...filter.params, parentIds: [...parentIds], pageLimit: page.limit + 1 };
     const keyset = keysetSql(page, [{ sql: 'child.id' }], namedBinder(params));
+    const filtered = filter.where.replace(/\bself\./g, 'child.');
     const rows = await reader.where(
       'item',
       `item.id IN (SELECT ranked.id FROM (
          SELECT child.id, row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY ${keyset.orderBy}) AS position
          FROM ${reader.table} child
-         WHERE child.${fkColumn} = ANY(:parentIds) AND ${keyset.where} AND (${filter.where.replace(/\bself\./g, 'child.')})) ranked
+         WHERE child.${fkColumn} = ANY(:parentIds) AND ${keyset.where} AND (${filtered})) ranked
        WHERE ranked.position <= :pageLimit)`,
       params,
       `ORDER BY ${keyset.orderBy.replace(/\bchild\./g, 'item.')}`,

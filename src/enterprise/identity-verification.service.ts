@@ -159,7 +159,8 @@ export class IdentityVerificationService {
       `SELECT "forEnterprise", id, "enterpriseId", uscc, "fromStatus", "toStatus", method, actor, evidence, "occurredAt"
        FROM (SELECT e.id::text AS "forEnterprise", v.id::text AS id, v.enterprise_id::text AS "enterpriseId", v.uscc,
                v.from_status AS "fromStatus", v.to_status AS "toStatus", v.method, v.actor, v.evidence,
-               v.occurred_at AS "occurredAt", row_number() OVER (PARTITION BY e.id ORDER BY ${keyset.orderBy}) AS position
+               v.occurred_at AS "occurredAt",
+               row_number() OVER (PARTITION BY e.id ORDER BY ${keyset.orderBy}) AS position
              FROM enterprise e JOIN enterprise_verification_event v ON v.uscc = e.uscc
              WHERE e.id = ANY($1::bigint[]) AND ${keyset.where}) ranked
        WHERE position <= $2 ORDER BY position`,

@@ -23,7 +23,10 @@ export class InstitutionResolver {
   }
 
   @Mutation(() => CreateInstitutionPayload, { description: '机构入驻 — onboard an institution (operators).' })
-  async createInstitution(@Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput, @Ctx() ctx: RequestContext) {
+  async createInstitution(
+    @Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     let admin: UserAccount | null = null;
     const payload = await toPayload('institution', async () => {
       const created = await ctx.services.institution.createInstitution(ctx.actor, input, ctx.clientAddress);
@@ -33,7 +36,9 @@ export class InstitutionResolver {
     return { ...payload, admin };
   }
 
-  @Mutation(() => SetFourEyesThresholdPayload, { description: '双人复核 — the institution admin sets the amount above which grants need a second approval.' })
+  @Mutation(() => SetFourEyesThresholdPayload, {
+    description: '双人复核 — the institution admin sets the amount above which grants need a second approval.',
+  })
   setFourEyesThreshold(@Arg('input', () => SetFourEyesThresholdInput) input: SetFourEyesThresholdInput, @Ctx() ctx: RequestContext) {
     return toPayload('institution', () => ctx.services.institution.setFourEyesThreshold(ctx.actor, input.threshold));
   }

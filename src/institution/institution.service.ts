@@ -42,8 +42,9 @@ export class InstitutionService {
         .execute();
       if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
       const id = String(result.raw[0].id);
+      const role = AccountRole.INSTITUTION_ADMIN;
       const account = admin
-        ? await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id }, ['input', 'admin'])
+        ? await this.auth.createAccount(manager, admin, role, { institutionId: id }, ['input', 'admin'])
         : null;
       return { institution: await manager.getRepository(Institution).findOneByOrFail({ id }), admin: account };
     });

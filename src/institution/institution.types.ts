@@ -40,7 +40,7 @@ export const InstitutionConnection = ConnectionType(Institution, 'Institution', 
 export const CreateInstitutionPayload = PayloadType('CreateInstitution', 'institution', () => Institution, 'Result of createInstitution.');
 Field(() => UserAccount, {
   nullable: true,
-  description: 'The institution’s first admin account (INSTITUTION_ADMIN) created with it; null when none was asked for.',
+  description: 'The admin account (INSTITUTION_ADMIN) created with the institution; null when none was asked for.',
 })(CreateInstitutionPayload.prototype, 'admin');
 
 export const SetFourEyesThresholdPayload = PayloadType(

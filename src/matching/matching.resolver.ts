@@ -89,7 +89,11 @@ export class FinancingRequestMatchingResolver {
     const rows = await ctx.loaders
       .keyed<string, MatchRow[]>(`matches:${pageKey}:${withReasons}`, async (requestIds) => {
         const params: unknown[] = [[...requestIds], page.limit + 1];
-        const columns = [{ sql: 'r.match_score', descending: true }, { sql: 'r.quoted_rate' }, { sql: 'r.loan_product_id' }];
+        const columns = [
+          { sql: 'r.match_score', descending: true },
+          { sql: 'r.quoted_rate' },
+          { sql: 'r.loan_product_id' },
+        ];
         const keyset = keysetSql(page, columns, positionalBinder(params));
         // Keyset on the request's kept matches (a bounded number per request), ranked over all of
         // them; the reasons are read for the page's rows only.

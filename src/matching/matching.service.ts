@@ -236,7 +236,10 @@ export class MatchingService {
       throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
     }
     const params: unknown[] = [productId, page.limit + 1, this.today()];
-    const columns = [{ sql: 'ranked."matchScore"::numeric', descending: true }, { sql: 'ranked."financingRequestId"::bigint' }];
+    const columns = [
+      { sql: 'ranked."matchScore"::numeric', descending: true },
+      { sql: 'ranked."financingRequestId"::bigint' },
+    ];
     const keyset = keysetSql(page, columns, positionalBinder(params));
     // A generic plan is as good as a custom one here: the product's keys are read from its row in
     // either case, and the index scan on them is parameterized by that row. Ranked over all the
@@ -246,7 +249,8 @@ export class MatchingService {
       `match-reverse-${pageShape(page)}`,
       `SELECT * FROM (
          SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId",
-                ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
+                ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate",
+                ${REASONS_SQL} AS reasons,
                 row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
          FROM ${reverseMatchFrom('$3::date')}) ranked
        WHERE ${keyset.where}

@@ -75,7 +75,8 @@ export class EntityReader<T extends ObjectLiteral> {
   async page(this: EntityReader<T & { id: string }>, alias: string, filter: RowFilter, page: PageRequest): Promise<Connection<T & { id: string }>> {
     const params: Record<string, unknown> = { ...filter.params, pageLimit: page.limit + 1 };
     const keyset = keysetSql(page, [{ sql: `${alias}.id` }], namedBinder(params));
-    const rows = await this.where(alias, `(${filter.where}) AND ${keyset.where}`, params, `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`);
+    const where = `(${filter.where}) AND ${keyset.where}`;
+    const rows = await this.where(alias, where, params, `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`);
     return toConnection(rows, page, async () => {
       const [text, values] = this.dataSource.driver.escapeQueryWithParameters(`SELECT count(*)::int AS total FROM ${this.table} ${alias} WHERE ${filter.where}`, filter.params);
       const result = await this.pool().query<{ total: number }>({ name: statementName(text), text, values });
