@@ -12,7 +12,8 @@ import { scoresSql, SCORING_MODEL_VERSION } from '../src/credit/scoring-model';
 import { importCreditFile } from '../src/credit/credit-file-import';
 import { rescoreDueProfiles } from '../src/credit/credit-scoring';
 import { chinaDate } from '../src/common/clock';
-import { MatchingService } from '../src/matching/matching.service';
+import { MatchingService, REVERSE_MATCH_KEYSET } from '../src/matching/matching.service';
+import { pageRequest } from '../src/common/pagination';
 import { PRODUCT_MATCH_KEYS_SQL } from '../src/matching/matching-model';
 import { MatchingJobKind } from '../src/matching/matching-job.entity';
 import { benchDatabase, copyRows, machine, parseScale, progress, random, timeEach } from './support';
@@ -310,8 +311,10 @@ async function main() {
 
     const publishedProducts: Array<{ id: string }> = await dataSource.query(`SELECT id::text FROM loan_product WHERE status = 'PUBLISHED' ORDER BY id LIMIT 400`);
     const reverseSample = Array.from({ length: 50 }, () => r.pick(publishedProducts).id);
-    await timeEach(5, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], { limit: 100, afterId: null }));
-    const reverse = await timeEach(50, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], { limit: 100, afterId: null }));
+    const reversePage = pageRequest({ first: 100 }, REVERSE_MATCH_KEYSET);
+    await timeEach(5, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], reversePage));
+    const system = { kind: 'SYSTEM' } as const;
+    const reverse = await timeEach(50, (i) => matching.matchingRequests(system, reverseSample[i], reversePage));
 
     const refreshed = publishedProducts.slice(0, REFRESHED_PRODUCTS).map((p) => p.id);
     // Open requests in each product's regions, and those a refresh reads through the match keys

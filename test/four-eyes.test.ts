@@ -34,9 +34,28 @@ const trail = async (token: string, id: string) => (await as(token, TRAIL, { id 
 
 describe('maker-checker (双人复核) for large grants', () => {
   it('holds a grant above the threshold for a second staff member; the maker cannot check it', async () => {
-    await app.gql(operation('CreateInstitution'), { input: { name: '复核银行', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin@four.example', password: 'admin password 123' } } }, 'operator');
+    const created = await app.gql(
+      operation('CreateInstitution'),
+      {
+        input: {
+          name: '复核银行',
+          type: 'BANK',
+          regionsServed: ['230000'],
+          admin: { email: 'admin@four.example', password: 'admin password 123' },
+        },
+      },
+      'operator',
+    );
+    // The admin account created with the institution comes back in the payload.
+    const { admin: createdAdmin } = created.data.createInstitution;
+    expect(createdAdmin).toMatchObject({ email: 'admin@four.example', role: 'INSTITUTION_ADMIN' });
     const admin = await signIn('admin@four.example', 'admin password 123');
-    const threshold = await as(admin, `mutation { setFourEyesThreshold(input: { threshold: "1000000.00" }) { institution { fourEyesThreshold } userErrors { code } } }`);
+    const threshold = await as(
+      admin,
+      `mutation { setFourEyesThreshold(input: { threshold: "1000000.00" }) {
+        __typename institution { fourEyesThreshold } userErrors { code } } }`,
+    );
+    expect(threshold.data.setFourEyesThreshold.__typename).toBe('SetFourEyesThresholdPayload');
     expect(threshold.data.setFourEyesThreshold.institution.fourEyesThreshold).toBe('1000000.00');
     for (const email of ['maker@four.example', 'checker@four.example']) {
       await as(admin, `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`, { input: { email, password: 'staff password 123' } });

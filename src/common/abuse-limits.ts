@@ -26,7 +26,7 @@ import { codedError, errorBody, ErrorCode } from './errors';
 export interface AbuseLimits {
   maxDepth: number;
   maxAliases: number;
-  /** Fields times the page sizes they multiply by (`first`, default 20). */
+  /** Fields times the page sizes they multiply by (`first` or `last`, default 20). */
   maxCost: number;
   maxBodyBytes: number;
   /** Requests per minute, per client IP and per signed-in account (or X-Actor). */
@@ -65,14 +65,18 @@ function itemsOf(field: AnyField, node: FieldNode, variables: Values, parentIsCo
   const type = getNamedType(field.type);
   const args = argumentsOf(field, node, variables);
   if (type.name.endsWith('Connection')) {
-    const first = args?.first;
-    return typeof first === 'number' ? first : args ? DEFAULT_PAGE_SIZE : MAX_PAGE_SIZE;
+    if (!args) return MAX_PAGE_SIZE;
+    // A page of `first` or `last` items (both at once are refused, counted at the larger).
+    const sizes = [args.first, args.last].filter((size): size is number => typeof size === 'number');
+    return sizes.length ? Math.max(...sizes) : DEFAULT_PAGE_SIZE;
   }
   // A connection's edges and nodes are the page it already counted.
   if (!(getNullableType(field.type) instanceof GraphQLList) || parentIsConnection) return 1;
   // One item per element of a list argument (nodes(ids:)), whatever its length.
   const list = args && Object.values(args).find(Array.isArray);
-  return list ? list.length : PLAIN_LIST_SIZE;
+  if (list) return list.length;
+  const declared = field.extensions?.maxItems;
+  return typeof declared === 'number' ? declared : UNDECLARED_LIST_SIZE;
 }
 
 /** Variable values as execution coerces them, defaults included; empty where they are invalid (nothing executes). */
@@ -90,15 +94,20 @@ export interface Measure {
 /** The introspection meta-fields of a query's root; `__typename` is an ordinary field here. */
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
-/** Items assumed for a plain (unpaginated) list field. */
-const PLAIN_LIST_SIZE = 10;
+/**
+ * Items assumed for a plain list field that declares no bound (MaxItems): only root-level
+ * aggregates (statistics, the holiday schedules) whose length follows the data, listed in
+ * test/connections.test.ts; every other list declares its bound or is a connection.
+ */
+const UNDECLARED_LIST_SIZE = MAX_PAGE_SIZE;
 
 /**
  * Depth, aliases and cost of an operation, fragments followed. Cost counts each field once per
- * parent item; a connection multiplies what is below it by its page size (`first`, default 20),
- * a field taking a list (`nodes(ids:)`) by the list's length, another plain list by 10. Arguments
- * are read as execution reads them, from the coerced variables with their defaults: a raw
- * variable missing from the request would otherwise be costed at the default page size.
+ * parent item; a connection multiplies what is below it by its page size (`first` or `last`,
+ * default 20), a field taking a list (`nodes(ids:)`) by the list's length, another plain list by
+ * its declared bound (MaxItems; 100 where none is declared). Arguments are read as execution
+ * reads them, from the coerced variables with their defaults: a raw variable missing from the
+ * request would otherwise be costed at the default page size.
  */
 export function measureOperation(
   schema: GraphQLSchema,

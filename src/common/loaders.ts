@@ -1,6 +1,14 @@
 import DataLoader from 'dataloader';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { Connection, ConnectionArgs, PageRequest, pageRequest, toConnection } from './pagination';
+import {
+  Connection,
+  ConnectionArgs,
+  keysetSql,
+  namedBinder,
+  PageRequest,
+  pageRequest,
+  toConnection,
+} from './pagination';
 import { entityReader, RowFilter } from './database/entity-reader';
 
 type WithId = ObjectLiteral & { id: string };
@@ -73,9 +81,10 @@ export class Loaders {
     args: ConnectionArgs,
     filter: ChildFilter = NO_FILTER,
   ): Promise<Connection<T>> {
-    const page = pageRequest(args);
     const metadata = this.dataSource.getMetadata(entity);
-    const pages = this.keyed<string, T[]>(`page:${metadata.name}.${foreignKey}:${filter.key}:${page.limit}:${page.afterId ?? ''}`, (parentIds) =>
+    const page = pageRequest(args, metadata.name);
+    const pageKey = `${page.limit}:${page.backward}:${page.after ?? ''}:${page.before ?? ''}`;
+    const pages = this.keyed<string, T[]>(`page:${metadata.name}.${foreignKey}:${filter.key}:${pageKey}`, (parentIds) =>
       this.loadChildPages(entity, foreignKey, parentIds, page, filter),
     );
     const counts = this.keyed<string, number>(`count:${metadata.name}.${foreignKey}:${filter.key}`, (parentIds) =>
@@ -93,15 +102,18 @@ export class Loaders {
   ): Promise<T[][]> {
     const reader = entityReader(this.dataSource, entity);
     const fkColumn = this.dataSource.getMetadata(entity).findColumnWithPropertyName(foreignKey)!.databaseName;
+    const params: Record<string, unknown> = { ...filter.params, parentIds: [...parentIds], pageLimit: page.limit + 1 };
+    const keyset = keysetSql(page, [{ sql: 'child.id' }], namedBinder(params));
+    const filtered = filter.where.replace(/\bself\./g, 'child.');
     const rows = await reader.where(
       'item',
       `item.id IN (SELECT ranked.id FROM (
-         SELECT child.id, row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY child.id) AS position
+         SELECT child.id, row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY ${keyset.orderBy}) AS position
          FROM ${reader.table} child
-         WHERE child.${fkColumn} = ANY(:parentIds) AND ${page.afterId ? 'child.id > :afterId' : 'TRUE'} AND (${filter.where.replace(/\bself\./g, 'child.')})) ranked
+         WHERE child.${fkColumn} = ANY(:parentIds) AND ${keyset.where} AND (${filtered})) ranked
        WHERE ranked.position <= :pageLimit)`,
-      { ...filter.params, parentIds: [...parentIds], afterId: page.afterId, pageLimit: page.limit + 1 },
-      'ORDER BY item.id',
+      params,
+      `ORDER BY ${keyset.orderBy.replace(/\bchild\./g, 'item.')}`,
     );
     const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) grouped.get(String(row[foreignKey]))?.push(row);

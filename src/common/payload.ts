@@ -1,5 +1,6 @@
 import { ClassType, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { BusinessRuleError, ERROR_CODES, ErrorCode } from './errors';
+import { MaxItems } from './pagination';
 
 registerEnumType(ErrorCode, {
   name: 'ErrorCode',
@@ -23,11 +24,15 @@ export class UserError {
   code: ErrorCode;
 }
 
+/** A refused mutation reports the one rule that refused it (toPayload). */
+export const MAX_USER_ERRORS = 1;
+
 /** Mutation payload type `<name>Payload` with one nullable result field and `userErrors`. */
 export function PayloadType<T extends object>(name: string, resultField: string, resultType: () => ClassType<T>, description: string) {
   @ObjectType(`${name}Payload`, { simpleResolvers: true, description })
   class Payload {
     @Field(() => [UserError], { description: 'Empty when the mutation succeeded.' })
+    @MaxItems(MAX_USER_ERRORS)
     userErrors: UserError[];
   }
   Field(resultType, {

@@ -1,11 +1,13 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { entityReader } from '../common/database/entity-reader';
 import { RequestContext, recordDetailsVisible } from '../common/context';
-import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination';
+import { ConnectionArgs, emptyConnection, pageRequest } from '../common/pagination';
 import { Enterprise, EnterpriseVerificationStatus } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
+import { CONTRIBUTION_KEYSET } from './credit.service';
 import {
-  CreditContribution,
+  CreditAuthorizationConnection,
+  CreditContributionConnection,
   CreditRecordConnection,
   ImportCreditRecordsInput,
   ImportCreditRecordsPayload,
@@ -44,10 +46,17 @@ export class CreditResolver {
     return toPayload('creditAuthorization', () => ctx.services.credit.revokeInstitutionAuthorization(ctx.actor, institutionId));
   }
 
-  @FieldResolver(() => [CreditAuthorization], { description: 'Institutions this enterprise authorised (own enterprise and operators only; empty for others).' })
-  creditAuthorizations(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
+  @FieldResolver(() => CreditAuthorizationConnection, {
+    description: 'Institutions this enterprise authorised (own enterprise and operators only; empty for others).',
+  })
+  creditAuthorizations(
+    @Root() enterprise: Enterprise,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, 'CreditAuthorization');
     const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
-    return own ? ctx.services.credit.authorizationsOf(enterprise.id) : [];
+    return own ? ctx.services.credit.authorizationsOf(enterprise.id, page) : emptyConnection<CreditAuthorization>(page);
   }
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
@@ -71,7 +80,7 @@ export class CreditResolver {
   async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     const verified = enterprise.verificationStatus === EnterpriseVerificationStatus.VERIFIED;
     if (!verified || !(await recordDetailsVisible(ctx, enterprise.id))) {
-      return toConnection<CreditRecord>([], pageRequest(args), async () => 0);
+      return emptyConnection<CreditRecord>(pageRequest(args, 'CreditRecord'));
     }
     return ctx.loaders.childConnection(CreditRecord, 'enterpriseId', enterprise.id, args);
   }
@@ -79,15 +88,20 @@ export class CreditResolver {
 
 @Resolver(() => CreditProfile)
 export class CreditProfileResolver {
-  @FieldResolver(() => [CreditContribution], {
+  @FieldResolver(() => CreditContributionConnection, {
     nullable: true,
     description:
       'How each credit record moved the score, largest first: the explanation of the score. ' +
       'Null unless the actor sees the record details.',
   })
-  async contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
+  async contributions(
+    @Root() profile: CreditProfile,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, CONTRIBUTION_KEYSET);
     if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
-    return ctx.services.credit.contributions(profile.enterpriseId, profile.asOf);
+    return ctx.services.credit.contributions(profile.enterpriseId, profile.asOf, page);
   }
 
   @FieldResolver(() => [CreditFlag], {

@@ -1,4 +1,14 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { entityReader } from '../common/database/entity-reader';
+import {
+  Connection,
+  Keyset,
+  keysetSql,
+  namedBinder,
+  PageRequest,
+  positionalBinder,
+  toConnection,
+} from '../common/pagination';
 import { Actor, assertVerifiedEnterprise } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { Institution } from '../institution/institution.entity';
@@ -46,16 +56,27 @@ export class CreditService {
     return this.dataSource.getRepository(CreditProfile).findOneBy({ enterpriseId });
   }
 
-  /** Each record's contribution to the score as of the profile's date: the explanation of the score. */
-  async contributions(enterpriseId: string, asOf: string): Promise<CreditContribution[]> {
-    const rows = await this.dataSource.query(
-      `SELECT c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints", c.decay_percent AS "decayPercent", c.points, c.flag,
-              r.indicator, r.polarity::text AS polarity, r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn"
-       FROM (${contributionsSql('$1::date', '$2::bigint[]')}) c JOIN credit_record r ON r.id = c.record_id
-       ORDER BY abs(c.points) DESC, c.record_id`,
-      [asOf, [enterpriseId]],
+  /**
+   * A page of the records' contributions to the score as of the profile's date (the explanation of
+   * the score), largest first (CONTRIBUTION_KEYSET); counted only when asked.
+   */
+  async contributions(enterpriseId: string, asOf: string, page: PageRequest): Promise<Connection<CreditContribution>> {
+    const from = `FROM (${contributionsSql('$1::date', '$2::bigint[]')}) c`;
+    const params: unknown[] = [asOf, [enterpriseId], page.limit + 1];
+    const columns = [{ sql: 'abs(c.points)', descending: true }, { sql: 'c.record_id' }];
+    const keyset = keysetSql(page, columns, positionalBinder(params));
+    const rows: CreditContribution[] = await this.dataSource.query(
+      `SELECT c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints",
+              c.decay_percent AS "decayPercent", c.points, c.flag, r.indicator, r.polarity::text AS polarity,
+              r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn"
+       ${from} JOIN credit_record r ON r.id = c.record_id
+       WHERE ${keyset.where}
+       ORDER BY ${keyset.orderBy} LIMIT $3`,
+      params,
     );
-    return rows;
+    const count = async () =>
+      (await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, [asOf, [enterpriseId]]))[0].n as number;
+    return toConnection(rows, page, count, (row) => [String(Math.abs(row.points)), row.recordId]);
   }
 
   /**
@@ -108,8 +129,19 @@ export class CreditService {
     return repository.save(authorization);
   }
 
-  authorizationsOf(enterpriseId: string): Promise<CreditAuthorization[]> {
-    return this.dataSource.getRepository(CreditAuthorization).find({ where: { enterpriseId }, order: { institutionId: 'ASC' } });
+  /** A page of an enterprise's authorisations, revoked ones included, by institution. */
+  async authorizationsOf(enterpriseId: string, page: PageRequest): Promise<Connection<CreditAuthorization>> {
+    const params: Record<string, unknown> = { enterpriseId, pageLimit: page.limit + 1 };
+    const keyset = keysetSql(page, [{ sql: 'a.institution_id' }], namedBinder(params));
+    const reader = entityReader(this.dataSource, CreditAuthorization);
+    const rows = await reader.where(
+      'a',
+      `a.enterprise_id = :enterpriseId AND ${keyset.where}`,
+      params,
+      `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`,
+    );
+    const count = () => this.dataSource.getRepository(CreditAuthorization).countBy({ enterpriseId });
+    return toConnection(rows, page, count, (row) => [row.institutionId]);
   }
 }
 
@@ -122,6 +154,9 @@ export async function grantCreditAuthorization(manager: EntityManager, enterpris
     [enterpriseId, institutionId],
   );
 }
+
+/** Contributions, largest first: by the points' absolute value, then the record's ID. */
+export const CONTRIBUTION_KEYSET: Keyset = { name: 'CreditContribution', keys: ['integer', 'id'] };
 
 export interface CreditContribution {
   recordId: string;

@@ -128,6 +128,12 @@ export class EnterpriseVerificationEvent {
   occurredAt: Date;
 }
 
+export const EnterpriseVerificationEventConnection = ConnectionType(
+  EnterpriseVerificationEvent,
+  'EnterpriseVerificationEvent',
+  'A page of the 实名认证 audit trail, oldest first.',
+);
+
 export const EnterprisePayload = PayloadType(
   'Enterprise',
   'enterprise',

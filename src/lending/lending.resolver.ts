@@ -50,7 +50,7 @@ export class ApplicationResolver {
     @Arg('status', () => ApplicationStatus, { nullable: true }) status: ApplicationStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.lending.list(ctx.actor, pageRequest(args), status);
+    return ctx.services.lending.list(ctx.actor, pageRequest(args, 'Application'), status);
   }
 
   @Mutation(() => ApplicationPayload, { description: '申请 — the enterprise applies to a published product with one of its requests.' })

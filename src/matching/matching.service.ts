@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
-import { PageRequest } from '../common/pagination';
+import { Keyset, keysetSql, PageRequest, pageRequest, pageShape, positionalBinder } from '../common/pagination';
 import { regionName } from '../common/reference/regions';
 import { LoanProduct } from '../product/loan-product.entity';
 import {
@@ -33,6 +33,9 @@ export interface RankedMatch {
   quotedRate: string;
   reasons: Record<string, unknown>;
 }
+
+/** The requests that fit a product, best first: by score, then the request's ID. */
+export const REVERSE_MATCH_KEYSET: Keyset = { name: 'ReverseMatch', keys: ['decimal', 'id'] };
 
 export interface FailedCriterion {
   criterion: string;
@@ -142,23 +145,6 @@ export class MatchingService {
     });
   }
 
-  /** Top matches of a request as stored, best first (keyset by position). */
-  async storedMatches(requestId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }>; total: () => Promise<number> }> {
-    const offset = page.afterId ? Number(page.afterId) : 0;
-    const rows = await this.dataSource.query(
-      `SELECT financing_request_id::text AS "financingRequestId", loan_product_id::text AS "loanProductId", match_score::text AS "matchScore",
-              quoted_rate::text AS "quotedRate", reasons, position::int
-       FROM (SELECT m.*, row_number() OVER (ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
-             FROM product_match m WHERE financing_request_id = $1) ranked
-       WHERE position > $2 ORDER BY position LIMIT $3`,
-      [requestId, offset, page.limit + 1],
-    );
-    return {
-      rows,
-      total: async () => Number((await this.dataSource.query(`SELECT count(*) AS n FROM product_match WHERE financing_request_id = $1`, [requestId]))[0].n),
-    };
-  }
-
   /** Matches are current when computed and no refresh that could change them is still queued. */
   async matchesAreCurrent(requestIds: readonly string[]): Promise<boolean[]> {
     const rows: Array<{ id: string; current: boolean }> = await this.dataSource.query(
@@ -183,13 +169,17 @@ export class MatchingService {
   ): Promise<ProductFit[]> {
     const params: unknown[] = [requestId, this.today()];
     let productFilter: string;
+    let order = '';
     if (options.productId) {
       params.push(options.productId);
       productFilter = `p.id = $3`;
     } else {
-      params.push(options.page?.afterId ?? '0', (options.page?.limit ?? 20) + 1);
+      const page = options.page ?? pageRequest({}, 'ProductFit');
+      params.push(page.limit + 1);
+      const keyset = keysetSql(page, [{ sql: 'p.id' }], positionalBinder(params));
       const ineligible = options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : '';
-      productFilter = `p.status = 'PUBLISHED' AND p.id > $3 ${ineligible}`;
+      productFilter = `p.status = 'PUBLISHED' AND ${keyset.where} ${ineligible}`;
+      order = `ORDER BY ${keyset.orderBy} LIMIT $3`;
     }
     const rows = await manager.query(
       `SELECT p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees, req.max_rate::text AS max_rate,
@@ -203,7 +193,7 @@ export class MatchingService {
        CROSS JOIN loan_product p
        JOIN institution i ON i.id = p.institution_id
        WHERE ${productFilter}
-       ORDER BY p.id ${options.productId ? '' : 'LIMIT $4'}`,
+       ${order}`,
       params,
     );
     return rows.map((row: Record<string, any>) => {
@@ -238,26 +228,35 @@ export class MatchingService {
     return n;
   }
 
-  /** Reverse matching (for banks): the open requests that fit a product, best first. */
+  /** Reverse matching (for banks): the open requests that fit a product, best first (REVERSE_MATCH_KEYSET). */
   async matchingRequests(actor: Actor, productId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }> }> {
     const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
     if (!product) throw new NotFoundError('LoanProduct');
     if (actor.kind === 'INSTITUTION' ? product.institutionId !== actor.institutionId : actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') {
       throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
     }
-    const offset = page.afterId ? Number(page.afterId) : 0;
+    const params: unknown[] = [productId, page.limit + 1, this.today()];
+    const columns = [
+      { sql: 'ranked."matchScore"::numeric', descending: true },
+      { sql: 'ranked."financingRequestId"::bigint' },
+    ];
+    const keyset = keysetSql(page, columns, positionalBinder(params));
     // A generic plan is as good as a custom one here: the product's keys are read from its row in
-    // either case, and the index scan on them is parameterized by that row.
+    // either case, and the index scan on them is parameterized by that row. Ranked over all the
+    // fitting requests, then a keyset page of them.
     const rows = await preparedQuery<RankedMatch & { position: number }>(
       this.dataSource,
-      'match-reverse',
-      `SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId", ${MATCH_SCORE_SQL}::text AS "matchScore",
-              ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
-              row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
-       FROM ${reverseMatchFrom('$4::date')}
-       ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC
-       OFFSET $2 LIMIT $3`,
-      [productId, offset, page.limit + 1, this.today()],
+      `match-reverse-${pageShape(page)}`,
+      `SELECT * FROM (
+         SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId",
+                ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate",
+                ${REASONS_SQL} AS reasons,
+                row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
+         FROM ${reverseMatchFrom('$3::date')}) ranked
+       WHERE ${keyset.where}
+       ORDER BY ${keyset.orderBy}
+       LIMIT $2`,
+      params,
     );
     return { rows };
   }

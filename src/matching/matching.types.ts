@@ -1,5 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { RateScalar } from '../common/scalars';
+import { MaxItems } from '../common/pagination';
+import { CRITERIA_SQL } from './matching-model';
 import { CreditGrade } from '../credit/credit-profile.entity';
 import { FinancingRequest } from '../financing/financing-request.entity';
 import { LoanProduct } from '../product/loan-product.entity';
@@ -105,6 +107,7 @@ export class ProductFit {
   matchScore: string | null;
 
   @Field(() => [FailedCriterion], { description: 'Criteria the need does not meet; empty when eligible.' })
+  @MaxItems(CRITERIA_SQL.length)
   failedCriteria: FailedCriterion[];
 }
 

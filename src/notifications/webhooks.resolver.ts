@@ -1,13 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../common/context';
 import { expectGlobalId, toGlobalId } from '../common/global-id';
-import { ConnectionArgs, pageRequest } from '../common/pagination';
+import { ConnectionArgs, pageRequest, toConnection } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import {
   RegisterWebhookEndpointInput,
   RotateWebhookSecretInput,
   WebhookDeliveryConnection,
   WebhookEndpoint,
+  WebhookEndpointConnection,
   WebhookSecretPayload,
 } from './webhooks.types';
 import type { WebhookEndpointRow } from './webhooks';
@@ -51,9 +52,15 @@ export class WebhooksResolver {
     );
   }
 
-  @Query(() => [WebhookEndpoint], { description: "Your institution's webhook endpoints (institution admins)." })
-  async webhookEndpoints(@Ctx() ctx: RequestContext) {
-    return (await ctx.services.webhooks.endpoints(ctx.actor)).map(asObject);
+  @Query(() => WebhookEndpointConnection, { description: "Your institution's webhook endpoints (institution admins)." })
+  async webhookEndpoints(
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, 'WebhookEndpoint');
+    const rows = await ctx.services.webhooks.endpoints(ctx.actor, page);
+    const count = () => ctx.services.webhooks.countEndpoints(ctx.actor);
+    return toConnection(rows.map(asObject), page, count, (endpoint) => [endpoint.databaseId]);
   }
 
   @FieldResolver(() => WebhookDeliveryConnection, { description: 'The delivery log: attempts, status codes, retries.' })
@@ -62,6 +69,6 @@ export class WebhooksResolver {
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.webhooks.deliveries(ctx.actor, endpoint.databaseId, pageRequest(args));
+    return ctx.services.webhooks.deliveries(ctx.actor, endpoint.databaseId, pageRequest(args, 'WebhookDelivery'));
   }
 }

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { withTransaction } from '../common/database/transaction';
-import { Connection, PageRequest, toConnection } from '../common/pagination';
+import { Connection, keysetSql, PageRequest, positionalBinder, toConnection } from '../common/pagination';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
 export interface WebhookOptions {
@@ -206,12 +206,28 @@ export class WebhookService {
     return { endpoint, secret };
   }
 
-  async endpoints(actor: Actor): Promise<WebhookEndpointRow[]> {
+  /**
+   * The admin's institution's endpoints, oldest first: all of them, or a page (keyset on id, fetched
+   * with `limit + 1` in fetch order) with a count for `totalCount`.
+   */
+  async endpoints(actor: Actor, page?: PageRequest): Promise<WebhookEndpointRow[]> {
     const institutionId = requireAdmin(actor);
+    const params: unknown[] = [institutionId];
+    const keyset = page && keysetSql(page, [{ sql: 'id' }], positionalBinder(params));
     return this.dataSource.query(
-      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE institution_id = $1 ORDER BY id`,
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE institution_id = $1 AND ${keyset?.where ?? 'TRUE'}
+       ORDER BY ${keyset?.orderBy ?? 'id'} ${page ? `LIMIT ${page.limit + 1}` : ''}`,
+      params,
+    );
+  }
+
+  async countEndpoints(actor: Actor): Promise<number> {
+    const institutionId = requireAdmin(actor);
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM webhook_endpoint WHERE institution_id = $1`,
       [institutionId],
     );
+    return n;
   }
 
   /** The delivery log of one endpoint of the admin's institution, oldest first (keyset on id). */
@@ -219,12 +235,14 @@ export class WebhookService {
     const institutionId = requireAdmin(actor);
     const from = `FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
       WHERE e.id = $1 AND e.institution_id = $2`;
+    const params: unknown[] = [endpointId, institutionId, page.limit + 1];
+    const keyset = keysetSql(page, [{ sql: 'd.id' }], positionalBinder(params));
     const rows = await this.dataSource.query(
       `SELECT d.id::text, d.event_id::text AS "eventId", d.event_type AS "eventType", d.status, d.attempts,
          d.attempt_log AS "attemptLog", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt"
-       ${from} AND ($3::bigint IS NULL OR d.id > $3)
-       ORDER BY d.id LIMIT $4`,
-      [endpointId, institutionId, page.afterId, page.limit + 1],
+       ${from} AND ${keyset.where}
+       ORDER BY ${keyset.orderBy} LIMIT $3`,
+      params,
     );
     const count = async () =>
       (await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, [endpointId, institutionId]))[0].n;

@@ -206,7 +206,7 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
 
   // --- 3. Credit details follow the enterprise's authorisation; a bank's threshold is its own ---------------------
   const DETAILS = `query($id: ID!) { node(id: $id) { ... on Enterprise {
-      creditRecords { totalCount } creditProfile { contributions { source polarity state } } } } }`;
+      creditRecords { totalCount } creditProfile { contributions { nodes { source polarity state } } } } } }`;
   // Control: while authorised (A applied to X's product), bank X does read the details.
   if (!((await post(DETAILS, { id: a.id }, adminX)).body?.data?.node?.creditRecords?.totalCount > 0)) {
     throw new Error('attack control failed: bank X cannot read an applicant\'s authorised credit records');
@@ -217,7 +217,7 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   ).catch(() => undefined);
   const details = await post(DETAILS, { id: a.id }, adminX);
   const profile = details.body?.data?.node;
-  if (profile?.creditRecords?.totalCount > 0 || profile?.creditProfile?.contributions?.length > 0) {
+  if (profile?.creditRecords?.totalCount > 0 || profile?.creditProfile?.contributions?.nodes?.length > 0) {
     finding(`credit details: bank X still reads enterprise A's record details after the authorisation was revoked`);
   }
   await must(

@@ -105,7 +105,7 @@ async function main() {
     for (let i = 0; i < 6; i++) enterprises.push(await registerEnterprise(appOver(apis[i % 3].url)));
 
     step = 'replica reads';
-    const replicaReads = () => replicaCalls(cluster, 'app', 'FROM "institution"');
+    const replicaReads = () => replicaCalls(cluster, 'app', 'FROM institution self');
     const before = await replicaReads();
     const reads = 30;
     for (let i = 0; i < reads; i++) {

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { Connection, PageRequest, toConnection } from '../pagination';
+import { Connection, keysetSql, namedBinder, PageRequest, toConnection } from '../pagination';
 
 /**
  * Which rows of a table an actor may see, as SQL: `where` over database column names under the
@@ -71,10 +71,12 @@ export class EntityReader<T extends ObjectLiteral> {
     return row ?? null;
   }
 
-  /** A keyset page by ID of the rows the filter lets through; counted only when asked. */
+  /** A keyset page by ID (either way) of the rows the filter lets through; counted only when asked. */
   async page(this: EntityReader<T & { id: string }>, alias: string, filter: RowFilter, page: PageRequest): Promise<Connection<T & { id: string }>> {
-    const where = page.afterId ? `(${filter.where}) AND ${alias}.id > :afterId` : filter.where;
-    const rows = await this.where(alias, where, { ...filter.params, afterId: page.afterId, pageLimit: page.limit + 1 }, `ORDER BY ${alias}.id LIMIT :pageLimit`);
+    const params: Record<string, unknown> = { ...filter.params, pageLimit: page.limit + 1 };
+    const keyset = keysetSql(page, [{ sql: `${alias}.id` }], namedBinder(params));
+    const where = `(${filter.where}) AND ${keyset.where}`;
+    const rows = await this.where(alias, where, params, `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`);
     return toConnection(rows, page, async () => {
       const [text, values] = this.dataSource.driver.escapeQueryWithParameters(`SELECT count(*)::int AS total FROM ${this.table} ${alias} WHERE ${filter.where}`, filter.params);
       const result = await this.pool().query<{ total: number }>({ name: statementName(text), text, values });
