@@ -17,7 +17,7 @@ let app: TestApp;
 let limited: TestApp;
 /** Three connections per client address, two per account. */
 let crowded: TestApp;
-/** Three requests a minute per actor. */
+/** Three requests a minute per actor, and a short wait for `connection_init`. */
 let throttled: TestApp;
 /** Production behaviour with access tokens that expire after two seconds. */
 let production: ProductionServer;
@@ -31,7 +31,10 @@ beforeAll(async () => {
     onDatabaseOf: app,
     server: { subscriptions: { maxConnectionsPerIp: 3, maxConnectionsPerAccount: 2 } },
   });
-  throttled = await startTestApp({ onDatabaseOf: app, server: { limits: { perActorPerMinute: 3 } } });
+  throttled = await startTestApp({
+    onDatabaseOf: app,
+    server: { limits: { perActorPerMinute: 3 }, subscriptions: { connectionInitTimeoutMs: 300 } },
+  });
   production = await startProductionServer(app, { accessTokenTtlSeconds: 2 });
 });
 afterAll(async () => {
@@ -82,6 +85,15 @@ function upgrade(url: string): Promise<{ status: number; body?: any }> {
   });
 }
 
+/** A raw graphql-transport-ws socket, once open. */
+async function rawSocket(url: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('open', resolve));
+  return { socket, closed };
+}
+
 /** The records of the named operations the server's request lifecycle reports, as they start and end. */
 function observe(server: RunningServer, operations: string[]) {
   const started: RequestRecord[] = [];
@@ -95,7 +107,7 @@ function observe(server: RunningServer, operations: string[]) {
 }
 
 describe('subscriptions held to the HTTP limits', () => {
-  it.each(STATS_CASES)('refuses a %s subscription with the code and message HTTP answers', async (_, selection, code) => {
+  it.each(STATS_CASES)('refuses a %s subscription with the code and message of HTTP', async (_, selection, code) => {
     const { http, webSocket } = await bothWays(
       limited,
       `{ platformStats ${selection} }`,
@@ -147,7 +159,9 @@ describe('subscriptions held to the HTTP limits', () => {
   });
 
   it('refuses connections beyond the per-account bound (4429) and the per-IP bound (429)', async () => {
-    const [bankA, bankB, bankC] = [await createInstitution(app), await createInstitution(app), await createInstitution(app)];
+    const bankA = await createInstitution(app);
+    const bankB = await createInstitution(app);
+    const bankC = await createInstitution(app);
     const connected = (actor: string) =>
       new Promise<{ code: number; reason: string } | 'acknowledged'>((resolve) => {
         const closed = ({ code, reason }: { code: number; reason: string }) => resolve({ code, reason });
@@ -165,7 +179,10 @@ describe('subscriptions held to the HTTP limits', () => {
       status: 429,
       body: {
         errors: [
-          { message: 'At most 3 WebSocket connections per client address', extensions: { code: 'TOO_MANY_CONNECTIONS' } },
+          {
+            message: 'At most 3 WebSocket connections per client address',
+            extensions: { code: 'TOO_MANY_CONNECTIONS' },
+          },
         ],
       },
     });
@@ -174,7 +191,7 @@ describe('subscriptions held to the HTTP limits', () => {
     expect(await connected(bankC.id)).toBe('acknowledged');
   });
 
-  it('counts the connection and each subscribe against the per-actor rate limit HTTP requests count against', async () => {
+  it('counts the connection and each subscribe against the per-actor rate limit of HTTP requests', async () => {
     const bank = await createInstitution(app);
     const params = { 'x-actor': bank.id };
     // The connection is the first of three a minute, each subscription one more.
@@ -188,6 +205,21 @@ describe('subscriptions held to the HTTP limits', () => {
     expect(overHttp.errors?.map((error: any) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
   });
 
+  it('closes a connection sending a message over the size bound (1009) or no timely connection_init', async () => {
+    const refusals: RequestRecord[] = [];
+    const remove = limited.server.requests.register({ onRequestEnd: (record) => refusals.push(record) });
+    try {
+      const big = await rawSocket(limited.url);
+      big.socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(65 * 1024) } }));
+      expect(await big.closed).toBe(1009);
+      await until(() => refusals.some((record) => record.refusal === 'body_size'), 'the refusal record');
+      const silent = await rawSocket(throttled.url);
+      expect(await silent.closed).toBe(4408);
+    } finally {
+      remove();
+    }
+  });
+
   it('reports each subscription to the lifecycle hooks: its start, its end and its outcome, by operation', async () => {
     const seen = observe(limited.server, ['Watch', 'Kept', 'Deep']);
     try {
@@ -196,7 +228,8 @@ describe('subscriptions held to the HTTP limits', () => {
         subscribe(limited.url, 'subscription Watch { platformStatsChanged { institutions } }', {}, params),
       );
       const kept = subscribe(limited.url, 'subscription Kept { platformStatsChanged { institutions } }', {}, params);
-      const deep = subscribe(limited.url, 'subscription Deep { platformStatsChanged { requested { count } } }', {}, params);
+      const tooDeep = 'subscription Deep { platformStatsChanged { requested { count } } }';
+      const deep = subscribe(limited.url, tooDeep, {}, params);
       await deep.ended;
       await settle();
       const names = (records: RequestRecord[]) => records.map((record) => record.operationName);
@@ -237,7 +270,8 @@ describe('subscriptions held to the HTTP limits', () => {
       const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 8000));
       expect(await Promise.race([watching.closed, timeout])).toMatchObject({ code: 4401 });
       await until(() => seen.ended.some((record) => record.operationName === 'Mine'), 'the end of the subscription');
-      expect(seen.ended.find((record) => record.operationName === 'Mine')).toMatchObject({ outcome: 'unauthenticated' });
+      const ended = seen.ended.find((record) => record.operationName === 'Mine');
+      expect(ended).toMatchObject({ outcome: 'unauthenticated' });
     } finally {
       seen.remove();
     }

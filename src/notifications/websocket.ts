@@ -87,7 +87,12 @@ const sameParty = (a: Actor, b: Actor) =>
 const codeOf = (error: GraphQLError) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
 
 const withCode = (error: GraphQLError, code: string) =>
-  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } });
+  new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { code },
+  });
 
 /** Counts per key (client IP, account); a key at zero is forgotten. */
 class Counts {
@@ -139,7 +144,8 @@ export function attachSubscriptions(
   const { schema, recheckMs = TOKEN_RECHECK_MS, limits = DEFAULT_LIMITS, lifecycle = new RequestLifecycle() } = options;
   const bounds: SubscriptionLimits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.bounds };
   const clientIp = options.clientIp ?? ((req: http.IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
-  const hit = async (limiter: 'ip' | 'actor', key: string) => (options.rateLimits ? options.rateLimits[limiter].hit(key) : 0);
+  const hit = async (limiter: 'ip' | 'actor', key: string) =>
+    options.rateLimits ? options.rateLimits[limiter].hit(key) : 0;
   // The rules Apollo validates with over HTTP: its NoIntrospection in production is the same check.
   const rules = options.production ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
   const connectionsByIp = new Counts();
@@ -221,7 +227,9 @@ export function attachSubscriptions(
   };
 
   const closeFor = (extra: Extra, code: number, reason: string, errorCode: string) => {
-    for (const record of extra.running.values()) if (!record.errorCodes.includes(errorCode)) record.errorCodes.push(errorCode);
+    for (const record of extra.running.values()) {
+      if (!record.errorCodes.includes(errorCode)) record.errorCodes.push(errorCode);
+    }
     extra.socket.close(code, reason);
   };
 
@@ -274,8 +282,11 @@ export function attachSubscriptions(
         extra.recheck = setInterval(() => {
           options.recheck(token).then(
             (now) => {
-              if (!now) closeFor(extra, CloseCode.Unauthorized, 'The access token expired or its session ended', 'UNAUTHENTICATED');
-              else if (!sameParty(now, actor)) closeFor(extra, CloseCode.Forbidden, 'Acting for another party now', 'FORBIDDEN');
+              if (!now) {
+                closeFor(extra, CloseCode.Unauthorized, 'The access token expired or its session ended', 'UNAUTHENTICATED');
+              } else if (!sameParty(now, actor)) {
+                closeFor(extra, CloseCode.Forbidden, 'Acting for another party now', 'FORBIDDEN');
+              }
             },
             () => undefined,
           );
@@ -295,7 +306,8 @@ export function attachSubscriptions(
         return errors;
       };
       if (extra.running.size >= bounds.maxSubscriptionsPerConnection) {
-        const message = `At most ${bounds.maxSubscriptionsPerConnection} subscriptions may run at once on one connection`;
+        const most = bounds.maxSubscriptionsPerConnection;
+        const message = `At most ${most} subscriptions may run at once on one connection`;
         return refuse([new GraphQLError(message, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })], 'subscriptions');
       }
       // Counted from now: subscribe messages sent together cannot all pass the bound while being checked.
@@ -305,7 +317,9 @@ export function attachSubscriptions(
       const actorWait = await hit('actor', extra.account!);
       if (actorWait > 0) return refuse([tooManyRequests(actorWait)], 'rate_actor');
       const nesting = nestingRefusal(payload.query, limits);
-      if (nesting) return refuse([new GraphQLError(nesting.message, { extensions: { code: nesting.code } })], 'nesting');
+      if (nesting) {
+        return refuse([new GraphQLError(nesting.message, { extensions: { code: nesting.code } })], 'nesting');
+      }
       let document: DocumentNode;
       try {
         document = parse(payload.query);

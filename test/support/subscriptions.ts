@@ -60,8 +60,12 @@ export function subscribe(
   const acknowledged = new Promise<void>((resolve) => (connected = resolve));
   let done: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (done = resolve));
-  const client = onClient ?? connect(url, params, { closed: (event) => closedWith(event), connected: () => connected() });
-  const subscription: Subscription = { events: [], errors: [], closed, acknowledged, ended, client, stop: () => undefined };
+  const client =
+    onClient ?? connect(url, params, { closed: (event) => closedWith(event), connected: () => connected() });
+  const subscription: Subscription = {
+    ...{ events: [], errors: [], closed, acknowledged, ended, client },
+    stop: () => undefined,
+  };
   subscription.stop = client.subscribe(
     { query, variables },
     {

@@ -135,7 +135,9 @@ export class RequestLifecycle {
    * Starts tracking what is answered without an HTTP response of its own (a subscription over
    * WebSocket, a refused WebSocket upgrade): the hooks hear of it now and at `endOperation`.
    */
-  beginOperation(details: Pick<RequestRecord, 'method' | 'path'> & Partial<Pick<RequestRecord, 'actor'>>): RequestRecord {
+  beginOperation(
+    details: Pick<RequestRecord, 'method' | 'path'> & Partial<Pick<RequestRecord, 'actor'>>,
+  ): RequestRecord {
     const record: RequestRecord = { id: randomUUID(), startedAt: process.hrtime.bigint(), errorCodes: [], ...details };
     this.call((hooks) => hooks.onRequestStart?.(record));
     return record;
