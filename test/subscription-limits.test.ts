@@ -15,7 +15,7 @@ import { connect, disposeClients, live, settle, subscribe, until } from './suppo
 let app: TestApp;
 /** Small depth, alias and cost limits, two subscriptions per connection. */
 let limited: TestApp;
-/** Three connections per client address, two per account. */
+/** Three connections per client address (X-Forwarded-For believed from 127.0.0.1), two per account. */
 let crowded: TestApp;
 /** Three requests a minute per actor, and a short wait for `connection_init`. */
 let throttled: TestApp;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
   crowded = await startTestApp({
     onDatabaseOf: app,
-    server: { subscriptions: { maxConnectionsPerIp: 3, maxConnectionsPerAccount: 2 } },
+    server: { subscriptions: { maxConnectionsPerIp: 3, maxConnectionsPerAccount: 2 }, trustedProxies: ['127.0.0.1'] },
   });
   throttled = await startTestApp({
     onDatabaseOf: app,
@@ -68,17 +68,23 @@ async function bothWays(server: TestApp, query: string, subscription: string, va
   return { http: errorsOf(overHttp.errors ?? []), webSocket: errorsOf(overWebSocket.errors) };
 }
 
+/** Sockets `upgrade` opened, closed after each test. */
+const opened: WebSocket[] = [];
+afterEach(() => {
+  for (const socket of opened.splice(0)) socket.close();
+});
+
 /** Opens a raw WebSocket: the HTTP status and JSON body of a refused upgrade, or 101 once accepted. */
-function upgrade(url: string): Promise<{ status: number; body?: any }> {
+function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body?: any }> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
     socket.on('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk) => (body += chunk));
       response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(body) }));
     });
     socket.on('open', () => {
-      socket.close();
+      opened.push(socket);
       resolve({ status: 101 });
     });
     socket.on('error', () => undefined);
@@ -189,6 +195,14 @@ describe('subscriptions held to the HTTP limits', () => {
     await handles[0].dispose();
     await settle();
     expect(await connected(bankC.id)).toBe('acknowledged');
+  });
+
+  it('counts connections per client address as HTTP tells it, behind a trusted proxy', async () => {
+    const client = { 'x-forwarded-for': '203.0.113.5' };
+    for (let i = 0; i < 3; i++) expect(await upgrade(crowded.url, client)).toEqual({ status: 101 });
+    expect(await upgrade(crowded.url, client)).toMatchObject({ status: 429 });
+    // Another client behind the same proxy is not held to the first one's count.
+    expect(await upgrade(crowded.url, { 'x-forwarded-for': '203.0.113.6' })).toEqual({ status: 101 });
   });
 
   it('counts the connection and each subscribe against the per-actor rate limit of HTTP requests', async () => {
