@@ -5,6 +5,7 @@ import { startTestApp, TestApp } from './support/app';
 import { createInstitution, enterpriseInput } from './support/fixtures';
 import { operation } from './support/operations';
 import { startProductionServer, ProductionServer } from './support/production';
+import { redisServerAvailable, startRedis } from './support/redis';
 import { connect, disposeClients, live, settle, subscribe, until } from './support/subscriptions';
 
 /**
@@ -288,6 +289,33 @@ describe('subscriptions held to the HTTP limits', () => {
       expect(ended).toMatchObject({ outcome: 'unauthenticated' });
     } finally {
       seen.remove();
+    }
+  });
+});
+
+const withRedis = redisServerAvailable() ? describe : describe.skip;
+
+withRedis('subscriptions and HTTP requests sharing rate limits through Redis (REDIS_URL)', () => {
+  it('counts HTTP requests on one process and WebSocket ones on another against one per-actor limit', async () => {
+    const redis = await startRedis();
+    const server = { redisUrl: redis.url, limits: { perActorPerMinute: 4 } };
+    const first = await startTestApp({ onDatabaseOf: app, server });
+    const second = await startTestApp({ onDatabaseOf: app, server });
+    try {
+      const bank = await createInstitution(app);
+      for (let i = 0; i < 2; i++) expect((await first.gql('{ __typename }', {}, bank.id)).errors).toBeUndefined();
+      // The third and fourth of the minute: the connection and one subscription; the fifth is refused.
+      const params = { 'x-actor': bank.id };
+      const running = await live(subscribe(second.url, MATCHING, {}, params));
+      const refused = subscribe(second.url, MATCHING, {}, params, running.client);
+      await refused.ended;
+      expect(running.errors).toEqual([]);
+      expect(refused.errors.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
+    } finally {
+      await disposeClients();
+      await second.close();
+      await first.close();
+      await redis.stop();
     }
   });
 });
