@@ -256,6 +256,8 @@ export function attachSubscriptions(
         }
         return false;
       }
+      // Gone while we waited: nothing to count (its close has already been handled).
+      if (extra.socket.readyState !== WebSocket.OPEN) return false;
       if (actor.kind === 'ANONYMOUS') {
         noteRefused('CONNECTION_INIT', 'UNAUTHENTICATED');
         extra.socket.close(CloseCode.Unauthorized, 'Send connectionParams.authorization: "Bearer <token>"');
@@ -276,6 +278,7 @@ export function attachSubscriptions(
         extra.socket.close(TOO_MANY_CLOSE_CODE, `Too many requests; retry after ${wait} s`);
         return false;
       }
+      if (extra.socket.readyState !== WebSocket.OPEN) return false;
       extra.actor = actor;
       const token = bearer(params);
       if (token) {
