@@ -15,6 +15,7 @@ import {
   DEFAULT_LIMITS,
   ipRateLimit,
   nestingGuard,
+  SubscriptionLimits,
   tooManyRequests,
 } from './common/abuse-limits';
 import { createRateLimits } from './common/shared-limits';
@@ -53,6 +54,8 @@ export interface ServerOptions {
   };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
+  /** Bounds on subscriptions over WebSocket; DEFAULT_SUBSCRIPTION_LIMITS where omitted. */
+  subscriptions?: Partial<SubscriptionLimits>;
   /** The services' time source; the system clock where omitted (tests stand at a date boundary). */
   clock?: Clock;
   /** Access and error log; nothing is logged when omitted. */
@@ -386,6 +389,13 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     },
     recheck: (token) => services.auth.actorForToken(token),
     contextFor: (actor, clientAddress) => ({ actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, liveFeed }),
+    // The HTTP requests' limits, limiters, client address and hooks hold for subscriptions too.
+    production: options.production,
+    limits,
+    bounds: options.subscriptions,
+    rateLimits,
+    clientIp: (req) => proxies.clientIp(req),
+    lifecycle,
   });
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.

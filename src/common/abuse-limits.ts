@@ -43,6 +43,28 @@ export const DEFAULT_LIMITS: AbuseLimits = {
   perActorPerMinute: 600,
 };
 
+/** Bounds on GraphQL subscriptions over WebSocket (src/notifications/websocket.ts), per server process. */
+export interface SubscriptionLimits {
+  /** Open connections per client IP (as TRUSTED_PROXIES resolves it) and per signed-in account. */
+  maxConnectionsPerIp: number;
+  maxConnectionsPerAccount: number;
+  /** Subscriptions running at once on one connection. */
+  maxSubscriptionsPerConnection: number;
+  /** Largest message a client may send; a larger one closes the connection (1009). */
+  maxMessageBytes: number;
+  /** Time a client has to send `connection_init` after the upgrade (then 4408). */
+  connectionInitTimeoutMs: number;
+}
+
+// A bank office behind one NAT address holds many staff; an account needs a few tabs, not hundreds.
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
+  maxConnectionsPerIp: 100,
+  maxConnectionsPerAccount: 10,
+  maxSubscriptionsPerConnection: 20,
+  maxMessageBytes: 64 * 1024,
+  connectionInitTimeoutMs: 5_000,
+};
+
 const refuse = (code: ErrorCode, message: string) => codedError(code, message, { status: 400 });
 
 /**

@@ -28,6 +28,9 @@ export const ERROR_CODES = {
   QUERY_TOO_COSTLY: 'The query could touch too many items. Ask for smaller pages.',
   TOO_MANY_ALIASES: 'The query uses too many aliases. Split it into several queries.',
   TOO_MANY_DEFINITIONS: 'The document defines too many operations and fragments. Send fewer.',
+  TOO_MANY_CONNECTIONS:
+    'Too many open WebSocket connections from this address or account. Close one, or reuse one connection.',
+  TOO_MANY_SUBSCRIPTIONS: 'Too many subscriptions on one WebSocket connection. Complete one before starting another.',
   TOO_MANY_IDS: 'More IDs than one call takes (`nodes`: 100). Ask in several calls.',
   RATE_LIMITED: 'Too many requests or failed sign-ins (HTTP 429). Wait for `Retry-After` seconds, then retry.',
   SIGN_IN_BUSY: 'Sign-in is busy hashing passwords (HTTP 503). Retry after `Retry-After` seconds.',

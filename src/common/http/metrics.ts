@@ -100,7 +100,9 @@ export function createServerMetrics(dataSource: DataSource): ServerMetrics {
   });
   const refusals = new Counter({
     name: `${PREFIX}refusals_total`,
-    help: 'Requests refused by a limit (rate_ip, rate_actor, depth, aliases, cost, body_size, nesting)',
+    help:
+      'Requests refused by a limit (rate_ip, rate_actor, depth, aliases, cost, body_size, nesting, ' +
+      'connections, subscriptions)',
     labelNames: ['limit'] as const,
     registers: [registry],
   });
