@@ -13,8 +13,8 @@ import { createInstitution, createPublishedProduct, postRequest, registerEnterpr
 const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line } } }`;
 
 let app: TestApp;
-// 00:30 on 5 December 2026 in China, still 4 December in UTC.
-const clock = new TestClock(new Date('2026-12-04T16:30:00Z'));
+// 00:30 on 5 December 2099 in China, still 4 December in UTC.
+const clock = new TestClock(new Date('2099-12-04T16:30:00Z'));
 beforeAll(async () => {
   app = await startTestApp({ clock, sessionTimeZone: 'UTC' });
 });
@@ -49,7 +49,7 @@ async function pendingScoreJobs(): Promise<number> {
 /** A credit record as the import takes it: a fresh positive tax record unless `fields` say otherwise. */
 const record = (uscc: string, reference: string, fields: Record<string, unknown> = {}) => ({
   uscc, sourceReference: `${uscc}-${reference}`, source: 'TAX', polarity: 'POSITIVE', indicator: '按时纳税',
-  recordedOn: '2026-06-01', ...fields,
+  recordedOn: '2099-06-01', ...fields,
 });
 const listing = (uscc: string, reference: string, expiresOn: string) =>
   record(uscc, reference, { source: 'COURT', polarity: 'NEGATIVE', indicator: '失信被执行人', expiresOn });
@@ -87,8 +87,8 @@ it('stores for each re-matched request what its forward match ranks, at the date
 
   const enterprises = {
     // Three years in business from 00:00 China time today; two to the UTC date.
-    anniversary: await registerEnterprise(app, { establishedOn: '2023-12-05', regionCode: '230102' }),
-    dayShort: await registerEnterprise(app, { establishedOn: '2023-12-06', regionCode: '230123' }),
+    anniversary: await registerEnterprise(app, { establishedOn: '2096-12-05', regionCode: '230102' }),
+    dayShort: await registerEnterprise(app, { establishedOn: '2096-12-06', regionCode: '230123' }),
     old: await registerEnterprise(app, {
       establishedOn: '2010-01-01', regionCode: '230202', industryCode: 'F51', scale: 'MEDIUM', annualRevenue: '50000000.00',
     }),
@@ -116,9 +116,9 @@ it('stores for each re-matched request what its forward match ranks, at the date
     record(enterprises.dayShort.uscc, 'tax'),
     ...['TAX', 'SOCIAL_INSURANCE'].map((source) => record(enterprises.old.uscc, source, { source })),
     record(enterprises.listed.uscc, 'tax'),
-    listing(enterprises.listed.uscc, 'listing', '2026-12-05'),
-    record(enterprises.expiring.uscc, 'lapsed', { source: 'SOCIAL_INSURANCE', expiresOn: '2026-12-04' }),
-    record(enterprises.expiring.uscc, 'ending', { expiresOn: '2026-12-05' }),
+    listing(enterprises.listed.uscc, 'listing', '2099-12-05'),
+    record(enterprises.expiring.uscc, 'lapsed', { source: 'SOCIAL_INSURANCE', expiresOn: '2099-12-04' }),
+    record(enterprises.expiring.uscc, 'ending', { expiresOn: '2099-12-05' }),
   ];
   const imported = await app.gql(IMPORT, { input: { records } }, 'operator');
   expect(imported.data.importCreditRecords).toEqual({ imported: records.length, rejected: [] });
@@ -136,7 +136,7 @@ it('stores for each re-matched request what its forward match ranks, at the date
   expect(Object.values(after.stored).flat().length).toBeGreaterThan(30);
 
   // China midnight: 6 December. The listing and the second record end; the daily rescoring queues them.
-  clock.set('2026-12-05T16:00:00Z');
+  clock.set('2099-12-05T16:00:00Z');
   const sweep = await app.server.services.calendarSweep();
   expect(sweep.rescoring?.changed).toBeGreaterThanOrEqual(2);
   expect(await pendingScoreJobs()).toBeGreaterThanOrEqual(2);
