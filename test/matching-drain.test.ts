@@ -148,3 +148,60 @@ it('stores for each re-matched request what its forward match ranks, at the date
   expect(nextDay.stored).toEqual(nextDay.forward);
   expect(nextDay.stored[listed].length).toBeGreaterThan(0);
 });
+
+/** Until `n` transactions of the app's database wait for a lock. */
+async function untilLockWaits(n: number): Promise<void> {
+  const sql = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+  for (let tries = 0; (await app.dataSource.query(sql))[0].n < n; tries++) {
+    if (tries > 400) throw new Error(`fewer than ${n} transactions wait for a lock`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+it('never works a claimed batch twice, and works again, once, the batch of a worker killed mid-way', async () => {
+  const bank = await createInstitution(app, { regionsServed: ['440000'] });
+  await createPublishedProduct(app, bank.id, { eligibleRegions: ['440000'], minCreditScore: 650 });
+  await app.server.services.matching.workQueuedJobs();
+  const enterprises = [];
+  for (let k = 0; k < 3; k++) enterprises.push(await registerEnterprise(app, { regionCode: '440106' }));
+  const requests = [];
+  for (const enterprise of enterprises) requests.push(internalId((await postRequest(app, enterprise.id)).id));
+  const records = enterprises.map((enterprise) => record(enterprise.uscc, 'claimed'));
+  expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(3);
+  expect(await pendingScoreJobs()).toBe(3);
+
+  // A transaction holding the last request makes the worker wait there, its batch claimed.
+  const holder = app.dataSource.createQueryRunner();
+  await holder.connect();
+  await holder.startTransaction();
+  try {
+    await holder.query(`SELECT 1 FROM financing_request WHERE id = $1 FOR UPDATE`, [requests[2]]);
+    const killed = app.server.services.matching.workQueuedJobs();
+    await untilLockWaits(1);
+    // A second worker skips the claimed batch: nothing is worked twice.
+    expect(await app.server.services.matching.workQueuedJobs()).toBe(0);
+    const [{ pid }] = await app.dataSource.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'`,
+    );
+    // Its connection ends as a killed process's would: the claims go with its transaction. The same call
+    // retries (withTransaction), claims the batch again and waits again.
+    await app.dataSource.query(`SELECT pg_terminate_backend($1)`, [pid]);
+    await untilLockWaits(1);
+    expect(await pendingScoreJobs()).toBe(3);
+    expect(await app.server.services.matching.workQueuedJobs()).toBe(0);
+    await holder.rollbackTransaction();
+    await killed;
+  } finally {
+    if (holder.isTransactionActive) await holder.rollbackTransaction();
+    await holder.release();
+  }
+  expect(await pendingScoreJobs()).toBe(0);
+  const jobs = await app.dataSource.query(
+    `SELECT attempts, last_error FROM matching_job WHERE kind = 'SCORE_CHANGED' AND subject_id = ANY($1::bigint[])`,
+    [enterprises.map((enterprise) => internalId(enterprise.id))],
+  );
+  expect(jobs).toEqual(enterprises.map(() => ({ attempts: 1, last_error: null })));
+  const { stored, forward } = await storedAndForward(requests);
+  expect(stored).toEqual(forward);
+  expect(Object.values(stored).every((matches) => matches.length === 1)).toBe(true);
+});
