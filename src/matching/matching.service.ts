@@ -372,7 +372,8 @@ const openWithKeys = (facts: string, today: string) => `SELECT facts.*, ${REQUES
  * date, are SQL expressions), best first.
  */
 function forwardMatchSql(requestId: string, limit: number, today: string): string {
-  return rankedProductsSql(`(${openWithKeys(`${requestFactsSql(today)} WHERE r.id = ${requestId}`, today)} OFFSET 0) req`, limit);
+  const facts = `${requestFactsSql(today)} WHERE r.id = ${requestId}`;
+  return rankedProductsSql(`(${openWithKeys(facts, today)} OFFSET 0) req`, limit);
 }
 
 /**
@@ -387,7 +388,8 @@ const REFRESH_REQUESTS_SQL = `
   ranked AS (
     SELECT top.* FROM target CROSS JOIN LATERAL (${rankedProductsSql('(SELECT target.*) req', MATCH_DEPTH)}) top
   ), written AS (
-    INSERT INTO product_match AS m (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
+    INSERT INTO product_match AS m
+      (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
     SELECT id, loan_product_id, match_score, quoted_rate, reasons, $2 FROM ranked
     ON CONFLICT (financing_request_id, loan_product_id) DO UPDATE
       SET match_score = excluded.match_score, quoted_rate = excluded.quoted_rate, reasons = excluded.reasons,
@@ -397,7 +399,8 @@ const REFRESH_REQUESTS_SQL = `
     RETURNING m.financing_request_id, m.loan_product_id
   ), dropped AS (
     DELETE FROM product_match m WHERE m.financing_request_id = ANY($1::bigint[])
-      AND NOT EXISTS (SELECT 1 FROM ranked WHERE ranked.id = m.financing_request_id AND ranked.loan_product_id = m.loan_product_id)
+      AND NOT EXISTS (SELECT 1 FROM ranked
+                      WHERE ranked.id = m.financing_request_id AND ranked.loan_product_id = m.loan_product_id)
   ), fresh AS (
     SELECT w.financing_request_id, w.loan_product_id, p.institution_id
     FROM written w JOIN loan_product p ON p.id = w.loan_product_id
