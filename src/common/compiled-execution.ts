@@ -51,9 +51,6 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
     const variables = (request.request.variables ?? {}) as Record<string, unknown>;
     const interpreted = () => execute({ schema, document, contextValue: context, variableValues: variables, operationName }) as Promise<ExecutionResult> | ExecutionResult;
     if (operation.operation !== 'query') return interpreted() as never;
-    // Already run by the direct path on this very body (errors included): not run a second time.
-    const executed = (context as { executed?: ExecutionResult } | undefined)?.executed;
-    if (executed) return withGraphQLErrors(executed) as never;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors } as never;
     const query = compiledFor(document, operation, operationName);
