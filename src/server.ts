@@ -25,7 +25,7 @@ import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError, isServerError } from './common/error-formatting';
 import { RETRY_AFTER_SECONDS } from './common/errors';
 import { transientKind, unavailable } from './common/database/transaction';
-import { buildAppSchema, buildExecutionSchema } from './schema';
+import { buildAppSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { answerClientError, applySecurityHeaders, sendNotFound } from './common/http-hygiene';
 import { createServices, Services } from './services';
@@ -258,7 +258,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   const countClient = (req: http.IncomingMessage) => countIp(rateLimits.ip, req, proxies.clientIp(req));
   const schema = buildAppSchema();
-  const executionSchema = buildExecutionSchema();
   const app = express();
   app.disable('x-powered-by');
 
@@ -320,7 +319,7 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   const drain = new ConnectionDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
-    gateway: compiledExecution(schema, executionSchema),
+    gateway: compiledExecution(schema),
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals and stops HTTP server, pool and database in order; Apollo's own

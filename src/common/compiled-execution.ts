@@ -9,9 +9,8 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
 /**
  * Executes queries compiled by graphql-jit: each distinct document is compiled once into a
  * function that calls the same resolvers (so every access rule stays where it is) without
- * graphql-js's per-field interpretation. It compiles against the execution schema (src/schema.ts:
- * the same types and resolvers, Node IDs as plain fields); introspection runs on the public one.
- * The compiled function hangs off the parsed document, which Apollo's document store already
+ * graphql-js's per-field interpretation, on the one public schema; introspection is left to
+ * graphql-js, the reference for it. The compiled function hangs off the parsed document, which Apollo's document store already
  * keeps per query text; nothing here holds rows.
  *
  * Variables are coerced by graphql-js first, so a bad variable gets graphql-js's exact error
@@ -19,7 +18,7 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
  * graphql-jit does not apply the defaults of input fields nested in lists, and mutations are
  * not where reads spend their time.
  */
-export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQLSchema = schema): Gateway {
+export function compiledExecution(schema: GraphQLSchema): Gateway {
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
 
   const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | undefined): CompiledQuery | null => {
@@ -27,8 +26,8 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? '';
     if (!byName.has(key)) {
-      // Introspection describes the public schema, so graphql-js answers it (on that schema).
-      const query = introspects(document, operation) ? null : compileQuery(executionSchema, document, operationName);
+      // Introspection is rare: graphql-js answers it.
+      const query = introspects(document, operation) ? null : compileQuery(schema, document, operationName);
       byName.set(key, query && isCompiledQuery(query) ? query : null);
     }
     return byName.get(key)!;
@@ -70,12 +69,8 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
   };
 }
 
-/**
- * Whether an operation reads `__schema` or `__type` (only possible at its root). graphql-jit runs
- * queries on the execution schema (src/schema.ts), whose Node IDs have scalars of their own: such a
- * query must run on the public schema instead, or it would describe the wrong one.
- */
-export function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+/** Whether an operation reads `__schema` or `__type` (only possible at its root). */
+function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   const seen = new Set<string>();
   const reads = (selectionSet: SelectionSetNode): boolean =>
