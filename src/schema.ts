@@ -1,4 +1,5 @@
-import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { toGlobalId } from './common/global-id';
 import { buildSchemaSync } from 'type-graphql';
 import { NodeResolver } from './common/node.resolver';
 import { AuthResolver } from './auth/auth.resolver';
@@ -83,6 +84,14 @@ function build(): GraphQLSchema {
     'Reads: the marketplace seen by the signed-in actor (what it may not see answers as missing).';
   built.getMutationType()!.description =
     'Writes: each takes one `input` and returns a payload with its result and `userErrors`.';
+  // A Node's `id` is type-graphql's resolver around the `globalId` getter, which runs its middleware
+  // chain and converts the object on every call, once per object of a page: replaced by a plain
+  // function giving the same global ID (test/schema-and-migrations.test.ts compares the two).
+  for (const type of Object.values(built.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((node) => node.name === 'Node')) continue;
+    const typeName = type.name;
+    type.getFields().id.resolve = (source: { id: string }) => toGlobalId(typeName, source.id);
+  }
   built.getSubscriptionType()!.description =
     'Pushes over WebSocket (graphql-ws on /graphql, the bearer token in connectionParams.authorization).';
   return built;

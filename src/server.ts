@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { projectRoot } from './common/config';
 import express from 'express';
-import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
@@ -160,65 +160,62 @@ function refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse
   req.once('error', () => req.destroy());
 }
 
+/** A plugin whose request hooks hold no state of their own: one object serves every request. */
+function pluginOf(hooks: GraphQLRequestListener<RequestContext>): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return hooks;
+    },
+  };
+}
+
 /** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
-const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response, contextValue }) {
-        if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
-        for (const error of response.body.singleResult.errors ?? []) {
-          if (error.extensions?.code === 'FORBIDDEN') {
-            (error as { message: string }).message = 'Sign in first: this operation needs an identified actor';
-            (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
-          }
-        }
-      },
-    };
+const anonymousIsUnauthenticated = pluginOf({
+  async willSendResponse({ response, contextValue }) {
+    if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
+    for (const error of response.body.singleResult.errors ?? []) {
+      if (error.extensions?.code === 'FORBIDDEN') {
+        (error as { message: string }).message = 'Sign in first: this operation needs an identified actor';
+        (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
+      }
+    }
   },
-};
+});
 
 /** Tells the request pipeline what Apollo learnt: the operation, the error codes, the server's errors. */
 function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<RequestContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, request, contextValue }) {
-          if (!contextValue.request) return;
-          const operationName = operation?.name?.value ?? request.operationName;
-          noteRequest(contextValue.request, { operationName, operationType: operation?.operation });
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (!contextValue.request || response.body.kind !== 'single') return;
-          const errors = response.body.singleResult.errors ?? [];
-          for (const error of errors) noteErrorCode(contextValue.request, String(error.extensions?.code));
-        },
-      };
+  return pluginOf({
+    async didResolveOperation({ operation, request, contextValue }) {
+      if (!contextValue.request) return;
+      const operationName = operation?.name?.value ?? request.operationName;
+      noteRequest(contextValue.request, { operationName, operationType: operation?.operation });
     },
-  };
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const error of errors) {
+        if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
+      }
+    },
+    async willSendResponse({ response, contextValue }) {
+      if (!contextValue.request || response.body.kind !== 'single') return;
+      const errors = response.body.singleResult.errors ?? [];
+      for (const error of errors) noteErrorCode(contextValue.request, String(error.extensions?.code));
+    },
+  });
 }
 
 /**
  * A request refused for a transient condition (SERVICE_UNAVAILABLE, set by formatError for reads
  * and by withTransaction for mutations) is answered 503 with Retry-After, whichever field failed.
  */
-const retryableIsUnavailable: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response }) {
-        if (response.body.kind !== 'single') return;
-        const errors = response.body.singleResult.errors ?? [];
-        if (!errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
-        response.http.status = 503;
-        response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-      },
-    };
+const retryableIsUnavailable = pluginOf({
+  async willSendResponse({ response }) {
+    if (response.body.kind !== 'single') return;
+    const errors = response.body.singleResult.errors ?? [];
+    if (!errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+    response.http.status = 503;
+    response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
   },
-};
+});
 
 /** Who acts, where finding out met a transient database condition: a retryable 503, not a 500. */
 async function actorOrUnavailable(...args: Parameters<typeof actorOf>): Promise<Actor> {

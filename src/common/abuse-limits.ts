@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   DocumentNode,
   FieldNode,
@@ -193,16 +193,26 @@ export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError 
 
 /** Refuses over-deep, over-aliased or over-costly operations, and NUL in any text, before anything executes. */
 export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
+  // Apollo's document store hands the same parsed document to every request with the same text:
+  // what does not depend on variables is worked out once per document.
+  const nulInDocument = new WeakMap<DocumentNode, boolean>();
+  const measureWithoutVariables = new WeakMap<OperationDefinitionNode, Measure>();
+  const hooks: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ document, operation, request, schema }) {
+      if (!operation) return;
+      let nul = nulInDocument.get(document);
+      if (nul === undefined) nulInDocument.set(document, (nul = documentHasNul(document)));
+      if (nul || valueHasNul(request.variables)) throw nulRefusal();
+      const measure = () => measureOperation(schema, document, operation, request.variables ?? {});
+      let measured = operation.variableDefinitions?.length ? measure() : measureWithoutVariables.get(operation);
+      if (!measured) measureWithoutVariables.set(operation, (measured = measure()));
+      const refusal = overLimits(measured, limits);
+      if (refusal) throw refusal;
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, request, schema }) {
-          if (!operation) return;
-          if (valueHasNul(request.variables) || documentHasNul(document)) throw nulRefusal();
-          const refusal = overLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
-          if (refusal) throw refusal;
-        },
-      };
+      return hooks;
     },
   };
 }
