@@ -10,8 +10,8 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
  * Executes queries compiled by graphql-jit: each distinct document is compiled once into a
  * function that calls the same resolvers (so every access rule stays where it is) without
  * graphql-js's per-field interpretation, on the one public schema; introspection is left to
- * graphql-js, the reference for it. The compiled function hangs off the parsed document, which Apollo's document store already
- * keeps per query text; nothing here holds rows.
+ * graphql-js, the reference for it. The compiled function hangs off the parsed document, which
+ * Apollo's document store already keeps per query text; nothing here holds rows.
  *
  * Variables are coerced by graphql-js first, so a bad variable gets graphql-js's exact error
  * (Apollo answers it BAD_USER_INPUT, 400). Mutations and subscriptions run through graphql-js:

@@ -57,7 +57,8 @@ export function graphqlHttpHandler<Context extends BaseContext>(options: GraphQL
       noteRequest(req, { refusal: 'nesting' });
       noteErrorCode(req, refusal.code);
       const text = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
-      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      const length = Buffer.byteLength(text);
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': length });
       res.end(text);
       return;
     }
