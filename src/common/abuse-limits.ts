@@ -1,5 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type express from 'express';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   DocumentNode,
   FieldNode,
@@ -226,16 +225,26 @@ export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError 
 
 /** Refuses over-deep, over-aliased or over-costly operations, and NUL in any text, before anything executes. */
 export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
+  // Apollo's document store hands the same parsed document to every request with the same text:
+  // what does not depend on variables is worked out once per document.
+  const nulInDocument = new WeakMap<DocumentNode, boolean>();
+  const measureWithoutVariables = new WeakMap<OperationDefinitionNode, Measure>();
+  const hooks: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ document, operation, request, schema }) {
+      if (!operation) return;
+      let nul = nulInDocument.get(document);
+      if (nul === undefined) nulInDocument.set(document, (nul = documentHasNul(document)));
+      if (nul || valueHasNul(request.variables)) throw nulRefusal();
+      const measure = () => measureOperation(schema, document, operation, request.variables ?? {});
+      let measured = operation.variableDefinitions?.length ? measure() : measureWithoutVariables.get(operation);
+      if (!measured) measureWithoutVariables.set(operation, (measured = measure()));
+      const refusal = overLimits(measured, limits);
+      if (refusal) throw refusal;
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, request, schema }) {
-          if (!operation) return;
-          if (valueHasNul(request.variables) || documentHasNul(document)) throw nulRefusal();
-          const refusal = overLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
-          if (refusal) throw refusal;
-        },
-      };
+      return hooks;
     },
   };
 }
@@ -272,9 +281,8 @@ export function tooManyRequests(retryAfterSeconds: number): GraphQLError {
 const counted = Symbol('counted by the per-IP limit');
 
 /**
- * Counts a request against the per-IP limit once, whichever path serves it (the direct query path
- * counts it and may still hand it to the Express stack); seconds to wait when over the limit (a
- * promise where the counts are shared through Redis, src/common/shared-limits.ts).
+ * Counts a request against the per-IP limit once; seconds to wait when over the limit (a promise
+ * where the counts are shared through Redis, src/common/shared-limits.ts).
  */
 export function countIp(
   limiter: { hit(key: string): number | Promise<number> },
@@ -292,17 +300,6 @@ export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait:
   const body = errorBody('RATE_LIMITED', `Too many requests; retry after ${wait} s`);
   res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
   res.end(body);
-}
-
-/** Per-IP limit in front of GraphQL: 429 with Retry-After, before the body is even parsed. */
-export function ipRateLimit(count: (req: express.Request) => number | Promise<number>): express.RequestHandler {
-  const answer = (res: express.Response, next: express.NextFunction, wait: number) =>
-    wait === 0 ? next() : refuseOverIpLimit(res, wait);
-  return (req, res, next) => {
-    const wait = count(req);
-    if (typeof wait === 'number') answer(res, next, wait);
-    else wait.then((seconds) => answer(res, next, seconds), next);
-  };
 }
 
 /**
@@ -355,24 +352,3 @@ export function nestingRefusal(query: string, limits: AbuseLimits): { code: Erro
 
 /** Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection depth. */
 export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;
-
-/** Refuses absurdly nested documents before the parser recurses into them. */
-export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
-  return (req, res, next) => {
-    // A GET carries its text in the URL, as Apollo reads it.
-    const query =
-      req.method === 'GET'
-        ? new URLSearchParams(req.url.split('?')[1] ?? '').get('query')
-        : req.body && typeof req.body === 'object'
-          ? (req.body as { query?: unknown }).query
-          : undefined;
-    const refusal = typeof query === 'string' ? nestingRefusal(query, limits) : null;
-    if (refusal) {
-      noteRequest(req, { refusal: 'nesting' });
-      noteErrorCode(req, refusal.code);
-      res.status(400).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
-      return;
-    }
-    next();
-  };
-}

@@ -3,8 +3,8 @@ import type { Duplex } from 'node:stream';
 import { errorBody } from './errors';
 
 /**
- * What every HTTP response carries, whichever path writes it (Express, the direct query path,
- * refusals written before either): set on the response before anything else runs, so that a
+ * What every HTTP response carries, whichever path writes it (GraphQL, the dashboard's Express,
+ * probes, refusals written before either): set on the response before anything else runs, so that a
  * later `writeHead` adds to these headers rather than replacing them.
  */
 const DASHBOARD_POLICY = [

@@ -1,6 +1,6 @@
 /**
- * The one place every HTTP request is seen from start to end, whichever path answers it (the
- * direct query path, Express + Apollo, a probe, a refusal): hooks registered here get its start,
+ * The one place every HTTP request is seen from start to end, whatever answers it (GraphQL, a
+ * probe, the dashboard, a refusal before GraphQL): hooks registered here get its start,
  * its end with status and outcome, and its internal errors. The access log and the metrics are
  * such hooks. Each path only notes what it learns on the request (operation, actor, refusal,
  * error codes).
