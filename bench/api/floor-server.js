@@ -91,7 +91,7 @@ const server = http.createServer(async (req, res) => {
     }
     const body = JSON.stringify({ data: result });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-  } catch (error) {
+  } catch {
     res.writeHead(500, { 'content-type': 'text/plain' }).end('error');
   }
 });
