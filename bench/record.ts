@@ -21,7 +21,8 @@ export function recordBenchmark(
   const section = [
     heading,
     '',
-    `Command: \`${process.env.DATABASE_URL ? `DATABASE_URL=${redacted(process.env.DATABASE_URL)} ` : ''}${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    `Command: \`${process.env.DATABASE_URL ? `DATABASE_URL=${redacted(process.env.DATABASE_URL)} ` : ''}${command}\` ` +
+      `— run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
     '',
     ...tableLines,
     '',
@@ -29,7 +30,8 @@ export function recordBenchmark(
   ].join('\n');
   let content = fs.existsSync(file)
     ? fs.readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nFigures from one run each, as the command printed them. Targets live in the issues; tests never assert timings.\n\n';
+    : '# Benchmarks\n\nFigures from one run each, as the command printed them. ' +
+      'Targets live in the issues; tests never assert timings.\n\n';
   const start = content.indexOf(heading);
   if (start >= 0) {
     const next = content.indexOf('\n## ', start + heading.length);

@@ -121,14 +121,16 @@ export async function timeEach(
 }
 
 export function machine(): string {
-  return `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+  const memory = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
+  return `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${memory}, Node ${process.version}`;
 }
 
 export function progress(label: string, done: number, total: number): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
   process.stderr.write(
-    `\r${label.padEnd(28)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en')}/${total.toLocaleString('en')}`,
+    `\r${label.padEnd(28)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+      `${done.toLocaleString('en')}/${total.toLocaleString('en')}`,
   );
   if (done >= total) process.stderr.write('\n');
 }

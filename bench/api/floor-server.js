@@ -17,7 +17,8 @@ const flatList = async (size) =>
   (
     await pool.query({
       name: `flat-${pageSize(size)}`,
-      text: `SELECT id::text, amount::text, term_months, status, posted_at FROM financing_request r WHERE status = 'OPEN' ORDER BY r.id LIMIT ${pageSize(size)}`,
+      text: `SELECT id::text, amount::text, term_months, status, posted_at FROM financing_request r
+        WHERE status = 'OPEN' ORDER BY r.id LIMIT ${pageSize(size)}`,
     })
   ).rows;
 
@@ -25,21 +26,25 @@ async function nestedList(size) {
   const requests = (
     await pool.query({
       name: `nested-requests-${pageSize(size)}`,
-      text: `SELECT id::text, amount::text, term_months, status, enterprise_id::text FROM financing_request r WHERE status = 'OPEN' ORDER BY r.id LIMIT ${pageSize(size)}`,
+      text: `SELECT id::text, amount::text, term_months, status, enterprise_id::text FROM financing_request r
+        WHERE status = 'OPEN' ORDER BY r.id LIMIT ${pageSize(size)}`,
     })
   ).rows;
   const enterpriseIds = [...new Set(requests.map((r) => r.enterprise_id))];
   const [enterprises, matches] = await Promise.all([
     pool.query({
       name: 'nested-enterprises',
-      text: `SELECT e.id::text, e.name, p.score, p.grade FROM enterprise e LEFT JOIN credit_profile p ON p.enterprise_id = e.id WHERE e.id = ANY($1::bigint[])`,
+      text: `SELECT e.id::text, e.name, p.score, p.grade FROM enterprise e LEFT JOIN credit_profile p
+        ON p.enterprise_id = e.id WHERE e.id = ANY($1::bigint[])`,
       values: [enterpriseIds],
     }),
     pool.query({
       name: 'nested-matches',
-      text: `SELECT r.id::text AS request_id, m.match_score::text, m.quoted_rate::text, lp.id::text AS product_id, lp.name AS product_name, i.id::text AS institution_id, i.name AS institution_name
+      text: `SELECT r.id::text AS request_id, m.match_score::text, m.quoted_rate::text, lp.id::text AS product_id,
+        lp.name AS product_name, i.id::text AS institution_id, i.name AS institution_name
              FROM unnest($1::bigint[]) r(id)
-             CROSS JOIN LATERAL (SELECT * FROM product_match m WHERE m.financing_request_id = r.id ORDER BY m.match_score DESC, m.loan_product_id LIMIT 5) m
+             CROSS JOIN LATERAL (SELECT * FROM product_match m WHERE m.financing_request_id = r.id
+               ORDER BY m.match_score DESC, m.loan_product_id LIMIT 5) m
              JOIN loan_product lp ON lp.id = m.loan_product_id JOIN institution i ON i.id = lp.institution_id
              ORDER BY r.id, m.match_score DESC, m.loan_product_id`,
       values: [requests.map((r) => r.id)],
@@ -97,7 +102,8 @@ const postNeed = async (body) =>
   (
     await pool.query({
       name: 'post',
-      text: `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types, max_rate, valid_until, status)
+      text: `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types,
+        max_rate, valid_until, status)
            VALUES ($1, $2, $3, $4, $5::guarantee_type[], $6, $7, 'OPEN') RETURNING id::text, amount::text, status`,
       values: [
         body.enterpriseId,

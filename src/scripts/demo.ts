@@ -23,7 +23,8 @@ async function main() {
     process.stderr.write('\n');
     console.log(
       outcome === 'loaded'
-        ? `Loaded the 黑龙江 demo data set as of ${DEMO.asOf}: ${DEMO.enterprises} enterprises, ${DEMO.institutions} institutions, ${DEMO.products} products.`
+        ? `Loaded the 黑龙江 demo data set as of ${DEMO.asOf}: ${DEMO.enterprises} enterprises, ` +
+            `${DEMO.institutions} institutions, ${DEMO.products} products.`
         : 'The demo data set is already loaded; nothing changed.',
     );
     console.log('\nDemo accounts (sign in with the login mutation):');
