@@ -3,19 +3,10 @@
 // Usage: node scripts/check-line-length.mjs [file …]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { lineLength, MAX_LINE_LENGTH, ROOT, sourceFiles } from './source-files.mjs';
-
-// Migrations up to this one predate the rule: they are history (mostly TypeORM's generated DDL), already applied,
-// and re-wrapping their SQL would change nothing but the risk. Later migrations are checked like any code.
-const LAST_UNCHECKED_MIGRATION = 1795990000000;
-
-const exempt = (file) => {
-  const migration = /^migrations\/(\d+)-/.exec(file);
-  return migration !== null && Number(migration[1]) <= LAST_UNCHECKED_MIGRATION;
-};
+import { historicMigration, lineLength, MAX_LINE_LENGTH, ROOT, sourceFiles } from './source-files.mjs';
 
 const long = [];
-const files = sourceFiles(process.argv.slice(2)).filter((file) => !exempt(file));
+const files = sourceFiles(process.argv.slice(2)).filter((file) => !historicMigration(file));
 for (const file of files) {
   const lines = readFileSync(path.join(ROOT, file), 'utf8').split('\n');
   lines.forEach((line, index) => {

@@ -1,12 +1,13 @@
 // Splits lines longer than 120 characters inside SQL template literals at a space, where SQL ignores the added line
 // break: never inside a quoted string or identifier, a `--` comment or a ${…} substitution. A template counts as
-// SQL when its text starts with an SQL keyword. Not part of `npm run format`: run it once, then review the diff.
+// SQL when its text starts with an SQL keyword; historic migrations are left alone. Not part of `npm run format`: run
+// it once, then review the diff.
 // Usage: node scripts/wrap-sql.mjs [--check] [file …]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { lineLength, MAX_LINE_LENGTH, ROOT, sourceFiles } from './source-files.mjs';
+import { historicMigration, lineLength, MAX_LINE_LENGTH, ROOT, sourceFiles } from './source-files.mjs';
 
 // prettier-ignore
 const SQL_KEYWORDS = [
@@ -26,12 +27,13 @@ export function sqlBreaks(file, text) {
   const kind = file.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS;
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
   const breaks = new Set();
-  const visit = (node) => {
+  // A template inside another's substitution (SQL built from pieces) is left whole: split, it reads worse.
+  const visit = (node, nested) => {
     if (ts.isTemplateExpression(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
-      if (!ts.isTaggedTemplateExpression(node.parent)) template(node);
-      if (ts.isNoSubstitutionTemplateLiteral(node)) return;
+      if (!nested && !ts.isTaggedTemplateExpression(node.parent)) template(node);
+      nested = true;
     }
-    ts.forEachChild(node, visit);
+    ts.forEachChild(node, (child) => visit(child, nested));
   };
   const template = (node) => {
     // The raw chunks as [start, end) offsets between the backticks, `${` and `}`.
@@ -71,7 +73,7 @@ export function sqlBreaks(file, text) {
       }
     }
   };
-  visit(source);
+  visit(source, false);
   return breaks;
 }
 
@@ -123,7 +125,7 @@ if (isMain) {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
   let changed = 0;
-  for (const file of sourceFiles(args.filter((arg) => arg !== '--check'))) {
+  for (const file of sourceFiles(args.filter((arg) => arg !== '--check')).filter((f) => !historicMigration(f))) {
     const full = path.join(ROOT, file);
     const text = readFileSync(full, 'utf8');
     const wrapped = wrapSql(file, text);

@@ -36,3 +36,9 @@ test('templates that are not SQL, and tagged templates, stay as they are', () =>
   ].join('\n');
   assert.equal(wrapSql('a.ts', source), source);
 });
+
+test('a template nested in another template’s substitution stays whole', () => {
+  const inner = `\`WHEN ${columns(12)} = \${r.x} THEN \${r.points}\``;
+  const source = `const c = \`CASE \${rules.map((r) => ${inner}).join(' ')} END\`;\n`;
+  assert.ok(wrapSql('a.ts', source).includes(inner));
+});
