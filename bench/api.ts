@@ -30,7 +30,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const COUNTED = 200;
 const POOL_SIZE = '20';
 const benchRequire = createRequire(path.join(projectRoot, 'bench', 'api', 'package.json'));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = benchRequire('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
 interface AutocannonResult {
