@@ -13,6 +13,13 @@ export interface ChildFilter extends RowFilter {
   key: string;
 }
 
+/** Rows grouped under the keys they belong to, in the keys' order (a DataLoader answers in that order). */
+export function groupedBy<K, T>(keys: readonly K[], rows: readonly T[], keyOf: (row: T) => K): T[][] {
+  const groups = new Map<K, T[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key)!);
+}
+
 const NO_FILTER: ChildFilter = { key: 'all', where: 'TRUE', params: {} };
 
 /**
@@ -49,6 +56,20 @@ export class Loaders {
       this.byEntity.set(entity, loader);
     }
     return loader;
+  }
+
+  /**
+   * Rows by primary key among those `filter` lets through (SQL over `self`, as a service's
+   * visibility rule); null where missing or filtered out, as `findOne` answers for one ID.
+   */
+  visibleById<T extends WithId>(entity: EntityTarget<T>, filter: RowFilter): DataLoader<string, T | null> {
+    const reader = entityReader(this.dataSource, entity);
+    const name = `visible:${reader.table}:${filter.where}:${JSON.stringify(filter.params)}`;
+    return this.keyed<string, T | null>(name, async (ids) => {
+      const rows = await reader.where('self', `(${filter.where}) AND self.id = ANY(:visibleIds)`, { ...filter.params, visibleIds: [...ids] });
+      const byId = new Map(rows.map((row) => [String(row.id), row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
   }
 
   /** The single row whose `foreignKey` equals the key (one-to-one), or null. */
@@ -103,9 +124,7 @@ export class Loaders {
       { ...filter.params, parentIds: [...parentIds], afterId: page.afterId, pageLimit: page.limit + 1 },
       'ORDER BY item.id',
     );
-    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-    for (const row of rows) grouped.get(String(row[foreignKey]))?.push(row);
-    return parentIds.map((id) => grouped.get(id)!);
+    return groupedBy(parentIds, rows, (row) => String(row[foreignKey]));
   }
 
   private async countChildren<T extends WithId>(entity: EntityTarget<T>, foreignKey: string, parentIds: readonly string[], filter: ChildFilter): Promise<number[]> {

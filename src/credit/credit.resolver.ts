@@ -41,7 +41,10 @@ export class CreditResolver {
   @FieldResolver(() => [CreditAuthorization], { description: 'Institutions this enterprise authorised (own enterprise and operators only; empty for others).' })
   creditAuthorizations(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
     const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
-    return own ? ctx.services.credit.authorizationsOf(enterprise.id) : [];
+    if (!own) return [];
+    return ctx.loaders
+      .keyed<string, CreditAuthorization[]>('creditAuthorizationsOf', (ids) => ctx.services.credit.authorizationsOf(ids))
+      .load(enterprise.id);
   }
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
@@ -81,7 +84,9 @@ export class CreditProfileResolver {
   })
   async contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
     if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
-    return ctx.services.credit.contributions(profile.enterpriseId, profile.asOf);
+    return ctx.loaders
+      .keyed<CreditProfile, CreditContribution[]>('contributionsOf', (profiles) => ctx.services.credit.contributions(profiles))
+      .load(profile);
   }
 
   @FieldResolver(() => [CreditFlag], {

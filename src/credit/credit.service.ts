@@ -1,4 +1,4 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { Actor, assertVerifiedEnterprise } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { Institution } from '../institution/institution.entity';
@@ -8,6 +8,7 @@ import { contributionsSql } from './scoring-model';
 import { DailyRescoring, rescoreDueProfiles } from './credit-scoring';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { withTransaction } from '../common/database/transaction';
+import { groupedBy } from '../common/loaders';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
 
 export type { CreditImportResult, CreditRecordRow, RejectedCreditRecord } from './credit-import';
@@ -47,15 +48,20 @@ export class CreditService {
   }
 
   /** Each record's contribution to the score as of the profile's date: the explanation of the score. */
-  async contributions(enterpriseId: string, asOf: string): Promise<CreditContribution[]> {
-    const rows = await this.dataSource.query(
-      `SELECT c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints", c.decay_percent AS "decayPercent", c.points, c.flag,
+  async contributions(profiles: ReadonlyArray<{ enterpriseId: string; asOf: string }>): Promise<CreditContribution[][]> {
+    // One statement for many profiles, each at its own date: a lateral join per (enterprise, date).
+    const rows: Array<CreditContribution & { position: string }> = await this.dataSource.query(
+      `SELECT t.position::text AS position, c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints",
+              c.decay_percent AS "decayPercent", c.points, c.flag,
               r.indicator, r.polarity::text AS polarity, r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn"
-       FROM (${contributionsSql('$1::date', '$2::bigint[]')}) c JOIN credit_record r ON r.id = c.record_id
-       ORDER BY abs(c.points) DESC, c.record_id`,
-      [asOf, [enterpriseId]],
+       FROM unnest($1::bigint[], $2::date[]) WITH ORDINALITY AS t(enterprise_id, as_of, position)
+       CROSS JOIN LATERAL (${contributionsSql('t.as_of', 'ARRAY[t.enterprise_id]')}) c
+       JOIN credit_record r ON r.id = c.record_id
+       ORDER BY t.position, abs(c.points) DESC, c.record_id`,
+      [profiles.map((profile) => profile.enterpriseId), profiles.map((profile) => profile.asOf)],
     );
-    return rows;
+    const positions = profiles.map((_, index) => String(index + 1));
+    return groupedBy(positions, rows, (row) => row.position).map((group) => group.map(({ position: _, ...contribution }) => contribution));
   }
 
   /**
@@ -108,8 +114,12 @@ export class CreditService {
     return repository.save(authorization);
   }
 
-  authorizationsOf(enterpriseId: string): Promise<CreditAuthorization[]> {
-    return this.dataSource.getRepository(CreditAuthorization).find({ where: { enterpriseId }, order: { institutionId: 'ASC' } });
+  /** The authorisations of each enterprise (revoked ones too), by institution; one statement for all. */
+  async authorizationsOf(enterpriseIds: readonly string[]): Promise<CreditAuthorization[][]> {
+    const rows = await this.dataSource
+      .getRepository(CreditAuthorization)
+      .find({ where: { enterpriseId: In([...enterpriseIds]) }, order: { enterpriseId: 'ASC', institutionId: 'ASC' } });
+    return groupedBy(enterpriseIds, rows, (row) => row.enterpriseId);
   }
 }
 
