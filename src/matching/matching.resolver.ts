@@ -138,9 +138,8 @@ export class FinancingRequestMatchingResolver {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
     // Failed criteria name record-derived flags (DISHONEST_DEBTOR): credit details, under their rule.
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return null;
-    if (!(await ctx.services.product.findVisible(ctx.actor, productId))) return null;
-    const [fit] = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { productId });
-    return fit ?? null;
+    if (!(await ctx.loaders.visibleById(LoanProduct, ctx.services.product.childFilter(ctx.actor)).load(productId))) return null;
+    return productFitLoader(ctx).load({ requestId: request.id, productId });
   }
 
   @FieldResolver(() => ProductFitConnection, {
@@ -158,8 +157,8 @@ export class FinancingRequestMatchingResolver {
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) {
       return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
     }
-    const rows = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { page, onlyIneligible });
-    return connectionOf(rows, page, (fit) => fit.loanProductId, () => ctx.services.matching.countProductFits(request.id, onlyIneligible));
+    const rows = await productFitPageLoader(ctx, page, onlyIneligible).load(request.id);
+    return connectionOf(rows, page, (fit) => fit.loanProductId, () => productFitCountLoader(ctx, onlyIneligible).load(request.id));
   }
 }
 
@@ -183,10 +182,42 @@ export class LoanProductMatchingResolver {
     @Info() info: GraphQLResolveInfo,
   ) {
     if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR') throw new ForbiddenError('Only the owning institution sees matching requests');
+    if (!ctx.services.matching.mayReverseMatch(ctx.actor, product)) {
+      throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
+    }
     const page = pageRequest(args);
-    const { rows } = await ctx.services.matching.matchingRequests(ctx.actor, product.id, page);
+    const rows = await matchingRequestPageLoader(ctx, page).load(product.id);
     const matches = rows.map(toMatch);
     await withRelations(matches.slice(0, page.limit), info, ctx, { loanProduct: product });
-    return connectionOf(matches, page, (match) => String(match.rank), () => ctx.services.matching.countMatchingRequests(product.id));
+    return connectionOf(matches, page, (match) => String(match.rank), () => matchingRequestCountLoader(ctx).load(product.id));
   }
 }
+
+/*
+ * The per-request loaders of the fields above, apart from their arguments' parsing: one statement
+ * for all the parents that ask with the same page.
+ */
+const pageKey = (page: PageRequest) => `${page.limit}:${page.afterId ?? ''}`;
+
+const productFitLoader = (ctx: RequestContext) =>
+  ctx.loaders.keyed<{ requestId: string; productId: string }, ProductFit | null>('productFit', (pairs) =>
+    ctx.services.matching.productFitsOf(ctx.dataSource.manager, pairs),
+  );
+
+const productFitPageLoader = (ctx: RequestContext, page: PageRequest, onlyIneligible: boolean) =>
+  ctx.loaders.keyed<string, ProductFit[]>(`productFits:${pageKey(page)}:${onlyIneligible}`, (requestIds) =>
+    ctx.services.matching.productFitPages(requestIds, page, onlyIneligible),
+  );
+
+const productFitCountLoader = (ctx: RequestContext, onlyIneligible: boolean) =>
+  ctx.loaders.keyed<string, number>(`productFitCount:${onlyIneligible}`, (requestIds) =>
+    ctx.services.matching.countProductFits(requestIds, onlyIneligible),
+  );
+
+const matchingRequestPageLoader = (ctx: RequestContext, page: PageRequest) =>
+  ctx.loaders.keyed<string, MatchRow[]>(`matchingRequests:${pageKey(page)}`, (productIds) =>
+    ctx.services.matching.matchingRequestPages(productIds, page),
+  );
+
+const matchingRequestCountLoader = (ctx: RequestContext) =>
+  ctx.loaders.keyed<string, number>('matchingRequestCount', (productIds) => ctx.services.matching.countMatchingRequests(productIds));
