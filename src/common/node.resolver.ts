@@ -1,23 +1,41 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import type { EntityTarget } from 'typeorm';
 import { RequestContext } from './context';
 import { Node } from './node';
 import { parseGlobalId } from './global-id';
 import { NotFoundError } from './errors';
+import { RowFilter } from './database/entity-reader';
+import { Enterprise } from '../enterprise/enterprise.entity';
+import { Institution } from '../institution/institution.entity';
+import { LoanProduct } from '../product/loan-product.entity';
+import { FinancingRequest } from '../financing/financing-request.entity';
+import { Application } from '../lending/application.entity';
+import { CreditGrant } from '../lending/credit-grant.entity';
+import { Disbursement } from '../lending/disbursement.entity';
+import { ApplicationEvent } from '../lending/application-event.entity';
+import { UserAccount } from '../auth/user-account.entity';
 
 type Finder = (ctx: RequestContext, id: string) => Promise<Node | null>;
 
+/** Rows by ID through a service's visibility rule, batched: `nodes` asks once per type. */
+const visible =
+  (entity: EntityTarget<Node & { id: string }>, visibility: (ctx: RequestContext) => RowFilter): Finder =>
+  (ctx, id) =>
+    ctx.loaders.visibleById(entity, visibility(ctx)).load(id);
+
 /** How each type behind `node(id:)` is found, through the same visibility as its own queries. */
 const finders: Record<string, Finder> = {
-  Enterprise: (ctx, id) => ctx.services.enterprise.findVisible(ctx.actor, id),
-  Institution: (ctx, id) => ctx.services.institution.findVisible(ctx.actor, id),
-  LoanProduct: (ctx, id) => ctx.services.product.findVisible(ctx.actor, id),
-  FinancingRequest: (ctx, id) => ctx.services.financing.findVisible(ctx.actor, id),
-  Application: (ctx, id) => ctx.services.lending.findVisible(ctx.actor, id),
-  CreditGrant: (ctx, id) => ctx.services.lending.findVisibleGrant(ctx.actor, id),
-  Disbursement: (ctx, id) => ctx.services.lending.findVisibleDisbursement(ctx.actor, id),
-  ApplicationEvent: (ctx, id) => ctx.services.lending.findVisibleEvent(ctx.actor, id),
+  Enterprise: visible(Enterprise, (ctx) => ctx.services.enterprise.visibility(ctx.actor)),
+  // Every institution is public (as `institutions` lists them).
+  Institution: (ctx, id) => ctx.loaders.byId(Institution).load(id),
+  LoanProduct: visible(LoanProduct, (ctx) => ctx.services.product.childFilter(ctx.actor)),
+  FinancingRequest: visible(FinancingRequest, (ctx) => ctx.services.financing.visibility(ctx.actor)),
+  Application: visible(Application, (ctx) => ctx.services.lending.childFilter(ctx.actor)),
+  CreditGrant: visible(CreditGrant, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
+  Disbursement: visible(Disbursement, (ctx) => ctx.services.lending.disbursementFilter(ctx.actor)),
+  ApplicationEvent: visible(ApplicationEvent, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
   UserAccount: async (ctx, id) =>
-    ctx.actor.kind === 'OPERATOR' || ('accountId' in ctx.actor && ctx.actor.accountId === id) ? ctx.services.auth.findAccount(id) : null,
+    ctx.actor.kind === 'OPERATOR' || ('accountId' in ctx.actor && ctx.actor.accountId === id) ? ctx.loaders.byId(UserAccount).load(id) : null,
 };
 
 @Resolver()
@@ -33,6 +51,7 @@ export class NodeResolver {
   @Query(() => [Node], { nullable: 'items', description: 'Fetch up to 100 objects by global ID; null where missing or not visible.' })
   async nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext): Promise<Array<Node | null>> {
     if (ids.length > 100) throw new NotFoundError('More than 100 IDs');
+    // One statement per type: the finders load through the request's DataLoaders.
     return Promise.all(ids.map((id) => this.node(id, ctx)));
   }
 }
