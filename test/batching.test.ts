@@ -1,36 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  buildSchema,
+  getNamedType,
+  GraphQLField,
+  GraphQLNamedType,
+  GraphQLSchema,
+  isInterfaceType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+} from 'graphql';
 import { startTestApp, TestApp } from './support/app';
-import { acceptApplication, applyToProduct, createInstitution, createPublishedProduct, grantCredit, postRequest, registerEnterprise } from './support/fixtures';
+import {
+  acceptApplication,
+  applyToProduct,
+  createInstitution,
+  createPublishedProduct,
+  grantCredit,
+  postRequest,
+  registerEnterprise,
+} from './support/fixtures';
 import { operation } from './support/operations';
 
+/**
+ * Uniform data, so that the first 2 and the first 10 of any list have the same shape: 11 banks with
+ * a product each; 10 verified enterprises with 2 credit records each, each with one need applied to
+ * bank 0's product and to its own bank's (both granted and disbursed) and one need left open.
+ */
 let app: TestApp;
+const ids = {
+  banks: [] as string[],
+  products: [] as string[],
+  enterprises: [] as string[],
+  requests: [] as string[],
+  applications: [] as string[],
+  grants: [] as string[],
+  unfitProduct: '',
+};
 beforeAll(async () => {
   app = await startTestApp();
-  // 50 applications over 5 enterprises and 5 institutions; every other one granted and disbursed.
-  const banks = [];
-  for (let i = 0; i < 5; i++) {
+  for (let b = 0; b < 11; b++) {
     const bank = await createInstitution(app);
-    banks.push({ bank, products: [await createPublishedProduct(app, bank.id), await createPublishedProduct(app, bank.id)] });
+    ids.banks.push(bank.id);
+    // First of all, a product no need fits: how a need fits products lists failed criteria.
+    if (b === 0) ids.unfitProduct = (await createPublishedProduct(app, bank.id, { eligibleScales: ['MEDIUM'] })).id;
+    const gradeRates = [{ grade: 'AAA', annualRate: '3.90' }];
+    ids.products.push((await createPublishedProduct(app, bank.id, { gradeRates })).id);
   }
-  let n = 0;
-  for (let e = 0; e < 5; e++) {
+  const records = [];
+  for (let e = 0; e < 10; e++) {
     const enterprise = await registerEnterprise(app);
-    for (let r = 0; r < 5; r++) {
-      const request = await postRequest(app, enterprise.id, { amount: '2000000.00' });
-      for (let p = 0; p < 2; p++) {
-        const { bank, products } = banks[(r + p) % 5];
-        const application = await applyToProduct(app, enterprise.id, request.id, products[p].id);
-        if (n++ % 2 === 0) {
-          await acceptApplication(app, bank.id, application.id);
-          await grantCredit(app, bank.id, { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 });
-          await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '200000.00' } }, bank.id);
-        }
-      }
+    ids.enterprises.push(enterprise.id);
+    const record = { uscc: enterprise.uscc, recordedOn: '2026-05-01' };
+    records.push({ ...record, source: 'TAX', sourceReference: `batching-${e}-1`, indicator: 'A级纳税人', polarity: 'POSITIVE' });
+    // A listing that raises a flag (ABNORMAL_OPERATIONS), and with it the profile's `flags`.
+    records.push({ ...record, source: 'MARKET_REGULATION', sourceReference: `batching-${e}-2`, indicator: '经营异常名录', polarity: 'NEGATIVE' });
+  }
+  const imported = await app.gql(`mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`, { input: { records } }, 'operator');
+  if (imported.data?.importCreditRecords.imported !== records.length) throw new Error(imported.raw);
+  for (let e = 0; e < 10; e++) {
+    const request = await postRequest(app, ids.enterprises[e], { amount: '2000000.00' });
+    ids.requests.push(request.id);
+    for (const b of [0, e + 1]) {
+      const application = await applyToProduct(app, ids.enterprises[e], request.id, ids.products[b]);
+      ids.applications.push(application.id);
+      await acceptApplication(app, ids.banks[b], application.id);
+      const grant = await grantCredit(app, ids.banks[b], { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 });
+      ids.grants.push(grant.id);
+      const disbursed = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '200000.00' } }, ids.banks[b]);
+      if (disbursed.errors || disbursed.data.recordDisbursement.userErrors.length) throw new Error(disbursed.raw);
     }
+    ids.requests.push((await postRequest(app, ids.enterprises[e], { amount: '1000000.00' })).id);
   }
 });
 afterAll(async () => {
   await app?.close();
 });
+
+async function statements(query: string, variables: Record<string, unknown>, actor: string) {
+  app.statements.count = 0;
+  const response = await app.gql(query, variables, actor);
+  return { count: app.statements.count, response };
+}
 
 const NESTED = `
   query Nested($first: Int!) {
@@ -47,25 +100,227 @@ const NESTED = `
     }
   }`;
 
-async function statementsFor(first: number) {
-  app.statements.count = 0;
-  const response = await app.gql(NESTED, { first }, 'operator');
-  expect(response.errors).toBeUndefined();
-  return { count: app.statements.count, nodes: response.data.applications.nodes };
+describe('DataLoader batching', () => {
+  it('runs as many SQL statements for 20 items with three levels of nesting as for 2', async () => {
+    const two = await statements(NESTED, { first: 2 }, 'operator');
+    const twenty = await statements(NESTED, { first: 20 }, 'operator');
+    expect(two.response.errors).toBeUndefined();
+    expect(twenty.response.errors).toBeUndefined();
+    const nodes = twenty.response.data.applications.nodes;
+    expect(two.response.data.applications.nodes).toHaveLength(2);
+    expect(nodes).toHaveLength(20);
+    // The nested data is really there, not skipped.
+    expect(nodes.filter((n: any) => n.creditGrant?.disbursements.totalCount === 1)).toHaveLength(20);
+    expect(nodes.every((n: any) => n.financingRequest.enterprise.financingRequests.totalCount === 2)).toBe(true);
+    expect(twenty.count).toBe(two.count);
+    expect(twenty.count).toBeLessThan(20);
+    // Every statement on the pool is counted, the loaders' prepared ones too: one per relation level at least.
+    expect(two.count).toBeGreaterThan(8);
+  });
+});
+
+/**
+ * Every list field reachable in two levels from a paginated root list, generated from the emitted
+ * schema so that a new field is measured without anyone remembering to add it: a root list, then a
+ * field of its nodes that is a list (level 1), or a field of those whose value has a list (level 2).
+ */
+const schema = buildSchema(readFileSync(path.join(__dirname, '..', 'graphql', 'schema.graphql'), 'utf8'));
+
+/** Values for required arguments, by argument name (as variables: the IDs exist once the data does). */
+const requiredArguments: Record<string, () => string> = { loanProductId: () => ids.unfitProduct };
+
+interface Probe {
+  /** Root.field or Root.field.field, for the failure table. */
+  path: string;
+  query: string;
+  /** The required arguments' variables, by name. */
+  variables: string[];
+  /** Where the measured field's values are in the answer: root list, then the steps under each node. */
+  root: string;
+  steps: string[];
 }
 
-describe('DataLoader batching', () => {
-  it('runs as many SQL statements for 50 items with three levels of nesting as for 5', async () => {
-    const five = await statementsFor(5);
-    const fifty = await statementsFor(50);
-    expect(five.nodes).toHaveLength(5);
-    expect(fifty.nodes).toHaveLength(50);
-    // The nested data is really there, not skipped.
-    expect(fifty.nodes.filter((n: any) => n.creditGrant?.disbursements.totalCount === 1)).toHaveLength(25);
-    expect(fifty.nodes.every((n: any) => n.financingRequest.enterprise.financingRequests.totalCount === 5)).toBe(true);
-    expect(fifty.count).toBe(five.count);
-    expect(fifty.count).toBeLessThan(20);
-    // Every statement on the pool is counted, the loaders' prepared ones too: one per relation level at least.
-    expect(five.count).toBeGreaterThan(8);
+const isComposite = (type: GraphQLNamedType) => isObjectType(type) || isInterfaceType(type);
+const connectionNode = (type: GraphQLNamedType) =>
+  isObjectType(type) && type.name.endsWith('Connection') ? getNamedType(type.getFields().nodes.type) : null;
+const isListField = (field: GraphQLField<unknown, unknown>) => {
+  const type = isNonNullType(field.type) ? field.type.ofType : field.type;
+  return isListType(type) || connectionNode(getNamedType(type)) !== null;
+};
+
+/** The scalar fields without required arguments: what a client would show, each resolver included. */
+function leaves(type: GraphQLNamedType): string {
+  if (!isComposite(type)) return '';
+  const fields = Object.values((type as any).getFields() as Record<string, GraphQLField<unknown, unknown>>);
+  const names = fields.filter((f) => isLeafType(getNamedType(f.type)) && f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined));
+  return `{ __typename ${names.map((f) => f.name).join(' ')} }`;
+}
+
+/** Variable declarations of the required arguments met while building one probe. */
+let declared: Map<string, string>;
+
+/** A field with its arguments (first: 3 for pages, required ones as variables from `requiredArguments`). */
+function call(field: GraphQLField<unknown, unknown>): string {
+  const args: string[] = [];
+  for (const arg of field.args) {
+    if (arg.name === 'first') args.push('first: 3');
+    else if (isNonNullType(arg.type) && arg.defaultValue === undefined) {
+      if (!requiredArguments[arg.name]) throw new Error(`No value for the required argument ${field.name}(${arg.name}:)`);
+      declared.set(arg.name, String(arg.type));
+      args.push(`${arg.name}: $${arg.name}`);
+    }
+  }
+  return args.length ? `${field.name}(${args.join(', ')})` : field.name;
+}
+
+/** The field with a selection that reaches its items (`nodes` of a connection). */
+function selection(field: GraphQLField<unknown, unknown>, inner?: string): string {
+  const named = getNamedType(field.type);
+  const node = connectionNode(named);
+  if (node) return `${call(field)} { totalCount nodes ${inner ?? leaves(node)} }`;
+  return isComposite(named) ? `${call(field)} ${inner ?? leaves(named)}` : call(field);
+}
+
+function probes(schemaToWalk: GraphQLSchema): Probe[] {
+  const found: Probe[] = [];
+  for (const root of Object.values(schemaToWalk.getQueryType()!.getFields())) {
+    const rootNode = connectionNode(getNamedType(root.type));
+    if (!rootNode || !root.args.some((arg) => arg.name === 'first') || !isComposite(rootNode)) continue;
+    const probe = (steps: string[], inner: () => string) => {
+      declared = new Map([['first', 'Int!']]);
+      const body = inner();
+      const header = [...declared].map(([name, type]) => `$${name}: ${type}`).join(', ');
+      found.push({
+        path: [root.name, ...steps].join('.'),
+        root: root.name,
+        steps,
+        variables: [...declared.keys()].filter((name) => name !== 'first'),
+        query: `query Probe(${header}) { ${root.name}(first: $first) { nodes { id ${body} } } }`,
+      });
+    };
+    for (const field of Object.values((rootNode as any).getFields() as Record<string, GraphQLField<unknown, unknown>>)) {
+      if (isListField(field)) probe([field.name], () => selection(field));
+      const named = getNamedType(field.type);
+      const through = connectionNode(named) ?? named;
+      if (!isComposite(through)) continue;
+      for (const second of Object.values((through as any).getFields() as Record<string, GraphQLField<unknown, unknown>>)) {
+        if (isListField(second)) probe([field.name, second.name], () => selection(field, `{ ${selection(second)} }`));
+      }
+    }
+  }
+  return found;
+}
+
+/** The measured field's values under each node of the root list (flattened through lists). */
+function valuesAt(data: any, probe: Probe): unknown[] {
+  let values: unknown[] = data[probe.root].nodes;
+  for (const step of probe.steps) {
+    values = values.flatMap((value: any) => {
+      if (value === null || value === undefined) return [];
+      const next = value[step];
+      if (next && typeof next === 'object' && 'nodes' in next && step !== probe.steps.at(-1)) return next.nodes;
+      return [next];
+    });
+  }
+  return values;
+}
+
+const variablesOf = (probe: Probe, first: number) =>
+  Object.fromEntries([['first', first], ...probe.variables.map((name) => [name, requiredArguments[name]()])]);
+
+const nonEmpty = (value: any) => (Array.isArray(value) ? value.length > 0 : value && typeof value === 'object' && 'nodes' in value ? value.nodes.length > 0 : value != null);
+
+describe('statement counts of every list field two levels deep', () => {
+  const generated = probes(schema);
+
+  it('finds the relation lists in the schema', () => {
+    const paths = generated.map((probe) => probe.path);
+    for (const expected of [
+      'enterprises.creditAuthorizations',
+      'enterprises.creditRecords',
+      'enterprises.creditProfile.contributions',
+      'financingRequests.productFits',
+      'financingRequests.productFit.failedCriteria',
+      'loanProducts.matchingRequests',
+      'applications.creditGrant.disbursements',
+      'institutions.loanProducts.matchingRequests',
+    ]) {
+      expect(paths).toContain(expected);
+    }
+  });
+
+  for (const actor of ['operator', 'bank']) {
+    it(`runs as many statements for 10 parents as for 3, for each field (${actor})`, async () => {
+      const as = actor === 'bank' ? ids.banks[0] : actor;
+      const failures: string[] = [];
+      const measured: string[] = [];
+      for (const probe of generated) {
+        const three = await statements(probe.query, variablesOf(probe, 3), as);
+        const ten = await statements(probe.query, variablesOf(probe, 10), as);
+        // A bank asking for other banks' reverse matches is refused per product: counted all the same.
+        const refusal = [...(three.response.errors ?? []), ...(ten.response.errors ?? [])].find((error) => error.extensions?.code !== 'FORBIDDEN');
+        if (refusal) {
+          failures.push(`${probe.path}: ${JSON.stringify(refusal.message)}`);
+          continue;
+        }
+        const parents = ten.response.data?.[probe.root].nodes.length ?? 'refused';
+        const filled = ten.response.data ? valuesAt(ten.response.data, probe).filter(nonEmpty).length : 0;
+        measured.push(`${probe.path}: ${three.count} → ${ten.count} (${parents} parents, ${filled} filled)`);
+        if (ten.count !== three.count) failures.push(`${probe.path}: ${three.count} statements for 3 parents, ${ten.count} for 10`);
+      }
+      if (process.env.BATCHING_REPORT) console.log(`${actor}\n${measured.join('\n')}`);
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it('fills the measured fields: the data is really there for the operator', async () => {
+    const empty: string[] = [];
+    for (const probe of generated) {
+      const { response } = await statements(probe.query, variablesOf(probe, 10), 'operator');
+      if (!valuesAt(response.data, probe).some(nonEmpty)) empty.push(probe.path);
+    }
+    expect(empty).toEqual([]);
+  });
+});
+
+describe('nodes(ids:)', () => {
+  const IDS = `{ applications(first: 10) { nodes { id events(first: 1) { nodes { id } }
+    creditGrant { id disbursements(first: 1) { nodes { id } } } } } }`;
+  const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }`;
+
+  it('runs as many statements for 10 IDs of each type as for 2 (80 mixed as 8), every rule of node(id:) kept', async () => {
+    const listed = (await app.gql(IDS, {}, 'operator')).data.applications.nodes;
+    const byType: Record<string, string[]> = {
+      Enterprise: ids.enterprises,
+      Institution: ids.banks,
+      LoanProduct: ids.products,
+      FinancingRequest: ids.requests,
+      Application: listed.map((node: any) => node.id),
+      CreditGrant: listed.map((node: any) => node.creditGrant.id),
+      Disbursement: listed.map((node: any) => node.creditGrant.disbursements.nodes[0].id),
+      ApplicationEvent: listed.map((node: any) => node.events.nodes[0].id),
+    };
+    // Mixed: one ID of each type against ten of each.
+    const mixedFew = Object.values(byType).map((list) => list[0]);
+    const mixed = Object.values(byType).flatMap((list) => list.slice(0, 10));
+    const failures: string[] = [];
+    for (const actor of ['operator', ids.banks[1]]) {
+      for (const [type, list] of [...Object.entries(byType), ['mixed', mixed] as const]) {
+        const few = await statements(NODES, { ids: type === 'mixed' ? mixedFew : list.slice(0, 2) }, actor);
+        const many = await statements(NODES, { ids: list.slice(0, type === 'mixed' ? 80 : 10) }, actor);
+        if (few.response.errors || many.response.errors) failures.push(`${type}: ${many.response.raw}`);
+        else if (few.count !== many.count) failures.push(`${type} (${actor}): ${few.count} statements for few IDs, ${many.count} for more`);
+        if (process.env.BATCHING_REPORT) console.log(`nodes ${type} (${actor}): ${few.count} → ${many.count}`);
+        // Each answer is the one node(id:) gives, one ID at a time.
+        if (type === 'mixed' || many.response.errors) continue;
+        const single = await Promise.all(list.slice(0, 10).map((id) => app.gql(`query($id: ID!) { node(id: $id) { id __typename } }`, { id }, actor)));
+        expect({ type, actor, nodes: many.response.data.nodes }).toEqual({ type, actor, nodes: single.map((one) => one.data.node) });
+      }
+    }
+    expect(failures).toEqual([]);
+    // The bank sees its own applications and not the others': the rules were applied, not skipped.
+    const seen = (await app.gql(NODES, { ids: byType.Application }, ids.banks[1])).data.nodes;
+    expect(seen.filter((node: unknown) => node !== null).length).toBeGreaterThan(0);
+    expect(seen.filter((node: unknown) => node === null).length).toBeGreaterThan(0);
   });
 });
