@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../common/context';
 import { expectGlobalId, toGlobalId } from '../common/global-id';
-import { ConnectionArgs, pageRequest } from '../common/pagination';
+import { ConnectionArgs, PageRequest, pageRequest, toConnection } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import {
   RegisterWebhookEndpointInput,
@@ -10,7 +10,7 @@ import {
   WebhookEndpoint,
   WebhookSecretPayload,
 } from './webhooks.types';
-import type { WebhookEndpointRow } from './webhooks';
+import type { WebhookDeliveryRow, WebhookEndpointRow } from './webhooks';
 
 type EndpointObject = WebhookEndpointRow & { databaseId: string };
 const asObject = (row: WebhookEndpointRow): EndpointObject => ({
@@ -62,6 +62,18 @@ export class WebhooksResolver {
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.webhooks.deliveries(ctx.actor, endpoint.databaseId, pageRequest(args));
+    const page = pageRequest(args);
+    return deliveryPageLoader(ctx, page)
+      .load(endpoint.databaseId)
+      .then((rows) => toConnection(rows, page, () => deliveryCountLoader(ctx).load(endpoint.databaseId)));
   }
 }
+
+/* The per-request loaders of `deliveries`, apart from its arguments' parsing: one statement per page asked. */
+const deliveryPageLoader = (ctx: RequestContext, page: PageRequest) =>
+  ctx.loaders.keyed<string, WebhookDeliveryRow[]>(`webhookDeliveries:${page.limit}:${page.afterId ?? ''}`, (endpointIds) =>
+    ctx.services.webhooks.deliveryPages(ctx.actor, endpointIds, page),
+  );
+
+const deliveryCountLoader = (ctx: RequestContext) =>
+  ctx.loaders.keyed<string, number>('webhookDeliveryCount', (endpointIds) => ctx.services.webhooks.countDeliveries(ctx.actor, endpointIds));
