@@ -12,7 +12,10 @@ import {
   isNonNullType,
   isObjectType,
 } from 'graphql';
-import { startTestApp, TestApp } from './support/app';
+import { postGraphQL, startTestApp, TestApp } from './support/app';
+import { LOGIN } from './support/production';
+import { Actor } from '../src/common/actor';
+import { parseGlobalId } from '../src/common/global-id';
 import {
   acceptApplication,
   applyToProduct,
@@ -137,6 +140,10 @@ interface Probe {
   variables: string[];
   /** Where the measured field's values are in the answer: root list, then the steps under each node. */
   root: string;
+  /** Whether the root list is a connection taking `first` (else its rows are as many as the data holds). */
+  paged: boolean;
+  /** Whether the measured field lists rows of their own (with IDs), rather than values of its parent's row. */
+  relation: boolean;
   steps: string[];
 }
 
@@ -184,27 +191,33 @@ function selection(field: GraphQLField<unknown, unknown>, inner?: string): strin
 function probes(schemaToWalk: GraphQLSchema): Probe[] {
   const found: Probe[] = [];
   for (const root of Object.values(schemaToWalk.getQueryType()!.getFields())) {
-    const rootNode = connectionNode(getNamedType(root.type));
-    if (!rootNode || !root.args.some((arg) => arg.name === 'first') || !isComposite(rootNode)) continue;
-    const probe = (steps: string[], inner: () => string) => {
-      declared = new Map([['first', 'Int!']]);
+    const paged = root.args.some((arg) => arg.name === 'first');
+    const rootNode = paged ? connectionNode(getNamedType(root.type)) : getNamedType(root.type);
+    // Lists only (`node`, `viewer` and the like are one object); `nodes(ids:)` has its own test below.
+    if (!rootNode || !isListField(root) || !isComposite(rootNode) || root.name === 'nodes') continue;
+    const probe = (steps: string[], target: GraphQLField<unknown, unknown>, inner: () => string) => {
+      const item = connectionNode(getNamedType(target.type)) ?? getNamedType(target.type);
+      declared = new Map(paged ? [['first', 'Int!']] : []);
       const body = inner();
-      const header = [...declared].map(([name, type]) => `$${name}: ${type}`).join(', ');
+      const header = declared.size ? `(${[...declared].map(([name, type]) => `$${name}: ${type}`).join(', ')})` : '';
+      const rootCall = call(root).replace('first: 3', 'first: $first');
       found.push({
         path: [root.name, ...steps].join('.'),
         root: root.name,
+        paged,
+        relation: isComposite(item) && 'id' in (item as any).getFields(),
         steps,
         variables: [...declared.keys()].filter((name) => name !== 'first'),
-        query: `query Probe(${header}) { ${root.name}(first: $first) { nodes { id ${body} } } }`,
+        query: `query Probe${header} { ${rootCall} { ${paged ? `nodes { __typename ${body} }` : `__typename ${body}`} } }`,
       });
     };
     for (const field of Object.values((rootNode as any).getFields() as Record<string, GraphQLField<unknown, unknown>>)) {
-      if (isListField(field)) probe([field.name], () => selection(field));
+      if (isListField(field)) probe([field.name], field, () => selection(field));
       const named = getNamedType(field.type);
       const through = connectionNode(named) ?? named;
       if (!isComposite(through)) continue;
       for (const second of Object.values((through as any).getFields() as Record<string, GraphQLField<unknown, unknown>>)) {
-        if (isListField(second)) probe([field.name, second.name], () => selection(field, `{ ${selection(second)} }`));
+        if (isListField(second)) probe([field.name, second.name], second, () => selection(field, `{ ${selection(second)} }`));
       }
     }
   }
@@ -213,7 +226,7 @@ function probes(schemaToWalk: GraphQLSchema): Probe[] {
 
 /** The measured field's values under each node of the root list (flattened through lists). */
 function valuesAt(data: any, probe: Probe): unknown[] {
-  let values: unknown[] = data[probe.root].nodes;
+  let values: unknown[] = probe.paged ? data[probe.root].nodes : data[probe.root];
   for (const step of probe.steps) {
     values = values.flatMap((value: any) => {
       if (value === null || value === undefined) return [];
@@ -225,13 +238,14 @@ function valuesAt(data: any, probe: Probe): unknown[] {
   return values;
 }
 
-const variablesOf = (probe: Probe, first: number) =>
-  Object.fromEntries([['first', first], ...probe.variables.map((name) => [name, requiredArguments[name]()])]);
+const variablesOf = (probe: Probe, first?: number) =>
+  Object.fromEntries([...(first ? [['first', first]] : []), ...probe.variables.map((name) => [name, requiredArguments[name]()])]);
 
 const nonEmpty = (value: any) => (Array.isArray(value) ? value.length > 0 : value && typeof value === 'object' && 'nodes' in value ? value.nodes.length > 0 : value != null);
 
 describe('statement counts of every list field two levels deep', () => {
   const generated = probes(schema);
+  const paged = generated.filter((probe) => probe.paged);
 
   it('finds the relation lists in the schema', () => {
     const paths = generated.map((probe) => probe.path);
@@ -244,9 +258,16 @@ describe('statement counts of every list field two levels deep', () => {
       'loanProducts.matchingRequests',
       'applications.creditGrant.disbursements',
       'institutions.loanProducts.matchingRequests',
+      'webhookEndpoints.deliveries',
     ]) {
       expect(paths).toContain(expected);
     }
+  });
+
+  it('leaves no relation under a root list without pages unmeasured (webhookEndpoints is measured below)', () => {
+    const unpaged = generated.filter((probe) => !probe.paged && probe.root !== 'webhookEndpoints');
+    // Their list fields hold values of the row itself (dates, embedded records), not rows of a relation.
+    expect(unpaged.filter((probe) => probe.relation).map((probe) => probe.path)).toEqual([]);
   });
 
   for (const actor of ['operator', 'bank']) {
@@ -254,7 +275,7 @@ describe('statement counts of every list field two levels deep', () => {
       const as = actor === 'bank' ? ids.banks[0] : actor;
       const failures: string[] = [];
       const measured: string[] = [];
-      for (const probe of generated) {
+      for (const probe of paged) {
         const three = await statements(probe.query, variablesOf(probe, 3), as);
         const ten = await statements(probe.query, variablesOf(probe, 10), as);
         // A bank asking for other banks' reverse matches is refused per product: counted all the same.
@@ -263,7 +284,7 @@ describe('statement counts of every list field two levels deep', () => {
           failures.push(`${probe.path}: ${JSON.stringify(refusal.message)}`);
           continue;
         }
-        const parents = ten.response.data?.[probe.root].nodes.length ?? 'refused';
+        const parents = ten.response.data?.[probe.root]?.nodes.length ?? 'refused';
         const filled = ten.response.data ? valuesAt(ten.response.data, probe).filter(nonEmpty).length : 0;
         measured.push(`${probe.path}: ${three.count} → ${ten.count} (${parents} parents, ${filled} filled)`);
         if (ten.count !== three.count) failures.push(`${probe.path}: ${three.count} statements for 3 parents, ${ten.count} for 10`);
@@ -275,7 +296,7 @@ describe('statement counts of every list field two levels deep', () => {
 
   it('fills the measured fields: the data is really there for the operator', async () => {
     const empty: string[] = [];
-    for (const probe of generated) {
+    for (const probe of paged) {
       const { response } = await statements(probe.query, variablesOf(probe, 10), 'operator');
       if (!valuesAt(response.data, probe).some(nonEmpty)) empty.push(probe.path);
     }
@@ -322,5 +343,45 @@ describe('nodes(ids:)', () => {
     const seen = (await app.gql(NODES, { ids: byType.Application }, ids.banks[1])).data.nodes;
     expect(seen.filter((node: unknown) => node !== null).length).toBeGreaterThan(0);
     expect(seen.filter((node: unknown) => node === null).length).toBeGreaterThan(0);
+  });
+});
+
+describe('webhookEndpoints (a root list without pages: its rows vary with the data)', () => {
+  it('runs as many statements for 10 endpoints as for 3, for each list field under them', async () => {
+    const credentials = { email: 'admin@batching.example', password: 'rice harvest passphrase' };
+    const bank = await createInstitution(app, { admin: credentials });
+    const login = await app.gql(LOGIN, { input: credentials });
+    const headers = { authorization: `Bearer ${login.data.login.token}` };
+    const product = await createPublishedProduct(app, bank.id);
+    const admin: Actor = { kind: 'INSTITUTION', institutionId: parseGlobalId(bank.id)!.id, admin: true };
+    const webhooks = app.server.services.webhooks;
+    const measured = probes(schema).filter((probe) => probe.root === 'webhookEndpoints');
+    expect(measured.map((probe) => probe.path)).toContain('webhookEndpoints.deliveries');
+    const measure = async (endpoints: number) => {
+      for (let n = (await webhooks.endpoints(admin)).length; n < endpoints; n++) {
+        await webhooks.register(admin, { url: `https://hooks${n}.bank.example.com/in`, eventTypes: ['APPLICATION_SUBMITTED'] });
+      }
+      // An application to the bank's product: a delivery for every endpoint.
+      const request = await postRequest(app, ids.enterprises[endpoints % 10]);
+      await applyToProduct(app, ids.enterprises[endpoints % 10], request.id, product.id);
+      await webhooks.dispatch();
+      const counts: Record<string, number> = {};
+      // The session behind the token is read once, then cached: not counted against the fields.
+      await postGraphQL(app.url, '{ viewer { id } }', {}, headers);
+      for (const probe of measured) {
+        app.statements.count = 0;
+        const response = await postGraphQL(app.url, probe.query, variablesOf(probe), headers);
+        expect({ probe: probe.path, errors: response.errors }).toEqual({ probe: probe.path, errors: undefined });
+        expect(response.data.webhookEndpoints).toHaveLength(endpoints);
+        counts[probe.path] = app.statements.count;
+        if (probe.path === 'webhookEndpoints.deliveries') {
+          expect(response.data.webhookEndpoints.every((endpoint: any) => endpoint.deliveries.nodes.length > 0)).toBe(true);
+        }
+      }
+      if (process.env.BATCHING_REPORT) console.log(`webhookEndpoints ×${endpoints}: ${JSON.stringify(counts)}`);
+      return counts;
+    };
+    const three = await measure(3);
+    expect(await measure(10)).toEqual(three);
   });
 });
