@@ -66,7 +66,8 @@ export class Loaders {
     const reader = entityReader(this.dataSource, entity);
     const name = `visible:${reader.table}:${filter.where}:${JSON.stringify(filter.params)}`;
     return this.keyed<string, T | null>(name, async (ids) => {
-      const rows = await reader.where('self', `(${filter.where}) AND self.id = ANY(:visibleIds)`, { ...filter.params, visibleIds: [...ids] });
+      const where = `(${filter.where}) AND self.id = ANY(:visibleIds)`;
+      const rows = await reader.where('self', where, { ...filter.params, visibleIds: [...ids] });
       const byId = new Map(rows.map((row) => [String(row.id), row]));
       return ids.map((id) => byId.get(id) ?? null);
     });

@@ -34,8 +34,10 @@ const finders: Record<string, Finder> = {
   CreditGrant: visible(CreditGrant, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
   Disbursement: visible(Disbursement, (ctx) => ctx.services.lending.disbursementFilter(ctx.actor)),
   ApplicationEvent: visible(ApplicationEvent, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
-  UserAccount: async (ctx, id) =>
-    ctx.actor.kind === 'OPERATOR' || ('accountId' in ctx.actor && ctx.actor.accountId === id) ? ctx.loaders.byId(UserAccount).load(id) : null,
+  UserAccount: async (ctx, id) => {
+    const own = 'accountId' in ctx.actor && ctx.actor.accountId === id;
+    return ctx.actor.kind === 'OPERATOR' || own ? ctx.loaders.byId(UserAccount).load(id) : null;
+  },
 };
 
 @Resolver()

@@ -43,7 +43,9 @@ export class CreditResolver {
     const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
     if (!own) return [];
     return ctx.loaders
-      .keyed<string, CreditAuthorization[]>('creditAuthorizationsOf', (ids) => ctx.services.credit.authorizationsOf(ids))
+      .keyed<string, CreditAuthorization[]>('creditAuthorizationsOf', (ids) =>
+        ctx.services.credit.authorizationsOf(ids),
+      )
       .load(enterprise.id);
   }
 
@@ -85,7 +87,9 @@ export class CreditProfileResolver {
   async contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
     if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
     return ctx.loaders
-      .keyed<CreditProfile, CreditContribution[]>('contributionsOf', (profiles) => ctx.services.credit.contributions(profiles))
+      .keyed<CreditProfile, CreditContribution[]>('contributionsOf', (profiles) =>
+        ctx.services.credit.contributions(profiles),
+      )
       .load(profile);
   }
 

@@ -48,11 +48,13 @@ export class CreditService {
   }
 
   /** Each record's contribution to the score as of the profile's date: the explanation of the score. */
-  async contributions(profiles: ReadonlyArray<{ enterpriseId: string; asOf: string }>): Promise<CreditContribution[][]> {
+  async contributions(
+    profiles: ReadonlyArray<{ enterpriseId: string; asOf: string }>,
+  ): Promise<CreditContribution[][]> {
     // One statement for many profiles, each at its own date: a lateral join per (enterprise, date).
     const rows: Array<CreditContribution & { position: string }> = await this.dataSource.query(
-      `SELECT t.position::text AS position, c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints",
-              c.decay_percent AS "decayPercent", c.points, c.flag,
+      `SELECT t.position::text AS position, c.record_id::text AS "recordId", c.source, c.state,
+              c.base_points AS "basePoints", c.decay_percent AS "decayPercent", c.points, c.flag,
               r.indicator, r.polarity::text AS polarity, r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn"
        FROM unnest($1::bigint[], $2::date[]) WITH ORDINALITY AS t(enterprise_id, as_of, position)
        CROSS JOIN LATERAL (${contributionsSql('t.as_of', 'ARRAY[t.enterprise_id]')}) c
@@ -61,7 +63,8 @@ export class CreditService {
       [profiles.map((profile) => profile.enterpriseId), profiles.map((profile) => profile.asOf)],
     );
     const positions = profiles.map((_, index) => String(index + 1));
-    return groupedBy(positions, rows, (row) => row.position).map((group) => group.map(({ position: _, ...contribution }) => contribution));
+    const groups = groupedBy(positions, rows, (row) => row.position);
+    return groups.map((group) => group.map(({ position: _, ...contribution }) => contribution));
   }
 
   /**

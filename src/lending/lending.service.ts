@@ -110,7 +110,8 @@ export class LendingService {
           throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
         }
         // Both rows were just read: the fit is there.
-        const [fit] = (await this.matching.productFitsOf(manager, [{ requestId: request.id, productId: product.id }])) as ProductFit[];
+        const pair = { requestId: request.id, productId: product.id };
+        const [fit] = (await this.matching.productFitsOf(manager, [pair])) as ProductFit[];
         if (!fit.eligible) {
           // Criteria derived from credit records are credit details: named only to who sees those.
           const [details] = await this.credit.recordDetailsVisible(actor, [request.enterpriseId], manager);
@@ -493,8 +494,9 @@ export class LendingService {
   /** Grants and events are visible with their application: SQL over `self` (a row with application_id). */
   withApplicationFilter(actor: Actor): RowFilter {
     const application = this.childFilter(actor);
+    const visible = application.where.replace(/\bself\./g, 'app.');
     return {
-      where: `EXISTS (SELECT 1 FROM application app WHERE app.id = self.application_id AND (${application.where.replace(/\bself\./g, 'app.')}))`,
+      where: `EXISTS (SELECT 1 FROM application app WHERE app.id = self.application_id AND (${visible}))`,
       params: application.params,
     };
   }
@@ -502,8 +504,9 @@ export class LendingService {
   /** Disbursements are visible with their grant's application: SQL over `self`. */
   disbursementFilter(actor: Actor): RowFilter {
     const grant = this.withApplicationFilter(actor);
+    const visible = grant.where.replace(/\bself\./g, 'grant_row.');
     return {
-      where: `EXISTS (SELECT 1 FROM credit_grant grant_row WHERE grant_row.id = self.credit_grant_id AND (${grant.where.replace(/\bself\./g, 'grant_row.')}))`,
+      where: `EXISTS (SELECT 1 FROM credit_grant grant_row WHERE grant_row.id = self.credit_grant_id AND (${visible}))`,
       params: grant.params,
     };
   }

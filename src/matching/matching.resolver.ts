@@ -138,7 +138,8 @@ export class FinancingRequestMatchingResolver {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
     // Failed criteria name record-derived flags (DISHONEST_DEBTOR): credit details, under their rule.
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return null;
-    if (!(await ctx.loaders.visibleById(LoanProduct, ctx.services.product.childFilter(ctx.actor)).load(productId))) return null;
+    const products = ctx.loaders.visibleById(LoanProduct, ctx.services.product.childFilter(ctx.actor));
+    if (!(await products.load(productId))) return null;
     return productFitLoader(ctx).load({ requestId: request.id, productId });
   }
 
@@ -158,7 +159,8 @@ export class FinancingRequestMatchingResolver {
       return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
     }
     const rows = await productFitPageLoader(ctx, page, onlyIneligible).load(request.id);
-    return connectionOf(rows, page, (fit) => fit.loanProductId, () => productFitCountLoader(ctx, onlyIneligible).load(request.id));
+    const total = () => productFitCountLoader(ctx, onlyIneligible).load(request.id);
+    return connectionOf(rows, page, (fit) => fit.loanProductId, total);
   }
 }
 
@@ -189,7 +191,8 @@ export class LoanProductMatchingResolver {
     const rows = await matchingRequestPageLoader(ctx, page).load(product.id);
     const matches = rows.map(toMatch);
     await withRelations(matches.slice(0, page.limit), info, ctx, { loanProduct: product });
-    return connectionOf(matches, page, (match) => String(match.rank), () => matchingRequestCountLoader(ctx).load(product.id));
+    const total = () => matchingRequestCountLoader(ctx).load(product.id);
+    return connectionOf(matches, page, (match) => String(match.rank), total);
   }
 }
 
@@ -220,4 +223,6 @@ const matchingRequestPageLoader = (ctx: RequestContext, page: PageRequest) =>
   );
 
 const matchingRequestCountLoader = (ctx: RequestContext) =>
-  ctx.loaders.keyed<string, number>('matchingRequestCount', (productIds) => ctx.services.matching.countMatchingRequests(productIds));
+  ctx.loaders.keyed<string, number>('matchingRequestCount', (productIds) =>
+    ctx.services.matching.countMatchingRequests(productIds),
+  );

@@ -55,22 +55,26 @@ export interface ProductFit {
 const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predicate}) AS "ok_${criterion}"`).join(',\n      ');
 
 /** What a fit is built from: the request `req` beside the product `p` and its institution `i`. */
-const FIT_COLUMNS = `p.id AS product_key, p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees,
-      req.max_rate::text AS max_rate, req.region_code, req.industry_code, req.scale, req.credit_score, req.credit_grade,
-      req.years_in_business, req.annual_revenue::text AS annual_revenue, p.status, p.min_amount::text AS min_amount,
-      p.max_amount::text AS max_amount, p.min_term_months, p.max_term_months, p.guarantee_type, p.eligible_regions,
-      p.eligible_industries, p.eligible_scales, p.min_credit_score, p.min_years_in_business,
-      p.min_annual_revenue::text AS min_annual_revenue, (${QUOTED_RATE_SQL})::text AS quoted_rate,
+const FIT_COLUMNS = `p.id AS product_key, p.id::text AS product_id, req.amount::text AS amount, req.term_months,
+      req.guarantees, req.max_rate::text AS max_rate, req.region_code, req.industry_code, req.scale, req.credit_score,
+      req.credit_grade, req.years_in_business, req.annual_revenue::text AS annual_revenue, p.status,
+      p.min_amount::text AS min_amount, p.max_amount::text AS max_amount, p.min_term_months, p.max_term_months,
+      p.guarantee_type, p.eligible_regions, p.eligible_industries, p.eligible_scales, p.min_credit_score,
+      p.min_years_in_business, p.min_annual_revenue::text AS min_annual_revenue,
+      (${QUOTED_RATE_SQL})::text AS quoted_rate,
       CASE WHEN ${ELIGIBLE_SQL} THEN ${MATCH_SCORE_SQL} END::text AS match_score,
       ${criteriaColumns}`;
 
 type FitRow = Record<string, any>;
 
 /** The published products, or those of them the request `req` fails. */
-const publishedFitsSql = (onlyIneligible: boolean) => `p.status = 'PUBLISHED' ${onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`;
+const publishedFitsSql = (onlyIneligible: boolean) =>
+  `p.status = 'PUBLISHED' ${onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`;
 
 function toProductFit(requestId: string, row: FitRow): ProductFit {
-  const failedCriteria = CRITERIA_SQL.filter(([criterion]) => !row[`ok_${criterion}`]).map(([criterion]) => explainFailure(criterion, row));
+  const failedCriteria = CRITERIA_SQL.filter(([criterion]) => !row[`ok_${criterion}`]).map(([criterion]) =>
+    explainFailure(criterion, row),
+  );
   return {
     financingRequestId: requestId,
     loanProductId: row.product_id,
@@ -228,7 +232,11 @@ export class MatchingService {
    * For each request, a page of how it fits the published products (by product ID), eligible or
    * not, or only those it fails: one statement for all the requests (a lateral page each).
    */
-  async productFitPages(requestIds: readonly string[], page: PageRequest, onlyIneligible: boolean): Promise<ProductFit[][]> {
+  async productFitPages(
+    requestIds: readonly string[],
+    page: PageRequest,
+    onlyIneligible: boolean,
+  ): Promise<ProductFit[][]> {
     const rows: Array<FitRow & { request_id: string }> = await this.dataSource.query(
       `SELECT req.id::text AS request_id, fit.*
        FROM (${requestFactsSql('$2::date')} WHERE r.id = ANY($1::bigint[])) req
@@ -240,7 +248,8 @@ export class MatchingService {
        ORDER BY req.id, fit.product_key`,
       [[...requestIds], this.today(), page.afterId ?? '0', page.limit + 1],
     );
-    return groupedBy(requestIds, rows, (row) => row.request_id).map((group, index) => group.map((row) => toProductFit(requestIds[index], row)));
+    const groups = groupedBy(requestIds, rows, (row) => row.request_id);
+    return groups.map((group, index) => group.map((row) => toProductFit(requestIds[index], row)));
   }
 
   /** How many published products each request fits, or fails (for `totalCount`); one statement. */
@@ -261,14 +270,17 @@ export class MatchingService {
   async countMatchingRequests(productIds: readonly string[]): Promise<number[]> {
     const text = `SELECT target.id::text AS id, fits.n FROM unnest($1::bigint[]) AS target(id)
        CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM ${reverseMatchFrom('$2::date', 'target.id')}) fits`;
-    const rows = await preparedQuery<{ id: string; n: number }>(this.dataSource, 'match-reverse-counts', text, [[...productIds], this.today()]);
+    const parameters = [[...productIds], this.today()];
+    const name = 'match-reverse-counts';
+    const rows = await preparedQuery<{ id: string; n: number }>(this.dataSource, name, text, parameters);
     const byId = new Map(rows.map((row) => [row.id, row.n]));
     return productIds.map((id) => byId.get(id) ?? 0);
   }
 
   /** Whether the actor may see the requests that fit a product: its own institution, operators, the system. */
   mayReverseMatch(actor: Actor, product: LoanProduct): boolean {
-    return actor.kind === 'INSTITUTION' ? product.institutionId === actor.institutionId : actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM';
+    if (actor.kind === 'INSTITUTION') return product.institutionId === actor.institutionId;
+    return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM';
   }
 
   /** Reverse matching (for banks): the open requests that fit a product, best first. */
@@ -286,7 +298,10 @@ export class MatchingService {
    * A page of the open requests that fit each product, best first, in one statement (a lateral
    * page per product). Who may see them is the caller's check (`mayReverseMatch`).
    */
-  async matchingRequestPages(productIds: readonly string[], page: PageRequest): Promise<Array<Array<RankedMatch & { position: number }>>> {
+  async matchingRequestPages(
+    productIds: readonly string[],
+    page: PageRequest,
+  ): Promise<Array<Array<RankedMatch & { position: number }>>> {
     const offset = page.afterId ? Number(page.afterId) : 0;
     // A generic plan is as good as a custom one here: each product's keys are read from its row in
     // either case, and the index scan on them is parameterized by that row.
@@ -296,7 +311,8 @@ export class MatchingService {
       `SELECT m.* FROM unnest($1::bigint[]) AS target(id)
        CROSS JOIN LATERAL (
          SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId",
-                ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate", ${REASONS_SQL} AS reasons,
+                ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate",
+                ${REASONS_SQL} AS reasons,
                 row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
          FROM ${reverseMatchFrom('$4::date', 'target.id')}
          ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC

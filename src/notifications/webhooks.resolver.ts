@@ -71,9 +71,12 @@ export class WebhooksResolver {
 
 /* The per-request loaders of `deliveries`, apart from its arguments' parsing: one statement per page asked. */
 const deliveryPageLoader = (ctx: RequestContext, page: PageRequest) =>
-  ctx.loaders.keyed<string, WebhookDeliveryRow[]>(`webhookDeliveries:${page.limit}:${page.afterId ?? ''}`, (endpointIds) =>
-    ctx.services.webhooks.deliveryPages(ctx.actor, endpointIds, page),
+  ctx.loaders.keyed<string, WebhookDeliveryRow[]>(
+    `webhookDeliveries:${page.limit}:${page.afterId ?? ''}`,
+    (endpointIds) => ctx.services.webhooks.deliveryPages(ctx.actor, endpointIds, page),
   );
 
 const deliveryCountLoader = (ctx: RequestContext) =>
-  ctx.loaders.keyed<string, number>('webhookDeliveryCount', (endpointIds) => ctx.services.webhooks.countDeliveries(ctx.actor, endpointIds));
+  ctx.loaders.keyed<string, number>('webhookDeliveryCount', (endpointIds) =>
+    ctx.services.webhooks.countDeliveries(ctx.actor, endpointIds),
+  );

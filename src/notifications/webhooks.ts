@@ -219,7 +219,11 @@ export class WebhookService {
    * The delivery logs of endpoints of the admin's institution, oldest first (keyset on id): a page
    * each, in one statement for all the endpoints (empty for another institution's).
    */
-  async deliveryPages(actor: Actor, endpointIds: readonly string[], page: PageRequest): Promise<WebhookDeliveryRow[][]> {
+  async deliveryPages(
+    actor: Actor,
+    endpointIds: readonly string[],
+    page: PageRequest,
+  ): Promise<WebhookDeliveryRow[][]> {
     const institutionId = requireAdmin(actor);
     const rows: Array<WebhookDeliveryRow & { endpointId: string }> = await this.dataSource.query(
       `SELECT e.id::text AS "endpointId", d.* FROM webhook_endpoint e
@@ -232,7 +236,8 @@ export class WebhookService {
        ORDER BY e.id, d.id::bigint`,
       [[...endpointIds], institutionId, page.afterId, page.limit + 1],
     );
-    return groupedBy(endpointIds, rows, (row) => row.endpointId).map((group) => group.map(({ endpointId: _, ...row }) => row));
+    const groups = groupedBy(endpointIds, rows, (row) => row.endpointId);
+    return groups.map((group) => group.map(({ endpointId: _, ...row }) => row));
   }
 
   /** How many deliveries each endpoint of the admin's institution has (for `totalCount`); one statement. */
