@@ -30,7 +30,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const COUNTED = 200;
 const POOL_SIZE = '20';
 const benchRequire = createRequire(path.join(projectRoot, 'bench', 'api', 'package.json'));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = benchRequire('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
 interface AutocannonResult {
@@ -41,7 +40,8 @@ interface AutocannonResult {
   timeouts: number;
 }
 
-type ServerName = 'ours' | 'postgraphile' | 'floor';
+/** `baseline`: BENCH_BASELINE's build of this server, asked ours' questions (an A/B within one run). */
+type ServerName = 'ours' | 'baseline' | 'postgraphile' | 'floor';
 interface Target {
   method: 'GET' | 'POST';
   path: string;
@@ -54,7 +54,7 @@ interface Target {
 }
 interface Workload {
   name: string;
-  targets: Record<ServerName, Target>;
+  targets: Record<Exclude<ServerName, 'baseline'>, Target>;
   /** Started around each measurement of this workload (every server alike); returns its stop. */
   background?: () => () => Promise<void>;
 }
@@ -168,9 +168,9 @@ interface Running {
   peakRssKb: number;
 }
 
-async function startProcess(name: ServerName, command: string[], env: Record<string, string>): Promise<Running> {
+async function startProcess(name: ServerName, command: string[], env: Record<string, string>, cwd = projectRoot): Promise<Running> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, command, { cwd: projectRoot, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, command, { cwd, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 120_000);
@@ -241,6 +241,9 @@ async function main() {
     };
     // OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles this server alone.
     servers.push(await startProcess('ours', [...startNodeOptions(), ...(process.env.OURS_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'dist/src/main.js'], env));
+    // BENCH_BASELINE=<another checkout, built>: that code too, measured in the same rounds as ours.
+    const baseline = process.env.BENCH_BASELINE;
+    if (baseline) servers.push(await startProcess('baseline', [...startNodeOptions(), 'dist/src/main.js'], env, path.resolve(baseline)));
     servers.push(await startProcess('postgraphile', ['bench/api/postgraphile-server.js'], env));
     servers.push(await startProcess('floor', ['bench/api/floor-server.js'], env));
     const [ours] = servers;
@@ -255,7 +258,7 @@ async function main() {
     const enterprise = await login('ENTERPRISE');
     const [{ id: someId }] = (await admin.query(`SELECT id::text FROM financing_request ORDER BY id OFFSET 2500 LIMIT 1`)).rows;
     const [{ id: millId }] = (await admin.query(`SELECT e.id::text FROM enterprise e JOIN user_account u ON u.enterprise_id = e.id WHERE u.email = 'ricemill@demo.xinyidai'`)).rows;
-    const pgNodeId: string = (await call(servers[1], { ...graphql(`{ allFinancingRequests(condition: { id: "${someId}" }) { nodes { nodeId } } }`), check: () => undefined })).data.allFinancingRequests.nodes[0].nodeId;
+    const pgNodeId: string = (await call(servers.find((s) => s.name === 'postgraphile')!, { ...graphql(`{ allFinancingRequests(condition: { id: "${someId}" }) { nodes { nodeId } } }`), check: () => undefined })).data.allFinancingRequests.nodes[0].nodeId;
     let posted = 0;
     const need = () => ({ amount: `${100000 + (posted++ % 1000) * 100}.00`, termMonths: 12, purpose: '流动资金', acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.00', validUntil: '2027-12-31' });
     const length = (n: number) => (list: unknown[]) => {
@@ -326,7 +329,7 @@ async function main() {
     // BENCH_ONLY=regex runs only the workloads whose name matches.
     if (process.env.BENCH_ONLY) workloads.splice(0, workloads.length, ...workloads.filter((w) => new RegExp(process.env.BENCH_ONLY!).test(w.name)));
     // Every server answers every question in full before anything is timed.
-    for (const workload of workloads) for (const server of servers) workload.targets[server.name].check(await call(server, workload.targets[server.name]));
+    for (const workload of workloads) for (const server of servers) targetOf(workload, server).check(await call(server, targetOf(workload, server)));
 
     const saturation = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
@@ -334,7 +337,7 @@ async function main() {
         // A/B/C, then B/C/A, …: no server always runs first or last.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]);
         for (const server of order) {
-          const result = await withBackground(workload, () => load(server, workload.targets[server.name], { connections: CONNECTIONS, duration: SECONDS }));
+          const result = await withBackground(workload, () => load(server, targetOf(workload, server), { connections: CONNECTIONS, duration: SECONDS }));
           const key = `${workload.name}|${server.name}`;
           saturation.set(key, [...(saturation.get(key) ?? []), result.requests.average]);
           process.stdout.write(`  round ${round + 1} ${workload.name.slice(0, 24).padEnd(24)} ${server.name.padEnd(12)} ${result.requests.average.toFixed(0)} req/s\n`);
@@ -350,10 +353,10 @@ async function main() {
       // A rate every server sustains: half the slowest one's saturation throughput.
       const rate = Math.max(10, Math.floor(Math.min(...servers.map((s) => rps(workload, s.name))) / 2));
       for (const server of servers) {
-        fixed.set(`${workload.name}|${server.name}`, await withBackground(workload, () => load(server, workload.targets[server.name], { connections: CONNECTIONS, duration: SECONDS, overallRate: rate })));
+        fixed.set(`${workload.name}|${server.name}`, await withBackground(workload, () => load(server, targetOf(workload, server), { connections: CONNECTIONS, duration: SECONDS, overallRate: rate })));
         if (statements) {
           await admin.query(`SELECT pg_stat_statements_reset()`);
-          await load(server, workload.targets[server.name], { connections: 1, amount: COUNTED });
+          await load(server, targetOf(workload, server), { connections: 1, amount: COUNTED });
           const [{ calls }] = (await admin.query(`SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
             WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_statements%'`)).rows;
           perOperation.set(`${workload.name}|${server.name}`, calls / COUNTED);
@@ -366,7 +369,7 @@ async function main() {
       for (const [size, oursQuery, pgQuery, floorPath] of [[10, NESTED_OURS(10), NESTED_PG(10), '/requests/nested?first=10'], [50, NESTED_OURS(50), NESTED_PG(50), '/requests/nested?first=50']] as const) {
         const counts: string[] = [];
         for (const server of servers) {
-          const target: Target = server.name === 'ours' ? { ...graphql(oursQuery, operator), check: () => undefined } : server.name === 'postgraphile' ? { ...graphql(pgQuery), check: () => undefined } : { method: 'GET', path: floorPath, check: () => undefined };
+          const target: Target = server.name === 'ours' || server.name === 'baseline' ? { ...graphql(oursQuery, operator), check: () => undefined } : server.name === 'postgraphile' ? { ...graphql(pgQuery), check: () => undefined } : { method: 'GET', path: floorPath, check: () => undefined };
           await admin.query(`SELECT pg_stat_statements_reset()`);
           await load(server, target, { connections: 1, amount: COUNTED });
           const [{ calls }] = (await admin.query(`SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -403,6 +406,10 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await database.stop();
   }
+}
+
+function targetOf(workload: Workload, server: Running): Target {
+  return workload.targets[server.name === 'baseline' ? 'ours' : server.name];
 }
 
 async function withBackground<T>(workload: Workload, measure: () => Promise<T>): Promise<T> {

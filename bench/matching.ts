@@ -12,7 +12,8 @@ import { scoresSql, SCORING_MODEL_VERSION } from '../src/credit/scoring-model';
 import { importCreditFile } from '../src/credit/credit-file-import';
 import { rescoreDueProfiles } from '../src/credit/credit-scoring';
 import { chinaDate } from '../src/common/clock';
-import { MatchingService } from '../src/matching/matching.service';
+import { MatchingService, REVERSE_MATCH_KEYSET } from '../src/matching/matching.service';
+import { pageRequest } from '../src/common/pagination';
 import { PRODUCT_MATCH_KEYS_SQL } from '../src/matching/matching-model';
 import { MatchingJobKind } from '../src/matching/matching-job.entity';
 import { benchDatabase, copyRows, machine, parseScale, progress, random, timeEach } from './support';
@@ -23,7 +24,10 @@ import { recordBenchmark } from './record';
  * (scale 1 = 100,000 products, 1,000,000 enterprises with credit records, 1,000,000 open requests)
  * and reports, from one run: matching one request against all products (with the indexes, without
  * them, and as a JavaScript filter over products in memory), reverse matching (top 100), refresh
- * throughput after a product change, and import throughput with rescoring.
+ * throughput after a product change, import throughput with rescoring, the score-change drain that
+ * follows it and the daily rescoring. `--baseline=DIR` also drains the same score-change jobs, from
+ * the same stored matches, with the build in DIR (a checkout of an earlier commit after `npm run
+ * build`), alternating with this build's drain: an A/B in one run.
  */
 const scale = parseScale(process.argv);
 const PRODUCTS = Math.round(100_000 * scale);
@@ -32,7 +36,11 @@ const REQUESTS = Math.round(1_000_000 * scale);
 const INSTITUTIONS = Math.max(10, Math.round(2_000 * scale));
 const IMPORT_RECORDS = Math.round(200_000 * scale);
 const REFRESHED_PRODUCTS = 100;
-const SCORE_JOBS_MEASURED = Math.max(100, Math.round(5_000 * scale));
+/** Enterprises whose score-change jobs the drain is measured on (their open requests matched before the import). */
+const drainFlag = process.argv.find((arg) => arg.startsWith('--drain-enterprises='));
+const DRAIN_ENTERPRISES = drainFlag ? Number(drainFlag.split('=')[1]) : Math.max(100, Math.round(5_000 * scale));
+const baselineFlag = process.argv.find((arg) => arg.startsWith('--baseline='));
+const BASELINE_DIR = baselineFlag ? path.resolve(baselineFlag.slice('--baseline='.length)) : null;
 const SAMPLES = 200;
 
 const counties = (areas as Array<{ code: string; cityCode: string; provinceCode: string }>).filter((a) => /^\d{6}$/.test(a.code));
@@ -166,9 +174,8 @@ async function build(client: Client) {
   }
   console.log(`  credit profiles: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   started = Date.now();
-  // GIN indexes build far faster from scratch than row by row (the load took 103 s with it, 10 s
-  // without, plus ~30 s to build it): dropped for the bulk load, created again by their own
-  // definition after CLUSTER.
+  // GIN indexes build far faster from scratch than row by row (BENCHMARKS.md): dropped for the
+  // bulk load, created again by their own definition after CLUSTER.
   const { rows: ginIndexes } = await client.query(
     `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
      WHERE i.indrelid = 'matchable_request'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')`,
@@ -226,8 +233,8 @@ function matchInMemory(products: ProductInMemory[], req: any): Array<{ id: numbe
 /**
  * Loads the tables the measured queries read, and their indexes, into shared buffers: a serving
  * database has them there, and a server just started reads them from disk on first touch. Without
- * it the first run after a start measured the disk (forward p50 4.0 ms on the first pass over 200
- * requests, 1.8–2.0 ms on the next three) whenever the host's page cache did not hold the data set.
+ * it the first run after a start measured the disk whenever the host's page cache did not hold the
+ * data set (BENCHMARKS.md).
  */
 async function prewarm(client: Client): Promise<void> {
   const started = Date.now();
@@ -311,8 +318,10 @@ async function main() {
 
     const publishedProducts: Array<{ id: string }> = await dataSource.query(`SELECT id::text FROM loan_product WHERE status = 'PUBLISHED' ORDER BY id LIMIT 400`);
     const reverseSample = Array.from({ length: 50 }, () => r.pick(publishedProducts).id);
-    await timeEach(5, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], { limit: 100, afterId: null }));
-    const reverse = await timeEach(50, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], { limit: 100, afterId: null }));
+    const reversePage = pageRequest({ first: 100 }, REVERSE_MATCH_KEYSET);
+    await timeEach(5, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], reversePage));
+    const system = { kind: 'SYSTEM' } as const;
+    const reverse = await timeEach(50, (i) => matching.matchingRequests(system, reverseSample[i], reversePage));
 
     const refreshed = publishedProducts.slice(0, REFRESHED_PRODUCTS).map((p) => p.id);
     // Open requests in each product's regions, and those a refresh reads through the match keys
@@ -340,27 +349,95 @@ async function main() {
     writer.write('uscc,source,source_reference,indicator,polarity,recorded_on,expires_on\n');
     const ri = random(7);
     const runId = Date.now().toString(36);
+    const drainEnterprises = new Set<number>();
     for (let k = 0; k < IMPORT_RECORDS; k++) {
       const id = ri.int(1, ENTERPRISES);
+      if (drainEnterprises.size < DRAIN_ENTERPRISES) drainEnterprises.add(id);
       const region = enterpriseRegion[id];
       if (!writer.write(`${usccFor(id, region)},${ri.pick(SOURCES)},IMP-${runId}-${k},守信记录,${ri.chance(0.8) ? 'POSITIVE' : 'NEGATIVE'},${isoDaysAgo(ri.int(1, 1500))},\n`)) {
         await new Promise<void>((resolve) => writer.once('drain', () => resolve()));
       }
     }
     await new Promise<void>((resolve) => writer.end(() => resolve()));
-    const imported = await importCreditFile(dataSource, csv, { onProgress: (bytes, total) => progress('import:credit', bytes, total) });
-    fs.rmSync(csv);
-    // The import queued a re-match per rescored enterprise with open requests: how fast the background worker drains them.
-    const [{ now: drainStartedAt }] = await dataSource.query(`SELECT now()::text AS now`);
-    const drainStarted = process.hrtime.bigint();
-    const jobsWorked = await matching.workQueuedJobs(SCORE_JOBS_MEASURED);
-    const drainSeconds = Number(process.hrtime.bigint() - drainStarted) / 1e9;
-    // The open requests those jobs re-matched (an enterprise may have several, or after an old run none).
-    const [{ rematched }] = await dataSource.query(
-      `SELECT count(*)::int AS rematched FROM matchable_request m
-       WHERE m.enterprise_id IN (SELECT subject_id FROM matching_job WHERE kind = 'SCORE_CHANGED' AND finished_at >= $1::timestamptz)`,
-      [drainStartedAt],
+    // The drain is measured on requests that had matches before their scores changed, as posted ones do.
+    const measuredEnterprises = [...drainEnterprises].map(String);
+    const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id);
+    const drainRequests = ids(
+      await dataSource.query(
+        `SELECT financing_request_id::text AS id FROM matchable_request WHERE enterprise_id = ANY($1::bigint[])`,
+        [measuredEnterprises],
+      ),
     );
+    for (let from = 0; from < drainRequests.length; from += 500) {
+      const chunk = drainRequests.slice(from, from + 500);
+      await dataSource.transaction((manager) => matching.refreshRequestMatches(manager, chunk));
+    }
+    const imported = await importCreditFile(dataSource, csv, {
+      onProgress: (bytes, total) => progress('import:credit', bytes, total),
+    });
+    fs.rmSync(csv);
+    // The import queued a re-match per rescored enterprise with open requests. The measured enterprises'
+    // jobs and their requests' stored matches are kept, so each drain below starts from the same state.
+    await dataSource.query(
+      `UPDATE matching_job SET finished_at = now()
+       WHERE finished_at IS NULL AND NOT (kind = 'SCORE_CHANGED' AND subject_id = ANY($1::bigint[]))`,
+      [measuredEnterprises],
+    );
+    const drainJobs = ids(await dataSource.query(`SELECT id::text FROM matching_job WHERE finished_at IS NULL`));
+    await dataSource.query(`DROP TABLE IF EXISTS bench_drain_before`);
+    await dataSource.query(
+      `CREATE UNLOGGED TABLE bench_drain_before AS
+       SELECT * FROM product_match WHERE financing_request_id = ANY($1::bigint[])`,
+      [drainRequests],
+    );
+    const [{ rematched }] = await dataSource.query(
+      `SELECT count(*)::int AS rematched FROM matchable_request
+       WHERE enterprise_id IN (SELECT subject_id FROM matching_job WHERE id = ANY($1::bigint[]))
+         AND valid_until >= $2::date`,
+      [drainJobs, chinaDate(new Date())],
+    );
+    const drain = async (worker: Pick<MatchingService, 'workQueuedJobs'>) => {
+      await dataSource.transaction(async (manager) => {
+        const restored = `DELETE FROM product_match WHERE financing_request_id = ANY($1::bigint[])`;
+        await manager.query(restored, [drainRequests]);
+        await manager.query(`INSERT INTO product_match SELECT * FROM bench_drain_before`);
+        await manager.query(
+          `UPDATE matching_job SET finished_at = NULL, attempts = 0, last_error = NULL WHERE id = ANY($1::bigint[])`,
+          [drainJobs],
+        );
+      });
+      await dataSource.query(`VACUUM ANALYZE product_match`);
+      const started = process.hrtime.bigint();
+      await worker.workQueuedJobs(drainJobs.length);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // A job's duplicates (an enterprise rescored by two of the import's batches) are folded into it, not counted.
+      const [{ left }] = await dataSource.query(
+        `SELECT count(*)::int AS left FROM matching_job
+         WHERE id = ANY($1::bigint[]) AND (finished_at IS NULL OR last_error IS NOT NULL)`,
+        [drainJobs],
+      );
+      if (left > 0) throw new Error(`${left} of the ${drainJobs.length} score-change jobs were not worked, or failed`);
+      return seconds;
+    };
+    const drainSeconds: number[] = [];
+    const baselineSeconds: number[] = [];
+    if (BASELINE_DIR) {
+      const baselineModule = await import(path.join(BASELINE_DIR, 'dist/src/matching/matching.service.js'));
+      const baseline: Pick<MatchingService, 'workQueuedJobs'> = new baselineModule.MatchingService(dataSource);
+      for (let round = 0; round < 2; round++) {
+        baselineSeconds.push(await drain(baseline));
+        drainSeconds.push(await drain(matching));
+      }
+    } else {
+      drainSeconds.push(await drain(matching));
+    }
+    await dataSource.query(`DROP TABLE bench_drain_before`);
+    const perSecond = (seconds: number[]) =>
+      seconds.map((s) => Math.round(rematched / s).toLocaleString('en')).join(' / ');
+    const drainLine = (label: string, seconds: number[]) =>
+      `| ${label} | — | — | **${perSecond(seconds)} open requests re-matched/s** by the worker ` +
+      `(${drainJobs.length.toLocaleString('en')} jobs, ${rematched.toLocaleString('en')} requests ` +
+      `with matches stored before their scores changed, ${seconds.map((s) => s.toFixed(1)).join(' / ')} s) |`;
 
     // The daily rescoring (src/credit/README.md) of one China day: only the profiles with a record
     // crossing a date boundary that day are read and written.
@@ -383,7 +460,10 @@ async function main() {
       `| reverse: one product against all open requests, top 100 | ${ms(reverse.p50)} | ${ms(reverse.p99)} | 50 random published products |`,
       `| refresh after a product change | — | — | **${Math.round(fitting / refreshSeconds).toLocaleString('en')} fitting requests ranked/s** (each stored where it beats the request's 50th match); ${Math.round(examined / refreshSeconds).toLocaleString('en')} open requests of the products' regions covered/s (${refreshed.length} products worked by the job worker: ${examined.toLocaleString('en')} open requests in their regions, ${keyed.toLocaleString('en')} read through the match keys, ${fitting.toLocaleString('en')} fitting, ${refreshSeconds.toFixed(2)} s) |`,
       `| import:credit with rescoring | — | — | ${Math.round(imported.records / imported.seconds).toLocaleString('en')} records/s (${imported.records.toLocaleString('en')} records, ${imported.rescored.toLocaleString('en')} rescorings, ${imported.seconds.toFixed(1)} s) |`,
-      `| score-change jobs after the import | — | — | **${Math.round(rematched / drainSeconds).toLocaleString('en')} open requests re-matched/s** by the worker, ${Math.round(jobsWorked / drainSeconds).toLocaleString('en')} jobs/s (${jobsWorked.toLocaleString('en')} jobs, ${rematched.toLocaleString('en')} requests, ${drainSeconds.toFixed(1)} s) |`,
+      drainLine('score-change drain after the import', drainSeconds),
+      ...(BASELINE_DIR
+        ? [drainLine(`same jobs and matches, baseline drain (${path.basename(BASELINE_DIR)})`, baselineSeconds)]
+        : []),
       `| daily rescoring, one China day | — | — | ${rescoring.rescored.toLocaleString('en')} ` +
         `of ${ENTERPRISES.toLocaleString('en')} profiles rescored ` +
         `(a record crossed a boundary on ${today}), ${rescoring.changed.toLocaleString('en')} changed, ` +

@@ -47,9 +47,9 @@ async function main() {
   const webhookReceipts: Array<{ id: string; at: number }> = [];
   try {
     const operator: Actor = { kind: 'OPERATOR' };
-    const institution = await services.institution.createInstitution(operator, {
+    const { institution } = await services.institution.createInstitution(operator, {
       name: '哈尔滨银行依兰支行', type: 'BANK', regionsServed: ['230000'],
-    } as never) as { id: string };
+    } as never);
     const bank: Actor = { kind: 'INSTITUTION', institutionId: institution.id, admin: true };
     const product = await services.product.createLoanProduct(bank, {
       name: '稻米贷', guaranteeType: 'CREDIT', minAmount: '100000.00', maxAmount: '3000000.00', minTermMonths: 6,

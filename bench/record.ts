@@ -21,21 +21,35 @@ export function recordBenchmark(
   const section = [
     heading,
     '',
-    `Command: \`${process.env.DATABASE_URL ? `DATABASE_URL=${redacted(process.env.DATABASE_URL)} ` : ''}${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    `Command: \`${process.env.DATABASE_URL ? `DATABASE_URL=${redacted(process.env.DATABASE_URL)} ` : ''}${command}\` ` +
+      `— run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
     '',
     ...tableLines,
     '',
     READINGS_MARK,
   ].join('\n');
-  let content = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures from one run each, as the command printed them. Targets live in the issues; tests never assert timings.\n\n';
+  let content = fs.existsSync(file)
+    ? fs.readFileSync(file, 'utf8')
+    : '# Benchmarks\n\nFigures from one run each, as the command printed them. ' +
+      'Targets live in the issues; tests never assert timings.\n\n';
   const start = content.indexOf(heading);
   if (start >= 0) {
     const next = content.indexOf('\n## ', start + heading.length);
     const old = content.slice(start, next >= 0 ? next + 1 : undefined);
     // The readings written by hand under the figures stay; each names the run it reads.
     const mark = old.indexOf(READINGS_MARK);
-    const readings = mark >= 0 ? old.slice(mark + READINGS_MARK.length).replace(/^\n+/, '').trimEnd() : '';
-    content = content.slice(0, start) + section + (readings ? `\n\n${readings}\n` : '\n') + (next >= 0 ? `\n${content.slice(next + 1)}` : '');
+    const readings =
+      mark >= 0
+        ? old
+            .slice(mark + READINGS_MARK.length)
+            .replace(/^\n+/, '')
+            .trimEnd()
+        : '';
+    content =
+      content.slice(0, start) +
+      section +
+      (readings ? `\n\n${readings}\n` : '\n') +
+      (next >= 0 ? `\n${content.slice(next + 1)}` : '');
   } else {
     content = `${content.trimEnd()}\n\n${section}\n`;
   }

@@ -41,7 +41,15 @@ export async function benchDatabase(
     const embedded = await startEmbeddedPostgres(path.join(projectRoot, '.data', 'bench-postgres'), {
       persistent: true,
       database: 'postgres',
-      settings: { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '30min', work_mem: '64MB', maintenance_work_mem: '1GB', effective_cache_size: '12GB', ...options.settings },
+      settings: {
+        shared_buffers: '2GB',
+        max_wal_size: '8GB',
+        checkpoint_timeout: '30min',
+        work_mem: '64MB',
+        maintenance_work_mem: '1GB',
+        effective_cache_size: '12GB',
+        ...options.settings,
+      },
     });
     serverUrl = embedded.url;
     stopServer = () => embedded.stop();
@@ -50,7 +58,9 @@ export async function benchDatabase(
   await admin.connect();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const reused = Boolean(options.reuse && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount);
+  const reused = Boolean(
+    options.reuse && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount,
+  );
   if (!reused) {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${name}"`);
@@ -65,7 +75,12 @@ export async function benchDatabase(
 }
 
 /** COPY rows (arrays of fields, null = NULL) into a table from a generator. */
-export async function copyRows(client: Client, table: string, columns: string[], rows: Iterable<Array<string | number | null>>): Promise<void> {
+export async function copyRows(
+  client: Client,
+  table: string,
+  columns: string[],
+  rows: Iterable<Array<string | number | null>>,
+): Promise<void> {
   const escape = (value: string | number | null) =>
     value === null ? '\\N' : String(value).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
   function* lines() {
@@ -87,7 +102,10 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-export async function timeEach(count: number, run: (index: number) => Promise<unknown> | unknown): Promise<{ p50: number; p99: number; mean: number }> {
+export async function timeEach(
+  count: number,
+  run: (index: number) => Promise<unknown> | unknown,
+): Promise<{ p50: number; p99: number; mean: number }> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = process.hrtime.bigint();
@@ -95,16 +113,24 @@ export async function timeEach(count: number, run: (index: number) => Promise<un
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length };
+  return {
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    mean: times.reduce((a, b) => a + b, 0) / times.length,
+  };
 }
 
 export function machine(): string {
-  return `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+  const memory = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
+  return `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${memory}, Node ${process.version}`;
 }
 
 export function progress(label: string, done: number, total: number): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r${label.padEnd(28)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en')}/${total.toLocaleString('en')}`);
+  process.stderr.write(
+    `\r${label.padEnd(28)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+      `${done.toLocaleString('en')}/${total.toLocaleString('en')}`,
+  );
   if (done >= total) process.stderr.write('\n');
 }

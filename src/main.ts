@@ -46,6 +46,7 @@ async function main() {
       production: config.production,
       auth: config,
       limits: config.rateLimits,
+      subscriptions: config.subscriptions,
       logger: log,
       metrics: config.metrics,
       shutdown: config.shutdown,

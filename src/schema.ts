@@ -1,8 +1,8 @@
-import { GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { toGlobalId } from './common/global-id';
 import { NodeResolver } from './common/node.resolver';
-import { AuthResolver } from './auth/auth.resolver';
+import { AuditActorResolver, AuthResolver } from './auth/auth.resolver';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
@@ -13,6 +13,7 @@ import { CalendarResolver } from './calendar/calendar.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
 import { FinancingRequestResolver } from './financing/financing-request.resolver';
 import {
+  ApplicationEventResolver,
   ApplicationResolver,
   CreditGrantResolver,
   DisbursementResolver,
@@ -31,12 +32,11 @@ import { NotificationsResolver } from './notifications/notifications.resolver';
 import { WebhooksResolver } from './notifications/webhooks.resolver';
 
 let schema: GraphQLSchema | undefined;
-let executionSchema: GraphQLSchema | undefined;
 
 /**
  * Object types are declared with `simpleResolvers: true`: a plain field is then read from the
  * object by graphql-jit inline, where type-graphql would wrap each one in a resolver that runs the
- * (unused) middleware stack — 15–20 % of a nested list's CPU. A field whose value is a promise
+ * (unused) middleware stack for every field read. A field whose value is a promise
  * (`totalCount`) keeps a resolver (`simple: false`): graphql-jit awaits only what a resolver returns.
  */
 export function buildAppSchema(): GraphQLSchema {
@@ -49,6 +49,7 @@ function build(): GraphQLSchema {
     resolvers: [
       NodeResolver,
       AuthResolver,
+      AuditActorResolver,
       AnalyticsResolver,
       EnterpriseResolver,
       CreditResolver,
@@ -63,6 +64,7 @@ function build(): GraphQLSchema {
       FinancingRequestResolver,
       FinancingRequestApplicationsResolver,
       ApplicationResolver,
+      ApplicationEventResolver,
       CreditGrantResolver,
       DisbursementResolver,
       NotificationsResolver,
@@ -85,39 +87,17 @@ function build(): GraphQLSchema {
     'Reads: the marketplace seen by the signed-in actor (what it may not see answers as missing).';
   built.getMutationType()!.description =
     'Writes: each takes one `input` and returns a payload with its result and `userErrors`.';
+  // A Node's `id` is type-graphql's resolver around the `globalId` getter, which runs its middleware
+  // chain and converts the object on every call, once per object of a page: replaced by a plain
+  // function giving the same global ID (test/schema-and-migrations.test.ts compares the two).
+  for (const type of Object.values(built.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((node) => node.name === 'Node')) continue;
+    const typeName = type.name;
+    type.getFields().id.resolve = (source: { id: string }) => toGlobalId(typeName, source.id);
+  }
   built.getSubscriptionType()!.description =
     'Pushes over WebSocket (graphql-ws on /graphql, the bearer token in connectionParams.authorization).';
   return built;
-}
-
-/**
- * The schema graphql-jit runs queries on: a second build of the same schema in which the `id` of
- * every Node type is a plain field of a scalar of its own, whose serializer turns the database key
- * (`id` on the object) into the global ID. graphql-jit reads a plain field inline, where a resolver
- * costs it a resolve-info object, a response path and three closures per call: the 550 IDs of a
- * nested page were a quarter of its CPU (BENCHMARKS.md). Documents are validated against the
- * public schema (`buildAppSchema`); this one is never shown, and graphql-js (mutations) keeps the
- * public one, whose `id` computes the same global ID.
- *
- * By GraphQL's rules this schema is invalid (the Node interface's `id` is `ID!`, its
- * implementations' are not) and its type map does not list the new scalars. It is only ever given
- * to graphql-jit, which does not validate a schema or look types up by name for leaves; do not
- * rebuild it (`toConfig`) or validate it.
- */
-export function buildExecutionSchema(): GraphQLSchema {
-  if (!executionSchema) {
-    executionSchema = build();
-    for (const type of Object.values(executionSchema.getTypeMap())) {
-      if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((node) => node.name === 'Node')) continue;
-      const id = type.getFields().id;
-      const typeName = type.name;
-      id.type = new GraphQLNonNull(
-        new GraphQLScalarType({ name: `${typeName}GlobalId`, serialize: (key) => toGlobalId(typeName, key as string) }),
-      );
-      id.resolve = undefined;
-    }
-  }
-  return executionSchema;
 }
 
 /** The checked-in SDL (graphql/schema.graphql): sorted, so diffs are about content only. */

@@ -2,10 +2,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { projectRoot } from './common/config';
 import express from 'express';
-import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServer, ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ExecutionResult, GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
 import {
@@ -13,22 +12,21 @@ import {
   abuseLimitPlugin,
   countIp,
   DEFAULT_LIMITS,
-  ipRateLimit,
-  nestingGuard,
+  SubscriptionLimits,
   tooManyRequests,
 } from './common/abuse-limits';
 import { createRateLimits } from './common/shared-limits';
 import { TrustedProxies } from './common/http/client-ip';
 import { onPrimary, ReplicaOptions, startReplicas } from './common/database/replicas';
-import { aroundDirectQuery, consistencyToken, replicaReads } from './common/http/read-routing';
-import { DirectQueries } from './common/direct-queries';
+import { aroundRequest, consistencyToken } from './common/http/read-routing';
+import { graphqlHttpHandler } from './common/http/graphql-http';
 import { RequestContext } from './common/context';
 import { Loaders } from './common/loaders';
 import { parseGlobalId } from './common/global-id';
 import { formatGraphQLError, isServerError } from './common/error-formatting';
-import { RETRY_AFTER_SECONDS } from './common/errors';
+import { codedError, errorBody, ErrorCode, isErrorCode, RETRY_AFTER_SECONDS } from './common/errors';
 import { transientKind, unavailable } from './common/database/transaction';
-import { buildAppSchema, buildExecutionSchema } from './schema';
+import { buildAppSchema } from './schema';
 import { compiledExecution } from './common/compiled-execution';
 import { answerClientError, applySecurityHeaders, sendNotFound } from './common/http-hygiene';
 import { createServices, Services } from './services';
@@ -53,6 +51,8 @@ export interface ServerOptions {
   };
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
+  /** Bounds on subscriptions over WebSocket; DEFAULT_SUBSCRIPTION_LIMITS where omitted. */
+  subscriptions?: Partial<SubscriptionLimits>;
   /** The services' time source; the system clock where omitted (tests stand at a date boundary). */
   clock?: Clock;
   /** Access and error log; nothing is logged when omitted. */
@@ -72,17 +72,17 @@ export interface ServerOptions {
   replicas?: { urls: string[] } & Partial<ReplicaOptions>;
   /** False in a worker-role process: only /livez, /readyz and /metrics are answered, anything else 404. */
   graphql?: boolean;
+  /** More Apollo Server plugins, after the server's own: they see every GraphQL request. */
+  plugins?: ApolloServerPlugin<RequestContext>[];
 }
 
 export interface RunningServer {
   httpServer: http.Server;
   url: string;
   services: Services;
-  /** The direct path for plain queries (its counts show which path answered). */
-  directQueries: DirectQueries<RequestContext>;
   /** What `/readyz` answers from. */
   readiness: Readiness;
-  /** Every request's start, end and errors, whichever path answers it: register hooks here. */
+  /** Every request's start, end, outcome and errors (probes, refusals, GraphQL): register hooks here. */
   requests: RequestLifecycle;
   /** This process's view of the outbox, feeding the WebSocket subscriptions. */
   liveFeed: LiveFeed;
@@ -91,7 +91,15 @@ export interface RunningServer {
 }
 
 
-const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+/**
+ * A credential that was sent and refused denies the whole request before it runs (docs/adr/0102):
+ * 401 with a Bearer challenge (RFC 6750), no `data`. A request without one runs as anonymous.
+ */
+const unauthenticated = (message: string) =>
+  codedError('UNAUTHENTICATED', message, {
+    status: 401,
+    headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]),
+  });
 
 /**
  * Who acts: the account of an `Authorization: Bearer` token; outside production also the
@@ -139,12 +147,12 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
 
 /** A request refused before GraphQL (body too large, malformed JSON, server stopping): a typed JSON error. */
 function sendHttpError(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders = {}): void {
-  const [message, code] =
+  const [message, code]: [string, ErrorCode] =
     status === 503 ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
     : status < 500 ? [status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request', 'BAD_REQUEST']
     : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
   noteErrorCode(res, code);
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const body = errorBody(code, message);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -163,65 +171,65 @@ function refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse
   req.once('error', () => req.destroy());
 }
 
+/** A plugin whose request hooks hold no state of their own: one object serves every request. */
+function pluginOf(hooks: GraphQLRequestListener<RequestContext>): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return hooks;
+    },
+  };
+}
+
 /** A permission refused to nobody in particular is a missing sign-in: answer UNAUTHENTICATED. */
-const anonymousIsUnauthenticated: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response, contextValue }) {
-        if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
-        for (const error of response.body.singleResult.errors ?? []) {
-          if (error.extensions?.code === 'FORBIDDEN') {
-            (error as { message: string }).message = 'Sign in first: this operation needs an identified actor';
-            (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
-          }
-        }
-      },
-    };
+const anonymousIsUnauthenticated = pluginOf({
+  async willSendResponse({ response, contextValue }) {
+    if (contextValue?.actor?.kind !== 'ANONYMOUS' || response.body.kind !== 'single') return;
+    for (const error of response.body.singleResult.errors ?? []) {
+      if (error.extensions?.code === 'FORBIDDEN') {
+        (error as { message: string }).message = 'Sign in first: this operation needs a signed-in account';
+        (error.extensions as Record<string, unknown>).code = 'UNAUTHENTICATED';
+      }
+    }
   },
-};
+});
 
 /** Tells the request pipeline what Apollo learnt: the operation, the error codes, the server's errors. */
 function requestObserver(lifecycle: RequestLifecycle): ApolloServerPlugin<RequestContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, request, contextValue }) {
-          if (!contextValue.request) return;
-          const operationName = operation?.name?.value ?? request.operationName;
-          noteRequest(contextValue.request, { operationName, operationType: operation?.operation });
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (!contextValue.request || response.body.kind !== 'single') return;
-          const errors = response.body.singleResult.errors ?? [];
-          for (const error of errors) noteErrorCode(contextValue.request, String(error.extensions?.code));
-        },
-      };
+  return pluginOf({
+    async didResolveOperation({ operation, request, contextValue }) {
+      if (!contextValue.request) return;
+      const operationName = operation?.name?.value ?? request.operationName;
+      noteRequest(contextValue.request, { operationName, operationType: operation?.operation });
     },
-  };
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const error of errors) {
+        if (isServerError(error)) lifecycle.error(contextValue.request, error.originalError ?? error);
+      }
+    },
+    async willSendResponse({ response, contextValue }) {
+      if (!contextValue.request || response.body.kind !== 'single') return;
+      const errors = response.body.singleResult.errors ?? [];
+      for (const error of errors) {
+        const code = error.extensions?.code;
+        noteErrorCode(contextValue.request, isErrorCode(code) ? code : 'INTERNAL_SERVER_ERROR');
+      }
+    },
+  });
 }
 
 /**
  * A request refused for a transient condition (SERVICE_UNAVAILABLE, set by formatError for reads
  * and by withTransaction for mutations) is answered 503 with Retry-After, whichever field failed.
  */
-const retryableIsUnavailable: ApolloServerPlugin<RequestContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response }) {
-        if (response.body.kind !== 'single') return;
-        const errors = response.body.singleResult.errors ?? [];
-        if (!errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
-        response.http.status = 503;
-        response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-      },
-    };
+const retryableIsUnavailable = pluginOf({
+  async willSendResponse({ response }) {
+    if (response.body.kind !== 'single') return;
+    const errors = response.body.singleResult.errors ?? [];
+    if (!errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+    response.http.status = 503;
+    response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
   },
-};
+});
 
 /** Who acts, where finding out met a transient database condition: a retryable 503, not a 500. */
 async function actorOrUnavailable(...args: Parameters<typeof actorOf>): Promise<Actor> {
@@ -232,6 +240,12 @@ async function actorOrUnavailable(...args: Parameters<typeof actorOf>): Promise<
     if (!kind) throw error;
     throw unavailable(kind);
   }
+}
+
+/** /graphql whatever its case, and anything below it, as Express routed it. */
+function isGraphQLPath(url: string | undefined): boolean {
+  const path = (url ?? '/').split('?', 1)[0].toLowerCase();
+  return path === '/graphql' || path.startsWith('/graphql/');
 }
 
 /** Builds the HTTP server: GraphQL at /graphql (with the sandbox page for browsers in development). */
@@ -255,21 +269,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
   const countClient = (req: http.IncomingMessage) => countIp(rateLimits.ip, req, proxies.clientIp(req));
   const schema = buildAppSchema();
-  const executionSchema = buildExecutionSchema();
   const app = express();
   app.disable('x-powered-by');
 
-  const actorCounted = Symbol('counted by the per-actor limit');
-  const executedBefore = Symbol('run by the direct path, with errors');
-  type Request = http.IncomingMessage & {
-    [actorCounted]?: number | Promise<number>;
-    [executedBefore]?: ExecutionResult;
-  };
   /**
    * Who acts and that request's loaders; refused (401, 429) by throwing the error Apollo answers with.
-   * A failure that is not a refusal (the database down) is reported where `report` is set.
+   * A failure that is not a refusal (the database down) is reported.
    */
-  const contextFor = async (req: Request, report = true): Promise<RequestContext> => {
+  const contextFor = async (req: http.IncomingMessage): Promise<RequestContext> => {
     let actor: Actor;
     try {
       // Who acts is read on the primary: a replica behind could still know a disabled account.
@@ -277,40 +284,21 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     } catch (error) {
       // Not a refusal (a bad token): a failure, or the database out of reach (logged as one line).
       const refusal = error instanceof GraphQLError && error.extensions?.code !== 'SERVICE_UNAVAILABLE';
-      if (report && !refusal) lifecycle.error(req, error);
+      if (!refusal) lifecycle.error(req, error);
       throw error;
     }
     if (actor.kind !== 'ANONYMOUS') {
       const key = actorKey(actor);
       noteRequest(req, { actor: key });
-      // Counted once per request, also when the direct path hands the request to Apollo.
-      const wait = await (req[actorCounted] ??= rateLimits.actor.hit(key));
+      const wait = await rateLimits.actor.hit(key);
       if (wait > 0) {
         noteRequest(req, { refusal: 'rate_actor' });
         throw tooManyRequests(wait);
       }
     }
     const clientAddress = proxies.clientIp(req);
-    const executed = req[executedBefore];
-    return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, executed, request: req };
+    return { actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, request: req };
   };
-  const directQueries = new DirectQueries<RequestContext>({
-    schema,
-    executionSchema,
-    limits,
-    production: options.production,
-    countIp: countClient,
-    around: aroundDirectQuery(replicas),
-    // Apollo answers (and reports) whatever fails here.
-    contextFor: (req) => contextFor(req, false).catch(() => null),
-    delegate: (req: Request & { body?: unknown }, res, body, executed) => {
-      req.body = body;
-      req[executedBefore] = executed;
-      app(req, res);
-    },
-    refuseBody: (res, status) => sendHttpError(res, status),
-    onError: (req, error) => lifecycle.error(req, error),
-  });
   // Stopping: readiness turns 503 and responses close their connection (draining); after the
   // delay, every new request, on a kept-alive connection or a new one, gets 503 with Retry-After
   // and the connection closed (stopping), so clients and load balancers go elsewhere; requests
@@ -335,14 +323,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     // the client may lose the answer.
     if (stopping) refuseWhileStopping(req, res);
     else if (options.graphql === false) sendNotFound(req, res);
-    else if (directQueries.accepts(req)) directQueries.serve(req, res);
+    else if (isGraphQLPath(req.url)) graphql(req, res);
     else app(req, res);
   });
   httpServer.on('clientError', answerClientError);
   const drain = new ConnectionDrain(httpServer);
   const apollo = new ApolloServer<RequestContext>({
     // Queries run compiled (graphql-jit), mutations through graphql-js: src/common/compiled-execution.ts.
-    gateway: compiledExecution(schema, executionSchema),
+    gateway: compiledExecution(schema),
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals and stops HTTP server, pool and database in order; Apollo's own
@@ -359,9 +347,19 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       consistencyToken(replicas, dataSource),
       // No sandbox page in production: the API is for clients, not for exploring.
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(options.plugins ?? []),
     ],
   });
   await apollo.start();
+  const graphql = graphqlHttpHandler({
+    apollo,
+    limits,
+    countIp: countClient,
+    context: contextFor,
+    around: aroundRequest(replicas),
+    refuse: (res, status) => sendHttpError(res, status),
+    onError: (req, error) => lifecycle.error(req, error),
+  });
   await services.auth.accounts.start();
   // Subscriptions (graphql-ws) on the same path; connectionParams stand for the HTTP headers.
   const liveFeed = new LiveFeed(dataSource);
@@ -375,20 +373,19 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     },
     recheck: (token) => services.auth.actorForToken(token),
     contextFor: (actor, clientAddress) => ({ actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, liveFeed }),
+    // The HTTP requests' limits, limiters, client address and hooks hold for subscriptions too.
+    production: options.production,
+    limits,
+    bounds: options.subscriptions,
+    rateLimits,
+    clientIp: (req) => proxies.clientIp(req),
+    lifecycle,
   });
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.
   app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
-  app.use(
-    '/graphql',
-    ipRateLimit(countClient),
-    express.json({ limit: limits.maxBodyBytes }),
-    nestingGuard(limits),
-    replicaReads(replicas),
-    expressMiddleware(apollo, { context: ({ req }) => contextFor(req) }),
-  );
   app.use(sendNotFound);
-  // Malformed or oversized bodies: a typed JSON error, never Express's HTML page or a stack trace.
+  // A malformed path under /dashboard: a typed JSON error, never Express's HTML page or a stack trace.
   type HttpError = { status?: number; type?: string };
   app.use(
     (error: HttpError, req: express.Request, res: express.Response, _next: express.NextFunction) => {
@@ -409,7 +406,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     httpServer,
     url: `http://localhost:${actualPort}/graphql`,
     services,
-    directQueries,
     readiness,
     requests: lifecycle,
     liveFeed,
@@ -419,7 +415,6 @@ export async function startServer(options: ServerOptions, port: number, host?: s
         const { delaySeconds = 0, graceSeconds = 10 } = options.shutdown ?? {};
         if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
         stopping = true;
-        directQueries.close();
         await subscriptions.close();
         await drain.close(graceSeconds * 1000);
         await apollo.stop();

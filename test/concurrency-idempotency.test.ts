@@ -8,6 +8,7 @@ import {
   grantedApplication,
   postRequest,
   registerEnterprise,
+  productInput as productInputFor,
   requestInput,
 } from './support/fixtures';
 
@@ -120,5 +121,81 @@ describe('idempotency', () => {
     expect(acceptedAgain.data.acceptApplication).toEqual(accepted.data.acceptApplication);
     const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, bank.id);
     expect(trail.data.node.events.totalCount).toBe(2);
+  });
+
+  it('a replay answers what the first call answered, though the object has moved on since', async () => {
+    const enterprise = await registerEnterprise(app);
+    const POST = `mutation($input: PostFinancingRequestInput!) {
+      postFinancingRequest(input: $input) {
+        financingRequest { id status amount maxRate validUntil acceptableGuaranteeTypes postedAt updatedAt }
+        userErrors { code }
+      } }`;
+    const input = { ...requestInput(), idempotencyKey: 'post-need-replay' };
+    const first = await app.gql(POST, { input }, enterprise.id);
+    expect(first.data.postFinancingRequest.financingRequest.status).toBe('OPEN');
+    const request = first.data.postFinancingRequest.financingRequest;
+
+    const bank = await createInstitution(app);
+    const product = await createPublishedProduct(app, bank.id);
+    const application = await applyToProduct(app, enterprise.id, request.id, product.id);
+    const ACCEPT = `mutation($input: ApplicationActionInput!) {
+      acceptApplication(input: $input) { application { id status acceptedAt } userErrors { code } } }`;
+    const acceptInput = { applicationId: application.id, idempotencyKey: 'accept-replay' };
+    const accepted = await app.gql(ACCEPT, { input: acceptInput }, bank.id);
+    const grant = { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 };
+    await app.gql(operation('GrantCredit'), { input: grant }, bank.id);
+    const NEED = `query($id: ID!) { node(id: $id) { ... on FinancingRequest { status } } }`;
+    const now = await app.gql(NEED, { id: request.id }, enterprise.id);
+    expect(now.data.node.status).toBe('CREDIT_GRANTED');
+
+    // Both replays answer as at the first call, verbatim, and change nothing.
+    expect((await app.gql(POST, { input }, enterprise.id)).raw).toBe(first.raw);
+    expect((await app.gql(ACCEPT, { input: acceptInput }, bank.id)).raw).toBe(accepted.raw);
+    expect(accepted.data.acceptApplication.application.status).toBe('ACCEPTED');
+    const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, bank.id);
+    expect(trail.data.node.status).toBe('CREDIT_GRANTED');
+    expect(trail.data.node.events.totalCount).toBe(3);
+    // Another input under the key is still refused.
+    const other = await app.gql(POST, { input: { ...input, amount: '1.00' } }, enterprise.id);
+    expect(other.data.postFinancingRequest.userErrors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED' }]);
+  });
+
+  it('keeps an answer for the actor who made it: another account using the same key is not answered it', async () => {
+    const admin = { email: 'admin@replay.example', password: 'admin password 123' };
+    const bank = { name: '重放银行', type: 'BANK', regionsServed: ['230000'], admin };
+    await app.gql(operation('CreateInstitution'), { input: bank }, 'operator');
+    const withToken = async (token: string, query: string, variables: Record<string, unknown>) => {
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as any;
+    };
+    const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token } }`;
+    const signIn = async (credentials: { email: string; password: string }) =>
+      (await app.gql(LOGIN, { input: credentials })).data.login.token as string;
+    const adminToken = await signIn(admin);
+    const staff = { email: 'staff@replay.example', password: 'staff password 123' };
+    const CREATE_STAFF = `mutation($input: CreateStaffAccountInput!) {
+      createStaffAccount(input: $input) { userErrors { code } } }`;
+    await withToken(adminToken, CREATE_STAFF, { input: staff });
+    const staffToken = await signIn(staff);
+
+    const created = await withToken(adminToken, operation('CreateLoanProduct'), { input: productInputFor() });
+    const product = created.data.createLoanProduct.loanProduct;
+    await withToken(adminToken, operation('PublishLoanProduct'), { input: { loanProductId: product.id } });
+    const enterprise = await registerEnterprise(app);
+    const request = await postRequest(app, enterprise.id);
+    const application = await applyToProduct(app, enterprise.id, request.id, product.id);
+    const input = { applicationId: application.id, idempotencyKey: 'shared-key' };
+    const ACCEPT = `mutation($input: ApplicationActionInput!) {
+      acceptApplication(input: $input) { application { status } userErrors { code } } }`;
+    const mine = await withToken(adminToken, ACCEPT, { input });
+    expect(mine.data.acceptApplication).toEqual({ application: { status: 'ACCEPTED' }, userErrors: [] });
+    // The colleague's call under the same key runs as its own: the application is no longer SUBMITTED.
+    const theirs = await withToken(staffToken, ACCEPT, { input });
+    expect(theirs.data.acceptApplication).toEqual({ application: null, userErrors: [{ code: 'INVALID_TRANSITION' }] });
+    expect(await withToken(adminToken, ACCEPT, { input })).toEqual(mine);
   });
 });

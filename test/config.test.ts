@@ -22,6 +22,13 @@ describe('configuration', () => {
       matchingWorkerIntervalMs: 1000,
       statsCompactionIntervalMs: 1000,
       rateLimits: { perIpPerMinute: 1200, perActorPerMinute: 600 },
+      subscriptions: {
+        maxConnectionsPerIp: 100,
+        maxConnectionsPerAccount: 10,
+        maxSubscriptionsPerConnection: 20,
+        maxMessageBytes: 65536,
+        connectionInitTimeoutMs: 5000,
+      },
       database: {
         poolSize: 20,
         poolTimeoutMs: 10_000,
@@ -48,6 +55,7 @@ describe('configuration', () => {
       SHUTDOWN_DELAY_SECONDS: '3',
       METRICS_ENABLED: 'false',
       RATE_LIMIT_PER_IP_PER_MINUTE: '',
+      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -59,6 +67,7 @@ describe('configuration', () => {
       shutdown: { delaySeconds: 3 },
       metrics: { enabled: false },
       rateLimits: { perIpPerMinute: 1200 },
+      subscriptions: { maxSubscriptionsPerConnection: 5, maxConnectionsPerAccount: 10 },
     });
   });
 

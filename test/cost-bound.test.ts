@@ -1,13 +1,22 @@
 import fc from 'fast-check';
-import { buildSchema, execute, GraphQLFieldResolver, OperationDefinitionNode, parse, validate } from 'graphql';
+import {
+  buildSchema,
+  execute,
+  GraphQLFieldResolver,
+  GraphQLObjectType,
+  OperationDefinitionNode,
+  parse,
+  validate,
+} from 'graphql';
 import { measureOperation } from '../src/common/abuse-limits';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../src/common/pagination';
 
 /**
  * The cost limit's measure is never below what a query can really touch. A small schema in the
- * API's conventions (Node, nodes(ids:), connections with first/edges/nodes, plain lists) is
- * executed with resolvers that return as much as they may — a full page for `first` (or the
- * default), one item per ID, ten items for a plain list — and every field resolved is counted.
+ * API's conventions (Node, nodes(ids:), connections with first/last/edges/nodes, plain lists with
+ * a declared bound) is executed with resolvers that return as much as they may — a full page for
+ * `first` or `last` (or the default), one item per ID, a plain list's declared most — and every
+ * field resolved is counted.
  * Generated queries use variables with and without defaults, given or left out, literal and
  * variable lists, fragments, inline fragments and aliases.
  */
@@ -17,17 +26,22 @@ const schema = buildSchema(`
     id: ID!
     name: String!
     tags: [String!]!
-    children(first: Int, after: String): ThingConnection!
+    parts: [Part!]!
+    children(first: Int, after: String, last: Int, before: String): ThingConnection!
   }
+  type Part { name: String! weight: Int! }
   type ThingEdge { node: Thing! cursor: String! }
   type PageInfo { hasNextPage: Boolean! }
   type ThingConnection { edges: [ThingEdge!]! nodes: [Thing!]! pageInfo: PageInfo! totalCount: Int! }
   type Query {
     node(id: ID!): Node
     nodes(ids: [ID!]!): [Node]!
-    things(first: Int, after: String): ThingConnection!
+    things(first: Int, after: String, last: Int, before: String): ThingConnection!
   }
 `);
+/** What MaxItems declares on a field of the API's schema. */
+const PARTS = 4;
+(schema.getType('Thing') as GraphQLObjectType).getFields().parts.extensions = { maxItems: PARTS };
 
 const thing = { __typename: 'Thing' };
 let resolved = 0;
@@ -38,14 +52,16 @@ const greedy: GraphQLFieldResolver<unknown, unknown, Record<string, any>> = (sou
     return (source as Record<string, unknown>)[info.fieldName];
   const type = String(info.returnType).replace(/[[\]!]/g, '');
   if (type === 'ThingConnection') {
-    const first = args.first ?? DEFAULT_PAGE_SIZE;
-    if (first < 0 || first > MAX_PAGE_SIZE) throw new Error('first out of range');
-    const page = Array.from({ length: first }, () => thing);
+    if (args.first != null && args.last != null) throw new Error('first and last');
+    const size = args.first ?? args.last ?? DEFAULT_PAGE_SIZE;
+    if (size < 0 || size > MAX_PAGE_SIZE) throw new Error('page size out of range');
+    const page = Array.from({ length: size }, () => thing);
     return { edges: page.map((node) => ({ node, cursor: 'c' })), nodes: page, pageInfo: {}, totalCount: 1 };
   }
   if (info.fieldName === 'nodes' && info.parentType.name === 'Query') return args.ids.map(() => thing);
   if (info.fieldName === 'node') return thing;
   if (info.fieldName === 'tags') return Array.from({ length: 10 }, () => 't');
+  if (info.fieldName === 'parts') return Array.from({ length: PARTS }, () => ({ name: 'p', weight: 1 }));
   if (type === 'PageInfo') return {};
   if (type === 'ThingEdge' || type === 'Thing') return thing;
   return type === 'Int' ? 1 : type === 'Boolean' ? false : 'x';
@@ -53,6 +69,8 @@ const greedy: GraphQLFieldResolver<unknown, unknown, Record<string, any>> = (sou
 
 /** A page size: a literal, a variable (given, defaulted or absent), or nothing. */
 type Size = { kind: 'none' } | { kind: 'literal'; value: number } | { kind: 'variable'; name: string };
+/** Which end a page is counted from. */
+type End = 'first' | 'last';
 interface Built {
   /** Fields with arguments get unique aliases, so that the document stays valid (no overlapping fields). */
   aliases: number;
@@ -70,12 +88,12 @@ const idList = fc.array(fc.constant('VGhpbmc6MQ=='), { minLength: 0, maxLength: 
 
 /** A selection on Thing, built from random choices, nested at most `depth` connections deep. */
 function selectionArbitrary(depth: number): fc.Arbitrary<(b: Built) => string> {
-  const leaf = fc.constantFrom('id', 'name', 'tags', '__typename');
+  const leaf = fc.constantFrom('id', 'name', 'tags', '__typename', 'parts { name weight }');
   const aliasOf = fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined });
   const field = fc.tuple(leaf, aliasOf).map(
     ([name, alias]) =>
       (_b: Built) =>
-        `${alias ? `${alias}_${name}: ` : ''}${name}`,
+        `${alias ? `${alias}_${name.split(' ')[0]}: ` : ''}${name}`,
   );
   if (depth === 0)
     return fc.array(field, { minLength: 1, maxLength: 3 }).map((fields) => (b) => fields.map((f) => f(b)).join(' '));
@@ -98,30 +116,34 @@ function selectionArbitrary(depth: number): fc.Arbitrary<(b: Built) => string> {
     .map((parts) => (b) => parts.map((p) => p(b)).join(' '));
 }
 
-function sizeArbitrary(): fc.Arbitrary<{ size: Size; given?: number; defaultValue?: number }> {
+type SizeChoice = { size: Size; end: End; given?: number; defaultValue?: number };
+
+function sizeArbitrary(): fc.Arbitrary<SizeChoice> {
+  const end = fc.constantFrom<End>('first', 'last');
   return fc.oneof(
-    fc.constant({ size: { kind: 'none' } as Size }),
-    pageSize.map((value) => ({ size: { kind: 'literal', value } as Size })),
+    fc.constant({ size: { kind: 'none' } as Size, end: 'first' as End }),
+    fc.tuple(pageSize, end).map(([value, e]) => ({ size: { kind: 'literal', value } as Size, end: e })),
     fc
-      .tuple(fc.option(pageSize, { nil: undefined }), fc.option(pageSize, { nil: undefined }))
-      .map(([given, defaultValue]) => ({
+      .tuple(fc.option(pageSize, { nil: undefined }), fc.option(pageSize, { nil: undefined }), end)
+      .map(([given, defaultValue, e]) => ({
         size: { kind: 'variable', name: '' } as Size,
+        end: e,
         given,
         defaultValue,
       })),
   );
 }
 
-function sizeArgument(choice: { size: Size; given?: number; defaultValue?: number }, b: Built): string {
+function sizeArgument(choice: SizeChoice, b: Built): string {
   if (choice.size.kind === 'none') return '';
-  if (choice.size.kind === 'literal') return `(first: ${choice.size.value})`;
+  if (choice.size.kind === 'literal') return `(${choice.end}: ${choice.size.value})`;
   const name = `n${b.variables.size}`;
   b.variables.set(name, {
     type: 'Int',
     defaultValue: choice.defaultValue === undefined ? undefined : String(choice.defaultValue),
     given: choice.given,
   });
-  return `(first: $${name})`;
+  return `(${choice.end}: $${name})`;
 }
 
 const rootArbitrary = fc.array(
@@ -201,5 +223,23 @@ describe('cost limit', () => {
     const ids = Array.from({ length: 100 }, () => 'VGhpbmc6MQ==');
     expect(measure(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids })).toBe(1 + 100);
     expect(measure(`{ nodes(ids: ${JSON.stringify(ids)}) { id } }`)).toBe(1 + 100);
+  });
+
+  it('costs a page counted from the end (last) like one from the start, defaults included', () => {
+    const measure = (text: string, variables: Record<string, unknown> = {}) => {
+      const document = parse(text);
+      return measureOperation(schema, document, document.definitions[0] as OperationDefinitionNode, variables).cost;
+    };
+    expect(measure(`{ things(last: 100) { nodes { id } } }`)).toBe(1 + 2 * 100);
+    expect(measure(`query($n: Int = 100) { things(last: $n) { nodes { id } } }`)).toBe(1 + 2 * 100);
+    expect(measure(`query($n: Int) { things(last: $n, before: "x") { nodes { id } } }`, { n: 7 })).toBe(1 + 2 * 7);
+    expect(measure(`{ things(first: 3, last: 90) { nodes { id } } }`)).toBe(1 + 2 * 90);
+  });
+
+  it('costs a plain list of objects at its declared bound', () => {
+    const document = parse(`{ things(first: 10) { nodes { parts { name weight } } } }`);
+    const { cost } = measureOperation(schema, document, document.definitions[0] as OperationDefinitionNode, {});
+    // things, nodes, then per thing: parts and, per part, its two fields.
+    expect(cost).toBe(1 + 10 + 10 * (1 + PARTS * 2));
   });
 });

@@ -64,7 +64,7 @@ describe('loan product lifecycle', () => {
     const request = await postRequest(app, enterprise.id);
     const apply = await app.gql(operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: productId } }, enterprise.id);
     // A suspended product is not among those an enterprise sees: it answers as a missing one.
-    expect(apply.errors?.[0]).toMatchObject({ message: 'LoanProduct not found', extensions: { code: 'NOT_FOUND' } });
+    expect(apply.errors?.[0]).toMatchObject({ message: 'Loan product not found', extensions: { code: 'NOT_FOUND' } });
 
     expect((await app.gql(CHANGE('publish'), { input: { loanProductId: productId } }, bank.id)).data.publishLoanProduct.loanProduct.status).toBe('PUBLISHED');
     expect((await app.gql(CHANGE('retire'), { input: { loanProductId: productId } }, bank.id)).data.retireLoanProduct.loanProduct.status).toBe('RETIRED');

@@ -47,7 +47,12 @@ describe('credit-data authorisation (信用授权)', () => {
     // Another institution never was authorised, and cannot authorise itself.
     const byBank = await app.gql(AUTHORIZE('authorizeInstitution'), { input: { institutionId: other.id } }, other.id);
     expect(byBank.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    const list = await app.gql(`query($id: ID!) { node(id: $id) { ... on Enterprise { creditAuthorizations { institution { name } revokedAt } } } }`, { id: enterprise.id }, enterprise.id);
-    expect(list.data.node.creditAuthorizations).toEqual([{ institution: { name: bank.name }, revokedAt: null }]);
+    const list = await app.gql(
+      `query($id: ID!) { node(id: $id) { ... on Enterprise {
+        creditAuthorizations { nodes { institution { name } revokedAt } } } } }`,
+      { id: enterprise.id },
+      enterprise.id,
+    );
+    expect(list.data.node.creditAuthorizations.nodes).toEqual([{ institution: { name: bank.name }, revokedAt: null }]);
   });
 });

@@ -115,7 +115,7 @@ afterAll(async () => {
 });
 
 const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise {
-  creditProfile { score grade flags contributions { source polarity state points } }
+  creditProfile { score grade flags contributions { nodes { source polarity state points } } }
   creditRecords { totalCount } } } }`;
 
 async function profileAs(who: string) {
@@ -124,7 +124,7 @@ async function profileAs(who: string) {
   return {
     who,
     flags: creditProfile.flags,
-    contributions: creditProfile.contributions?.length ?? null,
+    contributions: creditProfile.contributions?.nodes.length ?? null,
     records: creditRecords.totalCount,
     score: creditProfile.score,
     grade: creditProfile.grade,

@@ -40,7 +40,11 @@ const REASSIGN = `mutation($input: ReassignEnterpriseIdentityInput!) {
   reassignEnterpriseIdentity(input: $input) { enterprise { id verificationStatus } userErrors { code field } }
 }`;
 const EVENTS = `query($id: ID!) {
-  node(id: $id) { ... on Enterprise { verificationEvents { enterpriseId fromStatus toStatus method actor evidence } } }
+  node(id: $id) { ... on Enterprise {
+    verificationEvents(first: 100) {
+      nodes { enterpriseId fromStatus toStatus method actor { kind role enterprise { id } } evidence }
+    }
+  } }
 }`;
 const IMPORT = `mutation($input: ImportCreditRecordsInput!) {
   importCreditRecords(input: $input) { imported rejected { line reason } }
@@ -191,14 +195,14 @@ describe('several claims on one USCC', () => {
     expect((await importRecord(uscc, `winner-${uscc}`)).body.data.importCreditRecords.imported).toBe(1);
 
     // The audit trail, for operators only, in the database's append-only table.
-    const events = (await api.call(EVENTS, { id: company.id }, operatorToken)).body.data.node.verificationEvents;
+    const events = (await api.call(EVENTS, { id: company.id }, operatorToken)).body.data.node.verificationEvents.nodes;
     expect(events).toEqual([
       {
         enterpriseId: company.id,
         fromStatus: 'PENDING',
         toStatus: 'VERIFIED',
         method: 'OPERATOR_REVIEW',
-        actor: expect.stringMatching(/^OPERATOR#\d+$/),
+        actor: { kind: 'OPERATOR', role: 'OPERATOR', enterprise: null },
         evidence: expect.stringContaining('营业执照'),
       },
       {
@@ -206,11 +210,12 @@ describe('several claims on one USCC', () => {
         fromStatus: 'PENDING',
         toStatus: 'SUPERSEDED',
         method: 'OPERATOR_REVIEW',
-        actor: expect.any(String),
+        actor: expect.objectContaining({ kind: 'OPERATOR' }),
         evidence: expect.any(String),
       },
     ]);
-    expect((await api.call(EVENTS, { id: company.id }, company.token)).body.data.node.verificationEvents).toEqual([]);
+    const hidden = await api.call(EVENTS, { id: company.id }, company.token);
+    expect(hidden.body.data.node.verificationEvents.nodes).toEqual([]);
     await expect(
       app.dataSource.query(`UPDATE enterprise_verification_event SET evidence = 'rewritten'`),
     ).rejects.toThrow(/append-only/);
@@ -221,7 +226,9 @@ describe('the operators’ review queue', () => {
   it('lists registrations by status, audit trails batched (statements do not grow with the page)', async () => {
     for (let i = 0; i < 6; i++) await claim(makeUscc());
     const QUEUE = `query($n: Int!) {
-      enterprises(verificationStatus: PENDING, first: $n) { nodes { verificationStatus verificationEvents { method } } }
+      enterprises(verificationStatus: PENDING, first: $n) {
+        nodes { verificationStatus verificationEvents { nodes { method } } }
+      }
     }`;
     const statementsFor = async (n: number) => {
       app.statements.count = 0;
@@ -261,10 +268,11 @@ describe('verification by a signed assertion of the provincial identity service'
     expect(
       (await api.call(ASSERT, { a: good }, other.token)).body.data.submitIdentityAssertion.userErrors[0].code,
     ).toBe('IDENTITY_ASSERTION_REJECTED');
-    const events = (await api.call(EVENTS, { id: mine.id }, operatorToken)).body.data.node.verificationEvents;
+    const events = (await api.call(EVENTS, { id: mine.id }, operatorToken)).body.data.node.verificationEvents.nodes;
     expect(events[0]).toMatchObject({
       toStatus: 'VERIFIED',
       method: 'IDENTITY_ASSERTION',
+      actor: { kind: 'ENTERPRISE', role: 'ENTERPRISE', enterprise: { id: mine.id } },
       evidence: expect.stringContaining('王建国'),
     });
     expect(events[1]).toMatchObject({ enterpriseId: other.id, toStatus: 'SUPERSEDED' });
@@ -335,7 +343,7 @@ describe('an operator moves a wrongly verified USCC', () => {
       creditProfile: { score: expect.any(Number) },
     });
 
-    const events = (await api.call(EVENTS, { id: company.id }, operatorToken)).body.data.node.verificationEvents;
+    const events = (await api.call(EVENTS, { id: company.id }, operatorToken)).body.data.node.verificationEvents.nodes;
     expect(events.slice(-2)).toEqual([
       expect.objectContaining({
         enterpriseId: impostor.id,

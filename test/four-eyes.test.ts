@@ -1,4 +1,5 @@
 import { startTestApp, TestApp } from './support/app';
+import { parseGlobalId } from '../src/common/global-id';
 import { operation } from './support/operations';
 import { productInput, registerEnterprise, requestInput } from './support/fixtures';
 
@@ -26,12 +27,35 @@ async function signIn(email: string, password: string): Promise<string> {
 
 const APPROVE = `mutation($input: ApproveCreditGrantInput!) { approveCreditGrant(input: $input) { creditGrant { status approvedAt } userErrors { code } } }`;
 const STATE = `query($id: ID!) { node(id: $id) { ... on Application { status creditGrant { status amount } events { nodes { toStatus reason } } } } }`;
+const TRAIL = `query($id: ID!) { node(id: $id) { ... on Application { events { nodes {
+  id type fromStatus toStatus reason actor { kind role account { id email } institution { name } enterprise { name } }
+} } } } }`;
+const trail = async (token: string, id: string) => (await as(token, TRAIL, { id })).data.node.events.nodes;
 
 describe('maker-checker (双人复核) for large grants', () => {
   it('holds a grant above the threshold for a second staff member; the maker cannot check it', async () => {
-    await app.gql(operation('CreateInstitution'), { input: { name: '复核银行', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin@four.example', password: 'admin password 123' } } }, 'operator');
+    const created = await app.gql(
+      operation('CreateInstitution'),
+      {
+        input: {
+          name: '复核银行',
+          type: 'BANK',
+          regionsServed: ['230000'],
+          admin: { email: 'admin@four.example', password: 'admin password 123' },
+        },
+      },
+      'operator',
+    );
+    // The admin account created with the institution comes back in the payload.
+    const { admin: createdAdmin } = created.data.createInstitution;
+    expect(createdAdmin).toMatchObject({ email: 'admin@four.example', role: 'INSTITUTION_ADMIN' });
     const admin = await signIn('admin@four.example', 'admin password 123');
-    const threshold = await as(admin, `mutation { setFourEyesThreshold(input: { threshold: "1000000.00" }) { institution { fourEyesThreshold } userErrors { code } } }`);
+    const threshold = await as(
+      admin,
+      `mutation { setFourEyesThreshold(input: { threshold: "1000000.00" }) {
+        __typename institution { fourEyesThreshold } userErrors { code } } }`,
+    );
+    expect(threshold.data.setFourEyesThreshold.__typename).toBe('SetFourEyesThresholdPayload');
     expect(threshold.data.setFourEyesThreshold.institution.fourEyesThreshold).toBe('1000000.00');
     for (const email of ['maker@four.example', 'checker@four.example']) {
       await as(admin, `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`, { input: { email, password: 'staff password 123' } });
@@ -54,13 +78,66 @@ describe('maker-checker (双人复核) for large grants', () => {
     expect(grant).toMatchObject({ status: 'PENDING_APPROVAL', approvedAt: null });
     let state = (await as(mill, STATE, { id: application.id })).data.node;
     expect(state).toMatchObject({ status: 'ACCEPTED', creditGrant: { status: 'PENDING_APPROVAL' } });
+    // Waiting for the second approval is an event of its own, and the status stays.
+    const waiting = (await trail(maker, application.id)).at(-1);
+    expect(waiting).toMatchObject({ type: 'CREDIT_GRANT_PROPOSED', fromStatus: 'ACCEPTED', toStatus: 'ACCEPTED' });
+    expect(waiting.reason).toMatch(/1130000\.00 yuan.*second staff member/);
+    // The bank sees which of its staff proposed it; the enterprise sees the bank, not the account.
+    expect(waiting.actor).toMatchObject({
+      kind: 'INSTITUTION',
+      role: 'INSTITUTION_STAFF',
+      account: { email: 'maker@four.example' },
+      institution: { name: '复核银行' },
+    });
+    const seenByMill = (await trail(mill, application.id)).at(-1);
+    const theBank = { kind: 'INSTITUTION', role: null, account: null, institution: { name: '复核银行' }, enterprise: null };
+    expect(seenByMill.actor).toEqual(theBank);
+    const ACCOUNT = `query($id: ID!) { node(id: $id) { ... on UserAccount { email } } }`;
+    expect((await as(mill, ACCOUNT, { id: waiting.actor.account.id })).data.node).toBeNull();
+    const colleague = await as(checker, ACCOUNT, { id: waiting.actor.account.id });
+    expect(colleague.data.node).toEqual({ email: 'maker@four.example' });
+    // …and the bank sees the enterprise acted, not which of its users.
+    const submitted = (await trail(maker, application.id))[0];
+    const theMill = {
+      kind: 'ENTERPRISE',
+      role: null,
+      account: null,
+      institution: null,
+      enterprise: { name: expect.any(String) },
+    };
+    expect(submitted.actor).toEqual(theMill);
+    expect((await trail(mill, application.id))[0].actor).toMatchObject({
+      kind: 'ENTERPRISE',
+      role: 'ENTERPRISE',
+      account: { email: 'mill@four.example' },
+    });
 
+    // Disbursing before the second approval says so, not that ACCEPTED cannot become DISBURSED.
     const early = await as(maker, operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '1.00' } });
-    expect(early.data.recordDisbursement.userErrors[0].code).toBe('INVALID_TRANSITION');
+    expect(early.data.recordDisbursement.userErrors).toEqual([
+      expect.objectContaining({ code: 'GRANT_AWAITS_APPROVAL', message: expect.stringMatching(/awaits its second approval/) }),
+    ]);
     const again = await as(maker, operation('GrantCredit'), { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } });
     expect(again.data.grantCredit.userErrors[0].code).toBe('GRANT_PENDING');
 
+    const grantRow = `SELECT status, approved_by, approved_at FROM credit_grant WHERE id = $1`;
+    const before = await app.dataSource.query(grantRow, [parseGlobalId(grant.id)!.id]);
     expect((await as(maker, APPROVE, { input: { creditGrantId: grant.id } })).data.approveCreditGrant.userErrors).toEqual([{ code: 'MAKER_CANNOT_CHECK' }]);
+    // The refusal changes nothing but leaves a trace the bank (and operators) read; the enterprise does not see it.
+    const after = await app.dataSource.query(grantRow, [parseGlobalId(grant.id)!.id]);
+    expect(after).toEqual(before);
+    const unchanged = (await as(mill, STATE, { id: application.id })).data.node;
+    expect(unchanged).toMatchObject({ status: 'ACCEPTED', creditGrant: { status: 'PENDING_APPROVAL' } });
+    const refusal = (await trail(checker, application.id)).at(-1);
+    expect(refusal).toMatchObject({
+      type: 'CREDIT_GRANT_SELF_APPROVAL_REFUSED',
+      fromStatus: 'ACCEPTED',
+      toStatus: 'ACCEPTED',
+      actor: { account: { email: 'maker@four.example' } },
+    });
+    const millSees = (await trail(mill, application.id)).map((event: any) => event.type);
+    expect(millSees).not.toContain('CREDIT_GRANT_SELF_APPROVAL_REFUSED');
+    expect((await as(mill, `query($id: ID!) { node(id: $id) { id } }`, { id: refusal.id })).data.node).toBeNull();
     const outsider = await as(mill, APPROVE, { input: { creditGrantId: grant.id } });
     expect(outsider.errors[0].extensions.code).toBe('FORBIDDEN');
 
@@ -68,7 +145,12 @@ describe('maker-checker (双人复核) for large grants', () => {
     expect(approved.data.approveCreditGrant.creditGrant.status).toBe('APPROVED');
     state = (await as(mill, STATE, { id: application.id })).data.node;
     expect(state.status).toBe('CREDIT_GRANTED');
-    expect(state.events.nodes.at(-1).reason).toMatch(/proposed by INSTITUTION:\d+#\d+, approved by INSTITUTION:\d+#\d+/);
+    const events = await trail(mill, application.id);
+    const types = events.map((event: any) => event.type);
+    expect(types).toEqual(['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANT_PROPOSED', 'CREDIT_GRANTED']);
+    expect(events.at(-1).reason).toMatch(/approved by a second staff member/);
+    expect(events.at(-1).reason).not.toMatch(/INSTITUTION:/);
+    expect((await trail(maker, application.id)).at(-1).actor.account.email).toBe('checker@four.example');
     expect((await as(checker, APPROVE, { input: { creditGrantId: grant.id } })).data.approveCreditGrant.userErrors).toEqual([{ code: 'GRANT_NOT_PENDING' }]);
 
     // At or below the threshold a grant takes effect at once.
@@ -101,6 +183,16 @@ describe('maker-checker (双人复核) for large grants', () => {
     expect(late.errors[0].extensions.code).toBe('NOT_FOUND');
     const [{ pending }] = await app.dataSource.query(`SELECT count(*)::int AS pending FROM credit_grant WHERE status = 'PENDING_APPROVAL'`);
     expect(pending).toBe(0);
+    // A grant never approved leaves its trace: proposed, then lapsed with the application.
+    const events = await trail(mill, application.id);
+    expect(events.map((event: any) => [event.type, event.toStatus])).toEqual([
+      ['SUBMITTED', 'SUBMITTED'],
+      ['ACCEPTED', 'ACCEPTED'],
+      ['CREDIT_GRANT_PROPOSED', 'ACCEPTED'],
+      ['WITHDRAWN', 'WITHDRAWN'],
+      ['CREDIT_GRANT_LAPSED', 'WITHDRAWN'],
+    ]);
+    expect(events.at(-1).reason).toMatch(/500000\.00 yuan never had its second approval/);
   });
 
   it('lets only an institution admin set the threshold', async () => {

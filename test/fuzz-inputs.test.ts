@@ -27,7 +27,7 @@ async function digest(): Promise<string> {
   return JSON.stringify(rows[0]);
 }
 
-type Kind = 'money' | 'rate' | 'int' | 'id' | 'text' | 'uscc' | 'region' | 'industry' | 'enum' | 'date' | 'list';
+type Kind = 'money' | 'rate' | 'int' | 'id' | 'text' | 'optionalText' | 'uscc' | 'region' | 'industry' | 'enum' | 'date' | 'list';
 
 /** Values that are wrong for a field of that kind, whatever else the input holds. */
 const bad: Record<Kind, fc.Arbitrary<unknown>> = {
@@ -36,6 +36,8 @@ const bad: Record<Kind, fc.Arbitrary<unknown>> = {
   int: fc.oneof(fc.double({ noInteger: true }), fc.constantFrom(2 ** 40, -(2 ** 40), -5, 100000001, '12', true), fc.string()),
   id: fc.oneof(fc.string(), fc.integer(), fc.constantFrom('RW50ZXJwcmlzZTox', '', null, 'QXBwbGljYXRpb246LTE=')),
   text: fc.oneof(fc.constantFrom('a\u0000b', '\u0007bell', 'x'.repeat(5000), '', '   ', null), fc.integer(), fc.array(fc.string())),
+  // An optional text field may be null: that is no bad input (withdrawing needs no reason).
+  optionalText: fc.oneof(fc.constantFrom('a\u0000b', '\u0007bell', 'x'.repeat(5000), '', '   '), fc.integer(), fc.array(fc.string())),
   uscc: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('91230123MA1C4D5E6X', '91230123MA1C4D5E6', 'I1230123MA1C4D5E6F', '', null), fc.integer()),
   region: fc.oneof(fc.constantFrom('239999', '000000', '23012', '2301234', 'abcdef', '', null), fc.integer()),
   industry: fc.oneof(fc.constantFrom('C01', 'Z99', 'c13', '13', '', null), fc.integer()),
@@ -83,9 +85,9 @@ const targets: Target[] = [
   ...(
     [
       ['ApplicationActionInput', 'declineApplication', () => ids.institution.id, () => ({ applicationId: ids.application.id, reason: '材料不全' }), { applicationId: 'id', reason: 'text' }],
-      ['ApplicationActionInput', 'withdrawApplication', () => ids.enterprise.id, () => ({ applicationId: ids.application.id, reason: '另有渠道' }), { applicationId: 'id', reason: 'text' }],
+      ['ApplicationActionInput', 'withdrawApplication', () => ids.enterprise.id, () => ({ applicationId: ids.application.id, reason: '另有渠道' }), { applicationId: 'id', reason: 'optionalText' }],
       ['StartApplicationInput', 'claimFinancingRequest', () => ids.institution.id, () => ({ financingRequestId: ids.request.id, loanProductId: ids.product.id }), { financingRequestId: 'id', loanProductId: 'id' }],
-      ['WithdrawFinancingRequestInput', 'withdrawFinancingRequest', () => ids.enterprise.id, () => ({ financingRequestId: ids.request.id, reason: '不再需要' }), { financingRequestId: 'id', reason: 'text' }],
+      ['WithdrawFinancingRequestInput', 'withdrawFinancingRequest', () => ids.enterprise.id, () => ({ financingRequestId: ids.request.id, reason: '不再需要' }), { financingRequestId: 'id', reason: 'optionalText' }],
       ['UpdateLoanProductInput', 'updateLoanProduct', () => ids.institution.id, () => ({ loanProductId: ids.product.id, ...productInput() }), { loanProductId: 'id', minAmount: 'money', maxRate: 'rate', maxTermMonths: 'int', eligibleRegions: 'list' }],
       ['ChangeLoanProductStatusInput', 'suspendLoanProduct', () => ids.institution.id, () => ({ loanProductId: ids.product.id }), { loanProductId: 'id' }],
       ['ImportCreditRecordsInput', 'importCreditRecords', () => 'operator', () => ({ records: [{ uscc: ids.enterprise.uscc, source: 'TAX', sourceReference: 'fuzz', indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-01-01' }] }), { records: 'list' }],

@@ -86,16 +86,16 @@ describe('HTTP hygiene', () => {
         fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     const query = (text: string) => JSON.stringify({ query: text });
     const graphql: Array<[string, () => Promise<Response>]> = [
-      ['direct query', postBody(query('{ institutions { totalCount } }'))],
+      ['query', postBody(query('{ institutions { totalCount } }'))],
       [
-        'apollo query',
+        'query asking for graphql-response+json',
         postBody(query('{ institutions { totalCount } }'), { accept: 'application/graphql-response+json' }),
       ],
       ['mutation', postBody(query('mutation { renewToken(input: {}) { token } }'))],
       ['malformed body', postBody('{"query": ')],
       ['oversized body', postBody(query(`{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}`))],
       ['GET', () => fetch(app.url)],
-      // Express routes paths whatever their case: the answer is the API's, and so are its headers.
+      // Paths are matched whatever their case (as Express did): the answer is the API's, and so are its headers.
       [
         'path in capitals',
         () =>
@@ -307,9 +307,9 @@ describe('HTTP hygiene', () => {
     };
     try {
       const paths: Array<[string, string, Record<string, string>, string?]> = [
-        ['compiled query, direct path', '{ institutions { totalCount } }', {}],
+        ['compiled query', '{ institutions { totalCount } }', {}],
         [
-          'compiled query, through Apollo',
+          'compiled query, asking for graphql-response+json',
           '{ institutions { totalCount } }',
           { accept: 'application/graphql-response+json' },
         ],

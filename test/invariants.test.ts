@@ -146,8 +146,11 @@ describe('lifecycle invariants', () => {
     const before = await digest();
     const grantEarly = await app.gql(operation('GrantCredit'), { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } }, institution.id);
     expect(userErrorCode(grantEarly)).toBe('INVALID_TRANSITION');
+    // The refusal says what to do instead, not only which states are involved.
+    expect(grantEarly.data.grantCredit.userErrors[0].message).toMatch(/accept it \(acceptApplication\) before granting/);
     const disburseEarly = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '1.00' } }, institution.id);
     expect(userErrorCode(disburseEarly)).toBe('INVALID_TRANSITION');
+    expect(disburseEarly.data.recordDisbursement.userErrors[0].message).toMatch(/grant credit \(grantCredit\) before/);
     expect(await digest()).toBe(before);
 
     const declined = await app.gql(
@@ -158,6 +161,7 @@ describe('lifecycle invariants', () => {
     expect(declined.data.declineApplication.application).toEqual({ status: 'DECLINED', declineReason: '经营流水不足' });
     const acceptAfterDecline = await app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, institution.id);
     expect(userErrorCode(acceptAfterDecline)).toBe('INVALID_TRANSITION');
+    expect(acceptAfterDecline.data.acceptApplication.userErrors[0].message).toMatch(/was declined: it is closed/);
   });
 
   it('requires a reason to decline', async () => {

@@ -1,3 +1,4 @@
+import { parseGlobalId } from '../src/common/global-id';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
 import { createInstitution, createPublishedProduct, postRequest, registerEnterprise } from './support/fixtures';
@@ -57,13 +58,13 @@ describe('the whole path of a financing need', () => {
     expect(node.loanProduct.institution.name).toBe('哈尔滨银行依兰支行');
     expect(node.creditGrant.disbursements.totalCount).toBe(2);
     expect(node.creditGrant.disbursements.nodes.map((d: any) => d.amount)).toEqual(['600000.00', '530000.00']);
-    const steps = node.events.nodes.map((e: any) => [e.actor.split(':')[0], e.fromStatus, e.toStatus]);
+    const steps = node.events.nodes.map((e: any) => [e.actor.kind, e.type, e.fromStatus, e.toStatus]);
     expect(steps).toEqual([
-      ['ENTERPRISE', null, 'SUBMITTED'],
-      ['INSTITUTION', 'SUBMITTED', 'ACCEPTED'],
-      ['INSTITUTION', 'ACCEPTED', 'CREDIT_GRANTED'],
-      ['INSTITUTION', 'CREDIT_GRANTED', 'DISBURSED'],
-      ['INSTITUTION', 'DISBURSED', 'DISBURSED'],
+      ['ENTERPRISE', 'SUBMITTED', null, 'SUBMITTED'],
+      ['INSTITUTION', 'ACCEPTED', 'SUBMITTED', 'ACCEPTED'],
+      ['INSTITUTION', 'CREDIT_GRANTED', 'ACCEPTED', 'CREDIT_GRANTED'],
+      ['INSTITUTION', 'DISBURSED', 'CREDIT_GRANTED', 'DISBURSED'],
+      ['INSTITUTION', 'DISBURSED', 'DISBURSED', 'DISBURSED'],
     ]);
     expect(node.events.totalCount).toBe(5);
     expect(node.events.nodes[2].reason).toContain('1130000.00');
@@ -92,6 +93,26 @@ describe('the whole path of a financing need', () => {
       enterprise.id,
     );
     expect(withdrawn.data.withdrawFinancingRequest.financingRequest).toEqual({ status: 'WITHDRAWN', applications: { nodes: [{ status: 'WITHDRAWN' }] } });
+    // The bulk path leaves the same trail as one step: the claim, its withdrawal, and the need's own.
+    const applicationId = claimed.data.claimFinancingRequest.application.id;
+    const trail = await app.gql(operation('ApplicationTrail'), { id: applicationId }, enterprise.id);
+    expect(trail.data.node.events.nodes.map((e: any) => [e.type, e.actor.kind, e.toStatus, e.reason])).toEqual([
+      ['CLAIMED', 'INSTITUTION', 'SUBMITTED', '抢单 claimed by the institution'],
+      ['WITHDRAWN', 'ENTERPRISE', 'WITHDRAWN', '已从其他渠道获得资金'],
+    ]);
+    const needTrail = await app.dataSource.query(
+      `SELECT actor, from_status::text, to_status::text, reason FROM financing_request_event
+       WHERE financing_request_id = $1`,
+      [parseGlobalId(request.id)!.id],
+    );
+    expect(needTrail).toEqual([
+      {
+        actor: expect.stringMatching(/^ENTERPRISE:\d+$/),
+        from_status: 'APPLIED',
+        to_status: 'WITHDRAWN',
+        reason: '已从其他渠道获得资金',
+      },
+    ]);
   });
 
   it('expires applications not accepted before their response deadline, and refuses a late acceptance', async () => {
@@ -110,6 +131,11 @@ describe('the whole path of a financing need', () => {
     const trail = await app.gql(operation('ApplicationTrail'), { id: applicationId }, enterprise.id);
     expect(trail.data.node.status).toBe('EXPIRED');
     expect(trail.data.node.financingRequest.status).toBe('OPEN');
-    expect(trail.data.node.events.nodes.at(-1)).toMatchObject({ actor: 'SYSTEM', fromStatus: 'SUBMITTED', toStatus: 'EXPIRED' });
+    expect(trail.data.node.events.nodes.at(-1)).toMatchObject({
+      type: 'EXPIRED',
+      actor: { kind: 'SYSTEM', role: null, institution: null, enterprise: null },
+      fromStatus: 'SUBMITTED',
+      toStatus: 'EXPIRED',
+    });
   });
 });

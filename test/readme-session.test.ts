@@ -72,7 +72,9 @@ describe('README example session', () => {
     expect(registered.verificationStatus).toBe('PENDING');
     ids.ENTERPRISE_ID = registered.id;
     expect((await run(steps[1].document, steps[1].actor)).enterprise.verificationStatus).toBe('VERIFIED');
-    ids.INSTITUTION_ID = (await run(steps[2].document, steps[2].actor)).institution.id;
+    const onboarded = await run(steps[2].document, steps[2].actor);
+    expect(onboarded.admin).toMatchObject({ email: 'admin@yilan-bank.example', role: 'INSTITUTION_ADMIN' });
+    ids.INSTITUTION_ID = onboarded.institution.id;
     expect(await run(steps[3].document, steps[3].actor)).toMatchObject({ imported: 2, rejected: [] });
     ids.LOAN_PRODUCT_ID = (await run(steps[4].document, steps[4].actor)).loanProduct.id;
     expect((await run(steps[5].document, steps[5].actor)).loanProduct.status).toBe('PUBLISHED');
@@ -95,6 +97,11 @@ describe('README example session', () => {
     const story = await run(steps[11].document, steps[11].actor);
     expect(story.status).toBe('DISBURSED');
     expect(story.financingRequest.enterprise.creditProfile).toMatchObject({ score: 780, grade: 'A' });
-    expect(story.events.nodes.map((event: any) => event.toStatus)).toEqual(['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'DISBURSED']);
+    const events = story.events.nodes;
+    const types = ['SUBMITTED', 'ACCEPTED', 'CREDIT_GRANTED', 'DISBURSED', 'DISBURSED'];
+    expect(events.map((event: any) => event.type)).toEqual(types);
+    expect(events.map((event: any) => event.actor.kind)).toEqual(['ENTERPRISE', ...Array(4).fill('INSTITUTION')]);
+    expect(story.events.nodes[1].actor.institution.name).toBe('哈尔滨银行依兰支行');
+    expect(story.latest).toMatchObject({ nodes: [{ toStatus: 'DISBURSED' }], pageInfo: { hasPreviousPage: true } });
   });
 });

@@ -31,7 +31,7 @@ withBinaries('read replicas with read-your-writes (DATABASE_REPLICA_URLS)', () =
   };
   const names = async (headers?: Record<string, string>) =>
     ((await post(LIST, undefined, headers)).body.data.institutions.nodes as Array<{ name: string }>).map((n) => n.name);
-  const replicaReads = () => replicaCalls(cluster, 'app', 'FROM "institution"');
+  const replicaReads = () => replicaCalls(cluster, 'app', 'FROM institution self');
   const caughtUp = async () => {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {

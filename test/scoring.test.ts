@@ -13,7 +13,8 @@ afterAll(async () => {
 
 const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line reason } } }`;
 const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile {
-  score grade flags modelVersion asOf contributions { source polarity state basePoints decayPercent points flag }
+  score grade flags modelVersion asOf
+  contributions(first: 100) { nodes { source polarity state basePoints decayPercent points flag } }
 } } } }`;
 
 function yearsAgo(years: number, days = 10): string {
@@ -36,7 +37,13 @@ describe('credit scoring model credit-v1', () => {
   it('gives a new enterprise the base score', async () => {
     const enterprise = await registerEnterprise(app);
     const response = await app.gql(PROFILE, { id: enterprise.id }, enterprise.id);
-    expect(response.data.node.creditProfile).toMatchObject({ score: 600, grade: 'BBB', flags: [], modelVersion: 'credit-v1', contributions: [] });
+    expect(response.data.node.creditProfile).toMatchObject({
+      score: 600,
+      grade: 'BBB',
+      flags: [],
+      modelVersion: 'credit-v1',
+      contributions: { nodes: [] },
+    });
   });
 
   it('explains the score record by record, with time decay and expiry', async () => {
@@ -50,7 +57,7 @@ describe('credit scoring model credit-v1', () => {
     // 600 + 120 (A级纳税人, new) + 60×60% (2 years) − 40×80% (1 year) + 0 (6 years) + 0 (expired) = 724
     expect(profile.score).toBe(724);
     expect(profile.grade).toBe('A');
-    expect(profile.contributions).toEqual([
+    expect(profile.contributions.nodes).toEqual([
       { source: 'TAX', polarity: 'POSITIVE', state: 'ACTIVE', basePoints: 120, decayPercent: 100, points: 120, flag: null },
       { source: 'SOCIAL_INSURANCE', polarity: 'POSITIVE', state: 'ACTIVE', basePoints: 60, decayPercent: 60, points: 36, flag: null },
       { source: 'UTILITIES', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -40, decayPercent: 80, points: -32, flag: null },
@@ -68,7 +75,15 @@ describe('credit scoring model credit-v1', () => {
     expect(profile.score).toBe(350);
     expect(profile.grade).toBe('C');
     expect(profile.flags).toEqual(['DISHONEST_DEBTOR']);
-    expect(profile.contributions[0]).toEqual({ source: 'COURT', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -400, decayPercent: 100, points: -400, flag: 'DISHONEST_DEBTOR' });
+    expect(profile.contributions.nodes[0]).toEqual({
+      source: 'COURT',
+      polarity: 'NEGATIVE',
+      state: 'ACTIVE',
+      basePoints: -400,
+      decayPercent: 100,
+      points: -400,
+      flag: 'DISHONEST_DEBTOR',
+    });
   });
 
   it('is deterministic: recomputing the same records as of the same day changes nothing', async () => {
@@ -104,8 +119,11 @@ describe('credit scoring model credit-v1', () => {
 
   it('counts every record when imports for one enterprise run at the same time', async () => {
     const creditProfile = await importEverySourceAtOnce(await registerEnterprise(app), 'race');
-    expect(creditProfile.contributions).toHaveLength(8);
-    const contributed = creditProfile.contributions.reduce((sum: number, contribution: { points: number }) => sum + contribution.points, 0);
+    expect(creditProfile.contributions.nodes).toHaveLength(8);
+    const contributed = creditProfile.contributions.nodes.reduce(
+      (sum: number, contribution: { points: number }) => sum + contribution.points,
+      0,
+    );
     expect(contributed).toBe(EVERY_SOURCE_ONCE);
     expect(creditProfile.score).toBe(600 + contributed);
   });

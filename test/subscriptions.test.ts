@@ -1,5 +1,3 @@
-import { createClient, Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { startTestApp, TestApp } from './support/app';
 import {
   applyToProduct,
@@ -12,6 +10,7 @@ import {
 } from './support/fixtures';
 import { operation } from './support/operations';
 import { startProductionServer, ProductionServer } from './support/production';
+import { disposeClients, live, settle, subscribe, until } from './support/subscriptions';
 
 /**
  * Subscriptions over graphql-ws on /graphql, fed by the outbox: each tenant gets its own events and
@@ -21,75 +20,17 @@ import { startProductionServer, ProductionServer } from './support/production';
 let app: TestApp;
 let second: TestApp;
 let production: ProductionServer;
-const clients: Client[] = [];
 beforeAll(async () => {
   app = await startTestApp();
   second = await startTestApp({ onDatabaseOf: app });
   production = await startProductionServer(app);
 });
 afterAll(async () => {
-  for (const client of clients) await client.dispose();
+  await disposeClients();
   await production?.stop();
   await second?.close();
   await app?.close();
 });
-
-interface Subscription {
-  events: any[];
-  errors: any[];
-  /** The close event of the socket, once closed by the server. */
-  closed: Promise<{ code: number; reason: string }>;
-  /** Resolved once the server acknowledged the connection. */
-  acknowledged: Promise<void>;
-  stop(): void;
-}
-
-function subscribe(
-  url: string,
-  query: string,
-  variables: Record<string, unknown>,
-  params: Record<string, string>,
-): Subscription {
-  let closedWith: (event: { code: number; reason: string }) => void = () => undefined;
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => (closedWith = resolve));
-  let connected: () => void = () => undefined;
-  const acknowledged = new Promise<void>((resolve) => (connected = resolve));
-  const client = createClient({
-    url: url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: params,
-    retryAttempts: 0,
-    lazy: false,
-    // A refused connection is asserted on through `closed`.
-    onNonLazyError: () => undefined,
-    on: { closed: (event) => closedWith(event as { code: number; reason: string }), connected: () => connected() },
-  });
-  clients.push(client);
-  const subscription: Subscription = { events: [], errors: [], closed, acknowledged, stop: () => undefined };
-  subscription.stop = client.subscribe(
-    { query, variables },
-    {
-      next: (result) => {
-        if (result.errors) subscription.errors.push(...result.errors);
-        const data = result.data && (Object.values(result.data)[0] as any);
-        if (data) subscription.events.push(data);
-      },
-      // Refused by the server before running: the errors as a list; a closed socket: its close event.
-      error: (error) => subscription.errors.push(...(Array.isArray(error) ? error : [error])),
-      complete: () => undefined,
-    },
-  );
-  return subscription;
-}
-
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
 
 const APPLICATIONS = `subscription($after: ID) {
   applicationUpdated(after: $after) { eventId type applicationId financingRequestId loanProductId }
@@ -98,16 +39,6 @@ const MATCHING = `subscription($product: ID, $after: ID) {
   matchingRequestPosted(loanProductId: $product, after: $after) { eventId type financingRequestId loanProductId }
 }`;
 const STATS = `subscription { platformStatsChanged { requested { count } } }`;
-
-/**
- * A subscription is live once the server registered it: the subscribe message follows the connection's
- * acknowledgement at once; an event committed from then on reaches it.
- */
-async function live(subscription: Subscription): Promise<Subscription> {
-  await subscription.acknowledged;
-  await settle();
-  return subscription;
-}
 
 describe('subscriptions over graphql-ws', () => {
   it('delivers each tenant its own events and never another tenant\'s (staff, enterprises, analysts)', async () => {

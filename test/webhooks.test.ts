@@ -9,6 +9,7 @@ import {
   registerEnterprise,
 } from './support/fixtures';
 import { parseGlobalId } from '../src/common/global-id';
+import { pageRequest } from '../src/common/pagination';
 import { LOGIN } from './support/production';
 import {
   addressAllowed,
@@ -112,11 +113,12 @@ describe('webhooks', () => {
       expect(body.id).toBe(delivery.id);
       expect(body.data.loanProductId).toBe(product.id);
     }
-    const [log] = await webhooks.deliveryPages(admin(bank.id), [endpoint.id], { limit: 10, afterId: null });
+    const firstTen = pageRequest({ first: 10 }, 'WebhookDelivery');
+    const [log] = await webhooks.deliveryPages(admin(bank.id), [endpoint.id], firstTen);
     expect(log).toHaveLength(4);
     expect(log.every((row) => row.status === 'DELIVERED' && row.attempts >= 2)).toBe(true);
     expect(log[0].attemptLog.map((attempt) => attempt.statusCode)).toContain(503);
-    const [foreign] = await webhooks.deliveryPages(admin(otherBank.id), [endpoint.id], { limit: 10, afterId: null });
+    const [foreign] = await webhooks.deliveryPages(admin(otherBank.id), [endpoint.id], firstTen);
     expect(foreign).toEqual([]);
   });
 
@@ -186,8 +188,9 @@ describe('webhooks', () => {
     expect(rotated.secret).not.toBe(registered.secret);
     const refused = (await call(REGISTER, { input: { ...input, url: 'https://10.0.0.8/hooks' } }, token)).data;
     expect(refused.registerWebhookEndpoint.userErrors).toEqual([{ code: 'URL_NOT_ALLOWED' }]);
-    const LIST = `{ webhookEndpoints { id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } }`;
-    const listed = (await call(LIST, {}, token)).data.webhookEndpoints;
+    const LIST = `{ webhookEndpoints { nodes {
+      id url deliveries(first: 5) { totalCount nodes { eventId attempts } } } } }`;
+    const listed = (await call(LIST, {}, token)).data.webhookEndpoints.nodes;
     const empty = { totalCount: 0, nodes: [] };
     expect(listed).toEqual([{ id: registered.webhookEndpoint.id, url: input.url, deliveries: empty }]);
     expect(JSON.stringify(listed)).not.toContain('whsec_');

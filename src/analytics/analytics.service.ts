@@ -179,7 +179,7 @@ export class AnalyticsService {
     const grains = grainsFor(filter, false);
     // The national shapes as prepared statements (one name per text): planning cost as much as
     // running. A region or industry filter is planned each time (a generic plan cannot see which
-    // counties the prefix covers: 5 → 23 ms measured).
+    // counties the prefix covers, and ran slower than a custom one; BENCHMARKS.md).
     const query = <T>(text: string, parameters: unknown[]): Promise<T[]> =>
       grains !== 'county' ? preparedQuery<T>(this.dataSource, `platform-stats-${grains}`, text, parameters) : this.dataSource.query(text, parameters);
     // Only a region narrows institutions and products. The national texts leave that out, so their

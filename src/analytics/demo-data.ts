@@ -223,10 +223,14 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
       )
     ).map((r: { id: string }) => r.id);
     await q(
-      `INSERT INTO application_event (application_id, actor, from_status, to_status, reason, occurred_at)
-       SELECT id::bigint, 'SYSTEM', NULL::application_status, 'SUBMITTED'::application_status, 'demo data', submitted::timestamptz FROM unnest($1::text[], $2::text[]) AS t(id, submitted)
+      `INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason, occurred_at)
+       SELECT id::bigint, 'SUBMITTED'::application_event_type, 'SYSTEM', NULL::application_status,
+         'SUBMITTED'::application_status, 'demo data', submitted::timestamptz
+       FROM unnest($1::text[], $2::text[]) AS t(id, submitted)
        UNION ALL
-       SELECT id::bigint, 'SYSTEM', 'SUBMITTED'::application_status, 'ACCEPTED'::application_status, 'demo data', accepted::timestamptz FROM unnest($1::text[], $3::text[]) AS t(id, accepted)`,
+       SELECT id::bigint, 'ACCEPTED', 'SYSTEM', 'SUBMITTED'::application_status, 'ACCEPTED'::application_status,
+         'demo data', accepted::timestamptz
+       FROM unnest($1::text[], $3::text[]) AS t(id, accepted)`,
       [applicationIds, applied.map((a) => a.submitted), applied.map((a) => a.accepted)],
     );
     const granted = applied.slice(0, DEMO.grants);
@@ -245,10 +249,13 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
       [grantIds, granted.map((a) => a.grantYuan), granted.map((a) => a.disbursedOn)],
     );
     await q(
-      `INSERT INTO application_event (application_id, actor, from_status, to_status, reason, occurred_at)
-       SELECT id::bigint, 'SYSTEM', 'ACCEPTED'::application_status, 'CREDIT_GRANTED'::application_status, 'demo data', granted::timestamptz FROM unnest($1::text[], $2::text[]) AS t(id, granted)
+      `INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason, occurred_at)
+       SELECT id::bigint, 'CREDIT_GRANTED'::application_event_type, 'SYSTEM', 'ACCEPTED'::application_status,
+         'CREDIT_GRANTED'::application_status, 'demo data', granted::timestamptz
+       FROM unnest($1::text[], $2::text[]) AS t(id, granted)
        UNION ALL
-       SELECT id::bigint, 'SYSTEM', 'CREDIT_GRANTED'::application_status, 'DISBURSED'::application_status, 'demo data', (disbursed::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'
+       SELECT id::bigint, 'DISBURSED', 'SYSTEM', 'CREDIT_GRANTED'::application_status,
+         'DISBURSED'::application_status, 'demo data', (disbursed::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'
        FROM unnest($1::text[], $3::text[]) AS t(id, disbursed)`,
       [applicationIds.slice(0, DEMO.grants), granted.map((a) => a.granted), granted.map((a) => a.disbursedOn)],
     );

@@ -1,12 +1,12 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../common/context';
-import { BusinessRuleError } from '../common/errors';
-import { toPayload } from '../common/payload';
+import { toPayload, withUserErrors } from '../common/payload';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { Institution } from '../institution/institution.entity';
 import { AccountRole, UserAccount } from './user-account.entity';
 import { expectGlobalId } from '../common/global-id';
 import { SignedIn } from './auth.service';
+import { AuditActor } from './audit-actor.types';
 import {
   AccountCredentialsInput,
   AccountIdInput,
@@ -21,14 +21,8 @@ import {
   RenewTokenInput,
 } from './auth.types';
 
-async function signedIn(run: () => Promise<SignedIn>): Promise<LoginPayload> {
-  try {
-    return { ...(await run()), userErrors: [] };
-  } catch (error) {
-    if (!(error instanceof BusinessRuleError)) throw error;
-    const userError = { field: error.field, message: error.message, code: error.code };
-    return { token: null, expiresAt: null, refreshToken: null, account: null, userErrors: [userError] };
-  }
+function signedIn(run: () => Promise<SignedIn>): Promise<LoginPayload> {
+  return withUserErrors(run, { token: null, expiresAt: null, refreshToken: null, account: null });
 }
 
 @Resolver(() => UserAccount)
@@ -131,5 +125,36 @@ export class AuthResolver {
   @FieldResolver(() => Institution, { nullable: true, description: 'The institution an institution account acts for.' })
   institution(@Root() account: UserAccount, @Ctx() ctx: RequestContext) {
     return account.institutionId ? ctx.loaders.byId(Institution).load(account.institutionId) : null;
+  }
+}
+
+@Resolver(() => AuditActor)
+export class AuditActorResolver {
+  @FieldResolver(() => UserAccount, {
+    nullable: true,
+    description:
+      'The account that acted: shown to operators and to the same institution or enterprise; ' +
+      'null otherwise or when none did.',
+  })
+  account(@Root() actor: AuditActor, @Ctx() ctx: RequestContext) {
+    return actor.accountId ? ctx.loaders.byId(UserAccount).load(actor.accountId) : null;
+  }
+
+  @FieldResolver(() => AccountRole, {
+    nullable: true,
+    description: 'The role of the account that acted; null when `account` is.',
+  })
+  async role(@Root() actor: AuditActor, @Ctx() ctx: RequestContext) {
+    return actor.accountId ? ((await ctx.loaders.byId(UserAccount).load(actor.accountId))?.role ?? null) : null;
+  }
+
+  @FieldResolver(() => Institution, { nullable: true, description: 'The institution that acted (kind INSTITUTION).' })
+  institution(@Root() actor: AuditActor, @Ctx() ctx: RequestContext) {
+    return actor.institutionId ? ctx.loaders.byId(Institution).load(actor.institutionId) : null;
+  }
+
+  @FieldResolver(() => Enterprise, { nullable: true, description: 'The enterprise that acted (kind ENTERPRISE).' })
+  enterprise(@Root() actor: AuditActor, @Ctx() ctx: RequestContext) {
+    return actor.enterpriseId ? ctx.loaders.byId(Enterprise).load(actor.enterpriseId) : null;
   }
 }

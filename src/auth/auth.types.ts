@@ -1,7 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { IsEmail, IsOptional, Length, MaxLength } from 'class-validator';
 import { UserAccount } from './user-account.entity';
-import { PayloadType, UserError } from '../common/payload';
+import { MAX_USER_ERRORS, PayloadType, UserError } from '../common/payload';
+import { MaxItems } from '../common/pagination';
 
 @InputType({ description: 'Email and password for a new account.' })
 export class AccountCredentialsInput {
@@ -88,6 +89,7 @@ export class LoginPayload {
   clientMutationId?: string | null;
 
   @Field(() => [UserError], { description: 'Why the sign-in was refused (INVALID_CREDENTIALS); empty on success.' })
+  @MaxItems(MAX_USER_ERRORS)
   userErrors: UserError[];
 }
 
@@ -107,6 +109,7 @@ export class EndSessionsPayload {
   clientMutationId?: string | null;
 
   @Field(() => [UserError])
+  @MaxItems(MAX_USER_ERRORS)
   userErrors: UserError[];
 }
 

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { GraphQLError } from 'graphql';
+import { codedError, ErrorCode } from '../common/errors';
 
 /**
- * A bound on concurrent password hashing (scrypt costs ~50 ms of a core each). At most
+ * A bound on concurrent password hashing (scrypt holds a core for each hash, by design). At most
  * `concurrency` hashes run at once (one per core), at most `queueLimit` wait, and one client (IP)
  * holds at most `perClient` of those places, so a burst from one address cannot take all sign-in
  * capacity from the others. A full queue or a client over its share gets a typed, retryable refusal
@@ -46,8 +47,6 @@ export class HashingGate {
   }
 }
 
-function signInBusy(status: number, code: string, message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code, http: { status, headers: new Map([['retry-after', '1']]) } },
-  });
+function signInBusy(status: number, code: ErrorCode, message: string): GraphQLError {
+  return codedError(code, message, { status, headers: new Map([['retry-after', '1']]) });
 }

@@ -1,5 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type express from 'express';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   DocumentNode,
   FieldNode,
@@ -21,11 +20,12 @@ import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
 import { documentHasNul, nulRefusal, valueHasNul } from './input-hygiene';
 import { noteErrorCode, noteRequest } from './http/request-lifecycle';
+import { codedError, errorBody, ErrorCode } from './errors';
 
 export interface AbuseLimits {
   maxDepth: number;
   maxAliases: number;
-  /** Fields times the page sizes they multiply by (`first`, default 20). */
+  /** Fields times the page sizes they multiply by (`first` or `last`, default 20). */
   maxCost: number;
   maxBodyBytes: number;
   /** Requests per minute, per client IP and per signed-in account (or X-Actor). */
@@ -42,7 +42,29 @@ export const DEFAULT_LIMITS: AbuseLimits = {
   perActorPerMinute: 600,
 };
 
-const refuse = (code: string, message: string) => new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+/** Bounds on GraphQL subscriptions over WebSocket (src/notifications/websocket.ts), per server process. */
+export interface SubscriptionLimits {
+  /** Open connections per client IP (as TRUSTED_PROXIES resolves it) and per signed-in account. */
+  maxConnectionsPerIp: number;
+  maxConnectionsPerAccount: number;
+  /** Subscriptions running at once on one connection. */
+  maxSubscriptionsPerConnection: number;
+  /** Largest message a client may send; a larger one closes the connection (1009). */
+  maxMessageBytes: number;
+  /** Time a client has to send `connection_init` after the upgrade (then 4408). */
+  connectionInitTimeoutMs: number;
+}
+
+// A bank office behind one NAT address holds many staff; an account needs a few tabs, not hundreds.
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
+  maxConnectionsPerIp: 100,
+  maxConnectionsPerAccount: 10,
+  maxSubscriptionsPerConnection: 20,
+  maxMessageBytes: 64 * 1024,
+  connectionInitTimeoutMs: 5_000,
+};
+
+const refuse = (code: ErrorCode, message: string) => codedError(code, message, { status: 400 });
 
 /**
  * A field's arguments as execution will see them: variables coerced with their defaults, then the
@@ -64,14 +86,18 @@ function itemsOf(field: AnyField, node: FieldNode, variables: Values, parentIsCo
   const type = getNamedType(field.type);
   const args = argumentsOf(field, node, variables);
   if (type.name.endsWith('Connection')) {
-    const first = args?.first;
-    return typeof first === 'number' ? first : args ? DEFAULT_PAGE_SIZE : MAX_PAGE_SIZE;
+    if (!args) return MAX_PAGE_SIZE;
+    // A page of `first` or `last` items (both at once are refused, counted at the larger).
+    const sizes = [args.first, args.last].filter((size): size is number => typeof size === 'number');
+    return sizes.length ? Math.max(...sizes) : DEFAULT_PAGE_SIZE;
   }
   // A connection's edges and nodes are the page it already counted.
   if (!(getNullableType(field.type) instanceof GraphQLList) || parentIsConnection) return 1;
   // One item per element of a list argument (nodes(ids:)), whatever its length.
   const list = args && Object.values(args).find(Array.isArray);
-  return list ? list.length : PLAIN_LIST_SIZE;
+  if (list) return list.length;
+  const declared = field.extensions?.maxItems;
+  return typeof declared === 'number' ? declared : UNDECLARED_LIST_SIZE;
 }
 
 /** Variable values as execution coerces them, defaults included; empty where they are invalid (nothing executes). */
@@ -89,15 +115,20 @@ export interface Measure {
 /** The introspection meta-fields of a query's root; `__typename` is an ordinary field here. */
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
-/** Items assumed for a plain (unpaginated) list field. */
-const PLAIN_LIST_SIZE = 10;
+/**
+ * Items assumed for a plain list field that declares no bound (MaxItems): only root-level
+ * aggregates (statistics, the holiday schedules) whose length follows the data, listed in
+ * test/connections.test.ts; every other list declares its bound or is a connection.
+ */
+const UNDECLARED_LIST_SIZE = MAX_PAGE_SIZE;
 
 /**
  * Depth, aliases and cost of an operation, fragments followed. Cost counts each field once per
- * parent item; a connection multiplies what is below it by its page size (`first`, default 20),
- * a field taking a list (`nodes(ids:)`) by the list's length, another plain list by 10. Arguments
- * are read as execution reads them, from the coerced variables with their defaults: a raw
- * variable missing from the request would otherwise be costed at the default page size.
+ * parent item; a connection multiplies what is below it by its page size (`first` or `last`,
+ * default 20), a field taking a list (`nodes(ids:)`) by the list's length, another plain list by
+ * its declared bound (MaxItems; 100 where none is declared). Arguments are read as execution
+ * reads them, from the coerced variables with their defaults: a raw variable missing from the
+ * request would otherwise be costed at the default page size.
  */
 export function measureOperation(
   schema: GraphQLSchema,
@@ -194,16 +225,26 @@ export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError 
 
 /** Refuses over-deep, over-aliased or over-costly operations, and NUL in any text, before anything executes. */
 export function abuseLimitPlugin(limits: AbuseLimits): ApolloServerPlugin {
+  // Apollo's document store hands the same parsed document to every request with the same text:
+  // what does not depend on variables is worked out once per document.
+  const nulInDocument = new WeakMap<DocumentNode, boolean>();
+  const measureWithoutVariables = new WeakMap<OperationDefinitionNode, Measure>();
+  const hooks: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ document, operation, request, schema }) {
+      if (!operation) return;
+      let nul = nulInDocument.get(document);
+      if (nul === undefined) nulInDocument.set(document, (nul = documentHasNul(document)));
+      if (nul || valueHasNul(request.variables)) throw nulRefusal();
+      const measure = () => measureOperation(schema, document, operation, request.variables ?? {});
+      let measured = operation.variableDefinitions?.length ? measure() : measureWithoutVariables.get(operation);
+      if (!measured) measureWithoutVariables.set(operation, (measured = measure()));
+      const refusal = overLimits(measured, limits);
+      if (refusal) throw refusal;
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, request, schema }) {
-          if (!operation) return;
-          if (valueHasNul(request.variables) || documentHasNul(document)) throw nulRefusal();
-          const refusal = overLimits(measureOperation(schema, document, operation, request.variables ?? {}), limits);
-          if (refusal) throw refusal;
-        },
-      };
+      return hooks;
     },
   };
 }
@@ -231,17 +272,17 @@ export class RateLimiter {
 }
 
 export function tooManyRequests(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Too many requests; retry after ${retryAfterSeconds} s`, {
-    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  return codedError('RATE_LIMITED', `Too many requests; retry after ${retryAfterSeconds} s`, {
+    status: 429,
+    headers: new Map([['retry-after', String(retryAfterSeconds)]]),
   });
 }
 
 const counted = Symbol('counted by the per-IP limit');
 
 /**
- * Counts a request against the per-IP limit once, whichever path serves it (the direct query path
- * counts it and may still hand it to the Express stack); seconds to wait when over the limit (a
- * promise where the counts are shared through Redis, src/common/shared-limits.ts).
+ * Counts a request against the per-IP limit once; seconds to wait when over the limit (a promise
+ * where the counts are shared through Redis, src/common/shared-limits.ts).
  */
 export function countIp(
   limiter: { hit(key: string): number | Promise<number> },
@@ -256,20 +297,9 @@ export function countIp(
 export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait: number): void {
   noteRequest(res, { refusal: 'rate_ip' });
   noteErrorCode(res, 'RATE_LIMITED');
-  const body = JSON.stringify({ errors: [{ message: `Too many requests; retry after ${wait} s`, extensions: { code: 'RATE_LIMITED' } }] });
+  const body = errorBody('RATE_LIMITED', `Too many requests; retry after ${wait} s`);
   res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
   res.end(body);
-}
-
-/** Per-IP limit in front of GraphQL: 429 with Retry-After, before the body is even parsed. */
-export function ipRateLimit(count: (req: express.Request) => number | Promise<number>): express.RequestHandler {
-  const answer = (res: express.Response, next: express.NextFunction, wait: number) =>
-    wait === 0 ? next() : refuseOverIpLimit(res, wait);
-  return (req, res, next) => {
-    const wait = count(req);
-    if (typeof wait === 'number') answer(res, next, wait);
-    else wait.then((seconds) => answer(res, next, seconds), next);
-  };
 }
 
 /**
@@ -307,7 +337,7 @@ function nestingOf(query: string): { deepest: number; topLevelBlocks: number } {
 const MAX_DEFINITIONS = 100;
 
 /** Why a document is refused before it is parsed (too deeply nested, too many definitions), or null. */
-export function nestingRefusal(query: string, limits: AbuseLimits): { code: string; message: string } | null {
+export function nestingRefusal(query: string, limits: AbuseLimits): { code: ErrorCode; message: string } | null {
   const { deepest, topLevelBlocks } = nestingOf(query);
   const maxBraces = maxBraceDepth(limits);
   if (deepest > maxBraces) {
@@ -322,24 +352,3 @@ export function nestingRefusal(query: string, limits: AbuseLimits): { code: stri
 
 /** Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection depth. */
 export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;
-
-/** Refuses absurdly nested documents before the parser recurses into them. */
-export function nestingGuard(limits: AbuseLimits): express.RequestHandler {
-  return (req, res, next) => {
-    // A GET carries its text in the URL, as Apollo reads it.
-    const query =
-      req.method === 'GET'
-        ? new URLSearchParams(req.url.split('?')[1] ?? '').get('query')
-        : req.body && typeof req.body === 'object'
-          ? (req.body as { query?: unknown }).query
-          : undefined;
-    const refusal = typeof query === 'string' ? nestingRefusal(query, limits) : null;
-    if (refusal) {
-      noteRequest(req, { refusal: 'nesting' });
-      noteErrorCode(req, refusal.code);
-      res.status(400).json({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
-      return;
-    }
-    next();
-  };
-}

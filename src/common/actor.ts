@@ -42,3 +42,23 @@ export function actorKey(actor: Actor): string {
       return `${actor.kind}${account}`;
   }
 }
+
+/** What an audit trail's actor text (`actorKey`) names: the kind of party, which one, and the account. */
+export interface ActorKeyParts {
+  kind: Exclude<Actor['kind'], 'ANONYMOUS'>;
+  /** The institution or enterprise acted for; null for the platform's own actors. */
+  partyId: string | null;
+  accountId: string | null;
+}
+
+const ACTOR_KEY = /^(ENTERPRISE|INSTITUTION|OPERATOR|ANALYST|SYSTEM)(?::(\d+))?(?:#(\d+))?$/;
+
+/** The inverse of `actorKey`; null for text it never writes. */
+export function parseActorKey(key: string): ActorKeyParts | null {
+  const match = ACTOR_KEY.exec(key);
+  if (!match) return null;
+  const kind = match[1] as ActorKeyParts['kind'];
+  const hasParty = kind === 'ENTERPRISE' || kind === 'INSTITUTION';
+  if (hasParty !== (match[2] !== undefined)) return null;
+  return { kind, partyId: match[2] ?? null, accountId: match[3] ?? null };
+}

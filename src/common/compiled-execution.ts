@@ -2,6 +2,7 @@ import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { codedError } from './errors';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
 type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
@@ -9,17 +10,16 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
 /**
  * Executes queries compiled by graphql-jit: each distinct document is compiled once into a
  * function that calls the same resolvers (so every access rule stays where it is) without
- * graphql-js's per-field interpretation. It compiles against the execution schema (src/schema.ts:
- * the same types and resolvers, Node IDs as plain fields); introspection runs on the public one.
- * The compiled function hangs off the parsed document, which Apollo's document store already
- * keeps per query text; nothing here holds rows.
+ * graphql-js's per-field interpretation, on the one public schema; introspection is left to
+ * graphql-js, the reference for it. The compiled function hangs off the parsed document, which
+ * Apollo's document store already keeps per query text; nothing here holds rows.
  *
  * Variables are coerced by graphql-js first, so a bad variable gets graphql-js's exact error
  * (Apollo answers it BAD_USER_INPUT, 400). Mutations and subscriptions run through graphql-js:
  * graphql-jit does not apply the defaults of input fields nested in lists, and mutations are
  * not where reads spend their time.
  */
-export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQLSchema = schema): Gateway {
+export function compiledExecution(schema: GraphQLSchema): Gateway {
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
 
   const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | undefined): CompiledQuery | null => {
@@ -27,8 +27,8 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? '';
     if (!byName.has(key)) {
-      // Introspection describes the public schema, so graphql-js answers it (on that schema).
-      const query = introspects(document, operation) ? null : compileQuery(executionSchema, document, operationName);
+      // Introspection is rare: graphql-js answers it.
+      const query = introspects(document, operation) ? null : compileQuery(schema, document, operationName);
       byName.set(key, query && isCompiledQuery(query) ? query : null);
     }
     return byName.get(key)!;
@@ -46,14 +46,11 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
       const asked = (request.request as { operationName?: string }).operationName;
       // The name is not repeated back: nothing the client sent is echoed.
       const message = asked ? 'No operation in the document has the given operationName.' : 'Must provide operation name if query contains multiple operations.';
-      return { errors: [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } })] } as never;
+      return { errors: [codedError('OPERATION_RESOLUTION_FAILURE', message, { status: 400 })] } as never;
     }
     const variables = (request.request.variables ?? {}) as Record<string, unknown>;
     const interpreted = () => execute({ schema, document, contextValue: context, variableValues: variables, operationName }) as Promise<ExecutionResult> | ExecutionResult;
     if (operation.operation !== 'query') return interpreted() as never;
-    // Already run by the direct path on this very body (errors included): not run a second time.
-    const executed = (context as { executed?: ExecutionResult } | undefined)?.executed;
-    if (executed) return withGraphQLErrors(executed) as never;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors } as never;
     const query = compiledFor(document, operation, operationName);
@@ -73,12 +70,8 @@ export function compiledExecution(schema: GraphQLSchema, executionSchema: GraphQ
   };
 }
 
-/**
- * Whether an operation reads `__schema` or `__type` (only possible at its root). graphql-jit runs
- * queries on the execution schema (src/schema.ts), whose Node IDs have scalars of their own: such a
- * query must run on the public schema instead, or it would describe the wrong one.
- */
-export function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+/** Whether an operation reads `__schema` or `__type` (only possible at its root). */
+function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   const seen = new Set<string>();
   const reads = (selectionSet: SelectionSetNode): boolean =>

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_LIMITS } from './abuse-limits';
+import { DEFAULT_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionLimits } from './abuse-limits';
 import { invalidProxyEntries } from './http/client-ip';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -29,6 +29,8 @@ export interface AppConfig {
   identityAssertionIssuer: string;
   /** Requests a minute per client IP and per signed-in actor before 429. */
   rateLimits: { perIpPerMinute: number; perActorPerMinute: number };
+  /** Bounds on GraphQL subscriptions over WebSocket (connections, subscriptions, message size, init wait). */
+  subscriptions: SubscriptionLimits;
   /** Pool size and bounded waits on the database (DatabaseLimits below), and the start's wait for it. */
   database: DatabaseLimits & {
     /** How long the start waits for PostgreSQL to answer before giving up. */
@@ -180,6 +182,11 @@ const environment = z
     STATS_COMPACTION_INTERVAL_MS: integer(10, HOUR_MS, 1000),
     RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perIpPerMinute),
     RATE_LIMIT_PER_ACTOR_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perActorPerMinute),
+    WS_MAX_CONNECTIONS_PER_IP: integer(1, 1_000_000, DEFAULT_SUBSCRIPTION_LIMITS.maxConnectionsPerIp),
+    WS_MAX_CONNECTIONS_PER_ACCOUNT: integer(1, 100_000, DEFAULT_SUBSCRIPTION_LIMITS.maxConnectionsPerAccount),
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(1, 10_000, DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerConnection),
+    WS_MAX_MESSAGE_BYTES: integer(1024, 16 * 1024 * 1024, DEFAULT_SUBSCRIPTION_LIMITS.maxMessageBytes),
+    WS_CONNECTION_INIT_TIMEOUT_MS: integer(100, 600_000, DEFAULT_SUBSCRIPTION_LIMITS.connectionInitTimeoutMs),
     DATABASE_POOL_SIZE: integer(1, 1000, DEFAULT_DATABASE_LIMITS.poolSize),
     DATABASE_POOL_TIMEOUT_MS: integer(1, HOUR_MS, DEFAULT_DATABASE_LIMITS.poolTimeoutMs),
     // 0 turns a PostgreSQL timeout off, as in PostgreSQL itself.
@@ -308,6 +315,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: {
       perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE,
       perActorPerMinute: e.RATE_LIMIT_PER_ACTOR_PER_MINUTE,
+    },
+    subscriptions: {
+      maxConnectionsPerIp: e.WS_MAX_CONNECTIONS_PER_IP,
+      maxConnectionsPerAccount: e.WS_MAX_CONNECTIONS_PER_ACCOUNT,
+      maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+      connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
     },
     database: {
       poolSize: e.DATABASE_POOL_SIZE,

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { ExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Actor } from './actor';
 import type { Loaders } from './loaders';
@@ -13,11 +12,6 @@ export interface RequestContext {
   loaders: Loaders;
   services: Services;
   dataSource: DataSource;
-  /**
-   * A query the direct path (src/common/direct-queries.ts) already ran and got errors from, handed
-   * to Apollo for its error formatting: Apollo answers from this result instead of running it again.
-   */
-  executed?: ExecutionResult;
   /** The HTTP request, for what the request pipeline notes about it (src/common/http/request-lifecycle.ts). */
   request?: IncomingMessage;
 }

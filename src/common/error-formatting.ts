@@ -3,9 +3,10 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import { transientKind, unavailable } from './database/transaction';
+import { ErrorCode } from './errors';
 
 /** Codes whose messages are written for clients; anything else is masked. */
-const CLIENT_CODES = new Set([
+const CLIENT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -19,10 +20,13 @@ const CLIENT_CODES = new Set([
   'QUERY_TOO_DEEP',
   'QUERY_TOO_COSTLY',
   'TOO_MANY_ALIASES',
+  'TOO_MANY_DEFINITIONS',
+  'TOO_MANY_SUBSCRIPTIONS',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
   'SIGN_IN_BUSY',
   'ENTERPRISE_NOT_VERIFIED',
+  'TOO_MANY_IDS',
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]{0,63}';
@@ -97,7 +101,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       message: 'The input is not valid',
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: 'BAD_USER_INPUT', validationErrors: flattenValidationErrors(original.extensions.validationErrors as ValidationError[], 'input') },
+      extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, validationErrors: flattenValidationErrors(original.extensions.validationErrors as ValidationError[], 'input') },
     };
   }
   const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
@@ -110,7 +114,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   if (!CLIENT_CODES.has(code)) {
     // The detail goes to the server log only (the request pipeline's onError, src/server.ts).
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode } };
   }
   const field = formatted.extensions?.field;
   const message = withoutEchoedInput(formatted.message);

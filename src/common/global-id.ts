@@ -16,6 +16,8 @@ export function parseGlobalId(globalId: string): { typeName: string; id: string 
 /** Decodes an ID argument that must name an object of `typeName`; anything else is malformed input. */
 export function expectGlobalId(globalId: string, typeName: string, field: string): string {
   const parsed = parseGlobalId(globalId);
-  if (!parsed || parsed.typeName !== typeName) throw new BadInputError(`${field} must be the ID of a ${typeName}`, field);
+  if (!parsed || parsed.typeName !== typeName) {
+    throw new BadInputError(`${field} must be the ID of ${/^[AEIO]/.test(typeName) ? 'an' : 'a'} ${typeName}`, field);
+  }
   return parsed.id;
 }

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorBody } from './errors';
 
 /**
- * What every HTTP response carries, whichever path writes it (Express, the direct query path,
- * refusals written before either): set on the response before anything else runs, so that a
+ * What every HTTP response carries, whichever path writes it (GraphQL, the dashboard's Express,
+ * probes, refusals written before either): set on the response before anything else runs, so that a
  * later `writeHead` adds to these headers rather than replacing them.
  */
 const DASHBOARD_POLICY = [
@@ -53,7 +54,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large']
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
     : [400, 'Bad Request'];
-  const body = JSON.stringify({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
+  const body = errorBody('BAD_REQUEST', 'Bad request');
   const head = [
     `HTTP/1.1 ${status} ${reason}`,
     'Content-Type: application/json; charset=utf-8',
@@ -69,7 +70,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
 
 /** Unknown paths: a JSON error like every other answer of this server, never an HTML page. */
 export function sendNotFound(_req: IncomingMessage, res: ServerResponse): void {
-  const body = JSON.stringify({ errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+  const body = errorBody('NOT_FOUND', 'Not found');
   res.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** A mutation's result, kept under the actor's idempotency key so that a retry replays it. */
+/** A mutation's answer, kept under the actor's idempotency key so that a retry gets the same. */
 @Entity('idempotency_key')
 export class IdempotencyKey {
   @PrimaryColumn({ type: 'varchar', length: 60 })
@@ -16,6 +16,7 @@ export class IdempotencyKey {
   @Column({ type: 'char', length: 64 })
   requestHash: string;
 
+  /** The answer: `{ id, row }`, the payload object's columns as the first call left them (docs/adr/0100). */
   @Column({ type: 'jsonb' })
   result: unknown;
 

@@ -1,4 +1,5 @@
 import { BREAK, DocumentNode, GraphQLError, visit } from 'graphql';
+import { codedError } from './errors';
 
 /**
  * NUL is no character any input of this API needs, and PostgreSQL refuses it in text: refused
@@ -6,9 +7,7 @@ import { BREAK, DocumentNode, GraphQLError, visit } from 'graphql';
  * anything executes, whatever the argument's type.
  */
 export const nulRefusal = () =>
-  new GraphQLError('Text input must not contain NUL characters (U+0000)', {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-  });
+  codedError('BAD_USER_INPUT', 'Text input must not contain NUL characters (U+0000)', { status: 400 });
 
 export function documentHasNul(document: DocumentNode): boolean {
   let found = false;

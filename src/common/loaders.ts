@@ -1,6 +1,15 @@
 import DataLoader from 'dataloader';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { Connection, ConnectionArgs, PageRequest, pageRequest, toConnection } from './pagination';
+import {
+  Connection,
+  ConnectionArgs,
+  keysetSql,
+  namedBinder,
+  PageRequest,
+  pageKey,
+  pageRequest,
+  toConnection,
+} from './pagination';
 import { entityReader, RowFilter } from './database/entity-reader';
 
 type WithId = ObjectLiteral & { id: string };
@@ -95,15 +104,34 @@ export class Loaders {
     args: ConnectionArgs,
     filter: ChildFilter = NO_FILTER,
   ): Promise<Connection<T>> {
-    const page = pageRequest(args);
     const metadata = this.dataSource.getMetadata(entity);
-    const pages = this.keyed<string, T[]>(`page:${metadata.name}.${foreignKey}:${filter.key}:${page.limit}:${page.afterId ?? ''}`, (parentIds) =>
-      this.loadChildPages(entity, foreignKey, parentIds, page, filter),
+    const page = pageRequest(args, metadata.name);
+    return this.pagedConnection(
+      `child:${metadata.name}.${foreignKey}:${filter.key}`,
+      parentId,
+      page,
+      (parentIds) => this.loadChildPages(entity, foreignKey, parentIds, page, filter),
+      (parentIds) => this.countChildren(entity, foreignKey, parentIds, filter),
     );
-    const counts = this.keyed<string, number>(`count:${metadata.name}.${foreignKey}:${filter.key}`, (parentIds) =>
-      this.countChildren(entity, foreignKey, parentIds, filter),
-    );
-    return pages.load(parentId).then((rows) => toConnection(rows, page, () => counts.load(parentId)));
+  }
+
+  /**
+   * One parent's page through loaders shared by every parent asking for `name` with the same page:
+   * `pages` answers a page for each parent in one statement (fetch order, `limit + 1` rows), `counts`
+   * their totals in one more, only when `totalCount` is asked for. `name` names every argument
+   * besides the page that changes the rows.
+   */
+  pagedConnection<K, T>(
+    name: string,
+    parent: K,
+    page: PageRequest,
+    pages: (parents: readonly K[]) => Promise<T[][]>,
+    counts: (parents: readonly K[]) => Promise<number[]>,
+    keyOf?: (row: T) => string[],
+  ): Promise<Connection<T>> {
+    const rows = this.keyed<K, T[]>(`page:${name}:${pageKey(page)}`, pages);
+    const totals = this.keyed<K, number>(`count:${name}`, counts);
+    return rows.load(parent).then((found) => toConnection(found, page, () => totals.load(parent), keyOf));
   }
 
   private async loadChildPages<T extends WithId>(
@@ -115,15 +143,18 @@ export class Loaders {
   ): Promise<T[][]> {
     const reader = entityReader(this.dataSource, entity);
     const fkColumn = this.dataSource.getMetadata(entity).findColumnWithPropertyName(foreignKey)!.databaseName;
+    const params: Record<string, unknown> = { ...filter.params, parentIds: [...parentIds], pageLimit: page.limit + 1 };
+    const keyset = keysetSql(page, [{ sql: 'child.id' }], namedBinder(params));
+    const filtered = filter.where.replace(/\bself\./g, 'child.');
     const rows = await reader.where(
       'item',
       `item.id IN (SELECT ranked.id FROM (
-         SELECT child.id, row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY child.id) AS position
+         SELECT child.id, row_number() OVER (PARTITION BY child.${fkColumn} ORDER BY ${keyset.orderBy}) AS position
          FROM ${reader.table} child
-         WHERE child.${fkColumn} = ANY(:parentIds) AND ${page.afterId ? 'child.id > :afterId' : 'TRUE'} AND (${filter.where.replace(/\bself\./g, 'child.')})) ranked
+         WHERE child.${fkColumn} = ANY(:parentIds) AND ${keyset.where} AND (${filtered})) ranked
        WHERE ranked.position <= :pageLimit)`,
-      { ...filter.params, parentIds: [...parentIds], afterId: page.afterId, pageLimit: page.limit + 1 },
-      'ORDER BY item.id',
+      params,
+      `ORDER BY ${keyset.orderBy.replace(/\bchild\./g, 'item.')}`,
     );
     return groupedBy(parentIds, rows, (row) => String(row[foreignKey]));
   }

@@ -3,7 +3,7 @@ import type { EntityTarget } from 'typeorm';
 import { RequestContext } from './context';
 import { Node } from './node';
 import { parseGlobalId } from './global-id';
-import { NotFoundError } from './errors';
+import { codedError } from './errors';
 import { RowFilter } from './database/entity-reader';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { Institution } from '../institution/institution.entity';
@@ -14,6 +14,10 @@ import { CreditGrant } from '../lending/credit-grant.entity';
 import { Disbursement } from '../lending/disbursement.entity';
 import { ApplicationEvent } from '../lending/application-event.entity';
 import { UserAccount } from '../auth/user-account.entity';
+import { mayKnowAccountOf } from '../auth/audit-actor.types';
+
+/** IDs one `nodes` call takes; the cost limit counts each. */
+export const MAX_NODES_IDS = 100;
 
 type Finder = (ctx: RequestContext, id: string) => Promise<Node | null>;
 
@@ -33,10 +37,11 @@ const finders: Record<string, Finder> = {
   Application: visible(Application, (ctx) => ctx.services.lending.childFilter(ctx.actor)),
   CreditGrant: visible(CreditGrant, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
   Disbursement: visible(Disbursement, (ctx) => ctx.services.lending.disbursementFilter(ctx.actor)),
-  ApplicationEvent: visible(ApplicationEvent, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
+  ApplicationEvent: visible(ApplicationEvent, (ctx) => ctx.services.lending.eventVisibility(ctx.actor)),
+  // Operators and the account's own institution or enterprise (as audit trails show accounts).
   UserAccount: async (ctx, id) => {
-    const own = 'accountId' in ctx.actor && ctx.actor.accountId === id;
-    return ctx.actor.kind === 'OPERATOR' || own ? ctx.loaders.byId(UserAccount).load(id) : null;
+    const account = await ctx.loaders.byId(UserAccount).load(id);
+    return account && mayKnowAccountOf(ctx.actor, account) ? account : null;
   },
 };
 
@@ -50,9 +55,14 @@ export class NodeResolver {
     return finder(ctx, parsed.id);
   }
 
-  @Query(() => [Node], { nullable: 'items', description: 'Fetch up to 100 objects by global ID; null where missing or not visible.' })
+  @Query(() => [Node], {
+    nullable: 'items',
+    description: 'Fetch up to 100 objects by global ID; null where missing or not visible. More IDs: TOO_MANY_IDS.',
+  })
   async nodes(@Arg('ids', () => [ID]) ids: string[], @Ctx() ctx: RequestContext): Promise<Array<Node | null>> {
-    if (ids.length > 100) throw new NotFoundError('More than 100 IDs');
+    if (ids.length > MAX_NODES_IDS) {
+      throw codedError('TOO_MANY_IDS', `nodes takes at most ${MAX_NODES_IDS} IDs per call; ask in several calls`);
+    }
     // One statement per type: the finders load through the request's DataLoaders.
     return Promise.all(ids.map((id) => this.node(id, ctx)));
   }

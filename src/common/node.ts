@@ -10,10 +10,8 @@ export abstract class Node {
   /** Database primary key; never exposed as is. */
   abstract id: string;
 
-  // The GraphQL name is `id`, the value `globalId` (`id` is the database key). The public schema
-  // calls this getter (graphql-js: mutations, introspection, what graphql-jit cannot compile);
-  // queries graphql-jit runs use the execution schema (src/schema.ts), where `id` is read as the
-  // key and serialized into the same global ID.
+  // The GraphQL name is `id`, the value `globalId` (`id` is the database key): a resolver, in
+  // graphql-jit and in graphql-js alike.
   @Field(() => ID, { name: 'id', simple: false, description: 'Opaque global ID.' })
   get globalId(): string {
     return toGlobalId(this.constructor.name, this.id);

@@ -1,5 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { isMoneyString, isRateString, money, rate } from './decimal';
+import { codedError } from './errors';
 
 function decimalScalar(options: {
   name: string;
@@ -10,7 +11,7 @@ function decimalScalar(options: {
 }): GraphQLScalarType<string, string> {
   // Messages state the rule only; they never repeat the value that was sent.
   const reject = (): never => {
-    throw new GraphQLError(`${options.name} ${options.rule}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw codedError('BAD_USER_INPUT', `${options.name} ${options.rule}`);
   };
   const parse = (value: unknown): string => {
     if (typeof value !== 'string' || !options.accepts(value)) return reject();
@@ -81,7 +82,5 @@ function parseDate(value: unknown): string {
     if (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value) return value;
   }
   const rule = `a valid calendar date as YYYY-MM-DD, from ${EARLIEST_DATE} to ${LATEST_DATE}`;
-  throw new GraphQLError(`Date must be a string holding ${rule}`, {
-    extensions: { code: 'BAD_USER_INPUT' },
-  });
+  throw codedError('BAD_USER_INPUT', `Date must be a string holding ${rule}`);
 }

@@ -54,7 +54,7 @@ async function* recordsOf(file: string, input: NodeJS.ReadableStream): AsyncGene
 /**
  * Batches in flight at once. Records are dealt to that many lanes by USCC, so batches in flight
  * never share an enterprise: a batch never waits for another's profile locks (with one shared
- * stream, two batches of 20,000 random enterprises out of 1,000,000 share ~400, and the second
+ * stream, two large batches of random enterprises almost always share some, and the second
  * waited for the first to commit before it could rescore).
  */
 export const IMPORT_CONCURRENCY_DEFAULT = 2;

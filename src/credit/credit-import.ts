@@ -93,7 +93,7 @@ export async function importCreditBatch(
   asOf = chinaDate(new Date()),
 ): Promise<CreditImportResult> {
   if (rows.length === 0) return { imported: 0, duplicates: 0, rejected: [], rescored: 0 };
-  // A batch's statements cost enough to trigger JIT compilation, which takes longer (~70 ms) than it saves.
+  // A batch's statements cost enough to trigger JIT compilation, which takes longer than it saves.
   await manager.query(`SET LOCAL jit = off`);
   await manager.query(
     `CREATE TEMP TABLE IF NOT EXISTS credit_import_staging (
@@ -105,7 +105,7 @@ export async function importCreditBatch(
   const lines = rows.map(({ line, record: r }) =>
     [line, r.uscc, r.source, r.sourceReference, r.indicator, r.polarity, r.recordedOn, r.expiresOn ?? null].map(copyField).join('\t') + '\n',
   );
-  // Sent in chunks of COPY_LINES_PER_CHUNK lines: one socket write per line cost ~10 µs a record.
+  // Sent in chunks of COPY_LINES_PER_CHUNK lines: a socket write per line was a large part of a record's cost.
   const chunks = Array.from({ length: Math.ceil(lines.length / COPY_LINES_PER_CHUNK) }, (_, k) =>
     lines.slice(k * COPY_LINES_PER_CHUNK, (k + 1) * COPY_LINES_PER_CHUNK).join(''),
   );

@@ -52,9 +52,8 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
  * of different enterprises rescore side by side. One statement in id order both creates a base
  * profile for an enterprise without one and locks the existing ones: `DO UPDATE … WHERE false`
  * updates nothing but locks every conflicting row (FOR NO KEY UPDATE, as no key column is set).
- * So two batches never wait on each other in a cycle, and the pass costs what a lock alone does:
- * ≈ 0.08 s for 20,000 enterprises, where the INSERT … DO NOTHING and the SELECT … FOR UPDATE
- * after it took 0.14–0.17 s.
+ * So two batches never wait on each other in a cycle, and the pass costs what a lock alone does,
+ * less than an INSERT … DO NOTHING followed by a SELECT … FOR UPDATE (BENCHMARKS.md).
  */
 async function lockCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf: string): Promise<void> {
   await manager.query(

@@ -1,11 +1,13 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { entityReader } from '../common/database/entity-reader';
 import { RequestContext, recordDetailsVisible } from '../common/context';
-import { ConnectionArgs, toConnection, pageRequest } from '../common/pagination';
+import { ConnectionArgs, emptyConnection, pageRequest } from '../common/pagination';
 import { Enterprise, EnterpriseVerificationStatus } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
+import { CONTRIBUTION_KEYSET, CreditContribution } from './credit.service';
 import {
-  CreditContribution,
+  CreditAuthorizationConnection,
+  CreditContributionConnection,
   CreditRecordConnection,
   ImportCreditRecordsInput,
   ImportCreditRecordsPayload,
@@ -14,7 +16,7 @@ import { CreditFlag, CreditProfile } from './credit-profile.entity';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { InstitutionAuthorizationInput } from './credit.types';
 import { expectGlobalId } from '../common/global-id';
-import { PayloadType, toPayload } from '../common/payload';
+import { PayloadType, toPayload, withUserErrors } from '../common/payload';
 import { Institution } from '../institution/institution.entity';
 
 export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'creditAuthorization', () => CreditAuthorization, 'Result of an authorisation change.');
@@ -23,7 +25,13 @@ export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'cr
 export class CreditResolver {
   @Mutation(() => ImportCreditRecordsPayload, { description: '导入信用记录 — import credit records from a government source (operators). Idempotent by source and reference.' })
   importCreditRecords(@Arg('input', () => ImportCreditRecordsInput) input: ImportCreditRecordsInput, @Ctx() ctx: RequestContext) {
-    return ctx.services.credit.importCreditRecords(ctx.actor, input.records as unknown as Array<Record<string, unknown>>);
+    const records = input.records as unknown as Array<Record<string, unknown>>;
+    return withUserErrors(() => ctx.services.credit.importCreditRecords(ctx.actor, records), {
+      imported: 0,
+      duplicates: 0,
+      rejected: [],
+      rescored: 0,
+    });
   }
 
   @Mutation(() => CreditAuthorizationPayload, { description: '信用授权 — the enterprise lets an institution see its credit record details.' })
@@ -38,15 +46,26 @@ export class CreditResolver {
     return toPayload('creditAuthorization', () => ctx.services.credit.revokeInstitutionAuthorization(ctx.actor, institutionId));
   }
 
-  @FieldResolver(() => [CreditAuthorization], { description: 'Institutions this enterprise authorised (own enterprise and operators only; empty for others).' })
-  creditAuthorizations(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
+  @FieldResolver(() => CreditAuthorizationConnection, {
+    description: 'Institutions this enterprise authorised (own enterprise and operators only; empty for others).',
+  })
+  creditAuthorizations(
+    @Root() enterprise: Enterprise,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, 'CreditAuthorization');
     const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
-    if (!own) return [];
-    return ctx.loaders
-      .keyed<string, CreditAuthorization[]>('creditAuthorizationsOf', (ids) =>
-        ctx.services.credit.authorizationsOf(ids),
-      )
-      .load(enterprise.id);
+    if (!own) return emptyConnection<CreditAuthorization>(page);
+    const credit = ctx.services.credit;
+    return ctx.loaders.pagedConnection(
+      'creditAuthorizations',
+      enterprise.id,
+      page,
+      (ids) => credit.authorizationPages(ids, page),
+      (ids) => credit.countAuthorizations(ids),
+      (row) => [row.institutionId],
+    );
   }
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
@@ -70,7 +89,7 @@ export class CreditResolver {
   async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
     const verified = enterprise.verificationStatus === EnterpriseVerificationStatus.VERIFIED;
     if (!verified || !(await recordDetailsVisible(ctx, enterprise.id))) {
-      return toConnection<CreditRecord>([], pageRequest(args), async () => 0);
+      return emptyConnection<CreditRecord>(pageRequest(args, 'CreditRecord'));
     }
     return ctx.loaders.childConnection(CreditRecord, 'enterpriseId', enterprise.id, args);
   }
@@ -78,19 +97,28 @@ export class CreditResolver {
 
 @Resolver(() => CreditProfile)
 export class CreditProfileResolver {
-  @FieldResolver(() => [CreditContribution], {
+  @FieldResolver(() => CreditContributionConnection, {
     nullable: true,
     description:
       'How each credit record moved the score, largest first: the explanation of the score. ' +
       'Null unless the actor sees the record details.',
   })
-  async contributions(@Root() profile: CreditProfile, @Ctx() ctx: RequestContext) {
+  async contributions(
+    @Root() profile: CreditProfile,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, CONTRIBUTION_KEYSET);
     if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
-    return ctx.loaders
-      .keyed<CreditProfile, CreditContribution[]>('contributionsOf', (profiles) =>
-        ctx.services.credit.contributions(profiles),
-      )
-      .load(profile);
+    const credit = ctx.services.credit;
+    return ctx.loaders.pagedConnection<CreditProfile, CreditContribution>(
+      'contributions',
+      profile,
+      page,
+      (profiles) => credit.contributionPages(profiles, page),
+      (profiles) => credit.countContributions(profiles),
+      (row) => [String(Math.abs(row.points)), row.recordId],
+    );
   }
 
   @FieldResolver(() => [CreditFlag], {

@@ -2,8 +2,10 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ArrayMaxSize, ArrayMinSize, Length, ValidateNested } from 'class-validator';
 import { CreditPolarity, CreditRecord, CreditSource } from './credit-record.entity';
 import { DateScalar } from '../common/scalars';
-import { ConnectionType } from '../common/pagination';
+import { CreditAuthorization } from './credit-authorization.entity';
+import { ConnectionType, MaxItems } from '../common/pagination';
 import { IsPlainText, IsUscc } from '../common/validators';
+import { UserError } from '../common/payload';
 
 @InputType({ description: 'One credit record as a government source reports it.' })
 export class CreditRecordInput {
@@ -34,11 +36,14 @@ export class CreditRecordInput {
   expiresOn?: string | null;
 }
 
+/** Records one importCreditRecords call takes (and so refuses) at most. */
+export const MAX_IMPORTED_RECORDS = 1000;
+
 @InputType({ description: 'A batch of credit records to import (operators only).' })
 export class ImportCreditRecordsInput {
   @Field(() => [CreditRecordInput], { description: 'The records to import, at least one.' })
   @ArrayMinSize(1)
-  @ArrayMaxSize(1000)
+  @ArrayMaxSize(MAX_IMPORTED_RECORDS)
   @ValidateNested({ each: true })
   records: CreditRecordInput[];
 }
@@ -63,10 +68,18 @@ export class ImportCreditRecordsPayload {
   @Field(() => [RejectedCreditRecord], {
     description: 'Records refused, with their position and reason; the others were imported.',
   })
+  @MaxItems(MAX_IMPORTED_RECORDS)
   rejected: RejectedCreditRecord[];
 
   @Field(() => Int, { description: 'Enterprises whose records changed; their scores were recomputed.' })
   rescored: number;
+
+  @Field(() => [UserError], {
+    description:
+      'Empty unless a business rule refused the whole batch (then nothing was imported and the counts are 0); ' +
+      'records refused one by one are in `rejected`.',
+  })
+  userErrors: UserError[];
 }
 
 export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord', 'A page of credit records.');
@@ -102,3 +115,15 @@ export class CreditContribution {
   @Field(() => String, { nullable: true, description: 'Flag the record raises while active.' })
   flag: string | null;
 }
+
+export const CreditContributionConnection = ConnectionType(
+  CreditContribution,
+  'CreditContribution',
+  'A page of the credit records’ contributions to the score, largest first.',
+);
+
+export const CreditAuthorizationConnection = ConnectionType(
+  CreditAuthorization,
+  'CreditAuthorization',
+  'A page of an enterprise’s authorisations (信用授权), by institution.',
+);

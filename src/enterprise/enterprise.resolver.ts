@@ -1,6 +1,7 @@
+import { auditActor } from '../auth/audit-actor.types';
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../common/context';
-import { ConnectionArgs, pageRequest } from '../common/pagination';
+import { ConnectionArgs, emptyConnection, pageRequest, toConnection } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { industrySectionName } from '../common/reference/industries';
 import { regionName } from '../common/reference/regions';
@@ -8,7 +9,7 @@ import { Enterprise, EnterpriseVerificationStatus } from './enterprise.entity';
 import {
   EnterpriseConnection,
   EnterprisePayload,
-  EnterpriseVerificationEvent,
+  EnterpriseVerificationEventConnection,
   ReassignEnterpriseIdentityInput,
   RegisterEnterpriseInput,
   RegisterEnterprisePayload,
@@ -32,7 +33,7 @@ export class EnterpriseResolver {
     verificationStatus: EnterpriseVerificationStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.enterprise.list(ctx.actor, pageRequest(args), verificationStatus);
+    return ctx.services.enterprise.list(ctx.actor, pageRequest(args, 'Enterprise'), verificationStatus);
   }
 
   @Mutation(() => RegisterEnterprisePayload, { description: '企业注册 — register an enterprise.' })
@@ -83,18 +84,33 @@ export class EnterpriseResolver {
     );
   }
 
-  @FieldResolver(() => [EnterpriseVerificationEvent], {
+  @FieldResolver(() => EnterpriseVerificationEventConnection, {
     description:
       'The 实名认证 audit trail of every registration of this USCC, oldest first (operators only; empty for others).',
   })
-  async verificationEvents(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
-    if (!ctx.services.identity.mayReadEvents(ctx.actor)) return [];
+  async verificationEvents(
+    @Root() enterprise: Enterprise,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, 'EnterpriseVerificationEvent');
+    if (!ctx.services.identity.mayReadEvents(ctx.actor)) return emptyConnection(page);
+    const pageKey = `${page.limit}:${page.backward}:${page.after ?? ''}:${page.before ?? ''}`;
     const events = await ctx.loaders
-      .keyed<string, VerificationEvent[]>('verificationEventsOfUscc', (enterpriseIds) =>
-        ctx.services.identity.eventsOfUsccs(enterpriseIds),
+      .keyed<string, VerificationEvent[]>(`verificationEventsOfUscc:${pageKey}`, (enterpriseIds) =>
+        ctx.services.identity.eventsOfUsccs(enterpriseIds, page),
       )
       .load(enterprise.id);
-    return events.map((event) => ({ ...event, enterpriseId: toGlobalId('Enterprise', event.enterpriseId) }));
+    const count = () =>
+      ctx.loaders
+        .keyed<string, number>('verificationEventCounts', (ids) => ctx.services.identity.countEventsOfUsccs(ids))
+        .load(enterprise.id);
+    const nodes = events.map((event) => ({
+      ...event,
+      enterpriseId: toGlobalId('Enterprise', event.enterpriseId),
+      actor: auditActor(ctx.actor, event.actor),
+    }));
+    return toConnection(nodes, page, count);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Name of the region (行政区划名称).' })

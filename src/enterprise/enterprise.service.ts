@@ -88,7 +88,7 @@ export class EnterpriseService {
     verificationStatus?: EnterpriseVerificationStatus | null,
   ): Promise<Connection<Enterprise>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
-      throw new ForbiddenError('Enterprise details are not available to this actor');
+      throw new ForbiddenError('Enterprise details are not available to this account');
     const visible = this.visibility(actor);
     const byStatus = { where: 'self.verification_status = :verificationStatus', params: { verificationStatus } };
     const filter = verificationStatus ? bothFilters(visible, byStatus) : visible;

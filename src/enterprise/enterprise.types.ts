@@ -1,3 +1,4 @@
+import { AuditActor } from '../auth/audit-actor.types';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { IsInt, IsOptional, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { AccountCredentialsInput } from '../auth/auth.types';
@@ -117,8 +118,8 @@ export class EnterpriseVerificationEvent {
   @Field(() => String, { description: 'OPERATOR_REVIEW, IDENTITY_ASSERTION, REASSIGNMENT or MIGRATION.' })
   method: string;
 
-  @Field(() => String, { description: 'Who made the change, e.g. "OPERATOR#3".' })
-  actor: string;
+  @Field(() => AuditActor, { description: 'Who made the change (经办人).' })
+  actor: AuditActor;
 
   @Field(() => String)
   evidence: string;
@@ -126,6 +127,12 @@ export class EnterpriseVerificationEvent {
   @Field(() => Date)
   occurredAt: Date;
 }
+
+export const EnterpriseVerificationEventConnection = ConnectionType(
+  EnterpriseVerificationEvent,
+  'EnterpriseVerificationEvent',
+  'A page of the 实名认证 audit trail, oldest first.',
+);
 
 export const EnterprisePayload = PayloadType(
   'Enterprise',

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
+import { keysetSql, PageRequest, positionalBinder } from '../common/pagination';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { transferCreditRecords } from '../credit/credit-transfer';
 import { Enterprise, EnterpriseVerificationStatus as Status } from './enterprise.entity';
@@ -147,19 +148,39 @@ export class IdentityVerificationService {
     return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM';
   }
 
-  /** For each enterprise, the audit trail of every claim on its USCC, oldest first; one statement for all. */
-  async eventsOfUsccs(enterpriseIds: readonly string[]): Promise<VerificationEvent[][]> {
+  /**
+   * For each enterprise, a page (fetched with `limit + 1`, in fetch order) of the audit trail of
+   * every claim on its USCC, by event ID; one statement for all.
+   */
+  async eventsOfUsccs(enterpriseIds: readonly string[], page: PageRequest): Promise<VerificationEvent[][]> {
+    const params: unknown[] = [enterpriseIds, page.limit + 1];
+    const keyset = keysetSql(page, [{ sql: 'v.id' }], positionalBinder(params));
     const rows: Array<VerificationEvent & { forEnterprise: string }> = await this.dataSource.query(
-      `SELECT e.id::text AS "forEnterprise", v.id::text AS id, v.enterprise_id::text AS "enterpriseId", v.uscc,
-         v.from_status AS "fromStatus", v.to_status AS "toStatus", v.method, v.actor, v.evidence,
-         v.occurred_at AS "occurredAt"
-       FROM enterprise e JOIN enterprise_verification_event v ON v.uscc = e.uscc
-       WHERE e.id = ANY($1::bigint[]) ORDER BY v.id`,
-      [enterpriseIds],
+      `SELECT "forEnterprise", id, "enterpriseId", uscc, "fromStatus", "toStatus", method, actor, evidence, "occurredAt"
+       FROM (SELECT e.id::text AS "forEnterprise", v.id::text AS id, v.enterprise_id::text AS "enterpriseId", v.uscc,
+               v.from_status AS "fromStatus", v.to_status AS "toStatus", v.method, v.actor, v.evidence,
+               v.occurred_at AS "occurredAt",
+               row_number() OVER (PARTITION BY e.id ORDER BY ${keyset.orderBy}) AS position
+             FROM enterprise e JOIN enterprise_verification_event v ON v.uscc = e.uscc
+             WHERE e.id = ANY($1::bigint[]) AND ${keyset.where}) ranked
+       WHERE position <= $2 ORDER BY position`,
+      params,
     );
     const byEnterprise = new Map<string, VerificationEvent[]>(enterpriseIds.map((id) => [id, []]));
     for (const { forEnterprise, ...event } of rows) byEnterprise.get(forEnterprise)!.push(event);
     return enterpriseIds.map((id) => byEnterprise.get(id)!);
+  }
+
+  /** For each enterprise, how many events the audit trail of its USCC holds. */
+  async countEventsOfUsccs(enterpriseIds: readonly string[]): Promise<number[]> {
+    const rows: Array<{ id: string; n: number }> = await this.dataSource.query(
+      `SELECT e.id::text AS id, count(*)::int AS n
+       FROM enterprise e JOIN enterprise_verification_event v ON v.uscc = e.uscc
+       WHERE e.id = ANY($1::bigint[]) GROUP BY e.id`,
+      [enterpriseIds],
+    );
+    const counts = new Map(rows.map((row) => [row.id, row.n]));
+    return enterpriseIds.map((id) => counts.get(id) ?? 0);
   }
 }
 

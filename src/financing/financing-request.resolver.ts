@@ -14,7 +14,7 @@ export class FinancingRequestResolver {
     @Arg('status', () => FinancingRequestStatus, { nullable: true }) status: FinancingRequestStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.financing.list(ctx.actor, pageRequest(args), status);
+    return ctx.services.financing.list(ctx.actor, pageRequest(args, 'FinancingRequest'), status);
   }
 
   @Mutation(() => PostFinancingRequestPayload, { description: '发布融资需求 — post a financing need (enterprises).' })

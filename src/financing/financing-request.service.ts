@@ -70,8 +70,7 @@ export class FinancingRequestService {
         await this.matching.refreshRequestMatches(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
       },
-      remember: (request) => ({ id: request.id }),
-      replay: (remembered: { id: string }, manager) => manager.getRepository(FinancingRequest).findOneByOrFail({ id: remembered.id }),
+      answer: FinancingRequest,
     });
   }
 
@@ -110,7 +109,7 @@ export class FinancingRequestService {
   }
 
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this actor');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this account');
     const visible = this.visibility(actor);
     return this.reader.page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }

@@ -4,7 +4,14 @@ import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { Institution } from './institution.entity';
 import { MoneyScalar } from '../common/scalars';
-import { CreateInstitutionInput, CreateInstitutionPayload, InstitutionConnection, SetFourEyesThresholdInput } from './institution.types';
+import {
+  CreateInstitutionInput,
+  CreateInstitutionPayload,
+  InstitutionConnection,
+  SetFourEyesThresholdInput,
+  SetFourEyesThresholdPayload,
+} from './institution.types';
+import { UserAccount } from '../auth/user-account.entity';
 import { LoanProduct } from '../product/loan-product.entity';
 import { LoanProductConnection } from '../product/loan-product.types';
 
@@ -12,16 +19,26 @@ import { LoanProductConnection } from '../product/loan-product.types';
 export class InstitutionResolver {
   @Query(() => InstitutionConnection, { description: 'Financial institutions on the platform (金融机构).' })
   institutions(@Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.services.institution.list(pageRequest(args));
+    return ctx.services.institution.list(pageRequest(args, 'Institution'));
   }
 
   @Mutation(() => CreateInstitutionPayload, { description: '机构入驻 — onboard an institution (operators).' })
-  createInstitution(@Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput, @Ctx() ctx: RequestContext) {
-    const { institution } = ctx.services;
-    return toPayload('institution', () => institution.createInstitution(ctx.actor, input, ctx.clientAddress));
+  async createInstitution(
+    @Arg('input', () => CreateInstitutionInput) input: CreateInstitutionInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    let admin: UserAccount | null = null;
+    const payload = await toPayload('institution', async () => {
+      const created = await ctx.services.institution.createInstitution(ctx.actor, input, ctx.clientAddress);
+      admin = created.admin;
+      return created.institution;
+    });
+    return { ...payload, admin };
   }
 
-  @Mutation(() => CreateInstitutionPayload, { description: '双人复核 — the institution admin sets the amount above which grants need a second approval.' })
+  @Mutation(() => SetFourEyesThresholdPayload, {
+    description: '双人复核 — the institution admin sets the amount above which grants need a second approval.',
+  })
   setFourEyesThreshold(@Arg('input', () => SetFourEyesThresholdInput) input: SetFourEyesThresholdInput, @Ctx() ctx: RequestContext) {
     return toPayload('institution', () => ctx.services.institution.setFourEyesThreshold(ctx.actor, input.threshold));
   }

@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
 import { Actor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
-import { Connection, PageRequest, paginate } from '../common/pagination';
+import { Connection, PageRequest } from '../common/pagination';
+import { ALL_ROWS, entityReader } from '../common/database/entity-reader';
 import { Institution, InstitutionType } from './institution.entity';
 import { AuthService, Credentials } from '../auth/auth.service';
-import { AccountRole } from '../auth/user-account.entity';
+import { AccountRole, UserAccount } from '../auth/user-account.entity';
 
 export interface CreateInstitutionInput {
   name: string;
@@ -22,7 +23,11 @@ export class InstitutionService {
   ) {}
 
   /** Onboarding (机构入驻) is the platform operator's job. */
-  async createInstitution(actor: Actor, input: CreateInstitutionInput, client?: string): Promise<Institution> {
+  async createInstitution(
+    actor: Actor,
+    input: CreateInstitutionInput,
+    client?: string,
+  ): Promise<{ institution: Institution; admin: UserAccount | null }> {
     if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only platform operators onboard institutions');
     const { admin: credentials, ...fields } = input;
     const admin = credentials ? await this.auth.newAccount(credentials, client, ['input', 'admin']) : null;
@@ -37,10 +42,11 @@ export class InstitutionService {
         .execute();
       if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
       const id = String(result.raw[0].id);
-      if (admin) {
-        await this.auth.createAccount(manager, admin, AccountRole.INSTITUTION_ADMIN, { institutionId: id }, ['input', 'admin']);
-      }
-      return manager.getRepository(Institution).findOneByOrFail({ id });
+      const role = AccountRole.INSTITUTION_ADMIN;
+      const account = admin
+        ? await this.auth.createAccount(manager, admin, role, { institutionId: id }, ['input', 'admin'])
+        : null;
+      return { institution: await manager.getRepository(Institution).findOneByOrFail({ id }), admin: account };
     });
   }
 
@@ -53,7 +59,7 @@ export class InstitutionService {
 
   /** Institutions are public: everyone may see who lends on the platform. */
   list(page: PageRequest): Promise<Connection<Institution>> {
-    return paginate(this.dataSource.getRepository(Institution).createQueryBuilder('institution'), page);
+    return entityReader(this.dataSource, Institution).page('self', ALL_ROWS, page);
   }
 
   /** An institution's own settings (the four-eyes threshold): its own staff and operators only. */

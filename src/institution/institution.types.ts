@@ -1,6 +1,7 @@
 import { Field, InputType, Int } from 'type-graphql';
 import { ArrayMaxSize, IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
 import { AccountCredentialsInput } from '../auth/auth.types';
+import { UserAccount } from '../auth/user-account.entity';
 import { Institution, InstitutionType } from './institution.entity';
 import { MoneyScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
@@ -37,6 +38,17 @@ export class CreateInstitutionInput {
 
 export const InstitutionConnection = ConnectionType(Institution, 'Institution', 'A page of institutions.');
 export const CreateInstitutionPayload = PayloadType('CreateInstitution', 'institution', () => Institution, 'Result of createInstitution.');
+Field(() => UserAccount, {
+  nullable: true,
+  description: 'The admin account (INSTITUTION_ADMIN) created with the institution; null when none was asked for.',
+})(CreateInstitutionPayload.prototype, 'admin');
+
+export const SetFourEyesThresholdPayload = PayloadType(
+  'SetFourEyesThreshold',
+  'institution',
+  () => Institution,
+  'Result of setFourEyesThreshold: the institution with its new threshold.',
+);
 
 @InputType({ description: '双人复核 — grants above this amount need a second staff member; null turns it off.' })
 export class SetFourEyesThresholdInput {

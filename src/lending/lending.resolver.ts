@@ -5,6 +5,7 @@ import { toPayload } from '../common/payload';
 import { expectGlobalId } from '../common/global-id';
 import { money } from '../common/decimal';
 import { MoneyScalar } from '../common/scalars';
+import { AuditActor, auditActor } from '../auth/audit-actor.types';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { FinancingRequest } from '../financing/financing-request.entity';
 import { Institution } from '../institution/institution.entity';
@@ -49,7 +50,7 @@ export class ApplicationResolver {
     @Arg('status', () => ApplicationStatus, { nullable: true }) status: ApplicationStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.lending.list(ctx.actor, pageRequest(args), status);
+    return ctx.services.lending.list(ctx.actor, pageRequest(args, 'Application'), status);
   }
 
   @Mutation(() => ApplicationPayload, { description: '申请 — the enterprise applies to a published product with one of its requests.' })
@@ -128,7 +129,16 @@ export class ApplicationResolver {
 
   @FieldResolver(() => ApplicationEventConnection, { description: 'The audit trail (审计轨迹): every transition, oldest first.' })
   events(@Root() application: Application, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.childConnection(ApplicationEvent, 'applicationId', application.id, args);
+    const visible = ctx.services.lending.eventFilter(ctx.actor);
+    return ctx.loaders.childConnection(ApplicationEvent, 'applicationId', application.id, args, visible);
+  }
+}
+
+@Resolver(() => ApplicationEvent)
+export class ApplicationEventResolver {
+  @FieldResolver(() => AuditActor, { description: 'Who acted (经办人), as far as the caller may know.' })
+  actor(@Root() event: ApplicationEvent, @Ctx() ctx: RequestContext) {
+    return auditActor(ctx.actor, event.actor);
   }
 }
 

@@ -15,7 +15,7 @@ import { loanProductVisibility } from '../product/loan-product.service';
 import { assertVisible } from '../common/database/visibility';
 import { Institution } from '../institution/institution.entity';
 import { Application, ApplicationOrigin, ApplicationStatus } from './application.entity';
-import { ApplicationEvent } from './application-event.entity';
+import { ApplicationEvent, ApplicationEventType } from './application-event.entity';
 import { CreditGrant, CreditGrantStatus } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
@@ -43,6 +43,10 @@ export interface GrantCreditInput {
   termMonths: number;
   idempotencyKey?: string | null;
 }
+export interface ApproveCreditGrantInput {
+  creditGrantId: string;
+  idempotencyKey?: string | null;
+}
 export interface RecordDisbursementInput {
   applicationId: string;
   amount: string;
@@ -52,13 +56,6 @@ export interface RecordDisbursementInput {
 
 /** Failed criteria that come from the enterprise's credit records rather than its profile. */
 const RECORD_DERIVED = new Set(['DISHONEST_DEBTOR']);
-
-const rememberId = (row: { id: string }) => ({ id: row.id });
-/** On a retry, the result is the row the first call produced, as it is now. */
-const replayById =
-  <T extends { id: string }>(entity: new () => T) =>
-  (remembered: { id: string }, manager: EntityManager) =>
-    manager.getRepository(entity).findOneByOrFail({ id: remembered.id } as never) as Promise<T>;
 
 /**
  * The loan lifecycle (对接 → 受理 → 授信 → 放款). Every change runs in one transaction that locks the
@@ -92,8 +89,7 @@ export class LendingService {
       operation,
       key: input.idempotencyKey,
       input,
-      remember: rememberId,
-      replay: replayById(Application),
+      answer: Application,
       run: async (context) => {
         const { manager } = context;
         // Visibility first, as node(id:) defines it: a need or product the actor may not see answers
@@ -145,8 +141,11 @@ export class LendingService {
         if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
         const how = origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null;
         const submitted = { id: applicationId, financingRequestId: request.id, loanProductId: product.id };
-        await recordEvent(context, { ...submitted, institutionId: product.institutionId, enterpriseId: request.enterpriseId },
-          null, ApplicationStatus.SUBMITTED, how, how ? 'APPLICATION_CLAIMED' : 'APPLICATION_SUBMITTED');
+        const keys = { ...submitted, institutionId: product.institutionId, enterpriseId: request.enterpriseId };
+        await recordEvent(context, keys, null, ApplicationStatus.SUBMITTED, how, {
+          type: how ? ApplicationEventType.CLAIMED : ApplicationEventType.SUBMITTED,
+          outbox: how ? 'APPLICATION_CLAIMED' : 'APPLICATION_SUBMITTED',
+        });
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(Application).findOneByOrFail({ id: applicationId });
       },
@@ -205,8 +204,7 @@ export class LendingService {
       operation: 'grantCredit',
       key: idempotencyKey,
       input: fields,
-      remember: rememberId,
-      replay: replayById(CreditGrant),
+      answer: CreditGrant,
       run: async (context) => {
         const { manager } = context;
         // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
@@ -215,7 +213,10 @@ export class LendingService {
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (await manager.getRepository(CreditGrant).existsBy({ applicationId: application.id })) {
-          throw new BusinessRuleError('GRANT_PENDING', 'A grant on this application already waits for its second approval');
+          throw new BusinessRuleError(
+            'GRANT_PENDING',
+            'A grant on this application already awaits its second approval: approve that one (approveCreditGrant)',
+          );
         }
         const product = await manager.getRepository(LoanProduct).findOneByOrFail({ id: application.loanProductId });
         const amount = money.units(input.amount);
@@ -268,7 +269,13 @@ export class LendingService {
             approvedAt: needsSecondPair ? null : new Date(),
           }),
         );
-        if (!needsSecondPair) {
+        if (needsSecondPair) {
+          // Waiting for the second approval is a state the client sees (creditGrant.status): an event of its own.
+          const waiting = `${grantReason(grant)}: waits for a second staff member (双人复核)`;
+          await recordEvent(context, application, application.status, application.status, waiting, {
+            type: ApplicationEventType.CREDIT_GRANT_PROPOSED,
+          });
+        } else {
           await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
         }
         await emitAboutApplication(manager, needsSecondPair ? 'CREDIT_GRANT_PENDING_APPROVAL' : 'CREDIT_GRANT_MADE',
@@ -282,14 +289,24 @@ export class LendingService {
    * 复核 — a second staff member of the same institution approves a grant that waits for four
    * eyes; the maker cannot check their own grant. Only then is the credit granted.
    */
-  approveCreditGrant(actor: Actor, input: { creditGrantId: string; idempotencyKey?: string | null }): Promise<CreditGrant> {
+  async approveCreditGrant(actor: Actor, input: ApproveCreditGrantInput): Promise<CreditGrant> {
+    try {
+      return await this.approve(actor, input);
+    } catch (error) {
+      // The refusal rolled back and changes nothing; the attempt is still kept, in a transaction of its own.
+      const selfApproval = error instanceof BusinessRuleError && error.code === 'MAKER_CANNOT_CHECK';
+      if (selfApproval) await this.recordRefusedSelfApproval(actor, input.creditGrantId);
+      throw error;
+    }
+  }
+
+  private approve(actor: Actor, input: ApproveCreditGrantInput): Promise<CreditGrant> {
     const institutionId = requireInstitution(actor);
     return runIdempotent(this.dataSource, actor, {
       operation: 'approveCreditGrant',
       key: input.idempotencyKey,
       input,
-      remember: rememberId,
-      replay: replayById(CreditGrant),
+      answer: CreditGrant,
       run: async (context) => {
         const { manager } = context;
         const peek = await manager.getRepository(CreditGrant).findOneBy({ id: input.creditGrantId });
@@ -298,7 +315,9 @@ export class LendingService {
         const { application } = await lockForApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
-        if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not wait for approval');
+        if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) {
+          throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not await approval: it is already approved');
+        }
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (grant.proposedBy === actorKey(actor)) {
           throw new BusinessRuleError('MAKER_CANNOT_CHECK', 'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it');
@@ -307,11 +326,27 @@ export class LendingService {
         grant.approvedBy = actorKey(actor);
         grant.approvedAt = new Date();
         await manager.getRepository(CreditGrant).save(grant);
-        const checked = `${grantReason(grant)}; proposed by ${grant.proposedBy}, approved by ${grant.approvedBy}`;
+        // Who proposed it is the actor of its CREDIT_GRANT_PROPOSED event; who approved it, of this one.
+        const checked = `${grantReason(grant)}: approved by a second staff member (双人复核)`;
         await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, checked);
         await emitAboutApplication(manager, 'CREDIT_GRANT_APPROVED', application, { creditGrantId: ['CreditGrant', grant.id] });
         return grant;
       },
+    });
+  }
+
+  /** The audit trace of a maker's refused attempt to approve their own grant (if it still waits, unchanged). */
+  private async recordRefusedSelfApproval(actor: Actor, creditGrantId: string): Promise<void> {
+    await withTransaction(this.dataSource, async (manager) => {
+      const peek = await manager.getRepository(CreditGrant).findOneBy({ id: creditGrantId });
+      if (!peek) return;
+      const { application } = await lockForApplication(manager, peek.applicationId);
+      const grant = await manager.getRepository(CreditGrant).findOneBy({ id: creditGrantId });
+      if (grant?.status !== CreditGrantStatus.PENDING_APPROVAL || grant.proposedBy !== actorKey(actor)) return;
+      const refused = `${grantReason(grant)}: its maker may not approve it (双人复核)`;
+      await recordEvent({ actor, manager }, application, application.status, application.status, refused, {
+        type: ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED,
+      });
     });
   }
 
@@ -326,15 +361,22 @@ export class LendingService {
       operation: 'recordDisbursement',
       key: idempotencyKey,
       input: fields,
-      remember: rememberId,
-      replay: replayById(Disbursement),
+      answer: Disbursement,
       run: async (context) => {
         const { manager } = context;
         await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const { application } = await lockForApplication(manager, input.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('Application');
+        const grant = await manager.getRepository(CreditGrant).findOneBy({ applicationId: application.id });
+        if (application.status === ApplicationStatus.ACCEPTED && grant?.status === CreditGrantStatus.PENDING_APPROVAL) {
+          throw new BusinessRuleError(
+            'GRANT_AWAITS_APPROVAL',
+            'The credit grant awaits its second approval (four-eyes): another staff member approves it ' +
+              '(approveCreditGrant) before anything is disbursed',
+          );
+        }
         assertTransition(application.status, ApplicationStatus.DISBURSED);
-        const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ applicationId: application.id });
+        if (!grant) throw new Error(`Application ${application.id} is ${application.status} without a credit grant`);
         const amount = money.units(input.amount);
         if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
         const [paid] = await manager.query(`SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement WHERE credit_grant_id = $1`, [grant.id]);
@@ -367,15 +409,14 @@ export class LendingService {
       operation: 'withdrawFinancingRequest',
       key: input.idempotencyKey,
       input,
-      remember: rememberId,
-      replay: replayById(FinancingRequest),
+      answer: FinancingRequest,
       run: async (context) => {
         const { manager } = context;
         const requests = financingRequestVisibility(actor);
         await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
-        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The request is already withdrawn');
+        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The financing request is already withdrawn; nothing to do');
         if (request.status === FinancingRequestStatus.CREDIT_GRANTED || request.status === FinancingRequestStatus.DISBURSED) {
           throw new BusinessRuleError('REQUEST_HAS_CREDIT', 'Credit was already granted on this request; it can no longer be withdrawn');
         }
@@ -389,15 +430,23 @@ export class LendingService {
              FROM open_application WHERE application.id = open_application.id
              RETURNING application.*, open_application.status AS from_status
            ), audit AS (
-             INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
-             SELECT id, $2, from_status, 'WITHDRAWN', $3 FROM withdrawn
+             INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
+             SELECT id, 'WITHDRAWN', $2, from_status, 'WITHDRAWN', $3 FROM withdrawn
            )
            ${applicationEventsSql('APPLICATION_WITHDRAWN', 'withdrawn')}`,
           [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
         );
         const applications: Array<{ id: string }> = await manager.query(`SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`, [request.id]);
-        await dropPendingGrants(manager, applications.map((row) => row.id));
-        await manager.query(`UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1`, [request.id]);
+        await dropPendingGrants(context, applications.map((row) => row.id));
+        // The need's own trail (financing_request_event) records its withdrawal as it records its expiry.
+        await manager.query(
+          `WITH withdrawn AS (
+             UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1 RETURNING id
+           )
+           INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
+           SELECT id, $2, $3, 'WITHDRAWN', $4 FROM withdrawn`,
+          [request.id, actorKey(actor), request.status, input.reason ?? null],
+        );
         await refreshFinancingRequestStatus(manager, [request.id]);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
       },
@@ -426,8 +475,8 @@ export class LendingService {
            WHERE status = 'SUBMITTED' AND response_deadline <= $1 AND financing_request_id = ANY($3::bigint[])
            RETURNING *
          ), audit AS (
-           INSERT INTO application_event (application_id, actor, from_status, to_status, reason)
-           SELECT id, $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
+           INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
+           SELECT id, 'EXPIRED', $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
          ), outbox AS (${applicationEventsSql('APPLICATION_EXPIRED', 'expired')})
          SELECT DISTINCT financing_request_id::text FROM expired`,
         [now, actorKey(systemActor), requests.map((row) => row.id)],
@@ -452,8 +501,7 @@ export class LendingService {
       operation,
       key: input.idempotencyKey,
       input: { applicationId: input.applicationId, reason: input.reason ?? null },
-      remember: rememberId,
-      replay: replayById(Application),
+      answer: Application,
       run: async (context) => {
         const { manager } = context;
         // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
@@ -486,7 +534,7 @@ export class LendingService {
   }
 
   list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this actor');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this account');
     const visible = this.childFilter(actor);
     return entityReader(this.dataSource, Application).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
@@ -511,6 +559,21 @@ export class LendingService {
     };
   }
 
+  /**
+   * The events of a visible application the actor sees: all, except that an enterprise does not see the
+   * institution's internal control (a refused self-approval changed nothing it can observe).
+   */
+  eventFilter(actor: Actor): ChildFilter {
+    if (actor.kind !== 'ENTERPRISE') return { key: 'all', where: 'TRUE', params: {} };
+    const internalEvent = ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED;
+    return { key: 'enterprise-view', where: 'self.type <> :internalEvent', params: { internalEvent } };
+  }
+
+  /** Events as `node(id:)` shows them: with their application, under eventFilter. SQL over `self`. */
+  eventVisibility(actor: Actor): RowFilter {
+    return bothFilters(this.withApplicationFilter(actor), this.eventFilter(actor));
+  }
+
   findVisibleGrant(actor: Actor, id: string): Promise<CreditGrant | null> {
     return entityReader(this.dataSource, CreditGrant).findOne('self', this.withApplicationFilter(actor), id);
   }
@@ -520,7 +583,7 @@ export class LendingService {
   }
 
   findVisibleEvent(actor: Actor, id: string): Promise<ApplicationEvent | null> {
-    return entityReader(this.dataSource, ApplicationEvent).findOne('self', this.withApplicationFilter(actor), id);
+    return entityReader(this.dataSource, ApplicationEvent).findOne('self', this.eventVisibility(actor), id);
   }
 }
 
@@ -533,8 +596,20 @@ function requireInstitution(actor: Actor): string {
   return actor.institutionId;
 }
 
-async function dropPendingGrants(manager: EntityManager, applicationIds: string[]): Promise<void> {
-  await manager.query(`DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'`, [applicationIds]);
+/** A grant still waiting for its second approval lapses with its application, and says so in the audit trail. */
+async function dropPendingGrants(context: TransactionContext, applicationIds: string[]): Promise<void> {
+  await context.manager.query(
+    `WITH lapsed AS (
+       DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'
+       RETURNING application_id, amount
+     )
+     INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
+     SELECT a.id, 'CREDIT_GRANT_LAPSED', $2, a.status, a.status,
+       '授信 ' || lapsed.amount || ' yuan never had its second approval: it lapsed with the application'
+     FROM lapsed JOIN application a ON a.id = lapsed.application_id
+     ORDER BY a.id`,
+    [applicationIds, actorKey(context.actor)],
+  );
 }
 
 async function moveApplication(
@@ -547,21 +622,34 @@ async function moveApplication(
   const from = application.status;
   application.status = to;
   await manager.getRepository(Application).save(application);
-  // A grant still waiting for its second approval lapses with the application.
-  if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) await dropPendingGrants(manager, [application.id]);
   await recordEvent(context, application, from, to, reason);
+  // A grant still waiting for its second approval lapses with the application.
+  if (to === ApplicationStatus.DECLINED || to === ApplicationStatus.WITHDRAWN) {
+    await dropPendingGrants(context, [application.id]);
+  }
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
 
 type ApplicationKeys = Pick<Application, 'id' | 'financingRequestId' | 'loanProductId' | 'institutionId' | 'enterpriseId'>;
 
-/** The outbox event of each status an application moves to; credit and tranches have their own. */
-const APPLICATION_OUTBOX_EVENTS: Partial<Record<ApplicationStatus, OutboxEventType>> = {
-  [ApplicationStatus.SUBMITTED]: 'APPLICATION_SUBMITTED',
-  [ApplicationStatus.ACCEPTED]: 'APPLICATION_ACCEPTED',
-  [ApplicationStatus.DECLINED]: 'APPLICATION_DECLINED',
-  [ApplicationStatus.WITHDRAWN]: 'APPLICATION_WITHDRAWN',
-  [ApplicationStatus.EXPIRED]: 'APPLICATION_EXPIRED',
+/** The outbox event of each audit event; credit and tranches emit their own, with their IDs. */
+const APPLICATION_OUTBOX_EVENTS: Partial<Record<ApplicationEventType, OutboxEventType>> = {
+  [ApplicationEventType.SUBMITTED]: 'APPLICATION_SUBMITTED',
+  [ApplicationEventType.ACCEPTED]: 'APPLICATION_ACCEPTED',
+  [ApplicationEventType.DECLINED]: 'APPLICATION_DECLINED',
+  [ApplicationEventType.WITHDRAWN]: 'APPLICATION_WITHDRAWN',
+  [ApplicationEventType.EXPIRED]: 'APPLICATION_EXPIRED',
+};
+
+/** The audit event of a move to each status. */
+const TRANSITION_EVENTS: Record<ApplicationStatus, ApplicationEventType> = {
+  [ApplicationStatus.SUBMITTED]: ApplicationEventType.SUBMITTED,
+  [ApplicationStatus.ACCEPTED]: ApplicationEventType.ACCEPTED,
+  [ApplicationStatus.CREDIT_GRANTED]: ApplicationEventType.CREDIT_GRANTED,
+  [ApplicationStatus.DISBURSED]: ApplicationEventType.DISBURSED,
+  [ApplicationStatus.DECLINED]: ApplicationEventType.DECLINED,
+  [ApplicationStatus.WITHDRAWN]: ApplicationEventType.WITHDRAWN,
+  [ApplicationStatus.EXPIRED]: ApplicationEventType.EXPIRED,
 };
 
 /** An event about one application, seen by its institution, its enterprise and the platform. */
@@ -601,17 +689,23 @@ function applicationEventsSql(type: OutboxEventType, from: string): string {
   });
 }
 
+/** What an event records (by default, the move to its status) and which outbox event goes with it. */
+interface EventKind {
+  type?: ApplicationEventType;
+  outbox?: OutboxEventType;
+}
+
 async function recordEvent(
   context: TransactionContext,
   application: ApplicationKeys,
   from: ApplicationStatus | null,
   to: ApplicationStatus,
   reason: string | null,
-  type = APPLICATION_OUTBOX_EVENTS[to],
+  { type = TRANSITION_EVENTS[to], outbox = APPLICATION_OUTBOX_EVENTS[type] }: EventKind = {},
 ) {
   const { manager, actor } = context;
   await manager
     .getRepository(ApplicationEvent)
-    .insert({ applicationId: application.id, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
-  if (type) await emitAboutApplication(manager, type, application);
+    .insert({ applicationId: application.id, type, actor: actorKey(actor), fromStatus: from, toStatus: to, reason });
+  if (outbox) await emitAboutApplication(manager, outbox, application);
 }

@@ -78,7 +78,7 @@ export const PRODUCT_MATCH_KEYS_SQL = `loan_product_match_keys(p.eligible_region
  * section or '*' × each guarantee it accepts, in its term's band. Reverse matching indexes the same
  * keys over open requests as `financing_request_match_keys()` (migration ReverseMatchKeys); here
  * they are written out, as PostgreSQL never inlines a SQL function with an aggregate and calling
- * it costs ~0.07 ms of a ~0.5 ms candidate lookup (pgbench). The matching tests check that both
+ * it is a noticeable part of a candidate lookup (BENCHMARKS.md). The matching tests check that both
  * directions pair the same requests and products.
  */
 export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || industry || '|' || guarantee || '|' || loan_term_band(facts.term_months))

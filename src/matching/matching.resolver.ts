@@ -3,18 +3,34 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from 'type-graphql';
 import { selects } from '../common/selection';
 import { RequestContext } from '../common/context';
-import { ConnectionArgs, ConnectionType, Edge, pageRequest, PageRequest } from '../common/pagination';
+import {
+  ConnectionArgs,
+  ConnectionType,
+  emptyConnection,
+  Keyset,
+  keysetSql,
+  PageRequest,
+  pageKey,
+  pageRequest,
+  pageShape,
+  positionalBinder,
+  toConnection,
+} from '../common/pagination';
 import { expectGlobalId } from '../common/global-id';
 import { ForbiddenError } from '../common/errors';
 import { FinancingRequest } from '../financing/financing-request.entity';
 import { LoanProduct } from '../product/loan-product.entity';
 import { Match, ProductFit } from './matching.types';
-import { RankedMatch } from './matching.service';
+import { RankedMatch, REVERSE_MATCH_KEYSET } from './matching.service';
 import { preparedQuery } from '../common/database/prepared';
 import { recordDetailsVisible } from '../common/context';
 
 export const MatchConnection = ConnectionType(Match, 'Match', 'Ranked matches, best first.');
 export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'How a request fits published products, by product.');
+
+/** A request's matches, best first: by score, then the lower quoted rate, then the product's ID. */
+const MATCH_KEYSET: Keyset = { name: 'Match', keys: ['decimal', 'decimal', 'id'] };
+const matchKey = (match: Match) => [match.matchScore, match.quotedRate, match.loanProductId];
 
 /** A stored match row; its reasons parsed, or as the JSON text to parse when asked for (null where the query did not ask). */
 type MatchRow = Omit<RankedMatch, 'reasons'> & { position: number } & ({ reasons: Record<string, unknown> } | { reasonsJson: string | null });
@@ -59,21 +75,6 @@ async function withRelations(
   ]);
 }
 
-/** A connection over rows fetched with `limit + 1`, with cursors from `cursorOf`. */
-function connectionOf<T>(rows: T[], page: PageRequest, cursorOf: (row: T) => string, total: () => Promise<number>) {
-  const nodes = rows.slice(0, page.limit);
-  const edges = nodes.map((node) => new Edge(node, cursorOf(node)));
-  let counted: Promise<number> | undefined;
-  return {
-    edges,
-    nodes,
-    pageInfo: { hasNextPage: rows.length > page.limit, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-    get totalCount() {
-      return (counted ??= total());
-    },
-  };
-}
-
 @Resolver(() => FinancingRequest)
 export class FinancingRequestMatchingResolver {
   @FieldResolver(() => MatchConnection, { description: 'Products matched to this need (匹配产品), best first, with the rate quoted and the reasons.' })
@@ -83,24 +84,35 @@ export class FinancingRequestMatchingResolver {
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
   ) {
-    const page = pageRequest(args);
-    const offset = page.afterId ? Number(page.afterId) : 0;
-    // The reasons (JSON) are half the statement's cost; most lists show rank, product and rate.
+    const page = pageRequest(args, MATCH_KEYSET);
+    // The reasons (JSON) make the statement dearer; most lists show rank, product and rate.
     const withReasons = selects(info, ['edges', 'node', 'reasons']) || selects(info, ['nodes', 'reasons']);
     const rows = await ctx.loaders
-      .keyed<string, MatchRow[]>(`matches:${page.limit}:${offset}:${withReasons}`, async (requestIds) => {
+      .keyed<string, MatchRow[]>(`matches:${pageKey(page)}:${withReasons}`, async (requestIds) => {
+        const params: unknown[] = [[...requestIds], page.limit + 1];
+        const columns = [
+          { sql: 'r.match_score', descending: true },
+          { sql: 'r.quoted_rate' },
+          { sql: 'r.loan_product_id' },
+        ];
+        const keyset = keysetSql(page, columns, positionalBinder(params));
+        // Keyset on the request's kept matches (a bounded number per request), ranked over all of
+        // them; the reasons are read for the page's rows only.
         const found = await preparedQuery<MatchRow>(
           ctx.dataSource,
-          withReasons ? 'matches-page-with-reasons' : 'matches-page',
-          // One page per request straight off the (financing_request_id, match_score, quoted_rate,
-          // loan_product_id) index; without the reasons, from the index alone.
-          `SELECT m.financing_request_id::text AS "financingRequestId", m.loan_product_id::text AS "loanProductId", m.match_score::text AS "matchScore",
-                  m.quoted_rate::text AS "quotedRate", ${withReasons ? 'm.reasons::text' : 'NULL'} AS "reasonsJson", ($2 + m.position)::int AS position
+          `matches-page${withReasons ? '-with-reasons' : ''}-${pageShape(page)}`,
+          `SELECT m.financing_request_id::text AS "financingRequestId", m.loan_product_id::text AS "loanProductId",
+                  m.match_score::text AS "matchScore", m.quoted_rate::text AS "quotedRate",
+                  ${withReasons ? 'x.reasons::text' : 'NULL'} AS "reasonsJson", m.position::int AS position
            FROM unnest($1::bigint[]) AS target(id)
-           CROSS JOIN LATERAL (SELECT p.*, row_number() OVER (ORDER BY p.match_score DESC, p.quoted_rate ASC, p.loan_product_id ASC) AS position FROM (
-             SELECT financing_request_id, loan_product_id, match_score, quoted_rate${withReasons ? ', reasons' : ''} FROM product_match WHERE financing_request_id = target.id
-             ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC OFFSET $2 LIMIT $3) p) m`,
-          [[...requestIds], offset, page.limit + 1],
+           CROSS JOIN LATERAL (SELECT r.* FROM (
+             SELECT financing_request_id, loan_product_id, match_score, quoted_rate,
+                    row_number() OVER (ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
+             FROM product_match WHERE financing_request_id = target.id) r
+             WHERE ${keyset.where} ORDER BY ${keyset.orderBy} LIMIT $2) m
+           ${withReasons ? 'JOIN product_match x USING (financing_request_id, loan_product_id)' : ''}
+           ORDER BY m.financing_request_id, m.position ${page.backward ? 'DESC' : 'ASC'}`,
+          params,
         );
         const byRequest = new Map<string, MatchRow[]>(requestIds.map((id) => [id, []]));
         for (const row of found) byRequest.get(row.financingRequestId)?.push(row);
@@ -120,7 +132,7 @@ export class FinancingRequestMatchingResolver {
     const matches = rows.map(toMatch);
     // Rows come with one past the page (hasNextPage); only the page's own get their relations.
     await withRelations(matches.slice(0, page.limit), info, ctx, { financingRequest: request });
-    return connectionOf(matches, page, (match) => String(match.rank), total);
+    return toConnection(matches, page, total, matchKey);
   }
 
   @FieldResolver(() => Boolean, { description: 'False while a refresh that could change the matches is queued (e.g. a product changed).' })
@@ -154,13 +166,17 @@ export class FinancingRequestMatchingResolver {
     @Arg('onlyIneligible', () => Boolean, { defaultValue: false }) onlyIneligible: boolean,
     @Ctx() ctx: RequestContext,
   ) {
-    const page = pageRequest(args);
-    if (!(await recordDetailsVisible(ctx, request.enterpriseId))) {
-      return connectionOf<ProductFit>([], page, (fit) => fit.loanProductId, async () => 0);
-    }
-    const rows = await productFitPageLoader(ctx, page, onlyIneligible).load(request.id);
-    const total = () => productFitCountLoader(ctx, onlyIneligible).load(request.id);
-    return connectionOf(rows, page, (fit) => fit.loanProductId, total);
+    const page = pageRequest(args, 'ProductFit');
+    if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return emptyConnection<ProductFit>(page);
+    const matching = ctx.services.matching;
+    return ctx.loaders.pagedConnection(
+      `productFits:${onlyIneligible}`,
+      request.id,
+      page,
+      (requestIds) => matching.productFitPages(requestIds, page, onlyIneligible),
+      (requestIds) => matching.countProductFits(requestIds, onlyIneligible),
+      (fit) => [fit.loanProductId],
+    );
   }
 }
 
@@ -187,34 +203,22 @@ export class LoanProductMatchingResolver {
     if (!ctx.services.matching.mayReverseMatch(ctx.actor, product)) {
       throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
     }
-    const page = pageRequest(args);
+    const page = pageRequest(args, REVERSE_MATCH_KEYSET);
     const rows = await matchingRequestPageLoader(ctx, page).load(product.id);
     const matches = rows.map(toMatch);
     await withRelations(matches.slice(0, page.limit), info, ctx, { loanProduct: product });
     const total = () => matchingRequestCountLoader(ctx).load(product.id);
-    return connectionOf(matches, page, (match) => String(match.rank), total);
+    return toConnection(matches, page, total, (match) => [match.matchScore, match.financingRequestId]);
   }
 }
 
 /*
  * The per-request loaders of the fields above, apart from their arguments' parsing: one statement
- * for all the parents that ask with the same page.
+ * for all the parents that ask with the same page (every field of the page in the loader's name).
  */
-const pageKey = (page: PageRequest) => `${page.limit}:${page.afterId ?? ''}`;
-
 const productFitLoader = (ctx: RequestContext) =>
   ctx.loaders.keyed<{ requestId: string; productId: string }, ProductFit | null>('productFit', (pairs) =>
     ctx.services.matching.productFitsOf(ctx.dataSource.manager, pairs),
-  );
-
-const productFitPageLoader = (ctx: RequestContext, page: PageRequest, onlyIneligible: boolean) =>
-  ctx.loaders.keyed<string, ProductFit[]>(`productFits:${pageKey(page)}:${onlyIneligible}`, (requestIds) =>
-    ctx.services.matching.productFitPages(requestIds, page, onlyIneligible),
-  );
-
-const productFitCountLoader = (ctx: RequestContext, onlyIneligible: boolean) =>
-  ctx.loaders.keyed<string, number>(`productFitCount:${onlyIneligible}`, (requestIds) =>
-    ctx.services.matching.countProductFits(requestIds, onlyIneligible),
   );
 
 const matchingRequestPageLoader = (ctx: RequestContext, page: PageRequest) =>

@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
-import { PageRequest } from '../common/pagination';
+import { Keyset, keysetSql, PageRequest, pageShape, positionalBinder } from '../common/pagination';
 import { regionName } from '../common/reference/regions';
 import { LoanProduct } from '../product/loan-product.entity';
 import {
@@ -34,6 +34,9 @@ export interface RankedMatch {
   quotedRate: string;
   reasons: Record<string, unknown>;
 }
+
+/** The requests that fit a product, best first: by score, then the request's ID. */
+export const REVERSE_MATCH_KEYSET: Keyset = { name: 'ReverseMatch', keys: ['decimal', 'id'] };
 
 export interface FailedCriterion {
   criterion: string;
@@ -101,8 +104,11 @@ export class MatchingService {
   }
 
   /**
-   * Recomputes and stores the top matches of the given requests, in the caller's transaction. The
-   * requests are locked first, in id order (src/lending/lock-order.ts: requests before matches).
+   * Recomputes and stores the top matches of the given open requests, in the caller's transaction:
+   * one statement ranks all of them (each by the forward match's definition, rankedProductsSql) and
+   * writes only what changed, a match whose score, rate or reasons moved updated in place, one no
+   * longer ranked deleted. The requests are locked first, in id order (src/lending/lock-order.ts:
+   * requests before matches).
    */
   async refreshRequestMatches(manager: EntityManager, requestIds: string[]): Promise<void> {
     if (requestIds.length === 0) return;
@@ -111,34 +117,10 @@ export class MatchingService {
        UPDATE financing_request r SET matches_refreshed_at = now() FROM locked WHERE r.id = locked.id`,
       [requestIds],
     );
-    const previous: Array<{ request_id: string; product_id: string }> = await manager.query(
-      `WITH dropped AS (DELETE FROM product_match WHERE financing_request_id = ANY($1::bigint[])
-         RETURNING financing_request_id, loan_product_id)
-       SELECT financing_request_id::text AS request_id, loan_product_id::text AS product_id FROM dropped`,
-      [requestIds],
-    );
-    // A match that was not there before is news for the product's institution.
-    await manager.query(
-      `WITH inserted AS (
-         INSERT INTO product_match (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
-         SELECT ranked.*, $2 FROM unnest($1::bigint[]) AS target(id)
-         CROSS JOIN LATERAL (${forwardMatchSql('target.id', MATCH_DEPTH, '$3::date')}) ranked
-         RETURNING financing_request_id, loan_product_id
-       ), fresh AS (
-         SELECT i.financing_request_id, i.loan_product_id, p.institution_id
-         FROM inserted i JOIN loan_product p ON p.id = i.loan_product_id
-         WHERE (i.financing_request_id, i.loan_product_id) NOT IN
-           (SELECT * FROM unnest($4::bigint[], $5::bigint[]))
-       )
-       ${newMatchEventsSql('fresh')}`,
-      [
-        requestIds,
-        MATCHING_MODEL_VERSION,
-        this.today(),
-        previous.map((row) => row.request_id),
-        previous.map((row) => row.product_id),
-      ],
-    );
+    // The statement's estimated cost grows with the batch and switches JIT compilation on, which
+    // costs more than the statement saves from it (EXPLAIN ANALYZE): off for the rest of this transaction.
+    if (requestIds.length > 1) await manager.query(`SET LOCAL jit = off`);
+    await manager.query(REFRESH_REQUESTS_SQL, [requestIds, MATCHING_MODEL_VERSION, this.today()]);
   }
 
   /** The best `limit` eligible products for one open request, ranked: the forward-matching query itself. */
@@ -166,29 +148,12 @@ export class MatchingService {
         [productId],
       );
       // Prepared: the worker refreshes products one after another, and planning this statement
-      // cost about as much as running it for a product that fits a few hundred requests.
+      // is a large part of its cost for a product that fits few requests.
       const parameters = [productId, MATCHING_MODEL_VERSION, this.today(), previous];
       const name = 'match-product-refresh-announcing';
       const [{ fitting }] = await preparedQueryIn<{ fitting: number }>(manager, name, REFRESH_PRODUCT_SQL, parameters);
       return fitting;
     });
-  }
-
-  /** Top matches of a request as stored, best first (keyset by position). */
-  async storedMatches(requestId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }>; total: () => Promise<number> }> {
-    const offset = page.afterId ? Number(page.afterId) : 0;
-    const rows = await this.dataSource.query(
-      `SELECT financing_request_id::text AS "financingRequestId", loan_product_id::text AS "loanProductId", match_score::text AS "matchScore",
-              quoted_rate::text AS "quotedRate", reasons, position::int
-       FROM (SELECT m.*, row_number() OVER (ORDER BY match_score DESC, quoted_rate ASC, loan_product_id ASC) AS position
-             FROM product_match m WHERE financing_request_id = $1) ranked
-       WHERE position > $2 ORDER BY position LIMIT $3`,
-      [requestId, offset, page.limit + 1],
-    );
-    return {
-      rows,
-      total: async () => Number((await this.dataSource.query(`SELECT count(*) AS n FROM product_match WHERE financing_request_id = $1`, [requestId]))[0].n),
-    };
   }
 
   /** Matches are current when computed and no refresh that could change them is still queued. */
@@ -230,23 +195,26 @@ export class MatchingService {
 
   /**
    * For each request, a page of how it fits the published products (by product ID), eligible or
-   * not, or only those it fails: one statement for all the requests (a lateral page each).
+   * not, or only those it fails, in fetch order: one statement for all the requests (a lateral page
+   * each).
    */
   async productFitPages(
     requestIds: readonly string[],
     page: PageRequest,
     onlyIneligible: boolean,
   ): Promise<ProductFit[][]> {
+    const params: unknown[] = [[...requestIds], this.today(), page.limit + 1];
+    const keyset = keysetSql(page, [{ sql: 'p.id' }], positionalBinder(params));
     const rows: Array<FitRow & { request_id: string }> = await this.dataSource.query(
       `SELECT req.id::text AS request_id, fit.*
        FROM (${requestFactsSql('$2::date')} WHERE r.id = ANY($1::bigint[])) req
        CROSS JOIN LATERAL (
          SELECT ${FIT_COLUMNS}
          FROM loan_product p JOIN institution i ON i.id = p.institution_id
-         WHERE ${publishedFitsSql(onlyIneligible)} AND p.id > $3
-         ORDER BY p.id LIMIT $4) fit
-       ORDER BY req.id, fit.product_key`,
-      [[...requestIds], this.today(), page.afterId ?? '0', page.limit + 1],
+         WHERE ${publishedFitsSql(onlyIneligible)} AND ${keyset.where}
+         ORDER BY ${keyset.orderBy} LIMIT $3) fit
+       ORDER BY req.id, ${keyset.orderBy.replace(/\bp\.id\b/g, 'fit.product_key')}`,
+      params,
     );
     const groups = groupedBy(requestIds, rows, (row) => row.request_id);
     return groups.map((group, index) => group.map((row) => toProductFit(requestIds[index], row)));
@@ -283,7 +251,7 @@ export class MatchingService {
     return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM';
   }
 
-  /** Reverse matching (for banks): the open requests that fit a product, best first. */
+  /** Reverse matching (for banks): the open requests that fit a product, best first (REVERSE_MATCH_KEYSET). */
   async matchingRequests(actor: Actor, productId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }> }> {
     const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
     if (!product) throw new NotFoundError('LoanProduct');
@@ -295,29 +263,40 @@ export class MatchingService {
   }
 
   /**
-   * A page of the open requests that fit each product, best first, in one statement (a lateral
-   * page per product). Who may see them is the caller's check (`mayReverseMatch`).
+   * A page of the open requests that fit each product, best first (REVERSE_MATCH_KEYSET), in fetch
+   * order: one statement for all the products, each ranked over all its fitting requests, then a
+   * keyset page of them (a lateral page per product). Who may see them is the caller's check
+   * (`mayReverseMatch`).
    */
   async matchingRequestPages(
     productIds: readonly string[],
     page: PageRequest,
   ): Promise<Array<Array<RankedMatch & { position: number }>>> {
-    const offset = page.afterId ? Number(page.afterId) : 0;
+    const params: unknown[] = [[...productIds], page.limit + 1, this.today()];
+    const columns = [
+      { sql: 'ranked."matchScore"::numeric', descending: true },
+      { sql: 'ranked."financingRequestId"::bigint' },
+    ];
+    const keyset = keysetSql(page, columns, positionalBinder(params));
     // A generic plan is as good as a custom one here: each product's keys are read from its row in
-    // either case, and the index scan on them is parameterized by that row.
+    // either case, and the index scan on them is parameterized by that row. The rank orders the
+    // page as the keyset does.
     const rows = await preparedQuery<RankedMatch & { position: number }>(
       this.dataSource,
-      'match-reverse-pages',
+      `match-reverse-pages-${pageShape(page)}`,
       `SELECT m.* FROM unnest($1::bigint[]) AS target(id)
        CROSS JOIN LATERAL (
+         SELECT * FROM (
          SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId",
                 ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate",
                 ${REASONS_SQL} AS reasons,
                 row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
-         FROM ${reverseMatchFrom('$4::date', 'target.id')}
-         ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC
-         OFFSET $2 LIMIT $3) m`,
-      [[...productIds], offset, page.limit + 1, this.today()],
+         FROM ${reverseMatchFrom('$3::date', 'target.id')}) ranked
+         WHERE ${keyset.where}
+         ORDER BY ${keyset.orderBy}
+         LIMIT $2) m
+       ORDER BY target.id, m.position ${page.backward ? 'DESC' : 'ASC'}`,
+      params,
     );
     return groupedBy(productIds, rows, (row) => row.loanProductId);
   }
@@ -424,26 +403,71 @@ interface QueuedJob {
 /** Jobs of one kind worked together in one transaction (one commit for them all). */
 const JOBS_PER_TRANSACTION: Readonly<Record<MatchingJobKind, number>> = {
   [MatchingJobKind.SCORE_CHANGED]: 200,
-  // Each product is its own statement; a national product can take half a second, so fewer.
+  // Each product is its own statement, and a product open to the whole country fits many requests: fewer.
   [MatchingJobKind.PRODUCT_CHANGED]: 20,
 };
 
 /**
- * Eligible products of one open request not past its validUntil (`requestId` and `today`, the China
- * date, are SQL expressions), best first.
+ * The one definition of a request's matches: the eligible products of the request row `req` (a FROM
+ * item shaped like requestFactsSql, with its match keys), best first, at most `limit`.
  */
-function forwardMatchSql(requestId: string, limit: number, today: string): string {
+function rankedProductsSql(req: string, limit: number): string {
   return `
-    SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
-    FROM (SELECT facts.*, ${REQUEST_MATCH_KEYS_SQL} AS match_keys
-          FROM (${requestFactsSql(today)} WHERE r.id = ${requestId} AND r.status IN ${OPEN_REQUEST_STATUSES_SQL}
-                AND r.valid_until >= ${today}) facts OFFSET 0) req
+    SELECT req.id, p.id AS loan_product_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate,
+           ${REASONS_SQL} AS reasons
+    FROM ${req}
     CROSS JOIN loan_product p
     JOIN institution i ON i.id = p.institution_id
     WHERE ${KEYED_ELIGIBLE_SQL}
     ORDER BY 3 DESC, 4 ASC, p.id ASC
     LIMIT ${limit}`;
 }
+
+/** The open requests of `facts` (shaped like requestFactsSql) not past their validUntil on `today`, with their keys. */
+const openWithKeys = (facts: string, today: string) => `SELECT facts.*, ${REQUEST_MATCH_KEYS_SQL} AS match_keys
+  FROM (${facts} AND r.status IN ${OPEN_REQUEST_STATUSES_SQL} AND r.valid_until >= ${today}) facts`;
+
+/**
+ * Eligible products of one open request not past its validUntil (`requestId` and `today`, the China
+ * date, are SQL expressions), best first.
+ */
+function forwardMatchSql(requestId: string, limit: number, today: string): string {
+  const facts = `${requestFactsSql(today)} WHERE r.id = ${requestId}`;
+  return rankedProductsSql(`(${openWithKeys(facts, today)} OFFSET 0) req`, limit);
+}
+
+/**
+ * Re-ranks the open requests `$1` (bigint[]) on `$3` (the China date) and writes each one's top
+ * MATCH_DEPTH with model version `$2`: a match ranked again is updated only where its score, rate or
+ * reasons moved, one no longer ranked is deleted, a new one is inserted and announced (REQUEST_MATCHED).
+ * The ranking runs per request (LATERAL) on the forward match's definition; the subqueries on
+ * product_match read it as before the statement, so "new" means not stored before this refresh.
+ */
+const REFRESH_REQUESTS_SQL = `
+  WITH target AS (${openWithKeys(`${requestFactsSql('$3::date')} WHERE r.id = ANY($1::bigint[])`, '$3::date')}),
+  ranked AS (
+    SELECT top.* FROM target CROSS JOIN LATERAL (${rankedProductsSql('(SELECT target.*) req', MATCH_DEPTH)}) top
+  ), written AS (
+    INSERT INTO product_match AS m
+      (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
+    SELECT id, loan_product_id, match_score, quoted_rate, reasons, $2 FROM ranked
+    ON CONFLICT (financing_request_id, loan_product_id) DO UPDATE
+      SET match_score = excluded.match_score, quoted_rate = excluded.quoted_rate, reasons = excluded.reasons,
+          model_version = excluded.model_version
+      WHERE (m.match_score, m.quoted_rate, m.reasons, m.model_version)
+        IS DISTINCT FROM (excluded.match_score, excluded.quoted_rate, excluded.reasons, excluded.model_version)
+    RETURNING m.financing_request_id, m.loan_product_id
+  ), dropped AS (
+    DELETE FROM product_match m WHERE m.financing_request_id = ANY($1::bigint[])
+      AND NOT EXISTS (SELECT 1 FROM ranked
+                      WHERE ranked.id = m.financing_request_id AND ranked.loan_product_id = m.loan_product_id)
+  ), fresh AS (
+    SELECT w.financing_request_id, w.loan_product_id, p.institution_id
+    FROM written w JOIN loan_product p ON p.id = w.loan_product_id
+    WHERE NOT EXISTS (SELECT 1 FROM product_match m
+                      WHERE m.financing_request_id = w.financing_request_id AND m.loan_product_id = w.loan_product_id)
+  )
+  ${newMatchEventsSql('fresh')}`;
 
 /** `matchable_request` rows shaped like requestFactsSql(today), for reverse matching. */
 const matchableAsReq = (today: string) => `

@@ -1,5 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { RateScalar } from '../common/scalars';
+import { MaxItems } from '../common/pagination';
+import { CRITERIA_SQL } from './matching-model';
 import { CreditGrade } from '../credit/credit-profile.entity';
 import { FinancingRequest } from '../financing/financing-request.entity';
 import { LoanProduct } from '../product/loan-product.entity';
@@ -43,7 +45,7 @@ export class Match {
    * The product and the request, set by the resolver that built the page (one statement for the
    * whole page) when the query selects them. Plain properties, not field resolvers: graphql-jit
    * then reads them inline, where a resolver call builds a resolve-info object and a response path
-   * (a 50-request list reads 250 of them; ~5 % of its CPU, src/matching/README.md).
+   * (a list of requests reads several per request; src/matching/README.md).
    */
   @Field(() => LoanProduct, { description: 'The product matched.' })
   loanProduct?: LoanProduct;
@@ -105,6 +107,7 @@ export class ProductFit {
   matchScore: string | null;
 
   @Field(() => [FailedCriterion], { description: 'Criteria the need does not meet; empty when eligible.' })
+  @MaxItems(CRITERIA_SQL.length)
   failedCriteria: FailedCriterion[];
 }
 

@@ -26,7 +26,7 @@ function afterEventId(after: string | null | undefined): string | null {
 
 function requireSignedIn(actor: Actor): void {
   if (actor.kind === 'ANONYMOUS') {
-    throw new UnauthenticatedError('Sign in first: subscriptions need an identified actor');
+    throw new UnauthenticatedError('Sign in first: subscriptions need a signed-in account');
   }
 }
 
@@ -39,7 +39,7 @@ function applicationEventsOf(actor: Actor): (event: OutboxEvent) => boolean {
     case 'ENTERPRISE':
       return (event) => concernsApplication(event) && event.enterpriseId === actor.enterpriseId;
     default:
-      throw new ForbiddenError('Application updates are for institution staff and enterprises');
+      throw new ForbiddenError('Only institution staff and enterprises subscribe to application updates');
   }
 }
 
@@ -74,7 +74,7 @@ export class NotificationsResolver {
     subscribe: ({ args, context }) => {
       const { actor, liveFeed } = context as SubscriptionContext;
       requireSignedIn(actor);
-      if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Matching needs are pushed to institution staff');
+      if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only institution staff subscribe to matching needs');
       const product = args.loanProductId ? expectGlobalId(args.loanProductId, 'LoanProduct', 'loanProductId') : null;
       const productId = product && toGlobalId('LoanProduct', product);
       const type: OutboxEventType = 'REQUEST_MATCHED';

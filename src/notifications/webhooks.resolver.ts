@@ -1,16 +1,17 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../common/context';
 import { expectGlobalId, toGlobalId } from '../common/global-id';
-import { ConnectionArgs, PageRequest, pageRequest, toConnection } from '../common/pagination';
+import { ConnectionArgs, pageRequest, toConnection } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import {
   RegisterWebhookEndpointInput,
   RotateWebhookSecretInput,
   WebhookDeliveryConnection,
   WebhookEndpoint,
+  WebhookEndpointConnection,
   WebhookSecretPayload,
 } from './webhooks.types';
-import type { WebhookDeliveryRow, WebhookEndpointRow } from './webhooks';
+import type { WebhookEndpointRow } from './webhooks';
 
 type EndpointObject = WebhookEndpointRow & { databaseId: string };
 const asObject = (row: WebhookEndpointRow): EndpointObject => ({
@@ -51,9 +52,15 @@ export class WebhooksResolver {
     );
   }
 
-  @Query(() => [WebhookEndpoint], { description: "Your institution's webhook endpoints (institution admins)." })
-  async webhookEndpoints(@Ctx() ctx: RequestContext) {
-    return (await ctx.services.webhooks.endpoints(ctx.actor)).map(asObject);
+  @Query(() => WebhookEndpointConnection, { description: "Your institution's webhook endpoints (institution admins)." })
+  async webhookEndpoints(
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const page = pageRequest(args, 'WebhookEndpoint');
+    const rows = await ctx.services.webhooks.endpoints(ctx.actor, page);
+    const count = () => ctx.services.webhooks.countEndpoints(ctx.actor);
+    return toConnection(rows.map(asObject), page, count, (endpoint) => [endpoint.databaseId]);
   }
 
   @FieldResolver(() => WebhookDeliveryConnection, { description: 'The delivery log: attempts, status codes, retries.' })
@@ -62,21 +69,15 @@ export class WebhooksResolver {
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Ctx() ctx: RequestContext,
   ) {
-    const page = pageRequest(args);
-    return deliveryPageLoader(ctx, page)
-      .load(endpoint.databaseId)
-      .then((rows) => toConnection(rows, page, () => deliveryCountLoader(ctx).load(endpoint.databaseId)));
+    const page = pageRequest(args, 'WebhookDelivery');
+    const webhooks = ctx.services.webhooks;
+    return ctx.loaders.pagedConnection(
+      'webhookDeliveries',
+      endpoint.databaseId,
+      page,
+      (endpointIds) => webhooks.deliveryPages(ctx.actor, endpointIds, page),
+      (endpointIds) => webhooks.countDeliveries(ctx.actor, endpointIds),
+    );
   }
 }
 
-/* The per-request loaders of `deliveries`, apart from its arguments' parsing: one statement per page asked. */
-const deliveryPageLoader = (ctx: RequestContext, page: PageRequest) =>
-  ctx.loaders.keyed<string, WebhookDeliveryRow[]>(
-    `webhookDeliveries:${page.limit}:${page.afterId ?? ''}`,
-    (endpointIds) => ctx.services.webhooks.deliveryPages(ctx.actor, endpointIds, page),
-  );
-
-const deliveryCountLoader = (ctx: RequestContext) =>
-  ctx.loaders.keyed<string, number>('webhookDeliveryCount', (endpointIds) =>
-    ctx.services.webhooks.countDeliveries(ctx.actor, endpointIds),
-  );

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { withTransaction } from '../common/database/transaction';
-import { PageRequest } from '../common/pagination';
+import { keysetSql, PageRequest, positionalBinder } from '../common/pagination';
 import { groupedBy } from '../common/loaders';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
@@ -207,17 +207,34 @@ export class WebhookService {
     return { endpoint, secret };
   }
 
-  async endpoints(actor: Actor): Promise<WebhookEndpointRow[]> {
+  /**
+   * The admin's institution's endpoints, oldest first: all of them, or a page (keyset on id, fetched
+   * with `limit + 1` in fetch order) with a count for `totalCount`.
+   */
+  async endpoints(actor: Actor, page?: PageRequest): Promise<WebhookEndpointRow[]> {
     const institutionId = requireAdmin(actor);
+    const params: unknown[] = [institutionId];
+    const keyset = page && keysetSql(page, [{ sql: 'id' }], positionalBinder(params));
     return this.dataSource.query(
-      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE institution_id = $1 ORDER BY id`,
-      [institutionId],
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE institution_id = $1 AND ${keyset?.where ?? 'TRUE'}
+       ORDER BY ${keyset?.orderBy ?? 'id'} ${page ? `LIMIT ${page.limit + 1}` : ''}`,
+      params,
     );
   }
 
+  async countEndpoints(actor: Actor): Promise<number> {
+    const institutionId = requireAdmin(actor);
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM webhook_endpoint WHERE institution_id = $1`,
+      [institutionId],
+    );
+    return n;
+  }
+
   /**
-   * The delivery logs of endpoints of the admin's institution, oldest first (keyset on id): a page
-   * each, in one statement for all the endpoints (empty for another institution's).
+   * The delivery logs of endpoints of the admin's institution, oldest first (keyset on id, either
+   * way): a page each in fetch order, in one statement for all the endpoints (empty for another
+   * institution's).
    */
   async deliveryPages(
     actor: Actor,
@@ -225,16 +242,18 @@ export class WebhookService {
     page: PageRequest,
   ): Promise<WebhookDeliveryRow[][]> {
     const institutionId = requireAdmin(actor);
+    const params: unknown[] = [[...endpointIds], institutionId, page.limit + 1];
+    const keyset = keysetSql(page, [{ sql: 'd.id' }], positionalBinder(params));
     const rows: Array<WebhookDeliveryRow & { endpointId: string }> = await this.dataSource.query(
       `SELECT e.id::text AS "endpointId", d.* FROM webhook_endpoint e
        CROSS JOIN LATERAL (
          SELECT d.id::text, d.event_id::text AS "eventId", d.event_type AS "eventType", d.status, d.attempts,
                 d.attempt_log AS "attemptLog", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt"
-         FROM webhook_delivery d WHERE d.endpoint_id = e.id AND ($3::bigint IS NULL OR d.id > $3)
-         ORDER BY d.id LIMIT $4) d
+         FROM webhook_delivery d WHERE d.endpoint_id = e.id AND ${keyset.where}
+         ORDER BY ${keyset.orderBy} LIMIT $3) d
        WHERE e.id = ANY($1::bigint[]) AND e.institution_id = $2
-       ORDER BY e.id, d.id::bigint`,
-      [[...endpointIds], institutionId, page.afterId, page.limit + 1],
+       ORDER BY e.id, d.id::bigint ${page.backward ? 'DESC' : 'ASC'}`,
+      params,
     );
     const groups = groupedBy(endpointIds, rows, (row) => row.endpointId);
     return groups.map((group) => group.map(({ endpointId: _, ...row }) => row));

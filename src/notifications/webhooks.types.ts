@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { ConnectionType } from '../common/pagination';
-import { UserError } from '../common/payload';
+import { ConnectionType, MaxItems } from '../common/pagination';
+import { MAX_USER_ERRORS, UserError } from '../common/payload';
 import { LiveEventType } from './notifications.types';
 
 @ObjectType({ simpleResolvers: true, description: 'One attempt to deliver a webhook.' })
@@ -69,6 +69,12 @@ export class WebhookEndpoint {
   createdAt: Date;
 }
 
+export const WebhookEndpointConnection = ConnectionType(
+  WebhookEndpoint,
+  'WebhookEndpoint',
+  "A page of the institution's webhook endpoints, oldest first.",
+);
+
 @InputType({ description: 'Register a webhook endpoint of your institution (institution admins).' })
 export class RegisterWebhookEndpointInput {
   @Field(() => String, { description: 'An https URL on a public address.' })
@@ -102,5 +108,6 @@ export class WebhookSecretPayload {
   secret: string | null;
 
   @Field(() => [UserError], { description: 'Empty when the mutation succeeded.' })
+  @MaxItems(MAX_USER_ERRORS)
   userErrors: UserError[];
 }

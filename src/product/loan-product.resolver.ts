@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { RequestContext } from '../common/context';
-import { ConnectionArgs, pageRequest } from '../common/pagination';
+import { ConnectionArgs, MaxItems, pageRequest } from '../common/pagination';
+import { CreditGrade } from '../credit/credit-profile.entity';
 import { toPayload } from '../common/payload';
 import { expectGlobalId } from '../common/global-id';
 import { Institution } from '../institution/institution.entity';
@@ -16,7 +17,7 @@ export class LoanProductResolver {
     @Arg('status', () => LoanProductStatus, { nullable: true }) status: LoanProductStatus | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.product.list(ctx.actor, pageRequest(args), status);
+    return ctx.services.product.list(ctx.actor, pageRequest(args, 'LoanProduct'), status);
   }
 
   @Mutation(() => LoanProductPayload, { description: 'Create a loan product as a draft (institutions).' })
@@ -47,6 +48,7 @@ export class LoanProductResolver {
   }
 
   @FieldResolver(() => [GradeRate], { description: '守信激励 — lower annual rates for better credit grades.' })
+  @MaxItems(Object.keys(CreditGrade).length)
   gradeRates(@Root() product: LoanProduct): GradeRate[] {
     return Object.entries(product.gradeRates ?? {}).map(([grade, annualRate]) => ({ grade: grade as GradeRate['grade'], annualRate }));
   }

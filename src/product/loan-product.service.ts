@@ -62,7 +62,9 @@ export class LoanProductService {
     return this.dataSource.transaction(async (manager) => {
       const product = await this.lockOwned(manager.getRepository(LoanProduct).createQueryBuilder('product'), actor, productId);
       if (!LOAN_PRODUCT_TRANSITIONS[product.status].includes(to)) {
-        throw new BusinessRuleError('INVALID_TRANSITION', `A ${product.status} product cannot become ${to}`);
+        const next = LOAN_PRODUCT_TRANSITIONS[product.status];
+        const advice = next.length > 0 ? `from there it can become ${next.join(' or ')}` : 'it cannot change any more';
+        throw new BusinessRuleError('INVALID_TRANSITION', `The product is ${product.status}: ${advice}`);
       }
       product.status = to;
       const saved = await manager.getRepository(LoanProduct).save(product);

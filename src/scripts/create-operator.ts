@@ -13,7 +13,9 @@ function main() {
   const args = process.argv.slice(2);
   const email = args[args.indexOf('--email') + 1];
   if (args.indexOf('--email') < 0 || !email) {
-    console.error('Usage: npm run create:operator -- --email EMAIL   (password from OPERATOR_PASSWORD, else generated)');
+    console.error(
+      'Usage: npm run create:operator -- --email EMAIL   (password from OPERATOR_PASSWORD, else generated)',
+    );
     process.exit(2);
   }
   const generated = !process.env.OPERATOR_PASSWORD;

@@ -16,16 +16,22 @@ async function main() {
     const outcome = await loadDemoData(dataSource, createServices(dataSource).auth, (step, done, total) => {
       const width = 30;
       const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${step.padEnd(40)}`);
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${step.padEnd(40)}`,
+      );
     });
     process.stderr.write('\n');
     console.log(
       outcome === 'loaded'
-        ? `Loaded the 黑龙江 demo data set as of ${DEMO.asOf}: ${DEMO.enterprises} enterprises, ${DEMO.institutions} institutions, ${DEMO.products} products.`
+        ? `Loaded the 黑龙江 demo data set as of ${DEMO.asOf}: ${DEMO.enterprises} enterprises, ` +
+            `${DEMO.institutions} institutions, ${DEMO.products} products.`
         : 'The demo data set is already loaded; nothing changed.',
     );
     console.log('\nDemo accounts (sign in with the login mutation):');
-    for (const account of DEMO_ACCOUNTS) console.log(`  ${account.role.padEnd(18)} ${account.email.padEnd(28)} ${account.password.padEnd(22)} ${account.note}`);
+    for (const account of DEMO_ACCOUNTS)
+      console.log(
+        `  ${account.role.padEnd(18)} ${account.email.padEnd(28)} ${account.password.padEnd(22)} ${account.note}`,
+      );
   } finally {
     await dataSource.destroy();
   }

@@ -23,11 +23,13 @@ async function main() {
       onProgress: (bytes, total, records) => process.stderr.write(progressBar(bytes, total, records, startedAt)),
     });
     process.stderr.write('\n');
-    for (const { line, reason } of result.rejected.slice(0, 1000)) console.log(`${path.basename(file)}:${line}: rejected: ${reason}`);
+    for (const { line, reason } of result.rejected.slice(0, 1000))
+      console.log(`${path.basename(file)}:${line}: rejected: ${reason}`);
     if (result.rejected.length > 1000) console.log(`… and ${result.rejected.length - 1000} more rejected rows`);
     console.log(
-      `Imported ${result.imported} new record(s), ${result.duplicates} already present, ${result.rejected.length} rejected; ` +
-        `${result.rescored} enterprise(s) rescored in ${result.seconds.toFixed(1)} s (${Math.round(result.records / Math.max(result.seconds, 0.001))} records/s).`,
+      `Imported ${result.imported} new record(s), ${result.duplicates} already present, ` +
+        `${result.rejected.length} rejected; ${result.rescored} enterprise(s) rescored in ` +
+        `${result.seconds.toFixed(1)} s (${Math.round(result.records / Math.max(result.seconds, 0.001))} records/s).`,
     );
   } finally {
     await dataSource.destroy();

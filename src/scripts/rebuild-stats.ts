@@ -13,12 +13,19 @@ async function main() {
     const started = Date.now();
     const [{ differing }] = await dataSource.transaction(async (manager) => {
       await manager.query(`SELECT stats_compact()`);
-      await manager.query(`CREATE TEMP TABLE maintained ON COMMIT DROP AS SELECT * FROM stats_rollup WHERE count <> 0 OR amount <> 0 OR amount_rate <> 0`);
+      await manager.query(
+        `CREATE TEMP TABLE maintained ON COMMIT DROP AS SELECT * FROM stats_rollup WHERE count <> 0 OR amount <> 0
+          OR amount_rate <> 0`,
+      );
       await manager.query(`SELECT stats_rebuild()`);
       return manager.query(`SELECT count(*)::int AS differing FROM (
-        (SELECT * FROM maintained EXCEPT ALL SELECT * FROM stats_rollup) UNION ALL (SELECT * FROM stats_rollup EXCEPT ALL SELECT * FROM maintained)) d`);
+        (SELECT * FROM maintained EXCEPT ALL SELECT * FROM stats_rollup) UNION ALL (SELECT *
+          FROM stats_rollup EXCEPT ALL SELECT * FROM maintained)) d`);
     });
-    console.log(`Statistics rollup rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s; ${differing} row(s) differed from the maintained rollup.`);
+    console.log(
+      `Statistics rollup rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+        `${differing} row(s) differed from the maintained rollup.`,
+    );
   } finally {
     await dataSource.destroy();
   }

@@ -105,7 +105,7 @@ async function main() {
     for (let i = 0; i < 6; i++) enterprises.push(await registerEnterprise(appOver(apis[i % 3].url)));
 
     step = 'replica reads';
-    const replicaReads = () => replicaCalls(cluster, 'app', 'FROM "institution"');
+    const replicaReads = () => replicaCalls(cluster, 'app', 'FROM institution self');
     const before = await replicaReads();
     const reads = 30;
     for (let i = 0; i < reads; i++) {
@@ -170,10 +170,11 @@ async function main() {
     third.child.kill('SIGKILL');
     atKill = acknowledged.size;
     await load;
-    const rows: Array<{ id: string; n: number }> = await db.query(
-      `SELECT count(*)::int AS n FROM financing_request WHERE enterprise_id = ANY($1::bigint[])`,
-      [enterprises.map((e) => parseGlobalId(e.id)!.id)],
-    ).then((r) => r.rows);
+    const rows: Array<{ id: string; n: number }> = await db
+      .query(`SELECT count(*)::int AS n FROM financing_request WHERE enterprise_id = ANY($1::bigint[])`, [
+        enterprises.map((e) => parseGlobalId(e.id)!.id),
+      ])
+      .then((r) => r.rows);
     check(
       atKill < 120 && acknowledged.size === 120,
       `api-3 killed after ${atKill} of 120 writes: all acknowledged, ${retries} retries on the other processes`,
@@ -191,9 +192,7 @@ async function main() {
     await lock.query('LOCK TABLE product_match IN SHARE ROW EXCLUSIVE MODE');
     const queue = `INSERT INTO matching_job (kind, subject_id)
                    SELECT 'PRODUCT_CHANGED', $1 FROM generate_series(1, 500)`;
-    await db.query(queue, [
-      productId,
-    ]);
+    await db.query(queue, [productId]);
     const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
     const pending = () => count(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL`);
     const waiting = async () =>

@@ -97,7 +97,10 @@ export async function startTopology(defaults: NodeJS.ProcessEnv): Promise<Topolo
       const base = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+        const ready = await fetch(`${base}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ready) break;
         if (Date.now() > deadline || child.exitCode !== null) {
           const output = fs.readFileSync(path.join(logs, `${name}.log`), 'utf8');

@@ -59,8 +59,11 @@ export async function startTestApp(
     logger?: Logger;
     /** A second server process's view: its own pool and listeners on this app's database (left to it to drop). */
     onDatabaseOf?: TestApp;
-    /** More server options: a worker-role server (`graphql: false`), shared rate limits, trusted proxies. */
-    server?: Pick<ServerOptions, 'graphql' | 'redisUrl' | 'trustedProxies' | 'limits'>;
+    /**
+     * More server options: a worker-role server (`graphql: false`), shared rate limits, trusted proxies,
+     * bounds on subscriptions.
+     */
+    server?: Pick<ServerOptions, 'graphql' | 'redisUrl' | 'trustedProxies' | 'limits' | 'subscriptions'>;
   } = {},
 ): Promise<TestApp> {
   const shared = options.onDatabaseOf;

@@ -7,7 +7,10 @@ let sequence = 0;
 /** A valid USCC: 9 (工商), 1 (企业), region, an organisation code, and its check character. */
 export function makeUscc(region = '230123'): string {
   sequence += 1;
-  const body = `91${region}${String(Date.now() % 1e6).padStart(6, '0')}${String(sequence).padStart(3, '0')}`.slice(0, 17);
+  const body = `91${region}${String(Date.now() % 1e6).padStart(6, '0')}${String(sequence).padStart(3, '0')}`.slice(
+    0,
+    17,
+  );
   return body + usccCheckCharacter(body);
 }
 
@@ -55,9 +58,15 @@ export function requestInput(overrides: Record<string, unknown> = {}) {
   };
 }
 
-async function expectPayload(app: TestApp, name: string, field: string, input: Record<string, unknown>, actor?: string) {
+async function expectPayload(
+  app: TestApp,
+  name: string,
+  field: string,
+  input: Record<string, unknown>,
+  actor?: string,
+) {
   const response = await app.gql(operation(name), { input }, actor);
-  const root = response.data ? Object.values(response.data)[0] as any : undefined;
+  const root = response.data ? (Object.values(response.data)[0] as any) : undefined;
   if (response.errors || !root || root.userErrors.length) throw new Error(`${name} failed: ${response.raw}`);
   return root[field];
 }
@@ -77,9 +86,19 @@ export async function registerEnterprise(app: TestApp, overrides: Record<string,
 }
 
 export const createInstitution = (app: TestApp, overrides: Record<string, unknown> = {}) =>
-  expectPayload(app, 'CreateInstitution', 'institution', { name: `黑龙江测试银行${++sequence}`, type: 'BANK', regionsServed: ['230000'], ...overrides }, 'operator');
+  expectPayload(
+    app,
+    'CreateInstitution',
+    'institution',
+    { name: `黑龙江测试银行${++sequence}`, type: 'BANK', regionsServed: ['230000'], ...overrides },
+    'operator',
+  );
 
-export async function createPublishedProduct(app: TestApp, institutionId: string, overrides: Record<string, unknown> = {}) {
+export async function createPublishedProduct(
+  app: TestApp,
+  institutionId: string,
+  overrides: Record<string, unknown> = {},
+) {
   const product = await expectPayload(app, 'CreateLoanProduct', 'loanProduct', productInput(overrides), institutionId);
   return expectPayload(app, 'PublishLoanProduct', 'loanProduct', { loanProductId: product.id }, institutionId);
 }
@@ -97,7 +116,10 @@ export const grantCredit = (app: TestApp, institutionId: string, input: Record<s
   expectPayload(app, 'GrantCredit', 'creditGrant', input, institutionId);
 
 /** Enterprise, institution, published product, request, application — ready for the institution to act. */
-export async function submittedApplication(app: TestApp, options: { product?: Record<string, unknown>; request?: Record<string, unknown> } = {}) {
+export async function submittedApplication(
+  app: TestApp,
+  options: { product?: Record<string, unknown>; request?: Record<string, unknown> } = {},
+) {
   const enterprise = await registerEnterprise(app);
   const institution = await createInstitution(app);
   const product = await createPublishedProduct(app, institution.id, options.product);
@@ -106,7 +128,10 @@ export async function submittedApplication(app: TestApp, options: { product?: Re
   return { enterprise, institution, product, request, application };
 }
 
-export async function grantedApplication(app: TestApp, grant: { amount: string; annualRate?: string; termMonths?: number }) {
+export async function grantedApplication(
+  app: TestApp,
+  grant: { amount: string; annualRate?: string; termMonths?: number },
+) {
   const context = await submittedApplication(app);
   await acceptApplication(app, context.institution.id, context.application.id);
   const creditGrant = await grantCredit(app, context.institution.id, {

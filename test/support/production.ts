@@ -21,7 +21,7 @@ export const LOGIN = `mutation($input: LoginInput!) {
 /** A second server on the test app's database, with NODE_ENV=production behaviour (no X-Actor, tokens only). */
 export async function startProductionServer(
   app: TestApp,
-  options: { identityAssertionKey?: string } = {},
+  options: { identityAssertionKey?: string; accessTokenTtlSeconds?: number } = {},
 ): Promise<ProductionServer> {
   const auth = { jwtSecret: 'p'.repeat(40), accessTokenTtlSeconds: 900, ...options };
   const server = await startServer({ dataSource: app.dataSource, production: true, auth }, 0, '127.0.0.1');

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { Connection, PageRequest, toConnection } from '../pagination';
+import { Connection, keysetSql, namedBinder, PageRequest, toConnection } from '../pagination';
 
 /**
  * Which rows of a table an actor may see, as SQL: `where` over database column names under the
@@ -71,10 +71,12 @@ export class EntityReader<T extends ObjectLiteral> {
     return row ?? null;
   }
 
-  /** A keyset page by ID of the rows the filter lets through; counted only when asked. */
+  /** A keyset page by ID (either way) of the rows the filter lets through; counted only when asked. */
   async page(this: EntityReader<T & { id: string }>, alias: string, filter: RowFilter, page: PageRequest): Promise<Connection<T & { id: string }>> {
-    const where = page.afterId ? `(${filter.where}) AND ${alias}.id > :afterId` : filter.where;
-    const rows = await this.where(alias, where, { ...filter.params, afterId: page.afterId, pageLimit: page.limit + 1 }, `ORDER BY ${alias}.id LIMIT :pageLimit`);
+    const params: Record<string, unknown> = { ...filter.params, pageLimit: page.limit + 1 };
+    const keyset = keysetSql(page, [{ sql: `${alias}.id` }], namedBinder(params));
+    const where = `(${filter.where}) AND ${keyset.where}`;
+    const rows = await this.where(alias, where, params, `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`);
     return toConnection(rows, page, async () => {
       const [text, values] = this.dataSource.driver.escapeQueryWithParameters(`SELECT count(*)::int AS total FROM ${this.table} ${alias} WHERE ${filter.where}`, filter.params);
       const result = await this.pool().query<{ total: number }>({ name: statementName(text), text, values });
@@ -103,7 +105,7 @@ const toDate = (milliseconds: number) => new Date(milliseconds);
 /**
  * How a column is read so that it maps to what TypeORM would give. An instant is read as
  * milliseconds since the epoch (microseconds dropped, as a Date made from the text drops them): pg's
- * parsing of timestamp text was a tenth of a list's cost.
+ * parsing of timestamp text was a visible part of a list's cost (BENCHMARKS.md).
  */
 function selectExpression(column: string, metadata: ColumnMetadata): string {
   // Truncated to the millisecond first, as pg's text parser does (also before 1970), then exact.

@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { RequestHooks } from './request-lifecycle';
+import { errorBody } from '../errors';
 
 const PREFIX = 'credit_easy_loan_';
 
@@ -99,7 +100,9 @@ export function createServerMetrics(dataSource: DataSource): ServerMetrics {
   });
   const refusals = new Counter({
     name: `${PREFIX}refusals_total`,
-    help: 'Requests refused by a limit (rate_ip, rate_actor, depth, aliases, cost, body_size, nesting)',
+    help:
+      'Requests refused by a limit (rate_ip, rate_actor, depth, aliases, cost, body_size, nesting, ' +
+      'connections, subscriptions)',
     labelNames: ['limit'] as const,
     registers: [registry],
   });
@@ -194,9 +197,7 @@ export async function answerMetrics(
   if (endpoint.token) {
     const sent = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     if (!timingSafeEqual(digest(sent), digest(endpoint.token))) {
-      const body = JSON.stringify({
-        errors: [{ message: 'Send Authorization: Bearer <METRICS_TOKEN>', extensions: { code: 'UNAUTHENTICATED' } }],
-      });
+      const body = errorBody('UNAUTHENTICATED', 'Send Authorization: Bearer <METRICS_TOKEN>');
       res.writeHead(401, {
         'content-type': 'application/json; charset=utf-8',
         'www-authenticate': 'Bearer',

@@ -4,7 +4,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type express from 'express';
 import type { DataSource } from 'typeorm';
 import {
   CONSISTENCY_HEADER,
@@ -23,20 +22,15 @@ function routeOf(req: IncomingMessage): ReadRoute {
   return { minLsn: typeof token === 'string' && LSN.test(token.trim()) ? token.trim() : null };
 }
 
-/** Express: a parsed read-only GraphQL request continues with its reads routed to the replicas. */
-export function replicaReads(replicas: ReplicaSet | null): express.RequestHandler {
-  return (req, _res, next) => {
-    const document = req.method === 'GET' ? req.query?.query : (req.body as { query?: unknown } | undefined)?.query;
-    if (!replicas) return next();
-    // Handed over by the direct path, a request arrives inside its route: a mutation leaves it.
-    if (isReadOnlyDocument(document)) readFromReplicas(routeOf(req), next);
-    else onPrimary(next);
+/**
+ * Runs a GraphQL request's execution (`query` its text): a read-only one reads from the replicas,
+ * at or past the consistency token it sent; anything else stays on the primary.
+ */
+export function aroundRequest(replicas: ReplicaSet | null) {
+  return <R>(req: IncomingMessage, query: unknown, work: () => R): R => {
+    if (!replicas) return work();
+    return isReadOnlyDocument(query) ? readFromReplicas(routeOf(req), work) : onPrimary(work);
   };
-}
-
-/** The direct query path (queries only): `work` with its reads routed to the replicas. */
-export function aroundDirectQuery(replicas: ReplicaSet | null) {
-  return <R>(req: IncomingMessage, work: () => R): R => (replicas ? readFromReplicas(routeOf(req), work) : work());
 }
 
 /**

@@ -1,22 +1,34 @@
 /**
- * The one place every HTTP request is seen from start to end, whichever path answers it (the
- * direct query path, Express + Apollo, a probe, a refusal): hooks registered here get its start,
+ * The one place every HTTP request is seen from start to end, whatever answers it (GraphQL, a
+ * probe, the dashboard, a refusal before GraphQL): hooks registered here get its start,
  * its end with status and outcome, and its internal errors. The access log and the metrics are
  * such hooks. Each path only notes what it learns on the request (operation, actor, refusal,
  * error codes).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors';
 
 /** How a request ended, from the client's point of view. */
 export type Outcome = 'success' | 'client_error' | 'unauthenticated' | 'refused' | 'error' | 'unavailable' | 'aborted';
 
 /** Which limit refused a request (README "Who may see and do what"). */
-export type Refusal = 'rate_ip' | 'rate_actor' | 'depth' | 'aliases' | 'cost' | 'body_size' | 'nesting';
+export type Refusal =
+  | 'rate_ip'
+  | 'rate_actor'
+  | 'depth'
+  | 'aliases'
+  | 'cost'
+  | 'body_size'
+  | 'nesting'
+  // Over WebSocket (src/notifications/websocket.ts): connections per IP or account, subscriptions per connection.
+  | 'connections'
+  | 'subscriptions';
 
 export interface RequestRecord {
   /** X-Request-Id as sent (when it is a sane token), else generated; returned in the response. */
   readonly id: string;
+  /** The HTTP method; `SUBSCRIBE` for a subscription over WebSocket (one record from subscribe to its end). */
   readonly method: string;
   readonly path: string;
   /** process.hrtime.bigint() at the start. */
@@ -52,6 +64,8 @@ const REFUSAL_BY_CODE: Record<string, Refusal> = {
   TOO_MANY_ALIASES: 'aliases',
   QUERY_TOO_COSTLY: 'cost',
   RATE_LIMITED: 'rate_actor',
+  TOO_MANY_CONNECTIONS: 'connections',
+  TOO_MANY_SUBSCRIPTIONS: 'subscriptions',
 };
 
 /** The record of a request (or of the request a response answers), when it is being tracked. */
@@ -70,7 +84,7 @@ export function noteRequest(
 }
 
 /** Notes the code of an error the response will carry. */
-export function noteErrorCode(message: IncomingMessage | ServerResponse, code: string): void {
+export function noteErrorCode(message: IncomingMessage | ServerResponse, code: ErrorCode): void {
   recordOf(message)?.errorCodes.push(code);
 }
 
@@ -118,16 +132,38 @@ export class RequestLifecycle {
     return record;
   }
 
-  /** Reports an internal error to the hooks, with the request it happened in when known. */
-  error(message: IncomingMessage | ServerResponse | undefined, error: unknown): void {
-    const record = message && recordOf(message);
+  /**
+   * Starts tracking what is answered without an HTTP response of its own (a subscription over
+   * WebSocket, a refused WebSocket upgrade): the hooks hear of it now and at `endOperation`.
+   */
+  beginOperation(
+    details: Pick<RequestRecord, 'method' | 'path'> & Partial<Pick<RequestRecord, 'actor'>>,
+  ): RequestRecord {
+    const record: RequestRecord = { id: randomUUID(), startedAt: process.hrtime.bigint(), errorCodes: [], ...details };
+    this.call((hooks) => hooks.onRequestStart?.(record));
+    return record;
+  }
+
+  /** Ends an operation begun by beginOperation: the outcome follows from its refusal and error codes. */
+  endOperation(record: RequestRecord, status?: number): void {
+    if (record.outcome) return;
+    this.finish(record, status, status ?? 200, true);
+  }
+
+  /** Reports an internal error to the hooks, with the request (or its record) it happened in when known. */
+  error(message: IncomingMessage | ServerResponse | RequestRecord | undefined, error: unknown): void {
+    const record = message && ('startedAt' in message ? message : recordOf(message));
     this.call((hooks) => hooks.onError?.(record, error));
   }
 
   private end(record: RequestRecord, res: ServerResponse): void {
-    record.status = res.statusCode;
+    this.finish(record, res.statusCode, res.statusCode, res.writableFinished);
+  }
+
+  private finish(record: RequestRecord, status: number | undefined, effective: number, finished: boolean): void {
+    record.status = status;
     record.durationMs = Number(process.hrtime.bigint() - record.startedAt) / 1e6;
-    record.outcome = outcomeOf(record, res.statusCode, res.writableFinished);
+    record.outcome = outcomeOf(record, effective, finished);
     this.call((hooks) => hooks.onRequestEnd?.(record));
   }
 
