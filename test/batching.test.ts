@@ -457,3 +457,46 @@ describe('webhookEndpoints (an admin’s own list: its rows vary with the data)'
     expect(await measure(10)).toEqual(three);
   });
 });
+
+describe('pages by cursor, batched', () => {
+  // Every request is measured against the same published products, so one product's cursor serves all.
+  const FITS = `query($after: String, $before: String) { financingRequests(first: 10) { nodes { id
+      all: productFits(first: 100) { ...page }
+      first: productFits(first: 2) { ...page }
+      after: productFits(first: 2, after: $after) { ...page }
+      last: productFits(last: 2) { ...page }
+      before: productFits(last: 2, before: $before) { ...page } } } }
+    fragment page on ProductFitConnection {
+      edges { cursor node { loanProduct { id } } } pageInfo { hasNextPage hasPreviousPage }
+    }`;
+  const products = (page: any) => page.edges.map((edge: any) => edge.node.loanProduct.id);
+
+  it('answers each alias with its own page (first, after, last, before) for every parent', async () => {
+    const { response: first } = await statements(FITS, {}, 'operator');
+    expect(first.errors).toBeUndefined();
+    const edges = first.data.financingRequests.nodes[0].all.edges;
+    expect(edges.length).toBeGreaterThan(6);
+    const variables = { after: edges[2].cursor, before: edges[5].cursor };
+    const { response } = await statements(FITS, variables, 'operator');
+    expect(response.errors).toBeUndefined();
+    const requests = response.data.financingRequests.nodes;
+    expect(requests).toHaveLength(10);
+    for (const request of requests) {
+      const all = products(request.all);
+      expect(all).toEqual(edges.map((edge: any) => edge.node.loanProduct.id));
+      expect({ id: request.id, first: products(request.first), after: products(request.after) }).toEqual({
+        id: request.id,
+        first: all.slice(0, 2),
+        after: all.slice(3, 5),
+      });
+      expect({ id: request.id, last: products(request.last), before: products(request.before) }).toEqual({
+        id: request.id,
+        last: all.slice(-2),
+        before: all.slice(3, 5),
+      });
+      expect(request.after.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
+      expect(request.before.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
+      expect(request.last.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true });
+    }
+  });
+});
