@@ -336,7 +336,7 @@ async function main() {
       [refreshed],
     );
     let fitting = 0;
-    for (const id of refreshed) fitting += await matching.countMatchingRequests(id);
+    for (const id of refreshed) fitting += (await matching.countMatchingRequests([id]))[0];
     // As the server does it: the product changes queue jobs, the background worker works them.
     await dataSource.transaction((manager) => matching.enqueue(manager, MatchingJobKind.PRODUCT_CHANGED, refreshed));
     const refreshStarted = process.hrtime.bigint();

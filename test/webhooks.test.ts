@@ -114,12 +114,12 @@ describe('webhooks', () => {
       expect(body.data.loanProductId).toBe(product.id);
     }
     const firstTen = pageRequest({ first: 10 }, 'WebhookDelivery');
-    const log = (await webhooks.deliveries(admin(bank.id), endpoint.id, firstTen)).nodes;
+    const [log] = await webhooks.deliveryPages(admin(bank.id), [endpoint.id], firstTen);
     expect(log).toHaveLength(4);
     expect(log.every((row) => row.status === 'DELIVERED' && row.attempts >= 2)).toBe(true);
     expect(log[0].attemptLog.map((attempt) => attempt.statusCode)).toContain(503);
-    const foreign = await webhooks.deliveries(admin(otherBank.id), endpoint.id, firstTen);
-    expect(foreign.nodes).toEqual([]);
+    const [foreign] = await webhooks.deliveryPages(admin(otherBank.id), [endpoint.id], firstTen);
+    expect(foreign).toEqual([]);
   });
 
   it('signs with both secrets during a rotation\'s overlap', async () => {

@@ -6,6 +6,7 @@ import {
   keysetSql,
   namedBinder,
   PageRequest,
+  pageKey,
   pageRequest,
   toConnection,
 } from './pagination';
@@ -19,6 +20,13 @@ type WithId = ObjectLiteral & { id: string };
  */
 export interface ChildFilter extends RowFilter {
   key: string;
+}
+
+/** Rows grouped under the keys they belong to, in the keys' order (a DataLoader answers in that order). */
+export function groupedBy<K, T>(keys: readonly K[], rows: readonly T[], keyOf: (row: T) => K): T[][] {
+  const groups = new Map<K, T[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key)!);
 }
 
 const NO_FILTER: ChildFilter = { key: 'all', where: 'TRUE', params: {} };
@@ -59,6 +67,21 @@ export class Loaders {
     return loader;
   }
 
+  /**
+   * Rows by primary key among those `filter` lets through (SQL over `self`, as a service's
+   * visibility rule); null where missing or filtered out, as `findOne` answers for one ID.
+   */
+  visibleById<T extends WithId>(entity: EntityTarget<T>, filter: RowFilter): DataLoader<string, T | null> {
+    const reader = entityReader(this.dataSource, entity);
+    const name = `visible:${reader.table}:${filter.where}:${JSON.stringify(filter.params)}`;
+    return this.keyed<string, T | null>(name, async (ids) => {
+      const where = `(${filter.where}) AND self.id = ANY(:visibleIds)`;
+      const rows = await reader.where('self', where, { ...filter.params, visibleIds: [...ids] });
+      const byId = new Map(rows.map((row) => [String(row.id), row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
   /** The single row whose `foreignKey` equals the key (one-to-one), or null. */
   oneByForeignKey<T extends WithId>(entity: EntityTarget<T>, foreignKey: keyof T & string): DataLoader<string, T | null> {
     const reader = entityReader(this.dataSource, entity);
@@ -83,14 +106,32 @@ export class Loaders {
   ): Promise<Connection<T>> {
     const metadata = this.dataSource.getMetadata(entity);
     const page = pageRequest(args, metadata.name);
-    const pageKey = `${page.limit}:${page.backward}:${page.after ?? ''}:${page.before ?? ''}`;
-    const pages = this.keyed<string, T[]>(`page:${metadata.name}.${foreignKey}:${filter.key}:${pageKey}`, (parentIds) =>
-      this.loadChildPages(entity, foreignKey, parentIds, page, filter),
+    return this.pagedConnection(
+      `child:${metadata.name}.${foreignKey}:${filter.key}`,
+      parentId,
+      page,
+      (parentIds) => this.loadChildPages(entity, foreignKey, parentIds, page, filter),
+      (parentIds) => this.countChildren(entity, foreignKey, parentIds, filter),
     );
-    const counts = this.keyed<string, number>(`count:${metadata.name}.${foreignKey}:${filter.key}`, (parentIds) =>
-      this.countChildren(entity, foreignKey, parentIds, filter),
-    );
-    return pages.load(parentId).then((rows) => toConnection(rows, page, () => counts.load(parentId)));
+  }
+
+  /**
+   * One parent's page through loaders shared by every parent asking for `name` with the same page:
+   * `pages` answers a page for each parent in one statement (fetch order, `limit + 1` rows), `counts`
+   * their totals in one more, only when `totalCount` is asked for. `name` names every argument
+   * besides the page that changes the rows.
+   */
+  pagedConnection<K, T>(
+    name: string,
+    parent: K,
+    page: PageRequest,
+    pages: (parents: readonly K[]) => Promise<T[][]>,
+    counts: (parents: readonly K[]) => Promise<number[]>,
+    keyOf?: (row: T) => string[],
+  ): Promise<Connection<T>> {
+    const rows = this.keyed<K, T[]>(`page:${name}:${pageKey(page)}`, pages);
+    const totals = this.keyed<K, number>(`count:${name}`, counts);
+    return rows.load(parent).then((found) => toConnection(found, page, () => totals.load(parent), keyOf));
   }
 
   private async loadChildPages<T extends WithId>(
@@ -115,9 +156,7 @@ export class Loaders {
       params,
       `ORDER BY ${keyset.orderBy.replace(/\bchild\./g, 'item.')}`,
     );
-    const grouped = new Map<string, T[]>(parentIds.map((id) => [id, []]));
-    for (const row of rows) grouped.get(String(row[foreignKey]))?.push(row);
-    return parentIds.map((id) => grouped.get(id)!);
+    return groupedBy(parentIds, rows, (row) => String(row[foreignKey]));
   }
 
   private async countChildren<T extends WithId>(entity: EntityTarget<T>, foreignKey: string, parentIds: readonly string[], filter: ChildFilter): Promise<number[]> {

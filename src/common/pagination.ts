@@ -289,6 +289,13 @@ export function ConnectionType<T extends object>(nodeType: ClassType<T>, name: s
   return ConnectionObject;
 }
 
+/** Every field of a page request that changes its rows: names a loader that serves that page alone. */
+export function pageKey(page: PageRequest): string {
+  const after = page.after?.join(',') ?? '';
+  const before = page.before?.join(',') ?? '';
+  return `${page.keyset.name}:${page.limit}:${page.backward}:${after}:${before}`;
+}
+
 /** Which shape of keyset statement a page needs, for naming prepared statements (one text per name). */
 export function pageShape(page: PageRequest): string {
   return `${page.backward ? 'last' : 'first'}${page.after ? '-after' : ''}${page.before ? '-before' : ''}`;

@@ -4,7 +4,7 @@ import { RequestContext, recordDetailsVisible } from '../common/context';
 import { ConnectionArgs, emptyConnection, pageRequest } from '../common/pagination';
 import { Enterprise, EnterpriseVerificationStatus } from '../enterprise/enterprise.entity';
 import { CreditRecord } from './credit-record.entity';
-import { CONTRIBUTION_KEYSET } from './credit.service';
+import { CONTRIBUTION_KEYSET, CreditContribution } from './credit.service';
 import {
   CreditAuthorizationConnection,
   CreditContributionConnection,
@@ -56,7 +56,16 @@ export class CreditResolver {
   ) {
     const page = pageRequest(args, 'CreditAuthorization');
     const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
-    return own ? ctx.services.credit.authorizationsOf(enterprise.id, page) : emptyConnection<CreditAuthorization>(page);
+    if (!own) return emptyConnection<CreditAuthorization>(page);
+    const credit = ctx.services.credit;
+    return ctx.loaders.pagedConnection(
+      'creditAuthorizations',
+      enterprise.id,
+      page,
+      (ids) => credit.authorizationPages(ids, page),
+      (ids) => credit.countAuthorizations(ids),
+      (row) => [row.institutionId],
+    );
   }
 
   @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
@@ -101,7 +110,15 @@ export class CreditProfileResolver {
   ) {
     const page = pageRequest(args, CONTRIBUTION_KEYSET);
     if (!(await recordDetailsVisible(ctx, profile.enterpriseId))) return null;
-    return ctx.services.credit.contributions(profile.enterpriseId, profile.asOf, page);
+    const credit = ctx.services.credit;
+    return ctx.loaders.pagedConnection<CreditProfile, CreditContribution>(
+      'contributions',
+      profile,
+      page,
+      (profiles) => credit.contributionPages(profiles, page),
+      (profiles) => credit.countContributions(profiles),
+      (row) => [String(Math.abs(row.points)), row.recordId],
+    );
   }
 
   @FieldResolver(() => [CreditFlag], {

@@ -1,14 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { entityReader } from '../common/database/entity-reader';
-import {
-  Connection,
-  Keyset,
-  keysetSql,
-  namedBinder,
-  PageRequest,
-  positionalBinder,
-  toConnection,
-} from '../common/pagination';
+import { Keyset, keysetSql, namedBinder, PageRequest, positionalBinder } from '../common/pagination';
 import { Actor, assertVerifiedEnterprise } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { Institution } from '../institution/institution.entity';
@@ -18,6 +10,7 @@ import { contributionsSql } from './scoring-model';
 import { DailyRescoring, rescoreDueProfiles } from './credit-scoring';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { withTransaction } from '../common/database/transaction';
+import { groupedBy } from '../common/loaders';
 import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
 
 export type { CreditImportResult, CreditRecordRow, RejectedCreditRecord } from './credit-import';
@@ -57,26 +50,45 @@ export class CreditService {
   }
 
   /**
-   * A page of the records' contributions to the score as of the profile's date (the explanation of
-   * the score), largest first (CONTRIBUTION_KEYSET); counted only when asked.
+   * For each profile, a page of its records' contributions to the score as of the profile's date
+   * (the explanation of the score), largest first (CONTRIBUTION_KEYSET), in fetch order: one
+   * statement for all the profiles, a lateral page per (enterprise, date).
    */
-  async contributions(enterpriseId: string, asOf: string, page: PageRequest): Promise<Connection<CreditContribution>> {
-    const from = `FROM (${contributionsSql('$1::date', '$2::bigint[]')}) c`;
-    const params: unknown[] = [asOf, [enterpriseId], page.limit + 1];
+  async contributionPages(
+    profiles: ReadonlyArray<{ enterpriseId: string; asOf: string }>,
+    page: PageRequest,
+  ): Promise<CreditContribution[][]> {
+    const params: unknown[] = [profiles.map((p) => p.enterpriseId), profiles.map((p) => p.asOf), page.limit + 1];
     const columns = [{ sql: 'abs(c.points)', descending: true }, { sql: 'c.record_id' }];
     const keyset = keysetSql(page, columns, positionalBinder(params));
-    const rows: CreditContribution[] = await this.dataSource.query(
-      `SELECT c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints",
-              c.decay_percent AS "decayPercent", c.points, c.flag, r.indicator, r.polarity::text AS polarity,
-              r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn"
-       ${from} JOIN credit_record r ON r.id = c.record_id
-       WHERE ${keyset.where}
-       ORDER BY ${keyset.orderBy} LIMIT $3`,
+    const rows: Array<CreditContribution & { position: string; ordinal: string }> = await this.dataSource.query(
+      `SELECT t.position::text AS position, c.* FROM ${PROFILES_SQL}
+       CROSS JOIN LATERAL (
+         SELECT c.record_id::text AS "recordId", c.source, c.state, c.base_points AS "basePoints",
+                c.decay_percent AS "decayPercent", c.points, c.flag, r.indicator, r.polarity::text AS polarity,
+                r.recorded_on::text AS "recordedOn", r.expires_on::text AS "expiresOn",
+                row_number() OVER (ORDER BY ${keyset.orderBy}) AS ordinal
+         FROM (${contributionsSql('t.as_of', 'ARRAY[t.enterprise_id]')}) c JOIN credit_record r ON r.id = c.record_id
+         WHERE ${keyset.where}
+         ORDER BY ${keyset.orderBy} LIMIT $3) c
+       ORDER BY t.position, c.ordinal`,
       params,
     );
-    const count = async () =>
-      (await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, [asOf, [enterpriseId]]))[0].n as number;
-    return toConnection(rows, page, count, (row) => [String(Math.abs(row.points)), row.recordId]);
+    const positions = profiles.map((_, index) => String(index + 1));
+    const groups = groupedBy(positions, rows, (row) => row.position);
+    return groups.map((group) => group.map(({ position: _, ordinal: __, ...contribution }) => contribution));
+  }
+
+  /** How many records each profile's score explains (for `totalCount`); one statement for all. */
+  async countContributions(profiles: ReadonlyArray<{ enterpriseId: string; asOf: string }>): Promise<number[]> {
+    const rows: Array<{ position: string; n: number }> = await this.dataSource.query(
+      `SELECT t.position::text AS position,
+              (SELECT count(*) FROM (${contributionsSql('t.as_of', 'ARRAY[t.enterprise_id]')}) c)::int AS n
+       FROM ${PROFILES_SQL}`,
+      [profiles.map((p) => p.enterpriseId), profiles.map((p) => p.asOf)],
+    );
+    const byPosition = new Map(rows.map((row) => [row.position, row.n]));
+    return profiles.map((_, index) => byPosition.get(String(index + 1)) ?? 0);
   }
 
   /**
@@ -129,19 +141,36 @@ export class CreditService {
     return repository.save(authorization);
   }
 
-  /** A page of an enterprise's authorisations, revoked ones included, by institution. */
-  async authorizationsOf(enterpriseId: string, page: PageRequest): Promise<Connection<CreditAuthorization>> {
-    const params: Record<string, unknown> = { enterpriseId, pageLimit: page.limit + 1 };
-    const keyset = keysetSql(page, [{ sql: 'a.institution_id' }], namedBinder(params));
-    const reader = entityReader(this.dataSource, CreditAuthorization);
-    const rows = await reader.where(
+  /**
+   * For each enterprise, a page of its authorisations, revoked ones included, by institution, in
+   * fetch order: one statement for all the enterprises (a window per enterprise; the key is the pair).
+   */
+  async authorizationPages(enterpriseIds: readonly string[], page: PageRequest): Promise<CreditAuthorization[][]> {
+    const params: Record<string, unknown> = { enterpriseIds: [...enterpriseIds], pageLimit: page.limit + 1 };
+    const keyset = keysetSql(page, [{ sql: 'child.institution_id' }], namedBinder(params));
+    const rows = await entityReader(this.dataSource, CreditAuthorization).where(
       'a',
-      `a.enterprise_id = :enterpriseId AND ${keyset.where}`,
+      `(a.enterprise_id, a.institution_id) IN (SELECT ranked.enterprise_id, ranked.institution_id FROM (
+         SELECT child.enterprise_id, child.institution_id,
+                row_number() OVER (PARTITION BY child.enterprise_id ORDER BY ${keyset.orderBy}) AS position
+         FROM credit_authorization child
+         WHERE child.enterprise_id = ANY(:enterpriseIds) AND ${keyset.where}) ranked
+       WHERE ranked.position <= :pageLimit)`,
       params,
-      `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`,
+      `ORDER BY ${keyset.orderBy.replace(/\bchild\./g, 'a.')}`,
     );
-    const count = () => this.dataSource.getRepository(CreditAuthorization).countBy({ enterpriseId });
-    return toConnection(rows, page, count, (row) => [row.institutionId]);
+    return groupedBy(enterpriseIds, rows, (row) => row.enterpriseId);
+  }
+
+  /** How many authorisations each enterprise has, revoked ones included (for `totalCount`). */
+  async countAuthorizations(enterpriseIds: readonly string[]): Promise<number[]> {
+    const rows: Array<{ id: string; n: number }> = await this.dataSource.query(
+      `SELECT enterprise_id::text AS id, count(*)::int AS n FROM credit_authorization
+       WHERE enterprise_id = ANY($1::bigint[]) GROUP BY enterprise_id`,
+      [[...enterpriseIds]],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row.n]));
+    return enterpriseIds.map((id) => byId.get(id) ?? 0);
   }
 }
 
@@ -154,6 +183,9 @@ export async function grantCreditAuthorization(manager: EntityManager, enterpris
     [enterpriseId, institutionId],
   );
 }
+
+/** Profiles as `t` (enterprise_id, as_of, position) from parallel arrays `$1` and `$2`. */
+const PROFILES_SQL = 'unnest($1::bigint[], $2::date[]) WITH ORDINALITY AS t(enterprise_id, as_of, position)';
 
 /** Contributions, largest first: by the points' absolute value, then the record's ID. */
 export const CONTRIBUTION_KEYSET: Keyset = { name: 'CreditContribution', keys: ['integer', 'id'] };

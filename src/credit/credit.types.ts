@@ -5,7 +5,7 @@ import { DateScalar } from '../common/scalars';
 import { CreditAuthorization } from './credit-authorization.entity';
 import { ConnectionType, MaxItems } from '../common/pagination';
 import { IsPlainText, IsUscc } from '../common/validators';
-import { UserError } from '../common/payload';
+import { MAX_USER_ERRORS, UserError } from '../common/payload';
 
 @InputType({ description: 'One credit record as a government source reports it.' })
 export class CreditRecordInput {
@@ -79,6 +79,7 @@ export class ImportCreditRecordsPayload {
       'Empty unless a business rule refused the whole batch (then nothing was imported and the counts are 0); ' +
       'records refused one by one are in `rejected`.',
   })
+  @MaxItems(MAX_USER_ERRORS)
   userErrors: UserError[];
 }
 

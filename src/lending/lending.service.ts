@@ -1,4 +1,4 @@
-import { bothFilters, entityReader } from '../common/database/entity-reader';
+import { bothFilters, entityReader, RowFilter } from '../common/database/entity-reader';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor, actorKey, assertVerifiedEnterprise, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
@@ -21,7 +21,7 @@ import { Disbursement } from './disbursement.entity';
 import { assertTransition } from './application-transitions';
 import { responseDeadline } from './response-deadline';
 import { HolidayScheduleService } from '../calendar/holiday-schedule.service';
-import { MatchingService } from '../matching/matching.service';
+import { MatchingService, ProductFit } from '../matching/matching.service';
 import { chinaDate, chinaToday, Clock, systemClock } from '../common/clock';
 import { CreditService, grantCreditAuthorization } from '../credit/credit.service';
 import { emit, emitSql, OutboxEventType } from '../notifications/outbox';
@@ -105,7 +105,9 @@ export class LendingService {
         if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaToday(this.clock)) {
           throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
         }
-        const [fit] = await this.matching.productFits(manager, request.id, { productId: product.id });
+        // Both rows were just read: the fit is there.
+        const pair = { requestId: request.id, productId: product.id };
+        const [fit] = (await this.matching.productFitsOf(manager, [pair])) as ProductFit[];
         if (!fit.eligible) {
           // Criteria derived from credit records are credit details: named only to who sees those.
           const [details] = await this.credit.recordDetailsVisible(actor, [request.enterpriseId], manager);
@@ -537,15 +539,24 @@ export class LendingService {
     return entityReader(this.dataSource, Application).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
   }
 
-  /** Grants and disbursements are visible with their application. */
-  async findVisibleGrant(actor: Actor, id: string): Promise<CreditGrant | null> {
-    const grant = await this.dataSource.getRepository(CreditGrant).findOneBy({ id });
-    return grant && (await this.findVisible(actor, grant.applicationId)) ? grant : null;
+  /** Grants and events are visible with their application: SQL over `self` (a row with application_id). */
+  withApplicationFilter(actor: Actor): RowFilter {
+    const application = this.childFilter(actor);
+    const visible = application.where.replace(/\bself\./g, 'app.');
+    return {
+      where: `EXISTS (SELECT 1 FROM application app WHERE app.id = self.application_id AND (${visible}))`,
+      params: application.params,
+    };
   }
 
-  async findVisibleDisbursement(actor: Actor, id: string): Promise<Disbursement | null> {
-    const disbursement = await this.dataSource.getRepository(Disbursement).findOneBy({ id });
-    return disbursement && (await this.findVisibleGrant(actor, disbursement.creditGrantId)) ? disbursement : null;
+  /** Disbursements are visible with their grant's application: SQL over `self`. */
+  disbursementFilter(actor: Actor): RowFilter {
+    const grant = this.withApplicationFilter(actor);
+    const visible = grant.where.replace(/\bself\./g, 'grant_row.');
+    return {
+      where: `EXISTS (SELECT 1 FROM credit_grant grant_row WHERE grant_row.id = self.credit_grant_id AND (${visible}))`,
+      params: grant.params,
+    };
   }
 
   /**
@@ -558,11 +569,21 @@ export class LendingService {
     return { key: 'enterprise-view', where: 'self.type <> :internalEvent', params: { internalEvent } };
   }
 
-  async findVisibleEvent(actor: Actor, id: string): Promise<ApplicationEvent | null> {
-    const event = await this.dataSource.getRepository(ApplicationEvent).findOneBy({ id });
-    if (!event || !(await this.findVisible(actor, event.applicationId))) return null;
-    const internal = event.type === ApplicationEventType.CREDIT_GRANT_SELF_APPROVAL_REFUSED;
-    return internal && actor.kind === 'ENTERPRISE' ? null : event;
+  /** Events as `node(id:)` shows them: with their application, under eventFilter. SQL over `self`. */
+  eventVisibility(actor: Actor): RowFilter {
+    return bothFilters(this.withApplicationFilter(actor), this.eventFilter(actor));
+  }
+
+  findVisibleGrant(actor: Actor, id: string): Promise<CreditGrant | null> {
+    return entityReader(this.dataSource, CreditGrant).findOne('self', this.withApplicationFilter(actor), id);
+  }
+
+  findVisibleDisbursement(actor: Actor, id: string): Promise<Disbursement | null> {
+    return entityReader(this.dataSource, Disbursement).findOne('self', this.disbursementFilter(actor), id);
+  }
+
+  findVisibleEvent(actor: Actor, id: string): Promise<ApplicationEvent | null> {
+    return entityReader(this.dataSource, ApplicationEvent).findOne('self', this.eventVisibility(actor), id);
   }
 }
 

@@ -9,6 +9,8 @@ import {
   emptyConnection,
   Keyset,
   keysetSql,
+  PageRequest,
+  pageKey,
   pageRequest,
   pageShape,
   positionalBinder,
@@ -85,9 +87,8 @@ export class FinancingRequestMatchingResolver {
     const page = pageRequest(args, MATCH_KEYSET);
     // The reasons (JSON) make the statement dearer; most lists show rank, product and rate.
     const withReasons = selects(info, ['edges', 'node', 'reasons']) || selects(info, ['nodes', 'reasons']);
-    const pageKey = `${page.limit}:${page.backward}:${page.after ?? ''}:${page.before ?? ''}`;
     const rows = await ctx.loaders
-      .keyed<string, MatchRow[]>(`matches:${pageKey}:${withReasons}`, async (requestIds) => {
+      .keyed<string, MatchRow[]>(`matches:${pageKey(page)}:${withReasons}`, async (requestIds) => {
         const params: unknown[] = [[...requestIds], page.limit + 1];
         const columns = [
           { sql: 'r.match_score', descending: true },
@@ -149,9 +150,9 @@ export class FinancingRequestMatchingResolver {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
     // Failed criteria name record-derived flags (DISHONEST_DEBTOR): credit details, under their rule.
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return null;
-    if (!(await ctx.services.product.findVisible(ctx.actor, productId))) return null;
-    const [fit] = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { productId });
-    return fit ?? null;
+    const products = ctx.loaders.visibleById(LoanProduct, ctx.services.product.childFilter(ctx.actor));
+    if (!(await products.load(productId))) return null;
+    return productFitLoader(ctx).load({ requestId: request.id, productId });
   }
 
   @FieldResolver(() => ProductFitConnection, {
@@ -167,9 +168,15 @@ export class FinancingRequestMatchingResolver {
   ) {
     const page = pageRequest(args, 'ProductFit');
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return emptyConnection<ProductFit>(page);
-    const rows = await ctx.services.matching.productFits(ctx.dataSource.manager, request.id, { page, onlyIneligible });
-    const total = () => ctx.services.matching.countProductFits(request.id, onlyIneligible);
-    return toConnection(rows, page, total, (fit) => [fit.loanProductId]);
+    const matching = ctx.services.matching;
+    return ctx.loaders.pagedConnection(
+      `productFits:${onlyIneligible}`,
+      request.id,
+      page,
+      (requestIds) => matching.productFitPages(requestIds, page, onlyIneligible),
+      (requestIds) => matching.countProductFits(requestIds, onlyIneligible),
+      (fit) => [fit.loanProductId],
+    );
   }
 }
 
@@ -193,11 +200,33 @@ export class LoanProductMatchingResolver {
     @Info() info: GraphQLResolveInfo,
   ) {
     if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR') throw new ForbiddenError('Only the owning institution sees matching requests');
+    if (!ctx.services.matching.mayReverseMatch(ctx.actor, product)) {
+      throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
+    }
     const page = pageRequest(args, REVERSE_MATCH_KEYSET);
-    const { rows } = await ctx.services.matching.matchingRequests(ctx.actor, product.id, page);
+    const rows = await matchingRequestPageLoader(ctx, page).load(product.id);
     const matches = rows.map(toMatch);
     await withRelations(matches.slice(0, page.limit), info, ctx, { loanProduct: product });
-    const total = () => ctx.services.matching.countMatchingRequests(product.id);
+    const total = () => matchingRequestCountLoader(ctx).load(product.id);
     return toConnection(matches, page, total, (match) => [match.matchScore, match.financingRequestId]);
   }
 }
+
+/*
+ * The per-request loaders of the fields above, apart from their arguments' parsing: one statement
+ * for all the parents that ask with the same page (every field of the page in the loader's name).
+ */
+const productFitLoader = (ctx: RequestContext) =>
+  ctx.loaders.keyed<{ requestId: string; productId: string }, ProductFit | null>('productFit', (pairs) =>
+    ctx.services.matching.productFitsOf(ctx.dataSource.manager, pairs),
+  );
+
+const matchingRequestPageLoader = (ctx: RequestContext, page: PageRequest) =>
+  ctx.loaders.keyed<string, MatchRow[]>(`matchingRequests:${pageKey(page)}`, (productIds) =>
+    ctx.services.matching.matchingRequestPages(productIds, page),
+  );
+
+const matchingRequestCountLoader = (ctx: RequestContext) =>
+  ctx.loaders.keyed<string, number>('matchingRequestCount', (productIds) =>
+    ctx.services.matching.countMatchingRequests(productIds),
+  );

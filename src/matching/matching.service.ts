@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from '../common/actor';
 import { ForbiddenError, NotFoundError } from '../common/errors';
 import { money, rate } from '../common/decimal';
-import { Keyset, keysetSql, PageRequest, pageRequest, pageShape, positionalBinder } from '../common/pagination';
+import { Keyset, keysetSql, PageRequest, pageShape, positionalBinder } from '../common/pagination';
 import { regionName } from '../common/reference/regions';
 import { LoanProduct } from '../product/loan-product.entity';
 import {
@@ -25,6 +25,7 @@ import { OPEN_REQUEST_STATUSES_SQL } from '../financing/financing-request.entity
 import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
 import { withTransaction } from '../common/database/transaction';
 import { emitSql } from '../notifications/outbox';
+import { groupedBy } from '../common/loaders';
 
 export interface RankedMatch {
   financingRequestId: string;
@@ -55,6 +56,37 @@ export interface ProductFit {
 
 
 const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predicate}) AS "ok_${criterion}"`).join(',\n      ');
+
+/** What a fit is built from: the request `req` beside the product `p` and its institution `i`. */
+const FIT_COLUMNS = `p.id AS product_key, p.id::text AS product_id, req.amount::text AS amount, req.term_months,
+      req.guarantees, req.max_rate::text AS max_rate, req.region_code, req.industry_code, req.scale, req.credit_score,
+      req.credit_grade, req.years_in_business, req.annual_revenue::text AS annual_revenue, p.status,
+      p.min_amount::text AS min_amount, p.max_amount::text AS max_amount, p.min_term_months, p.max_term_months,
+      p.guarantee_type, p.eligible_regions, p.eligible_industries, p.eligible_scales, p.min_credit_score,
+      p.min_years_in_business, p.min_annual_revenue::text AS min_annual_revenue,
+      (${QUOTED_RATE_SQL})::text AS quoted_rate,
+      CASE WHEN ${ELIGIBLE_SQL} THEN ${MATCH_SCORE_SQL} END::text AS match_score,
+      ${criteriaColumns}`;
+
+type FitRow = Record<string, any>;
+
+/** The published products, or those of them the request `req` fails. */
+const publishedFitsSql = (onlyIneligible: boolean) =>
+  `p.status = 'PUBLISHED' ${onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`;
+
+function toProductFit(requestId: string, row: FitRow): ProductFit {
+  const failedCriteria = CRITERIA_SQL.filter(([criterion]) => !row[`ok_${criterion}`]).map(([criterion]) =>
+    explainFailure(criterion, row),
+  );
+  return {
+    financingRequestId: requestId,
+    loanProductId: row.product_id,
+    eligible: failedCriteria.length === 0,
+    quotedRate: row.quoted_rate,
+    matchScore: row.match_score,
+    failedCriteria,
+  };
+}
 
 /**
  * The matching engine: eligibility in one SQL statement over indexed columns, ranking by the
@@ -137,107 +169,136 @@ export class MatchingService {
   }
 
   /**
-   * How a request fits products — one, or a page of all published ones (by product ID) — with
-   * every failed criterion and what would make it pass. Eligible or not. On `manager`: the
-   * transaction's inside a mutation (applying checks the fit), the DataSource's for a query.
+   * How each request fits its product, eligible or not (unpublished too), with every failed
+   * criterion and what would make it pass; null where the request or product is missing. One
+   * statement for all the pairs. On `manager`: the transaction's inside a mutation (applying
+   * checks the fit), the DataSource's for a query.
    */
-  async productFits(
+  async productFitsOf(
     manager: EntityManager,
-    requestId: string,
-    options: { productId?: string; page?: PageRequest; onlyIneligible?: boolean },
-  ): Promise<ProductFit[]> {
-    const params: unknown[] = [requestId, this.today()];
-    let productFilter: string;
-    let order = '';
-    if (options.productId) {
-      params.push(options.productId);
-      productFilter = `p.id = $3`;
-    } else {
-      const page = options.page ?? pageRequest({}, 'ProductFit');
-      params.push(page.limit + 1);
-      const keyset = keysetSql(page, [{ sql: 'p.id' }], positionalBinder(params));
-      const ineligible = options.onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : '';
-      productFilter = `p.status = 'PUBLISHED' AND ${keyset.where} ${ineligible}`;
-      order = `ORDER BY ${keyset.orderBy} LIMIT $3`;
-    }
-    const rows = await manager.query(
-      `SELECT p.id::text AS product_id, req.amount::text AS amount, req.term_months, req.guarantees, req.max_rate::text AS max_rate,
-              req.region_code, req.industry_code, req.scale, req.credit_score, req.credit_grade, req.years_in_business, req.annual_revenue::text AS annual_revenue,
-              p.status, p.min_amount::text AS min_amount, p.max_amount::text AS max_amount, p.min_term_months, p.max_term_months,
-              p.guarantee_type, p.eligible_regions, p.eligible_industries, p.eligible_scales, p.min_credit_score, p.min_years_in_business,
-              p.min_annual_revenue::text AS min_annual_revenue, (${QUOTED_RATE_SQL})::text AS quoted_rate,
-              CASE WHEN ${ELIGIBLE_SQL} THEN ${MATCH_SCORE_SQL} END::text AS match_score,
-              ${criteriaColumns}
-       FROM (${requestFactsSql('$2::date')} WHERE r.id = $1) req
-       CROSS JOIN loan_product p
-       JOIN institution i ON i.id = p.institution_id
-       WHERE ${productFilter}
-       ${order}`,
-      params,
+    pairs: ReadonlyArray<{ requestId: string; productId: string }>,
+  ): Promise<Array<ProductFit | null>> {
+    const rows: FitRow[] = await manager.query(
+      `SELECT k.position::text AS position, ${FIT_COLUMNS}
+       FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k(request_id, product_id, position)
+       JOIN (${requestFactsSql('$3::date')} WHERE r.id = ANY($1::bigint[])) req ON req.id = k.request_id
+       JOIN loan_product p ON p.id = k.product_id
+       JOIN institution i ON i.id = p.institution_id`,
+      [pairs.map((pair) => pair.requestId), pairs.map((pair) => pair.productId), this.today()],
     );
-    return rows.map((row: Record<string, any>) => {
-      const failedCriteria = CRITERIA_SQL.filter(([criterion]) => !row[`ok_${criterion}`]).map(([criterion]) => explainFailure(criterion, row));
-      return {
-        financingRequestId: requestId,
-        loanProductId: row.product_id,
-        eligible: failedCriteria.length === 0,
-        quotedRate: row.quoted_rate,
-        matchScore: row.match_score,
-        failedCriteria,
-      };
+    const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
+    return pairs.map((pair, index) => {
+      const row = byPosition.get(index + 1);
+      return row ? toProductFit(pair.requestId, row) : null;
     });
   }
 
-  /** How many published products a request fits, or fails (for `totalCount`). */
-  async countProductFits(requestId: string, onlyIneligible: boolean): Promise<number> {
-    const [{ n }] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM (${requestFactsSql('$2::date')} WHERE r.id = $1) req
-       CROSS JOIN loan_product p JOIN institution i ON i.id = p.institution_id
-       WHERE p.status = 'PUBLISHED' ${onlyIneligible ? `AND NOT (${ELIGIBLE_SQL})` : ''}`,
-      [requestId, this.today()],
+  /**
+   * For each request, a page of how it fits the published products (by product ID), eligible or
+   * not, or only those it fails, in fetch order: one statement for all the requests (a lateral page
+   * each).
+   */
+  async productFitPages(
+    requestIds: readonly string[],
+    page: PageRequest,
+    onlyIneligible: boolean,
+  ): Promise<ProductFit[][]> {
+    const params: unknown[] = [[...requestIds], this.today(), page.limit + 1];
+    const keyset = keysetSql(page, [{ sql: 'p.id' }], positionalBinder(params));
+    const rows: Array<FitRow & { request_id: string }> = await this.dataSource.query(
+      `SELECT req.id::text AS request_id, fit.*
+       FROM (${requestFactsSql('$2::date')} WHERE r.id = ANY($1::bigint[])) req
+       CROSS JOIN LATERAL (
+         SELECT ${FIT_COLUMNS}
+         FROM loan_product p JOIN institution i ON i.id = p.institution_id
+         WHERE ${publishedFitsSql(onlyIneligible)} AND ${keyset.where}
+         ORDER BY ${keyset.orderBy} LIMIT $3) fit
+       ORDER BY req.id, ${keyset.orderBy.replace(/\bp\.id\b/g, 'fit.product_key')}`,
+      params,
     );
-    return n;
+    const groups = groupedBy(requestIds, rows, (row) => row.request_id);
+    return groups.map((group, index) => group.map((row) => toProductFit(requestIds[index], row)));
   }
 
-  /** How many open requests fit a product (for `totalCount`). */
-  async countMatchingRequests(productId: string): Promise<number> {
-    const text = `SELECT count(*)::int AS n FROM ${reverseMatchFrom('$2::date')}`;
-    const parameters = [productId, this.today()];
-    const [{ n }] = await preparedQuery<{ n: number }>(this.dataSource, 'match-reverse-count', text, parameters);
-    return n;
+  /** How many published products each request fits, or fails (for `totalCount`); one statement. */
+  async countProductFits(requestIds: readonly string[], onlyIneligible: boolean): Promise<number[]> {
+    const rows: Array<{ id: string; n: number }> = await this.dataSource.query(
+      `SELECT req.id::text AS id, fits.n
+       FROM (${requestFactsSql('$2::date')} WHERE r.id = ANY($1::bigint[])) req
+       CROSS JOIN LATERAL (
+         SELECT count(*)::int AS n FROM loan_product p JOIN institution i ON i.id = p.institution_id
+         WHERE ${publishedFitsSql(onlyIneligible)}) fits`,
+      [[...requestIds], this.today()],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row.n]));
+    return requestIds.map((id) => byId.get(id) ?? 0);
+  }
+
+  /** How many open requests fit each product (for `totalCount`); one statement for all. */
+  async countMatchingRequests(productIds: readonly string[]): Promise<number[]> {
+    const text = `SELECT target.id::text AS id, fits.n FROM unnest($1::bigint[]) AS target(id)
+       CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM ${reverseMatchFrom('$2::date', 'target.id')}) fits`;
+    const parameters = [[...productIds], this.today()];
+    const name = 'match-reverse-counts';
+    const rows = await preparedQuery<{ id: string; n: number }>(this.dataSource, name, text, parameters);
+    const byId = new Map(rows.map((row) => [row.id, row.n]));
+    return productIds.map((id) => byId.get(id) ?? 0);
+  }
+
+  /** Whether the actor may see the requests that fit a product: its own institution, operators, the system. */
+  mayReverseMatch(actor: Actor, product: LoanProduct): boolean {
+    if (actor.kind === 'INSTITUTION') return product.institutionId === actor.institutionId;
+    return actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM';
   }
 
   /** Reverse matching (for banks): the open requests that fit a product, best first (REVERSE_MATCH_KEYSET). */
   async matchingRequests(actor: Actor, productId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }> }> {
     const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
     if (!product) throw new NotFoundError('LoanProduct');
-    if (actor.kind === 'INSTITUTION' ? product.institutionId !== actor.institutionId : actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') {
+    if (!this.mayReverseMatch(actor, product)) {
       throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
     }
-    const params: unknown[] = [productId, page.limit + 1, this.today()];
+    const [rows] = await this.matchingRequestPages([productId], page);
+    return { rows };
+  }
+
+  /**
+   * A page of the open requests that fit each product, best first (REVERSE_MATCH_KEYSET), in fetch
+   * order: one statement for all the products, each ranked over all its fitting requests, then a
+   * keyset page of them (a lateral page per product). Who may see them is the caller's check
+   * (`mayReverseMatch`).
+   */
+  async matchingRequestPages(
+    productIds: readonly string[],
+    page: PageRequest,
+  ): Promise<Array<Array<RankedMatch & { position: number }>>> {
+    const params: unknown[] = [[...productIds], page.limit + 1, this.today()];
     const columns = [
       { sql: 'ranked."matchScore"::numeric', descending: true },
       { sql: 'ranked."financingRequestId"::bigint' },
     ];
     const keyset = keysetSql(page, columns, positionalBinder(params));
-    // A generic plan is as good as a custom one here: the product's keys are read from its row in
-    // either case, and the index scan on them is parameterized by that row. Ranked over all the
-    // fitting requests, then a keyset page of them.
+    // A generic plan is as good as a custom one here: each product's keys are read from its row in
+    // either case, and the index scan on them is parameterized by that row. The rank orders the
+    // page as the keyset does.
     const rows = await preparedQuery<RankedMatch & { position: number }>(
       this.dataSource,
-      `match-reverse-${pageShape(page)}`,
-      `SELECT * FROM (
+      `match-reverse-pages-${pageShape(page)}`,
+      `SELECT m.* FROM unnest($1::bigint[]) AS target(id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM (
          SELECT req.financing_request_id::text AS "financingRequestId", p.id::text AS "loanProductId",
                 ${MATCH_SCORE_SQL}::text AS "matchScore", ${QUOTED_RATE_SQL}::text AS "quotedRate",
                 ${REASONS_SQL} AS reasons,
                 row_number() OVER (ORDER BY ${MATCH_SCORE_SQL} DESC, req.financing_request_id ASC)::int AS position
-         FROM ${reverseMatchFrom('$3::date')}) ranked
-       WHERE ${keyset.where}
-       ORDER BY ${keyset.orderBy}
-       LIMIT $2`,
+         FROM ${reverseMatchFrom('$3::date', 'target.id')}) ranked
+         WHERE ${keyset.where}
+         ORDER BY ${keyset.orderBy}
+         LIMIT $2) m
+       ORDER BY target.id, m.position ${page.backward ? 'DESC' : 'ASC'}`,
       params,
     );
-    return { rows };
+    return groupedBy(productIds, rows, (row) => row.loanProductId);
   }
 
   /** Queue a refresh that must not run inside the caller's mutation. */
@@ -419,16 +480,16 @@ const matchableAsReq = (today: string) => `
 
 /**
  * The open requests not past their validUntil on `today` (the China date, a SQL expression) that fit
- * product `$1`, as `req` beside the product `p` and its institution
+ * the product whose ID is `product` (a SQL expression), as `req` beside the product `p` and its institution
  * `i`: looked up by the product's match keys (`ix_matchable_request_match_keys`), then checked
  * against every other criterion. The institution is found by the product's id rather than joined
  * on p.institution_id: the planner, expecting few requests, would otherwise read the institutions
  * once per request.
  */
-const reverseMatchFrom = (today: string) => `(${matchableAsReq(today)}) req
+const reverseMatchFrom = (today: string, product: string) => `(${matchableAsReq(today)}) req
   CROSS JOIN loan_product p
   CROSS JOIN institution i
-  WHERE p.id = $1 AND i.id = (SELECT institution_id FROM loan_product WHERE id = $1)
+  WHERE p.id = ${product} AND i.id = (SELECT institution_id FROM loan_product WHERE id = ${product})
     AND req.valid_until >= req.today AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
 
 /** REQUEST_MATCHED for each row of `from` (financing_request_id, loan_product_id, institution_id). */
@@ -453,7 +514,7 @@ function newMatchEventsSql(from: string): string {
 const REFRESH_PRODUCT_SQL = `
   WITH candidate AS (
     SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
-    FROM ${reverseMatchFrom('$3::date')}
+    FROM ${reverseMatchFrom('$3::date', '$1')}
   ), qualifying AS (
     SELECT c.*, last_kept.loan_product_id AS pushed_out
     FROM candidate c

@@ -69,6 +69,15 @@ export class WebhooksResolver {
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.services.webhooks.deliveries(ctx.actor, endpoint.databaseId, pageRequest(args, 'WebhookDelivery'));
+    const page = pageRequest(args, 'WebhookDelivery');
+    const webhooks = ctx.services.webhooks;
+    return ctx.loaders.pagedConnection(
+      'webhookDeliveries',
+      endpoint.databaseId,
+      page,
+      (endpointIds) => webhooks.deliveryPages(ctx.actor, endpointIds, page),
+      (endpointIds) => webhooks.countDeliveries(ctx.actor, endpointIds),
+    );
   }
 }
+

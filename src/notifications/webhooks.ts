@@ -7,7 +7,8 @@ import type { DataSource } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
 import { withTransaction } from '../common/database/transaction';
-import { Connection, keysetSql, PageRequest, positionalBinder, toConnection } from '../common/pagination';
+import { keysetSql, PageRequest, positionalBinder } from '../common/pagination';
+import { groupedBy } from '../common/loaders';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
 export interface WebhookOptions {
@@ -230,23 +231,45 @@ export class WebhookService {
     return n;
   }
 
-  /** The delivery log of one endpoint of the admin's institution, oldest first (keyset on id). */
-  async deliveries(actor: Actor, endpointId: string, page: PageRequest): Promise<Connection<WebhookDeliveryRow>> {
+  /**
+   * The delivery logs of endpoints of the admin's institution, oldest first (keyset on id, either
+   * way): a page each in fetch order, in one statement for all the endpoints (empty for another
+   * institution's).
+   */
+  async deliveryPages(
+    actor: Actor,
+    endpointIds: readonly string[],
+    page: PageRequest,
+  ): Promise<WebhookDeliveryRow[][]> {
     const institutionId = requireAdmin(actor);
-    const from = `FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
-      WHERE e.id = $1 AND e.institution_id = $2`;
-    const params: unknown[] = [endpointId, institutionId, page.limit + 1];
+    const params: unknown[] = [[...endpointIds], institutionId, page.limit + 1];
     const keyset = keysetSql(page, [{ sql: 'd.id' }], positionalBinder(params));
-    const rows = await this.dataSource.query(
-      `SELECT d.id::text, d.event_id::text AS "eventId", d.event_type AS "eventType", d.status, d.attempts,
-         d.attempt_log AS "attemptLog", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt"
-       ${from} AND ${keyset.where}
-       ORDER BY ${keyset.orderBy} LIMIT $3`,
+    const rows: Array<WebhookDeliveryRow & { endpointId: string }> = await this.dataSource.query(
+      `SELECT e.id::text AS "endpointId", d.* FROM webhook_endpoint e
+       CROSS JOIN LATERAL (
+         SELECT d.id::text, d.event_id::text AS "eventId", d.event_type AS "eventType", d.status, d.attempts,
+                d.attempt_log AS "attemptLog", d.next_attempt_at AS "nextAttemptAt", d.delivered_at AS "deliveredAt"
+         FROM webhook_delivery d WHERE d.endpoint_id = e.id AND ${keyset.where}
+         ORDER BY ${keyset.orderBy} LIMIT $3) d
+       WHERE e.id = ANY($1::bigint[]) AND e.institution_id = $2
+       ORDER BY e.id, d.id::bigint ${page.backward ? 'DESC' : 'ASC'}`,
       params,
     );
-    const count = async () =>
-      (await this.dataSource.query(`SELECT count(*)::int AS n ${from}`, [endpointId, institutionId]))[0].n;
-    return toConnection(rows, page, count);
+    const groups = groupedBy(endpointIds, rows, (row) => row.endpointId);
+    return groups.map((group) => group.map(({ endpointId: _, ...row }) => row));
+  }
+
+  /** How many deliveries each endpoint of the admin's institution has (for `totalCount`); one statement. */
+  async countDeliveries(actor: Actor, endpointIds: readonly string[]): Promise<number[]> {
+    const institutionId = requireAdmin(actor);
+    const rows: Array<{ id: string; n: number }> = await this.dataSource.query(
+      `SELECT e.id::text AS id, count(d.id)::int AS n FROM webhook_endpoint e
+       LEFT JOIN webhook_delivery d ON d.endpoint_id = e.id
+       WHERE e.id = ANY($1::bigint[]) AND e.institution_id = $2 GROUP BY e.id`,
+      [[...endpointIds], institutionId],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row.n]));
+    return endpointIds.map((id) => byId.get(id) ?? 0);
   }
 
   /** New outbox events become deliveries for the active endpoints that asked for them; returns how many. */
