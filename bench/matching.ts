@@ -43,7 +43,9 @@ const baselineFlag = process.argv.find((arg) => arg.startsWith('--baseline='));
 const BASELINE_DIR = baselineFlag ? path.resolve(baselineFlag.slice('--baseline='.length)) : null;
 const SAMPLES = 200;
 
-const counties = (areas as Array<{ code: string; cityCode: string; provinceCode: string }>).filter((a) => /^\d{6}$/.test(a.code));
+const counties = (areas as Array<{ code: string; cityCode: string; provinceCode: string }>).filter((a) =>
+  /^\d{6}$/.test(a.code),
+);
 const provinces = [...new Set(counties.map((c) => c.provinceCode))];
 const prefecturesByProvince = new Map<string, string[]>();
 for (const county of counties) {
@@ -51,11 +53,33 @@ for (const county of counties) {
   if (!list.includes(county.cityCode)) list.push(county.cityCode);
   prefecturesByProvince.set(county.provinceCode, list);
 }
-const divisions = Array.from({ length: 97 }, (_, i) => String(i + 1).padStart(2, '0')).filter((d) => sectionOfDivision(d));
+const divisions = Array.from({ length: 97 }, (_, i) => String(i + 1).padStart(2, '0')).filter((d) =>
+  sectionOfDivision(d),
+);
 const sections = [...new Set(divisions.map((d) => sectionOfDivision(d)!))];
-const GUARANTEES = ['CREDIT', 'CREDIT', 'CREDIT', 'CREDIT', 'MORTGAGE', 'MORTGAGE', 'MORTGAGE', 'GUARANTEE', 'GUARANTEE', 'PLEDGE'];
+const GUARANTEES = [
+  'CREDIT',
+  'CREDIT',
+  'CREDIT',
+  'CREDIT',
+  'MORTGAGE',
+  'MORTGAGE',
+  'MORTGAGE',
+  'GUARANTEE',
+  'GUARANTEE',
+  'PLEDGE',
+];
 const SCALES = ['MICRO', 'MICRO', 'MICRO', 'MICRO', 'MICRO', 'SMALL', 'SMALL', 'SMALL', 'MEDIUM', 'LARGE'];
-const SOURCES = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND', 'UTILITIES', 'CUSTOMS', 'COURT', 'MARKET_REGULATION', 'ENVIRONMENT'];
+const SOURCES = [
+  'TAX',
+  'SOCIAL_INSURANCE',
+  'HOUSING_FUND',
+  'UTILITIES',
+  'CUSTOMS',
+  'COURT',
+  'MARKET_REGULATION',
+  'ENVIRONMENT',
+];
 const pgArray = (items: string[]) => `{${items.join(',')}}`;
 const yuan = (fen: number) => money.format(BigInt(Math.round(fen)));
 const percent = (basisPoints: number) => rate.format(BigInt(Math.round(basisPoints)) * 100n);
@@ -75,22 +99,55 @@ function* products() {
     const institutionId = r.int(1, INSTITUTIONS);
     const province = r.pick(provinces);
     const roll = r.next();
-    const regions = roll < 0.05 ? [] : roll < 0.6 ? [`${province}0000`] : Array.from({ length: r.int(1, 3) }, () => `${r.pick(prefecturesByProvince.get(province)!)}00`);
+    const regions =
+      roll < 0.05
+        ? []
+        : roll < 0.6
+          ? [`${province}0000`]
+          : Array.from({ length: r.int(1, 3) }, () => `${r.pick(prefecturesByProvince.get(province)!)}00`);
     const industryRoll = r.next();
     const industries =
-      industryRoll < 0.4 ? [] : industryRoll < 0.8 ? Array.from(new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(sections)))) : Array.from(new Set(Array.from({ length: r.int(2, 5) }, () => { const d = r.pick(divisions); return `${sectionOfDivision(d)}${d}`; })));
+      industryRoll < 0.4
+        ? []
+        : industryRoll < 0.8
+          ? Array.from(new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(sections))))
+          : Array.from(
+              new Set(
+                Array.from({ length: r.int(2, 5) }, () => {
+                  const d = r.pick(divisions);
+                  return `${sectionOfDivision(d)}${d}`;
+                }),
+              ),
+            );
     const scales = r.chance(0.5) ? [] : Array.from(new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(SCALES))));
     const minAmount = r.int(1, 100) * 10_000_00;
     const maxAmount = minAmount + r.int(5, 500) * 100_000_00;
     const minTerm = r.int(1, 12);
     const minRate = r.int(320, 500);
     const maxRate = minRate + r.int(30, 300);
-    const gradeRates = r.chance(0.3) ? JSON.stringify({ AAA: percent(minRate), AA: percent(Math.round((minRate + maxRate) / 2)) }) : '{}';
+    const gradeRates = r.chance(0.3)
+      ? JSON.stringify({ AAA: percent(minRate), AA: percent(Math.round((minRate + maxRate) / 2)) })
+      : '{}';
     yield [
-      id, institutionId, `产品${id}`, r.pick(GUARANTEES), yuan(minAmount), yuan(maxAmount), minTerm, minTerm + r.int(0, 48),
-      percent(minRate), percent(maxRate), pgArray(regions), pgArray(industries), pgArray(scales),
-      r.chance(0.3) ? r.int(550, 750) : null, r.chance(0.3) ? r.int(1, 5) : null, r.chance(0.2) ? yuan(r.int(1, 500) * 100_000_00) : null,
-      r.chance(0.9) ? 'PUBLISHED' : r.pick(['DRAFT', 'SUSPENDED', 'RETIRED']), 1, gradeRates,
+      id,
+      institutionId,
+      `产品${id}`,
+      r.pick(GUARANTEES),
+      yuan(minAmount),
+      yuan(maxAmount),
+      minTerm,
+      minTerm + r.int(0, 48),
+      percent(minRate),
+      percent(maxRate),
+      pgArray(regions),
+      pgArray(industries),
+      pgArray(scales),
+      r.chance(0.3) ? r.int(550, 750) : null,
+      r.chance(0.3) ? r.int(1, 5) : null,
+      r.chance(0.2) ? yuan(r.int(1, 500) * 100_000_00) : null,
+      r.chance(0.9) ? 'PUBLISHED' : r.pick(['DRAFT', 'SUSPENDED', 'RETIRED']),
+      1,
+      gradeRates,
     ];
   }
 }
@@ -108,8 +165,17 @@ function* enterprises() {
     enterpriseRegion[id] = region;
     const division = r.pick(divisions);
     yield [
-      id, usccFor(id, region), `企业${id}`, region, `${sectionOfDivision(division)}${division}`, r.pick(SCALES), isoDaysAgo(r.int(100, 9000)),
-      yuan(r.int(10, 5000) * 10_000_00), yuan(r.int(10, 20000) * 10_000_00), r.int(1, 500), 'VERIFIED',
+      id,
+      usccFor(id, region),
+      `企业${id}`,
+      region,
+      `${sectionOfDivision(division)}${division}`,
+      r.pick(SCALES),
+      isoDaysAgo(r.int(100, 9000)),
+      yuan(r.int(10, 5000) * 10_000_00),
+      yuan(r.int(10, 20000) * 10_000_00),
+      r.int(1, 500),
+      'VERIFIED',
     ];
   }
 }
@@ -123,8 +189,13 @@ function* creditRecords() {
       const negative = r.chance(0.2);
       const dishonest = negative && r.chance(0.02);
       yield [
-        id, dishonest ? 'COURT' : r.pick(SOURCES), `B-${++reference}`, dishonest ? '失信被执行人' : negative ? '违规记录' : '守信记录',
-        negative ? 'NEGATIVE' : 'POSITIVE', isoDaysAgo(r.int(1, 2200)), r.chance(0.2) ? isoDaysAgo(-r.int(1, 700)) : null,
+        id,
+        dishonest ? 'COURT' : r.pick(SOURCES),
+        `B-${++reference}`,
+        dishonest ? '失信被执行人' : negative ? '违规记录' : '守信记录',
+        negative ? 'NEGATIVE' : 'POSITIVE',
+        isoDaysAgo(r.int(1, 2200)),
+        r.chance(0.2) ? isoDaysAgo(-r.int(1, 700)) : null,
       ];
     }
   }
@@ -133,24 +204,115 @@ function* creditRecords() {
 function* requests() {
   const r = random(5);
   for (let id = 1; id <= REQUESTS; id++) {
-    const guarantees = Array.from(new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(['CREDIT', 'MORTGAGE', 'GUARANTEE', 'PLEDGE']))));
-    yield [id, r.int(1, ENTERPRISES), yuan(r.int(5, 1000) * 10_000_00), r.pick([6, 12, 12, 12, 24, 36, 60]), '流动资金', pgArray(guarantees), percent(r.int(400, 800)), '2027-12-31', 'OPEN'];
+    const guarantees = Array.from(
+      new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(['CREDIT', 'MORTGAGE', 'GUARANTEE', 'PLEDGE']))),
+    );
+    yield [
+      id,
+      r.int(1, ENTERPRISES),
+      yuan(r.int(5, 1000) * 10_000_00),
+      r.pick([6, 12, 12, 12, 24, 36, 60]),
+      '流动资金',
+      pgArray(guarantees),
+      percent(r.int(400, 800)),
+      '2027-12-31',
+      'OPEN',
+    ];
   }
 }
 
 /** Benchmark enterprises are verified (实名认证): credit imports attach records to verified ones only. */
 const ENTERPRISE_COLUMNS = [
-  'id', 'uscc', 'name', 'region_code', 'industry_code', 'scale', 'established_on',
-  'registered_capital', 'annual_revenue', 'employees', 'verification_status',
+  'id',
+  'uscc',
+  'name',
+  'region_code',
+  'industry_code',
+  'scale',
+  'established_on',
+  'registered_capital',
+  'annual_revenue',
+  'employees',
+  'verification_status',
 ];
 
 async function build(client: Client) {
   const steps: Array<[string, number, () => Promise<void>]> = [
-    ['institutions', INSTITUTIONS, () => copyRows(client, 'institution', ['id', 'name', 'type', 'regions_served', 'response_deadline_days'], institutions())],
-    ['loan products', PRODUCTS, () => copyRows(client, 'loan_product', ['id', 'institution_id', 'name', 'guarantee_type', 'min_amount', 'max_amount', 'min_term_months', 'max_term_months', 'min_rate', 'max_rate', 'eligible_regions', 'eligible_industries', 'eligible_scales', 'min_credit_score', 'min_years_in_business', 'min_annual_revenue', 'status', 'version', 'grade_rates'], products())],
+    [
+      'institutions',
+      INSTITUTIONS,
+      () =>
+        copyRows(
+          client,
+          'institution',
+          ['id', 'name', 'type', 'regions_served', 'response_deadline_days'],
+          institutions(),
+        ),
+    ],
+    [
+      'loan products',
+      PRODUCTS,
+      () =>
+        copyRows(
+          client,
+          'loan_product',
+          [
+            'id',
+            'institution_id',
+            'name',
+            'guarantee_type',
+            'min_amount',
+            'max_amount',
+            'min_term_months',
+            'max_term_months',
+            'min_rate',
+            'max_rate',
+            'eligible_regions',
+            'eligible_industries',
+            'eligible_scales',
+            'min_credit_score',
+            'min_years_in_business',
+            'min_annual_revenue',
+            'status',
+            'version',
+            'grade_rates',
+          ],
+          products(),
+        ),
+    ],
     ['enterprises', ENTERPRISES, () => copyRows(client, 'enterprise', ENTERPRISE_COLUMNS, enterprises())],
-    ['credit records', ENTERPRISES * 2, () => copyRows(client, 'credit_record', ['enterprise_id', 'source', 'source_reference', 'indicator', 'polarity', 'recorded_on', 'expires_on'], creditRecords())],
-    ['financing requests', REQUESTS, () => copyRows(client, 'financing_request', ['id', 'enterprise_id', 'amount', 'term_months', 'purpose', 'acceptable_guarantee_types', 'max_rate', 'valid_until', 'status'], requests())],
+    [
+      'credit records',
+      ENTERPRISES * 2,
+      () =>
+        copyRows(
+          client,
+          'credit_record',
+          ['enterprise_id', 'source', 'source_reference', 'indicator', 'polarity', 'recorded_on', 'expires_on'],
+          creditRecords(),
+        ),
+    ],
+    [
+      'financing requests',
+      REQUESTS,
+      () =>
+        copyRows(
+          client,
+          'financing_request',
+          [
+            'id',
+            'enterprise_id',
+            'amount',
+            'term_months',
+            'purpose',
+            'acceptable_guarantee_types',
+            'max_rate',
+            'valid_until',
+            'status',
+          ],
+          requests(),
+        ),
+    ],
   ];
   for (const [label, size, run] of steps) {
     const started = Date.now();
@@ -197,9 +359,22 @@ async function build(client: Client) {
 }
 
 interface ProductInMemory {
-  id: number; status: string; guarantee: string; minAmount: bigint; maxAmount: bigint; minTerm: number; maxTerm: number; maxRate: bigint;
-  regions: string[]; industries: string[]; scales: string[]; minScore: number | null; minYears: number | null; minRevenue: bigint | null;
-  gradeRates: Record<string, string>; responseDays: number;
+  id: number;
+  status: string;
+  guarantee: string;
+  minAmount: bigint;
+  maxAmount: bigint;
+  minTerm: number;
+  maxTerm: number;
+  maxRate: bigint;
+  regions: string[];
+  industries: string[];
+  scales: string[];
+  minScore: number | null;
+  minYears: number | null;
+  minRevenue: bigint | null;
+  gradeRates: Record<string, string>;
+  responseDays: number;
 }
 
 /** The same eligibility and ranking, as a JavaScript filter over products held in memory. */
@@ -210,14 +385,25 @@ function matchInMemory(products: ProductInMemory[], req: any): Array<{ id: numbe
   const maxRate = rate.units(req.max_rate);
   const found: Array<{ id: number; score: number }> = [];
   for (const p of products) {
-    if (p.status !== 'PUBLISHED' || amount < p.minAmount || amount > p.maxAmount || req.term_months < p.minTerm || req.term_months > p.maxTerm) continue;
+    if (
+      p.status !== 'PUBLISHED' ||
+      amount < p.minAmount ||
+      amount > p.maxAmount ||
+      req.term_months < p.minTerm ||
+      req.term_months > p.maxTerm
+    )
+      continue;
     if (!req.guarantees.includes(p.guarantee)) continue;
     const quoted = p.gradeRates[req.credit_grade] ? rate.units(p.gradeRates[req.credit_grade]) : p.maxRate;
     if (quoted > maxRate) continue;
     if (p.regions.length && !p.regions.some((code) => regionKeys.includes(code))) continue;
     if (p.industries.length && !p.industries.some((code) => industryKeys.includes(code))) continue;
     if (p.scales.length && !p.scales.includes(req.scale)) continue;
-    if ((p.minScore !== null && req.credit_score < p.minScore) || (p.minYears !== null && req.years_in_business < p.minYears)) continue;
+    if (
+      (p.minScore !== null && req.credit_score < p.minScore) ||
+      (p.minYears !== null && req.years_in_business < p.minYears)
+    )
+      continue;
     if ((p.minRevenue !== null && money.units(req.annual_revenue) < p.minRevenue) || req.dishonest_debtor) continue;
     const guaranteeFit = ({ CREDIT: 20, GUARANTEE: 14, PLEDGE: 10 } as Record<string, number>)[p.guarantee] ?? 8;
     const score =
@@ -250,11 +436,15 @@ async function prewarm(client: Client): Promise<void> {
         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN (SELECT t::regclass FROM unnest($1::text[]) t))`,
     [['loan_product', 'matchable_request', 'product_match']],
   );
-  console.log(`Prewarmed ${(Number(rows[0].blocks) * 8 / 1024).toFixed(0)} MB of tables and indexes in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(
+    `Prewarmed ${((Number(rows[0].blocks) * 8) / 1024).toFixed(0)} MB of tables and indexes in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 }
 
 async function main() {
-  console.log(`bench:matching — scale ${scale}: ${PRODUCTS.toLocaleString('en')} products, ${ENTERPRISES.toLocaleString('en')} enterprises, ${REQUESTS.toLocaleString('en')} open requests\n${machine()}`);
+  console.log(
+    `bench:matching — scale ${scale}: ${PRODUCTS.toLocaleString('en')} products, ${ENTERPRISES.toLocaleString('en')} enterprises, ${REQUESTS.toLocaleString('en')} open requests\n${machine()}`,
+  );
   // --reuse keeps the data set of the previous run at the same scale (for iterating on queries).
   const database = await benchDatabase('cel_bench_matching', { reuse: process.argv.includes('--reuse') });
   const client = new Client({ connectionString: database.url });
@@ -280,11 +470,15 @@ async function main() {
 
     await timeEach(20, (i) => matching.topMatches(sampleRequests[i])); // warm up
     const indexed = await timeEach(SAMPLES, (i) => matching.topMatches(sampleRequests[i]));
-    const matchCounts = await Promise.all(sampleRequests.slice(0, 20).map((id) => matching.topMatches(id).then((rows) => rows.length)));
+    const matchCounts = await Promise.all(
+      sampleRequests.slice(0, 20).map((id) => matching.topMatches(id).then((rows) => rows.length)),
+    );
 
     const unindexed = await dataSource.transaction(async (manager) => {
       await manager.query(`DROP INDEX ix_loan_product_match_keys`);
-      await manager.query(`DROP INDEX "${(await manager.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'loan_product' AND indexdef LIKE '%(status)%'`))[0].indexname}"`);
+      await manager.query(
+        `DROP INDEX "${(await manager.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'loan_product' AND indexdef LIKE '%(status)%'`))[0].indexname}"`,
+      );
       const timing = await timeEach(Math.min(SAMPLES, 50), (i) => matching.topMatches(sampleRequests[i], 50, manager));
       await manager.query('ROLLBACK');
       await manager.query('BEGIN');
@@ -298,10 +492,22 @@ async function main() {
        FROM loan_product p JOIN institution i ON i.id = p.institution_id`,
     );
     const inMemory: ProductInMemory[] = productRows.map((p: any) => ({
-      id: Number(p.id), status: p.status, guarantee: p.guarantee, minAmount: money.units(p.min_amount), maxAmount: money.units(p.max_amount),
-      minTerm: p.min_term_months, maxTerm: p.max_term_months, maxRate: rate.units(p.max_rate), regions: p.eligible_regions, industries: p.eligible_industries,
-      scales: p.eligible_scales, minScore: p.min_credit_score, minYears: p.min_years_in_business, minRevenue: p.min_annual_revenue ? money.units(p.min_annual_revenue) : null,
-      gradeRates: p.grade_rates, responseDays: p.response_deadline_days,
+      id: Number(p.id),
+      status: p.status,
+      guarantee: p.guarantee,
+      minAmount: money.units(p.min_amount),
+      maxAmount: money.units(p.max_amount),
+      minTerm: p.min_term_months,
+      maxTerm: p.max_term_months,
+      maxRate: rate.units(p.max_rate),
+      regions: p.eligible_regions,
+      industries: p.eligible_industries,
+      scales: p.eligible_scales,
+      minScore: p.min_credit_score,
+      minYears: p.min_years_in_business,
+      minRevenue: p.min_annual_revenue ? money.units(p.min_annual_revenue) : null,
+      gradeRates: p.grade_rates,
+      responseDays: p.response_deadline_days,
     }));
     const facts = await dataSource.query(
       `SELECT r.id::text, r.amount::text, r.term_months, r.acceptable_guarantee_types::text[] AS guarantees, r.max_rate::text, e.region_code,
@@ -316,7 +522,9 @@ async function main() {
     const javascript = await timeEach(SAMPLES, (i) => matchInMemory(inMemory, factsById.get(sampleRequests[i])));
     const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
 
-    const publishedProducts: Array<{ id: string }> = await dataSource.query(`SELECT id::text FROM loan_product WHERE status = 'PUBLISHED' ORDER BY id LIMIT 400`);
+    const publishedProducts: Array<{ id: string }> = await dataSource.query(
+      `SELECT id::text FROM loan_product WHERE status = 'PUBLISHED' ORDER BY id LIMIT 400`,
+    );
     const reverseSample = Array.from({ length: 50 }, () => r.pick(publishedProducts).id);
     const reversePage = pageRequest({ first: 100 }, REVERSE_MATCH_KEYSET);
     await timeEach(5, (i) => matching.matchingRequests({ kind: 'SYSTEM' }, reverseSample[i], reversePage));
@@ -342,7 +550,8 @@ async function main() {
     const refreshStarted = process.hrtime.bigint();
     const productJobsWorked = await matching.workQueuedJobs(refreshed.length);
     const refreshSeconds = Number(process.hrtime.bigint() - refreshStarted) / 1e9;
-    if (productJobsWorked !== refreshed.length) throw new Error(`the worker took ${productJobsWorked} jobs, expected the ${refreshed.length} product changes`);
+    if (productJobsWorked !== refreshed.length)
+      throw new Error(`the worker took ${productJobsWorked} jobs, expected the ${refreshed.length} product changes`);
 
     const csv = path.join(os.tmpdir(), `bench-credit-${process.pid}.csv`);
     const writer = fs.createWriteStream(csv);
@@ -354,7 +563,11 @@ async function main() {
       const id = ri.int(1, ENTERPRISES);
       if (drainEnterprises.size < DRAIN_ENTERPRISES) drainEnterprises.add(id);
       const region = enterpriseRegion[id];
-      if (!writer.write(`${usccFor(id, region)},${ri.pick(SOURCES)},IMP-${runId}-${k},守信记录,${ri.chance(0.8) ? 'POSITIVE' : 'NEGATIVE'},${isoDaysAgo(ri.int(1, 1500))},\n`)) {
+      if (
+        !writer.write(
+          `${usccFor(id, region)},${ri.pick(SOURCES)},IMP-${runId}-${k},守信记录,${ri.chance(0.8) ? 'POSITIVE' : 'NEGATIVE'},${isoDaysAgo(ri.int(1, 1500))},\n`,
+        )
+      ) {
         await new Promise<void>((resolve) => writer.once('drain', () => resolve()));
       }
     }

@@ -48,19 +48,40 @@ async function main() {
   try {
     const operator: Actor = { kind: 'OPERATOR' };
     const { institution } = await services.institution.createInstitution(operator, {
-      name: '哈尔滨银行依兰支行', type: 'BANK', regionsServed: ['230000'],
+      name: '哈尔滨银行依兰支行',
+      type: 'BANK',
+      regionsServed: ['230000'],
     } as never);
     const bank: Actor = { kind: 'INSTITUTION', institutionId: institution.id, admin: true };
-    const product = await services.product.createLoanProduct(bank, {
-      name: '稻米贷', guaranteeType: 'CREDIT', minAmount: '100000.00', maxAmount: '3000000.00', minTermMonths: 6,
-      maxTermMonths: 36, minRate: '3.85', maxRate: '6.00', eligibleRegions: ['230000'], eligibleIndustries: ['C'],
+    const product = (await services.product.createLoanProduct(bank, {
+      name: '稻米贷',
+      guaranteeType: 'CREDIT',
+      minAmount: '100000.00',
+      maxAmount: '3000000.00',
+      minTermMonths: 6,
+      maxTermMonths: 36,
+      minRate: '3.85',
+      maxRate: '6.00',
+      eligibleRegions: ['230000'],
+      eligibleIndustries: ['C'],
       eligibleScales: ['SMALL'],
-    } as never) as { id: string };
+    } as never)) as { id: string };
     await services.product.changeStatus(bank, product.id, 'PUBLISHED' as never);
-    const mill = await services.enterprise.registerEnterprise({ kind: 'ANONYMOUS' }, {
-      uscc: '91230123MA1C4D5E6F', name: '依兰县兴盛米业有限公司', regionCode: '230123', industryCode: 'C13', scale: 'SMALL',
-      establishedOn: '2012-05-18', registeredCapital: '5000000.00', annualRevenue: '28000000.00', employees: 46,
-    } as never, '127.0.0.1') as { id: string };
+    const mill = (await services.enterprise.registerEnterprise(
+      { kind: 'ANONYMOUS' },
+      {
+        uscc: '91230123MA1C4D5E6F',
+        name: '依兰县兴盛米业有限公司',
+        regionCode: '230123',
+        industryCode: 'C13',
+        scale: 'SMALL',
+        establishedOn: '2012-05-18',
+        registeredCapital: '5000000.00',
+        annualRevenue: '28000000.00',
+        employees: 46,
+      } as never,
+      '127.0.0.1',
+    )) as { id: string };
     await services.identity.verifyByOperator(systemActor, mill.id, 'bench');
     const enterprise: Actor = { kind: 'ENTERPRISE', enterpriseId: mill.id, verified: true };
 
@@ -83,28 +104,38 @@ async function main() {
     const query = 'subscription { matchingRequestPosted { eventId financingRequestId } }';
     for (let i = 0; i < SUBSCRIBERS; i++) {
       const client = createClient({
-        url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false,
+        url,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: false,
         connectionParams: { 'x-actor': toGlobalId('Institution', institution.id) },
       });
       clients.push(client);
-      client.subscribe({ query }, {
-        next: ({ data }) => {
-          const id = (data as any).matchingRequestPosted.financingRequestId as string;
-          const list = wsReceipts.get(id) ?? [];
-          list.push(performance.now());
-          wsReceipts.set(id, list);
+      client.subscribe(
+        { query },
+        {
+          next: ({ data }) => {
+            const id = (data as any).matchingRequestPosted.financingRequestId as string;
+            const list = wsReceipts.get(id) ?? [];
+            list.push(performance.now());
+            wsReceipts.set(id, list);
+          },
+          error: () => undefined,
+          complete: () => undefined,
         },
-        error: () => undefined,
-        complete: () => undefined,
-      });
+      );
     }
     await sleep(1000 + SUBSCRIBERS * 2);
 
     const committed = new Map<string, number>();
     for (let i = 0; i < POSTS; i++) {
       const request = await services.financing.postFinancingRequest(enterprise, {
-        amount: '1130000.00', termMonths: 12, purpose: '收购稻谷流动资金', acceptableGuaranteeTypes: ['CREDIT'],
-        maxRate: '6.00', validUntil: '2099-12-31',
+        amount: '1130000.00',
+        termMonths: 12,
+        purpose: '收购稻谷流动资金',
+        acceptableGuaranteeTypes: ['CREDIT'],
+        maxRate: '6.00',
+        validUntil: '2099-12-31',
       } as never);
       committed.set(toGlobalId('FinancingRequest', request.id), performance.now());
       await sleep(100);

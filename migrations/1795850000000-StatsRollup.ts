@@ -27,8 +27,11 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       amount numeric NOT NULL,
       amount_rate numeric NOT NULL,
       PRIMARY KEY (institution_id, guarantee_type, grain, day, measure, region_code, industry_code, lead_days))`);
-    await q(`COMMENT ON TABLE stats_rollup IS 'Exact sums of the analytics facts per day (grain D) and month (M) by county and industry division, and per day (ND) and month (NM) nationally (region 000000, industry 000). institution_id 0 and guarantee_type '''' mean any.'`);
-    // Where a fact of a day lands in each grain: its day or month; its county and industry, or the national placeholders.
+    await q(
+      `COMMENT ON TABLE stats_rollup IS 'Exact sums of the analytics facts per day (grain D) and month (M) by county and industry division, and per day (ND) and month (NM) nationally (region 000000, industry 000). institution_id 0 and guarantee_type '''' mean any.'`,
+    );
+    // Where a fact of a day lands in each grain: its day or month; its county and industry, or the national
+    // placeholders.
     await q(`CREATE FUNCTION stats_grain_day(grain text, day date) RETURNS date LANGUAGE sql IMMUTABLE AS
       $$ SELECT CASE WHEN grain IN ('D', 'ND') THEN day ELSE date_trunc('month', day)::date END $$`);
     await q(`CREATE FUNCTION stats_grain_region(grain text, region_code char(6)) RETURNS char(6) LANGUAGE sql IMMUTABLE AS
@@ -53,7 +56,9 @@ export class StatsRollup1795850000000 implements MigrationInterface {
     await q(`ALTER TABLE stats_delta SET (parallel_workers = 0)`);
     await q(`CREATE TYPE stats_fact AS (day date, measure text, region_code char(6), industry_code char(3), institution_id bigint,
       guarantee_type text, lead_days int, count bigint, amount numeric, amount_rate numeric)`);
-    await q(`CREATE FUNCTION stats_day(at timestamptz) RETURNS date LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE 'Asia/Shanghai')::date $$`);
+    await q(
+      `CREATE FUNCTION stats_day(at timestamptz) RETURNS date LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE 'Asia/Shanghai')::date $$`,
+    );
 
     // Facts. Each is attributed four ways to (institution, guarantee type): any/any, own/any, any/own, own/own.
     await q(`CREATE FUNCTION stats_registered_facts(enterprises bigint[], excluded bigint[]) RETURNS SETOF stats_fact
@@ -150,11 +155,15 @@ export class StatsRollup1795850000000 implements MigrationInterface {
     await q(`CREATE FUNCTION stats_on_enterprise_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE ids bigint[] := ARRAY(SELECT id FROM new_rows);
       BEGIN PERFORM stats_record_change('stats_registered_facts', ids, NULL); RETURN NULL; END $$`);
-    await q(`CREATE TRIGGER stats_enterprise_insert AFTER INSERT ON enterprise REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_enterprise_insert()`);
+    await q(
+      `CREATE TRIGGER stats_enterprise_insert AFTER INSERT ON enterprise REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_enterprise_insert()`,
+    );
     await q(`CREATE FUNCTION stats_on_request_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE ids bigint[] := ARRAY(SELECT id FROM new_rows);
       BEGIN PERFORM stats_record_change('stats_requested_facts', ids, NULL); RETURN NULL; END $$`);
-    await q(`CREATE TRIGGER stats_request_insert AFTER INSERT ON financing_request REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_request_insert()`);
+    await q(
+      `CREATE TRIGGER stats_request_insert AFTER INSERT ON financing_request REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_request_insert()`,
+    );
     await q(`CREATE FUNCTION stats_on_application_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         requests bigint[] := ARRAY(SELECT DISTINCT financing_request_id FROM new_rows);
@@ -168,7 +177,9 @@ export class StatsRollup1795850000000 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
-    await q(`CREATE TRIGGER stats_application_insert AFTER INSERT ON application REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_application_insert()`);
+    await q(
+      `CREATE TRIGGER stats_application_insert AFTER INSERT ON application REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_application_insert()`,
+    );
     await q(`CREATE FUNCTION stats_on_application_update() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         accepted bigint[] := ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.accepted_at IS NULL AND n.accepted_at IS NOT NULL);
@@ -180,7 +191,9 @@ export class StatsRollup1795850000000 implements MigrationInterface {
         PERFORM stats_record_change('stats_accepted_facts', requests, accepted);
         RETURN NULL;
       END $$`);
-    await q(`CREATE TRIGGER stats_application_update AFTER UPDATE ON application REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_application_update()`);
+    await q(
+      `CREATE TRIGGER stats_application_update AFTER UPDATE ON application REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_application_update()`,
+    );
     await q(`CREATE FUNCTION stats_record_grants(approved bigint[]) RETURNS void LANGUAGE plpgsql AS $$
       DECLARE enterprises bigint[];
       BEGIN
@@ -192,35 +205,63 @@ export class StatsRollup1795850000000 implements MigrationInterface {
       END $$`);
     await q(`CREATE FUNCTION stats_on_grant_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM stats_record_grants(ARRAY(SELECT id FROM new_rows WHERE status = 'APPROVED')); RETURN NULL; END $$`);
-    await q(`CREATE TRIGGER stats_grant_insert AFTER INSERT ON credit_grant REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_grant_insert()`);
+    await q(
+      `CREATE TRIGGER stats_grant_insert AFTER INSERT ON credit_grant REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_grant_insert()`,
+    );
     await q(`CREATE FUNCTION stats_on_grant_update() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         PERFORM stats_record_grants(ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.status <> 'APPROVED' AND n.status = 'APPROVED'));
         RETURN NULL;
       END $$`);
-    await q(`CREATE TRIGGER stats_grant_update AFTER UPDATE ON credit_grant REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_grant_update()`);
+    await q(
+      `CREATE TRIGGER stats_grant_update AFTER UPDATE ON credit_grant REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_grant_update()`,
+    );
     await q(`CREATE FUNCTION stats_on_disbursement_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE ids bigint[] := ARRAY(SELECT id FROM new_rows);
       BEGIN PERFORM stats_record_change('stats_disbursed_facts', ids, NULL); RETURN NULL; END $$`);
-    await q(`CREATE TRIGGER stats_disbursement_insert AFTER INSERT ON disbursement REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_disbursement_insert()`);
+    await q(
+      `CREATE TRIGGER stats_disbursement_insert AFTER INSERT ON disbursement REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stats_on_disbursement_insert()`,
+    );
 
     // The triggers count additions only; the facts they count never change or disappear afterwards.
     await q(`CREATE FUNCTION stats_fact_is_final() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'the % row % is counted in the statistics and cannot be changed or deleted', TG_TABLE_NAME, OLD.id USING ERRCODE = 'restrict_violation'; END $$`);
     const guards: Array<[string, string, string]> = [
-      ['enterprise', 'UPDATE OF region_code, industry_code, registered_at', 'NEW.region_code <> OLD.region_code OR NEW.industry_code <> OLD.industry_code OR NEW.registered_at <> OLD.registered_at'],
+      [
+        'enterprise',
+        'UPDATE OF region_code, industry_code, registered_at',
+        'NEW.region_code <> OLD.region_code OR NEW.industry_code <> OLD.industry_code OR NEW.registered_at <> OLD.registered_at',
+      ],
       ['enterprise', 'DELETE', 'true'],
-      ['financing_request', 'UPDATE OF enterprise_id, amount, posted_at, acceptable_guarantee_types', 'NEW.enterprise_id <> OLD.enterprise_id OR NEW.amount <> OLD.amount OR NEW.posted_at <> OLD.posted_at OR NEW.acceptable_guarantee_types <> OLD.acceptable_guarantee_types'],
+      [
+        'financing_request',
+        'UPDATE OF enterprise_id, amount, posted_at, acceptable_guarantee_types',
+        'NEW.enterprise_id <> OLD.enterprise_id OR NEW.amount <> OLD.amount OR NEW.posted_at <> OLD.posted_at OR NEW.acceptable_guarantee_types <> OLD.acceptable_guarantee_types',
+      ],
       ['financing_request', 'DELETE', 'true'],
-      ['application', 'UPDATE OF financing_request_id, loan_product_id, institution_id, accepted_at', 'NEW.financing_request_id <> OLD.financing_request_id OR NEW.loan_product_id <> OLD.loan_product_id OR NEW.institution_id <> OLD.institution_id OR (OLD.accepted_at IS NOT NULL AND NEW.accepted_at IS DISTINCT FROM OLD.accepted_at)'],
+      [
+        'application',
+        'UPDATE OF financing_request_id, loan_product_id, institution_id, accepted_at',
+        'NEW.financing_request_id <> OLD.financing_request_id OR NEW.loan_product_id <> OLD.loan_product_id OR NEW.institution_id <> OLD.institution_id OR (OLD.accepted_at IS NOT NULL AND NEW.accepted_at IS DISTINCT FROM OLD.accepted_at)',
+      ],
       ['application', 'DELETE', 'true'],
-      ['credit_grant', 'UPDATE', "OLD.status = 'APPROVED' AND (NEW.status <> OLD.status OR NEW.amount <> OLD.amount OR NEW.annual_rate <> OLD.annual_rate OR NEW.approved_at IS DISTINCT FROM OLD.approved_at OR NEW.application_id <> OLD.application_id)"],
+      [
+        'credit_grant',
+        'UPDATE',
+        "OLD.status = 'APPROVED' AND (NEW.status <> OLD.status OR NEW.amount <> OLD.amount OR NEW.annual_rate <> OLD.annual_rate OR NEW.approved_at IS DISTINCT FROM OLD.approved_at OR NEW.application_id <> OLD.application_id)",
+      ],
       ['credit_grant', 'DELETE', "OLD.status = 'APPROVED'"],
-      ['disbursement', 'UPDATE OF credit_grant_id, amount, disbursed_on', 'NEW.credit_grant_id <> OLD.credit_grant_id OR NEW.amount <> OLD.amount OR NEW.disbursed_on <> OLD.disbursed_on'],
+      [
+        'disbursement',
+        'UPDATE OF credit_grant_id, amount, disbursed_on',
+        'NEW.credit_grant_id <> OLD.credit_grant_id OR NEW.amount <> OLD.amount OR NEW.disbursed_on <> OLD.disbursed_on',
+      ],
       ['disbursement', 'DELETE', 'true'],
     ];
     for (const [table, event, when] of guards) {
-      await q(`CREATE TRIGGER stats_final_${table}_${event.split(' ')[0].toLowerCase()} BEFORE ${event} ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION stats_fact_is_final()`);
+      await q(
+        `CREATE TRIGGER stats_final_${table}_${event.split(' ')[0].toLowerCase()} BEFORE ${event} ON ${table} FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION stats_fact_is_final()`,
+      );
     }
 
     // Folding the pending deltas into every grain; one statement, so readers see before or after.
@@ -276,11 +317,29 @@ export class StatsRollup1795850000000 implements MigrationInterface {
     await q(`DROP TRIGGER stats_grant_update ON credit_grant`);
     await q(`DROP TRIGGER stats_disbursement_insert ON disbursement`);
     for (const fn of [
-      'stats_rebuild()', 'stats_compact()', 'stats_fact_is_final()', 'stats_on_disbursement_insert()', 'stats_on_grant_update()', 'stats_on_grant_insert()',
-      'stats_record_grants(bigint[])', 'stats_on_application_update()', 'stats_on_application_insert()', 'stats_on_request_insert()', 'stats_on_enterprise_insert()',
-      'stats_lock(int, bigint[])', 'stats_record_change(text, bigint[], bigint[])', 'stats_disbursed_facts(bigint[], bigint[])', 'stats_first_grant_facts(bigint[], bigint[])',
-      'stats_granted_facts(bigint[], bigint[])', 'stats_accepted_facts(bigint[], bigint[])', 'stats_requested_facts(bigint[], bigint[])', 'stats_registered_facts(bigint[], bigint[])',
-      'stats_day(timestamptz)', 'stats_grain_day(text, date)', 'stats_grain_region(text, char)', 'stats_grain_industry(text, char)',
+      'stats_rebuild()',
+      'stats_compact()',
+      'stats_fact_is_final()',
+      'stats_on_disbursement_insert()',
+      'stats_on_grant_update()',
+      'stats_on_grant_insert()',
+      'stats_record_grants(bigint[])',
+      'stats_on_application_update()',
+      'stats_on_application_insert()',
+      'stats_on_request_insert()',
+      'stats_on_enterprise_insert()',
+      'stats_lock(int, bigint[])',
+      'stats_record_change(text, bigint[], bigint[])',
+      'stats_disbursed_facts(bigint[], bigint[])',
+      'stats_first_grant_facts(bigint[], bigint[])',
+      'stats_granted_facts(bigint[], bigint[])',
+      'stats_accepted_facts(bigint[], bigint[])',
+      'stats_requested_facts(bigint[], bigint[])',
+      'stats_registered_facts(bigint[], bigint[])',
+      'stats_day(timestamptz)',
+      'stats_grain_day(text, date)',
+      'stats_grain_region(text, char)',
+      'stats_grain_industry(text, char)',
     ]) {
       await q(`DROP FUNCTION ${fn}`);
     }

@@ -40,6 +40,8 @@ export class CreditRecordSetBasedIntegrity1795854000000 implements MigrationInte
     await queryRunner.query(`DROP TRIGGER credit_record_enterprise_update ON credit_record`);
     await queryRunner.query(`DROP TRIGGER credit_record_enterprise_insert ON credit_record`);
     await queryRunner.query(`DROP FUNCTION credit_record_enterprise_exists()`);
-    await queryRunner.query(`ALTER TABLE "credit_record" ADD CONSTRAINT "FK_f6de76f9b00aba8422b36d688c7" FOREIGN KEY ("enterprise_id") REFERENCES "enterprise"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`);
+    await queryRunner.query(
+      `ALTER TABLE "credit_record" ADD CONSTRAINT "FK_f6de76f9b00aba8422b36d688c7" FOREIGN KEY ("enterprise_id") REFERENCES "enterprise"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,
+    );
   }
 }

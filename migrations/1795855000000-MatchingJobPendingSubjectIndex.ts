@@ -9,7 +9,9 @@ export class MatchingJobPendingSubjectIndex1795855000000 implements MigrationInt
   name = 'MatchingJobPendingSubjectIndex1795855000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE INDEX "ix_matching_job_pending_subject" ON "matching_job" ("kind", "subject_id") WHERE finished_at IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_matching_job_pending_subject" ON "matching_job" ("kind", "subject_id") WHERE finished_at IS NULL`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

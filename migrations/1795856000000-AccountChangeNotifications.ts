@@ -18,8 +18,12 @@ export class AccountChangeNotifications1795856000000 implements MigrationInterfa
         END IF;
         RETURN NULL;
       END $$`);
-    await queryRunner.query(`CREATE TRIGGER user_account_changed AFTER UPDATE OR DELETE ON user_account FOR EACH ROW EXECUTE FUNCTION user_account_notify_change()`);
-    await queryRunner.query(`CREATE TRIGGER user_account_truncated AFTER TRUNCATE ON user_account FOR EACH STATEMENT EXECUTE FUNCTION user_account_notify_change()`);
+    await queryRunner.query(
+      `CREATE TRIGGER user_account_changed AFTER UPDATE OR DELETE ON user_account FOR EACH ROW EXECUTE FUNCTION user_account_notify_change()`,
+    );
+    await queryRunner.query(
+      `CREATE TRIGGER user_account_truncated AFTER TRUNCATE ON user_account FOR EACH STATEMENT EXECUTE FUNCTION user_account_notify_change()`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -30,7 +30,9 @@ export class StatsAllTimeGrain1795857000000 implements MigrationInterface {
     const values = grains.map((grain) => `('${grain}')`).join(', ');
     await q(`ALTER TABLE stats_rollup DROP CONSTRAINT stats_rollup_grain_check`);
     await q(`ALTER TABLE stats_rollup ADD CONSTRAINT stats_rollup_grain_check CHECK (grain IN (${list}))`);
-    await q(`COMMENT ON TABLE stats_rollup IS 'Exact sums of the analytics facts per day (grain D) and month (M) by county and industry division, per day (ND) and month (NM) nationally (region 000000, industry 000)${grains.includes('NT') ? ', and nationally for all time (NT, day -infinity)' : ''}. institution_id 0 and guarantee_type '''' mean any.'`);
+    await q(
+      `COMMENT ON TABLE stats_rollup IS 'Exact sums of the analytics facts per day (grain D) and month (M) by county and industry division, per day (ND) and month (NM) nationally (region 000000, industry 000)${grains.includes('NT') ? ', and nationally for all time (NT, day -infinity)' : ''}. institution_id 0 and guarantee_type '''' mean any.'`,
+    );
     await q(`CREATE OR REPLACE FUNCTION stats_grain_day(grain text, day date) RETURNS date LANGUAGE sql IMMUTABLE AS
       $$ SELECT CASE WHEN grain IN ('D', 'ND') THEN day WHEN grain = 'NT' THEN '-infinity'::date ELSE date_trunc('month', day)::date END $$`);
     await q(`CREATE OR REPLACE FUNCTION stats_grain_region(grain text, region_code char(6)) RETURNS char(6) LANGUAGE sql IMMUTABLE AS

@@ -35,7 +35,9 @@ export class ReverseMatchKeys1795858000000 implements MigrationInterface {
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE INDEX "ix_matchable_request_prefecture" ON "matchable_request" ("prefecture_code")`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_matchable_request_prefecture" ON "matchable_request" ("prefecture_code")`,
+    );
     await queryRunner.query(`CREATE INDEX "ix_matchable_request_province" ON "matchable_request" ("province_code")`);
     await queryRunner.query(`DROP INDEX "public"."ix_matchable_request_match_keys"`);
     await queryRunner.query(`DROP FUNCTION financing_request_match_keys(char, char, varchar[], int)`);

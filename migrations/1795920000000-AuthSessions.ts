@@ -20,9 +20,7 @@ export class AuthSessions1795920000000 implements MigrationInterface {
       revoked_reason varchar(40),
       CONSTRAINT ck_auth_session_revoked CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL))
     )`);
-    await queryRunner.query(
-      `CREATE INDEX ix_auth_session_account ON auth_session (account_id)`,
-    );
+    await queryRunner.query(`CREATE INDEX ix_auth_session_account ON auth_session (account_id)`);
     await queryRunner.query(`CREATE TABLE refresh_token (
       token_hash bytea PRIMARY KEY,
       session_id bigint NOT NULL REFERENCES auth_session (id) ON DELETE CASCADE,

@@ -7,7 +7,11 @@ import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
 import { CreditAuthorizationResolver, CreditProfileResolver, CreditResolver } from './credit/credit.resolver';
-import { FinancingRequestMatchingResolver, LoanProductMatchingResolver, ProductFitResolver } from './matching/matching.resolver';
+import {
+  FinancingRequestMatchingResolver,
+  LoanProductMatchingResolver,
+  ProductFitResolver,
+} from './matching/matching.resolver';
 import { InstitutionResolver } from './institution/institution.resolver';
 import { CalendarResolver } from './calendar/calendar.resolver';
 import { LoanProductResolver } from './product/loan-product.resolver';
@@ -78,7 +82,18 @@ function build(): GraphQLSchema {
         throw new Error('Subscriptions read the outbox (src/notifications/live-feed.ts)');
       },
     },
-    orphanedTypes: [UserAccount, Enterprise, CreditRecord, Institution, LoanProduct, FinancingRequest, Application, ApplicationEvent, CreditGrant, Disbursement],
+    orphanedTypes: [
+      UserAccount,
+      Enterprise,
+      CreditRecord,
+      Institution,
+      LoanProduct,
+      FinancingRequest,
+      Application,
+      ApplicationEvent,
+      CreditGrant,
+      Disbursement,
+    ],
     // Validation errors must not carry the input back: no `target`, no `value`.
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
     emitSchemaFile: false,

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { projectRoot } from './common/config';
 import express from 'express';
 import { ApolloServer, ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Actor, actorKey, anonymous } from './common/actor';
@@ -90,7 +93,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-
 /**
  * A credential that was sent and refused denies the whole request before it runs (docs/adr/0102):
  * 401 with a Bearer challenge (RFC 6750), no `data`. A request without one runs as anonymous.
@@ -106,7 +108,12 @@ const unauthenticated = (message: string) =>
  * development header `X-Actor` (`operator`, `analyst`, or the global ID of an Enterprise or
  * Institution). A bad or expired token is refused, never treated as anonymous.
  */
-async function actorOf(headers: http.IncomingHttpHeaders, services: Services, dataSource: DataSource, production: boolean): Promise<Actor> {
+async function actorOf(
+  headers: http.IncomingHttpHeaders,
+  services: Services,
+  dataSource: DataSource,
+  production: boolean,
+): Promise<Actor> {
   const authorization = headers.authorization;
   if (authorization) {
     const match = /^Bearer ([A-Za-z0-9_.-]{1,2048})$/.exec(authorization.trim());
@@ -117,7 +124,10 @@ async function actorOf(headers: http.IncomingHttpHeaders, services: Services, da
   const stub = headers['x-actor'];
   if (Array.isArray(stub)) throw unauthenticated('Send one X-Actor header');
   if (stub) {
-    if (production) throw unauthenticated('X-Actor is a development aid and is off in production; send Authorization: Bearer <token>');
+    if (production)
+      throw unauthenticated(
+        'X-Actor is a development aid and is off in production; send Authorization: Bearer <token>',
+      );
     return actorFromDevelopmentHeader(stub, dataSource);
   }
   return anonymous;
@@ -128,7 +138,8 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
   if (value.toLowerCase() === 'operator') return { kind: 'OPERATOR' };
   if (value.toLowerCase() === 'analyst') return { kind: 'ANALYST' };
   const parsed = parseGlobalId(value);
-  const table = parsed?.typeName === 'Enterprise' ? 'enterprise' : parsed?.typeName === 'Institution' ? 'institution' : null;
+  const table =
+    parsed?.typeName === 'Enterprise' ? 'enterprise' : parsed?.typeName === 'Institution' ? 'institution' : null;
   if (parsed && table) {
     // An enterprise acts as verified only while its claim on the USCC is (实名认证), as with a token.
     const verified = table === 'enterprise' ? `verification_status = 'VERIFIED'` : 'true';
@@ -148,12 +159,21 @@ async function actorFromDevelopmentHeader(header: string, dataSource: DataSource
 /** A request refused before GraphQL (body too large, malformed JSON, server stopping): a typed JSON error. */
 function sendHttpError(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders = {}): void {
   const [message, code]: [string, ErrorCode] =
-    status === 503 ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
-    : status < 500 ? [status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request', 'BAD_REQUEST']
-    : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+    status === 503
+      ? ['The server is shutting down; retry the request', 'SERVICE_UNAVAILABLE']
+      : status < 500
+        ? [
+            status === 413 ? 'Request body too large' : status === 400 ? 'Malformed JSON body' : 'Bad request',
+            'BAD_REQUEST',
+          ]
+        : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
   noteErrorCode(res, code);
   const body = errorBody(code, message);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -372,7 +392,14 @@ export async function startServer(options: ServerOptions, port: number, host?: s
       return actorOrUnavailable(headers, services, dataSource, options.production);
     },
     recheck: (token) => services.auth.actorForToken(token),
-    contextFor: (actor, clientAddress) => ({ actor, clientAddress, loaders: new Loaders(dataSource), services, dataSource, liveFeed }),
+    contextFor: (actor, clientAddress) => ({
+      actor,
+      clientAddress,
+      loaders: new Loaders(dataSource),
+      services,
+      dataSource,
+      liveFeed,
+    }),
     // The HTTP requests' limits, limiters, client address and hooks hold for subscriptions too.
     production: options.production,
     limits,
@@ -383,17 +410,18 @@ export async function startServer(options: ServerOptions, port: number, host?: s
   });
 
   // The analysts' page: static files that draw from this same GraphQL API after signing in.
-  app.use('/dashboard', express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }));
+  app.use(
+    '/dashboard',
+    express.static(path.join(projectRoot, 'src', 'analytics', 'dashboard'), { index: 'index.html', maxAge: 0 }),
+  );
   app.use(sendNotFound);
   // A malformed path under /dashboard: a typed JSON error, never Express's HTML page or a stack trace.
   type HttpError = { status?: number; type?: string };
-  app.use(
-    (error: HttpError, req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-      if (status === 500) lifecycle.error(req, error);
-      sendHttpError(res, status);
-    },
-  );
+  app.use((error: HttpError, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) lifecycle.error(req, error);
+    sendHttpError(res, status);
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

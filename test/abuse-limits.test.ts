@@ -13,7 +13,11 @@ afterAll(async () => {
 });
 
 async function withServer(options: Partial<Parameters<typeof startServer>[0]>, run: (url: string) => Promise<void>) {
-  const server: RunningServer = await startServer({ dataSource: app.dataSource, production: false, ...options }, 0, '127.0.0.1');
+  const server: RunningServer = await startServer(
+    { dataSource: app.dataSource, production: false, ...options },
+    0,
+    '127.0.0.1',
+  );
   try {
     await run(server.url.replace('localhost', '127.0.0.1'));
   } finally {
@@ -22,21 +26,28 @@ async function withServer(options: Partial<Parameters<typeof startServer>[0]>, r
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
 }
 
 const nested = (levels: number) => {
   let selection = 'id';
-  for (let i = 0; i < levels; i++) selection = `financingRequest { enterprise { financingRequests(first: 1) { nodes { applications(first: 1) { nodes { ${selection} } } } } } }`;
+  for (let i = 0; i < levels; i++)
+    selection = `financingRequest { enterprise { financingRequests(first: 1) { nodes { applications(first: 1) { nodes { ${selection} } } } } } }`;
   return `{ applications(first: 1) { nodes { ${selection} } } }`;
 };
 
 describe('abuse limits, enforced before execution', () => {
   it('measures cost by page sizes, not by field count', () => {
     const schema = buildAppSchema();
-    const document = parse(`query($n: Int) { applications(first: $n) { totalCount nodes { id events(first: 10) { nodes { toStatus } } } } }`);
+    const document = parse(
+      `query($n: Int) { applications(first: $n) { totalCount nodes { id events(first: 10) { nodes { toStatus } } } } }`,
+    );
     const operation = document.definitions[0] as OperationDefinitionNode;
     // 1 (applications) + 50 × (totalCount + nodes + id + events) ... : the events multiply by 10 per application.
     const small = measureOperation(schema, document, operation, { n: 5 });
@@ -48,7 +59,10 @@ describe('abuse limits, enforced before execution', () => {
   it('measures fragments that spread each other many times without walking every expansion', async () => {
     // F0 spreads F1 twice, F1 spreads F2 twice … : 2^40 expansions of F40's one field.
     const levels = 40;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    ).join('\n');
     const query = `{ ...F0 }\n${fragments}\nfragment F${levels} on Query { institutions(first: 1) { totalCount } }`;
     const { operation, document } = (() => {
       const document = parse(query);
@@ -100,9 +114,15 @@ describe('abuse limits, enforced before execution', () => {
     const response = await app.gql(costly, {}, 'operator');
     expect(response.status).toBe(400);
     expect(response.errors?.[0].extensions?.code).toBe('QUERY_TOO_COSTLY');
-    const viaVariables = await app.gql(`query($n: Int) { applications(first: $n) { nodes { events(first: $n) { nodes { id } } financingRequest { applications(first: $n) { nodes { id } } } } } }`, { n: 100 }, 'operator');
+    const viaVariables = await app.gql(
+      `query($n: Int) { applications(first: $n) { nodes { events(first: $n) { nodes { id } } financingRequest { applications(first: $n) { nodes { id } } } } } }`,
+      { n: 100 },
+      'operator',
+    );
     expect(viaVariables.errors?.[0].extensions?.code).toBe('QUERY_TOO_COSTLY');
-    expect((await app.gql(`query($n: Int) { applications(first: $n) { nodes { id } } }`, { n: 100 }, 'operator')).errors).toBeUndefined();
+    expect(
+      (await app.gql(`query($n: Int) { applications(first: $n) { nodes { id } } }`, { n: 100 }, 'operator')).errors,
+    ).toBeUndefined();
   });
 
   it('in production, costs variables as coerced (defaults included) and nodes(ids:) by its list', async () => {
@@ -122,7 +142,10 @@ describe('abuse limits, enforced before execution', () => {
       const selection = `{ ... on Institution { loanProducts(first: 100) { nodes { id name } } } }`;
       const viaVariable = `query($ids: [ID!]!) { nodes(ids: $ids) ${selection} }`;
       const literal = `{ nodes(ids: ${JSON.stringify(ids)}) ${selection} }`;
-      for (const [query, variables] of [[viaVariable, { ids }], [literal, {}]] as const) {
+      for (const [query, variables] of [
+        [viaVariable, { ids }],
+        [literal, {}],
+      ] as const) {
         const response = await post(url, { query, variables });
         expect(response.body.errors?.[0].extensions.code).toBe('QUERY_TOO_COSTLY');
       }
@@ -132,7 +155,10 @@ describe('abuse limits, enforced before execution', () => {
   });
 
   it('refuses batches and oversized bodies', async () => {
-    const batch = await post(app.url, [{ query: '{ institutions { totalCount } }' }, { query: '{ institutions { totalCount } }' }]);
+    const batch = await post(app.url, [
+      { query: '{ institutions { totalCount } }' },
+      { query: '{ institutions { totalCount } }' },
+    ]);
     expect(batch.status).toBe(400);
     expect(batch.text).not.toMatch(/at .*\.js/);
     const huge = await post(app.url, { query: `{ institutions { totalCount } } # ${'x'.repeat(600 * 1024)}` });
@@ -151,7 +177,10 @@ describe('abuse limits, enforced before execution', () => {
     });
     await withServer({ limits: { perActorPerMinute: 3 } }, async (url) => {
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await post(url, { query: '{ institutions { totalCount } }' }, { 'x-actor': 'operator' })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push(
+          (await post(url, { query: '{ institutions { totalCount } }' }, { 'x-actor': 'operator' })).status,
+        );
       expect(statuses).toEqual([200, 200, 200, 429]);
       // Another actor (anonymous here) is not held back by the operator's budget.
       expect((await post(url, { query: '{ institutions { totalCount } }' })).status).toBe(200);
@@ -159,14 +188,17 @@ describe('abuse limits, enforced before execution', () => {
   });
 
   it('in production: no introspection, no sandbox, no field suggestions', async () => {
-    await withServer({ production: true, auth: { jwtSecret: 'y'.repeat(40), accessTokenTtlSeconds: 900 } }, async (url) => {
-      const introspection = await post(url, { query: '{ __schema { types { name } } }' });
-      expect(introspection.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      const typo = await post(url, { query: '{ institution { totalCount } }' });
-      expect(typo.body.errors[0].message).not.toMatch(/Did you mean/);
-      const page = await fetch(url, { headers: { accept: 'text/html' } });
-      expect(await page.text()).not.toContain('sandbox');
-    });
+    await withServer(
+      { production: true, auth: { jwtSecret: 'y'.repeat(40), accessTokenTtlSeconds: 900 } },
+      async (url) => {
+        const introspection = await post(url, { query: '{ __schema { types { name } } }' });
+        expect(introspection.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+        const typo = await post(url, { query: '{ institution { totalCount } }' });
+        expect(typo.body.errors[0].message).not.toMatch(/Did you mean/);
+        const page = await fetch(url, { headers: { accept: 'text/html' } });
+        expect(await page.text()).not.toContain('sandbox');
+      },
+    );
     const typo = await app.gql('{ institution { totalCount } }');
     expect(typo.errors?.[0].message).toMatch(/Did you mean "institutions"/);
   });

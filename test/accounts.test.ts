@@ -42,7 +42,10 @@ describe('accounts and tokens', () => {
     expect(signedIn.account).toMatchObject({ email: 'owner@ricemill.example', role: 'ENTERPRISE' });
     expect(new Date(signedIn.expiresAt).getTime()).toBeGreaterThan(Date.now());
 
-    expect((await bearer(VIEWER, {}, signedIn.token)).body.data.viewer).toEqual({ email: 'owner@ricemill.example', role: 'ENTERPRISE' });
+    expect((await bearer(VIEWER, {}, signedIn.token)).body.data.viewer).toEqual({
+      email: 'owner@ricemill.example',
+      role: 'ENTERPRISE',
+    });
     // It acts for its USCC once the operator has verified it (实名认证).
     const early = await bearer(operation('PostFinancingRequest'), { input: requestInput() }, signedIn.token);
     expect(early.body.errors[0].extensions.code).toBe('ENTERPRISE_NOT_VERIFIED');
@@ -50,31 +53,59 @@ describe('accounts and tokens', () => {
     const posted = await bearer(operation('PostFinancingRequest'), { input: requestInput() }, signedIn.token);
     expect(posted.body.data.postFinancingRequest.financingRequest.status).toBe('OPEN');
 
-    const renewed = await bearer(`mutation { renewToken(input: { clientMutationId: "r1" }) { token clientMutationId userErrors { code } } }`, {}, signedIn.token);
+    const renewed = await bearer(
+      `mutation { renewToken(input: { clientMutationId: "r1" }) { token clientMutationId userErrors { code } } }`,
+      {},
+      signedIn.token,
+    );
     expect(renewed.body.data.renewToken).toMatchObject({ clientMutationId: 'r1', userErrors: [] });
     expect((await bearer(VIEWER, {}, renewed.body.data.renewToken.token)).body.data.viewer.role).toBe('ENTERPRISE');
   });
 
   it('answers a wrong password and an unknown email alike, and refuses weak passwords', async () => {
-    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'a@mill.example', password: 'a long enough password' } }) });
+    await app.gql(operation('RegisterEnterprise'), {
+      input: enterpriseInput({ account: { email: 'a@mill.example', password: 'a long enough password' } }),
+    });
     const wrong = await login('a@mill.example', 'not the password');
     const unknown = await login('nobody@mill.example', 'not the password');
-    expect(wrong).toEqual({ token: null, expiresAt: null, account: null, userErrors: [{ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct' }] });
+    expect(wrong).toEqual({
+      token: null,
+      expiresAt: null,
+      account: null,
+      userErrors: [{ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct' }],
+    });
     expect(unknown).toEqual(wrong);
-    const weak = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'b@mill.example', password: 'short' } }) });
-    expect(weak.errors?.[0].extensions?.validationErrors).toEqual([{ field: 'input.account.password', messages: ['password must be 12 to 128 characters long'] }]);
+    const weak = await app.gql(operation('RegisterEnterprise'), {
+      input: enterpriseInput({ account: { email: 'b@mill.example', password: 'short' } }),
+    });
+    expect(weak.errors?.[0].extensions?.validationErrors).toEqual([
+      { field: 'input.account.password', messages: ['password must be 12 to 128 characters long'] },
+    ]);
     expect(JSON.stringify(weak.errors)).not.toContain('short');
   });
 
   it('refuses an expired, tampered or foreign token with 401 instead of treating it as anonymous', async () => {
-    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'c@mill.example', password: 'a long enough password' } }) });
+    await app.gql(operation('RegisterEnterprise'), {
+      input: enterpriseInput({ account: { email: 'c@mill.example', password: 'a long enough password' } }),
+    });
     const { token, account } = await login('c@mill.example', 'a long enough password');
     const accountId = Buffer.from(account.id, 'base64').toString().split(':')[1];
     const key = new TextEncoder().encode(DEVELOPMENT_JWT_SECRET);
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(accountId).setIssuer('credit-easy-loan').setAudience('credit-easy-loan-api')
-      .setIssuedAt(1_700_000_000).setExpirationTime(1_700_000_900).sign(key);
-    const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(accountId).setIssuer('credit-easy-loan').setAudience('credit-easy-loan-api')
-      .setExpirationTime('15m').sign(new TextEncoder().encode('some other secret that is long enough'));
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(accountId)
+      .setIssuer('credit-easy-loan')
+      .setAudience('credit-easy-loan-api')
+      .setIssuedAt(1_700_000_000)
+      .setExpirationTime(1_700_000_900)
+      .sign(key);
+    const foreign = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(accountId)
+      .setIssuer('credit-easy-loan')
+      .setAudience('credit-easy-loan-api')
+      .setExpirationTime('15m')
+      .sign(new TextEncoder().encode('some other secret that is long enough'));
     const tampered = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
     for (const bad of [expired, foreign, tampered, 'not-a-jwt']) {
       const response = await bearer(VIEWER, {}, bad);
@@ -86,29 +117,55 @@ describe('accounts and tokens', () => {
   it('lets an institution admin create staff, who act for that institution only; staff cannot create staff', async () => {
     const created = await app.gql(
       operation('CreateInstitution'),
-      { input: { name: '龙江银行', type: 'BANK', regionsServed: ['230000'], admin: { email: 'admin@bank.example', password: 'admin password 123' } } },
+      {
+        input: {
+          name: '龙江银行',
+          type: 'BANK',
+          regionsServed: ['230000'],
+          admin: { email: 'admin@bank.example', password: 'admin password 123' },
+        },
+      },
       'operator',
     );
     expect(created.data.createInstitution.userErrors).toEqual([]);
     const admin = await login('admin@bank.example', 'admin password 123');
     expect(admin.account).toMatchObject({ role: 'INSTITUTION_ADMIN', institution: { name: '龙江银行' } });
     const CREATE_STAFF = `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { account { email role } userErrors { code } } }`;
-    const staff = await bearer(CREATE_STAFF, { input: { email: 'loan.officer@bank.example', password: 'officer password 1' } }, admin.token);
-    expect(staff.body.data.createStaffAccount).toEqual({ account: { email: 'loan.officer@bank.example', role: 'INSTITUTION_STAFF' }, userErrors: [] });
+    const staff = await bearer(
+      CREATE_STAFF,
+      { input: { email: 'loan.officer@bank.example', password: 'officer password 1' } },
+      admin.token,
+    );
+    expect(staff.body.data.createStaffAccount).toEqual({
+      account: { email: 'loan.officer@bank.example', role: 'INSTITUTION_STAFF' },
+      userErrors: [],
+    });
     const officer = await login('loan.officer@bank.example', 'officer password 1');
     const product = await bearer(operation('CreateLoanProduct'), { input: productInput() }, officer.token);
     expect(product.body.data.createLoanProduct.loanProduct.status).toBe('DRAFT');
-    const byStaff = await bearer(CREATE_STAFF, { input: { email: 'x@bank.example', password: 'another password 1' } }, officer.token);
+    const byStaff = await bearer(
+      CREATE_STAFF,
+      { input: { email: 'x@bank.example', password: 'another password 1' } },
+      officer.token,
+    );
     expect(byStaff.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    const duplicate = await bearer(CREATE_STAFF, { input: { email: 'LOAN.OFFICER@bank.example', password: 'officer password 1' } }, admin.token);
+    const duplicate = await bearer(
+      CREATE_STAFF,
+      { input: { email: 'LOAN.OFFICER@bank.example', password: 'officer password 1' } },
+      admin.token,
+    );
     expect(duplicate.body.data.createStaffAccount.userErrors).toEqual([{ code: 'EMAIL_TAKEN' }]);
   });
 
   // Today EMAIL_TAKEN tells an institution admin that an email has an account anywhere (issue 17).
-  it.todo('createStaffAccount answers alike for every email outside the admin\'s institution (ADR 0103, invitations)');
+  it.todo("createStaffAccount answers alike for every email outside the admin's institution (ADR 0103, invitations)");
 
   it('turns the X-Actor development header off in production, and production needs a JWT secret', async () => {
-    const production = await startServer({ dataSource: app.dataSource, production: true, auth: { jwtSecret: 'x'.repeat(40), accessTokenTtlSeconds: 900 } }, 0, '127.0.0.1');
+    const production = await startServer(
+      { dataSource: app.dataSource, production: true, auth: { jwtSecret: 'x'.repeat(40), accessTokenTtlSeconds: 900 } },
+      0,
+      '127.0.0.1',
+    );
     try {
       const response = await fetch(production.url.replace('localhost', '127.0.0.1'), {
         method: 'POST',
@@ -136,7 +193,9 @@ describe('the account behind a token', () => {
   }
 
   it('is read once, kept, and a change to it in the database takes effect as soon as it commits', async () => {
-    await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'kept@mill.example', password: 'a long enough password' } }) });
+    await app.gql(operation('RegisterEnterprise'), {
+      input: enterpriseInput({ account: { email: 'kept@mill.example', password: 'a long enough password' } }),
+    });
     const { token } = await login('kept@mill.example', 'a long enough password');
     expect((await bearer(VIEWER, {}, token)).body.data.viewer.role).toBe('ENTERPRISE');
     // Kept: a request that needs nothing else from the database sends no statement at all.
@@ -144,14 +203,25 @@ describe('the account behind a token', () => {
     expect((await bearer(`{ __typename }`, {}, token)).body.data).toEqual({ __typename: 'Query' });
     expect(app.statements.count).toBe(0);
 
-    await app.dataSource.query(`UPDATE user_account SET role = 'ANALYST', enterprise_id = NULL WHERE email = 'kept@mill.example'`);
+    await app.dataSource.query(
+      `UPDATE user_account SET role = 'ANALYST', enterprise_id = NULL WHERE email = 'kept@mill.example'`,
+    );
     // The platform's totals answer analysts only: they show which actor the token now stands for.
-    const changed = await eventually(() => bearer(`{ platformStats { institutions } }`, {}, token), (r) => r.body.errors === undefined);
+    const changed = await eventually(
+      () => bearer(`{ platformStats { institutions } }`, {}, token),
+      (r) => r.body.errors === undefined,
+    );
     expect(changed.body.errors).toBeUndefined();
-    expect((await bearer(operation('PostFinancingRequest'), { input: requestInput() }, token)).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(
+      (await bearer(operation('PostFinancingRequest'), { input: requestInput() }, token)).body.errors[0].extensions
+        .code,
+    ).toBe('FORBIDDEN');
 
     await app.dataSource.query(`DELETE FROM user_account WHERE email = 'kept@mill.example'`);
-    const removed = await eventually(() => bearer(VIEWER, {}, token), (r) => r.status === 401);
+    const removed = await eventually(
+      () => bearer(VIEWER, {}, token),
+      (r) => r.status === 401,
+    );
     expect(removed.status).toBe(401);
   });
 });

@@ -35,7 +35,10 @@ describe('actor keys (the text of the audit trails)', () => {
     expect(seen({ kind: 'ANALYST' }).accountId).toBeNull();
     const operator = { ...auditActor({ kind: 'INSTITUTION', institutionId: '3' }, 'OPERATOR#1') };
     expect(operator).toEqual({
-      kind: AuditActorKind.OPERATOR, institutionId: null, enterpriseId: null, accountId: null,
+      kind: AuditActorKind.OPERATOR,
+      institutionId: null,
+      enterpriseId: null,
+      accountId: null,
     });
   });
 });

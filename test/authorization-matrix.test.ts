@@ -20,27 +20,48 @@ const ROLES: Role[] = ['anonymous', 'enterpriseA', 'enterpriseB', 'staffX', 'adm
 async function as(role: Role, query: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(app.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(tokens[role] ? { authorization: `Bearer ${tokens[role]}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(tokens[role] ? { authorization: `Bearer ${tokens[role]}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as any };
 }
 
 async function signIn(email: string, password = 'matrix password 1'): Promise<string> {
-  const response = await app.gql(`mutation($input: LoginInput!) { login(input: $input) { token } }`, { input: { email, password } });
+  const response = await app.gql(`mutation($input: LoginInput!) { login(input: $input) { token } }`, {
+    input: { email, password },
+  });
   return response.data.login.token;
 }
 
 beforeAll(async () => {
   app = await startTestApp({ production: true });
   const auth = app.server.services.auth;
-  await auth.createOperatorOrAnalyst(systemActor, { email: 'operator@matrix.example', password: 'matrix password 1' }, AccountRole.OPERATOR);
-  await auth.createOperatorOrAnalyst(systemActor, { email: 'analyst@matrix.example', password: 'matrix password 1' }, AccountRole.ANALYST);
+  await auth.createOperatorOrAnalyst(
+    systemActor,
+    { email: 'operator@matrix.example', password: 'matrix password 1' },
+    AccountRole.OPERATOR,
+  );
+  await auth.createOperatorOrAnalyst(
+    systemActor,
+    { email: 'analyst@matrix.example', password: 'matrix password 1' },
+    AccountRole.ANALYST,
+  );
   tokens.operator = await signIn('operator@matrix.example');
   tokens.analyst = await signIn('analyst@matrix.example');
-  for (const [name, admin] of [['X', 'adminX'], ['Y', 'adminY']]) {
+  for (const [name, admin] of [
+    ['X', 'adminX'],
+    ['Y', 'adminY'],
+  ]) {
     const created = await as('operator', operation('CreateInstitution'), {
-      input: { name: `矩阵银行${name}`, type: 'BANK', regionsServed: ['230000'], admin: { email: `${admin}@matrix.example`, password: 'matrix password 1' } },
+      input: {
+        name: `矩阵银行${name}`,
+        type: 'BANK',
+        regionsServed: ['230000'],
+        admin: { email: `${admin}@matrix.example`, password: 'matrix password 1' },
+      },
     });
     ids[`institution${name}`] = created.body.data.createInstitution.institution.id;
   }
@@ -49,7 +70,9 @@ beforeAll(async () => {
   await fetch(app.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminX}` },
-    body: JSON.stringify({ query: `mutation { createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) { userErrors { code } } }` }),
+    body: JSON.stringify({
+      query: `mutation { createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+    }),
   });
   tokens.staffX = await signIn('staffX@matrix.example');
   const hook = await fetch(app.url, {
@@ -68,26 +91,59 @@ beforeAll(async () => {
   const published = await as('staffX', operation('CreateLoanProduct'), { input: productInput() });
   ids.productX = published.body.data.createLoanProduct.loanProduct.id;
   await as('staffX', operation('PublishLoanProduct'), { input: { loanProductId: ids.productX } });
-  ids.draftX = (await as('staffX', operation('CreateLoanProduct'), { input: productInput() })).body.data.createLoanProduct.loanProduct.id;
+  ids.draftX = (
+    await as('staffX', operation('CreateLoanProduct'), { input: productInput() })
+  ).body.data.createLoanProduct.loanProduct.id;
 
-  const a = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ account: { email: 'a@matrix.example', password: 'matrix password 1' } }) });
+  const a = await app.gql(operation('RegisterEnterprise'), {
+    input: enterpriseInput({ account: { email: 'a@matrix.example', password: 'matrix password 1' } }),
+  });
   ids.enterpriseA = a.data.registerEnterprise.enterprise.id;
-  const b = await app.gql(operation('RegisterEnterprise'), { input: enterpriseInput({ regionCode: '110101', account: { email: 'b@matrix.example', password: 'matrix password 1' } }) });
+  const b = await app.gql(operation('RegisterEnterprise'), {
+    input: enterpriseInput({
+      regionCode: '110101',
+      account: { email: 'b@matrix.example', password: 'matrix password 1' },
+    }),
+  });
   ids.enterpriseB = b.data.registerEnterprise.enterprise.id;
   for (const enterpriseId of [ids.enterpriseA, ids.enterpriseB]) {
     const verified = await as('operator', operation('VerifyEnterprise'), {
       input: { enterpriseId, evidence: 'business licence checked' },
     });
-    if (verified.body.data?.verifyEnterprise?.enterprise?.id !== enterpriseId) throw new Error(JSON.stringify(verified.body));
+    if (verified.body.data?.verifyEnterprise?.enterprise?.id !== enterpriseId)
+      throw new Error(JSON.stringify(verified.body));
   }
   tokens.enterpriseA = await signIn('a@matrix.example');
   tokens.enterpriseB = await signIn('b@matrix.example');
-  await as('operator', `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`, {
-    input: { records: [{ uscc: a.data.registerEnterprise.enterprise.uscc, source: 'TAX', sourceReference: 'matrix-1', indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-05-01' }] },
-  });
-  ids.requestA = (await as('enterpriseA', operation('PostFinancingRequest'), { input: requestInput() })).body.data.postFinancingRequest.financingRequest.id;
-  ids.requestB = (await as('enterpriseB', operation('PostFinancingRequest'), { input: requestInput() })).body.data.postFinancingRequest.financingRequest.id;
-  ids.applicationA = (await as('enterpriseA', operation('ApplyToProduct'), { input: { financingRequestId: ids.requestA, loanProductId: ids.productX } })).body.data.applyToProduct.application.id;
+  await as(
+    'operator',
+    `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`,
+    {
+      input: {
+        records: [
+          {
+            uscc: a.data.registerEnterprise.enterprise.uscc,
+            source: 'TAX',
+            sourceReference: 'matrix-1',
+            indicator: 'A级纳税人',
+            polarity: 'POSITIVE',
+            recordedOn: '2026-05-01',
+          },
+        ],
+      },
+    },
+  );
+  ids.requestA = (
+    await as('enterpriseA', operation('PostFinancingRequest'), { input: requestInput() })
+  ).body.data.postFinancingRequest.financingRequest.id;
+  ids.requestB = (
+    await as('enterpriseB', operation('PostFinancingRequest'), { input: requestInput() })
+  ).body.data.postFinancingRequest.financingRequest.id;
+  ids.applicationA = (
+    await as('enterpriseA', operation('ApplyToProduct'), {
+      input: { financingRequestId: ids.requestA, loanProductId: ids.productX },
+    })
+  ).body.data.applyToProduct.application.id;
 });
 afterAll(async () => {
   await app?.close();
@@ -137,16 +193,22 @@ describe('authorisation matrix', () => {
     };
     for (const role of ROLES) {
       const { body } = await as(role, LISTS);
-      const seen = body.errors ? body.errors[0].extensions.code : Object.fromEntries(Object.entries(body.data).map(([key, value]: [string, any]) => [key, value.totalCount]));
+      const seen = body.errors
+        ? body.errors[0].extensions.code
+        : Object.fromEntries(Object.entries(body.data).map(([key, value]: [string, any]) => [key, value.totalCount]));
       expect({ role, seen }).toEqual({ role, seen: expected[role] });
     }
   });
 
   it('nested fields follow the same rules: drafts, credit details, reverse matching', async () => {
     const PRODUCTS = `query($id: ID!) { node(id: $id) { ... on LoanProduct { institution { loanProducts { totalCount } } } } }`;
-    expect((await as('staffX', PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount).toBe(2);
+    expect(
+      (await as('staffX', PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount,
+    ).toBe(2);
     for (const role of ['anonymous', 'enterpriseA', 'adminY', 'analyst'] as Role[]) {
-      expect((await as(role, PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount).toBe(1);
+      expect((await as(role, PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount).toBe(
+        1,
+      );
     }
     const RECORDS = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditRecords { totalCount } } } }`;
     for (const role of ['enterpriseA', 'staffX', 'operator'] as Role[]) {
@@ -163,42 +225,120 @@ describe('authorisation matrix', () => {
     const before = await digest();
     const MISSING_APPLICATION = 'QXBwbGljYXRpb246OTk5OTk5OQ==';
     const cases: Array<[string, string, Record<string, unknown>, Partial<Record<Role, string>>]> = [
-      ['CreateInstitution', 'createInstitution', { name: '越权银行', type: 'BANK', regionsServed: ['230000'] },
-        { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', staffX: 'FORBIDDEN', adminY: 'FORBIDDEN', analyst: 'FORBIDDEN' }],
-      ['CreateLoanProduct', 'createLoanProduct', productInput(), { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' }],
-      ['PublishLoanProduct', 'publishLoanProduct', { loanProductId: 'DRAFT' }, { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' }],
-      ['PostFinancingRequest', 'postFinancingRequest', requestInput(), { anonymous: 'UNAUTHENTICATED', staffX: 'FORBIDDEN', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' }],
-      ['ApplyToProduct', 'applyToProduct', { financingRequestId: 'REQUEST_A', loanProductId: 'PRODUCT_X' }, { anonymous: 'UNAUTHENTICATED', enterpriseB: 'NOT_FOUND', staffX: 'FORBIDDEN', analyst: 'FORBIDDEN' }],
-      ['AcceptApplication', 'acceptApplication', { applicationId: 'APPLICATION_A' }, { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', enterpriseB: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' }],
+      [
+        'CreateInstitution',
+        'createInstitution',
+        { name: '越权银行', type: 'BANK', regionsServed: ['230000'] },
+        {
+          anonymous: 'UNAUTHENTICATED',
+          enterpriseA: 'FORBIDDEN',
+          staffX: 'FORBIDDEN',
+          adminY: 'FORBIDDEN',
+          analyst: 'FORBIDDEN',
+        },
+      ],
+      [
+        'CreateLoanProduct',
+        'createLoanProduct',
+        productInput(),
+        { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' },
+      ],
+      [
+        'PublishLoanProduct',
+        'publishLoanProduct',
+        { loanProductId: 'DRAFT' },
+        { anonymous: 'UNAUTHENTICATED', enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' },
+      ],
+      [
+        'PostFinancingRequest',
+        'postFinancingRequest',
+        requestInput(),
+        { anonymous: 'UNAUTHENTICATED', staffX: 'FORBIDDEN', analyst: 'FORBIDDEN', operator: 'FORBIDDEN' },
+      ],
+      [
+        'ApplyToProduct',
+        'applyToProduct',
+        { financingRequestId: 'REQUEST_A', loanProductId: 'PRODUCT_X' },
+        { anonymous: 'UNAUTHENTICATED', enterpriseB: 'NOT_FOUND', staffX: 'FORBIDDEN', analyst: 'FORBIDDEN' },
+      ],
+      [
+        'AcceptApplication',
+        'acceptApplication',
+        { applicationId: 'APPLICATION_A' },
+        {
+          anonymous: 'UNAUTHENTICATED',
+          enterpriseA: 'FORBIDDEN',
+          enterpriseB: 'FORBIDDEN',
+          adminY: 'NOT_FOUND',
+          analyst: 'FORBIDDEN',
+          operator: 'FORBIDDEN',
+        },
+      ],
       ['AcceptApplication', 'acceptApplication', { applicationId: MISSING_APPLICATION }, { adminY: 'NOT_FOUND' }],
-      ['GrantCredit', 'grantCredit', { applicationId: 'APPLICATION_A', amount: '100000.00', annualRate: '4.10', termMonths: 12 }, { enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' }],
-      ['RecordDisbursement', 'recordDisbursement', { applicationId: 'APPLICATION_A', amount: '1.00' }, { enterpriseB: 'FORBIDDEN', adminY: 'NOT_FOUND' }],
+      [
+        'GrantCredit',
+        'grantCredit',
+        { applicationId: 'APPLICATION_A', amount: '100000.00', annualRate: '4.10', termMonths: 12 },
+        { enterpriseA: 'FORBIDDEN', adminY: 'NOT_FOUND', analyst: 'FORBIDDEN' },
+      ],
+      [
+        'RecordDisbursement',
+        'recordDisbursement',
+        { applicationId: 'APPLICATION_A', amount: '1.00' },
+        { enterpriseB: 'FORBIDDEN', adminY: 'NOT_FOUND' },
+      ],
     ];
     const productVerbs = ['suspendLoanProduct', 'retireLoanProduct'];
     for (const verb of productVerbs) {
-      for (const [role, code] of [['adminY', 'NOT_FOUND'], ['enterpriseA', 'FORBIDDEN'], ['anonymous', 'UNAUTHENTICATED']] as Array<[Role, string]>) {
-        const { body } = await as(role, `mutation($id: ID!) { ${verb}(input: { loanProductId: $id }) { userErrors { code } } }`, { id: ids.productX });
+      for (const [role, code] of [
+        ['adminY', 'NOT_FOUND'],
+        ['enterpriseA', 'FORBIDDEN'],
+        ['anonymous', 'UNAUTHENTICATED'],
+      ] as Array<[Role, string]>) {
+        const { body } = await as(
+          role,
+          `mutation($id: ID!) { ${verb}(input: { loanProductId: $id }) { userErrors { code } } }`,
+          { id: ids.productX },
+        );
         expect({ verb, role, code: body.errors?.[0]?.extensions?.code }).toEqual({ verb, role, code });
       }
     }
     const CLAIM = `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { userErrors { code } } }`;
-    for (const [role, code] of [['adminY', 'NOT_FOUND'], ['enterpriseB', 'FORBIDDEN']] as Array<[Role, string]>) {
-      const { body } = await as(role, CLAIM, { input: { financingRequestId: ids.requestB, loanProductId: ids.productX } });
+    for (const [role, code] of [
+      ['adminY', 'NOT_FOUND'],
+      ['enterpriseB', 'FORBIDDEN'],
+    ] as Array<[Role, string]>) {
+      const { body } = await as(role, CLAIM, {
+        input: { financingRequestId: ids.requestB, loanProductId: ids.productX },
+      });
       expect({ role, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, code });
     }
     const WITHDRAW_REQUEST = `mutation($id: ID!) { withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code } } }`;
-    for (const [role, code] of [['enterpriseB', 'NOT_FOUND'], ['staffX', 'FORBIDDEN']] as Array<[Role, string]>) {
+    for (const [role, code] of [
+      ['enterpriseB', 'NOT_FOUND'],
+      ['staffX', 'FORBIDDEN'],
+    ] as Array<[Role, string]>) {
       const { body } = await as(role, WITHDRAW_REQUEST, { id: ids.requestA });
       expect({ role, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, code });
     }
     const fill = (input: Record<string, unknown>) =>
-      JSON.parse(JSON.stringify(input).replace('"DRAFT"', JSON.stringify(ids.draftX)).replace('"REQUEST_A"', JSON.stringify(ids.requestA))
-        .replace('"PRODUCT_X"', JSON.stringify(ids.productX)).replace('"APPLICATION_A"', JSON.stringify(ids.applicationA)));
+      JSON.parse(
+        JSON.stringify(input)
+          .replace('"DRAFT"', JSON.stringify(ids.draftX))
+          .replace('"REQUEST_A"', JSON.stringify(ids.requestA))
+          .replace('"PRODUCT_X"', JSON.stringify(ids.productX))
+          .replace('"APPLICATION_A"', JSON.stringify(ids.applicationA)),
+      );
     const notFoundMessages = new Set<string>();
     for (const [name, field, input, refusals] of cases) {
       for (const [role, code] of Object.entries(refusals) as Array<[Role, string]>) {
         const { body } = await as(role, operation(name), { input: fill(input) });
-        expect({ name, role, code: body.errors?.[0]?.extensions?.code, result: body.data?.[field] ?? null }).toEqual({ name, role, code, result: null });
+        expect({ name, role, code: body.errors?.[0]?.extensions?.code, result: body.data?.[field] ?? null }).toEqual({
+          name,
+          role,
+          code,
+          result: null,
+        });
         if (code === 'NOT_FOUND' && field === 'acceptApplication') notFoundMessages.add(JSON.stringify(body.errors[0]));
       }
     }
@@ -206,28 +346,92 @@ describe('authorisation matrix', () => {
     expect(notFoundMessages.size).toBe(1);
 
     const more: Array<[Role, string, string]> = [
-      ['enterpriseA', `mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['staffX', `mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['staffX', `mutation { createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['enterpriseA', `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['anonymous', `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`, 'UNAUTHENTICATED'],
-      ['staffX', `mutation($id: ID!) { authorizeInstitution(input: { institutionId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['analyst', `mutation { importCreditRecords(input: { records: [{ uscc: "91350100M000100Y43", source: TAX, sourceReference: "x", indicator: "x", polarity: POSITIVE, recordedOn: "2026-01-01" }] }) { imported } }`, 'FORBIDDEN'],
-      ['enterpriseB', `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, 'NOT_FOUND'],
-      ['staffX', `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['adminY', `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`, 'NOT_FOUND'],
-      ['enterpriseA', `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`, 'FORBIDDEN'],
-      ['staffX', `mutation { approveCreditGrant(input: { creditGrantId: "Q3JlZGl0R3JhbnQ6OTk5OTk5" }) { userErrors { code } } }`, 'NOT_FOUND'],
-      ['enterpriseA', `mutation { approveCreditGrant(input: { creditGrantId: "Q3JlZGl0R3JhbnQ6OTk5OTk5" }) { userErrors { code } } }`, 'FORBIDDEN'],
+      [
+        'enterpriseA',
+        `mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'staffX',
+        `mutation { setFourEyesThreshold(input: { threshold: "1.00" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'staffX',
+        `mutation { createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'enterpriseA',
+        `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'anonymous',
+        `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+        'UNAUTHENTICATED',
+      ],
+      [
+        'staffX',
+        `mutation($id: ID!) { authorizeInstitution(input: { institutionId: $id }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'analyst',
+        `mutation { importCreditRecords(input: { records: [{ uscc: "91350100M000100Y43", source: TAX, sourceReference: "x", indicator: "x", polarity: POSITIVE, recordedOn: "2026-01-01" }] }) { imported } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'enterpriseB',
+        `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`,
+        'NOT_FOUND',
+      ],
+      [
+        'staffX',
+        `mutation($id: ID!) { withdrawApplication(input: { applicationId: $id }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'adminY',
+        `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`,
+        'NOT_FOUND',
+      ],
+      [
+        'enterpriseA',
+        `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'staffX',
+        `mutation { approveCreditGrant(input: { creditGrantId: "Q3JlZGl0R3JhbnQ6OTk5OTk5" }) { userErrors { code } } }`,
+        'NOT_FOUND',
+      ],
+      [
+        'enterpriseA',
+        `mutation { approveCreditGrant(input: { creditGrantId: "Q3JlZGl0R3JhbnQ6OTk5OTk5" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
       ['staffX', `mutation { renewToken(input: {}) { userErrors { code } } }`, 'NONE'],
       ['anonymous', `mutation { renewToken(input: {}) { userErrors { code } } }`, 'UNAUTHENTICATED'],
-      ['enterpriseA', `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`, 'NONE_WITH_USER_ERROR'],
-      ['staffX', `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`, 'FORBIDDEN'],
+      [
+        'enterpriseA',
+        `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`,
+        'NONE_WITH_USER_ERROR',
+      ],
+      [
+        'staffX',
+        `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
     ];
     for (const [role, query, code] of more) {
-      const variables = /[aA]uthorizeInstitution|revokeInstitutionAuthorization/.test(query) ? { id: ids.institutionY } : query.includes('$id') ? { id: ids.applicationA } : {};
+      const variables = /[aA]uthorizeInstitution|revokeInstitutionAuthorization/.test(query)
+        ? { id: ids.institutionY }
+        : query.includes('$id')
+          ? { id: ids.applicationA }
+          : {};
       const { body } = await as(role, query, variables);
-      const userErrors = body.data ? (Object.values(body.data)[0] as any)?.userErrors ?? [] : [];
+      const userErrors = body.data ? ((Object.values(body.data)[0] as any)?.userErrors ?? []) : [];
       const seen = body.errors ? body.errors[0].extensions.code : userErrors.length ? 'NONE_WITH_USER_ERROR' : 'NONE';
       expect({ role, query, code: seen }).toEqual({ role, query, code });
     }
@@ -387,14 +591,19 @@ describe('authorisation matrix', () => {
       ]);
       const ACTION = 'ApplicationActionInput';
       const webhook: [string, string, string] = ['webhookEndpointId', 'WebhookEndpoint', 'webhookX'];
-    const START = 'StartApplicationInput';
+      const START = 'StartApplicationInput';
       const WITHDRAW = 'WithdrawFinancingRequestInput';
       const application = { applicationId: ids.applicationA };
       const attempts: Array<[Role, string, string, Record<string, unknown>]> = [
         ['adminY', 'acceptApplication', ACTION, application],
         ['adminY', 'declineApplication', ACTION, { ...application, reason: '越权' }],
         ['enterpriseB', 'withdrawApplication', ACTION, application],
-        ['adminY', 'grantCredit', 'GrantCreditInput', { ...application, amount: '1.00', annualRate: '4.10', termMonths: 12 }],
+        [
+          'adminY',
+          'grantCredit',
+          'GrantCreditInput',
+          { ...application, amount: '1.00', annualRate: '4.10', termMonths: 12 },
+        ],
         ['adminY', 'recordDisbursement', 'RecordDisbursementInput', { ...application, amount: '1.00' }],
         ['adminY', 'approveCreditGrant', 'ApproveCreditGrantInput', { creditGrantId: ids.grantX }],
         ['enterpriseB', 'withdrawFinancingRequest', WITHDRAW, { financingRequestId: ids.requestA }],

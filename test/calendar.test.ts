@@ -154,11 +154,7 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
     const statusOf = async (id: string, actor: string) => (await app.gql(STATUS, { id }, actor)).data.node.status;
     const POOLED_SQL = `SELECT count(*)::int AS n FROM matchable_request WHERE financing_request_id = ANY($1)`;
     const pooled = async (ids: string[]) =>
-      (
-        await app.dataSource.query(POOLED_SQL, [
-          ids.map((id) => parseGlobalId(id)!.id),
-        ])
-      )[0].n;
+      (await app.dataSource.query(POOLED_SQL, [ids.map((id) => parseGlobalId(id)!.id)]))[0].n;
 
     /** A bank's product and an enterprise's need of `amount` that fits it, valid until `validUntil`. */
     async function needFittingAProduct(amount: string, validUntil: string) {
@@ -224,7 +220,7 @@ describe.each(['UTC', 'Asia/Shanghai'])('with the database session in %s', (sess
       expect(await pooled([applied.id])).toBe(0);
     });
 
-    it('take applications through their validUntil day by the services\' clock, not from the next', async () => {
+    it("take applications through their validUntil day by the services' clock, not from the next", async () => {
       // 00:30 on 2 January 2020 in China: long past by the system clock.
       clock.set('2020-01-01T16:30:00Z');
       const bank = await createInstitution(app, { regionsServed: ['230000'] });

@@ -25,7 +25,11 @@ describe('concurrency', () => {
     const { institution, application, creditGrant } = await grantedApplication(app, { amount: '1000000.00' });
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
-        app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '70000.00' } }, institution.id),
+        app.gql(
+          operation('RecordDisbursement'),
+          { input: { applicationId: application.id, amount: '70000.00' } },
+          institution.id,
+        ),
       ),
     );
     const accepted = responses.filter((r) => r.data?.recordDisbursement.disbursement);
@@ -33,7 +37,9 @@ describe('concurrency', () => {
     expect(responses.every((r) => r.errors === undefined)).toBe(true);
     expect(accepted).toHaveLength(14); // 14 × 70,000 = 980,000 ≤ 1,000,000 < 15 × 70,000
     expect(refused).toHaveLength(6);
-    expect(new Set(refused.map((r) => r.data.recordDisbursement.userErrors[0].code))).toEqual(new Set(['DISBURSEMENT_EXCEEDS_GRANT']));
+    expect(new Set(refused.map((r) => r.data.recordDisbursement.userErrors[0].code))).toEqual(
+      new Set(['DISBURSEMENT_EXCEEDS_GRANT']),
+    );
 
     const [row] = await app.dataSource.query(
       `SELECT sum(d.amount)::text AS total, count(*)::int AS tranches FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id WHERE g.application_id = (SELECT application_id FROM credit_grant WHERE amount = $1 ORDER BY id DESC LIMIT 1)`,
@@ -60,7 +66,11 @@ describe('concurrency', () => {
     }
     const responses = await Promise.all(
       applications.map(({ bank, application }) =>
-        app.gql(operation('GrantCredit'), { input: { applicationId: application.id, amount: '600000.00', annualRate: '4.10', termMonths: 12 } }, bank.id),
+        app.gql(
+          operation('GrantCredit'),
+          { input: { applicationId: application.id, amount: '600000.00', annualRate: '4.10', termMonths: 12 } },
+          bank.id,
+        ),
       ),
     );
     expect(responses.filter((r) => r.data.grantCredit.creditGrant)).toHaveLength(1);
@@ -83,7 +93,9 @@ describe('idempotency', () => {
   it('concurrent retries with one key still have one effect', async () => {
     const { institution, application } = await grantedApplication(app, { amount: '500000.00' });
     const input = { applicationId: application.id, amount: '50000.00', idempotencyKey: 'disburse-concurrent' };
-    const responses = await Promise.all(Array.from({ length: 8 }, () => app.gql(operation('RecordDisbursement'), { input }, institution.id)));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => app.gql(operation('RecordDisbursement'), { input }, institution.id)),
+    );
     const ids = new Set(responses.map((r) => r.data.recordDisbursement.disbursement.id));
     expect(ids.size).toBe(1);
     const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, institution.id);
@@ -92,8 +104,16 @@ describe('idempotency', () => {
 
   it('the same key with a different input is refused and changes nothing', async () => {
     const { institution, application } = await grantedApplication(app, { amount: '500000.00' });
-    await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '100000.00', idempotencyKey: 'k-1' } }, institution.id);
-    const changed = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '200000.00', idempotencyKey: 'k-1' } }, institution.id);
+    await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '100000.00', idempotencyKey: 'k-1' } },
+      institution.id,
+    );
+    const changed = await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '200000.00', idempotencyKey: 'k-1' } },
+      institution.id,
+    );
     expect(changed.data.recordDisbursement).toEqual({
       disbursement: null,
       userErrors: [{ field: ['input', 'idempotencyKey'], message: expect.any(String), code: 'IDEMPOTENCY_KEY_REUSED' }],
@@ -107,13 +127,22 @@ describe('idempotency', () => {
     const input = { ...requestInput(), idempotencyKey: 'post-need-1' };
     const first = await app.gql(operation('PostFinancingRequest'), { input }, enterprise.id);
     const retry = await app.gql(operation('PostFinancingRequest'), { input }, enterprise.id);
-    expect(retry.data.postFinancingRequest.financingRequest.id).toBe(first.data.postFinancingRequest.financingRequest.id);
-    const [{ count }] = await app.dataSource.query(`SELECT count(*)::int AS count FROM financing_request WHERE enterprise_id = (SELECT id FROM enterprise ORDER BY id DESC LIMIT 1)`);
+    expect(retry.data.postFinancingRequest.financingRequest.id).toBe(
+      first.data.postFinancingRequest.financingRequest.id,
+    );
+    const [{ count }] = await app.dataSource.query(
+      `SELECT count(*)::int AS count FROM financing_request WHERE enterprise_id = (SELECT id FROM enterprise ORDER BY id DESC LIMIT 1)`,
+    );
     expect(count).toBe(1);
 
     const bank = await createInstitution(app);
     const product = await createPublishedProduct(app, bank.id);
-    const application = await applyToProduct(app, enterprise.id, first.data.postFinancingRequest.financingRequest.id, product.id);
+    const application = await applyToProduct(
+      app,
+      enterprise.id,
+      first.data.postFinancingRequest.financingRequest.id,
+      product.id,
+    );
     const acceptInput = { applicationId: application.id, idempotencyKey: 'accept-1' };
     const accepted = await app.gql(operation('AcceptApplication'), { input: acceptInput }, bank.id);
     const acceptedAgain = await app.gql(operation('AcceptApplication'), { input: acceptInput }, bank.id);

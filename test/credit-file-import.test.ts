@@ -35,7 +35,10 @@ describe('npm run import:credit (file import with COPY)', () => {
     const file = path.join(folder, 'records.csv');
     fs.writeFileSync(file, csv);
     const progress: number[] = [];
-    const first = await importCreditFile(app.dataSource, file, { batchSize: 2, onProgress: (_bytes, _total, records) => progress.push(records) });
+    const first = await importCreditFile(app.dataSource, file, {
+      batchSize: 2,
+      onProgress: (_bytes, _total, records) => progress.push(records),
+    });
     // Batches of 2 good rows: the enterprise's records arrive in two batches, so it is rescored twice.
     expect(first).toMatchObject({ records: 7, imported: 3, duplicates: 0, rescored: 2 });
     expect(first.rejected).toEqual([
@@ -60,14 +63,18 @@ describe('npm run import:credit (file import with COPY)', () => {
   it('copies a batch larger than one COPY chunk whole, with the unknown line reported from the last chunk', async () => {
     const enterprise = await registerEnterprise(app);
     const lines = ['uscc,source,source_reference,indicator,polarity,recorded_on,expires_on'];
-    for (let k = 1; k <= 2_500; k++) lines.push(`${enterprise.uscc},UTILITIES,CHUNK-${enterprise.uscc}-${k},按时缴费,POSITIVE,2026-02-01,`);
+    for (let k = 1; k <= 2_500; k++)
+      lines.push(`${enterprise.uscc},UTILITIES,CHUNK-${enterprise.uscc}-${k},按时缴费,POSITIVE,2026-02-01,`);
     lines.push(`${makeUscc('110101')},TAX,CHUNK-stranger-${enterprise.uscc},A级纳税人,POSITIVE,2026-02-01,`);
     const file = path.join(folder, 'many.csv');
     fs.writeFileSync(file, lines.join('\n'));
     const result = await importCreditFile(app.dataSource, file);
     expect(result).toMatchObject({ records: 2_501, imported: 2_500, duplicates: 0, rescored: 1 });
     expect(result.rejected).toEqual([{ line: 2_502, reason: 'no verified enterprise has this USCC' }]);
-    const [{ n }] = await app.dataSource.query(`SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`, [`CHUNK-${enterprise.uscc}-%`]);
+    const [{ n }] = await app.dataSource.query(
+      `SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`,
+      [`CHUNK-${enterprise.uscc}-%`],
+    );
     expect(n).toBe(2_500);
   });
 
@@ -77,7 +84,18 @@ describe('npm run import:credit (file import with COPY)', () => {
     const file = path.join(folder, 'backslashes.jsonl');
     fs.writeFileSync(
       file,
-      references.map((reference) => JSON.stringify({ uscc: enterprise.uscc, source: 'OTHER', source_reference: reference, indicator: '说明\\备注', polarity: 'POSITIVE', recorded_on: '2026-02-01' })).join('\n'),
+      references
+        .map((reference) =>
+          JSON.stringify({
+            uscc: enterprise.uscc,
+            source: 'OTHER',
+            source_reference: reference,
+            indicator: '说明\\备注',
+            polarity: 'POSITIVE',
+            recorded_on: '2026-02-01',
+          }),
+        )
+        .join('\n'),
     );
     const result = await importCreditFile(app.dataSource, file);
     expect(result).toMatchObject({ records: 3, imported: 3, rejected: [] });
@@ -92,11 +110,17 @@ describe('npm run import:credit (file import with COPY)', () => {
     const enterprises = [await registerEnterprise(app), await registerEnterprise(app), await registerEnterprise(app)];
     const prefix = `HALT-${enterprises[0].uscc}`;
     const lines = ['uscc,source,source_reference,indicator,polarity,recorded_on,expires_on'];
-    for (let k = 1; k <= 600; k++) lines.push(`${enterprises[k % 3].uscc},UTILITIES,${prefix}-${k},按时缴费,POSITIVE,2026-02-01,`);
+    for (let k = 1; k <= 600; k++)
+      lines.push(`${enterprises[k % 3].uscc},UTILITIES,${prefix}-${k},按时缴费,POSITIVE,2026-02-01,`);
     lines.push(`${enterprises[0].uscc},UTILITIES,"${prefix}-unclosed,按时缴费,POSITIVE,2026-02-01,`);
     const file = path.join(folder, 'unclosed.csv');
     fs.writeFileSync(file, lines.join('\n'));
-    const stored = async () => (await app.dataSource.query(`SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`, [`${prefix}-%`]))[0].n;
+    const stored = async () =>
+      (
+        await app.dataSource.query(`SELECT count(*)::int AS n FROM credit_record WHERE source_reference LIKE $1`, [
+          `${prefix}-%`,
+        ])
+      )[0].n;
     await expect(importCreditFile(app.dataSource, file, { batchSize: 50 })).rejects.toThrow(/quote/i);
     const atFailure = await stored();
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -111,10 +135,24 @@ describe('npm run import:credit (file import with COPY)', () => {
     fs.writeFileSync(
       file,
       [
-        JSON.stringify({ uscc: enterprise.uscc, source: 'HOUSING_FUND', source_reference: 'HF-1', indicator: '公积金按时缴存', polarity: 'POSITIVE', recorded_on: '2026-05-01' }),
+        JSON.stringify({
+          uscc: enterprise.uscc,
+          source: 'HOUSING_FUND',
+          source_reference: 'HF-1',
+          indicator: '公积金按时缴存',
+          polarity: 'POSITIVE',
+          recorded_on: '2026-05-01',
+        }),
         '{not json',
         '',
-        JSON.stringify({ uscc: enterprise.uscc, source: 'CUSTOMS', sourceReference: 'CU-1', indicator: '海关AEO高级认证', polarity: 'POSITIVE', recordedOn: '2026-05-01' }),
+        JSON.stringify({
+          uscc: enterprise.uscc,
+          source: 'CUSTOMS',
+          sourceReference: 'CU-1',
+          indicator: '海关AEO高级认证',
+          polarity: 'POSITIVE',
+          recordedOn: '2026-05-01',
+        }),
       ].join('\n'),
     );
     const result = await importCreditFile(app.dataSource, file);
@@ -124,7 +162,8 @@ describe('npm run import:credit (file import with COPY)', () => {
   it('ships a sample file in the documented format that parses cleanly', async () => {
     const sample = path.join(__dirname, '..', 'data', 'credit-records.sample.csv');
     const result = await importCreditFile(app.dataSource, sample);
-    // The sample's enterprise is the README's example; here it is not registered, so every row is refused for that reason alone.
+    // The sample's enterprise is the README's example; here it is not registered, so every row is refused for that
+    // reason alone.
     const reason = 'no verified enterprise has this USCC';
     expect(result.rejected.map((r) => r.reason)).toEqual(Array(result.records).fill(reason));
   });
@@ -139,10 +178,20 @@ describe('npm run import:credit (file import with COPY)', () => {
       );
     await expect(insert('999999999', `orphan-${id}`)).rejects.toMatchObject({ driverError: { code: '23503' } });
     await insert(id, `kept-${id}`);
-    await expect(app.dataSource.query(`UPDATE credit_record SET enterprise_id = 999999999 WHERE source_reference = $1`, [`kept-${id}`])).rejects.toMatchObject({ driverError: { code: '23503' } });
-    await expect(app.dataSource.query(`UPDATE enterprise SET id = 999999999 WHERE id = $1`, [id])).rejects.toMatchObject({ driverError: { code: '23001' } });
-    await expect(app.dataSource.query(`DELETE FROM enterprise WHERE id = $1`, [id])).rejects.toMatchObject({ driverError: { code: '23001' } });
-    const [{ orphans }] = await app.dataSource.query(`SELECT count(*)::int AS orphans FROM credit_record r WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = r.enterprise_id)`);
+    await expect(
+      app.dataSource.query(`UPDATE credit_record SET enterprise_id = 999999999 WHERE source_reference = $1`, [
+        `kept-${id}`,
+      ]),
+    ).rejects.toMatchObject({ driverError: { code: '23503' } });
+    await expect(
+      app.dataSource.query(`UPDATE enterprise SET id = 999999999 WHERE id = $1`, [id]),
+    ).rejects.toMatchObject({ driverError: { code: '23001' } });
+    await expect(app.dataSource.query(`DELETE FROM enterprise WHERE id = $1`, [id])).rejects.toMatchObject({
+      driverError: { code: '23001' },
+    });
+    const [{ orphans }] = await app.dataSource.query(
+      `SELECT count(*)::int AS orphans FROM credit_record r WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = r.enterprise_id)`,
+    );
     expect(orphans).toBe(0);
   });
 });

@@ -14,19 +14,36 @@ const STATS = `query($filter: StatsFilter) { platformStats(filter: $filter) {
 
 /** Census residents (thousands) of the 13 prefectures, as the seed weighs them. */
 const RESIDENTS: Record<string, number> = {
-  '2301': 10_010, '2302': 4_068, '2303': 1_502, '2304': 891, '2305': 1_209, '2306': 2_782, '2307': 879,
-  '2308': 2_156, '2309': 689, '2310': 2_290, '2311': 1_286, '2312': 3_756, '2327': 331,
+  '2301': 10_010,
+  '2302': 4_068,
+  '2303': 1_502,
+  '2304': 891,
+  '2305': 1_209,
+  '2306': 2_782,
+  '2307': 879,
+  '2308': 2_156,
+  '2309': 689,
+  '2310': 2_290,
+  '2311': 1_286,
+  '2312': 3_756,
+  '2327': 331,
 };
 
 /** Enterprises, needs, accepted needs and grants per prefecture follow its residents, Harbin largest. */
 async function expectProportionalPrefectures() {
-  const rows: Array<{ prefecture: string; enterprises: number; needs: number; accepted: number; grants: number; asked: string }> =
-    await app.dataSource.query(
-      `SELECT left(e.region_code, 4) AS prefecture, count(DISTINCT e.id)::int AS enterprises, count(r.id)::int AS needs,
+  const rows: Array<{
+    prefecture: string;
+    enterprises: number;
+    needs: number;
+    accepted: number;
+    grants: number;
+    asked: string;
+  }> = await app.dataSource.query(
+    `SELECT left(e.region_code, 4) AS prefecture, count(DISTINCT e.id)::int AS enterprises, count(r.id)::int AS needs,
          count(r.id) FILTER (WHERE r.status IN ('ACCEPTED', 'DISBURSED'))::int AS accepted,
          count(r.id) FILTER (WHERE r.status = 'DISBURSED')::int AS grants, coalesce(sum(r.amount), 0)::text AS asked
        FROM enterprise e LEFT JOIN financing_request r ON r.enterprise_id = e.id GROUP BY 1 ORDER BY 1`,
-    );
+  );
   const residents = Object.values(RESIDENTS).reduce((a, b) => a + b, 0);
   expect(rows.map((row) => row.prefecture)).toEqual(Object.keys(RESIDENTS).sort());
   const totals = { enterprises: DEMO.enterprises, needs: DEMO.requests, accepted: DEMO.accepted, grants: DEMO.grants };
@@ -34,8 +51,11 @@ async function expectProportionalPrefectures() {
     for (const [measure, total] of Object.entries(totals)) {
       const expected = (total * RESIDENTS[row.prefecture]) / residents;
       // Off by at most two of the whole: the mill in 哈尔滨 and the rounding of an interleaved order.
-      expect({ prefecture: row.prefecture, measure, off: Math.abs(row[measure as keyof typeof totals] - expected) <= 2 })
-        .toEqual({ prefecture: row.prefecture, measure, off: true });
+      expect({
+        prefecture: row.prefecture,
+        measure,
+        off: Math.abs(row[measure as keyof typeof totals] - expected) <= 2,
+      }).toEqual({ prefecture: row.prefecture, measure, off: true });
     }
   }
   const byAsked = [...rows].sort((a, b) => (BigInt(b.asked.split('.')[0]) > BigInt(a.asked.split('.')[0]) ? 1 : -1));
@@ -55,7 +75,9 @@ describe('npm run demo: the provincial platform of PRODUCT.md', () => {
       accepted: { count: 1_189, amount: '23097000000.00' },
       granted: { count: 199, amount: '874000000.00' },
     });
-    const [{ prefectures }] = await app.dataSource.query(`SELECT count(DISTINCT left(region_code, 4))::int AS prefectures FROM enterprise WHERE region_code LIKE '23%'`);
+    const [{ prefectures }] = await app.dataSource.query(
+      `SELECT count(DISTINCT left(region_code, 4))::int AS prefectures FROM enterprise WHERE region_code LIKE '23%'`,
+    );
     expect(prefectures).toBe(13);
 
     await expectProportionalPrefectures();
@@ -66,7 +88,9 @@ describe('npm run demo: the provincial platform of PRODUCT.md', () => {
 
   it('contains the rice mill of 依兰县: 1,130,000.00 granted at 4.10% six days after posting, then disbursed', async () => {
     const mill = DEMO_ACCOUNTS.find((a) => a.role === 'ENTERPRISE')!;
-    const login = await app.gql(`mutation($input: LoginInput!) { login(input: $input) { token } }`, { input: { email: mill.email, password: mill.password } });
+    const login = await app.gql(`mutation($input: LoginInput!) { login(input: $input) { token } }`, {
+      input: { email: mill.email, password: mill.password },
+    });
     const response = await fetch(app.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${login.data.login.token}` },

@@ -15,7 +15,13 @@ describe('EntityReader', () => {
   it('reads instants as TypeORM does, to the millisecond, before and after 1970', async () => {
     await createInstitution(app);
     const [{ id }] = await app.dataSource.query(`SELECT id::text FROM institution ORDER BY id DESC LIMIT 1`);
-    const instants = ['1969-12-31 23:59:59.9995+00', '1969-07-20 20:17:40.123456+00', '2026-09-23 09:39:37.790999+08', '2026-01-01 00:00:00+00', '2000-02-29 12:00:00.0001+00'];
+    const instants = [
+      '1969-12-31 23:59:59.9995+00',
+      '1969-07-20 20:17:40.123456+00',
+      '2026-09-23 09:39:37.790999+08',
+      '2026-01-01 00:00:00+00',
+      '2000-02-29 12:00:00.0001+00',
+    ];
     for (const instant of instants) {
       await app.dataSource.query(`UPDATE institution SET created_at = $1 WHERE id = $2`, [instant, id]);
       const read = await entityReader(app.dataSource, Institution).findOne('i', ALL_ROWS, id);

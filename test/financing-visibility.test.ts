@@ -21,7 +21,9 @@ describe('financing requests seen through their enterprise', () => {
     const asBank = await app.gql(query, { id: matched.id }, bank.id);
     expect(asBank.errors).toBeUndefined();
     expect(asBank.data.node.enterprise.financingRequests).toEqual({ totalCount: 1, nodes: [{ id: matched.id }] });
-    expect((await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: unmatched.id }, bank.id)).data.node).toBeNull();
+    expect(
+      (await app.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: unmatched.id }, bank.id)).data.node,
+    ).toBeNull();
 
     const asOwner = await app.gql(query, { id: matched.id }, enterprise.id);
     expect(asOwner.data.node.enterprise.financingRequests.totalCount).toBe(2);

@@ -4,7 +4,13 @@ import { startTestApp, TestApp } from './support/app';
 import { startServer, RunningServer } from '../src/server';
 import type { RequestContext } from '../src/common/context';
 import { recordOf, RequestRecord } from '../src/common/http/request-lifecycle';
-import { applyToProduct, createInstitution, createPublishedProduct, postRequest, registerEnterprise } from './support/fixtures';
+import {
+  applyToProduct,
+  createInstitution,
+  createPublishedProduct,
+  postRequest,
+  registerEnterprise,
+} from './support/fixtures';
 
 // Every request to /graphql takes one path (src/common/http/graphql-http.ts into Apollo Server):
 // what a plugin or a request hook is given, it is given for queries and mutations, successes,
@@ -27,12 +33,19 @@ afterAll(async () => {
 });
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
 }
 
-async function withServer(options: Partial<Parameters<typeof startServer>[0]>, run: (server: RunningServer, url: string) => Promise<void>) {
+async function withServer(
+  options: Partial<Parameters<typeof startServer>[0]>,
+  run: (server: RunningServer, url: string) => Promise<void>,
+) {
   const server = await startServer({ dataSource: app.dataSource, production: false, ...options }, 0, '127.0.0.1');
   try {
     await run(server, server.url.replace('localhost', '127.0.0.1'));
@@ -40,7 +53,6 @@ async function withServer(options: Partial<Parameters<typeof startServer>[0]>, r
     await server.stop();
   }
 }
-
 
 /** What a registered Apollo plugin is told about each request. */
 interface PluginView {
@@ -59,7 +71,11 @@ function observingPlugin() {
       contextFailures.push(String((error as { extensions?: { code?: unknown } }).extensions?.code));
     },
     async requestDidStart({ contextValue }) {
-      const view: PluginView = { recordId: contextValue.request && recordOf(contextValue.request)?.id, codes: [], errors: [] };
+      const view: PluginView = {
+        recordId: contextValue.request && recordOf(contextValue.request)?.id,
+        codes: [],
+        errors: [],
+      };
       requests.push(view);
       return {
         async didResolveOperation({ operationName }) {
@@ -71,7 +87,8 @@ function observingPlugin() {
         async willSendResponse({ response }) {
           view.status = response.http.status ?? 200;
           if (response.body.kind === 'single') {
-            for (const error of response.body.singleResult.errors ?? []) view.codes.push(String(error.extensions?.code));
+            for (const error of response.body.singleResult.errors ?? [])
+              view.codes.push(String(error.extensions?.code));
           }
         },
       };
@@ -97,7 +114,8 @@ describe('one path for every GraphQL request', () => {
       const statuses = [];
       statuses.push((await post(url, { query: 'query Count { institutions { totalCount } }' }, operator)).status);
       const onboard = {
-        query: 'mutation Onboard($input: CreateInstitutionInput!) { createInstitution(input: $input) { institution { id } } }',
+        query:
+          'mutation Onboard($input: CreateInstitutionInput!) { createInstitution(input: $input) { institution { id } } }',
         variables: { input: { name: '吉林银行', type: 'BANK', regionsServed: ['220000'], responseDeadlineDays: 3 } },
       };
       statuses.push((await post(url, onboard, operator)).status);
@@ -151,7 +169,12 @@ describe('one path for every GraphQL request', () => {
 
   it('answers queries, mutations and every kind of error through Apollo', async () => {
     const queries: Array<{ body: Record<string, unknown>; actor: string }> = [
-      { body: { query: `{ node(id: "${requestId}") { id ... on FinancingRequest { amount termMonths status postedAt enterprise { name } } } }` }, actor: enterpriseId },
+      {
+        body: {
+          query: `{ node(id: "${requestId}") { id ... on FinancingRequest { amount termMonths status postedAt enterprise { name } } } }`,
+        },
+        actor: enterpriseId,
+      },
       {
         body: {
           query: `query Mine($first: Int!, $status: FinancingRequestStatus) { financingRequests(first: $first, status: $status) { totalCount edges { cursor node { ...Need } } pageInfo { hasNextPage endCursor } } }
@@ -162,7 +185,13 @@ describe('one path for every GraphQL request', () => {
         },
         actor: 'operator',
       },
-      { body: { query: `{ platformStats { enterprisesRegistered requested { count amount } weightedAverageGrantedRate } }`, variables: null }, actor: 'analyst' },
+      {
+        body: {
+          query: `{ platformStats { enterprisesRegistered requested { count amount } weightedAverageGrantedRate } }`,
+          variables: null,
+        },
+        actor: 'analyst',
+      },
       { body: { query: `{ institutions(first: 5) { nodes { id name } } }` }, actor: '' },
     ];
     for (const { body, actor } of queries) {
@@ -181,28 +210,82 @@ describe('one path for every GraphQL request', () => {
     for (const match of matched) expect(match.reasons.creditGrade).toMatch(/^[A-E]/);
 
     const cases: Array<{ body: Record<string, unknown>; actor?: string; status: number; code?: string }> = [
-      { body: { query: `{ institutions(first: 1, after: "zzz") { totalCount } }` }, actor: 'operator', status: 200, code: 'BAD_USER_INPUT' },
+      {
+        body: { query: `{ institutions(first: 1, after: "zzz") { totalCount } }` },
+        actor: 'operator',
+        status: 200,
+        code: 'BAD_USER_INPUT',
+      },
       { body: { query: `{ platformStats { institutions } }` }, status: 200, code: 'UNAUTHENTICATED' },
-      { body: { query: `query($first: Int!) { institutions(first: $first) { totalCount } }`, variables: { first: 'many' } }, actor: 'operator', status: 400, code: 'BAD_USER_INPUT' },
-      { body: { query: `{ institutions { totalCont } }` }, actor: 'operator', status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
-      { body: { query: `{ institutions(first: 100) { nodes { loanProducts(first: 100) { nodes { id } } } } }` }, actor: 'operator', status: 400, code: 'QUERY_TOO_COSTLY' },
-      { body: { extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }, status: 200, code: 'PERSISTED_QUERY_NOT_FOUND' },
-      { body: { query: `mutation { login(input: { email: "nobody@example.com", password: "wrong password" }) { token } }` }, status: 200 },
+      {
+        body: {
+          query: `query($first: Int!) { institutions(first: $first) { totalCount } }`,
+          variables: { first: 'many' },
+        },
+        actor: 'operator',
+        status: 400,
+        code: 'BAD_USER_INPUT',
+      },
+      {
+        body: { query: `{ institutions { totalCont } }` },
+        actor: 'operator',
+        status: 400,
+        code: 'GRAPHQL_VALIDATION_FAILED',
+      },
+      {
+        body: { query: `{ institutions(first: 100) { nodes { loanProducts(first: 100) { nodes { id } } } } }` },
+        actor: 'operator',
+        status: 400,
+        code: 'QUERY_TOO_COSTLY',
+      },
+      {
+        body: { extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } },
+        status: 200,
+        code: 'PERSISTED_QUERY_NOT_FOUND',
+      },
+      {
+        body: {
+          query: `mutation { login(input: { email: "nobody@example.com", password: "wrong password" }) { token } }`,
+        },
+        status: 200,
+      },
     ];
     for (const { body, actor, status, code } of cases) {
       const response = await post(app.url, body, actor ? { 'x-actor': actor } : {});
       expect({ status: response.status, code: response.body.errors?.[0]?.extensions?.code }).toEqual({ status, code });
       expect(response.text).not.toMatch(/at .*\.js|SELECT/);
     }
-    const long = await post(app.url, { query: `{ institutions { totalCount } } # ${'x'.repeat(20_000)}` }, { 'x-actor': 'operator' });
+    const long = await post(
+      app.url,
+      { query: `{ institutions { totalCount } } # ${'x'.repeat(20_000)}` },
+      { 'x-actor': 'operator' },
+    );
     expect(long.status).toBe(200);
     expect(long.body.data.institutions.totalCount).toBeGreaterThan(0);
-    const oddName = await post(app.url, { query: 'query Foo { institutions { totalCount } }', operationName: 'Foo\u0000query' }, { 'x-actor': 'operator' });
-    expect({ status: oddName.status, code: oddName.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
-    const unknownName = await post(app.url, { query: 'query Foo { institutions { totalCount } }', operationName: 'Bar' }, { 'x-actor': 'operator' });
-    expect({ status: unknownName.status, code: unknownName.body.errors[0].extensions.code }).toEqual({ status: 400, code: 'OPERATION_RESOLUTION_FAILURE' });
+    const oddName = await post(
+      app.url,
+      { query: 'query Foo { institutions { totalCount } }', operationName: 'Foo\u0000query' },
+      { 'x-actor': 'operator' },
+    );
+    expect({ status: oddName.status, code: oddName.body.errors[0].extensions.code }).toEqual({
+      status: 400,
+      code: 'OPERATION_RESOLUTION_FAILURE',
+    });
+    const unknownName = await post(
+      app.url,
+      { query: 'query Foo { institutions { totalCount } }', operationName: 'Bar' },
+      { 'x-actor': 'operator' },
+    );
+    expect({ status: unknownName.status, code: unknownName.body.errors[0].extensions.code }).toEqual({
+      status: 400,
+      code: 'OPERATION_RESOLUTION_FAILURE',
+    });
     expect(unknownName.body.errors[0].message).toBe('No operation in the document has the given operationName.');
-    const badToken = await post(app.url, { query: '{ institutions { totalCount } }' }, { authorization: 'Bearer nonsense' });
+    const badToken = await post(
+      app.url,
+      { query: '{ institutions { totalCount } }' },
+      { authorization: 'Bearer nonsense' },
+    );
     expect(badToken.status).toBe(401);
     expect(badToken.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
@@ -217,14 +300,20 @@ describe('one path for every GraphQL request', () => {
     const json = { 'content-type': 'application/json' };
     // A byte order mark is dropped; gzip, deflate and br bodies are inflated.
     expect((await send(`\uFEFF${query}`, json)).json().data.institutions.totalCount).toBeGreaterThan(0);
-    for (const [encoding, inflated] of [['gzip', zlib.gzipSync(query)], ['deflate', zlib.deflateSync(query)], ['br', zlib.brotliCompressSync(query)]] as const) {
+    for (const [encoding, inflated] of [
+      ['gzip', zlib.gzipSync(query)],
+      ['deflate', zlib.deflateSync(query)],
+      ['br', zlib.brotliCompressSync(query)],
+    ] as const) {
       const response = await send(inflated, { ...json, 'content-encoding': encoding });
       expect({ encoding, status: response.status }).toEqual({ encoding, status: 200 });
     }
     const refusal = (message: string) => ({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
     expect((await send('{"query": ', json)).json()).toEqual(refusal('Malformed JSON body'));
     expect((await send('"{ institutions { totalCount } }"', json)).status).toBe(400);
-    expect((await send(zlib.gzipSync('x'.repeat(600 * 1024)), { ...json, 'content-encoding': 'gzip' })).status).toBe(413);
+    expect((await send(zlib.gzipSync('x'.repeat(600 * 1024)), { ...json, 'content-encoding': 'gzip' })).status).toBe(
+      413,
+    );
     expect((await send(query, { ...json, 'content-encoding': 'compress' })).json()).toEqual(refusal('Bad request'));
     expect((await send(query, { 'content-type': 'application/json; charset=latin1' })).status).toBe(415);
     // Another content type is not read: Apollo's CSRF prevention refuses it.
@@ -236,9 +325,12 @@ describe('one path for every GraphQL request', () => {
       headers: { 'x-actor': 'operator', 'apollo-require-preflight': '1' },
     });
     expect(((await get.json()) as any).data.institutions.totalCount).toBeGreaterThan(0);
-    const mutationByGet = await fetch(`${app.url}?query=${encodeURIComponent('mutation { renewToken(input: {}) { token } }')}`, {
-      headers: { 'apollo-require-preflight': '1' },
-    });
+    const mutationByGet = await fetch(
+      `${app.url}?query=${encodeURIComponent('mutation { renewToken(input: {}) { token } }')}`,
+      {
+        headers: { 'apollo-require-preflight': '1' },
+      },
+    );
     expect(mutationByGet.status).toBe(405);
     const page = await fetch(app.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
@@ -253,14 +345,17 @@ describe('one path for every GraphQL request', () => {
     ]) {
       const response = await post(app.url, { query }, { 'x-actor': 'operator' });
       expect(response.body.errors).toBeUndefined();
-      expect(response.body.data.__type.fields.find((field: any) => field.name === 'id').type).toEqual({ kind: 'NON_NULL', ofType: { name: 'ID' } });
+      expect(response.body.data.__type.fields.find((field: any) => field.name === 'id').type).toEqual({
+        kind: 'NON_NULL',
+        ofType: { name: 'ID' },
+      });
     }
     const types = await post(app.url, { query: `{ __schema { types { name } } }` }, { 'x-actor': 'operator' });
     expect(types.body.data.__schema.types.map((type: any) => type.name)).toContain('Node');
     expect(JSON.stringify(types.body)).not.toMatch(/GlobalId/);
   });
 
-  it('runs a query that fails during execution once, with graphql-js\'s null propagation', async () => {
+  it("runs a query that fails during execution once, with graphql-js's null propagation", async () => {
     const good = `{ institutions(first: 3) { totalCount nodes { name } } }`;
     const statementsOf = async (query: string) => {
       app.statements.count = 0;
@@ -270,9 +365,13 @@ describe('one path for every GraphQL request', () => {
     const alone = await statementsOf(good);
     expect(alone.response.body.errors).toBeUndefined();
     // The page and its count are read while a malformed cursor fails the sibling field.
-    const failing = await statementsOf(`{ institutions(first: 3) { totalCount nodes { name } } bad: institutions(first: 1, after: "zzz") { totalCount } }`);
+    const failing = await statementsOf(
+      `{ institutions(first: 3) { totalCount nodes { name } } bad: institutions(first: 1, after: "zzz") { totalCount } }`,
+    );
     expect(failing.response.status).toBe(200);
-    expect(failing.response.body.errors.map((e: any) => ({ code: e.extensions.code, path: e.path }))).toEqual([{ code: 'BAD_USER_INPUT', path: ['bad'] }]);
+    expect(failing.response.body.errors.map((e: any) => ({ code: e.extensions.code, path: e.path }))).toEqual([
+      { code: 'BAD_USER_INPUT', path: ['bad'] },
+    ]);
     // Both root fields are non-null, so the error nulls the whole answer, as graphql-js would.
     expect(failing.response.body.data).toBeNull();
     expect(alone.statements).toBeGreaterThan(0);
@@ -282,18 +381,25 @@ describe('one path for every GraphQL request', () => {
   it('counts a request once against each rate limit', async () => {
     await withServer({ limits: { perIpPerMinute: 3 } }, async (_server, url) => {
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await post(url, { query: `{ platformStats { institutions } }` })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await post(url, { query: `{ platformStats { institutions } }` })).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
     });
     await withServer({ limits: { perActorPerMinute: 3 } }, async (_server, url) => {
       const statuses = [];
       for (let i = 0; i < 4; i++) {
-        const response = await post(url, { query: `{ institutions(first: 1000) { totalCount } }` }, { 'x-actor': 'operator' });
+        const response = await post(
+          url,
+          { query: `{ institutions(first: 1000) { totalCount } }` },
+          { 'x-actor': 'operator' },
+        );
         statuses.push(response.status);
       }
       expect(statuses).toEqual([200, 200, 200, 429]);
       // Another actor is not held back by the operator's budget.
-      expect((await post(url, { query: `{ platformStats { institutions } }` }, { 'x-actor': 'analyst' })).status).toBe(200);
+      expect((await post(url, { query: `{ platformStats { institutions } }` }, { 'x-actor': 'analyst' })).status).toBe(
+        200,
+      );
     });
   });
 });

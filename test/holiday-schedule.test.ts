@@ -14,8 +14,15 @@ const DEADLINE = `query($id: ID!) { node(id: $id) {
 /** A schedule made up for the test (not the State Council's): 春节 off 5–12 February, Sunday 14 February worked. */
 const SCHEDULE_2027 = {
   year: 2027,
-  holidays: ['2027-01-01', '2027-01-02', '2027-01-03', ...[5, 6, 7, 8, 9].map((d) => `2027-02-0${d}`), '2027-02-10',
-    '2027-02-11', '2027-02-12'],
+  holidays: [
+    '2027-01-01',
+    '2027-01-02',
+    '2027-01-03',
+    ...[5, 6, 7, 8, 9].map((d) => `2027-02-0${d}`),
+    '2027-02-10',
+    '2027-02-11',
+    '2027-02-12',
+  ],
   workdays: ['2027-02-14'],
   source: '测试用安排',
 };
@@ -80,7 +87,12 @@ describe('response deadlines and the official holiday schedule', () => {
     });
     const loaded = await app.gql(operation('LoadHolidaySchedule'), { input: SCHEDULE_2027 }, 'operator');
     expect(loaded.data.loadHolidaySchedule).toMatchObject({
-      holidaySchedule: { year: 2027, workdays: ['2027-02-14'], source: '测试用安排', loadedAt: '2027-02-04T02:00:00.000Z' },
+      holidaySchedule: {
+        year: 2027,
+        workdays: ['2027-02-14'],
+        source: '测试用安排',
+        loadedAt: '2027-02-04T02:00:00.000Z',
+      },
       userErrors: [],
     });
     // After: 5–13 February off, Sunday 14 worked (调休), Monday 15, Tuesday 16.

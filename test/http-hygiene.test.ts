@@ -282,7 +282,10 @@ describe('HTTP hygiene', () => {
     // However deeply the variables nest (the body limit allows tens of thousands of levels): an
     // answer, not an internal error, and a NUL at the bottom is still found.
     const depth = 20_000;
-    for (const [leaf, status] of [['"x"', 200], ['"x\\u0000"', 400]] as const) {
+    for (const [leaf, status] of [
+      ['"x"', 200],
+      ['"x\\u0000"', 400],
+    ] as const) {
       const variables = `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
       const response = await fetch(app.url, {
         method: 'POST',

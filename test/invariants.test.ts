@@ -43,13 +43,25 @@ function userErrorCode(response: { data?: any; errors?: unknown }): string | und
 describe('lifecycle invariants', () => {
   it('refuses to disburse more than was granted', async () => {
     const { institution, application } = await grantedApplication(app, { amount: '500000.00' });
-    await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '300000.00' } }, institution.id);
+    await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '300000.00' } },
+      institution.id,
+    );
     const before = await digest();
-    const over = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '200000.01' } }, institution.id);
+    const over = await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '200000.01' } },
+      institution.id,
+    );
     expect(userErrorCode(over)).toBe('DISBURSEMENT_EXCEEDS_GRANT');
     expect(over.data.recordDisbursement.userErrors[0].field).toEqual(['input', 'amount']);
     expect(await digest()).toBe(before);
-    const exact = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '200000.00' } }, institution.id);
+    const exact = await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '200000.00' } },
+      institution.id,
+    );
     expect(exact.data.recordDisbursement.disbursement.creditGrant.remainingAmount).toBe('0.00');
   });
 
@@ -67,12 +79,20 @@ describe('lifecycle invariants', () => {
       [{ amount: '1000000.00', annualRate: '4.10', termMonths: 37 }, 'TERM_OUTSIDE_PRODUCT_RANGE'],
     ];
     for (const [input, code] of attempts) {
-      const response = await app.gql(operation('GrantCredit'), { input: { applicationId: application.id, ...input } }, institution.id);
+      const response = await app.gql(
+        operation('GrantCredit'),
+        { input: { applicationId: application.id, ...input } },
+        institution.id,
+      );
       expect(userErrorCode(response)).toBe(code);
     }
     expect(await digest()).toBe(before);
     // The inclusive ends are allowed.
-    const edge = await app.gql(operation('GrantCredit'), { input: { applicationId: application.id, amount: '1000000.00', annualRate: '6.00', termMonths: 36 } }, institution.id);
+    const edge = await app.gql(
+      operation('GrantCredit'),
+      { input: { applicationId: application.id, amount: '1000000.00', annualRate: '6.00', termMonths: 36 } },
+      institution.id,
+    );
     expect(edge.data.grantCredit.userErrors).toEqual([]);
   });
 
@@ -87,14 +107,27 @@ describe('lifecycle invariants', () => {
     const applicationB = await applyToProduct(app, enterprise.id, request.id, productB.id);
     await acceptApplication(app, bankA.id, applicationA.id);
     await acceptApplication(app, bankB.id, applicationB.id);
-    await grantCredit(app, bankA.id, { applicationId: applicationA.id, amount: '1000000.00', annualRate: '4.10', termMonths: 12 });
+    await grantCredit(app, bankA.id, {
+      applicationId: applicationA.id,
+      amount: '1000000.00',
+      annualRate: '4.10',
+      termMonths: 12,
+    });
     const before = await digest();
-    const tooMuch = await app.gql(operation('GrantCredit'), { input: { applicationId: applicationB.id, amount: '130000.01', annualRate: '4.35', termMonths: 12 } }, bankB.id);
+    const tooMuch = await app.gql(
+      operation('GrantCredit'),
+      { input: { applicationId: applicationB.id, amount: '130000.01', annualRate: '4.35', termMonths: 12 } },
+      bankB.id,
+    );
     expect(userErrorCode(tooMuch)).toBe('GRANTS_EXCEED_REQUEST');
     // Bank A's grant is A's business: B, who may not see it, is not told its amount.
     expect(tooMuch.data.grantCredit.userErrors[0].message).not.toMatch(/1,?000,?000/);
     expect(await digest()).toBe(before);
-    const rest = await app.gql(operation('GrantCredit'), { input: { applicationId: applicationB.id, amount: '130000.00', annualRate: '4.35', termMonths: 12 } }, bankB.id);
+    const rest = await app.gql(
+      operation('GrantCredit'),
+      { input: { applicationId: applicationB.id, amount: '130000.00', annualRate: '4.35', termMonths: 12 } },
+      bankB.id,
+    );
     expect(rest.data.grantCredit.userErrors).toEqual([]);
   });
 
@@ -102,12 +135,24 @@ describe('lifecycle invariants', () => {
     const { application } = await submittedApplication(app);
     const stranger = await createInstitution(app);
     const before = await digest();
-    const accept = await app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, stranger.id);
+    const accept = await app.gql(
+      operation('AcceptApplication'),
+      { input: { applicationId: application.id } },
+      stranger.id,
+    );
     expect(accept.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     expect(accept.errors?.[0].message).toBe('Application not found');
-    const grant = await app.gql(operation('GrantCredit'), { input: { applicationId: application.id, amount: '100000.00', annualRate: '4.10', termMonths: 12 } }, stranger.id);
+    const grant = await app.gql(
+      operation('GrantCredit'),
+      { input: { applicationId: application.id, amount: '100000.00', annualRate: '4.10', termMonths: 12 } },
+      stranger.id,
+    );
     expect(grant.errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    const missing = await app.gql(operation('AcceptApplication'), { input: { applicationId: 'QXBwbGljYXRpb246OTk5OTk5' } }, stranger.id);
+    const missing = await app.gql(
+      operation('AcceptApplication'),
+      { input: { applicationId: 'QXBwbGljYXRpb246OTk5OTk5' } },
+      stranger.id,
+    );
     // An existing application of someone else and a missing one answer alike.
     expect(missing.errors?.[0].message).toBe(accept.errors?.[0].message);
     expect(missing.errors?.[0].extensions).toEqual(accept.errors?.[0].extensions);
@@ -144,11 +189,21 @@ describe('lifecycle invariants', () => {
   it('refuses transitions out of order', async () => {
     const { institution, application } = await submittedApplication(app);
     const before = await digest();
-    const grantEarly = await app.gql(operation('GrantCredit'), { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } }, institution.id);
+    const grantEarly = await app.gql(
+      operation('GrantCredit'),
+      { input: { applicationId: application.id, amount: '500000.00', annualRate: '4.10', termMonths: 12 } },
+      institution.id,
+    );
     expect(userErrorCode(grantEarly)).toBe('INVALID_TRANSITION');
     // The refusal says what to do instead, not only which states are involved.
-    expect(grantEarly.data.grantCredit.userErrors[0].message).toMatch(/accept it \(acceptApplication\) before granting/);
-    const disburseEarly = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '1.00' } }, institution.id);
+    expect(grantEarly.data.grantCredit.userErrors[0].message).toMatch(
+      /accept it \(acceptApplication\) before granting/,
+    );
+    const disburseEarly = await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '1.00' } },
+      institution.id,
+    );
     expect(userErrorCode(disburseEarly)).toBe('INVALID_TRANSITION');
     expect(disburseEarly.data.recordDisbursement.userErrors[0].message).toMatch(/grant credit \(grantCredit\) before/);
     expect(await digest()).toBe(before);
@@ -159,7 +214,11 @@ describe('lifecycle invariants', () => {
       institution.id,
     );
     expect(declined.data.declineApplication.application).toEqual({ status: 'DECLINED', declineReason: '经营流水不足' });
-    const acceptAfterDecline = await app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, institution.id);
+    const acceptAfterDecline = await app.gql(
+      operation('AcceptApplication'),
+      { input: { applicationId: application.id } },
+      institution.id,
+    );
     expect(userErrorCode(acceptAfterDecline)).toBe('INVALID_TRANSITION');
     expect(acceptAfterDecline.data.acceptApplication.userErrors[0].message).toMatch(/was declined: it is closed/);
   });
@@ -171,7 +230,9 @@ describe('lifecycle invariants', () => {
       { input: { applicationId: application.id } },
       institution.id,
     );
-    expect(response.data.declineApplication.userErrors).toEqual([{ code: 'REASON_REQUIRED', field: ['input', 'reason'] }]);
+    expect(response.data.declineApplication.userErrors).toEqual([
+      { code: 'REASON_REQUIRED', field: ['input', 'reason'] },
+    ]);
   });
 });
 
@@ -197,9 +258,13 @@ describe('malformed input', () => {
   it('rejects a region code that GB/T 2260 does not know, and an industry outside GB/T 4754', async () => {
     const before = await digest();
     const region = await app.gql(register, { input: enterpriseInput({ regionCode: '239999' }) });
-    expect(region.errors?.[0].extensions?.validationErrors).toEqual([{ field: 'input.regionCode', messages: [expect.any(String)] }]);
+    expect(region.errors?.[0].extensions?.validationErrors).toEqual([
+      { field: 'input.regionCode', messages: [expect.any(String)] },
+    ]);
     const industry = await app.gql(register, { input: enterpriseInput({ industryCode: 'C01' }) });
-    expect(industry.errors?.[0].extensions?.validationErrors).toEqual([{ field: 'input.industryCode', messages: [expect.any(String)] }]);
+    expect(industry.errors?.[0].extensions?.validationErrors).toEqual([
+      { field: 'input.industryCode', messages: [expect.any(String)] },
+    ]);
     expect(await digest()).toBe(before);
   });
 
@@ -207,7 +272,11 @@ describe('malformed input', () => {
     const enterprise = await registerEnterprise(app);
     const before = await digest();
     for (const amount of ['0.123', 0.1, 1130000, '-5.00', '1e6', '']) {
-      const response = await app.gql(operation('PostFinancingRequest'), { input: requestInput({ amount }) }, enterprise.id);
+      const response = await app.gql(
+        operation('PostFinancingRequest'),
+        { input: requestInput({ amount }) },
+        enterprise.id,
+      );
       // Apollo answers variables that fail coercion with 400 before executing anything.
       expect(response.status).toBe(400);
       expect(response.data).toBeUndefined();
@@ -228,7 +297,11 @@ describe('malformed input', () => {
   });
 
   it('answers a malformed body with a typed JSON error, not a stack trace', async () => {
-    const response = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(response.status).toBe(400);
     const body = (await response.json()) as any;
     expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');

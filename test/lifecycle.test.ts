@@ -25,14 +25,22 @@ describe('the whole path of a financing need', () => {
     const request = await postRequest(app, enterprise.id, { amount: '1130000.00' });
     expect(request).toMatchObject({ amount: '1130000.00', status: 'OPEN' });
 
-    const applied = await app.gql(operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } }, enterprise.id);
+    const applied = await app.gql(
+      operation('ApplyToProduct'),
+      { input: { financingRequestId: request.id, loanProductId: product.id } },
+      enterprise.id,
+    );
     const application = applied.data.applyToProduct.application;
     expect(applied.data.applyToProduct.userErrors).toEqual([]);
     expect(application.status).toBe('SUBMITTED');
     expect(application.financingRequest.status).toBe('APPLIED');
     expect(new Date(application.responseDeadline).getTime()).toBeGreaterThan(Date.now());
 
-    const accepted = await app.gql(operation('AcceptApplication'), { input: { applicationId: application.id } }, bank.id);
+    const accepted = await app.gql(
+      operation('AcceptApplication'),
+      { input: { applicationId: application.id } },
+      bank.id,
+    );
     expect(accepted.data.acceptApplication.application.status).toBe('ACCEPTED');
 
     const granted = await app.gql(
@@ -45,16 +53,36 @@ describe('the whole path of a financing need', () => {
       userErrors: [],
     });
 
-    const first = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '600000.00' } }, bank.id);
-    expect(first.data.recordDisbursement.disbursement.creditGrant).toEqual({ amount: '1130000.00', disbursedAmount: '600000.00', remainingAmount: '530000.00' });
-    const second = await app.gql(operation('RecordDisbursement'), { input: { applicationId: application.id, amount: '530000.00' } }, bank.id);
-    expect(second.data.recordDisbursement.disbursement.creditGrant).toEqual({ amount: '1130000.00', disbursedAmount: '1130000.00', remainingAmount: '0.00' });
+    const first = await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '600000.00' } },
+      bank.id,
+    );
+    expect(first.data.recordDisbursement.disbursement.creditGrant).toEqual({
+      amount: '1130000.00',
+      disbursedAmount: '600000.00',
+      remainingAmount: '530000.00',
+    });
+    const second = await app.gql(
+      operation('RecordDisbursement'),
+      { input: { applicationId: application.id, amount: '530000.00' } },
+      bank.id,
+    );
+    expect(second.data.recordDisbursement.disbursement.creditGrant).toEqual({
+      amount: '1130000.00',
+      disbursedAmount: '1130000.00',
+      remainingAmount: '0.00',
+    });
 
     const trail = await app.gql(operation('ApplicationTrail'), { id: application.id }, enterprise.id);
     expect(trail.errors).toBeUndefined();
     const node = trail.data.node;
     expect(node.status).toBe('DISBURSED');
-    expect(node.financingRequest).toEqual({ status: 'DISBURSED', amount: '1130000.00', enterprise: { name: '依兰县兴盛米业有限公司' } });
+    expect(node.financingRequest).toEqual({
+      status: 'DISBURSED',
+      amount: '1130000.00',
+      enterprise: { name: '依兰县兴盛米业有限公司' },
+    });
     expect(node.loanProduct.institution.name).toBe('哈尔滨银行依兰支行');
     expect(node.creditGrant.disbursements.totalCount).toBe(2);
     expect(node.creditGrant.disbursements.nodes.map((d: any) => d.amount)).toEqual(['600000.00', '530000.00']);
@@ -72,7 +100,9 @@ describe('the whole path of a financing need', () => {
   });
 
   it('keeps the audit trail append-only in the database itself', async () => {
-    await expect(app.dataSource.query(`UPDATE application_event SET reason = 'rewritten'`)).rejects.toThrow(/append-only/);
+    await expect(app.dataSource.query(`UPDATE application_event SET reason = 'rewritten'`)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(app.dataSource.query(`DELETE FROM application_event`)).rejects.toThrow(/append-only/);
   });
 
@@ -86,13 +116,19 @@ describe('the whole path of a financing need', () => {
       { input: { financingRequestId: request.id, loanProductId: product.id } },
       bank.id,
     );
-    expect(claimed.data.claimFinancingRequest.application).toMatchObject({ status: 'SUBMITTED', origin: 'INSTITUTION_CLAIMED' });
+    expect(claimed.data.claimFinancingRequest.application).toMatchObject({
+      status: 'SUBMITTED',
+      origin: 'INSTITUTION_CLAIMED',
+    });
     const withdrawn = await app.gql(
       `mutation($input: WithdrawFinancingRequestInput!) { withdrawFinancingRequest(input: $input) { financingRequest { status applications { nodes { status } } } userErrors { code } } }`,
       { input: { financingRequestId: request.id, reason: '已从其他渠道获得资金' } },
       enterprise.id,
     );
-    expect(withdrawn.data.withdrawFinancingRequest.financingRequest).toEqual({ status: 'WITHDRAWN', applications: { nodes: [{ status: 'WITHDRAWN' }] } });
+    expect(withdrawn.data.withdrawFinancingRequest.financingRequest).toEqual({
+      status: 'WITHDRAWN',
+      applications: { nodes: [{ status: 'WITHDRAWN' }] },
+    });
     // The bulk path leaves the same trail as one step: the claim, its withdrawal, and the need's own.
     const applicationId = claimed.data.claimFinancingRequest.application.id;
     const trail = await app.gql(operation('ApplicationTrail'), { id: applicationId }, enterprise.id);
@@ -120,13 +156,22 @@ describe('the whole path of a financing need', () => {
     const bank = await createInstitution(app);
     const product = await createPublishedProduct(app, bank.id);
     const request = await postRequest(app, enterprise.id);
-    const applied = await app.gql(operation('ApplyToProduct'), { input: { financingRequestId: request.id, loanProductId: product.id } }, enterprise.id);
+    const applied = await app.gql(
+      operation('ApplyToProduct'),
+      { input: { financingRequestId: request.id, loanProductId: product.id } },
+      enterprise.id,
+    );
     const applicationId = applied.data.applyToProduct.application.id;
     // The deadline is computed from the official calendar; move it into the past to simulate time passing.
-    await app.dataSource.query(`UPDATE application SET response_deadline = now() - interval '1 minute' WHERE status = 'SUBMITTED'`);
+    await app.dataSource.query(
+      `UPDATE application SET response_deadline = now() - interval '1 minute' WHERE status = 'SUBMITTED'`,
+    );
 
     const late = await app.gql(operation('AcceptApplication'), { input: { applicationId } }, bank.id);
-    expect(late.data.acceptApplication).toEqual({ application: null, userErrors: [expect.objectContaining({ code: 'RESPONSE_DEADLINE_PASSED' })] });
+    expect(late.data.acceptApplication).toEqual({
+      application: null,
+      userErrors: [expect.objectContaining({ code: 'RESPONSE_DEADLINE_PASSED' })],
+    });
 
     const trail = await app.gql(operation('ApplicationTrail'), { id: applicationId }, enterprise.id);
     expect(trail.data.node.status).toBe('EXPIRED');

@@ -50,8 +50,13 @@ async function pendingScoreJobs(): Promise<number> {
 
 /** A credit record as the import takes it: a fresh positive tax record unless `fields` say otherwise. */
 const record = (uscc: string, reference: string, fields: Record<string, unknown> = {}) => ({
-  uscc, sourceReference: `${uscc}-${reference}`, source: 'TAX', polarity: 'POSITIVE', indicator: '按时纳税',
-  recordedOn: '2099-06-01', ...fields,
+  uscc,
+  sourceReference: `${uscc}-${reference}`,
+  source: 'TAX',
+  polarity: 'POSITIVE',
+  indicator: '按时纳税',
+  recordedOn: '2099-06-01',
+  ...fields,
 });
 const listing = (uscc: string, reference: string, expiresOn: string) =>
   record(uscc, reference, { source: 'COURT', polarity: 'NEGATIVE', indicator: '失信被执行人', expiresOn });
@@ -60,7 +65,10 @@ it('stores what the forward match ranks for each re-matched request, at date, ex
   const fast = await createInstitution(app, { regionsServed: ['230000'], responseDeadlineDays: 2 });
   const slow = await createInstitution(app, { regionsServed: ['230000'], responseDeadlineDays: 9 });
   const everyone = { eligibleRegions: ['230000'], eligibleIndustries: [], eligibleScales: [] };
-  const incentive = [{ grade: 'A', annualRate: '4.10' }, { grade: 'AA', annualRate: '3.90' }];
+  const incentive = [
+    { grade: 'A', annualRate: '4.10' },
+    { grade: 'AA', annualRate: '3.90' },
+  ];
   const variants: Array<Record<string, unknown>> = [
     {},
     { minYearsInBusiness: 3 },

@@ -23,7 +23,11 @@ async function world(province: string, county: string) {
   const bank = await createInstitution(app, { regionsServed: [province] });
   const enterprise = await registerEnterprise(app, { regionCode: county, industryCode: 'C13', scale: 'SMALL' });
   const publish = async (overrides: Record<string, unknown>) => {
-    const created = await app.gql(operation('CreateLoanProduct'), { input: productInput({ eligibleRegions: [province], ...overrides }) }, bank.id);
+    const created = await app.gql(
+      operation('CreateLoanProduct'),
+      { input: productInput({ eligibleRegions: [province], ...overrides }) },
+      bank.id,
+    );
     if (created.data.createLoanProduct.userErrors.length) throw new Error(created.raw);
     const product = created.data.createLoanProduct.loanProduct;
     await app.gql(operation('PublishLoanProduct'), { input: { loanProductId: product.id } }, bank.id);
@@ -42,7 +46,13 @@ async function matchedProductNames(requestId: string, actor: string) {
 describe('eligibility', () => {
   it('includes both ends of the amount and term ranges and excludes just outside them', async () => {
     const { enterprise, publish } = await world('130000', '130102');
-    await publish({ name: 'amount-edge', minAmount: '1130000.00', maxAmount: '1130000.00', minTermMonths: 12, maxTermMonths: 12 });
+    await publish({
+      name: 'amount-edge',
+      minAmount: '1130000.00',
+      maxAmount: '1130000.00',
+      minTermMonths: 12,
+      maxTermMonths: 12,
+    });
     await publish({ name: 'amount-below', minAmount: '100000.00', maxAmount: '1129999.99' });
     await publish({ name: 'term-below', maxTermMonths: 11 });
     const request = await postRequest(app, enterprise.id, { amount: '1130000.00', termMonths: 12 });
@@ -58,7 +68,14 @@ describe('eligibility', () => {
     await publish({ name: 'prefecture', eligibleRegions: ['140100'] });
     await publish({ name: 'other-prefecture', eligibleRegions: ['140200'] });
     // Empty lists mean everywhere and everyone; an unusual amount keeps it out of the other tests.
-    await publish({ name: 'everywhere-everyone', eligibleRegions: [], eligibleIndustries: [], eligibleScales: [], minAmount: '777000.00', maxAmount: '777000.00' });
+    await publish({
+      name: 'everywhere-everyone',
+      eligibleRegions: [],
+      eligibleIndustries: [],
+      eligibleScales: [],
+      minAmount: '777000.00',
+      maxAmount: '777000.00',
+    });
     await publish({ name: 'other-industry', eligibleIndustries: ['F'] });
     await publish({ name: 'division', eligibleIndustries: ['C13'] });
     await publish({ name: 'medium-only', eligibleScales: ['MEDIUM'] });
@@ -70,7 +87,12 @@ describe('eligibility', () => {
 
   it('applies region, industry and guarantee through the indexed match keys exactly as the criteria explain them, in both directions', async () => {
     const { bank, enterprise, publish } = await world('610000', '610102');
-    const requestFacts = { amount: '888000.00', termMonths: 12, acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'], maxRate: '6.50' };
+    const requestFacts = {
+      amount: '888000.00',
+      termMonths: 12,
+      acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'],
+      maxRate: '6.50',
+    };
     // Posted before the products: its matches come from the refreshes after each publication.
     const earlier = await postRequest(app, enterprise.id, requestFacts);
     const products: Array<{ id: string; name: string }> = [];
@@ -78,31 +100,79 @@ describe('eligibility', () => {
     for (const [r, eligibleRegions] of [['610000'], ['610100'], ['610102'], ['610200'], []].entries()) {
       for (const [k, eligibleIndustries] of [[], ['C'], ['C13', 'F'], ['C14']].entries()) {
         for (const guaranteeType of ['CREDIT', 'MORTGAGE']) {
-          products.push(await publish({ name: `keys-${r}-${k}-${guaranteeType}`, eligibleRegions, eligibleIndustries, guaranteeType, minAmount: '888000.00', maxAmount: '888000.00' }));
+          products.push(
+            await publish({
+              name: `keys-${r}-${k}-${guaranteeType}`,
+              eligibleRegions,
+              eligibleIndustries,
+              guaranteeType,
+              minAmount: '888000.00',
+              maxAmount: '888000.00',
+            }),
+          );
         }
       }
     }
     // Terms around the request's 12 months, across the bands the index keys carry.
-    for (const [minTermMonths, maxTermMonths] of [[1, 12], [12, 12], [6, 6], [13, 24], [7, 11], [1, 360]]) {
-      products.push(await publish({ name: `term-${minTermMonths}-${maxTermMonths}`, minTermMonths, maxTermMonths, minAmount: '888000.00', maxAmount: '888000.00' }));
+    for (const [minTermMonths, maxTermMonths] of [
+      [1, 12],
+      [12, 12],
+      [6, 6],
+      [13, 24],
+      [7, 11],
+      [1, 360],
+    ]) {
+      products.push(
+        await publish({
+          name: `term-${minTermMonths}-${maxTermMonths}`,
+          minTermMonths,
+          maxTermMonths,
+          minAmount: '888000.00',
+          maxAmount: '888000.00',
+        }),
+      );
     }
     // Rates: above the request's highest unless the grade's incentive brings the quote under it.
-    products.push(await publish({ name: 'rate-incentive', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'BBB', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
-    products.push(await publish({ name: 'rate-too-high', minRate: '3.50', maxRate: '7.00', gradeRates: [{ grade: 'AAA', annualRate: '4.00' }], minAmount: '888000.00', maxAmount: '888000.00' }));
+    products.push(
+      await publish({
+        name: 'rate-incentive',
+        minRate: '3.50',
+        maxRate: '7.00',
+        gradeRates: [{ grade: 'BBB', annualRate: '4.00' }],
+        minAmount: '888000.00',
+        maxAmount: '888000.00',
+      }),
+    );
+    products.push(
+      await publish({
+        name: 'rate-too-high',
+        minRate: '3.50',
+        maxRate: '7.00',
+        gradeRates: [{ grade: 'AAA', annualRate: '4.00' }],
+        minAmount: '888000.00',
+        maxAmount: '888000.00',
+      }),
+    );
     const request = await postRequest(app, enterprise.id, requestFacts);
     const matched = new Set(await matchedProductNames(request.id, enterprise.id));
     const eligible = new Set<string>();
     for (const product of products) {
       const fit = (await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id)).data.node.productFit;
       if (fit.eligible) eligible.add(product.name);
-      else for (const failed of fit.failedCriteria) expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE', 'TERM']).toContain(failed.criterion);
+      else
+        for (const failed of fit.failedCriteria)
+          expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE', 'TERM']).toContain(failed.criterion);
     }
     expect(eligible.size).toBeGreaterThan(0);
     expect(eligible.size).toBeLessThan(products.length);
     expect(eligible).toContain('keys-0-2-CREDIT');
     expect(eligible).toContain('rate-incentive');
     expect(eligible).not.toContain('rate-too-high');
-    expect([...eligible].filter((name) => name.startsWith('term-')).sort()).toEqual(['term-1-12', 'term-1-360', 'term-12-12']);
+    expect([...eligible].filter((name) => name.startsWith('term-')).sort()).toEqual([
+      'term-1-12',
+      'term-1-360',
+      'term-12-12',
+    ]);
     expect([...matched].sort()).toEqual([...eligible].sort());
     expect((await matchedProductNames(earlier.id, enterprise.id)).sort()).toEqual([...eligible].sort());
     // Reverse matching reads the open requests through their own keys: each product finds both
@@ -111,7 +181,11 @@ describe('eligibility', () => {
     for (const product of products) {
       const reverse = (await app.gql(REVERSE, { id: product.id }, bank.id)).data.node.matchingRequests;
       const expected = eligible.has(product.name) ? [earlier.id, request.id].sort() : [];
-      expect({ product: product.name, ids: reverse.nodes.map((n: any) => n.financingRequest.id).sort(), totalCount: reverse.totalCount }).toEqual({
+      expect({
+        product: product.name,
+        ids: reverse.nodes.map((n: any) => n.financingRequest.id).sort(),
+        totalCount: reverse.totalCount,
+      }).toEqual({
         product: product.name,
         ids: expected,
         totalCount: expected.length,
@@ -119,7 +193,7 @@ describe('eligibility', () => {
     }
   });
 
-  it('builds a request\'s keys inline (forward) exactly as the indexed function does (reverse)', async () => {
+  it("builds a request's keys inline (forward) exactly as the indexed function does (reverse)", async () => {
     // Every term band edge, one to three guarantees (repeated too), county codes and industries of each shape.
     const rows: Array<{ same: boolean; inline: string[]; indexed: string[] }> = await app.dataSource.query(
       `SELECT (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(inline) k) = (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(indexed) k) AS same, inline, indexed
@@ -141,12 +215,14 @@ describe('eligibility', () => {
     expect(rows[0].inline.length).toBeGreaterThanOrEqual(12);
   });
 
-  it('refuses a grade rate outside the product\'s rate range in the database too', async () => {
+  it("refuses a grade rate outside the product's rate range in the database too", async () => {
     const { publish } = await world('620000', '620102');
     const product = await publish({ name: 'grade-range', minRate: '3.50', maxRate: '6.00' });
     const [{ id }] = await app.dataSource.query(`SELECT id::text FROM loan_product WHERE name = 'grade-range'`);
     expect(product.id).toBeDefined();
-    await expect(app.dataSource.query(`UPDATE loan_product SET grade_rates = '{"AAA": "6.10"}' WHERE id = $1`, [id])).rejects.toThrow(/ck_loan_product_grade_rates_in_range/);
+    await expect(
+      app.dataSource.query(`UPDATE loan_product SET grade_rates = '{"AAA": "6.10"}' WHERE id = $1`, [id]),
+    ).rejects.toThrow(/ck_loan_product_grade_rates_in_range/);
     await app.dataSource.query(`UPDATE loan_product SET grade_rates = '{"AAA": "3.50"}' WHERE id = $1`, [id]);
   });
 
@@ -154,35 +230,81 @@ describe('eligibility', () => {
     const { bank, enterprise, publish } = await world('150000', '150102');
     const suspended = await publish({ name: 'to-suspend' });
     await publish({ name: 'stays' });
-    await app.gql(`mutation($input: ChangeLoanProductStatusInput!) { suspendLoanProduct(input: $input) { userErrors { code } } }`, { input: { loanProductId: suspended.id } }, bank.id);
+    await app.gql(
+      `mutation($input: ChangeLoanProductStatusInput!) { suspendLoanProduct(input: $input) { userErrors { code } } }`,
+      { input: { loanProductId: suspended.id } },
+      bank.id,
+    );
     await app.server.services.matching.workQueuedJobs();
     const request = await postRequest(app, enterprise.id);
     expect(await matchedProductNames(request.id, enterprise.id)).toEqual(['stays']);
 
-    const records = [{ uscc: enterprise.uscc, source: 'COURT', sourceReference: `court-${enterprise.uscc}`, indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: '2026-01-05' }];
+    const records = [
+      {
+        uscc: enterprise.uscc,
+        source: 'COURT',
+        sourceReference: `court-${enterprise.uscc}`,
+        indicator: '失信被执行人',
+        polarity: 'NEGATIVE',
+        recordedOn: '2026-01-05',
+      },
+    ];
     expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(1);
     // The score changed: its refresh is queued, not done inside the import.
     expect((await app.gql(MATCHES, { id: request.id }, enterprise.id)).data.node.matchesCurrent).toBe(false);
     await app.server.services.matching.workQueuedJobs();
     const after = await app.gql(MATCHES, { id: request.id }, enterprise.id);
     expect(after.data.node).toMatchObject({ matchesCurrent: true, matches: { totalCount: 0 } });
-    const fit = await app.gql(FIT, { id: request.id, productId: (await app.gql(`{ loanProducts(first: 100) { nodes { id name } } }`)).data.loanProducts.nodes.find((p: any) => p.name === 'stays').id }, enterprise.id);
-    expect(fit.data.node.productFit.failedCriteria).toEqual([expect.objectContaining({ criterion: 'DISHONEST_DEBTOR' })]);
+    const fit = await app.gql(
+      FIT,
+      {
+        id: request.id,
+        productId: (await app.gql(`{ loanProducts(first: 100) { nodes { id name } } }`)).data.loanProducts.nodes.find(
+          (p: any) => p.name === 'stays',
+        ).id,
+      },
+      enterprise.id,
+    );
+    expect(fit.data.node.productFit.failedCriteria).toEqual([
+      expect.objectContaining({ criterion: 'DISHONEST_DEBTOR' }),
+    ]);
   });
 });
 
 describe('explanations', () => {
   it('lists each failed criterion with what would make it pass', async () => {
     const { enterprise, publish } = await world('210000', '210102');
-    const product = await publish({ name: 'short-term', maxTermMonths: 12, maxAmount: '1000000.00', guaranteeType: 'MORTGAGE', minCreditScore: 700 });
+    const product = await publish({
+      name: 'short-term',
+      maxTermMonths: 12,
+      maxAmount: '1000000.00',
+      guaranteeType: 'MORTGAGE',
+      minCreditScore: 700,
+    });
     const request = await postRequest(app, enterprise.id, { termMonths: 24, amount: '1130000.00' });
     const fit = await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id);
     expect(fit.data.node.productFit.eligible).toBe(false);
     expect(fit.data.node.productFit.failedCriteria).toEqual([
-      { criterion: 'AMOUNT', message: 'amount 1130000.00 > product maximum 1000000.00', wouldPassWith: 'an amount of at most 1000000.00' },
-      { criterion: 'TERM', message: 'term 24 months > product maximum 12', wouldPassWith: 'a term of at most 12 months' },
-      { criterion: 'GUARANTEE', message: 'the product requires MORTGAGE; the request accepts CREDIT, GUARANTEE', wouldPassWith: 'accepting MORTGAGE' },
-      { criterion: 'CREDIT_SCORE', message: 'credit score 600 < product minimum 700', wouldPassWith: 'a credit score of at least 700' },
+      {
+        criterion: 'AMOUNT',
+        message: 'amount 1130000.00 > product maximum 1000000.00',
+        wouldPassWith: 'an amount of at most 1000000.00',
+      },
+      {
+        criterion: 'TERM',
+        message: 'term 24 months > product maximum 12',
+        wouldPassWith: 'a term of at most 12 months',
+      },
+      {
+        criterion: 'GUARANTEE',
+        message: 'the product requires MORTGAGE; the request accepts CREDIT, GUARANTEE',
+        wouldPassWith: 'accepting MORTGAGE',
+      },
+      {
+        criterion: 'CREDIT_SCORE',
+        message: 'credit score 600 < product minimum 700',
+        wouldPassWith: 'a credit score of at least 700',
+      },
     ]);
     const all = await app.gql(
       `query($id: ID!) { node(id: $id) { ... on FinancingRequest { productFits(first: 100, onlyIneligible: true) { totalCount nodes { eligible loanProduct { name } } } } } }`,
@@ -202,18 +324,32 @@ describe('ranking', () => {
     await publish({ name: 'cheap-credit', guaranteeType: 'CREDIT', minRate: '3.50', maxRate: '4.00' });
     await publish({ name: 'dear-credit', guaranteeType: 'CREDIT', minRate: '3.50', maxRate: '6.00' });
     await publish({ name: 'cheap-guarantee', guaranteeType: 'GUARANTEE', minRate: '3.50', maxRate: '4.00' });
-    await publish({ name: 'incentive', guaranteeType: 'CREDIT', minRate: '3.50', maxRate: '6.00', gradeRates: [{ grade: 'BBB', annualRate: '3.60' }] });
+    await publish({
+      name: 'incentive',
+      guaranteeType: 'CREDIT',
+      minRate: '3.50',
+      maxRate: '6.00',
+      gradeRates: [{ grade: 'BBB', annualRate: '3.60' }],
+    });
     const request = await postRequest(app, enterprise.id, { maxRate: '6.50' });
     const response = await app.gql(MATCHES, { id: request.id }, enterprise.id);
     const matches = response.data.node.matches.nodes;
-    expect(matches.map((m: any) => m.loanProduct.name)).toEqual(['incentive', 'cheap-credit', 'cheap-guarantee', 'dear-credit']);
+    expect(matches.map((m: any) => m.loanProduct.name)).toEqual([
+      'incentive',
+      'cheap-credit',
+      'cheap-guarantee',
+      'dear-credit',
+    ]);
     expect(matches.map((m: any) => m.rank)).toEqual([1, 2, 3, 4]);
     expect(matches[0]).toMatchObject({ quotedRate: '3.60', reasons: { creditGrade: 'BBB', incentiveApplied: true } });
     expect(matches[3]).toMatchObject({ quotedRate: '6.00', reasons: { incentiveApplied: false } });
     // The score is the sum of its components, exactly.
     for (const match of matches) {
       const { expectedRate, guaranteeFit, responsiveness, approvalLikelihood } = match.reasons;
-      const sum = [expectedRate, guaranteeFit, responsiveness, approvalLikelihood].reduce((total: bigint, part: string) => total + BigInt(Math.round(Number(part) * 1e4)), 0n);
+      const sum = [expectedRate, guaranteeFit, responsiveness, approvalLikelihood].reduce(
+        (total: bigint, part: string) => total + BigInt(Math.round(Number(part) * 1e4)),
+        0n,
+      );
       expect(Number(sum) / 1e4).toBeCloseTo(Number(match.matchScore), 3);
     }
   });
@@ -227,7 +363,11 @@ describe('refresh triggers', () => {
     let state = await app.gql(MATCHES, { id: request.id }, enterprise.id);
     expect(state.data.node).toMatchObject({ matchesCurrent: true, matches: { totalCount: 1 } });
 
-    const created = await app.gql(operation('CreateLoanProduct'), { input: productInput({ name: 'second', eligibleRegions: ['230000'] }) }, bank.id);
+    const created = await app.gql(
+      operation('CreateLoanProduct'),
+      { input: productInput({ name: 'second', eligibleRegions: ['230000'] }) },
+      bank.id,
+    );
     const second = created.data.createLoanProduct.loanProduct;
     await app.gql(operation('PublishLoanProduct'), { input: { loanProductId: second.id } }, bank.id);
     state = await app.gql(MATCHES, { id: request.id }, enterprise.id);
@@ -239,7 +379,12 @@ describe('refresh triggers', () => {
     // A change that makes the product no longer fit removes it.
     const update = await app.gql(
       `mutation($input: UpdateLoanProductInput!) { updateLoanProduct(input: $input) { userErrors { code } } }`,
-      { input: { loanProductId: second.id, ...productInput({ name: 'second', eligibleRegions: ['230000'], maxTermMonths: 6 }) } },
+      {
+        input: {
+          loanProductId: second.id,
+          ...productInput({ name: 'second', eligibleRegions: ['230000'], maxTermMonths: 6 }),
+        },
+      },
       bank.id,
     );
     expect(update.data.updateLoanProduct.userErrors).toEqual([]);
@@ -251,18 +396,31 @@ describe('refresh triggers', () => {
     const { publish } = await world('630000', '630102');
     await publish({ name: 'needs-700-many', minCreditScore: 700 });
     const enterprises = [];
-    for (let k = 0; k < 3; k++) enterprises.push(await registerEnterprise(app, { regionCode: '630102', industryCode: 'C13', scale: 'SMALL' }));
+    for (let k = 0; k < 3; k++)
+      enterprises.push(await registerEnterprise(app, { regionCode: '630102', industryCode: 'C13', scale: 'SMALL' }));
     const requests = [];
     for (const enterprise of enterprises) requests.push(await postRequest(app, enterprise.id));
-    for (const [k, request] of requests.entries()) expect(await matchedProductNames(request.id, enterprises[k].id)).toEqual([]);
+    for (const [k, request] of requests.entries())
+      expect(await matchedProductNames(request.id, enterprises[k].id)).toEqual([]);
     const records = enterprises.flatMap((enterprise) =>
       ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND'].map((source) => ({
-        uscc: enterprise.uscc, source, sourceReference: `${source}-many-${enterprise.uscc}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: '2026-06-01',
+        uscc: enterprise.uscc,
+        source,
+        sourceReference: `${source}-many-${enterprise.uscc}`,
+        indicator: '按时缴纳',
+        polarity: 'POSITIVE',
+        recordedOn: '2026-06-01',
       })),
     );
     await app.gql(IMPORT, { input: { records } }, 'operator');
     const pending = async () =>
-      Number((await app.dataSource.query(`SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL AND kind = 'SCORE_CHANGED'`))[0].n);
+      Number(
+        (
+          await app.dataSource.query(
+            `SELECT count(*) AS n FROM matching_job WHERE finished_at IS NULL AND kind = 'SCORE_CHANGED'`,
+          )
+        )[0].n,
+      );
     expect(await pending()).toBeGreaterThanOrEqual(3);
     await app.server.services.matching.workQueuedJobs();
     expect(await pending()).toBe(0);
@@ -286,17 +444,29 @@ describe('refresh triggers', () => {
     await app.server.services.matching.workQueuedJobs();
     const products = [];
     for (const name of ['batch-a', 'batch-b', 'batch-c']) {
-      const created = await app.gql(operation('CreateLoanProduct'), { input: productInput({ name, eligibleRegions: ['360000'], minAmount: '654000.00', maxAmount: '654000.00' }) }, bank.id);
+      const created = await app.gql(
+        operation('CreateLoanProduct'),
+        { input: productInput({ name, eligibleRegions: ['360000'], minAmount: '654000.00', maxAmount: '654000.00' }) },
+        bank.id,
+      );
       products.push(created.data.createLoanProduct.loanProduct);
-      await app.gql(operation('PublishLoanProduct'), { input: { loanProductId: created.data.createLoanProduct.loanProduct.id } }, bank.id);
+      await app.gql(
+        operation('PublishLoanProduct'),
+        { input: { loanProductId: created.data.createLoanProduct.loanProduct.id } },
+        bank.id,
+      );
     }
     const [{ id: failingId }] = await app.dataSource.query(`SELECT id::text FROM loan_product WHERE name = 'batch-b'`);
     // A refresh of batch-b fails, as a broken product would; the other two are in the same batch.
     await app.dataSource.query(`CREATE FUNCTION test_refuse_batch_b() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.loan_product_id = ${Number(failingId)} THEN RAISE EXCEPTION 'batch-b cannot be matched'; END IF; RETURN NEW; END $$`);
-    await app.dataSource.query(`CREATE TRIGGER test_refuse_batch_b BEFORE INSERT ON product_match FOR EACH ROW EXECUTE FUNCTION test_refuse_batch_b()`);
+    await app.dataSource.query(
+      `CREATE TRIGGER test_refuse_batch_b BEFORE INSERT ON product_match FOR EACH ROW EXECUTE FUNCTION test_refuse_batch_b()`,
+    );
     try {
-      const pending = await app.dataSource.query(`SELECT count(*)::int AS n FROM matching_job WHERE finished_at IS NULL`);
+      const pending = await app.dataSource.query(
+        `SELECT count(*)::int AS n FROM matching_job WHERE finished_at IS NULL`,
+      );
       expect(pending[0].n).toBe(3);
       // Limited to the three jobs: unlimited, the worker would take the failed one again right away.
       expect(await app.server.services.matching.workQueuedJobs(3)).toBe(3);
@@ -306,7 +476,10 @@ describe('refresh triggers', () => {
         `SELECT DISTINCT j.finished_at FROM matching_job j JOIN loan_product p ON p.id = j.subject_id WHERE j.kind = 'PRODUCT_CHANGED' AND p.name IN ('batch-a', 'batch-c')`,
       );
       expect(finishedAt).toHaveLength(1);
-      const [failed] = await app.dataSource.query(`SELECT attempts, last_error, finished_at FROM matching_job WHERE subject_id = $1 AND kind = 'PRODUCT_CHANGED'`, [failingId]);
+      const [failed] = await app.dataSource.query(
+        `SELECT attempts, last_error, finished_at FROM matching_job WHERE subject_id = $1 AND kind = 'PRODUCT_CHANGED'`,
+        [failingId],
+      );
       expect(failed).toEqual({ attempts: 1, last_error: 'batch-b cannot be matched', finished_at: null });
     } finally {
       await app.dataSource.query(`DROP TRIGGER test_refuse_batch_b ON product_match`);
@@ -321,7 +494,14 @@ describe('refresh triggers', () => {
     const idle = await registerEnterprise(app, { regionCode: '370102' });
     await postRequest(app, enterprise.id);
     await app.server.services.matching.workQueuedJobs();
-    const records = [enterprise, idle].map((e) => ({ uscc: e.uscc, source: 'TAX', sourceReference: `queue-${e.uscc}`, indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-03-01' }));
+    const records = [enterprise, idle].map((e) => ({
+      uscc: e.uscc,
+      source: 'TAX',
+      sourceReference: `queue-${e.uscc}`,
+      indicator: 'A级纳税人',
+      polarity: 'POSITIVE',
+      recordedOn: '2026-03-01',
+    }));
     expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(2);
     const rows: Array<{ uscc: string; score: number; queued: number }> = await app.dataSource.query(
       `SELECT e.uscc, cp.score, (SELECT count(*)::int FROM matching_job j WHERE j.kind = 'SCORE_CHANGED' AND j.subject_id = e.id AND j.finished_at IS NULL) AS queued
@@ -342,7 +522,12 @@ describe('refresh triggers', () => {
     const request = await postRequest(app, enterprise.id);
     expect(await matchedProductNames(request.id, enterprise.id)).toEqual([]);
     const records = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND'].map((source) => ({
-      uscc: enterprise.uscc, source, sourceReference: `${source}-${enterprise.uscc}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: '2026-06-01',
+      uscc: enterprise.uscc,
+      source,
+      sourceReference: `${source}-${enterprise.uscc}`,
+      indicator: '按时缴纳',
+      polarity: 'POSITIVE',
+      recordedOn: '2026-06-01',
     }));
     await app.gql(IMPORT, { input: { records } }, 'operator');
     await app.server.services.matching.workQueuedJobs();
@@ -355,14 +540,37 @@ describe('reverse matching', () => {
     const { bank, enterprise, publish } = await world('330000', '330102');
     const product = await publish({ name: 'reverse' });
     const strong = await registerEnterprise(app, { regionCode: '330102' });
-    await app.gql(IMPORT, { input: { records: [{ uscc: strong.uscc, source: 'TAX', sourceReference: `t-${strong.uscc}`, indicator: 'A级纳税人', polarity: 'POSITIVE', recordedOn: '2026-03-01' }] } }, 'operator');
+    await app.gql(
+      IMPORT,
+      {
+        input: {
+          records: [
+            {
+              uscc: strong.uscc,
+              source: 'TAX',
+              sourceReference: `t-${strong.uscc}`,
+              indicator: 'A级纳税人',
+              polarity: 'POSITIVE',
+              recordedOn: '2026-03-01',
+            },
+          ],
+        },
+      },
+      'operator',
+    );
     const weakRequest = await postRequest(app, enterprise.id);
     const strongRequest = await postRequest(app, strong.id);
     await postRequest(app, enterprise.id, { termMonths: 48 });
     const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { rank financingRequest { id } loanProduct { id name } } } } } }`;
     const response = await app.gql(REVERSE, { id: product.id }, bank.id);
-    expect(response.data.node.matchingRequests.nodes.map((n: any) => n.financingRequest.id)).toEqual([strongRequest.id, weakRequest.id]);
-    expect(response.data.node.matchingRequests.nodes.map((n: any) => n.loanProduct)).toEqual([{ id: product.id, name: 'reverse' }, { id: product.id, name: 'reverse' }]);
+    expect(response.data.node.matchingRequests.nodes.map((n: any) => n.financingRequest.id)).toEqual([
+      strongRequest.id,
+      weakRequest.id,
+    ]);
+    expect(response.data.node.matchingRequests.nodes.map((n: any) => n.loanProduct)).toEqual([
+      { id: product.id, name: 'reverse' },
+      { id: product.id, name: 'reverse' },
+    ]);
     expect(response.data.node.matchingRequests.totalCount).toBe(2);
     const other = await createInstitution(app);
     const forbidden = await app.gql(REVERSE, { id: product.id }, other.id);
@@ -371,7 +579,7 @@ describe('reverse matching', () => {
 });
 
 describe('relations of a page of matches', () => {
-  it('reads each match\'s product and request through fragments, aliases and edges, in as many statements for 4 matches as for 1', async () => {
+  it("reads each match's product and request through fragments, aliases and edges, in as many statements for 4 matches as for 1", async () => {
     const { bank, enterprise, publish } = await world('520000', '520102');
     // An amount no other test asks for: only these four products fit.
     const names = ['relations-a', 'relations-b', 'relations-c', 'relations-d'];
@@ -383,12 +591,22 @@ describe('relations of a page of matches', () => {
       app.statements.count = 0;
       const response = await app.gql(QUERY, { id: request.id, first }, enterprise.id);
       expect(response.errors).toBeUndefined();
-      return { statements: app.statements.count, matches: response.data.node.matches.edges.map((edge: any) => edge.node) };
+      return {
+        statements: app.statements.count,
+        matches: response.data.node.matches.edges.map((edge: any) => edge.node),
+      };
     };
     const one = await read(1);
     const four = await read(4);
     expect(four.matches.map((m: any) => m.product.name).sort()).toEqual(names);
-    expect(four.matches.every((m: any) => m.product.institution.id === bank.id && m.financingRequest.id === request.id && m.financingRequest.amount === '652000.00')).toBe(true);
+    expect(
+      four.matches.every(
+        (m: any) =>
+          m.product.institution.id === bank.id &&
+          m.financingRequest.id === request.id &&
+          m.financingRequest.amount === '652000.00',
+      ),
+    ).toBe(true);
     expect(one.matches).toHaveLength(1);
     expect(four.statements).toBe(one.statements);
   });

@@ -144,7 +144,10 @@ describe('the transactional outbox', () => {
     await mutate(WITHDRAW_REQUEST, { financingRequestId: second.id }, enterprise.id);
     const withdrawn = await eventsAfter(mark);
     expect(withdrawn.map((event) => [event.type, event.payload.applicationId]).sort()).toEqual(
-      [['APPLICATION_WITHDRAWN', first.id], ['APPLICATION_WITHDRAWN', claim.id]].sort(),
+      [
+        ['APPLICATION_WITHDRAWN', first.id],
+        ['APPLICATION_WITHDRAWN', claim.id],
+      ].sort(),
     );
     const tenants = withdrawn.map((event) => event.institution_id).sort();
     expect(tenants).toEqual([dbId(institution.id), dbId(third.id)].sort());
@@ -185,7 +188,7 @@ describe('the transactional outbox', () => {
     expect(dbId(events[0].payload.creditGrantId)).toBe(grant.id);
   });
 
-  it('writes a need newly fitting a product published later, once, for that product\'s institution', async () => {
+  it("writes a need newly fitting a product published later, once, for that product's institution", async () => {
     const enterprise = await registerEnterprise(app);
     const request = await postRequest(app, enterprise.id);
     const bank = await createInstitution(app);
@@ -196,10 +199,14 @@ describe('the transactional outbox', () => {
     await app.server.services.matching.refreshProductMatches(dbId(product.id));
     const matched = (await eventsAfter(mark)).filter((event) => event.payload.financingRequestId === request.id);
     expect(matched).toEqual([
-      expect.objectContaining({ type: 'REQUEST_MATCHED', institution_id: dbId(bank.id), payload: {
-        financingRequestId: request.id,
-        loanProductId: product.id,
-      } }),
+      expect.objectContaining({
+        type: 'REQUEST_MATCHED',
+        institution_id: dbId(bank.id),
+        payload: {
+          financingRequestId: request.id,
+          loanProductId: product.id,
+        },
+      }),
     ]);
   });
 
@@ -239,7 +246,9 @@ describe('the transactional outbox', () => {
     const mark = await lastId();
     const aged = `UPDATE outbox_event SET occurred_at = now() - interval '8 days' WHERE id <= $1`;
     await app.dataSource.query(aged, [mark]);
-    const [{ count }] = await app.dataSource.query(`SELECT count(*)::int AS count FROM outbox_event WHERE id <= $1`, [mark]);
+    const [{ count }] = await app.dataSource.query(`SELECT count(*)::int AS count FROM outbox_event WHERE id <= $1`, [
+      mark,
+    ]);
     expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(count);
     expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(0);
   });

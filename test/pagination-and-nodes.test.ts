@@ -48,7 +48,8 @@ describe('Relay connections', () => {
       expect(response.raw).not.toContain('ten-ish');
     }
     // The same document, valid variables: compiled once, answered in full each time.
-    for (const first of [1, 2]) expect((await app.gql(INSTITUTIONS, { first })).data.institutions.edges.length).toBeGreaterThanOrEqual(first);
+    for (const first of [1, 2])
+      expect((await app.gql(INSTITUTIONS, { first })).data.institutions.edges.length).toBeGreaterThanOrEqual(first);
   });
 });
 

@@ -15,7 +15,10 @@ afterAll(async () => {
 /** The README's example session: each step's GraphQL block and the X-Actor its text names. */
 function exampleSession(): Array<{ actor: string | undefined; document: string }> {
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Example session'), readme.indexOf('\n## ', readme.indexOf('## Example session') + 5));
+  const section = readme.slice(
+    readme.indexOf('## Example session'),
+    readme.indexOf('\n## ', readme.indexOf('## Example session') + 5),
+  );
   const steps: Array<{ actor: string | undefined; document: string }> = [];
   const pattern = /(?:^|\n)(\d+\.[^\n]*(?:\n(?!```)[^\n]*)*)\n\n```graphql\n([\s\S]*?)```/g;
   for (const [, prose, document] of section.matchAll(pattern)) {
@@ -87,10 +90,18 @@ describe('README example session', () => {
     await officer.stop();
     expect(seen).toMatchObject({ type: 'REQUEST_MATCHED', financingRequestId: posted.financingRequest.id });
     ids.FINANCING_REQUEST_ID = posted.financingRequest.id;
-    expect(posted.financingRequest.matches.nodes[0]).toMatchObject({ rank: 1, quotedRate: '4.10', loanProduct: { name: '稻米贷' }, reasons: { creditGrade: 'A', incentiveApplied: true } });
+    expect(posted.financingRequest.matches.nodes[0]).toMatchObject({
+      rank: 1,
+      quotedRate: '4.10',
+      loanProduct: { name: '稻米贷' },
+      reasons: { creditGrade: 'A', incentiveApplied: true },
+    });
     ids.APPLICATION_ID = (await run(steps[7].document, steps[7].actor)).application.id;
     expect((await run(steps[8].document, steps[8].actor)).application.status).toBe('ACCEPTED');
-    expect((await run(steps[9].document, steps[9].actor)).creditGrant).toMatchObject({ amount: '1130000.00', annualRate: '4.10' });
+    expect((await run(steps[9].document, steps[9].actor)).creditGrant).toMatchObject({
+      amount: '1130000.00',
+      annualRate: '4.10',
+    });
     expect((await run(steps[10].document, steps[10].actor)).disbursement.creditGrant.remainingAmount).toBe('530000.00');
     const second = steps[10].document.replace('"600000.00"', '"530000.00"').replace('"tranche-1"', '"tranche-2"');
     expect((await run(second, steps[10].actor)).disbursement.creditGrant.remainingAmount).toBe('0.00');

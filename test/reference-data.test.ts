@@ -74,10 +74,12 @@ describe('exact decimals', () => {
   });
 
   it('normalizes every decimal string as the BigInt round trip does (the shortcut for already-normal strings included)', () => {
-    const decimal = fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 17n }), fc.integer({ min: 0, max: 6 })).map(([units, scale]) => {
-      const digits = units.toString().padStart(scale + 1, '0');
-      return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
-    });
+    const decimal = fc
+      .tuple(fc.bigInt({ min: 0n, max: 10n ** 17n }), fc.integer({ min: 0, max: 6 }))
+      .map(([units, scale]) => {
+        const digits = units.toString().padStart(scale + 1, '0');
+        return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+      });
     // As NUMERIC(7, 4) columns print rates: "4.3500", "0.0000", "123.4510".
     const numericRate = fc.integer({ min: 0, max: 9_999_999 }).map((units) => {
       const digits = String(units).padStart(5, '0');
@@ -85,7 +87,10 @@ describe('exact decimals', () => {
     });
     fc.assert(
       fc.property(fc.oneof(decimal, numericRate), (value) => {
-        for (const [normalize, scale, minDecimals] of [[money.normalize, 2, 2], [rate.normalize, 4, 2]] as const) {
+        for (const [normalize, scale, minDecimals] of [
+          [money.normalize, 2, 2],
+          [rate.normalize, 4, 2],
+        ] as const) {
           let expected: string | Error;
           try {
             expected = fromUnits(toUnits(value, scale), scale, minDecimals);

@@ -96,7 +96,9 @@ withBinaries('read replicas with read-your-writes (DATABASE_REPLICA_URLS)', () =
   it('with replay paused, a read carrying the token sees its write (primary); one without does not', async () => {
     await cluster.onReplica('SELECT pg_wal_replay_pause()');
     try {
-      const created = await post(CREATE, { input: { name: '副本测试银行二', type: 'BANK', regionsServed: ['230000'] } });
+      const created = await post(CREATE, {
+        input: { name: '副本测试银行二', type: 'BANK', regionsServed: ['230000'] },
+      });
       const token = created.headers.get('x-consistency-token')!;
       expect(token).toBeTruthy();
       // Replay is paused: the replica has not seen the write, so the read goes to the primary.

@@ -28,9 +28,13 @@ describe('process roles (ROLE=api|worker|all)', () => {
     try {
       const before = await metricsOf(worker);
       startBackgroundWork(worker.server.services, FAST, 'worker');
-      expect(runningBackgroundTasks().sort()).toEqual(
-        ['calendar sweep', 'expiry sweep', 'matching worker', 'statistics compaction', 'webhook deliveries'],
-      );
+      expect(runningBackgroundTasks().sort()).toEqual([
+        'calendar sweep',
+        'expiry sweep',
+        'matching worker',
+        'statistics compaction',
+        'webhook deliveries',
+      ]);
       const graphql = await worker.gql('{ __typename }');
       expect(graphql.status).toBe(404);
       expect(graphql.errors?.[0].extensions?.code).toBe('NOT_FOUND');

@@ -18,13 +18,24 @@ describe('graphql/schema.graphql', () => {
     // Queries (graphql-jit), mutations and introspection (graphql-js) all run on this schema.
     expect(validateSchema(publicSchema)).toEqual([]);
     const nodeTypes = Object.values(publicSchema.getTypeMap()).filter(
-      (type): type is GraphQLObjectType => type instanceof GraphQLObjectType && type.getInterfaces().some((node) => node.name === 'Node'),
+      (type): type is GraphQLObjectType =>
+        type instanceof GraphQLObjectType && type.getInterfaces().some((node) => node.name === 'Node'),
     );
-    expect(nodeTypes.map((type) => type.name)).toEqual(expect.arrayContaining(['Enterprise', 'FinancingRequest', 'LoanProduct', 'Institution', 'Application', 'CreditGrant']));
+    expect(nodeTypes.map((type) => type.name)).toEqual(
+      expect.arrayContaining([
+        'Enterprise',
+        'FinancingRequest',
+        'LoanProduct',
+        'Institution',
+        'Application',
+        'CreditGrant',
+      ]),
+    );
     for (const type of nodeTypes) {
       const id = type.getFields().id;
       expect(String(id.type)).toBe('ID!');
-      const target = getMetadataStorage().objectTypes.find((objectType) => objectType.name === type.name)!.target as new () => object;
+      const target = getMetadataStorage().objectTypes.find((objectType) => objectType.name === type.name)!
+        .target as new () => object;
       const object = Object.assign(new target(), { id: '4096' });
       const globalId = (object as { globalId?: string }).globalId;
       expect(globalId).toBe(toGlobalId(type.name, '4096'));
@@ -52,7 +63,9 @@ describe('migrations', () => {
       expect(pending.upQueries.map((query) => query.query)).toEqual([]);
       // And they revert cleanly, all the way down.
       for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration({ transaction: 'all' });
-      const [{ tables }] = await dataSource.query(`SELECT count(*)::int AS tables FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`);
+      const [{ tables }] = await dataSource.query(
+        `SELECT count(*)::int AS tables FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
+      );
       expect(tables).toBe(0);
     } finally {
       if (dataSource.isInitialized) await dataSource.destroy();

@@ -26,7 +26,11 @@ function yearsAgo(years: number, days = 10): string {
 
 async function profileAfter(records: Array<Record<string, unknown>>) {
   const enterprise = await registerEnterprise(app);
-  const rows = records.map((record, index) => ({ uscc: enterprise.uscc, sourceReference: `${enterprise.uscc}-${index}`, ...record }));
+  const rows = records.map((record, index) => ({
+    uscc: enterprise.uscc,
+    sourceReference: `${enterprise.uscc}-${index}`,
+    ...record,
+  }));
   const imported = await app.gql(IMPORT, { input: { records: rows } }, 'operator');
   expect(imported.data.importCreditRecords.rejected).toEqual([]);
   const response = await app.gql(PROFILE, { id: enterprise.id }, enterprise.id);
@@ -52,23 +56,74 @@ describe('credit scoring model credit-v1', () => {
       { source: 'SOCIAL_INSURANCE', indicator: '社保按时缴纳', polarity: 'POSITIVE', recordedOn: yearsAgo(2) },
       { source: 'UTILITIES', indicator: '欠缴电费', polarity: 'NEGATIVE', recordedOn: yearsAgo(1) },
       { source: 'ENVIRONMENT', indicator: '环保处罚', polarity: 'NEGATIVE', recordedOn: yearsAgo(6) },
-      { source: 'CUSTOMS', indicator: '海关AEO高级认证', polarity: 'POSITIVE', recordedOn: yearsAgo(1), expiresOn: yearsAgo(0, 30) },
+      {
+        source: 'CUSTOMS',
+        indicator: '海关AEO高级认证',
+        polarity: 'POSITIVE',
+        recordedOn: yearsAgo(1),
+        expiresOn: yearsAgo(0, 30),
+      },
     ]);
     // 600 + 120 (A级纳税人, new) + 60×60% (2 years) − 40×80% (1 year) + 0 (6 years) + 0 (expired) = 724
     expect(profile.score).toBe(724);
     expect(profile.grade).toBe('A');
     expect(profile.contributions.nodes).toEqual([
-      { source: 'TAX', polarity: 'POSITIVE', state: 'ACTIVE', basePoints: 120, decayPercent: 100, points: 120, flag: null },
-      { source: 'SOCIAL_INSURANCE', polarity: 'POSITIVE', state: 'ACTIVE', basePoints: 60, decayPercent: 60, points: 36, flag: null },
-      { source: 'UTILITIES', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -40, decayPercent: 80, points: -32, flag: null },
-      { source: 'ENVIRONMENT', polarity: 'NEGATIVE', state: 'ACTIVE', basePoints: -120, decayPercent: 0, points: 0, flag: null },
-      { source: 'CUSTOMS', polarity: 'POSITIVE', state: 'EXPIRED', basePoints: 40, decayPercent: 80, points: 0, flag: null },
+      {
+        source: 'TAX',
+        polarity: 'POSITIVE',
+        state: 'ACTIVE',
+        basePoints: 120,
+        decayPercent: 100,
+        points: 120,
+        flag: null,
+      },
+      {
+        source: 'SOCIAL_INSURANCE',
+        polarity: 'POSITIVE',
+        state: 'ACTIVE',
+        basePoints: 60,
+        decayPercent: 60,
+        points: 36,
+        flag: null,
+      },
+      {
+        source: 'UTILITIES',
+        polarity: 'NEGATIVE',
+        state: 'ACTIVE',
+        basePoints: -40,
+        decayPercent: 80,
+        points: -32,
+        flag: null,
+      },
+      {
+        source: 'ENVIRONMENT',
+        polarity: 'NEGATIVE',
+        state: 'ACTIVE',
+        basePoints: -120,
+        decayPercent: 0,
+        points: 0,
+        flag: null,
+      },
+      {
+        source: 'CUSTOMS',
+        polarity: 'POSITIVE',
+        state: 'EXPIRED',
+        basePoints: 40,
+        decayPercent: 80,
+        points: 0,
+        flag: null,
+      },
     ]);
   });
 
   it('caps positive points per source and flags an active dishonest-debtor listing without decay', async () => {
     const { profile } = await profileAfter([
-      ...Array.from({ length: 5 }, () => ({ source: 'TAX', indicator: '按时申报', polarity: 'POSITIVE', recordedOn: yearsAgo(0) })),
+      ...Array.from({ length: 5 }, () => ({
+        source: 'TAX',
+        indicator: '按时申报',
+        polarity: 'POSITIVE',
+        recordedOn: yearsAgo(0),
+      })),
       { source: 'COURT', indicator: '失信被执行人', polarity: 'NEGATIVE', recordedOn: yearsAgo(3) },
     ]);
     // 5 × 80 = 400 tax points, capped at 150; the listing counts its full −400 while active.
@@ -104,11 +159,37 @@ describe('credit scoring model credit-v1', () => {
 
   /** One record per source for the enterprise, each in its own import, all sent at once; then its profile. */
   async function importEverySourceAtOnce(enterprise: { id: string; uscc: string }, label: string) {
-    const sources = ['TAX', 'SOCIAL_INSURANCE', 'HOUSING_FUND', 'UTILITIES', 'CUSTOMS', 'MARKET_REGULATION', 'ENVIRONMENT', 'OTHER'];
+    const sources = [
+      'TAX',
+      'SOCIAL_INSURANCE',
+      'HOUSING_FUND',
+      'UTILITIES',
+      'CUSTOMS',
+      'MARKET_REGULATION',
+      'ENVIRONMENT',
+      'OTHER',
+    ];
     const today = chinaDate(new Date());
     const responses = await Promise.all(
       sources.map((source, index) =>
-        app.gql(IMPORT, { input: { records: [{ uscc: enterprise.uscc, source, sourceReference: `${enterprise.uscc}-${label}-${index}`, indicator: '按时缴纳', polarity: 'POSITIVE', recordedOn: today }] } }, 'operator'),
+        app.gql(
+          IMPORT,
+          {
+            input: {
+              records: [
+                {
+                  uscc: enterprise.uscc,
+                  source,
+                  sourceReference: `${enterprise.uscc}-${label}-${index}`,
+                  indicator: '按时缴纳',
+                  polarity: 'POSITIVE',
+                  recordedOn: today,
+                },
+              ],
+            },
+          },
+          'operator',
+        ),
       ),
     );
     for (const response of responses) expect(response.data.importCreditRecords.imported).toBe(1);
@@ -131,12 +212,17 @@ describe('credit scoring model credit-v1', () => {
   it('counts every record of simultaneous imports also for an enterprise that had no profile yet', async () => {
     const enterprise = await registerEnterprise(app);
     // As for enterprises loaded before scoring existed: nothing to lock until one is created.
-    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [Buffer.from(enterprise.id, 'base64').toString().split(':')[1]]);
+    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [
+      Buffer.from(enterprise.id, 'base64').toString().split(':')[1],
+    ]);
     const creditProfile = await importEverySourceAtOnce(enterprise, 'first');
     expect(creditProfile.score).toBe(600 + EVERY_SOURCE_ONCE);
   });
 
-  /** Posts a request for the enterprise while another transaction rescores it (one new A级纳税人 record); returns the request's score copy and the profile. */
+  /**
+   * Posts a request for the enterprise while another transaction rescores it (one new A级纳税人 record); returns the
+   * request's score copy and the profile.
+   */
   async function postWhileRescoring(enterprise: { id: string; uscc: string }) {
     const id = Buffer.from(enterprise.id, 'base64').toString().split(':')[1];
     const rescoring = app.dataSource.createQueryRunner();
@@ -153,9 +239,14 @@ describe('credit scoring model credit-v1', () => {
       posted = posting;
       // Until the posting waits for the rescoring (the fix) or has finished without waiting (the race).
       let finished = false;
-      void posting.then(() => (finished = true), () => (finished = true));
+      void posting.then(
+        () => (finished = true),
+        () => (finished = true),
+      );
       for (let tries = 0; tries < 200 && !finished; tries++) {
-        const [{ waiting }] = await app.dataSource.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+        const [{ waiting }] = await app.dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock'`,
+        );
         if (waiting > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -174,12 +265,18 @@ describe('credit scoring model credit-v1', () => {
   }
 
   it('gives a request posted while its enterprise is being rescored the new score for reverse matching', async () => {
-    expect(await postWhileRescoring(await registerEnterprise(app))).toEqual({ credit_score: 720, score: 720, stale_matches: 0 });
+    expect(await postWhileRescoring(await registerEnterprise(app))).toEqual({
+      credit_score: 720,
+      score: 720,
+      stale_matches: 0,
+    });
   });
 
   it('does the same for an enterprise that had no profile yet', async () => {
     const enterprise = await registerEnterprise(app);
-    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [Buffer.from(enterprise.id, 'base64').toString().split(':')[1]]);
+    await app.dataSource.query(`DELETE FROM credit_profile WHERE enterprise_id = $1`, [
+      Buffer.from(enterprise.id, 'base64').toString().split(':')[1],
+    ]);
     expect(await postWhileRescoring(enterprise)).toEqual({ credit_score: 720, score: 720, stale_matches: 0 });
   });
 

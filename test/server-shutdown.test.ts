@@ -67,7 +67,9 @@ describe('stopping the server', () => {
       expect(second).toMatch(/\r\nretry-after: 1\r\n/i);
       expect(second).toMatch(/\r\nconnection: close\r\n/i);
       expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({
-        errors: [{ message: 'The server is shutting down; retry the request', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+        errors: [
+          { message: 'The server is shutting down; retry the request', extensions: { code: 'SERVICE_UNAVAILABLE' } },
+        ],
       });
     } finally {
       await app.close();

@@ -41,7 +41,7 @@ const MATCHING = `subscription($product: ID, $after: ID) {
 const STATS = `subscription { platformStatsChanged { requested { count } } }`;
 
 describe('subscriptions over graphql-ws', () => {
-  it('delivers each tenant its own events and never another tenant\'s (staff, enterprises, analysts)', async () => {
+  it("delivers each tenant its own events and never another tenant's (staff, enterprises, analysts)", async () => {
     const bankA = await createInstitution(app);
     const productA = await createPublishedProduct(app, bankA.id);
     const bankB = await createInstitution(app);

@@ -58,8 +58,11 @@ const testOptions = {
   timeoutMs: 2000,
 };
 const dbId = (globalId: string) => parseGlobalId(globalId)!.id;
-const admin = (institutionId: string) =>
-  ({ kind: 'INSTITUTION' as const, institutionId: dbId(institutionId), admin: true });
+const admin = (institutionId: string) => ({
+  kind: 'INSTITUTION' as const,
+  institutionId: dbId(institutionId),
+  admin: true,
+});
 
 /** The background tasks' work, run until `done` (dispatch, then the deliveries due). */
 async function work(webhooks: WebhookService, done: () => boolean | Promise<boolean>, ms = 10_000) {
@@ -122,7 +125,7 @@ describe('webhooks', () => {
     expect(foreign).toEqual([]);
   });
 
-  it('signs with both secrets during a rotation\'s overlap', async () => {
+  it("signs with both secrets during a rotation's overlap", async () => {
     const webhooks = new WebhookService(app.dataSource, testOptions);
     const bank = await createInstitution(app);
     const product = await createPublishedProduct(app, bank.id);
@@ -224,9 +227,14 @@ describe('webhooks', () => {
     expect(addressAllowed('10.0.0.1', true)).toBe(false);
     expect(addressAllowed('203.0.113.7', false)).toBe(true);
     // Only an institution admin registers.
-    await expect(production.register({ kind: 'INSTITUTION', institutionId: bank.institutionId }, {
-      url: 'https://bank.example.com/hooks',
-      eventTypes: ['REQUEST_MATCHED'],
-    })).rejects.toThrow(/admin/);
+    await expect(
+      production.register(
+        { kind: 'INSTITUTION', institutionId: bank.institutionId },
+        {
+          url: 'https://bank.example.com/hooks',
+          eventTypes: ['REQUEST_MATCHED'],
+        },
+      ),
+    ).rejects.toThrow(/admin/);
   });
 });

@@ -70,7 +70,14 @@ export interface Funnel {
 /** The filter as positional SQL parameters $1…$6 over the rows of record (the funnel reads those). */
 function rowParameters(filter: StatsFilter): unknown[] {
   const start = filter.from ? `${filter.from}T00:00:00+08:00` : null;
-  return [regionPrefix(filter.regionCode), filter.industry ?? null, filter.institutionId ?? null, filter.guaranteeType ?? null, start, periodEnd(filter)];
+  return [
+    regionPrefix(filter.regionCode),
+    filter.industry ?? null,
+    filter.institutionId ?? null,
+    filter.guaranteeType ?? null,
+    start,
+    periodEnd(filter),
+  ];
 }
 
 /** The instant the period ends (exclusive): midnight China time after its last day; null when open. */
@@ -86,7 +93,8 @@ function regionPrefix(code: string | null | undefined): string | null {
 
 const ENTERPRISE = `($1::text IS NULL OR e.region_code LIKE $1::text || '%')
   AND ($2::text IS NULL OR (length($2::text) = 1 AND left(e.industry_code, 1) = $2::text) OR e.industry_code = $2::text)`;
-const period = (column: string) => `($5::timestamptz IS NULL OR ${column} >= $5::timestamptz) AND ($6::timestamptz IS NULL OR ${column} < $6::timestamptz)`;
+const period = (column: string) =>
+  `($5::timestamptz IS NULL OR ${column} >= $5::timestamptz) AND ($6::timestamptz IS NULL OR ${column} < $6::timestamptz)`;
 
 /**
  * The period cut into what the rollup holds: whole months from the month grain, the days at
@@ -98,9 +106,14 @@ function periodSlices(filter: StatsFilter, useMonths: boolean) {
   const until = filter.to ? addDays(filter.to, 1) : 'infinity';
   const none: [string, string] = ['infinity', 'infinity'];
   if (useMonths) {
-    const monthFrom = !filter.from ? '-infinity' : filter.from.endsWith('-01') ? filter.from : firstOfNextMonth(filter.from);
+    const monthFrom = !filter.from
+      ? '-infinity'
+      : filter.from.endsWith('-01')
+        ? filter.from
+        : firstOfNextMonth(filter.from);
     const monthUntil = !filter.to ? 'infinity' : `${until.slice(0, 7)}-01`;
-    const before = (a: string, b: string) => a === '-infinity' || b === 'infinity' || (a !== 'infinity' && b !== '-infinity' && a < b);
+    const before = (a: string, b: string) =>
+      a === '-infinity' || b === 'infinity' || (a !== 'infinity' && b !== '-infinity' && a < b);
     if (before(monthFrom, monthUntil)) {
       const head: [string, string] = filter.from ? [from, monthFrom] : none;
       const tail: [string, string] = filter.to ? [monthUntil, until] : none;
@@ -136,8 +149,10 @@ const grainsFor = (filter: StatsFilter, periodMatters: boolean): Grains =>
 function facts(slice: string, grains: Grains): string {
   const narrowed = `AND ($1::text IS NULL OR s.region_code LIKE $1::text || '%')
     AND ($2::text IS NULL OR (length($2::text) = 1 AND left(s.industry_code, 1) = $2::text) OR s.industry_code = $2::text)`;
-  const [month, day, rollupNarrowed] = grains === 'county' ? ['M', 'D', narrowed] : [grains === 'nationalAllTime' ? 'NT' : 'NM', 'ND', ''];
-  const columns = 's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
+  const [month, day, rollupNarrowed] =
+    grains === 'county' ? ['M', 'D', narrowed] : [grains === 'nationalAllTime' ? 'NT' : 'NM', 'ND', ''];
+  const columns =
+    's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
   return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${month}' AND s.day >= $5::date AND s.day < $6::date ${rollupNarrowed}
     UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $7::date AND s.day < $8::date ${rollupNarrowed}
     UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $9::date AND s.day < $10::date ${rollupNarrowed}
@@ -149,7 +164,13 @@ const isNational = (filter: StatsFilter) => !filter.regionCode && !filter.indust
 
 /** The filter as the parameters of facts(): institution 0 and guarantee '' mean any. */
 function factParameters(filter: StatsFilter, useMonths: boolean): unknown[] {
-  return [regionPrefix(filter.regionCode), filter.industry ?? null, filter.institutionId ?? '0', filter.guaranteeType ?? '', ...periodSlices(filter, useMonths)];
+  return [
+    regionPrefix(filter.regionCode),
+    filter.industry ?? null,
+    filter.institutionId ?? '0',
+    filter.guaranteeType ?? '',
+    ...periodSlices(filter, useMonths),
+  ];
 }
 
 const SERVES_REGION = `($1::text IS NULL OR EXISTS (SELECT 1 FROM unnest(i.regions_served) s
@@ -171,7 +192,8 @@ export class AnalyticsService {
   constructor(private readonly dataSource: DataSource) {}
 
   private authorize(actor: Actor): void {
-    if (actor.kind !== 'ANALYST' && actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Platform statistics are for analysts and operators');
+    if (actor.kind !== 'ANALYST' && actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM')
+      throw new ForbiddenError('Platform statistics are for analysts and operators');
   }
 
   async platformStats(actor: Actor, filter: StatsFilter): Promise<PlatformStats> {
@@ -181,11 +203,16 @@ export class AnalyticsService {
     // running. A region or industry filter is planned each time (a generic plan cannot see which
     // counties the prefix covers, and ran slower than a custom one; BENCHMARKS.md).
     const query = <T>(text: string, parameters: unknown[]): Promise<T[]> =>
-      grains !== 'county' ? preparedQuery<T>(this.dataSource, `platform-stats-${grains}`, text, parameters) : this.dataSource.query(text, parameters);
+      grains !== 'county'
+        ? preparedQuery<T>(this.dataSource, `platform-stats-${grains}`, text, parameters)
+        : this.dataSource.query(text, parameters);
     // Only a region narrows institutions and products. The national texts leave that out, so their
     // generic plan is as good as a custom one and PostgreSQL keeps it (else it plans every call).
     const institutionInRegion = grains === 'county' ? `AND ${SERVES_REGION}` : '';
-    const productInRegion = grains === 'county' ? `AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))` : '';
+    const productInRegion =
+      grains === 'county'
+        ? `AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))`
+        : '';
     const parameters = [...factParameters(filter, true), periodEnd(filter)];
     return this.platformStatsRead.read<PlatformStatsRow>(
       JSON.stringify(parameters),
@@ -217,12 +244,22 @@ export class AnalyticsService {
     const byDimension: Record<StatsDimension, { key: string; slice: string; grains: Grains }> = {
       REGION: { key: REGION_KEY, slice: anyOrOne, grains: 'county' },
       INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne, grains: 'county' },
-      INSTITUTION: { key: 's.institution_id::text', slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text`, grains: grainsFor(filter, false) },
-      GUARANTEE_TYPE: { key: 's.guarantee_type', slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)`, grains: grainsFor(filter, false) },
+      INSTITUTION: {
+        key: 's.institution_id::text',
+        slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text`,
+        grains: grainsFor(filter, false),
+      },
+      GUARANTEE_TYPE: {
+        key: 's.guarantee_type',
+        slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)`,
+        grains: grainsFor(filter, false),
+      },
     };
     const { key, slice, grains } = byDimension[dimension];
     const groups = await this.flowsBy(key, `${slice} AND ${FLOW_MEASURES}`, filter, true, grains);
-    return [...groups].map(([groupKey, flows]) => ({ key: groupKey, ...flows })).sort((a, b) => (a.key < b.key ? -1 : 1));
+    return [...groups]
+      .map(([groupKey, flows]) => ({ key: groupKey, ...flows }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
   /**
@@ -249,7 +286,8 @@ export class AnalyticsService {
               (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL AND accepted_at <= response_deadline)::int AS in_time`,
       rowParameters(filter),
     );
-    const ratio = (part: number, whole: number) => (whole === 0 ? null : fromUnits((BigInt(part) * 20_000n + BigInt(whole)) / (2n * BigInt(whole)), 4));
+    const ratio = (part: number, whole: number) =>
+      whole === 0 ? null : fromUnits((BigInt(part) * 20_000n + BigInt(whole)) / (2n * BigInt(whole)), 4);
     return {
       posted: row.posted,
       applied: row.applied,
@@ -280,17 +318,26 @@ export class AnalyticsService {
 
   /** Folds the pending deltas into the rollup; the server runs it every second, loaders after a load. */
   async compact(): Promise<number> {
-    const [row] = await this.dataSource.query(`SELECT CASE WHEN pg_try_advisory_xact_lock(4242) THEN stats_compact() ELSE 0 END AS folded`);
+    const [row] = await this.dataSource.query(
+      `SELECT CASE WHEN pg_try_advisory_xact_lock(4242) THEN stats_compact() ELSE 0 END AS folded`,
+    );
     return Number(row.folded);
   }
 
   /** The four flows of one rollup slice grouped by one SQL key expression over its rows `s`. */
-  private async flowsBy(key: string, slice: string, filter: StatsFilter, useMonths: boolean, grains: Grains): Promise<Map<string, Flows>> {
-    const rows: Array<{ key: string; measure: keyof Flows; count: string; amount: string }> = await this.dataSource.query(
-      `SELECT (${key})::text AS key, s.measure, sum(s.count)::text AS count, sum(s.amount)::text AS amount
+  private async flowsBy(
+    key: string,
+    slice: string,
+    filter: StatsFilter,
+    useMonths: boolean,
+    grains: Grains,
+  ): Promise<Map<string, Flows>> {
+    const rows: Array<{ key: string; measure: keyof Flows; count: string; amount: string }> =
+      await this.dataSource.query(
+        `SELECT (${key})::text AS key, s.measure, sum(s.count)::text AS count, sum(s.amount)::text AS amount
        FROM ${facts(slice, grains)} s GROUP BY 1, 2`,
-      factParameters(filter, useMonths),
-    );
+        factParameters(filter, useMonths),
+      );
     const zero = () => ({ count: 0, amount: '0.00' });
     const groups = new Map<string, Flows>();
     for (const row of rows) {
@@ -299,7 +346,8 @@ export class AnalyticsService {
       groups.set(row.key, flows);
     }
     // Deltas that cancel out can leave an empty group behind.
-    for (const [groupKey, flows] of groups) if (Object.values(flows).every((flow) => flow.count === 0)) groups.delete(groupKey);
+    for (const [groupKey, flows] of groups)
+      if (Object.values(flows).every((flow) => flow.count === 0)) groups.delete(groupKey);
     return groups;
   }
 
@@ -307,7 +355,9 @@ export class AnalyticsService {
     const institution = filter.institutionId ?? '0';
     const guarantee = filter.guaranteeType ?? '';
     const of = (measure: string, institutionSlice = institution, guaranteeSlice = guarantee) =>
-      row.facts.filter((f) => f.measure === measure && f.institution === institutionSlice && f.guarantee === guaranteeSlice);
+      row.facts.filter(
+        (f) => f.measure === measure && f.institution === institutionSlice && f.guarantee === guaranteeSlice,
+      );
     const total = (facts: FactRow[]) => ({
       count: facts.reduce((sum, f) => sum + BigInt(f.count), 0n),
       amount: facts.reduce((sum, f) => sum + money.units(f.amount), 0n),
@@ -318,9 +368,14 @@ export class AnalyticsService {
       return { count: Number(t.count), amount: money.format(t.amount) };
     };
     const granted = total(of('granted'));
-    const credit = filter.guaranteeType ? (filter.guaranteeType === 'CREDIT' ? granted : total([])) : total(of('granted', institution, 'CREDIT'));
+    const credit = filter.guaranteeType
+      ? filter.guaranteeType === 'CREDIT'
+        ? granted
+        : total([])
+      : total(of('granted', institution, 'CREDIT'));
     // A share as an exact fraction with 4 decimals, rounded half up: "0.4512".
-    const share = (part: bigint, whole: bigint) => (whole === 0n ? null : fromUnits((part * 20_000n + whole) / (2n * whole), 4));
+    const share = (part: bigint, whole: bigint) =>
+      whole === 0n ? null : fromUnits((part * 20_000n + whole) / (2n * whole), 4);
     return {
       enterprisesRegistered: Number(total(of('registered', '0', '')).count),
       institutions: row.institutions,
@@ -330,7 +385,8 @@ export class AnalyticsService {
       granted: { count: Number(granted.count), amount: money.format(granted.amount) },
       disbursed: pair('disbursed'),
       // Σ amount × rate has 6 decimals and Σ amount 2, so their quotient is in rate units (4); half up.
-      weightedAverageGrantedRate: granted.amount === 0n ? null : rate.format((2n * granted.amountRate + granted.amount) / (2n * granted.amount)),
+      weightedAverageGrantedRate:
+        granted.amount === 0n ? null : rate.format((2n * granted.amountRate + granted.amount) / (2n * granted.amount)),
       medianDaysToGrant: median(of('granted')),
       firstTimeBorrowers: Number(total(of('first_grant')).count),
       creditGuaranteeShareByCount: share(credit.count, granted.count),

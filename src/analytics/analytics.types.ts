@@ -13,11 +13,16 @@ function IsIndustryFilter() {
       target: target.constructor,
       propertyName,
       options: { message: '$property must be a GB/T 4754 section ("C") or division ("C13")' },
-      validator: { validate: (value: unknown) => value == null || (typeof value === 'string' && isValidIndustryCriterion(value)) },
+      validator: {
+        validate: (value: unknown) => value == null || (typeof value === 'string' && isValidIndustryCriterion(value)),
+      },
     });
 }
 
-@InputType({ description: 'Narrows platform statistics. Dates are China-time days, both ends inclusive; a province code covers its cities and counties.' })
+@InputType({
+  description:
+    'Narrows platform statistics. Dates are China-time days, both ends inclusive; a province code covers its cities and counties.',
+})
 export class StatsFilter {
   @Field(() => String, { nullable: true, description: 'GB/T 2260 region code, e.g. "230000" (黑龙江).' })
   @IsOptional()
@@ -59,7 +64,10 @@ export class CountAmount {
   amount: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: '平台统计 — platform totals for analysts and regulators; no enterprise-identifying data.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: '平台统计 — platform totals for analysts and regulators; no enterprise-identifying data.',
+})
 export class PlatformStats {
   @Field(() => Int, { description: 'Enterprises registered (注册企业).' })
   enterprisesRegistered: number;
@@ -91,7 +99,10 @@ export class PlatformStats {
   @Field(() => Int, { description: '首贷户 — enterprises whose first grant ever falls in the period.' })
   firstTimeBorrowers: number;
 
-  @Field(() => String, { nullable: true, description: 'Share of grants that are unsecured credit (信用), by count, as a fraction with 4 decimals.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Share of grants that are unsecured credit (信用), by count, as a fraction with 4 decimals.',
+  })
   creditGuaranteeShareByCount: string | null;
 
   @Field(() => String, { nullable: true, description: 'The same share, by amount.' })
@@ -162,7 +173,10 @@ export class StatsSeriesPoint extends StatsFlows {
   period: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: '转化漏斗 — the needs posted in the period and how far they got; rates are fractions with 4 decimals.',
+})
 export class StatsFunnel {
   @Field(() => Int, { description: 'Needs posted in the period (融资需求).' }) posted: number;
   @Field(() => Int, { description: 'Of those, needs with at least one application (申请).' }) applied: number;
@@ -173,5 +187,6 @@ export class StatsFunnel {
   @Field(() => String, { nullable: true, description: 'accepted / applied' }) acceptedRate: string | null;
   @Field(() => String, { nullable: true, description: 'granted / accepted' }) grantedRate: string | null;
   @Field(() => String, { nullable: true, description: 'disbursed / granted' }) disbursedRate: string | null;
-  @Field(() => String, { nullable: true, description: 'Share of acceptances made before the response deadline.' }) acceptedBeforeDeadlineShare: string | null;
+  @Field(() => String, { nullable: true, description: 'Share of acceptances made before the response deadline.' })
+  acceptedBeforeDeadlineShare: string | null;
 }

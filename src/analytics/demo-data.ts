@@ -33,9 +33,24 @@ export const DEMO = {
 };
 
 export const DEMO_ACCOUNTS: Array<{ role: string; email: string; password: string; note: string }> = [
-  { role: 'ENTERPRISE', email: 'ricemill@demo.xinyidai', password: 'demo-ricemill-2020', note: '依兰县兴旺米业有限公司 (the rice mill)' },
-  { role: 'INSTITUTION_STAFF', email: 'officer@demo.xinyidai', password: 'demo-officer-2020', note: '哈尔滨银行依兰支行 loan officer' },
-  { role: 'INSTITUTION_ADMIN', email: 'bank-admin@demo.xinyidai', password: 'demo-bankadmin-2020', note: '哈尔滨银行依兰支行 admin' },
+  {
+    role: 'ENTERPRISE',
+    email: 'ricemill@demo.xinyidai',
+    password: 'demo-ricemill-2020',
+    note: '依兰县兴旺米业有限公司 (the rice mill)',
+  },
+  {
+    role: 'INSTITUTION_STAFF',
+    email: 'officer@demo.xinyidai',
+    password: 'demo-officer-2020',
+    note: '哈尔滨银行依兰支行 loan officer',
+  },
+  {
+    role: 'INSTITUTION_ADMIN',
+    email: 'bank-admin@demo.xinyidai',
+    password: 'demo-bankadmin-2020',
+    note: '哈尔滨银行依兰支行 admin',
+  },
   { role: 'ANALYST', email: 'analyst@demo.xinyidai', password: 'demo-analyst-2020', note: 'provincial analyst' },
   { role: 'OPERATOR', email: 'operator@demo.xinyidai', password: 'demo-operator-2020', note: 'platform operator' },
 ];
@@ -92,7 +107,11 @@ export function interleavedByWeight(weights: number[], length: number): number[]
 const wanToYuan = (wan: bigint) => money.format(wan * 10_000n * 100n);
 const at = (date: string, hour = 10) => `${date}T${String(hour).padStart(2, '0')}:00:00+08:00`;
 
-export async function loadDemoData(dataSource: DataSource, auth: AuthService, onProgress: (step: string, done: number, total: number) => void = () => undefined): Promise<'loaded' | 'already-loaded'> {
+export async function loadDemoData(
+  dataSource: DataSource,
+  auth: AuthService,
+  onProgress: (step: string, done: number, total: number) => void = () => undefined,
+): Promise<'loaded' | 'already-loaded'> {
   if (process.env.NODE_ENV === 'production') throw new Error('The demo data set is not for production databases');
   // The verified mill, not any registration of its USCC: anyone may have registered a claim on it.
   const [{ exists }] = await dataSource.query(
@@ -101,7 +120,9 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
   );
   if (exists) return 'already-loaded';
   const random = seededRandom(20201218);
-  const counties = (countiesData as Array<{ code: string; provinceCode: string; cityCode: string }>).filter((c) => c.provinceCode === '23');
+  const counties = (countiesData as Array<{ code: string; provinceCode: string; cityCode: string }>).filter(
+    (c) => c.provinceCode === '23',
+  );
   const prefectures = [...new Set(counties.map((c) => c.cityCode))];
   const STEPS = 6;
   // Hashed before the transaction opens (each hash takes a core for a moment).
@@ -111,7 +132,10 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
   await dataSource.transaction(async (manager) => {
     const q = (sql: string, params: unknown[] = []) => manager.query(sql, params);
     // Institutions: the mill's bank first.
-    const institutionNames = ['哈尔滨银行依兰支行', ...Array.from({ length: DEMO.institutions - 1 }, (_, i) => `黑龙江示范金融机构${String(i + 1).padStart(3, '0')}`)];
+    const institutionNames = [
+      '哈尔滨银行依兰支行',
+      ...Array.from({ length: DEMO.institutions - 1 }, (_, i) => `黑龙江示范金融机构${String(i + 1).padStart(3, '0')}`),
+    ];
     const institutionIds: string[] = (
       await q(
         `INSERT INTO institution (name, type, regions_served, response_deadline_days, created_at)
@@ -135,7 +159,12 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
          SELECT institution::bigint, name, guarantee::guarantee_type, 100000, 10000000, 6, 36, 3.85, 6.00, '{230000}', '{}', '{}', 'PUBLISHED', 1,
            CASE WHEN n = 1 THEN '{"A": "4.10", "AA": "3.95"}'::jsonb ELSE '{}'::jsonb END, $4::timestamptz, $4::timestamptz
          FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(institution, name, guarantee, n) ORDER BY n RETURNING id::text`,
-        [productRows.map((p) => p.institution), productRows.map((p) => p.name), productRows.map((p) => p.guarantee), at('2019-09-01')],
+        [
+          productRows.map((p) => p.institution),
+          productRows.map((p) => p.name),
+          productRows.map((p) => p.guarantee),
+          at('2019-09-01'),
+        ],
       )
     ).map((r: { id: string }) => r.id);
     onProgress('products', 2, STEPS);
@@ -181,7 +210,10 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     const acceptedWan = [113n, ...splitExactly(DEMO.acceptedWan - 113n, DEMO.accepted - 1, 1_000, random)];
     const otherWan = splitExactly(DEMO.requestedWan - DEMO.acceptedWan, DEMO.requests - DEMO.accepted, 100, random);
     const grantWan = [113n, ...splitExactly(DEMO.grantedWan - 113n, DEMO.grants - 1, 100, random)];
-    const requests = [...acceptedWan.map((wan) => ({ wan, accepted: true })), ...otherWan.map((wan) => ({ wan, accepted: false }))];
+    const requests = [
+      ...acceptedWan.map((wan) => ({ wan, accepted: true })),
+      ...otherWan.map((wan) => ({ wan, accepted: false })),
+    ];
     const posted = requests.map((_, i) => (i === 0 ? '2020-12-10' : addDays('2020-01-02', Math.floor(random() * 330))));
     const requestIds: string[] = (
       await q(
@@ -219,7 +251,14 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
            submitted::timestamptz + interval '5 days', submitted::timestamptz, accepted::timestamptz, accepted::timestamptz
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(request, product, enterprise, submitted, accepted, n)
          JOIN loan_product p ON p.id = product::bigint ORDER BY n RETURNING id::text`,
-        [applied.map((a) => a.request), applied.map((a) => a.product), applied.map((a) => a.enterprise), applied.map((a) => a.submitted), applied.map((a) => a.accepted), DEMO.grants],
+        [
+          applied.map((a) => a.request),
+          applied.map((a) => a.product),
+          applied.map((a) => a.enterprise),
+          applied.map((a) => a.submitted),
+          applied.map((a) => a.accepted),
+          DEMO.grants,
+        ],
       )
     ).map((r: { id: string }) => r.id);
     await q(
@@ -240,7 +279,13 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
          SELECT application::bigint, request::bigint, amount::numeric, rate::numeric, 12, 'APPROVED', 'SYSTEM', granted::timestamptz, granted::timestamptz
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(application, request, amount, rate, granted, n) ORDER BY n
          RETURNING id::text`,
-        [applicationIds.slice(0, DEMO.grants), granted.map((a) => a.request), granted.map((a) => a.grantYuan), granted.map((a) => a.rate), granted.map((a) => a.granted)],
+        [
+          applicationIds.slice(0, DEMO.grants),
+          granted.map((a) => a.request),
+          granted.map((a) => a.grantYuan),
+          granted.map((a) => a.rate),
+          granted.map((a) => a.granted),
+        ],
       )
     ).map((r: { id: string }) => r.id);
     await q(
@@ -259,8 +304,12 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
        FROM unnest($1::text[], $3::text[]) AS t(id, disbursed)`,
       [applicationIds.slice(0, DEMO.grants), granted.map((a) => a.granted), granted.map((a) => a.disbursedOn)],
     );
-    await q(`UPDATE financing_request SET status = 'ACCEPTED' WHERE id = ANY($1::bigint[])`, [requestIds.slice(DEMO.grants, DEMO.accepted)]);
-    await q(`UPDATE financing_request SET status = 'DISBURSED' WHERE id = ANY($1::bigint[])`, [requestIds.slice(0, DEMO.grants)]);
+    await q(`UPDATE financing_request SET status = 'ACCEPTED' WHERE id = ANY($1::bigint[])`, [
+      requestIds.slice(DEMO.grants, DEMO.accepted),
+    ]);
+    await q(`UPDATE financing_request SET status = 'DISBURSED' WHERE id = ANY($1::bigint[])`, [
+      requestIds.slice(0, DEMO.grants),
+    ]);
     await q(
       `INSERT INTO credit_authorization (enterprise_id, institution_id, granted_at) SELECT DISTINCT enterprise_id, institution_id, min(submitted_at) FROM application
        WHERE id = ANY($1::bigint[]) GROUP BY enterprise_id, institution_id ON CONFLICT DO NOTHING`,
@@ -269,9 +318,15 @@ export async function loadDemoData(dataSource: DataSource, auth: AuthService, on
     onProgress('applications, grants, disbursements', 5, STEPS);
 
     const credentials = (role: string) => accounts.get(role)!;
-    await auth.createAccount(manager, credentials('ENTERPRISE'), AccountRole.ENTERPRISE, { enterpriseId: enterpriseIds[0] });
-    await auth.createAccount(manager, credentials('INSTITUTION_STAFF'), AccountRole.INSTITUTION_STAFF, { institutionId: institutionIds[0] });
-    await auth.createAccount(manager, credentials('INSTITUTION_ADMIN'), AccountRole.INSTITUTION_ADMIN, { institutionId: institutionIds[0] });
+    await auth.createAccount(manager, credentials('ENTERPRISE'), AccountRole.ENTERPRISE, {
+      enterpriseId: enterpriseIds[0],
+    });
+    await auth.createAccount(manager, credentials('INSTITUTION_STAFF'), AccountRole.INSTITUTION_STAFF, {
+      institutionId: institutionIds[0],
+    });
+    await auth.createAccount(manager, credentials('INSTITUTION_ADMIN'), AccountRole.INSTITUTION_ADMIN, {
+      institutionId: institutionIds[0],
+    });
     await auth.createAccount(manager, credentials('ANALYST'), AccountRole.ANALYST);
     await auth.createAccount(manager, credentials('OPERATOR'), AccountRole.OPERATOR);
     onProgress('demo accounts', 6, STEPS);

@@ -19,7 +19,8 @@ registerEnumType(AccountRole, {
     ENTERPRISE: { description: 'Acts for the one enterprise it is bound to (企业用户).' },
     INSTITUTION_STAFF: { description: 'Staff of one institution (机构员工).' },
     INSTITUTION_ADMIN: {
-      description: 'Administrator of one institution: also creates staff and sets the four-eyes threshold (机构管理员).',
+      description:
+        'Administrator of one institution: also creates staff and sets the four-eyes threshold (机构管理员).',
     },
     ANALYST: { description: 'Sees aggregates only, no enterprise-identifying data (分析员).' },
     OPERATOR: { description: 'Runs the platform: onboards institutions, imports credit data (平台运营).' },

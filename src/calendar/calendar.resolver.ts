@@ -12,7 +12,8 @@ import {
 @Resolver(() => HolidaySchedule)
 export class CalendarResolver {
   @Mutation(() => LoadHolidaySchedulePayload, {
-    description: "载入放假安排 — an operator loads a year's official schedule; it takes precedence over the built-in data.",
+    description:
+      "载入放假安排 — an operator loads a year's official schedule; it takes precedence over the built-in data.",
   })
   loadHolidaySchedule(
     @Arg('input', () => LoadHolidayScheduleInput) input: LoadHolidayScheduleInput,

@@ -20,7 +20,9 @@ export class HolidaySchedule {
   loadedAt: Date;
 }
 
-@InputType({ description: "A year's schedule from the State Council's notice (国务院办公厅关于…部分节假日安排的通知)." })
+@InputType({
+  description: "A year's schedule from the State Council's notice (国务院办公厅关于…部分节假日安排的通知).",
+})
 export class LoadHolidayScheduleInput {
   @Field(() => Int)
   year: number;

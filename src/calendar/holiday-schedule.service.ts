@@ -167,7 +167,10 @@ export function parseScheduleFile(text: string, fileName: string): HolidaySchedu
   // CSV: a header `date,kind[,name]`, then one day a line with kind HOLIDAY (休) or WORKDAY (班).
   const holidays: string[] = [];
   const workdays: string[] = [];
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   for (const [index, line] of lines.entries()) {
     const [date, kind] = line.split(',').map((cell) => cell.trim());
     if (index === 0 && date.toLowerCase() === 'date') continue;

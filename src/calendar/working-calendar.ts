@@ -62,7 +62,7 @@ export class WorkingCalendar {
   addWorkingDays(day: string, count: number): { day: string; provisional: boolean } {
     let current = day;
     let provisional = false;
-    for (let found = 0; found < count; ) {
+    for (let found = 0; found < count;) {
       current = addDays(current, 1);
       if (this.coverage(yearOf(current)) === 'STATUTORY_ONLY') provisional = true;
       if (this.isWorkday(current)) found++;

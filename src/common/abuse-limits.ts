@@ -138,10 +138,16 @@ export function measureOperation(
 ): Measure {
   const variables = coercedVariables(schema, operation, rawVariables);
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const measure: Measure = { depth: 0, aliases: 0, cost: 0 };
   const fragmentMeasures = new Map<string, { unitCost: number; aliases: number; depth: number }>();
-  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  const root =
+    operation.operation === 'mutation'
+      ? schema.getMutationType()
+      : operation.operation === 'subscription'
+        ? schema.getSubscriptionType()
+        : schema.getQueryType();
 
   const fragmentAliases = new Map<string, number>();
   /** Aliases below a selection, fragments followed (each counted once per spread, measured once). */
@@ -166,7 +172,13 @@ export function measureOperation(
     return aliases;
   };
 
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined, depth: number, multiplier: number, seen: Set<string>): number => {
+  const walk = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType | null | undefined,
+    depth: number,
+    multiplier: number,
+    seen: Set<string>,
+  ): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -180,7 +192,10 @@ export function measureOperation(
         measure.depth = Math.max(measure.depth, depth);
         cost += multiplier;
         if (!selection.selectionSet) continue;
-        const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value] : undefined;
+        const field =
+          parent && (isObjectType(parent) || isInterfaceType(parent))
+            ? parent.getFields()[selection.name.value]
+            : undefined;
         const type = field ? getNamedType(field.type) : undefined;
         const size = field ? itemsOf(field, selection, variables, Boolean(parent?.name.endsWith('Connection'))) : 1;
         cost += walk(selection.selectionSet, type, depth + 1, multiplier * Math.max(size, 1), seen);
@@ -198,7 +213,13 @@ export function measureOperation(
         if (!measured) {
           const outer = { aliases: measure.aliases, depth: measure.depth };
           measure.aliases = 0;
-          const unitCost = walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, 1, new Set(seen).add(name));
+          const unitCost = walk(
+            fragment.selectionSet,
+            schema.getType(fragment.typeCondition.name.value),
+            depth,
+            1,
+            new Set(seen).add(name),
+          );
           measured = { unitCost, aliases: measure.aliases, depth: measure.depth };
           measure.aliases = outer.aliases;
           measure.depth = Math.max(outer.depth, measured.depth);
@@ -217,9 +238,21 @@ export function measureOperation(
 
 /** The error refusing a measured operation, or null when it is within the limits. */
 export function overLimits(measure: Measure, limits: AbuseLimits): GraphQLError | null {
-  if (measure.depth > limits.maxDepth) return refuse('QUERY_TOO_DEEP', `The query is nested ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed`);
-  if (measure.aliases > limits.maxAliases) return refuse('TOO_MANY_ALIASES', `The query uses ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed`);
-  if (measure.cost > limits.maxCost) return refuse('QUERY_TOO_COSTLY', `The query could touch ${measure.cost} items; at most ${limits.maxCost} are allowed (ask for smaller pages)`);
+  if (measure.depth > limits.maxDepth)
+    return refuse(
+      'QUERY_TOO_DEEP',
+      `The query is nested ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed`,
+    );
+  if (measure.aliases > limits.maxAliases)
+    return refuse(
+      'TOO_MANY_ALIASES',
+      `The query uses ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed`,
+    );
+  if (measure.cost > limits.maxCost)
+    return refuse(
+      'QUERY_TOO_COSTLY',
+      `The query could touch ${measure.cost} items; at most ${limits.maxCost} are allowed (ask for smaller pages)`,
+    );
   return null;
 }
 
@@ -298,7 +331,11 @@ export function refuseOverIpLimit(res: import('node:http').ServerResponse, wait:
   noteRequest(res, { refusal: 'rate_ip' });
   noteErrorCode(res, 'RATE_LIMITED');
   const body = errorBody('RATE_LIMITED', `Too many requests; retry after ${wait} s`);
-  res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(wait) });
+  res.writeHead(429, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(wait),
+  });
   res.end(body);
 }
 
@@ -317,7 +354,13 @@ function nestingOf(query: string): { deepest: number; topLevelBlocks: number } {
       while (i < query.length && query[i] !== '\n') i++;
     } else if (c === '"') {
       const block = query.startsWith('"""', i);
-      const end = block ? query.indexOf('"""', i + 3) : (() => { let j = i + 1; while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1; return j; })();
+      const end = block
+        ? query.indexOf('"""', i + 3)
+        : (() => {
+            let j = i + 1;
+            while (j < query.length && query[j] !== '"') j += query[j] === '\\' ? 2 : 1;
+            return j;
+          })();
       i = end < 0 ? query.length : block ? end + 2 : end;
     } else if (c === '{' || c === '[') {
       if (depth === 0 && c === '{') topLevelBlocks++;
@@ -350,5 +393,8 @@ export function nestingRefusal(query: string, limits: AbuseLimits): { code: Erro
   return null;
 }
 
-/** Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection depth. */
+/**
+ * Deepest brace nesting a document may have: input objects nest braces too, so they get room on top of the selection
+ * depth.
+ */
 export const maxBraceDepth = (limits: AbuseLimits) => limits.maxDepth + 8;

@@ -1,5 +1,15 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { DocumentNode, execute, ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import {
+  DocumentNode,
+  execute,
+  ExecutionResult,
+  FragmentDefinitionNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  OperationDefinitionNode,
+  SelectionSetNode,
+} from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { codedError } from './errors';
@@ -22,7 +32,11 @@ type Executor = Awaited<ReturnType<Gateway['load']>>['executor'];
 export function compiledExecution(schema: GraphQLSchema): Gateway {
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
 
-  const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | undefined): CompiledQuery | null => {
+  const compiledFor = (
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    operationName: string | undefined,
+  ): CompiledQuery | null => {
     let byName = compiled.get(document);
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? '';
@@ -45,11 +59,15 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
     if (!operation) {
       const asked = (request.request as { operationName?: string }).operationName;
       // The name is not repeated back: nothing the client sent is echoed.
-      const message = asked ? 'No operation in the document has the given operationName.' : 'Must provide operation name if query contains multiple operations.';
+      const message = asked
+        ? 'No operation in the document has the given operationName.'
+        : 'Must provide operation name if query contains multiple operations.';
       return { errors: [codedError('OPERATION_RESOLUTION_FAILURE', message, { status: 400 })] } as never;
     }
     const variables = (request.request.variables ?? {}) as Record<string, unknown>;
-    const interpreted = () => execute({ schema, document, contextValue: context, variableValues: variables, operationName }) as Promise<ExecutionResult> | ExecutionResult;
+    const interpreted = () =>
+      execute({ schema, document, contextValue: context, variableValues: variables, operationName }) as
+        Promise<ExecutionResult> | ExecutionResult;
     if (operation.operation !== 'query') return interpreted() as never;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors } as never;
@@ -72,11 +90,16 @@ export function compiledExecution(schema: GraphQLSchema): Gateway {
 
 /** Whether an operation reads `__schema` or `__type` (only possible at its root). */
 function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const fragments = new Map(
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
+  );
   const seen = new Set<string>();
   const reads = (selectionSet: SelectionSetNode): boolean =>
     selectionSet.selections.some((selection) => {
-      if (selection.kind === Kind.FIELD) return selection.name.value === '__schema' || selection.name.value === '__type';
+      if (selection.kind === Kind.FIELD)
+        return selection.name.value === '__schema' || selection.name.value === '__type';
       if (selection.kind === Kind.INLINE_FRAGMENT) return reads(selection.selectionSet);
       const name = selection.name.value;
       const fragment = fragments.get(name);

@@ -212,13 +212,21 @@ const environment = z
     ),
     REDIS_URL: z.preprocess(
       unset,
-      z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL').optional(),
+      z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL')
+        .optional(),
     ),
     DATABASE_REPLICA_URLS: z.preprocess(
       unset,
       z
         .string()
-        .transform((v) => v.split(',').map((url) => url.trim()).filter(Boolean))
+        .transform((v) =>
+          v
+            .split(',')
+            .map((url) => url.trim())
+            .filter(Boolean),
+        )
         .refine(
           (urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)),
           'must be postgres:// URLs, comma-separated',
@@ -231,7 +239,10 @@ const environment = z
     ),
     DATABASE_DIRECT_URL: z.preprocess(
       unset,
-      z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL').optional(),
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
+        .optional(),
     ),
     DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
     DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
@@ -239,7 +250,12 @@ const environment = z
       unset,
       z
         .string()
-        .transform((v) => v.split(',').map((entry) => entry.trim()).filter(Boolean))
+        .transform((v) =>
+          v
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean),
+        )
         .refine(
           (entries) => invalidProxyEntries(entries).length === 0,
           'must be IP addresses or CIDR blocks, comma-separated',

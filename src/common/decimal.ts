@@ -6,7 +6,10 @@
 const MONEY_PATTERN = /^(0|[1-9]\d{0,14})(\.\d{1,2})?$/;
 const RATE_PATTERN = /^(0|[1-9]\d?|100)(\.\d{1,4})?$/;
 
-/** What `money.format` and `rate.format` write: no leading zeros; 2 decimals, a rate up to 2 more without trailing zeros. */
+/**
+ * What `money.format` and `rate.format` write: no leading zeros; 2 decimals, a rate up to 2 more without trailing
+ * zeros.
+ */
 const CANONICAL_MONEY = /^(0|[1-9]\d{0,14})\.\d\d$/;
 const CANONICAL_RATE = /^(0|[1-9]\d?|100)\.\d\d(?:[1-9]|\d[1-9])?$/;
 const NUMERIC_RATE = /^(0|[1-9]\d{0,2})\.\d{4}$/;
@@ -47,7 +50,8 @@ export const money = {
   units: (value: string) => toUnits(value, MONEY_SCALE),
   format: (units: bigint) => fromUnits(units, MONEY_SCALE),
   // Amounts read from NUMERIC(…, 2) columns are already in this form: no BigInt round trip.
-  normalize: (value: string) => (CANONICAL_MONEY.test(value) ? value : fromUnits(toUnits(value, MONEY_SCALE), MONEY_SCALE)),
+  normalize: (value: string) =>
+    CANONICAL_MONEY.test(value) ? value : fromUnits(toUnits(value, MONEY_SCALE), MONEY_SCALE),
 };
 
 export const rate = {
@@ -55,7 +59,13 @@ export const rate = {
   format: (units: bigint) => fromUnits(units, RATE_SCALE, 2),
   // Rates read from NUMERIC(7, 4) columns ("4.3500") lose the zeros after the second decimal.
   normalize: (value: string) =>
-    CANONICAL_RATE.test(value) ? value
-    : NUMERIC_RATE.test(value) ? (value.endsWith('00') ? value.slice(0, -2) : value.endsWith('0') ? value.slice(0, -1) : value)
-    : fromUnits(toUnits(value, RATE_SCALE), RATE_SCALE, 2),
+    CANONICAL_RATE.test(value)
+      ? value
+      : NUMERIC_RATE.test(value)
+        ? value.endsWith('00')
+          ? value.slice(0, -2)
+          : value.endsWith('0')
+            ? value.slice(0, -1)
+            : value
+        : fromUnits(toUnits(value, RATE_SCALE), RATE_SCALE, 2),
 };

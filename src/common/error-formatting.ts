@@ -69,13 +69,17 @@ function innerRule(message: string): string {
   match = /^Value [\s\S]* does not exist in "([^"]+)" enum[\s\S]*$/.exec(message);
   if (match) return `Value does not exist in "${match[1]}" enum.`;
   match = /^Field "([^"]*)" is not defined by type "([^"]+)"[\s\S]*$/.exec(message);
-  if (match) return `Field ${new RegExp(`^${NAME}$`).test(match[1]) ? `"${match[1]}"` : 'given'} is not defined by type "${match[2]}".`;
+  if (match)
+    return `Field ${new RegExp(`^${NAME}$`).test(match[1]) ? `"${match[1]}"` : 'given'} is not defined by type "${match[2]}".`;
   match = /^Expected type "([^"]+)" to be an object\.?$/.exec(message);
   if (match) return message;
   return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
-function flattenValidationErrors(errors: ValidationError[], prefix: string): Array<{ field: string; messages: string[] }> {
+function flattenValidationErrors(
+  errors: ValidationError[],
+  prefix: string,
+): Array<{ field: string; messages: string[] }> {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
     const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
@@ -94,14 +98,21 @@ export function isServerError(error: GraphQLError): boolean {
 }
 
 /** Apollo `formatError`: typed codes, field paths, no stack traces, no SQL, no echoed input. */
-export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, options: { production?: boolean } = {}): GraphQLFormattedError {
+export function formatGraphQLError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: { production?: boolean } = {},
+): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof ArgumentValidationError) {
     return {
       message: 'The input is not valid',
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, validationErrors: flattenValidationErrors(original.extensions.validationErrors as ValidationError[], 'input') },
+      extensions: {
+        code: 'BAD_USER_INPUT' satisfies ErrorCode,
+        validationErrors: flattenValidationErrors(original.extensions.validationErrors as ValidationError[], 'input'),
+      },
     };
   }
   const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
@@ -114,7 +125,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   if (!CLIENT_CODES.has(code)) {
     // The detail goes to the server log only (the request pipeline's onError, src/server.ts).
-    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode } };
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
+    };
   }
   const field = formatted.extensions?.field;
   const message = withoutEchoedInput(formatted.message);

@@ -78,16 +78,25 @@ export async function runIdempotent<R extends ObjectLiteral & { id: string }>(
     const context: TransactionContext = { actor, manager };
     if (!op.key) return op.run(context);
     const actorName = actorKey(actor);
-    const requestHash = createHash('sha256').update(`${op.operation}\n${canonicalJson(op.input)}`).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(`${op.operation}\n${canonicalJson(op.input)}`)
+      .digest('hex');
     const inserted: unknown[] = await manager.query(
       `INSERT INTO idempotency_key (actor, key, operation, request_hash, result) VALUES ($1, $2, $3, $4, 'null')
        ON CONFLICT (actor, key) DO NOTHING RETURNING key`,
       [actorName, op.key, op.operation, requestHash],
     );
     if (inserted.length === 0) {
-      const [previous] = await manager.query(`SELECT request_hash, result FROM idempotency_key WHERE actor = $1 AND key = $2`, [actorName, op.key]);
+      const [previous] = await manager.query(
+        `SELECT request_hash, result FROM idempotency_key WHERE actor = $1 AND key = $2`,
+        [actorName, op.key],
+      );
       if (previous.request_hash !== requestHash) {
-        throw new BusinessRuleError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different request', ['input', 'idempotencyKey']);
+        throw new BusinessRuleError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This idempotency key was already used for a different request',
+          ['input', 'idempotencyKey'],
+        );
       }
       const kept = previous.result as KeptAnswer;
       if (kept.row) return revive(manager, op.answer, kept.row);

@@ -83,7 +83,10 @@ export class Loaders {
   }
 
   /** The single row whose `foreignKey` equals the key (one-to-one), or null. */
-  oneByForeignKey<T extends WithId>(entity: EntityTarget<T>, foreignKey: keyof T & string): DataLoader<string, T | null> {
+  oneByForeignKey<T extends WithId>(
+    entity: EntityTarget<T>,
+    foreignKey: keyof T & string,
+  ): DataLoader<string, T | null> {
     const reader = entityReader(this.dataSource, entity);
     const column = this.dataSource.getMetadata(entity).findColumnWithPropertyName(foreignKey)!.databaseName;
     return this.keyed<string, T | null>(`one:${reader.table}.${foreignKey}`, async (keys) => {
@@ -159,7 +162,12 @@ export class Loaders {
     return groupedBy(parentIds, rows, (row) => String(row[foreignKey]));
   }
 
-  private async countChildren<T extends WithId>(entity: EntityTarget<T>, foreignKey: string, parentIds: readonly string[], filter: ChildFilter): Promise<number[]> {
+  private async countChildren<T extends WithId>(
+    entity: EntityTarget<T>,
+    foreignKey: string,
+    parentIds: readonly string[],
+    filter: ChildFilter,
+  ): Promise<number[]> {
     const rows: Array<{ parent: string; total: string }> = await this.dataSource
       .getRepository(entity)
       .createQueryBuilder('item')

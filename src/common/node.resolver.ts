@@ -47,7 +47,11 @@ const finders: Record<string, Finder> = {
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: 'Fetch any object by its global ID. A missing object and one the actor may not see answer alike: null.' })
+  @Query(() => Node, {
+    nullable: true,
+    description:
+      'Fetch any object by its global ID. A missing object and one the actor may not see answer alike: null.',
+  })
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Node | null> {
     const parsed = parseGlobalId(id);
     const finder = parsed && finders[parsed.typeName];

@@ -20,7 +20,8 @@ export const MaxItems = (count: number) => Extensions({ maxItems: count });
 export class ConnectionArgs {
   @Field(() => Int, {
     nullable: true,
-    description: `How many items to return from the start, or from after \`after\` (default ${DEFAULT_PAGE_SIZE}, ` +
+    description:
+      `How many items to return from the start, or from after \`after\` (default ${DEFAULT_PAGE_SIZE}, ` +
       `at most ${MAX_PAGE_SIZE}). Not together with \`last\`.`,
   })
   first?: number | null;
@@ -30,7 +31,8 @@ export class ConnectionArgs {
 
   @Field(() => Int, {
     nullable: true,
-    description: `How many items to return from the end, or from before \`before\` (at most ${MAX_PAGE_SIZE}); ` +
+    description:
+      `How many items to return from the end, or from before \`before\` (at most ${MAX_PAGE_SIZE}); ` +
       'pages backward. Not together with `first`.',
   })
   last?: number | null;
@@ -182,7 +184,10 @@ export function keysetSql(page: PageRequest, columns: readonly KeyColumn[], bind
       .join(', '),
   });
   const conditions: string[] = [];
-  for (const [values, operator] of [[page.after, '>'], [page.before, '<']] as const) {
+  for (const [values, operator] of [
+    [page.after, '>'],
+    [page.before, '<'],
+  ] as const) {
     if (!values) continue;
     const { columns: left, values: right } = side(values);
     conditions.push(`(${left}) ${operator} (${right})`);

@@ -28,7 +28,12 @@ export class UserError {
 export const MAX_USER_ERRORS = 1;
 
 /** Mutation payload type `<name>Payload` with one nullable result field and `userErrors`. */
-export function PayloadType<T extends object>(name: string, resultField: string, resultType: () => ClassType<T>, description: string) {
+export function PayloadType<T extends object>(
+  name: string,
+  resultField: string,
+  resultType: () => ClassType<T>,
+  description: string,
+) {
   @ObjectType(`${name}Payload`, { simpleResolvers: true, description })
   class Payload {
     @Field(() => [UserError], { description: 'Empty when the mutation succeeded.' })

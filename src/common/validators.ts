@@ -14,9 +14,17 @@ function rule(name: string, message: string, test: (value: unknown) => boolean) 
     });
 }
 
-export const IsUscc = rule('isUscc', '$property must be a valid 统一社会信用代码 (18 characters, GB 32100-2015 check character)', (v) => typeof v === 'string' && isValidUscc(v));
+export const IsUscc = rule(
+  'isUscc',
+  '$property must be a valid 统一社会信用代码 (18 characters, GB 32100-2015 check character)',
+  (v) => typeof v === 'string' && isValidUscc(v),
+);
 
-export const IsRegionCode = rule('isRegionCode', '$property must be a known GB/T 2260 region code', (v) => typeof v === 'string' && isKnownRegionCode(v));
+export const IsRegionCode = rule(
+  'isRegionCode',
+  '$property must be a known GB/T 2260 region code',
+  (v) => typeof v === 'string' && isKnownRegionCode(v),
+);
 
 export const IsRegionCodeList = rule(
   'isRegionCodeList',
@@ -24,7 +32,11 @@ export const IsRegionCodeList = rule(
   (v) => Array.isArray(v) && v.every((code) => typeof code === 'string' && isKnownRegionCode(code)),
 );
 
-export const IsIndustryCode = rule('isIndustryCode', '$property must be a GB/T 4754 industry: section letter and its division, e.g. "C13"', (v) => typeof v === 'string' && isValidIndustryCode(v));
+export const IsIndustryCode = rule(
+  'isIndustryCode',
+  '$property must be a GB/T 4754 industry: section letter and its division, e.g. "C13"',
+  (v) => typeof v === 'string' && isValidIndustryCode(v),
+);
 
 export const IsIndustryCriterionList = rule(
   'isIndustryCriterionList',
@@ -50,4 +62,8 @@ export const IsPlainText = rule(
   isPlainText,
 );
 
-export const IsIdempotencyKey = rule('isIdempotencyKey', '$property must be 1–100 characters of letters, digits, "-", "_", ":" or "."', (v) => v == null || (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(v)));
+export const IsIdempotencyKey = rule(
+  'isIdempotencyKey',
+  '$property must be 1–100 characters of letters, digits, "-", "_", ":" or "."',
+  (v) => v == null || (typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(v)),
+);

@@ -7,7 +7,10 @@ import { Institution } from '../institution/institution.entity';
  * 信用授权: an enterprise lets an institution see its credit record details. Applying to one of
  * the institution's products grants it; the enterprise can revoke and grant again.
  */
-@ObjectType({ simpleResolvers: true, description: '信用授权 — an institution the enterprise lets see its credit record details.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: '信用授权 — an institution the enterprise lets see its credit record details.',
+})
 @Entity('credit_authorization')
 @Index(['institutionId', 'enterpriseId'])
 export class CreditAuthorization {
@@ -29,7 +32,10 @@ export class CreditAuthorization {
   @CreateDateColumn({ type: 'timestamptz' })
   grantedAt: Date;
 
-  @Field(() => Date, { nullable: true, description: 'Set when the enterprise revoked it; the institution sees no details from then on.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Set when the enterprise revoked it; the institution sees no details from then on.',
+  })
   @Column({ type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
 }

@@ -30,7 +30,10 @@ export function progressBar(done: number, total: number, records: number, starte
   return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${records.toLocaleString('en')} records  ${rate.toLocaleString('en')}/s`;
 }
 
-async function* recordsOf(file: string, input: NodeJS.ReadableStream): AsyncGenerator<{ line: number; raw: Record<string, unknown> | string }> {
+async function* recordsOf(
+  file: string,
+  input: NodeJS.ReadableStream,
+): AsyncGenerator<{ line: number; raw: Record<string, unknown> | string }> {
   if (/\.(jsonl|ndjson|json)$/i.test(file)) {
     let line = 0;
     for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
@@ -45,8 +48,13 @@ async function* recordsOf(file: string, input: NodeJS.ReadableStream): AsyncGene
     }
     return;
   }
-  const parser = input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }));
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  const parser = input.pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true }),
+  );
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+  }>) {
     yield { line: info.lines, raw: record };
   }
 }
@@ -68,7 +76,11 @@ function laneOf(uscc: string, lanes: number): number {
 export async function importCreditFile(
   dataSource: DataSource,
   file: string,
-  options: { batchSize?: number; concurrency?: number; onProgress?: (bytesRead: number, totalBytes: number, records: number) => void } = {},
+  options: {
+    batchSize?: number;
+    concurrency?: number;
+    onProgress?: (bytesRead: number, totalBytes: number, records: number) => void;
+  } = {},
 ): Promise<FileImportResult> {
   const batchSize = options.batchSize ?? IMPORT_BATCH_DEFAULT;
   const concurrency = Math.max(1, options.concurrency ?? IMPORT_CONCURRENCY_DEFAULT);
@@ -86,7 +98,10 @@ export async function importCreditFile(
   let failure: unknown = null;
   // Each lane runs one batch at a time, in file order; the reader waits only when the lane it is
   // filling still has its previous batch in flight.
-  const lanes = Array.from({ length: concurrency }, () => ({ rows: [] as Array<{ line: number; record: CreditRecordRow }>, running: Promise.resolve() }));
+  const lanes = Array.from({ length: concurrency }, () => ({
+    rows: [] as Array<{ line: number; record: CreditRecordRow }>,
+    running: Promise.resolve(),
+  }));
   const submit = async (lane: (typeof lanes)[number]) => {
     const rows = lane.rows;
     lane.rows = [];

@@ -59,13 +59,22 @@ export function parseCreditRecord(raw: Record<string, unknown>): CreditRecordRow
   const expiresOn = pick('expires_on', 'expiresOn') ?? null;
   if (typeof uscc !== 'string' || !isValidUscc(uscc)) return 'uscc is not a valid 统一社会信用代码';
   if (typeof source !== 'string' || !SOURCES.has(source)) return `source must be one of ${[...SOURCES].join(', ')}`;
-  if (typeof sourceReference !== 'string' || !TEXT.test(sourceReference)) return 'source_reference must be 1–100 printable characters';
+  if (typeof sourceReference !== 'string' || !TEXT.test(sourceReference))
+    return 'source_reference must be 1–100 printable characters';
   if (typeof indicator !== 'string' || !TEXT.test(indicator)) return 'indicator must be 1–100 printable characters';
   if (typeof polarity !== 'string' || !POLARITIES.has(polarity)) return 'polarity must be POSITIVE or NEGATIVE';
   if (!isDate(recordedOn)) return 'recorded_on must be a date as YYYY-MM-DD';
   if (expiresOn !== null && !isDate(expiresOn)) return 'expires_on must be empty or a date as YYYY-MM-DD';
   if (expiresOn !== null && expiresOn < recordedOn) return 'expires_on is before recorded_on';
-  return { uscc, source: source as CreditSource, sourceReference, indicator, polarity: polarity as CreditPolarity, recordedOn, expiresOn };
+  return {
+    uscc,
+    source: source as CreditSource,
+    sourceReference,
+    indicator,
+    polarity: polarity as CreditPolarity,
+    recordedOn,
+    expiresOn,
+  };
 }
 
 const COPY_LINES_PER_CHUNK = 1000;
@@ -102,8 +111,11 @@ export async function importCreditBatch(
      ) ON COMMIT DELETE ROWS`,
   );
   const client = await manager.queryRunner!.connect();
-  const lines = rows.map(({ line, record: r }) =>
-    [line, r.uscc, r.source, r.sourceReference, r.indicator, r.polarity, r.recordedOn, r.expiresOn ?? null].map(copyField).join('\t') + '\n',
+  const lines = rows.map(
+    ({ line, record: r }) =>
+      [line, r.uscc, r.source, r.sourceReference, r.indicator, r.polarity, r.recordedOn, r.expiresOn ?? null]
+        .map(copyField)
+        .join('\t') + '\n',
   );
   // Sent in chunks of COPY_LINES_PER_CHUNK lines: a socket write per line was a large part of a record's cost.
   const chunks = Array.from({ length: Math.ceil(lines.length / COPY_LINES_PER_CHUNK) }, (_, k) =>
@@ -113,8 +125,9 @@ export async function importCreditBatch(
 
   // One probe of the verified-USCC index per row (a subquery, so the planner never hashes all enterprises
   // for a batch): unknown enterprises are reported, the rest inserted.
-  const [outcome]: Array<{ unknown_lines: number[] | null; enterprise_ids: string[] | null; inserted: number }> = await manager.query(
-    `WITH joined AS (
+  const [outcome]: Array<{ unknown_lines: number[] | null; enterprise_ids: string[] | null; inserted: number }> =
+    await manager.query(
+      `WITH joined AS (
        SELECT s.*, (SELECT e.id FROM enterprise e WHERE e.uscc = s.uscc AND e.verification_status = 'VERIFIED')
          AS enterprise_id
        FROM credit_import_staging s
@@ -129,7 +142,7 @@ export async function importCreditBatch(
      SELECT (SELECT array_agg(line ORDER BY line) FROM joined WHERE enterprise_id IS NULL) AS unknown_lines,
             (SELECT array_agg(DISTINCT enterprise_id)::text[] FROM inserted) AS enterprise_ids,
             (SELECT count(*)::int FROM inserted) AS inserted`,
-  );
+    );
   const unknown = (outcome.unknown_lines ?? []).map((line) => ({ line }));
   const insertedCount = outcome.inserted;
   await manager.query(`TRUNCATE credit_import_staging`);

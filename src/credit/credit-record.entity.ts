@@ -1,4 +1,13 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+} from 'typeorm';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
 import { DateScalar } from '../common/scalars';
@@ -45,7 +54,11 @@ registerEnumType(CreditPolarity, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '信用记录 — one record about an enterprise from a government source.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '信用记录 — one record about an enterprise from a government source.',
+})
 @Entity('credit_record')
 @Unique('uq_credit_record_source_reference', ['source', 'sourceReference'])
 export class CreditRecord extends Node {
@@ -65,7 +78,10 @@ export class CreditRecord extends Node {
   @Column({ type: 'enum', enum: CreditSource, enumName: 'credit_source' })
   source: CreditSource;
 
-  @Field(() => String, { description: "The source's own reference for the record; with the source it identifies the record, so imports are idempotent." })
+  @Field(() => String, {
+    description:
+      "The source's own reference for the record; with the source it identifies the record, so imports are idempotent.",
+  })
   @Column({ type: 'varchar', length: 100 })
   sourceReference: string;
 

@@ -16,12 +16,17 @@ import {
  * requests' copies in step, and queues a match refresh for each changed score with open requests.
  * Returns the enterprises whose score changed.
  */
-export async function recomputeCreditProfiles(manager: EntityManager, enterpriseIds: string[], asOf = chinaDate(new Date())): Promise<string[]> {
+export async function recomputeCreditProfiles(
+  manager: EntityManager,
+  enterpriseIds: string[],
+  asOf = chinaDate(new Date()),
+): Promise<string[]> {
   if (enterpriseIds.length === 0) return [];
   asOf = await noEarlierThanDailyRescoring(manager, asOf);
   await lockCreditProfiles(manager, enterpriseIds, asOf);
-  const changed: Array<{ enterprise_id: string; score: number; grade: string; dishonest_debtor: boolean }> = await manager.query(
-    `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
+  const changed: Array<{ enterprise_id: string; score: number; grade: string; dishonest_debtor: boolean }> =
+    await manager.query(
+      `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
      previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),
      upserted AS (
        INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
@@ -35,8 +40,8 @@ export async function recomputeCreditProfiles(manager: EntityManager, enterprise
      FROM upserted u LEFT JOIN previous p USING (enterprise_id)
      WHERE (${scoreOrBaseSql('p')}, ${gradeOrBaseSql('p')}, coalesce(p.flags, '{}'::varchar[]))
        IS DISTINCT FROM (u.score, u.grade, u.flags)`,
-    [asOf, enterpriseIds, SCORING_MODEL_VERSION],
-  );
+      [asOf, enterpriseIds, SCORING_MODEL_VERSION],
+    );
   const changedIds = changed.map((row) => row.enterprise_id);
   // The open requests' copies of the scores and their match refreshes are matching's (a request
   // posted meanwhile waits for this transaction in holdCreditProfile, and copies the new score).
@@ -113,7 +118,11 @@ export async function rescoreDueProfiles(manager: EntityManager, today: string):
         [job.since, today],
       )
     : [];
-  const changed = await recomputeCreditProfiles(manager, due.map((row) => row.id), today);
+  const changed = await recomputeCreditProfiles(
+    manager,
+    due.map((row) => row.id),
+    today,
+  );
   await manager.query(`UPDATE calendar_job SET last_date = $2::date WHERE job = $1`, [DAILY_RESCORING_JOB, today]);
   return { rescored: due.length, changed: changed.length };
 }

@@ -19,12 +19,23 @@ import { expectGlobalId } from '../common/global-id';
 import { PayloadType, toPayload, withUserErrors } from '../common/payload';
 import { Institution } from '../institution/institution.entity';
 
-export const CreditAuthorizationPayload = PayloadType('CreditAuthorization', 'creditAuthorization', () => CreditAuthorization, 'Result of an authorisation change.');
+export const CreditAuthorizationPayload = PayloadType(
+  'CreditAuthorization',
+  'creditAuthorization',
+  () => CreditAuthorization,
+  'Result of an authorisation change.',
+);
 
 @Resolver(() => Enterprise)
 export class CreditResolver {
-  @Mutation(() => ImportCreditRecordsPayload, { description: '导入信用记录 — import credit records from a government source (operators). Idempotent by source and reference.' })
-  importCreditRecords(@Arg('input', () => ImportCreditRecordsInput) input: ImportCreditRecordsInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => ImportCreditRecordsPayload, {
+    description:
+      '导入信用记录 — import credit records from a government source (operators). Idempotent by source and reference.',
+  })
+  importCreditRecords(
+    @Arg('input', () => ImportCreditRecordsInput) input: ImportCreditRecordsInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const records = input.records as unknown as Array<Record<string, unknown>>;
     return withUserErrors(() => ctx.services.credit.importCreditRecords(ctx.actor, records), {
       imported: 0,
@@ -34,16 +45,28 @@ export class CreditResolver {
     });
   }
 
-  @Mutation(() => CreditAuthorizationPayload, { description: '信用授权 — the enterprise lets an institution see its credit record details.' })
-  authorizeInstitution(@Arg('input', () => InstitutionAuthorizationInput) input: InstitutionAuthorizationInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => CreditAuthorizationPayload, {
+    description: '信用授权 — the enterprise lets an institution see its credit record details.',
+  })
+  authorizeInstitution(
+    @Arg('input', () => InstitutionAuthorizationInput) input: InstitutionAuthorizationInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const institutionId = expectGlobalId(input.institutionId, 'Institution', 'institutionId');
     return toPayload('creditAuthorization', () => ctx.services.credit.authorizeInstitution(ctx.actor, institutionId));
   }
 
-  @Mutation(() => CreditAuthorizationPayload, { description: 'The enterprise withdraws an institution’s access to its credit record details.' })
-  revokeInstitutionAuthorization(@Arg('input', () => InstitutionAuthorizationInput) input: InstitutionAuthorizationInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => CreditAuthorizationPayload, {
+    description: 'The enterprise withdraws an institution’s access to its credit record details.',
+  })
+  revokeInstitutionAuthorization(
+    @Arg('input', () => InstitutionAuthorizationInput) input: InstitutionAuthorizationInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const institutionId = expectGlobalId(input.institutionId, 'Institution', 'institutionId');
-    return toPayload('creditAuthorization', () => ctx.services.credit.revokeInstitutionAuthorization(ctx.actor, institutionId));
+    return toPayload('creditAuthorization', () =>
+      ctx.services.credit.revokeInstitutionAuthorization(ctx.actor, institutionId),
+    );
   }
 
   @FieldResolver(() => CreditAuthorizationConnection, {
@@ -55,7 +78,8 @@ export class CreditResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const page = pageRequest(args, 'CreditAuthorization');
-    const own = (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
+    const own =
+      (ctx.actor.kind === 'ENTERPRISE' && ctx.actor.enterpriseId === enterprise.id) || ctx.actor.kind === 'OPERATOR';
     if (!own) return emptyConnection<CreditAuthorization>(page);
     const credit = ctx.services.credit;
     return ctx.loaders.pagedConnection(
@@ -68,13 +92,20 @@ export class CreditResolver {
     );
   }
 
-  @FieldResolver(() => CreditProfile, { nullable: true, description: '信用画像 — score (0–1000), grade and flags under the current scoring model.' })
+  @FieldResolver(() => CreditProfile, {
+    nullable: true,
+    description: '信用画像 — score (0–1000), grade and flags under the current scoring model.',
+  })
   creditProfile(@Root() enterprise: Enterprise, @Ctx() ctx: RequestContext) {
     // An unverified registration has no credit standing of its own to show (实名认证 first).
     if (enterprise.verificationStatus !== EnterpriseVerificationStatus.VERIFIED) return null;
     return ctx.loaders
       .keyed<string, CreditProfile | null>('creditProfileByEnterprise', async (enterpriseIds) => {
-        const profiles = await entityReader(ctx.dataSource, CreditProfile).where('profile', 'profile.enterprise_id = ANY(:ids)', { ids: [...enterpriseIds] });
+        const profiles = await entityReader(ctx.dataSource, CreditProfile).where(
+          'profile',
+          'profile.enterprise_id = ANY(:ids)',
+          { ids: [...enterpriseIds] },
+        );
         const byEnterprise = new Map(profiles.map((profile) => [profile.enterpriseId, profile]));
         return enterpriseIds.map((id) => byEnterprise.get(id) ?? null);
       })
@@ -86,7 +117,11 @@ export class CreditResolver {
       'Credit record details (信用记录). ' +
       'Empty unless the actor is the enterprise, an operator, or an institution it authorises now.',
   })
-  async creditRecords(@Root() enterprise: Enterprise, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  async creditRecords(
+    @Root() enterprise: Enterprise,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
     const verified = enterprise.verificationStatus === EnterpriseVerificationStatus.VERIFIED;
     if (!verified || !(await recordDetailsVisible(ctx, enterprise.id))) {
       return emptyConnection<CreditRecord>(pageRequest(args, 'CreditRecord'));

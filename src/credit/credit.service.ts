@@ -11,7 +11,13 @@ import { DailyRescoring, rescoreDueProfiles } from './credit-scoring';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { withTransaction } from '../common/database/transaction';
 import { groupedBy } from '../common/loaders';
-import { CreditImportResult, CreditRecordRow, importCreditBatch, parseCreditRecord, RejectedCreditRecord } from './credit-import';
+import {
+  CreditImportResult,
+  CreditRecordRow,
+  importCreditBatch,
+  parseCreditRecord,
+  RejectedCreditRecord,
+} from './credit-import';
 
 export type { CreditImportResult, CreditRecordRow, RejectedCreditRecord } from './credit-import';
 
@@ -31,7 +37,8 @@ export class CreditService {
    * import). Bad rows are refused with their position and reason; the good ones go in.
    */
   async importCreditRecords(actor: Actor, raw: Array<Record<string, unknown>>): Promise<CreditImportResult> {
-    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only platform operators import credit data');
+    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM')
+      throw new ForbiddenError('Only platform operators import credit data');
     const rejected: RejectedCreditRecord[] = [];
     const rows: Array<{ line: number; record: CreditRecordRow }> = [];
     raw.forEach((candidate, index) => {
@@ -124,19 +131,28 @@ export class CreditService {
 
   /** 信用授权 — the enterprise lets an institution see its record details (again). */
   async authorizeInstitution(actor: Actor, institutionId: string): Promise<CreditAuthorization> {
-    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise authorises access to its credit records');
+    if (actor.kind !== 'ENTERPRISE')
+      throw new ForbiddenError('Only an enterprise authorises access to its credit records');
     assertVerifiedEnterprise(actor);
-    if (!(await this.dataSource.getRepository(Institution).existsBy({ id: institutionId }))) throw new NotFoundError('Institution');
+    if (!(await this.dataSource.getRepository(Institution).existsBy({ id: institutionId })))
+      throw new NotFoundError('Institution');
     await grantCreditAuthorization(this.dataSource.manager, actor.enterpriseId, institutionId);
-    return this.dataSource.getRepository(CreditAuthorization).findOneByOrFail({ enterpriseId: actor.enterpriseId, institutionId });
+    return this.dataSource
+      .getRepository(CreditAuthorization)
+      .findOneByOrFail({ enterpriseId: actor.enterpriseId, institutionId });
   }
 
   /** The enterprise withdraws an institution's access to its record details. */
   async revokeInstitutionAuthorization(actor: Actor, institutionId: string): Promise<CreditAuthorization> {
-    if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise revokes access to its credit records');
+    if (actor.kind !== 'ENTERPRISE')
+      throw new ForbiddenError('Only an enterprise revokes access to its credit records');
     const repository = this.dataSource.getRepository(CreditAuthorization);
     const authorization = await repository.findOneBy({ enterpriseId: actor.enterpriseId, institutionId });
-    if (!authorization || authorization.revokedAt) throw new BusinessRuleError('NOT_AUTHORIZED', 'This institution holds no authorisation to revoke', ['input', 'institutionId']);
+    if (!authorization || authorization.revokedAt)
+      throw new BusinessRuleError('NOT_AUTHORIZED', 'This institution holds no authorisation to revoke', [
+        'input',
+        'institutionId',
+      ]);
     authorization.revokedAt = new Date();
     return repository.save(authorization);
   }
@@ -175,7 +191,11 @@ export class CreditService {
 }
 
 /** Grants (or renews) an authorisation, in the caller's transaction: applying does this. */
-export async function grantCreditAuthorization(manager: EntityManager, enterpriseId: string, institutionId: string): Promise<void> {
+export async function grantCreditAuthorization(
+  manager: EntityManager,
+  enterpriseId: string,
+  institutionId: string,
+): Promise<void> {
   await manager.query(
     `INSERT INTO credit_authorization (enterprise_id, institution_id) VALUES ($1, $2)
      ON CONFLICT (enterprise_id, institution_id) DO UPDATE SET granted_at = now(), revoked_at = NULL

@@ -48,7 +48,10 @@ export class ImportCreditRecordsInput {
   records: CreditRecordInput[];
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A record the import refused, with its 1-based position in the batch.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A record the import refused, with its 1-based position in the batch.',
+})
 export class RejectedCreditRecord {
   @Field(() => Int, { description: 'Position of the record in `records`, from 1.' })
   line: number;
@@ -85,7 +88,9 @@ export class ImportCreditRecordsPayload {
 
 export const CreditRecordConnection = ConnectionType(CreditRecord, 'CreditRecord', 'A page of credit records.');
 
-@InputType({ description: '信用授权 — let an institution see (or stop seeing) the enterprise’s credit record details.' })
+@InputType({
+  description: '信用授权 — let an institution see (or stop seeing) the enterprise’s credit record details.',
+})
 export class InstitutionAuthorizationInput {
   @Field(() => ID, { description: 'ID of the Institution.' })
   institutionId: string;

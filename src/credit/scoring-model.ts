@@ -27,9 +27,19 @@ export const SOURCE_POINTS: Readonly<Record<CreditSource, Readonly<Record<Credit
 };
 
 /** Indicators that weigh more than their source's default, and the flags they raise while active. */
-export const INDICATOR_RULES: ReadonlyArray<{ indicator: string; polarity: CreditPolarity; points: number; flag: CreditFlag | null }> = [
+export const INDICATOR_RULES: ReadonlyArray<{
+  indicator: string;
+  polarity: CreditPolarity;
+  points: number;
+  flag: CreditFlag | null;
+}> = [
   { indicator: '失信被执行人', polarity: CreditPolarity.NEGATIVE, points: -400, flag: CreditFlag.DISHONEST_DEBTOR },
-  { indicator: '重大税收违法失信主体', polarity: CreditPolarity.NEGATIVE, points: -300, flag: CreditFlag.MAJOR_TAX_VIOLATION },
+  {
+    indicator: '重大税收违法失信主体',
+    polarity: CreditPolarity.NEGATIVE,
+    points: -300,
+    flag: CreditFlag.MAJOR_TAX_VIOLATION,
+  },
   { indicator: '经营异常名录', polarity: CreditPolarity.NEGATIVE, points: -120, flag: CreditFlag.ABNORMAL_OPERATIONS },
   { indicator: 'A级纳税人', polarity: CreditPolarity.POSITIVE, points: 120, flag: null },
 ];
@@ -51,11 +61,17 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 // Lookups as CASE expressions over the enum columns (no join, no enum-to-text conversion per record).
 const sourcePointsCase = `CASE r.source ${Object.entries(SOURCE_POINTS)
-  .map(([source, points]) => `WHEN ${literal(source)} THEN CASE WHEN r.polarity = 'POSITIVE' THEN ${points.POSITIVE} ELSE ${points.NEGATIVE} END`)
+  .map(
+    ([source, points]) =>
+      `WHEN ${literal(source)} THEN CASE WHEN r.polarity = 'POSITIVE' THEN ${points.POSITIVE} ELSE ${points.NEGATIVE} END`,
+  )
   .join(' ')} END`;
 const rulePointsCase = `CASE ${INDICATOR_RULES.map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${rule.points}`).join(' ')} END`;
 const ruleFlagCase = `CASE ${INDICATOR_RULES.filter((rule) => rule.flag)
-  .map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${literal(rule.flag!)}`)
+  .map(
+    (rule) =>
+      `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${literal(rule.flag!)}`,
+  )
   .join(' ')} END::varchar`;
 const decayCase = `CASE ${DECAY_PERCENT_BY_AGE_YEARS.map((percent, years) => `WHEN age_years <= ${years} THEN ${percent}`).join(' ')} ELSE 0 END`;
 const gradeCase = `CASE ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= ${min} THEN ${literal(grade)}`).join(' ')} END`;

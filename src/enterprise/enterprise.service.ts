@@ -55,7 +55,10 @@ export class EnterpriseService {
     });
   }
 
-  /** Enterprises the actor may see: operators all, an enterprise itself, an institution those whose needs reached or match it. SQL over `self`. */
+  /**
+   * Enterprises the actor may see: operators all, an enterprise itself, an institution those whose needs reached or
+   * match it. SQL over `self`.
+   */
   visibility(actor: Actor): RowFilter {
     switch (actor.kind) {
       case 'OPERATOR':

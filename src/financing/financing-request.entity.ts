@@ -1,4 +1,14 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
 import { DateScalar, MoneyScalar, RateScalar } from '../common/scalars';
@@ -39,7 +49,11 @@ registerEnumType(FinancingRequestStatus, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '融资需求 — a financing need posted by an enterprise.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '融资需求 — a financing need posted by an enterprise.',
+})
 @Entity('financing_request')
 @Check('ck_financing_request_amount', 'amount > 0 AND term_months >= 1')
 @Index(['enterpriseId', 'id'])
@@ -83,7 +97,12 @@ export class FinancingRequest extends Node {
   validUntil: string;
 
   @Field(() => FinancingRequestStatus, { description: 'Where the need stands (状态).' })
-  @Column({ type: 'enum', enum: FinancingRequestStatus, enumName: 'financing_request_status', default: FinancingRequestStatus.OPEN })
+  @Column({
+    type: 'enum',
+    enum: FinancingRequestStatus,
+    enumName: 'financing_request_status',
+    default: FinancingRequestStatus.OPEN,
+  })
   status: FinancingRequestStatus;
 
   @Field(() => Date, { nullable: true, description: 'When its matches were last computed in full.' })

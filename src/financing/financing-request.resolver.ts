@@ -4,7 +4,11 @@ import { ConnectionArgs, pageRequest } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
-import { FinancingRequestConnection, PostFinancingRequestInput, PostFinancingRequestPayload } from './financing-request.types';
+import {
+  FinancingRequestConnection,
+  PostFinancingRequestInput,
+  PostFinancingRequestPayload,
+} from './financing-request.types';
 
 @Resolver(() => FinancingRequest)
 export class FinancingRequestResolver {
@@ -18,7 +22,10 @@ export class FinancingRequestResolver {
   }
 
   @Mutation(() => PostFinancingRequestPayload, { description: '发布融资需求 — post a financing need (enterprises).' })
-  postFinancingRequest(@Arg('input', () => PostFinancingRequestInput) input: PostFinancingRequestInput, @Ctx() ctx: RequestContext) {
+  postFinancingRequest(
+    @Arg('input', () => PostFinancingRequestInput) input: PostFinancingRequestInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('financingRequest', () => ctx.services.financing.postFinancingRequest(ctx.actor, input));
   }
 

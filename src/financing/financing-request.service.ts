@@ -40,7 +40,8 @@ export class FinancingRequestService {
   postFinancingRequest(actor: Actor, input: PostFinancingRequestInput): Promise<FinancingRequest> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only an enterprise posts financing requests');
     assertVerifiedEnterprise(actor);
-    if (money.units(input.amount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
+    if (money.units(input.amount) <= 0n)
+      throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
     if (input.validUntil < chinaToday(this.clock)) {
       throw new BusinessRuleError('VALID_UNTIL_PAST', 'validUntil must not be in the past', ['input', 'validUntil']);
     }
@@ -103,15 +104,23 @@ export class FinancingRequestService {
   async expireLapsedRequests(today = chinaToday(this.clock)): Promise<number> {
     return withTransaction(this.dataSource, async (manager) => {
       const expired: Array<{ id: string }> = await manager.query(EXPIRE_LAPSED_REQUESTS_SQL, [today]);
-      await requestsClosed(manager, expired.map((row) => row.id));
+      await requestsClosed(
+        manager,
+        expired.map((row) => row.id),
+      );
       return expired.length;
     });
   }
 
   list(actor: Actor, page: PageRequest, status?: FinancingRequestStatus | null): Promise<Connection<FinancingRequest>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Financing requests are not available to this account');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
+      throw new ForbiddenError('Financing requests are not available to this account');
     const visible = this.visibility(actor);
-    return this.reader.page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
+    return this.reader.page(
+      'self',
+      status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible,
+      page,
+    );
   }
 }
 

@@ -34,10 +34,22 @@ export class PostFinancingRequestInput {
   @Field(() => DateScalar, { description: 'Last day the need stands.' })
   validUntil: string;
 
-  @Field(() => String, { nullable: true, description: 'Retry-safe key: a retry with the same key and input has one effect.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Retry-safe key: a retry with the same key and input has one effect.',
+  })
   @IsIdempotencyKey()
   idempotencyKey?: string | null;
 }
 
-export const FinancingRequestConnection = ConnectionType(FinancingRequest, 'FinancingRequest', 'A page of financing requests.');
-export const PostFinancingRequestPayload = PayloadType('PostFinancingRequest', 'financingRequest', () => FinancingRequest, 'Result of postFinancingRequest.');
+export const FinancingRequestConnection = ConnectionType(
+  FinancingRequest,
+  'FinancingRequest',
+  'A page of financing requests.',
+);
+export const PostFinancingRequestPayload = PayloadType(
+  'PostFinancingRequest',
+  'financingRequest',
+  () => FinancingRequest,
+  'Result of postFinancingRequest.',
+);

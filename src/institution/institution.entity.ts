@@ -11,7 +11,8 @@ export enum InstitutionType {
 }
 registerEnumType(InstitutionType, {
   name: 'InstitutionType',
-  description: '金融机构类型: 银行 bank, 小额贷款公司 micro-loan company, 融资担保公司 guarantee company, 融资租赁 financial leasing.',
+  description:
+    '金融机构类型: 银行 bank, 小额贷款公司 micro-loan company, 融资担保公司 guarantee company, 融资租赁 financial leasing.',
   valuesConfig: {
     BANK: { description: '银行 bank.' },
     MICRO_LOAN_COMPANY: { description: '小额贷款公司 micro-loan company.' },
@@ -21,7 +22,11 @@ registerEnumType(InstitutionType, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '金融机构 — a financial institution that publishes loan products.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '金融机构 — a financial institution that publishes loan products.',
+})
 @Entity('institution')
 export class Institution extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
@@ -35,11 +40,15 @@ export class Institution extends Node {
   @Column({ type: 'enum', enum: InstitutionType, enumName: 'institution_type' })
   type: InstitutionType;
 
-  @Field(() => [String], { description: 'GB/T 2260 codes of the regions served (服务区域); a province code covers its cities and counties.' })
+  @Field(() => [String], {
+    description: 'GB/T 2260 codes of the regions served (服务区域); a province code covers its cities and counties.',
+  })
   @Column({ type: 'varchar', length: 6, array: true, default: () => "'{}'" })
   regionsServed: string[];
 
-  @Field(() => Int, { description: 'Working days (工作日, official calendar) within which an application must be accepted (受理).' })
+  @Field(() => Int, {
+    description: 'Working days (工作日, official calendar) within which an application must be accepted (受理).',
+  })
   @Column({ type: 'smallint', default: 3 })
   responseDeadlineDays: number;
 

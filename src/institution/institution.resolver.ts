@@ -39,7 +39,10 @@ export class InstitutionResolver {
   @Mutation(() => SetFourEyesThresholdPayload, {
     description: '双人复核 — the institution admin sets the amount above which grants need a second approval.',
   })
-  setFourEyesThreshold(@Arg('input', () => SetFourEyesThresholdInput) input: SetFourEyesThresholdInput, @Ctx() ctx: RequestContext) {
+  setFourEyesThreshold(
+    @Arg('input', () => SetFourEyesThresholdInput) input: SetFourEyesThresholdInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('institution', () => ctx.services.institution.setFourEyesThreshold(ctx.actor, input.threshold));
   }
 
@@ -53,8 +56,20 @@ export class InstitutionResolver {
     return ctx.services.institution.seesInternals(ctx.actor, institution.id) ? institution.fourEyesThreshold : null;
   }
 
-  @FieldResolver(() => LoanProductConnection, { description: "The institution's loan products: published ones, or all for the institution itself and operators." })
-  loanProducts(@Root() institution: Institution, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.childConnection(LoanProduct, 'institutionId', institution.id, args, ctx.services.product.childFilter(ctx.actor));
+  @FieldResolver(() => LoanProductConnection, {
+    description: "The institution's loan products: published ones, or all for the institution itself and operators.",
+  })
+  loanProducts(
+    @Root() institution: Institution,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.loaders.childConnection(
+      LoanProduct,
+      'institutionId',
+      institution.id,
+      args,
+      ctx.services.product.childFilter(ctx.actor),
+    );
   }
 }

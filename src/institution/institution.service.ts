@@ -28,7 +28,8 @@ export class InstitutionService {
     input: CreateInstitutionInput,
     client?: string,
   ): Promise<{ institution: Institution; admin: UserAccount | null }> {
-    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM') throw new ForbiddenError('Only platform operators onboard institutions');
+    if (actor.kind !== 'OPERATOR' && actor.kind !== 'SYSTEM')
+      throw new ForbiddenError('Only platform operators onboard institutions');
     const { admin: credentials, ...fields } = input;
     const admin = credentials ? await this.auth.newAccount(credentials, client, ['input', 'admin']) : null;
     return this.dataSource.transaction(async (manager) => {
@@ -36,11 +37,19 @@ export class InstitutionService {
         .getRepository(Institution)
         .createQueryBuilder()
         .insert()
-        .values({ ...fields, regionsServed: [...new Set(fields.regionsServed)], responseDeadlineDays: fields.responseDeadlineDays ?? 3 })
+        .values({
+          ...fields,
+          regionsServed: [...new Set(fields.regionsServed)],
+          responseDeadlineDays: fields.responseDeadlineDays ?? 3,
+        })
         .orIgnore()
         .returning('id')
         .execute();
-      if (result.raw.length === 0) throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', ['input', 'name']);
+      if (result.raw.length === 0)
+        throw new BusinessRuleError('INSTITUTION_NAME_TAKEN', 'An institution with this name already exists', [
+          'input',
+          'name',
+        ]);
       const id = String(result.raw[0].id);
       const role = AccountRole.INSTITUTION_ADMIN;
       const account = admin
@@ -52,8 +61,11 @@ export class InstitutionService {
 
   /** The institution's admin sets (or clears, with null) the amount above which grants need four eyes. */
   async setFourEyesThreshold(actor: Actor, threshold: string | null): Promise<Institution> {
-    if (actor.kind !== 'INSTITUTION' || !actor.admin) throw new ForbiddenError('Only an institution admin sets the four-eyes threshold');
-    await this.dataSource.getRepository(Institution).update({ id: actor.institutionId }, { fourEyesThreshold: threshold });
+    if (actor.kind !== 'INSTITUTION' || !actor.admin)
+      throw new ForbiddenError('Only an institution admin sets the four-eyes threshold');
+    await this.dataSource
+      .getRepository(Institution)
+      .update({ id: actor.institutionId }, { fourEyesThreshold: threshold });
     return this.dataSource.getRepository(Institution).findOneByOrFail({ id: actor.institutionId });
   }
 

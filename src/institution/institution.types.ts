@@ -30,14 +30,22 @@ export class CreateInstitutionInput {
   @Max(30)
   responseDeadlineDays?: number | null;
 
-  @Field(() => AccountCredentialsInput, { nullable: true, description: 'The institution’s first admin account (INSTITUTION_ADMIN), created with it.' })
+  @Field(() => AccountCredentialsInput, {
+    nullable: true,
+    description: 'The institution’s first admin account (INSTITUTION_ADMIN), created with it.',
+  })
   @IsOptional()
   @ValidateNested()
   admin?: AccountCredentialsInput | null;
 }
 
 export const InstitutionConnection = ConnectionType(Institution, 'Institution', 'A page of institutions.');
-export const CreateInstitutionPayload = PayloadType('CreateInstitution', 'institution', () => Institution, 'Result of createInstitution.');
+export const CreateInstitutionPayload = PayloadType(
+  'CreateInstitution',
+  'institution',
+  () => Institution,
+  'Result of createInstitution.',
+);
 Field(() => UserAccount, {
   nullable: true,
   description: 'The admin account (INSTITUTION_ADMIN) created with the institution; null when none was asked for.',

@@ -68,7 +68,10 @@ export class ApplicationEvent extends Node {
   @Column({ type: 'varchar', length: 60 })
   actor: string;
 
-  @Field(() => ApplicationStatus, { nullable: true, description: 'Status before; null when the application was created.' })
+  @Field(() => ApplicationStatus, {
+    nullable: true,
+    description: 'Status before; null when the application was created.',
+  })
   @Column({ type: 'enum', enum: ApplicationStatus, enumName: 'application_status', nullable: true })
   fromStatus: ApplicationStatus | null;
 

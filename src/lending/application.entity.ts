@@ -1,4 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
 import { FinancingRequest } from '../financing/financing-request.entity';
@@ -36,14 +46,19 @@ export enum ApplicationOrigin {
 }
 registerEnumType(ApplicationOrigin, {
   name: 'ApplicationOrigin',
-  description: 'Who started the application: the enterprise applied (申请), or the institution claimed the need (抢单).',
+  description:
+    'Who started the application: the enterprise applied (申请), or the institution claimed the need (抢单).',
   valuesConfig: {
     ENTERPRISE_APPLIED: { description: 'The enterprise applied (申请).' },
     INSTITUTION_CLAIMED: { description: 'The institution claimed the need (抢单).' },
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '对接 — one financing request meeting one loan product.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '对接 — one financing request meeting one loan product.',
+})
 @Entity('application')
 @Unique('uq_application_request_product', ['financingRequestId', 'loanProductId'])
 @Index(['institutionId', 'id'])
@@ -94,7 +109,9 @@ export class Application extends Node {
   @Column({ type: 'enum', enum: ApplicationOrigin, enumName: 'application_origin' })
   origin: ApplicationOrigin;
 
-  @Field(() => Date, { description: 'Accept (受理) before this instant or the application expires; working days by the official calendar.' })
+  @Field(() => Date, {
+    description: 'Accept (受理) before this instant or the application expires; working days by the official calendar.',
+  })
   @Column({ type: 'timestamptz' })
   responseDeadline: Date;
 

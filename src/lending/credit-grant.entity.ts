@@ -10,14 +10,19 @@ export enum CreditGrantStatus {
 }
 registerEnumType(CreditGrantStatus, {
   name: 'CreditGrantStatus',
-  description: 'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold waits for a second staff member (双人复核).',
+  description:
+    'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold waits for a second staff member (双人复核).',
   valuesConfig: {
     PENDING_APPROVAL: { description: 'Above the four-eyes threshold: waits for a second staff member (双人复核).' },
     APPROVED: { description: 'In force: tranches may be disbursed.' },
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '授信 — the credit an institution grants on an accepted application.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '授信 — the credit an institution grants on an accepted application.',
+})
 @Entity('credit_grant')
 @Check('ck_credit_grant_amount', 'amount > 0 AND term_months >= 1')
 export class CreditGrant extends Node {
@@ -49,7 +54,12 @@ export class CreditGrant extends Node {
   termMonths: number;
 
   @Field(() => CreditGrantStatus, { description: 'Approved, or waiting for a second staff member (双人复核).' })
-  @Column({ type: 'enum', enum: CreditGrantStatus, enumName: 'credit_grant_status', default: CreditGrantStatus.APPROVED })
+  @Column({
+    type: 'enum',
+    enum: CreditGrantStatus,
+    enumName: 'credit_grant_status',
+    default: CreditGrantStatus.APPROVED,
+  })
   status: CreditGrantStatus;
 
   /** Who proposed the grant (the maker), as the audit trail names actors. */
@@ -60,7 +70,10 @@ export class CreditGrant extends Node {
   @Column({ type: 'varchar', length: 60, nullable: true })
   approvedBy: string | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the grant took effect (at once, or on the second approval).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the grant took effect (at once, or on the second approval).',
+  })
   @Column({ type: 'timestamptz', nullable: true })
   approvedAt: Date | null;
 

@@ -4,7 +4,11 @@ import { Node } from '../common/node';
 import { DateScalar, MoneyScalar } from '../common/scalars';
 import { CreditGrant } from './credit-grant.entity';
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '放款 — one tranche paid out under a credit grant.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '放款 — one tranche paid out under a credit grant.',
+})
 @Entity('disbursement')
 @Check('ck_disbursement_amount', 'amount > 0')
 @Index(['creditGrantId', 'id'])

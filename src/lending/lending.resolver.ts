@@ -44,7 +44,9 @@ function actionInput(input: ApplicationActionInput) {
 
 @Resolver(() => Application)
 export class ApplicationResolver {
-  @Query(() => ApplicationConnection, { description: 'Applications (对接) visible to the actor: an enterprise’s own, an institution’s own.' })
+  @Query(() => ApplicationConnection, {
+    description: 'Applications (对接) visible to the actor: an enterprise’s own, an institution’s own.',
+  })
   applications(
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
     @Arg('status', () => ApplicationStatus, { nullable: true }) status: ApplicationStatus | null,
@@ -53,53 +55,94 @@ export class ApplicationResolver {
     return ctx.services.lending.list(ctx.actor, pageRequest(args, 'Application'), status);
   }
 
-  @Mutation(() => ApplicationPayload, { description: '申请 — the enterprise applies to a published product with one of its requests.' })
+  @Mutation(() => ApplicationPayload, {
+    description: '申请 — the enterprise applies to a published product with one of its requests.',
+  })
   applyToProduct(@Arg('input', () => StartApplicationInput) input: StartApplicationInput, @Ctx() ctx: RequestContext) {
     return toPayload('application', () => ctx.services.lending.applyToProduct(ctx.actor, startInput(input)));
   }
 
-  @Mutation(() => ApplicationPayload, { description: '抢单 — the institution claims an open request for one of its products.' })
-  claimFinancingRequest(@Arg('input', () => StartApplicationInput) input: StartApplicationInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => ApplicationPayload, {
+    description: '抢单 — the institution claims an open request for one of its products.',
+  })
+  claimFinancingRequest(
+    @Arg('input', () => StartApplicationInput) input: StartApplicationInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('application', () => ctx.services.lending.claimFinancingRequest(ctx.actor, startInput(input)));
   }
 
-  @Mutation(() => ApplicationPayload, { description: '受理 — the owning institution accepts, before the response deadline.' })
-  acceptApplication(@Arg('input', () => ApplicationActionInput) input: ApplicationActionInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => ApplicationPayload, {
+    description: '受理 — the owning institution accepts, before the response deadline.',
+  })
+  acceptApplication(
+    @Arg('input', () => ApplicationActionInput) input: ApplicationActionInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('application', () => ctx.services.lending.acceptApplication(ctx.actor, actionInput(input)));
   }
 
   @Mutation(() => ApplicationPayload, { description: '拒绝 — the owning institution declines, with a reason.' })
-  declineApplication(@Arg('input', () => ApplicationActionInput) input: ApplicationActionInput, @Ctx() ctx: RequestContext) {
+  declineApplication(
+    @Arg('input', () => ApplicationActionInput) input: ApplicationActionInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('application', () => ctx.services.lending.declineApplication(ctx.actor, actionInput(input)));
   }
 
   @Mutation(() => ApplicationPayload, { description: '撤回 — the owning enterprise withdraws its application.' })
-  withdrawApplication(@Arg('input', () => ApplicationActionInput) input: ApplicationActionInput, @Ctx() ctx: RequestContext) {
+  withdrawApplication(
+    @Arg('input', () => ApplicationActionInput) input: ApplicationActionInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('application', () => ctx.services.lending.withdrawApplication(ctx.actor, actionInput(input)));
   }
 
-  @Mutation(() => GrantCreditPayload, { description: '授信 — the owning institution grants credit on an accepted application.' })
+  @Mutation(() => GrantCreditPayload, {
+    description: '授信 — the owning institution grants credit on an accepted application.',
+  })
   grantCredit(@Arg('input', () => GrantCreditInput) input: GrantCreditInput, @Ctx() ctx: RequestContext) {
     const applicationId = expectGlobalId(input.applicationId, 'Application', 'applicationId');
     return toPayload('creditGrant', () => ctx.services.lending.grantCredit(ctx.actor, { ...input, applicationId }));
   }
 
-  @Mutation(() => GrantCreditPayload, { description: '复核 — a second staff member of the institution approves a grant above its four-eyes threshold.' })
-  approveCreditGrant(@Arg('input', () => ApproveCreditGrantInput) input: ApproveCreditGrantInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => GrantCreditPayload, {
+    description: '复核 — a second staff member of the institution approves a grant above its four-eyes threshold.',
+  })
+  approveCreditGrant(
+    @Arg('input', () => ApproveCreditGrantInput) input: ApproveCreditGrantInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const creditGrantId = expectGlobalId(input.creditGrantId, 'CreditGrant', 'creditGrantId');
-    return toPayload('creditGrant', () => ctx.services.lending.approveCreditGrant(ctx.actor, { ...input, creditGrantId }));
+    return toPayload('creditGrant', () =>
+      ctx.services.lending.approveCreditGrant(ctx.actor, { ...input, creditGrantId }),
+    );
   }
 
-  @Mutation(() => RecordDisbursementPayload, { description: '放款 — the owning institution records one tranche paid out.' })
-  recordDisbursement(@Arg('input', () => RecordDisbursementInput) input: RecordDisbursementInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => RecordDisbursementPayload, {
+    description: '放款 — the owning institution records one tranche paid out.',
+  })
+  recordDisbursement(
+    @Arg('input', () => RecordDisbursementInput) input: RecordDisbursementInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const applicationId = expectGlobalId(input.applicationId, 'Application', 'applicationId');
-    return toPayload('disbursement', () => ctx.services.lending.recordDisbursement(ctx.actor, { ...input, applicationId }));
+    return toPayload('disbursement', () =>
+      ctx.services.lending.recordDisbursement(ctx.actor, { ...input, applicationId }),
+    );
   }
 
-  @Mutation(() => WithdrawFinancingRequestPayload, { description: '撤回需求 — the owning enterprise withdraws a request and its open applications.' })
-  withdrawFinancingRequest(@Arg('input', () => WithdrawFinancingRequestInput) input: WithdrawFinancingRequestInput, @Ctx() ctx: RequestContext) {
+  @Mutation(() => WithdrawFinancingRequestPayload, {
+    description: '撤回需求 — the owning enterprise withdraws a request and its open applications.',
+  })
+  withdrawFinancingRequest(
+    @Arg('input', () => WithdrawFinancingRequestInput) input: WithdrawFinancingRequestInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     const financingRequestId = expectGlobalId(input.financingRequestId, 'FinancingRequest', 'financingRequestId');
-    return toPayload('financingRequest', () => ctx.services.lending.withdrawFinancingRequest(ctx.actor, { ...input, financingRequestId }));
+    return toPayload('financingRequest', () =>
+      ctx.services.lending.withdrawFinancingRequest(ctx.actor, { ...input, financingRequestId }),
+    );
   }
 
   @FieldResolver(() => FinancingRequest, { description: 'The need applied for (融资需求).' })
@@ -127,8 +170,14 @@ export class ApplicationResolver {
     return ctx.loaders.oneByForeignKey(CreditGrant, 'applicationId').load(application.id);
   }
 
-  @FieldResolver(() => ApplicationEventConnection, { description: 'The audit trail (审计轨迹): every transition, oldest first.' })
-  events(@Root() application: Application, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  @FieldResolver(() => ApplicationEventConnection, {
+    description: 'The audit trail (审计轨迹): every transition, oldest first.',
+  })
+  events(
+    @Root() application: Application,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
     const visible = ctx.services.lending.eventFilter(ctx.actor);
     return ctx.loaders.childConnection(ApplicationEvent, 'applicationId', application.id, args, visible);
   }
@@ -146,7 +195,8 @@ export class ApplicationEventResolver {
 @Resolver(() => FinancingRequest)
 export class FinancingRequestApplicationsResolver {
   @FieldResolver(() => ApplicationConnection, {
-    description: 'Applications (对接) on this request: all for its enterprise, an institution’s own for an institution.',
+    description:
+      'Applications (对接) on this request: all for its enterprise, an institution’s own for an institution.',
   })
   applications(
     @Root() request: FinancingRequest,
@@ -166,7 +216,11 @@ export class CreditGrantResolver {
   }
 
   @FieldResolver(() => DisbursementConnection, { description: 'Tranches paid out (放款), oldest first.' })
-  disbursements(@Root() grant: CreditGrant, @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs, @Ctx() ctx: RequestContext) {
+  disbursements(
+    @Root() grant: CreditGrant,
+    @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
+    @Ctx() ctx: RequestContext,
+  ) {
     return ctx.loaders.childConnection(Disbursement, 'creditGrantId', grant.id, args);
   }
 

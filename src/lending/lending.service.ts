@@ -84,7 +84,12 @@ export class LendingService {
     return this.startApplication(actor, input, ApplicationOrigin.INSTITUTION_CLAIMED, 'claimFinancingRequest');
   }
 
-  private startApplication(actor: Actor, input: StartApplicationInput, origin: ApplicationOrigin, operation: string): Promise<Application> {
+  private startApplication(
+    actor: Actor,
+    input: StartApplicationInput,
+    origin: ApplicationOrigin,
+    operation: string,
+  ): Promise<Application> {
     return runIdempotent(this.dataSource, actor, {
       operation,
       key: input.idempotencyKey,
@@ -99,9 +104,12 @@ export class LendingService {
         await assertVisible(manager, 'loan_product', loanProductVisibility(actor), input.loanProductId, 'LoanProduct');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         const product = await manager.getRepository(LoanProduct).findOneBy({ id: input.loanProductId });
-        if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId)) throw new NotFoundError('FinancingRequest');
-        if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId)) throw new NotFoundError('LoanProduct');
-        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
+        if (!request || (actor.kind === 'ENTERPRISE' && request.enterpriseId !== actor.enterpriseId))
+          throw new NotFoundError('FinancingRequest');
+        if (!product || (actor.kind === 'INSTITUTION' && product.institutionId !== actor.institutionId))
+          throw new NotFoundError('LoanProduct');
+        if (request.status === FinancingRequestStatus.WITHDRAWN)
+          throw new BusinessRuleError('REQUEST_WITHDRAWN', 'The financing request was withdrawn');
         if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaToday(this.clock)) {
           throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
         }
@@ -135,10 +143,12 @@ export class LendingService {
           .orIgnore()
           .returning('id')
           .execute();
-        if (inserted.raw.length === 0) throw new BusinessRuleError('ALREADY_APPLIED', 'This request already has an application to this product');
+        if (inserted.raw.length === 0)
+          throw new BusinessRuleError('ALREADY_APPLIED', 'This request already has an application to this product');
         const applicationId = String(inserted.raw[0].id);
         // Applying authorises the institution to see the enterprise's credit record details.
-        if (origin === ApplicationOrigin.ENTERPRISE_APPLIED) await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
+        if (origin === ApplicationOrigin.ENTERPRISE_APPLIED)
+          await grantCreditAuthorization(manager, request.enterpriseId, product.institutionId);
         const how = origin === ApplicationOrigin.INSTITUTION_CLAIMED ? '抢单 claimed by the institution' : null;
         const submitted = { id: applicationId, financingRequestId: request.id, loanProductId: product.id };
         const keys = { ...submitted, institutionId: product.institutionId, enterpriseId: request.enterpriseId };
@@ -156,17 +166,30 @@ export class LendingService {
   async acceptApplication(actor: Actor, input: ApplicationActionInput): Promise<Application> {
     const institutionId = requireInstitution(actor);
     try {
-      return await this.transition(actor, input, 'acceptApplication', async (manager, application) => {
-        if (application.status === ApplicationStatus.SUBMITTED && application.responseDeadline.getTime() <= Date.now()) {
-          throw new BusinessRuleError('RESPONSE_DEADLINE_PASSED', 'The response deadline has passed; the application expired');
-        }
-        assertTransition(application.status, ApplicationStatus.ACCEPTED);
-        application.acceptedAt = new Date();
-        return ApplicationStatus.ACCEPTED;
-      }, institutionId);
+      return await this.transition(
+        actor,
+        input,
+        'acceptApplication',
+        async (manager, application) => {
+          if (
+            application.status === ApplicationStatus.SUBMITTED &&
+            application.responseDeadline.getTime() <= Date.now()
+          ) {
+            throw new BusinessRuleError(
+              'RESPONSE_DEADLINE_PASSED',
+              'The response deadline has passed; the application expired',
+            );
+          }
+          assertTransition(application.status, ApplicationStatus.ACCEPTED);
+          application.acceptedAt = new Date();
+          return ApplicationStatus.ACCEPTED;
+        },
+        institutionId,
+      );
     } catch (error) {
       // A late acceptance finds the application expired: record that, then refuse.
-      if (error instanceof BusinessRuleError && error.code === 'RESPONSE_DEADLINE_PASSED') await this.expireOverdueApplications(new Date());
+      if (error instanceof BusinessRuleError && error.code === 'RESPONSE_DEADLINE_PASSED')
+        await this.expireOverdueApplications(new Date());
       throw error;
     }
   }
@@ -174,12 +197,19 @@ export class LendingService {
   /** 拒绝 — the owning institution declines, with a reason. */
   declineApplication(actor: Actor, input: ApplicationActionInput): Promise<Application> {
     const institutionId = requireInstitution(actor);
-    if (!input.reason?.trim()) throw new BusinessRuleError('REASON_REQUIRED', 'A reason is required to decline', ['input', 'reason']);
-    return this.transition(actor, input, 'declineApplication', async (_manager, application) => {
-      assertTransition(application.status, ApplicationStatus.DECLINED);
-      application.declineReason = input.reason!;
-      return ApplicationStatus.DECLINED;
-    }, institutionId);
+    if (!input.reason?.trim())
+      throw new BusinessRuleError('REASON_REQUIRED', 'A reason is required to decline', ['input', 'reason']);
+    return this.transition(
+      actor,
+      input,
+      'declineApplication',
+      async (_manager, application) => {
+        assertTransition(application.status, ApplicationStatus.DECLINED);
+        application.declineReason = input.reason!;
+        return ApplicationStatus.DECLINED;
+      },
+      institutionId,
+    );
   }
 
   /** 撤回 — the owning enterprise withdraws one application. */
@@ -220,7 +250,8 @@ export class LendingService {
         }
         const product = await manager.getRepository(LoanProduct).findOneByOrFail({ id: application.loanProductId });
         const amount = money.units(input.amount);
-        if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
+        if (amount <= 0n)
+          throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
         if (amount < money.units(product.minAmount) || amount > money.units(product.maxAmount)) {
           throw new BusinessRuleError(
             'AMOUNT_OUTSIDE_PRODUCT_LIMITS',
@@ -243,9 +274,10 @@ export class LendingService {
             ['input', 'termMonths'],
           );
         }
-        const [granted] = await manager.query(`SELECT coalesce(sum(amount), 0)::text AS total FROM credit_grant WHERE financing_request_id = $1`, [
-          application.financingRequestId,
-        ]);
+        const [granted] = await manager.query(
+          `SELECT coalesce(sum(amount), 0)::text AS total FROM credit_grant WHERE financing_request_id = $1`,
+          [application.financingRequestId],
+        );
         if (money.units(granted.total) + amount > money.units(request.amount)) {
           // The total includes other institutions' grants, which this one may not see: not named.
           throw new BusinessRuleError(
@@ -256,7 +288,8 @@ export class LendingService {
         }
         // 双人复核: above the institution's threshold the grant waits for a second staff member.
         const institution = await manager.getRepository(Institution).findOneByOrFail({ id: application.institutionId });
-        const needsSecondPair = institution.fourEyesThreshold !== null && amount > money.units(institution.fourEyesThreshold);
+        const needsSecondPair =
+          institution.fourEyesThreshold !== null && amount > money.units(institution.fourEyesThreshold);
         const grant = await manager.getRepository(CreditGrant).save(
           manager.getRepository(CreditGrant).create({
             applicationId: application.id,
@@ -278,8 +311,12 @@ export class LendingService {
         } else {
           await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, grantReason(grant));
         }
-        await emitAboutApplication(manager, needsSecondPair ? 'CREDIT_GRANT_PENDING_APPROVAL' : 'CREDIT_GRANT_MADE',
-          application, { creditGrantId: ['CreditGrant', grant.id] });
+        await emitAboutApplication(
+          manager,
+          needsSecondPair ? 'CREDIT_GRANT_PENDING_APPROVAL' : 'CREDIT_GRANT_MADE',
+          application,
+          { creditGrantId: ['CreditGrant', grant.id] },
+        );
         return grant;
       },
     });
@@ -316,11 +353,17 @@ export class LendingService {
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
         if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) {
-          throw new BusinessRuleError('GRANT_NOT_PENDING', 'This grant does not await approval: it is already approved');
+          throw new BusinessRuleError(
+            'GRANT_NOT_PENDING',
+            'This grant does not await approval: it is already approved',
+          );
         }
         assertTransition(application.status, ApplicationStatus.CREDIT_GRANTED);
         if (grant.proposedBy === actorKey(actor)) {
-          throw new BusinessRuleError('MAKER_CANNOT_CHECK', 'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it');
+          throw new BusinessRuleError(
+            'MAKER_CANNOT_CHECK',
+            'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it',
+          );
         }
         grant.status = CreditGrantStatus.APPROVED;
         grant.approvedBy = actorKey(actor);
@@ -329,7 +372,9 @@ export class LendingService {
         // Who proposed it is the actor of its CREDIT_GRANT_PROPOSED event; who approved it, of this one.
         const checked = `${grantReason(grant)}: approved by a second staff member (双人复核)`;
         await moveApplication(context, application, ApplicationStatus.CREDIT_GRANTED, checked);
-        await emitAboutApplication(manager, 'CREDIT_GRANT_APPROVED', application, { creditGrantId: ['CreditGrant', grant.id] });
+        await emitAboutApplication(manager, 'CREDIT_GRANT_APPROVED', application, {
+          creditGrantId: ['CreditGrant', grant.id],
+        });
         return grant;
       },
     });
@@ -378,19 +423,32 @@ export class LendingService {
         assertTransition(application.status, ApplicationStatus.DISBURSED);
         if (!grant) throw new Error(`Application ${application.id} is ${application.status} without a credit grant`);
         const amount = money.units(input.amount);
-        if (amount <= 0n) throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
-        const [paid] = await manager.query(`SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement WHERE credit_grant_id = $1`, [grant.id]);
+        if (amount <= 0n)
+          throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
+        const [paid] = await manager.query(
+          `SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement WHERE credit_grant_id = $1`,
+          [grant.id],
+        );
         const remaining = money.units(grant.amount) - money.units(paid.total);
         if (amount > remaining) {
-          throw new BusinessRuleError('DISBURSEMENT_EXCEEDS_GRANT', `Only ${money.format(remaining)} yuan of the grant remains to disburse`, ['input', 'amount']);
+          throw new BusinessRuleError(
+            'DISBURSEMENT_EXCEEDS_GRANT',
+            `Only ${money.format(remaining)} yuan of the grant remains to disburse`,
+            ['input', 'amount'],
+          );
         }
         const disbursedOn = input.disbursedOn ?? chinaDate(new Date());
         if (disbursedOn < chinaDate(grant.grantedAt)) {
-          throw new BusinessRuleError('DISBURSED_BEFORE_GRANT', 'disbursedOn cannot be before the credit was granted', ['input', 'disbursedOn']);
+          throw new BusinessRuleError('DISBURSED_BEFORE_GRANT', 'disbursedOn cannot be before the credit was granted', [
+            'input',
+            'disbursedOn',
+          ]);
         }
         const disbursement = await manager
           .getRepository(Disbursement)
-          .save(manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }));
+          .save(
+            manager.getRepository(Disbursement).create({ creditGrantId: grant.id, amount: input.amount, disbursedOn }),
+          );
         const tranche = `放款 tranche ${paid.tranches + 1}: ${money.normalize(input.amount)} yuan`;
         await moveApplication(context, application, ApplicationStatus.DISBURSED, tranche);
         await emitAboutApplication(manager, 'TRANCHE_DISBURSED', application, {
@@ -403,7 +461,10 @@ export class LendingService {
   }
 
   /** The enterprise withdraws a request: its open applications are withdrawn with it. Not once credit was granted. */
-  withdrawFinancingRequest(actor: Actor, input: { financingRequestId: string; reason?: string | null; idempotencyKey?: string | null }): Promise<FinancingRequest> {
+  withdrawFinancingRequest(
+    actor: Actor,
+    input: { financingRequestId: string; reason?: string | null; idempotencyKey?: string | null },
+  ): Promise<FinancingRequest> {
     if (actor.kind !== 'ENTERPRISE') throw new ForbiddenError('Only the enterprise withdraws its financing request');
     return runIdempotent(this.dataSource, actor, {
       operation: 'withdrawFinancingRequest',
@@ -416,9 +477,19 @@ export class LendingService {
         await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
-        if (request.status === FinancingRequestStatus.WITHDRAWN) throw new BusinessRuleError('INVALID_TRANSITION', 'The financing request is already withdrawn; nothing to do');
-        if (request.status === FinancingRequestStatus.CREDIT_GRANTED || request.status === FinancingRequestStatus.DISBURSED) {
-          throw new BusinessRuleError('REQUEST_HAS_CREDIT', 'Credit was already granted on this request; it can no longer be withdrawn');
+        if (request.status === FinancingRequestStatus.WITHDRAWN)
+          throw new BusinessRuleError(
+            'INVALID_TRANSITION',
+            'The financing request is already withdrawn; nothing to do',
+          );
+        if (
+          request.status === FinancingRequestStatus.CREDIT_GRANTED ||
+          request.status === FinancingRequestStatus.DISBURSED
+        ) {
+          throw new BusinessRuleError(
+            'REQUEST_HAS_CREDIT',
+            'Credit was already granted on this request; it can no longer be withdrawn',
+          );
         }
         await manager.query(
           `WITH open_application AS (
@@ -436,8 +507,14 @@ export class LendingService {
            ${applicationEventsSql('APPLICATION_WITHDRAWN', 'withdrawn')}`,
           [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
         );
-        const applications: Array<{ id: string }> = await manager.query(`SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`, [request.id]);
-        await dropPendingGrants(context, applications.map((row) => row.id));
+        const applications: Array<{ id: string }> = await manager.query(
+          `SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`,
+          [request.id],
+        );
+        await dropPendingGrants(
+          context,
+          applications.map((row) => row.id),
+        );
         // The need's own trail (financing_request_event) records its withdrawal as it records its expiry.
         await manager.query(
           `WITH withdrawn AS (
@@ -481,7 +558,10 @@ export class LendingService {
          SELECT DISTINCT financing_request_id::text FROM expired`,
         [now, actorKey(systemActor), requests.map((row) => row.id)],
       );
-      await refreshFinancingRequestStatus(manager, expired.map((row) => row.financing_request_id));
+      await refreshFinancingRequestStatus(
+        manager,
+        expired.map((row) => row.financing_request_id),
+      );
       return expired.length;
     });
   }
@@ -507,7 +587,8 @@ export class LendingService {
         // Never lock (nor wait for) a row the actor may not see: refused first, as a missing one.
         await assertVisible(manager, 'application', this.childFilter(actor), input.applicationId, 'Application');
         const { application } = await lockForApplication(manager, input.applicationId);
-        if (owningInstitutionId && application.institutionId !== owningInstitutionId) throw new NotFoundError('Application');
+        if (owningInstitutionId && application.institutionId !== owningInstitutionId)
+          throw new NotFoundError('Application');
         const to = await decide(manager, application);
         await moveApplication(context, application, to, input.reason ?? null);
         return application;
@@ -521,9 +602,17 @@ export class LendingService {
       case 'SYSTEM':
         return { key: 'all', where: 'TRUE', params: {} };
       case 'ENTERPRISE':
-        return { key: `enterprise:${actor.enterpriseId}`, where: 'self.enterprise_id = :ownEnterpriseId', params: { ownEnterpriseId: actor.enterpriseId } };
+        return {
+          key: `enterprise:${actor.enterpriseId}`,
+          where: 'self.enterprise_id = :ownEnterpriseId',
+          params: { ownEnterpriseId: actor.enterpriseId },
+        };
       case 'INSTITUTION':
-        return { key: `institution:${actor.institutionId}`, where: 'self.institution_id = :ownInstitutionId', params: { ownInstitutionId: actor.institutionId } };
+        return {
+          key: `institution:${actor.institutionId}`,
+          where: 'self.institution_id = :ownInstitutionId',
+          params: { ownInstitutionId: actor.institutionId },
+        };
       default:
         return { key: 'none', where: 'FALSE', params: {} };
     }
@@ -534,9 +623,14 @@ export class LendingService {
   }
 
   list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
-    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST') throw new ForbiddenError('Applications are not available to this account');
+    if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
+      throw new ForbiddenError('Applications are not available to this account');
     const visible = this.childFilter(actor);
-    return entityReader(this.dataSource, Application).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
+    return entityReader(this.dataSource, Application).page(
+      'self',
+      status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible,
+      page,
+    );
   }
 
   /** Grants and events are visible with their application: SQL over `self` (a row with application_id). */
@@ -630,7 +724,10 @@ async function moveApplication(
   await refreshFinancingRequestStatus(manager, [application.financingRequestId]);
 }
 
-type ApplicationKeys = Pick<Application, 'id' | 'financingRequestId' | 'loanProductId' | 'institutionId' | 'enterpriseId'>;
+type ApplicationKeys = Pick<
+  Application,
+  'id' | 'financingRequestId' | 'loanProductId' | 'institutionId' | 'enterpriseId'
+>;
 
 /** The outbox event of each audit event; credit and tranches emit their own, with their IDs. */
 const APPLICATION_OUTBOX_EVENTS: Partial<Record<ApplicationEventType, OutboxEventType>> = {

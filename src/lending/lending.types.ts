@@ -12,12 +12,19 @@ import { IsIdempotencyKey, IsPlainText } from '../common/validators';
 
 @InputType('IdempotentInput', { description: 'Base of retry-safe inputs.' })
 class IdempotentInput {
-  @Field(() => String, { nullable: true, description: 'Retry-safe key: a retry with the same key and input has one effect and the same answer; another input under it is refused.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Retry-safe key: a retry with the same key and input has one effect and the same answer; another input under it is refused.',
+  })
   @IsIdempotencyKey()
   idempotencyKey?: string | null;
 }
 
-@InputType({ description: 'A financing request meets a loan product: the enterprise applies (申请) or the institution claims it (抢单).' })
+@InputType({
+  description:
+    'A financing request meets a loan product: the enterprise applies (申请) or the institution claims it (抢单).',
+})
 export class StartApplicationInput extends IdempotentInput {
   @Field(() => ID, { description: 'ID of the FinancingRequest.' })
   financingRequestId: string;
@@ -43,7 +50,9 @@ export class GrantCreditInput extends IdempotentInput {
   @Field(() => ID, { description: 'ID of the Application.' })
   applicationId: string;
 
-  @Field(() => MoneyScalar, { description: 'Within the product range; with other grants on the request, at most what it asked for.' })
+  @Field(() => MoneyScalar, {
+    description: 'Within the product range; with other grants on the request, at most what it asked for.',
+  })
   amount: string;
 
   @Field(() => RateScalar, { description: "Annual rate, percent, within the product's range." })
@@ -81,13 +90,41 @@ export class WithdrawFinancingRequestInput extends IdempotentInput {
 }
 
 export const ApplicationConnection = ConnectionType(Application, 'Application', 'A page of applications (对接).');
-export const ApplicationEventConnection = ConnectionType(ApplicationEvent, 'ApplicationEvent', 'A page of the audit trail, oldest first.');
-export const DisbursementConnection = ConnectionType(Disbursement, 'Disbursement', 'A page of disbursements (放款), oldest first.');
+export const ApplicationEventConnection = ConnectionType(
+  ApplicationEvent,
+  'ApplicationEvent',
+  'A page of the audit trail, oldest first.',
+);
+export const DisbursementConnection = ConnectionType(
+  Disbursement,
+  'Disbursement',
+  'A page of disbursements (放款), oldest first.',
+);
 
-export const ApplicationPayload = PayloadType('Application', 'application', () => Application, 'Result of an application mutation.');
-export const GrantCreditPayload = PayloadType('GrantCredit', 'creditGrant', () => CreditGrant, 'Result of grantCredit.');
-export const RecordDisbursementPayload = PayloadType('RecordDisbursement', 'disbursement', () => Disbursement, 'Result of recordDisbursement.');
-export const WithdrawFinancingRequestPayload = PayloadType('WithdrawFinancingRequest', 'financingRequest', () => FinancingRequest, 'Result of withdrawFinancingRequest.');
+export const ApplicationPayload = PayloadType(
+  'Application',
+  'application',
+  () => Application,
+  'Result of an application mutation.',
+);
+export const GrantCreditPayload = PayloadType(
+  'GrantCredit',
+  'creditGrant',
+  () => CreditGrant,
+  'Result of grantCredit.',
+);
+export const RecordDisbursementPayload = PayloadType(
+  'RecordDisbursement',
+  'disbursement',
+  () => Disbursement,
+  'Result of recordDisbursement.',
+);
+export const WithdrawFinancingRequestPayload = PayloadType(
+  'WithdrawFinancingRequest',
+  'financingRequest',
+  () => FinancingRequest,
+  'Result of withdrawFinancingRequest.',
+);
 
 @InputType({ description: '复核 — approve a credit grant that waits for a second staff member.' })
 export class ApproveCreditGrantInput extends IdempotentInput {

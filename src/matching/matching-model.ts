@@ -54,13 +54,19 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
   // A quote never exceeds the product's maximum rate (ck_loan_product_grade_rates_in_range), so a
   // product whose maximum is acceptable needs no quote; the cheap lower bound comes next.
   ['RATE', `(p.max_rate <= req.max_rate OR (p.min_rate <= req.max_rate AND ${QUOTED_RATE_SQL} <= req.max_rate))`],
-  ['REGION', `${REGIONS_OF_P} && ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`],
+  [
+    'REGION',
+    `${REGIONS_OF_P} && ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`,
+  ],
   ['INDUSTRY', `${INDUSTRIES_OF_P} && ARRAY['*', left(req.industry_code, 1), req.industry_code]::varchar[]`],
   ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],
   ['CREDIT_SCORE', `(p.min_credit_score IS NULL OR req.credit_score >= p.min_credit_score)`],
   // Whole years in business ≥ N, as a date comparison (cheap per row).
-  ['YEARS_IN_BUSINESS', `(p.min_years_in_business IS NULL
-    OR req.established_on <= (req.today - make_interval(years => p.min_years_in_business))::date)`],
+  [
+    'YEARS_IN_BUSINESS',
+    `(p.min_years_in_business IS NULL
+    OR req.established_on <= (req.today - make_interval(years => p.min_years_in_business))::date)`,
+  ],
   ['ANNUAL_REVENUE', `(p.min_annual_revenue IS NULL OR req.annual_revenue >= p.min_annual_revenue)`],
   ['DISHONEST_DEBTOR', `NOT req.dishonest_debtor`],
 ];
@@ -88,7 +94,9 @@ export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || indust
 
 const KEYED_CRITERIA = new Set(['REGION', 'INDUSTRY', 'GUARANTEE']);
 
-const UNKEYED_CRITERIA_SQL = CRITERIA_SQL.filter(([criterion]) => !KEYED_CRITERIA.has(criterion)).map(([, predicate]) => predicate);
+const UNKEYED_CRITERIA_SQL = CRITERIA_SQL.filter(([criterion]) => !KEYED_CRITERIA.has(criterion)).map(
+  ([, predicate]) => predicate,
+);
 
 /**
  * ELIGIBLE_SQL for a request row that carries `match_keys`: REGION ∧ INDUSTRY ∧ GUARANTEE are
@@ -97,7 +105,9 @@ const UNKEYED_CRITERIA_SQL = CRITERIA_SQL.filter(([criterion]) => !KEYED_CRITERI
  * only narrows the candidates (a band the request's term lies in overlaps the product's range
  * whenever the term does); TERM itself is still checked.
  */
-export const KEYED_ELIGIBLE_SQL = [`${PRODUCT_MATCH_KEYS_SQL} && req.match_keys`, ...UNKEYED_CRITERIA_SQL].join('\n    AND ');
+export const KEYED_ELIGIBLE_SQL = [`${PRODUCT_MATCH_KEYS_SQL} && req.match_keys`, ...UNKEYED_CRITERIA_SQL].join(
+  '\n    AND ',
+);
 
 /**
  * The same for reverse matching, over matchable_request rows `req`: the request's keys are the
@@ -113,12 +123,24 @@ export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: n
   // Expected rate: the further below the highest acceptable rate, the better.
   ['expectedRate', 40, `40 * (req.max_rate - ${QUOTED_RATE_SQL}) / nullif(req.max_rate, 0)`],
   // Fit of the guarantee asked: unsecured credit asks least of the enterprise.
-  ['guaranteeFit', 20, `CASE p.guarantee_type WHEN 'CREDIT' THEN 20 WHEN 'GUARANTEE' THEN 14 WHEN 'PLEDGE' THEN 10 ELSE 8 END`],
+  [
+    'guaranteeFit',
+    20,
+    `CASE p.guarantee_type WHEN 'CREDIT' THEN 20 WHEN 'GUARANTEE' THEN 14 WHEN 'PLEDGE' THEN 10 ELSE 8 END`,
+  ],
   // Institution responsiveness: fewer working days to accept, 15 × (10 − days) / 9 for 1–10 days.
   // Written as a table of the ten values (folded to constants when planned): no division per row.
-  ['responsiveness', 15, `(ARRAY[${Array.from({ length: 10 }, (_, k) => `15 * (10 - ${k + 1}) / 9.0`).join(', ')}])[least(greatest(i.response_deadline_days, 1), 10)]`],
+  [
+    'responsiveness',
+    15,
+    `(ARRAY[${Array.from({ length: 10 }, (_, k) => `15 * (10 - ${k + 1}) / 9.0`).join(', ')}])[least(greatest(i.response_deadline_days, 1), 10)]`,
+  ],
   // Approval likelihood: where the credit score lies between the product's minimum and 1000.
-  ['approvalLikelihood', 25, `25 * greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / greatest(1000 - coalesce(p.min_credit_score, 0), 1)::numeric`],
+  [
+    'approvalLikelihood',
+    25,
+    `25 * greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / greatest(1000 - coalesce(p.min_credit_score, 0), 1)::numeric`,
+  ],
 ];
 
 export const MATCH_SCORE_SQL = `round(${RANKING_COMPONENTS_SQL.map(([, , expression]) => `coalesce(${expression}, 0)`).join(' + ')}, 4)`;

@@ -26,14 +26,23 @@ import { preparedQuery } from '../common/database/prepared';
 import { recordDetailsVisible } from '../common/context';
 
 export const MatchConnection = ConnectionType(Match, 'Match', 'Ranked matches, best first.');
-export const ProductFitConnection = ConnectionType(ProductFit, 'ProductFit', 'How a request fits published products, by product.');
+export const ProductFitConnection = ConnectionType(
+  ProductFit,
+  'ProductFit',
+  'How a request fits published products, by product.',
+);
 
 /** A request's matches, best first: by score, then the lower quoted rate, then the product's ID. */
 const MATCH_KEYSET: Keyset = { name: 'Match', keys: ['decimal', 'decimal', 'id'] };
 const matchKey = (match: Match) => [match.matchScore, match.quotedRate, match.loanProductId];
 
-/** A stored match row; its reasons parsed, or as the JSON text to parse when asked for (null where the query did not ask). */
-type MatchRow = Omit<RankedMatch, 'reasons'> & { position: number } & ({ reasons: Record<string, unknown> } | { reasonsJson: string | null });
+/**
+ * A stored match row; its reasons parsed, or as the JSON text to parse when asked for (null where the query did not
+ * ask).
+ */
+type MatchRow = Omit<RankedMatch, 'reasons'> & { position: number } & (
+    { reasons: Record<string, unknown> } | { reasonsJson: string | null }
+  );
 
 function toMatch(row: MatchRow): Match {
   // An instance of the GraphQL type, so type-graphql's field resolvers take it as it is instead of
@@ -60,7 +69,12 @@ async function withRelations(
   ctx: RequestContext,
   known: { financingRequest?: FinancingRequest; loanProduct?: LoanProduct } = {},
 ): Promise<void> {
-  const fill = async <K extends 'loanProduct' | 'financingRequest'>(field: K, parent: Match[K], loader: DataLoader<string, Match[K] | null>, keyOf: (m: Match) => string) => {
+  const fill = async <K extends 'loanProduct' | 'financingRequest'>(
+    field: K,
+    parent: Match[K],
+    loader: DataLoader<string, Match[K] | null>,
+    keyOf: (m: Match) => string,
+  ) => {
     if (!selects(info, ['edges', 'node', field]) && !selects(info, ['nodes', field])) return;
     const rows = parent ? matches.map(() => parent) : await loader.loadMany(matches.map(keyOf));
     rows.forEach((row, i) => {
@@ -77,7 +91,9 @@ async function withRelations(
 
 @Resolver(() => FinancingRequest)
 export class FinancingRequestMatchingResolver {
-  @FieldResolver(() => MatchConnection, { description: 'Products matched to this need (匹配产品), best first, with the rate quoted and the reasons.' })
+  @FieldResolver(() => MatchConnection, {
+    description: 'Products matched to this need (匹配产品), best first, with the rate quoted and the reasons.',
+  })
   async matches(
     @Root() request: FinancingRequest,
     @Args(() => ConnectionArgs, { validate: false }) args: ConnectionArgs,
@@ -135,9 +151,13 @@ export class FinancingRequestMatchingResolver {
     return toConnection(matches, page, total, matchKey);
   }
 
-  @FieldResolver(() => Boolean, { description: 'False while a refresh that could change the matches is queued (e.g. a product changed).' })
+  @FieldResolver(() => Boolean, {
+    description: 'False while a refresh that could change the matches is queued (e.g. a product changed).',
+  })
   matchesCurrent(@Root() request: FinancingRequest, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.keyed<string, boolean>('matchesCurrent', (ids) => ctx.services.matching.matchesAreCurrent(ids)).load(request.id);
+    return ctx.loaders
+      .keyed<string, boolean>('matchesCurrent', (ids) => ctx.services.matching.matchesAreCurrent(ids))
+      .load(request.id);
   }
 
   @FieldResolver(() => ProductFit, {
@@ -146,7 +166,11 @@ export class FinancingRequestMatchingResolver {
       'How this need fits one product, eligible or not, with each failed criterion. ' +
       'Null unless the actor sees the enterprise’s credit details.',
   })
-  async productFit(@Root() request: FinancingRequest, @Arg('loanProductId', () => ID) loanProductId: string, @Ctx() ctx: RequestContext) {
+  async productFit(
+    @Root() request: FinancingRequest,
+    @Arg('loanProductId', () => ID) loanProductId: string,
+    @Ctx() ctx: RequestContext,
+  ) {
     const productId = expectGlobalId(loanProductId, 'LoanProduct', 'loanProductId');
     // Failed criteria name record-derived flags (DISHONEST_DEBTOR): credit details, under their rule.
     if (!(await recordDetailsVisible(ctx, request.enterpriseId))) return null;
@@ -191,7 +215,8 @@ export class ProductFitResolver {
 @Resolver(() => LoanProduct)
 export class LoanProductMatchingResolver {
   @FieldResolver(() => MatchConnection, {
-    description: 'Reverse matching (for the owning institution): the open financing requests that fit this product, best first.',
+    description:
+      'Reverse matching (for the owning institution): the open financing requests that fit this product, best first.',
   })
   async matchingRequests(
     @Root() product: LoanProduct,
@@ -199,7 +224,8 @@ export class LoanProductMatchingResolver {
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
   ) {
-    if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR') throw new ForbiddenError('Only the owning institution sees matching requests');
+    if (ctx.actor.kind !== 'INSTITUTION' && ctx.actor.kind !== 'OPERATOR')
+      throw new ForbiddenError('Only the owning institution sees matching requests');
     if (!ctx.services.matching.mayReverseMatch(ctx.actor, product)) {
       throw new ForbiddenError('Only the institution that owns the product sees the requests that fit it');
     }

@@ -54,8 +54,9 @@ export interface ProductFit {
   failedCriteria: FailedCriterion[];
 }
 
-
-const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predicate}) AS "ok_${criterion}"`).join(',\n      ');
+const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predicate}) AS "ok_${criterion}"`).join(
+  ',\n      ',
+);
 
 /** What a fit is built from: the request `req` beside the product `p` and its institution `i`. */
 const FIT_COLUMNS = `p.id AS product_key, p.id::text AS product_id, req.amount::text AS amount, req.term_months,
@@ -124,7 +125,11 @@ export class MatchingService {
   }
 
   /** The best `limit` eligible products for one open request, ranked: the forward-matching query itself. */
-  async topMatches(requestId: string, limit = MATCH_DEPTH, manager?: EntityManager): Promise<Array<{ loan_product_id: string; match_score: string }>> {
+  async topMatches(
+    requestId: string,
+    limit = MATCH_DEPTH,
+    manager?: EntityManager,
+  ): Promise<Array<{ loan_product_id: string; match_score: string }>> {
     const text = `SELECT id::text AS request_id, loan_product_id::text, match_score::text, quoted_rate::text
       FROM (${forwardMatchSql('$1', limit, '$2::date')}) top`;
     if (manager) return manager.query(text, [requestId, this.today()]);
@@ -252,7 +257,11 @@ export class MatchingService {
   }
 
   /** Reverse matching (for banks): the open requests that fit a product, best first (REVERSE_MATCH_KEYSET). */
-  async matchingRequests(actor: Actor, productId: string, page: PageRequest): Promise<{ rows: Array<RankedMatch & { position: number }> }> {
+  async matchingRequests(
+    actor: Actor,
+    productId: string,
+    page: PageRequest,
+  ): Promise<{ rows: Array<RankedMatch & { position: number }> }> {
     const product = await this.dataSource.getRepository(LoanProduct).findOneBy({ id: productId });
     if (!product) throw new NotFoundError('LoanProduct');
     if (!this.mayReverseMatch(actor, product)) {
@@ -304,7 +313,10 @@ export class MatchingService {
   /** Queue a refresh that must not run inside the caller's mutation. */
   async enqueue(manager: EntityManager, kind: MatchingJobKind, subjectIds: string[]): Promise<void> {
     if (subjectIds.length === 0) return;
-    await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [kind, subjectIds]);
+    await manager.query(`INSERT INTO matching_job (kind, subject_id) SELECT $1, unnest($2::bigint[])`, [
+      kind,
+      subjectIds,
+    ]);
   }
 
   /**
@@ -352,7 +364,10 @@ export class MatchingService {
     return done;
   }
 
-  /** Runs jobs of one kind (product changes: one) under a savepoint; records the first job's failure. Returns whether they ran. */
+  /**
+   * Runs jobs of one kind (product changes: one) under a savepoint; records the first job's failure. Returns whether
+   * they ran.
+   */
   private async runJobs(manager: EntityManager, jobs: QueuedJob[]): Promise<boolean> {
     const [first] = jobs;
     const subjects = [...new Set(jobs.map((job) => job.subject_id))];
@@ -366,7 +381,10 @@ export class MatchingService {
       );
       if (first.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(first.subject_id, manager);
       else await this.refreshEnterpriseMatches(manager, subjects);
-      await manager.query(`UPDATE matching_job SET finished_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [folded.map((job) => job.id)]);
+      await manager.query(
+        `UPDATE matching_job SET finished_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`,
+        [folded.map((job) => job.id)],
+      );
       await manager.query('RELEASE SAVEPOINT matching_job');
       return true;
     } catch (error) {
@@ -376,7 +394,9 @@ export class MatchingService {
         first.id,
         String(error instanceof Error ? error.message : error).slice(0, 500),
       ]);
-      if (Number((await manager.query(`SELECT attempts FROM matching_job WHERE id = $1`, [first.id]))[0].attempts) >= 5) {
+      if (
+        Number((await manager.query(`SELECT attempts FROM matching_job WHERE id = $1`, [first.id]))[0].attempts) >= 5
+      ) {
         await manager.query(`UPDATE matching_job SET finished_at = now() WHERE id = $1`, [first.id]);
       }
       return false;
@@ -390,7 +410,10 @@ export class MatchingService {
        WHERE enterprise_id = ANY($1::bigint[]) AND valid_until >= $2::date`,
       [enterpriseIds, this.today()],
     );
-    await this.refreshRequestMatches(manager, requests.map((row) => row.id));
+    await this.refreshRequestMatches(
+      manager,
+      requests.map((row) => row.id),
+    );
   }
 }
 
@@ -553,27 +576,51 @@ function explainFailure(criterion: string, row: Record<string, any>): FailedCrit
       return fail(`the product is ${String(row.status).toLowerCase()}, not published`);
     case 'AMOUNT':
       return money.units(row.amount) > money.units(row.max_amount)
-        ? fail(`amount ${money.normalize(row.amount)} > product maximum ${money.normalize(row.max_amount)}`, `an amount of at most ${money.normalize(row.max_amount)}`)
-        : fail(`amount ${money.normalize(row.amount)} < product minimum ${money.normalize(row.min_amount)}`, `an amount of at least ${money.normalize(row.min_amount)}`);
+        ? fail(
+            `amount ${money.normalize(row.amount)} > product maximum ${money.normalize(row.max_amount)}`,
+            `an amount of at most ${money.normalize(row.max_amount)}`,
+          )
+        : fail(
+            `amount ${money.normalize(row.amount)} < product minimum ${money.normalize(row.min_amount)}`,
+            `an amount of at least ${money.normalize(row.min_amount)}`,
+          );
     case 'TERM':
       return row.term_months > row.max_term_months
-        ? fail(`term ${row.term_months} months > product maximum ${row.max_term_months}`, `a term of at most ${row.max_term_months} months`)
-        : fail(`term ${row.term_months} months < product minimum ${row.min_term_months}`, `a term of at least ${row.min_term_months} months`);
+        ? fail(
+            `term ${row.term_months} months > product maximum ${row.max_term_months}`,
+            `a term of at most ${row.max_term_months} months`,
+          )
+        : fail(
+            `term ${row.term_months} months < product minimum ${row.min_term_months}`,
+            `a term of at least ${row.min_term_months} months`,
+          );
     case 'GUARANTEE':
-      return fail(`the product requires ${row.guarantee_type}; the request accepts ${row.guarantees.join(', ')}`, `accepting ${row.guarantee_type}`);
+      return fail(
+        `the product requires ${row.guarantee_type}; the request accepts ${row.guarantees.join(', ')}`,
+        `accepting ${row.guarantee_type}`,
+      );
     case 'RATE':
       return fail(
         `quoted rate ${rate.normalize(row.quoted_rate)}% > highest acceptable ${rate.normalize(row.max_rate)}%`,
         `a highest acceptable rate of at least ${rate.normalize(row.quoted_rate)}%`,
       );
     case 'REGION':
-      return fail(`region ${row.region_code} (${regionName(row.region_code) ?? '?'}) is outside the product's regions ${row.eligible_regions.join(', ')}`);
+      return fail(
+        `region ${row.region_code} (${regionName(row.region_code) ?? '?'}) is outside the product's regions ${row.eligible_regions.join(', ')}`,
+      );
     case 'INDUSTRY':
-      return fail(`industry ${row.industry_code} is outside the product's industries ${row.eligible_industries.join(', ')}`);
+      return fail(
+        `industry ${row.industry_code} is outside the product's industries ${row.eligible_industries.join(', ')}`,
+      );
     case 'SCALE':
-      return fail(`scale ${row.scale} is outside the product's scales ${formatPgArray(row.eligible_scales).join(', ')}`);
+      return fail(
+        `scale ${row.scale} is outside the product's scales ${formatPgArray(row.eligible_scales).join(', ')}`,
+      );
     case 'CREDIT_SCORE':
-      return fail(`credit score ${row.credit_score} < product minimum ${row.min_credit_score}`, `a credit score of at least ${row.min_credit_score}`);
+      return fail(
+        `credit score ${row.credit_score} < product minimum ${row.min_credit_score}`,
+        `a credit score of at least ${row.min_credit_score}`,
+      );
     case 'YEARS_IN_BUSINESS':
       return fail(
         `${row.years_in_business} years in business < product minimum ${row.min_years_in_business}`,
@@ -593,6 +640,10 @@ function explainFailure(criterion: string, row: Record<string, any>): FailedCrit
 
 function formatPgArray(value: unknown): string[] {
   if (Array.isArray(value)) return value;
-  if (typeof value === 'string') return value.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+  if (typeof value === 'string')
+    return value
+      .replace(/^\{|\}$/g, '')
+      .split(',')
+      .filter(Boolean);
   return [];
 }

@@ -6,9 +6,14 @@ import { CreditGrade } from '../credit/credit-profile.entity';
 import { FinancingRequest } from '../financing/financing-request.entity';
 import { LoanProduct } from '../product/loan-product.entity';
 
-@ObjectType({ simpleResolvers: true, description: 'Why a product ranks where it does: the components of the match score (model match-v1).' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Why a product ranks where it does: the components of the match score (model match-v1).',
+})
 export class MatchReasons {
-  @Field(() => String, { description: 'Expected rate, 0–40: how far the quoted rate is below the highest acceptable rate.' })
+  @Field(() => String, {
+    description: 'Expected rate, 0–40: how far the quoted rate is below the highest acceptable rate.',
+  })
   expectedRate: string;
 
   @Field(() => String, { description: 'Guarantee fit, 0–20: unsecured credit (信用) asks least of the enterprise.' })
@@ -27,7 +32,10 @@ export class MatchReasons {
   incentiveApplied: boolean;
 }
 
-@ObjectType({ simpleResolvers: true, description: '匹配 — a loan product ranked for a financing request, with the rate quoted and the reasons.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: '匹配 — a loan product ranked for a financing request, with the rate quoted and the reasons.',
+})
 export class Match {
   financingRequestId: string;
   loanProductId: string;
@@ -80,15 +88,24 @@ function toMatchReasons(stored: Record<string, unknown> | string | null): MatchR
   };
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A hard criterion a request fails against a product, and what would make it pass.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A hard criterion a request fails against a product, and what would make it pass.',
+})
 export class FailedCriterion {
-  @Field(() => String, { description: 'PUBLISHED, AMOUNT, TERM, GUARANTEE, RATE, REGION, INDUSTRY, SCALE, CREDIT_SCORE, YEARS_IN_BUSINESS, ANNUAL_REVENUE or DISHONEST_DEBTOR.' })
+  @Field(() => String, {
+    description:
+      'PUBLISHED, AMOUNT, TERM, GUARANTEE, RATE, REGION, INDUSTRY, SCALE, CREDIT_SCORE, YEARS_IN_BUSINESS, ANNUAL_REVENUE or DISHONEST_DEBTOR.',
+  })
   criterion: string;
 
   @Field(() => String, { description: 'e.g. "term 24 months > product maximum 12".' })
   message: string;
 
-  @Field(() => String, { nullable: true, description: 'e.g. "a term of at most 12 months"; null where the enterprise cannot change it.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'e.g. "a term of at most 12 months"; null where the enterprise cannot change it.',
+  })
   wouldPassWith: string | null;
 }
 
@@ -111,7 +128,10 @@ export class ProductFit {
   failedCriteria: FailedCriterion[];
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A credit-incentive rate (守信激励): the annual rate a product offers to one grade.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A credit-incentive rate (守信激励): the annual rate a product offers to one grade.',
+})
 export class GradeRate {
   @Field(() => CreditGrade, { description: 'Credit grade (信用等级) the rate applies to.' })
   grade: CreditGrade;

@@ -51,7 +51,7 @@ export function toLiveEvent(event: OutboxEvent): LiveEvent {
 export class NotificationsResolver {
   @Subscription(() => LiveEvent, {
     description:
-      'Changes to applications: staff get their institution\'s, an enterprise its own (submitted, claimed, accepted, ' +
+      "Changes to applications: staff get their institution's, an enterprise its own (submitted, claimed, accepted, " +
       'declined, withdrawn, expired, credit granted or waiting for approval, tranches). `after:` resumes.',
     subscribe: ({ args, context }) => {
       const ctx = context as SubscriptionContext;
@@ -69,7 +69,7 @@ export class NotificationsResolver {
 
   @Subscription(() => LiveEvent, {
     description:
-      '抢单 — open financing needs newly fitting one of the staff\'s institution\'s products (or the one given). ' +
+      "抢单 — open financing needs newly fitting one of the staff's institution's products (or the one given). " +
       '`after:` resumes.',
     subscribe: ({ args, context }) => {
       const { actor, liveFeed } = context as SubscriptionContext;
@@ -107,7 +107,10 @@ export class NotificationsResolver {
       if (actor.kind !== 'ANALYST' && actor.kind !== 'OPERATOR') {
         throw new ForbiddenError('Platform statistics are for analysts and operators');
       }
-      return throttled(liveFeed.subscribe((event) => event.platform, null), STATS_THROTTLE_MS);
+      return throttled(
+        liveFeed.subscribe((event) => event.platform, null),
+        STATS_THROTTLE_MS,
+      );
     },
   })
   platformStatsChanged(

@@ -40,7 +40,7 @@ export class WebhooksResolver {
   }
 
   @Mutation(() => WebhookSecretPayload, {
-    description: "A new signing secret (institution admins); the old one also signs during the overlap.",
+    description: 'A new signing secret (institution admins); the old one also signs during the overlap.',
   })
   rotateWebhookSecret(
     @Arg('input', () => RotateWebhookSecretInput) input: RotateWebhookSecretInput,
@@ -80,4 +80,3 @@ export class WebhooksResolver {
     );
   }
 }
-

@@ -80,8 +80,13 @@ export function addressAllowed(address: string, allowLoopback: boolean): boolean
     const [a, b] = v4.split('.').map(Number);
     if (a === 127) return allowLoopback;
     return !(
-      a === 0 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
-      (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127) || a >= 224
+      a === 0 ||
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      a >= 224
     );
   }
   const v6 = address.toLowerCase();

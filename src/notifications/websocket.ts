@@ -186,7 +186,11 @@ export function attachSubscriptions(
     socket.on('error', () => socket.destroy());
     if (!webSocketServer.shouldHandle(req)) return refuseUpgrade(socket, [404, 'NOT_FOUND', 'Not found']);
     if (closing) {
-      const stopping: [number, ErrorCode, string] = [503, 'SERVICE_UNAVAILABLE', 'The server is shutting down; reconnect'];
+      const stopping: [number, ErrorCode, string] = [
+        503,
+        'SERVICE_UNAVAILABLE',
+        'The server is shutting down; reconnect',
+      ];
       return refuseUpgrade(socket, stopping, undefined, { 'retry-after': '1' });
     }
     const ip = clientIp(req);
@@ -290,7 +294,12 @@ export function attachSubscriptions(
           options.recheck(token).then(
             (now) => {
               if (!now) {
-                closeFor(extra, CloseCode.Unauthorized, 'The access token expired or its session ended', 'UNAUTHENTICATED');
+                closeFor(
+                  extra,
+                  CloseCode.Unauthorized,
+                  'The access token expired or its session ended',
+                  'UNAUTHENTICATED',
+                );
               } else if (!sameParty(now, actor)) {
                 closeFor(extra, CloseCode.Forbidden, 'Acting for another party now', 'FORBIDDEN');
               }

@@ -1,4 +1,15 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  VersionColumn,
+} from 'typeorm';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
 import { MoneyScalar, RateScalar } from '../common/scalars';
@@ -39,7 +50,11 @@ registerEnumType(LoanProductStatus, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: '贷款产品 — a loan product published by an institution.' })
+@ObjectType({
+  simpleResolvers: true,
+  implements: Node,
+  description: '贷款产品 — a loan product published by an institution.',
+})
 @Entity('loan_product')
 @Check('ck_loan_product_amounts', 'min_amount > 0 AND min_amount <= max_amount')
 @Check('ck_loan_product_terms', 'min_term_months >= 1 AND min_term_months <= max_term_months')
@@ -92,11 +107,15 @@ export class LoanProduct extends Node {
   @Column({ type: 'numeric', precision: 7, scale: 4 })
   maxRate: string;
 
-  @Field(() => [String], { description: 'Eligible regions (GB/T 2260); a province code covers its cities and counties; empty means all.' })
+  @Field(() => [String], {
+    description: 'Eligible regions (GB/T 2260); a province code covers its cities and counties; empty means all.',
+  })
   @Column({ type: 'varchar', length: 6, array: true, default: () => "'{}'" })
   eligibleRegions: string[];
 
-  @Field(() => [String], { description: 'Eligible industries (GB/T 4754): sections ("C") or divisions ("C13"); empty means all.' })
+  @Field(() => [String], {
+    description: 'Eligible industries (GB/T 4754): sections ("C") or divisions ("C13"); empty means all.',
+  })
   @Column({ type: 'varchar', length: 3, array: true, default: () => "'{}'" })
   eligibleIndustries: string[];
 

@@ -42,15 +42,26 @@ export class LoanProductService {
     if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only an institution creates loan products');
     this.checkTerms(terms);
     const repository = this.dataSource.getRepository(LoanProduct);
-    return repository.save(repository.create({ ...normalizedTerms(terms), institutionId: actor.institutionId, status: LoanProductStatus.DRAFT }));
+    return repository.save(
+      repository.create({
+        ...normalizedTerms(terms),
+        institutionId: actor.institutionId,
+        status: LoanProductStatus.DRAFT,
+      }),
+    );
   }
 
   /** Changes the terms; a retired product cannot change. The row is locked while it changes. */
   async updateLoanProduct(actor: Actor, productId: string, terms: LoanProductTerms): Promise<LoanProduct> {
     this.checkTerms(terms);
     return this.dataSource.transaction(async (manager) => {
-      const product = await this.lockOwned(manager.getRepository(LoanProduct).createQueryBuilder('product'), actor, productId);
-      if (product.status === LoanProductStatus.RETIRED) throw new BusinessRuleError('PRODUCT_RETIRED', 'A retired product cannot change');
+      const product = await this.lockOwned(
+        manager.getRepository(LoanProduct).createQueryBuilder('product'),
+        actor,
+        productId,
+      );
+      if (product.status === LoanProductStatus.RETIRED)
+        throw new BusinessRuleError('PRODUCT_RETIRED', 'A retired product cannot change');
       Object.assign(product, normalizedTerms(terms));
       const saved = await manager.getRepository(LoanProduct).save(product);
       if (saved.status !== LoanProductStatus.DRAFT) await productChanged(manager, saved.id);
@@ -60,7 +71,11 @@ export class LoanProductService {
 
   async changeStatus(actor: Actor, productId: string, to: LoanProductStatus): Promise<LoanProduct> {
     return this.dataSource.transaction(async (manager) => {
-      const product = await this.lockOwned(manager.getRepository(LoanProduct).createQueryBuilder('product'), actor, productId);
+      const product = await this.lockOwned(
+        manager.getRepository(LoanProduct).createQueryBuilder('product'),
+        actor,
+        productId,
+      );
       if (!LOAN_PRODUCT_TRANSITIONS[product.status].includes(to)) {
         const next = LOAN_PRODUCT_TRANSITIONS[product.status];
         const advice = next.length > 0 ? `from there it can become ${next.join(' or ')}` : 'it cannot change any more';
@@ -74,7 +89,11 @@ export class LoanProductService {
     });
   }
 
-  private async lockOwned(query: SelectQueryBuilder<LoanProduct>, actor: Actor, productId: string): Promise<LoanProduct> {
+  private async lockOwned(
+    query: SelectQueryBuilder<LoanProduct>,
+    actor: Actor,
+    productId: string,
+  ): Promise<LoanProduct> {
     if (actor.kind !== 'INSTITUTION') throw new ForbiddenError('Only the owning institution changes a loan product');
     // Only the institution's own row is locked: another's is refused as missing without waiting for it.
     const own = { productId, institutionId: actor.institutionId };
@@ -87,23 +106,38 @@ export class LoanProductService {
   }
 
   private checkTerms(terms: LoanProductTerms): void {
-    if (money.units(terms.minAmount) <= 0n) throw new BusinessRuleError('INVALID_AMOUNT_RANGE', 'minAmount must be above zero', ['input', 'minAmount']);
+    if (money.units(terms.minAmount) <= 0n)
+      throw new BusinessRuleError('INVALID_AMOUNT_RANGE', 'minAmount must be above zero', ['input', 'minAmount']);
     if (money.units(terms.minAmount) > money.units(terms.maxAmount)) {
-      throw new BusinessRuleError('INVALID_AMOUNT_RANGE', 'minAmount must not exceed maxAmount', ['input', 'maxAmount']);
+      throw new BusinessRuleError('INVALID_AMOUNT_RANGE', 'minAmount must not exceed maxAmount', [
+        'input',
+        'maxAmount',
+      ]);
     }
     if (terms.minTermMonths > terms.maxTermMonths) {
-      throw new BusinessRuleError('INVALID_TERM_RANGE', 'minTermMonths must not exceed maxTermMonths', ['input', 'maxTermMonths']);
+      throw new BusinessRuleError('INVALID_TERM_RANGE', 'minTermMonths must not exceed maxTermMonths', [
+        'input',
+        'maxTermMonths',
+      ]);
     }
     if (rate.units(terms.minRate) > rate.units(terms.maxRate)) {
       throw new BusinessRuleError('INVALID_RATE_RANGE', 'minRate must not exceed maxRate', ['input', 'maxRate']);
     }
     const grades = new Set<string>();
     for (const gradeRate of terms.gradeRates ?? []) {
-      if (grades.has(gradeRate.grade)) throw new BusinessRuleError('DUPLICATE_GRADE_RATE', `Grade ${gradeRate.grade} has more than one rate`, ['input', 'gradeRates']);
+      if (grades.has(gradeRate.grade))
+        throw new BusinessRuleError('DUPLICATE_GRADE_RATE', `Grade ${gradeRate.grade} has more than one rate`, [
+          'input',
+          'gradeRates',
+        ]);
       grades.add(gradeRate.grade);
       const units = rate.units(gradeRate.annualRate);
       if (units < rate.units(terms.minRate) || units > rate.units(terms.maxRate)) {
-        throw new BusinessRuleError('GRADE_RATE_OUTSIDE_RANGE', `The rate for grade ${gradeRate.grade} must lie within the product's rate range`, ['input', 'gradeRates']);
+        throw new BusinessRuleError(
+          'GRADE_RATE_OUTSIDE_RANGE',
+          `The rate for grade ${gradeRate.grade} must lie within the product's rate range`,
+          ['input', 'gradeRates'],
+        );
       }
     }
   }
@@ -119,7 +153,11 @@ export class LoanProductService {
 
   list(actor: Actor, page: PageRequest, status?: LoanProductStatus | null): Promise<Connection<LoanProduct>> {
     const visible = this.childFilter(actor);
-    return entityReader(this.dataSource, LoanProduct).page('self', status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible, page);
+    return entityReader(this.dataSource, LoanProduct).page(
+      'self',
+      status ? bothFilters(visible, { where: 'self.status = :status', params: { status } }) : visible,
+      page,
+    );
   }
 }
 
@@ -142,7 +180,9 @@ export function loanProductVisibility(actor: Actor): ChildFilter {
 function normalizedTerms(terms: LoanProductTerms): Partial<LoanProduct> {
   return {
     ...terms,
-    gradeRates: Object.fromEntries((terms.gradeRates ?? []).map((gradeRate) => [gradeRate.grade, rate.normalize(gradeRate.annualRate)])),
+    gradeRates: Object.fromEntries(
+      (terms.gradeRates ?? []).map((gradeRate) => [gradeRate.grade, rate.normalize(gradeRate.annualRate)]),
+    ),
     eligibleRegions: [...new Set(terms.eligibleRegions)],
     eligibleIndustries: [...new Set(terms.eligibleIndustries)],
     eligibleScales: [...new Set(terms.eligibleScales)],

@@ -82,7 +82,10 @@ export class LoanProductTermsInput {
   @Field(() => MoneyScalar, { nullable: true, description: 'Lowest annual revenue, in yuan; any when omitted.' })
   minAnnualRevenue?: string | null;
 
-  @Field(() => [GradeRateInput], { defaultValue: [], description: '守信激励: lower rates for better credit grades, each within the rate range.' })
+  @Field(() => [GradeRateInput], {
+    defaultValue: [],
+    description: '守信激励: lower rates for better credit grades, each within the rate range.',
+  })
   @ArrayMaxSize(7)
   @ValidateNested({ each: true })
   gradeRates: GradeRateInput[];
@@ -104,4 +107,9 @@ export class ChangeLoanProductStatusInput {
 }
 
 export const LoanProductConnection = ConnectionType(LoanProduct, 'LoanProduct', 'A page of loan products.');
-export const LoanProductPayload = PayloadType('LoanProduct', 'loanProduct', () => LoanProduct, 'Result of a loan-product mutation.');
+export const LoanProductPayload = PayloadType(
+  'LoanProduct',
+  'loanProduct',
+  () => LoanProduct,
+  'Result of a loan-product mutation.',
+);

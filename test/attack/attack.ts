@@ -58,7 +58,7 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   /** The mutation's payload; throws (a broken run, not a finding) when the step the run needs fails. */
   async function must(query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
     const answer = await post(query, variables, token);
-    const payload = answer.body?.data ? Object.values(answer.body.data)[0] as any : undefined;
+    const payload = answer.body?.data ? (Object.values(answer.body.data)[0] as any) : undefined;
     if (!payload || answer.body.errors || payload.userErrors?.length) {
       throw new Error(`attack set-up step failed: ${query.slice(0, 60)}… answered ${answer.text.slice(0, 300)}`);
     }
@@ -79,7 +79,14 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   const institution = async (name: string) =>
     must(
       `mutation($input: CreateInstitutionInput!) { createInstitution(input: $input) { institution { id } userErrors { code } } }`,
-      { input: { name, type: 'BANK', regionsServed: ['230000'], admin: { email: `${name}@attack.example`, password: PASSWORD } } },
+      {
+        input: {
+          name,
+          type: 'BANK',
+          regionsServed: ['230000'],
+          admin: { email: `${name}@attack.example`, password: PASSWORD },
+        },
+      },
       operator,
     );
   const bankX = (await institution(`attack-x-${run}`)).institution.id as string;
@@ -91,9 +98,17 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
       `mutation($input: CreateLoanProductInput!) { createLoanProduct(input: $input) { loanProduct { id } userErrors { code } } }`,
       {
         input: {
-          name: `攻击测试贷${randomBytes(3).toString('hex')}`, guaranteeType: 'CREDIT', minAmount: '100000.00',
-          maxAmount: '3000000.00', minTermMonths: 6, maxTermMonths: 36, minRate: '3.85', maxRate: '6.00',
-          eligibleRegions: ['230000'], eligibleIndustries: ['A', 'C'], eligibleScales: ['MICRO', 'SMALL'],
+          name: `攻击测试贷${randomBytes(3).toString('hex')}`,
+          guaranteeType: 'CREDIT',
+          minAmount: '100000.00',
+          maxAmount: '3000000.00',
+          minTermMonths: 6,
+          maxTermMonths: 36,
+          minRate: '3.85',
+          maxRate: '6.00',
+          eligibleRegions: ['230000'],
+          eligibleIndustries: ['A', 'C'],
+          eligibleScales: ['MICRO', 'SMALL'],
         },
       },
       token,
@@ -114,14 +129,23 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
 
   let sequence = 0;
   const uscc = (region: string) => {
-    const body = `91${region}${randomBytes(4).readUInt32BE() % 1e6}`.padEnd(14, '0') + String(++sequence).padStart(3, '0');
+    const body =
+      `91${region}${randomBytes(4).readUInt32BE() % 1e6}`.padEnd(14, '0') + String(++sequence).padStart(3, '0');
     return body.slice(0, 17) + usccCheckCharacter(body.slice(0, 17));
   };
   const REGISTER = `mutation($input: RegisterEnterpriseInput!) {
     registerEnterprise(input: $input) { enterprise { id uscc } userErrors { code message } } }`;
   const enterpriseInput = (name: string, region: string, email: string, password = PASSWORD) => ({
-    uscc: uscc(region), name, regionCode: region, industryCode: 'C13', scale: 'SMALL', establishedOn: '2012-05-18',
-    registeredCapital: '5000000.00', annualRevenue: '28000000.00', employees: 46, account: { email, password },
+    uscc: uscc(region),
+    name,
+    regionCode: region,
+    industryCode: 'C13',
+    scale: 'SMALL',
+    establishedOn: '2012-05-18',
+    registeredCapital: '5000000.00',
+    annualRevenue: '28000000.00',
+    employees: 46,
+    account: { email, password },
   });
   const enterprise = async (name: string, region: string, verify: boolean) => {
     const email = `${name}@attack.example`;
@@ -140,49 +164,96 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   const unverified = await enterprise(`attack-c-${run}`, '230123', false);
   await must(
     `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported } }`,
-    { input: { records: [{ uscc: a.uscc, source: 'TAX', sourceReference: `attack-${run}`, indicator: 'A级纳税人',
-      polarity: 'POSITIVE', recordedOn: '2026-05-01' }] } },
+    {
+      input: {
+        records: [
+          {
+            uscc: a.uscc,
+            source: 'TAX',
+            sourceReference: `attack-${run}`,
+            indicator: 'A级纳税人',
+            polarity: 'POSITIVE',
+            recordedOn: '2026-05-01',
+          },
+        ],
+      },
+    },
     operator,
   );
   const NEED = `mutation($input: PostFinancingRequestInput!) {
     postFinancingRequest(input: $input) { financingRequest { id } userErrors { code } } }`;
-  const needInput = { amount: '1130000.00', termMonths: 12, purpose: '流动资金 working capital',
-    acceptableGuaranteeTypes: ['CREDIT'], maxRate: '6.50', validUntil: '2099-12-31' };
+  const needInput = {
+    amount: '1130000.00',
+    termMonths: 12,
+    purpose: '流动资金 working capital',
+    acceptableGuaranteeTypes: ['CREDIT'],
+    maxRate: '6.50',
+    validUntil: '2099-12-31',
+  };
   const needA = (await must(NEED, { input: needInput }, a.token)).financingRequest.id as string;
   const needB = (await must(NEED, { input: needInput }, b.token)).financingRequest.id as string;
-  const applicationA = (await must(
-    `mutation($input: StartApplicationInput!) { applyToProduct(input: $input) { application { id } userErrors { code } } }`,
-    { input: { financingRequestId: needA, loanProductId: productX } },
-    a.token,
-  )).application.id as string;
+  const applicationA = (
+    await must(
+      `mutation($input: StartApplicationInput!) { applyToProduct(input: $input) { application { id } userErrors { code } } }`,
+      { input: { financingRequestId: needA, loanProductId: productX } },
+      a.token,
+    )
+  ).application.id as string;
   const missing = (typeName: string) => Buffer.from(`${typeName}:${900000000 + sequence++}`).toString('base64');
 
   // --- 1. No cross-tenant oracle: a hidden object answers byte for byte like a missing one ----------------------
   const oracles: Array<[string, string, string, (id: string) => Record<string, unknown>, string]> = [
-    ['claimFinancingRequest (bank Y, a need it does not see)', adminY,
+    [
+      'claimFinancingRequest (bank Y, a need it does not see)',
+      adminY,
       `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { application { id } userErrors { code message field } } }`,
-      (id) => ({ input: { financingRequestId: id, loanProductId: productX } }), needB],
-    ['applyToProduct (enterprise A, bank X\'s draft product)', a.token,
+      (id) => ({ input: { financingRequestId: id, loanProductId: productX } }),
+      needB,
+    ],
+    [
+      "applyToProduct (enterprise A, bank X's draft product)",
+      a.token,
       `mutation($input: StartApplicationInput!) { applyToProduct(input: $input) { application { id } userErrors { code message field } } }`,
-      (id) => ({ input: { financingRequestId: needA, loanProductId: id } }), draftX],
-    ['acceptApplication (bank Y, bank X\'s application)', adminY,
+      (id) => ({ input: { financingRequestId: needA, loanProductId: id } }),
+      draftX,
+    ],
+    [
+      "acceptApplication (bank Y, bank X's application)",
+      adminY,
       `mutation($id: ID!) { acceptApplication(input: { applicationId: $id }) { application { id } userErrors { code message } } }`,
-      (id) => ({ id }), applicationA],
-    ['grantCredit (bank Y, bank X\'s application)', adminY,
+      (id) => ({ id }),
+      applicationA,
+    ],
+    [
+      "grantCredit (bank Y, bank X's application)",
+      adminY,
       `mutation($id: ID!) { grantCredit(input: { applicationId: $id, amount: "100000.00", annualRate: "4.10", termMonths: 12 })
         { userErrors { code message } } }`,
-      (id) => ({ id }), applicationA],
-    ['withdrawFinancingRequest (enterprise B, A\'s need)', b.token,
+      (id) => ({ id }),
+      applicationA,
+    ],
+    [
+      "withdrawFinancingRequest (enterprise B, A's need)",
+      b.token,
       `mutation($id: ID!) { withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code message } } }`,
-      (id) => ({ id }), needA],
-    ['publishLoanProduct (bank Y, bank X\'s draft)', adminY,
+      (id) => ({ id }),
+      needA,
+    ],
+    [
+      "publishLoanProduct (bank Y, bank X's draft)",
+      adminY,
       `mutation($id: ID!) { publishLoanProduct(input: { loanProductId: $id }) { userErrors { code message } } }`,
-      (id) => ({ id }), draftX],
-    ['node (enterprise B, A\'s need)', b.token, `query($id: ID!) { node(id: $id) { id } }`, (id) => ({ id }), needA],
+      (id) => ({ id }),
+      draftX,
+    ],
+    ["node (enterprise B, A's need)", b.token, `query($id: ID!) { node(id: $id) { id } }`, (id) => ({ id }), needA],
   ];
   for (const [label, token, query, variables, hidden] of oracles) {
     const typeName = Buffer.from(hidden, 'base64').toString('utf8').split(':')[0];
-    const [seen, absent] = [await post(query, variables(hidden), token), await post(query, variables(missing(typeName)), token)];
+    const [seen, absent] = [
+      await post(query, variables(hidden), token),
+      await post(query, variables(missing(typeName)), token),
+    ];
     if (seen.status !== absent.status || seen.text !== absent.text) {
       finding(`oracle: ${label} answers differently for a hidden and a missing object: ${seen.text} vs ${absent.text}`);
     }
@@ -191,17 +262,25 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   // --- 2. An unverified claim acts for nothing -------------------------------------------------------------------
   const posted = await post(NEED, { input: needInput }, unverified.token);
   if (posted.body?.data?.postFinancingRequest?.financingRequest) finding('identity: an unverified claim posted a need');
-  const records = await post(`query($id: ID!) { node(id: $id) { ... on Enterprise { creditRecords { totalCount } } } }`,
-    { id: unverified.id }, unverified.token);
-  if (records.body?.data?.node?.creditRecords?.totalCount > 0) finding('identity: an unverified claim reads credit records');
-  const claim = await post(REGISTER, { input: enterpriseInput(`attack-d-${run}`, '230123', `attack-d-${run}@attack.example`) });
+  const records = await post(
+    `query($id: ID!) { node(id: $id) { ... on Enterprise { creditRecords { totalCount } } } }`,
+    { id: unverified.id },
+    unverified.token,
+  );
+  if (records.body?.data?.node?.creditRecords?.totalCount > 0)
+    finding('identity: an unverified claim reads credit records');
+  const claim = await post(REGISTER, {
+    input: enterpriseInput(`attack-d-${run}`, '230123', `attack-d-${run}@attack.example`),
+  });
   const duplicate = await post(REGISTER, {
     input: { ...enterpriseInput(`attack-e-${run}`, '230123', `attack-e-${run}@attack.example`), uscc: a.uscc },
   });
   if (claim.status !== duplicate.status || code(claim) !== code(duplicate)) {
     finding(`identity: registering a USCC that has a verified owner answers differently: ${duplicate.text}`);
   }
-  const takenEmail = await post(REGISTER, { input: enterpriseInput(`attack-f-${run}`, '230123', `attack-a-${run}@attack.example`) });
+  const takenEmail = await post(REGISTER, {
+    input: enterpriseInput(`attack-f-${run}`, '230123', `attack-a-${run}@attack.example`),
+  });
   if (code(takenEmail) !== undefined) finding(`identity: registration says an email is taken: ${takenEmail.text}`);
 
   // --- 3. Credit details follow the enterprise's authorisation; a bank's threshold is its own ---------------------
@@ -209,11 +288,12 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
       creditRecords { totalCount } creditProfile { contributions { nodes { source polarity state } } } } } }`;
   // Control: while authorised (A applied to X's product), bank X does read the details.
   if (!((await post(DETAILS, { id: a.id }, adminX)).body?.data?.node?.creditRecords?.totalCount > 0)) {
-    throw new Error('attack control failed: bank X cannot read an applicant\'s authorised credit records');
+    throw new Error("attack control failed: bank X cannot read an applicant's authorised credit records");
   }
   await must(
     `mutation($id: ID!) { revokeInstitutionAuthorization(input: { institutionId: $id }) { userErrors { code } } }`,
-    { id: bankX }, a.token,
+    { id: bankX },
+    a.token,
   ).catch(() => undefined);
   const details = await post(DETAILS, { id: a.id }, adminX);
   const profile = details.body?.data?.node;
@@ -222,20 +302,26 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   }
   await must(
     `mutation($input: SetFourEyesThresholdInput!) { setFourEyesThreshold(input: $input) { userErrors { code } } }`,
-    { input: { threshold: '500000.00' } }, adminX,
+    { input: { threshold: '500000.00' } },
+    adminX,
   ).catch(() => undefined);
   const THRESHOLD = `query($id: ID!) { node(id: $id) { ... on Institution { fourEyesThreshold } } }`;
   if (!(await post(THRESHOLD, { id: bankX }, adminX)).body?.data?.node?.fourEyesThreshold) {
-    throw new Error('attack control failed: bank X\'s admin cannot read its own four-eyes threshold');
+    throw new Error("attack control failed: bank X's admin cannot read its own four-eyes threshold");
   }
-  for (const [who, token] of [['anonymous', undefined], ['bank Y', adminY], ['enterprise A', a.token]] as const) {
+  for (const [who, token] of [
+    ['anonymous', undefined],
+    ['bank Y', adminY],
+    ['enterprise A', a.token],
+  ] as const) {
     const threshold = await post(THRESHOLD, { id: bankX }, token);
     if (threshold.body?.data?.node?.fourEyesThreshold) finding(`privacy: ${who} reads bank X's four-eyes threshold`);
   }
 
   // --- 4. Sign-in resists abuse -------------------------------------------------------------------------------------
-  const weak = await post(REGISTER, { input: enterpriseInput(`attack-g-${run}`, '230123', `attack-g-${run}@attack.example`,
-    'password1234') });
+  const weak = await post(REGISTER, {
+    input: enterpriseInput(`attack-g-${run}`, '230123', `attack-g-${run}@attack.example`, 'password1234'),
+  });
   if (code(weak) !== 'WEAK_PASSWORD') finding(`sign-in: a common password is accepted at registration: ${weak.text}`);
   const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`;
   const target = `attack-c-${run}@attack.example`;
@@ -248,7 +334,8 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   // --- 5. Sessions can end -------------------------------------------------------------------------------------------
   const session = await login(`attack-b-${run}@attack.example`);
   const VIEWER = `{ viewer { id } }`;
-  if (!(await post(VIEWER, {}, session.token)).body?.data?.viewer) throw new Error('attack control failed: a fresh token');
+  if (!(await post(VIEWER, {}, session.token)).body?.data?.viewer)
+    throw new Error('attack control failed: a fresh token');
   await must(`mutation { logout(input: {}) { userErrors { code } } }`, {}, session.token);
   const afterLogout = await post(VIEWER, {}, session.token);
   if (afterLogout.body?.data?.viewer) finding('sessions: a token still works after logout');
@@ -266,28 +353,42 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   const staffEmail = `attack-staff-${run}@attack.example`;
   const staff = await must(
     `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { account { id } userErrors { code } } }`,
-    { input: { email: staffEmail, password: PASSWORD } }, adminX,
+    { input: { email: staffEmail, password: PASSWORD } },
+    adminX,
   );
   const staffToken = (await login(staffEmail)).token;
   if (!(await post(VIEWER, {}, staffToken)).body?.data?.viewer) throw new Error('attack control failed: a staff token');
-  await must(`mutation($id: ID!) { disableAccount(input: { accountId: $id }) { userErrors { code } } }`,
-    { id: staff.account.id }, adminX);
-  if ((await post(VIEWER, {}, staffToken)).body?.data?.viewer) finding('sessions: a disabled account\'s token still works');
+  await must(
+    `mutation($id: ID!) { disableAccount(input: { accountId: $id }) { userErrors { code } } }`,
+    { id: staff.account.id },
+    adminX,
+  );
+  if ((await post(VIEWER, {}, staffToken)).body?.data?.viewer)
+    finding("sessions: a disabled account's token still works");
 
-  // --- 6. Limits cannot be bypassed -----------------------------------------------------------------------------------
+  // --- 6. Limits cannot be bypassed
+  // -----------------------------------------------------------------------------------
   const PAGES = (n: number) => `query($n: Int = ${n}) { financingRequests(first: $n) { edges { node {
       applications(first: $n) { edges { node { id } } } } } } }`;
   if (!(await post(PAGES(5), {}, operator)).body?.data) throw new Error('attack control failed: a small page query');
-  const defaulted = await post(`query($n: Int = 1000) { financingRequests(first: $n) { edges { node {
-      applications(first: $n) { edges { node { id } } } } } } }`, {}, operator);
+  const defaulted = await post(
+    `query($n: Int = 1000) { financingRequests(first: $n) { edges { node {
+      applications(first: $n) { edges { node { id } } } } } } }`,
+    {},
+    operator,
+  );
   if (code(defaulted) !== 'QUERY_TOO_COSTLY') finding('limits: a page size given as a variable default is not costed');
   const ids = Array.from({ length: 100 }, () => missing('Enterprise'));
-  const wide = await post(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on Enterprise {
+  const wide = await post(
+    `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Enterprise {
       financingRequests(first: 100) { edges { node { applications(first: 100) { edges { node { id } } } } } } } } }`,
-  { ids }, operator);
+    { ids },
+    operator,
+  );
   if (code(wide) !== 'QUERY_TOO_COSTLY') finding('limits: nodes(ids:) is not costed by its length');
 
-  // --- 7. Hygiene -------------------------------------------------------------------------------------------------------
+  // --- 7. Hygiene
+  // -------------------------------------------------------------------------------------------------------
   const headers = afterLogout.headers;
   if (headers.get('x-content-type-options') !== 'nosniff') finding('hygiene: /graphql lacks X-Content-Type-Options');
   if (!/no-store/.test(headers.get('cache-control') ?? '')) finding('hygiene: /graphql answers are cacheable');
@@ -297,19 +398,31 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     finding('hygiene: /dashboard/ can be framed (no CSP frame-ancestors)');
   }
   const unknown = await fetch(`${base}/no-such-path-${run}`);
-  if (!/application\/json/.test(unknown.headers.get('content-type') ?? '')) finding('hygiene: unknown paths answer non-JSON');
-  for (const [label, name] of [['bidi override', `银行\u202Egnp.exe`], ['invisible-only', '\u200B\u200B']]) {
-    const refused = await post(REGISTER, { input: enterpriseInput(name, '230123', `attack-h-${sequence++}-${run}@attack.example`) });
+  if (!/application\/json/.test(unknown.headers.get('content-type') ?? ''))
+    finding('hygiene: unknown paths answer non-JSON');
+  for (const [label, name] of [
+    ['bidi override', `银行\u202Egnp.exe`],
+    ['invisible-only', '\u200B\u200B'],
+  ]) {
+    const refused = await post(REGISTER, {
+      input: enterpriseInput(name, '230123', `attack-h-${sequence++}-${run}@attack.example`),
+    });
     if (refused.body?.data?.registerEnterprise?.enterprise) finding(`hygiene: a name with ${label} is accepted`);
   }
-  const farDate = await post(`query($to: Date) { platformStats(filter: { to: $to }) { institutions } }`,
-    { to: '9999-12-31' }, operator);
-  if (farDate.status >= 500 || code(farDate) === 'INTERNAL_SERVER_ERROR') finding('hygiene: a far date fails the server');
+  const farDate = await post(
+    `query($to: Date) { platformStats(filter: { to: $to }) { institutions } }`,
+    { to: '9999-12-31' },
+    operator,
+  );
+  if (farDate.status >= 500 || code(farDate) === 'INTERNAL_SERVER_ERROR')
+    finding('hygiene: a far date fails the server');
   const nul = await post(NEED, { input: { ...needInput, purpose: 'nul\u0000byte' } }, a.token);
   if (nul.body?.data?.postFinancingRequest?.financingRequest) finding('hygiene: a NUL byte is stored');
   for (const answer of sent) {
-    if (answer.status >= 500 && answer.status !== 503) finding(`hygiene: HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
-    if (STACK_OR_SQL.test(answer.text)) finding(`hygiene: an answer shows a stack trace or SQL: ${answer.text.slice(0, 200)}`);
+    if (answer.status >= 500 && answer.status !== 503)
+      finding(`hygiene: HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+    if (STACK_OR_SQL.test(answer.text))
+      finding(`hygiene: an answer shows a stack trace or SQL: ${answer.text.slice(0, 200)}`);
   }
   return findings;
 }

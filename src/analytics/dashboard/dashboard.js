@@ -88,7 +88,8 @@
   async function load() {
     $('stats-error').textContent = '';
     const filter = { regionCode: $('region').value || null, from: $('from').value || null, to: $('to').value || null };
-    const flows = 'requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount }';
+    const flows =
+      'requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount }';
     try {
       const data = await gql(
         `query($filter: StatsFilter) {
@@ -111,18 +112,51 @@
         tile('受理 Accepted', headline(s.accepted.amount), count(s.accepted, 'needs')),
         tile('授信 Granted', headline(s.granted.amount), count(s.granted, 'grants')),
         tile('放款 Disbursed', headline(s.disbursed.amount), count(s.disbursed, 'tranches')),
-        tile('加权平均利率 Avg rate', s.weightedAverageGrantedRate ? s.weightedAverageGrantedRate + '%' : '—', '首贷户 first-time borrowers: ' + s.firstTimeBorrowers),
+        tile(
+          '加权平均利率 Avg rate',
+          s.weightedAverageGrantedRate ? s.weightedAverageGrantedRate + '%' : '—',
+          '首贷户 first-time borrowers: ' + s.firstTimeBorrowers,
+        ),
       );
       const f = data.statsFunnel;
-      bars($('funnel'), [
-        { label: 'Posted 发布', size: f.posted, text: grouped(f.posted) },
-        { label: 'Applied 申请', size: f.applied, text: grouped(f.applied) + (f.appliedRate ? ' (' + percent(f.appliedRate) + ')' : '') },
-        { label: 'Accepted 受理', size: f.accepted, text: grouped(f.accepted) + (f.acceptedRate ? ' (' + percent(f.acceptedRate) + ')' : '') },
-        { label: 'Granted 授信', size: f.granted, text: grouped(f.granted) + (f.grantedRate ? ' (' + percent(f.grantedRate) + ')' : '') },
-        { label: 'Disbursed 放款', size: f.disbursed, text: grouped(f.disbursed) },
-      ].map((item, i) => Object.assign(item, { color: ['#0b4f8a', '#1f77b4', '#2ca02c', '#ff7f0e', '#d62728'][i] })));
-      bars($('regions'), data.statsBreakdown.map((row) => ({ label: row.label || row.key, size: magnitude(row.requested.amount), text: yi(row.requested.amount) + ' / 授信 ' + row.granted.count })));
-      bars($('months'), data.statsSeries.map((point) => ({ label: point.period.slice(0, 7), size: magnitude(point.requested.amount), text: yi(point.requested.amount) + ' · 授信 ' + yi(point.granted.amount) })));
+      bars(
+        $('funnel'),
+        [
+          { label: 'Posted 发布', size: f.posted, text: grouped(f.posted) },
+          {
+            label: 'Applied 申请',
+            size: f.applied,
+            text: grouped(f.applied) + (f.appliedRate ? ' (' + percent(f.appliedRate) + ')' : ''),
+          },
+          {
+            label: 'Accepted 受理',
+            size: f.accepted,
+            text: grouped(f.accepted) + (f.acceptedRate ? ' (' + percent(f.acceptedRate) + ')' : ''),
+          },
+          {
+            label: 'Granted 授信',
+            size: f.granted,
+            text: grouped(f.granted) + (f.grantedRate ? ' (' + percent(f.grantedRate) + ')' : ''),
+          },
+          { label: 'Disbursed 放款', size: f.disbursed, text: grouped(f.disbursed) },
+        ].map((item, i) => Object.assign(item, { color: ['#0b4f8a', '#1f77b4', '#2ca02c', '#ff7f0e', '#d62728'][i] })),
+      );
+      bars(
+        $('regions'),
+        data.statsBreakdown.map((row) => ({
+          label: row.label || row.key,
+          size: magnitude(row.requested.amount),
+          text: yi(row.requested.amount) + ' / 授信 ' + row.granted.count,
+        })),
+      );
+      bars(
+        $('months'),
+        data.statsSeries.map((point) => ({
+          label: point.period.slice(0, 7),
+          size: magnitude(point.requested.amount),
+          text: yi(point.requested.amount) + ' · 授信 ' + yi(point.granted.amount),
+        })),
+      );
       document.body.dataset.loaded = 'true';
     } catch (error) {
       $('stats-error').textContent = error.message;

@@ -60,25 +60,39 @@ export class EntityReader<T extends ObjectLiteral> {
    * SQL text comes from code, never from input: each distinct text names a prepared statement.
    */
   async where(alias: string, where: string, params: Record<string, unknown>, tail = ''): Promise<T[]> {
-    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(`SELECT ${this.selectList(alias)} FROM ${this.table} ${alias} WHERE ${where} ${tail}`, params);
+    const [text, values] = this.dataSource.driver.escapeQueryWithParameters(
+      `SELECT ${this.selectList(alias)} FROM ${this.table} ${alias} WHERE ${where} ${tail}`,
+      params,
+    );
     const result = await this.pool().query<unknown[]>({ name: statementName(text), text, values, rowMode: 'array' });
     return result.rows.map((row) => this.hydrate(row));
   }
 
   /** One row by ID among those the filter lets through; null when missing or filtered out. */
   async findOne(alias: string, filter: RowFilter, id: string): Promise<T | null> {
-    const [row] = await this.where(alias, `(${filter.where}) AND ${alias}.id = :rowId`, { ...filter.params, rowId: id });
+    const [row] = await this.where(alias, `(${filter.where}) AND ${alias}.id = :rowId`, {
+      ...filter.params,
+      rowId: id,
+    });
     return row ?? null;
   }
 
   /** A keyset page by ID (either way) of the rows the filter lets through; counted only when asked. */
-  async page(this: EntityReader<T & { id: string }>, alias: string, filter: RowFilter, page: PageRequest): Promise<Connection<T & { id: string }>> {
+  async page(
+    this: EntityReader<T & { id: string }>,
+    alias: string,
+    filter: RowFilter,
+    page: PageRequest,
+  ): Promise<Connection<T & { id: string }>> {
     const params: Record<string, unknown> = { ...filter.params, pageLimit: page.limit + 1 };
     const keyset = keysetSql(page, [{ sql: `${alias}.id` }], namedBinder(params));
     const where = `(${filter.where}) AND ${keyset.where}`;
     const rows = await this.where(alias, where, params, `ORDER BY ${keyset.orderBy} LIMIT :pageLimit`);
     return toConnection(rows, page, async () => {
-      const [text, values] = this.dataSource.driver.escapeQueryWithParameters(`SELECT count(*)::int AS total FROM ${this.table} ${alias} WHERE ${filter.where}`, filter.params);
+      const [text, values] = this.dataSource.driver.escapeQueryWithParameters(
+        `SELECT count(*)::int AS total FROM ${this.table} ${alias} WHERE ${filter.where}`,
+        filter.params,
+      );
       const result = await this.pool().query<{ total: number }>({ name: statementName(text), text, values });
       return result.rows[0].total;
     });
@@ -93,13 +107,15 @@ export class EntityReader<T extends ObjectLiteral> {
     const { columns, conversions } = this;
     for (let i = 0; i < columns.length; i++) {
       const convert = conversions[i];
-      (entity as Record<string, unknown>)[columns[i].propertyName] = convert && row[i] !== null ? convert(row[i]) : row[i];
+      (entity as Record<string, unknown>)[columns[i].propertyName] =
+        convert && row[i] !== null ? convert(row[i]) : row[i];
     }
     return entity;
   }
 }
 
-const isInstant = (column: ColumnMetadata) => !column.isArray && (column.type === 'timestamptz' || column.type === 'timestamp with time zone');
+const isInstant = (column: ColumnMetadata) =>
+  !column.isArray && (column.type === 'timestamptz' || column.type === 'timestamp with time zone');
 const toDate = (milliseconds: number) => new Date(milliseconds);
 
 /**
@@ -129,7 +145,10 @@ function statementName(text: string): string {
 const readers = new WeakMap<EntityMetadata, EntityReader<ObjectLiteral>>();
 
 /** The reader of an entity on a DataSource, built on first use. */
-export function entityReader<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>): EntityReader<T> {
+export function entityReader<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  entity: EntityTarget<T>,
+): EntityReader<T> {
   const metadata = dataSource.getMetadata(entity);
   let reader = readers.get(metadata);
   if (!reader) {

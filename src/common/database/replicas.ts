@@ -151,7 +151,7 @@ export class ReplicaSet {
   /** The next replica in rotation (round robin), or null. */
   pick(): Replica | null {
     for (let i = 0; i < this.replicas.length; i++) {
-      const replica = this.replicas[(this.next++) % this.replicas.length];
+      const replica = this.replicas[this.next++ % this.replicas.length];
       if (replica.inRotation) return replica;
     }
     return null;

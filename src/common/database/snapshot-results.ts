@@ -40,7 +40,8 @@ export class SnapshotResults<T> {
     );
     if (row.result === null) {
       // NULL only when the snapshot equals the one sent (a NULL parameter never matches).
-      if (!sent || sent.snapshot !== row.snapshot) throw new Error('The statement returned no result for a snapshot with nothing kept');
+      if (!sent || sent.snapshot !== row.snapshot)
+        throw new Error('The statement returned no result for a snapshot with nothing kept');
       this.hits++;
       return sent.result;
     }

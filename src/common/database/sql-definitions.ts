@@ -29,7 +29,9 @@ export function readSqlDefinitions(): Array<{ file: string; sql: string }> {
  * A file that starts with `-- Requires table: <name>` is left out while that table does not exist yet:
  * an earlier migration applying the files runs before the migration that creates the table.
  */
-export async function applySqlDefinitions(runner: { query(sql: string, parameters?: unknown[]): Promise<any> }): Promise<void> {
+export async function applySqlDefinitions(runner: {
+  query(sql: string, parameters?: unknown[]): Promise<any>;
+}): Promise<void> {
   for (const { sql } of readSqlDefinitions()) {
     const required = /^-- Requires table: (\w+)$/m.exec(sql)?.[1];
     if (required && !(await runner.query(`SELECT to_regclass($1) AS found`, [required]))[0].found) continue;

