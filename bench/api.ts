@@ -139,9 +139,12 @@ async function build(url: string) {
     await loadDemoData(dataSource, services.auth);
     console.log(`  growing it by ${GROWTH.toLocaleString('en')} open needs …`);
     await dataSource.query(
-      `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types, max_rate, valid_until, status, posted_at)
-       SELECT e.id, (5 + g % 300) * 10000, (ARRAY[6, 12, 24, 36])[1 + g % 4], '流动资金', '{CREDIT,GUARANTEE,MORTGAGE}', 8.00, current_date + 180, 'OPEN', now() - make_interval(mins => g)
-       FROM generate_series(1, $1::int) g JOIN LATERAL (SELECT id FROM enterprise ORDER BY id OFFSET (g * 7919) % 11133 LIMIT 1) e ON true`,
+      `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types, max_rate,
+        valid_until, status, posted_at)
+       SELECT e.id, (5 + g % 300) * 10000, (ARRAY[6, 12, 24, 36])[1 + g % 4], '流动资金', '{CREDIT,GUARANTEE,MORTGAGE}',
+         8.00, current_date + 180, 'OPEN', now() - make_interval(mins => g)
+       FROM generate_series(1, $1::int) g JOIN LATERAL (SELECT id FROM enterprise ORDER BY id OFFSET (g * 7919) % 11133
+         LIMIT 1) e ON true`,
       [GROWTH],
     );
     // The demo's own open needs ran out of validity in 2021: no longer on offer, they would head every list.
@@ -171,14 +174,17 @@ async function build(url: string) {
 async function prepareComparison(client: Client) {
   // The totals question for the other two: the same rollup, summed by measure.
   await client.query(`CREATE SCHEMA IF NOT EXISTS bench_postgraphile`);
-  await client.query(`CREATE OR REPLACE FUNCTION bench_postgraphile.platform_totals() RETURNS TABLE (measure text, count bigint, amount numeric) LANGUAGE sql STABLE AS $$
+  await client.query(`CREATE OR REPLACE FUNCTION bench_postgraphile.platform_totals() RETURNS TABLE (measure text,
+    count bigint, amount numeric) LANGUAGE sql STABLE AS $$
       SELECT measure, sum(count)::bigint, sum(amount) FROM (
-        SELECT measure, count, amount FROM stats_rollup WHERE institution_id = 0 AND guarantee_type = '' AND grain = 'NM'
+        SELECT measure, count, amount FROM stats_rollup WHERE institution_id = 0 AND guarantee_type = ''
+          AND grain = 'NM'
         UNION ALL SELECT measure, count, amount FROM stats_delta WHERE institution_id = 0 AND guarantee_type = '') f
       GROUP BY measure ORDER BY measure $$`);
   // product_match carries no foreign keys (it is rewritten wholesale); PostGraphile's smart comments declare them.
   await client.query(
-    `COMMENT ON TABLE product_match IS E'@foreignKey (financing_request_id) references financing_request (id)\\n@foreignKey (loan_product_id) references loan_product (id)'`,
+    `COMMENT ON TABLE product_match IS
+      E'@foreignKey (financing_request_id) references financing_request (id)\\n@foreignKey (loan_product_id) references loan_product (id)'`,
   );
 }
 
@@ -333,7 +339,8 @@ async function main() {
     ).rows;
     const [{ id: millId }] = (
       await admin.query(
-        `SELECT e.id::text FROM enterprise e JOIN user_account u ON u.enterprise_id = e.id WHERE u.email = 'ricemill@demo.xinyidai'`,
+        `SELECT e.id::text FROM enterprise e JOIN user_account u ON u.enterprise_id = e.id
+          WHERE u.email = 'ricemill@demo.xinyidai'`,
       )
     ).rows;
     const pgNodeId: string = (
@@ -527,7 +534,8 @@ async function main() {
           await admin.query(`SELECT pg_stat_statements_reset()`);
           await load(server, targetOf(workload, server), { connections: 1, amount: COUNTED });
           const [{ calls }] = (
-            await admin.query(`SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            await admin.query(`SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d
+              ON d.oid = s.dbid
             WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_statements%'`)
           ).rows;
           perOperation.set(`${workload.name}|${server.name}`, calls / COUNTED);
@@ -552,7 +560,8 @@ async function main() {
           await admin.query(`SELECT pg_stat_statements_reset()`);
           await load(server, target, { connections: 1, amount: COUNTED });
           const [{ calls }] = (
-            await admin.query(`SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            await admin.query(`SELECT coalesce(sum(calls), 0)::int AS calls FROM pg_stat_statements s JOIN pg_database d
+              ON d.oid = s.dbid
             WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_statements%'`)
           ).rows;
           counts.push(`${server.name} ${(calls / COUNTED).toFixed(2)}`);

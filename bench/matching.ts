@@ -329,7 +329,8 @@ async function build(client: Client) {
   for (let from = 1; from <= ENTERPRISES; from += chunk) {
     await client.query(
       `INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of)
-       SELECT enterprise_id, score, grade, flags, $3, '2026-11-28' FROM (${scoresSql(`'2026-11-28'::date`, `ARRAY(SELECT generate_series($1::bigint, $2::bigint))`)}) s`,
+       SELECT enterprise_id, score, grade, flags, $3, '2026-11-28' FROM
+         (${scoresSql(`'2026-11-28'::date`, `ARRAY(SELECT generate_series($1::bigint, $2::bigint))`)}) s`,
       [from, Math.min(ENTERPRISES, from + chunk - 1), SCORING_MODEL_VERSION],
     );
     progress('score enterprises', Math.min(ENTERPRISES, from + chunk - 1), ENTERPRISES);
@@ -339,17 +340,22 @@ async function build(client: Client) {
   // GIN indexes build far faster from scratch than row by row (BENCHMARKS.md): dropped for the
   // bulk load, created again by their own definition after CLUSTER.
   const { rows: ginIndexes } = await client.query(
-    `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indexrelid
      WHERE i.indrelid = 'matchable_request'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')`,
   );
   for (const index of ginIndexes) await client.query(`DROP INDEX ${index.name}`);
   await client.query(`
-    INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types, max_rate, valid_until,
-      region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor, established_on, annual_revenue)
-    SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[], r.max_rate, r.valid_until,
+    INSERT INTO matchable_request (financing_request_id, enterprise_id, amount, term_months, acceptable_guarantee_types,
+      max_rate, valid_until,
+      region_code, prefecture_code, province_code, industry_code, scale, credit_score, credit_grade, dishonest_debtor,
+        established_on, annual_revenue)
+    SELECT r.id, r.enterprise_id, r.amount, r.term_months, r.acceptable_guarantee_types::varchar[], r.max_rate,
+      r.valid_until,
       e.region_code, left(e.region_code, 4), left(e.region_code, 2), e.industry_code, e.scale::text, cp.score, cp.grade,
       'DISHONEST_DEBTOR' = ANY(cp.flags), e.established_on, e.annual_revenue
-    FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id JOIN credit_profile cp ON cp.enterprise_id = e.id`);
+    FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id JOIN credit_profile cp
+      ON cp.enterprise_id = e.id`);
   console.log(`  matchable requests: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // The maintenance src/matching/README.md describes: each region's rows on few pages.
   await client.query('CLUSTER loan_product USING ix_loan_product_region_order');
@@ -477,7 +483,8 @@ async function main() {
     const unindexed = await dataSource.transaction(async (manager) => {
       await manager.query(`DROP INDEX ix_loan_product_match_keys`);
       await manager.query(
-        `DROP INDEX "${(await manager.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'loan_product' AND indexdef LIKE '%(status)%'`))[0].indexname}"`,
+        `DROP INDEX
+          "${(await manager.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'loan_product' AND indexdef LIKE '%(status)%'`))[0].indexname}"`,
       );
       const timing = await timeEach(Math.min(SAMPLES, 50), (i) => matching.topMatches(sampleRequests[i], 50, manager));
       await manager.query('ROLLBACK');
@@ -486,8 +493,10 @@ async function main() {
     });
 
     const productRows = await dataSource.query(
-      `SELECT p.id, p.status, p.guarantee_type::text AS guarantee, p.min_amount::text, p.max_amount::text, p.min_term_months, p.max_term_months, p.max_rate::text,
-              p.eligible_regions, p.eligible_industries, p.eligible_scales::text[] AS eligible_scales, p.min_credit_score, p.min_years_in_business,
+      `SELECT p.id, p.status, p.guarantee_type::text AS guarantee, p.min_amount::text, p.max_amount::text,
+        p.min_term_months, p.max_term_months, p.max_rate::text,
+              p.eligible_regions, p.eligible_industries, p.eligible_scales::text[] AS eligible_scales,
+                p.min_credit_score, p.min_years_in_business,
               p.min_annual_revenue::text, p.grade_rates, i.response_deadline_days
        FROM loan_product p JOIN institution i ON i.id = p.institution_id`,
     );
@@ -510,12 +519,15 @@ async function main() {
       responseDays: p.response_deadline_days,
     }));
     const facts = await dataSource.query(
-      `SELECT r.id::text, r.amount::text, r.term_months, r.acceptable_guarantee_types::text[] AS guarantees, r.max_rate::text, e.region_code,
-              left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code, e.industry_code, e.scale::text AS scale,
+      `SELECT r.id::text, r.amount::text, r.term_months, r.acceptable_guarantee_types::text[] AS guarantees,
+        r.max_rate::text, e.region_code,
+              left(e.region_code, 4) AS prefecture_code, left(e.region_code, 2) AS province_code, e.industry_code,
+                e.scale::text AS scale,
               e.annual_revenue::text,
               date_part('year', age($2::date::timestamp, e.established_on::timestamp))::int AS years_in_business,
               cp.score AS credit_score, cp.grade AS credit_grade, 'DISHONEST_DEBTOR' = ANY(cp.flags) AS dishonest_debtor
-       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id JOIN credit_profile cp ON cp.enterprise_id = e.id WHERE r.id = ANY($1::bigint[])`,
+       FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id JOIN credit_profile cp
+         ON cp.enterprise_id = e.id WHERE r.id = ANY($1::bigint[])`,
       [sampleRequests, chinaDate(new Date())],
     );
     const factsById = new Map(facts.map((f: any) => [f.id, f]));
@@ -539,7 +551,8 @@ async function main() {
           OR m.province_code || '0000' = ANY(p.eligible_regions) OR m.prefecture_code || '00' = ANY(p.eligible_regions)
           OR m.region_code = ANY(p.eligible_regions))), 0)::int AS examined,
               coalesce(sum((SELECT count(*) FROM matchable_request m
-          WHERE financing_request_match_keys(m.region_code, m.industry_code, m.acceptable_guarantee_types, m.term_months) && ${PRODUCT_MATCH_KEYS_SQL})), 0)::int AS keyed
+          WHERE financing_request_match_keys(m.region_code, m.industry_code, m.acceptable_guarantee_types,
+            m.term_months) && ${PRODUCT_MATCH_KEYS_SQL})), 0)::int AS keyed
        FROM loan_product p WHERE p.id = ANY($1::bigint[])`,
       [refreshed],
     );

@@ -48,16 +48,20 @@ async function expected(filter: {
     );
   };
   const requests = await q(
-    `SELECT id::text, enterprise_id::text, amount::text, posted_at, acceptable_guarantee_types::text[] AS types FROM financing_request`,
+    `SELECT id::text, enterprise_id::text, amount::text, posted_at, acceptable_guarantee_types::text[] AS types
+      FROM financing_request`,
   );
   const applications = await q(
-    `SELECT a.financing_request_id::text AS request_id, a.institution_id::text, a.accepted_at, p.guarantee_type::text AS guarantee FROM application a JOIN loan_product p ON p.id = a.loan_product_id`,
+    `SELECT a.financing_request_id::text AS request_id, a.institution_id::text, a.accepted_at,
+      p.guarantee_type::text AS guarantee FROM application a JOIN loan_product p ON p.id = a.loan_product_id`,
   );
-  const grants =
-    await q(`SELECT g.id::text, g.amount::text, g.annual_rate::text, g.approved_at, g.status::text, r.enterprise_id::text, r.posted_at, a.institution_id::text, p.guarantee_type::text AS guarantee
-    FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id JOIN financing_request r ON r.id = g.financing_request_id`);
+  const grants = await q(`SELECT g.id::text, g.amount::text, g.annual_rate::text, g.approved_at, g.status::text,
+      r.enterprise_id::text, r.posted_at, a.institution_id::text, p.guarantee_type::text AS guarantee
+    FROM credit_grant g JOIN application a ON a.id = g.application_id JOIN loan_product p ON p.id = a.loan_product_id
+      JOIN financing_request r ON r.id = g.financing_request_id`);
   const disbursements = await q(
-    `SELECT d.amount::text, d.disbursed_on::text, g.id::text AS grant_id FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id`,
+    `SELECT d.amount::text, d.disbursed_on::text, g.id::text AS grant_id FROM disbursement d JOIN credit_grant g
+      ON g.id = d.credit_grant_id`,
   );
   const sum = (values: string[]) => money.format(values.reduce((total, v) => total + money.units(v), 0n));
   const byInstitution = (institutionId: string) => !filter.institutionId || institutionId === filter.institutionId;
@@ -156,7 +160,8 @@ async function pendingDeltas(): Promise<number> {
 async function expectRollupToEqualRebuild() {
   const rollup = () =>
     app.dataSource
-      .query(`SELECT grain, day::text, measure, region_code, industry_code, institution_id::text, guarantee_type, lead_days, count::text, amount::text, amount_rate::text
+      .query(`SELECT grain, day::text, measure, region_code, industry_code, institution_id::text, guarantee_type,
+        lead_days, count::text, amount::text, amount_rate::text
       FROM stats_rollup WHERE count <> 0 OR amount <> 0 OR amount_rate <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`);
   await app.dataSource.query(`SELECT stats_compact()`);
   const maintained = await rollup();
@@ -260,7 +265,8 @@ describe('platformStats is exact', () => {
     }
     // Some applications expire unaccepted.
     await app.dataSource.query(
-      `UPDATE application SET response_deadline = now() - interval '1 second' WHERE status = 'SUBMITTED' AND id % 2 = 0`,
+      `UPDATE application SET response_deadline = now() - interval '1 second' WHERE status = 'SUBMITTED'
+        AND id % 2 = 0`,
     );
     await app.server.services.lending.expireOverdueApplications(new Date());
 
@@ -350,9 +356,11 @@ describe('platformStats is exact', () => {
     expect(regional).toMatchObject({ enterprisesRegistered: 1, institutions: 1 });
     // Published products of the institutions serving the county (its province, prefecture or itself).
     const [{ servingProducts }] = await app.dataSource
-      .query(`SELECT count(*)::int AS "servingProducts" FROM loan_product p JOIN institution i ON i.id = p.institution_id
+      .query(`SELECT count(*)::int AS "servingProducts" FROM loan_product p JOIN institution i
+        ON i.id = p.institution_id
       WHERE p.status = 'PUBLISHED' AND EXISTS (SELECT 1 FROM unnest(i.regions_served) s
-        WHERE '230123' LIKE (CASE WHEN s LIKE '__0000' THEN left(s, 2) WHEN s LIKE '____00' THEN left(s, 4) ELSE s END) || '%')`);
+        WHERE '230123' LIKE (CASE WHEN s LIKE '__0000' THEN left(s, 2) WHEN s LIKE '____00' THEN left(s, 4)
+          ELSE s END) || '%')`);
     expect(servingProducts).toBeGreaterThan(0);
     expect(servingProducts).toBeLessThan(3);
     expect(regional.productsPublished).toBe(servingProducts);
@@ -365,26 +373,38 @@ describe('platformStats is exact', () => {
     // Backdated rows of record, written as a bulk load would: the triggers count them all the same.
     await app.dataSource.transaction(async (manager) => {
       const q = (sql: string) => manager.query(sql);
-      await q(`INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on, registered_capital, annual_revenue, employees, registered_at)
-        SELECT '91230123MA' || lpad(g::text, 8, '0'), '回填企业' || g, (ARRAY['230123', '230102', '110101'])[1 + g % 3], (ARRAY['C13', 'A01'])[1 + g % 2], 'SMALL',
+      await q(`INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on,
+        registered_capital, annual_revenue, employees, registered_at)
+        SELECT '91230123MA' || lpad(g::text, 8, '0'), '回填企业' || g, (ARRAY['230123', '230102', '110101'])[1 + g % 3],
+          (ARRAY['C13', 'A01'])[1 + g % 2], 'SMALL',
           date '2015-01-01', 1000000, 5000000, 20, timestamptz '2024-11-30 23:30+08' + make_interval(hours => g * 17)
         FROM generate_series(1, 12) g`);
-      await q(`INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types, max_rate, valid_until, status, posted_at, updated_at)
-        SELECT e.id, (10 + g % 7) * 10000, 12, '流动资金', (ARRAY['{CREDIT}', '{CREDIT,GUARANTEE}'])[1 + g % 2]::guarantee_type[], 6.00, date '2026-12-31', 'ACCEPTED',
+      await q(`INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types,
+        max_rate, valid_until, status, posted_at, updated_at)
+        SELECT e.id, (10 + g % 7) * 10000, 12, '流动资金', (ARRAY['{CREDIT}', '{CREDIT,GUARANTEE}'])[1 + g %
+          2]::guarantee_type[], 6.00, date '2026-12-31', 'ACCEPTED',
           timestamptz '2024-11-20 00:00+08' + make_interval(mins => (g * 7919) % 220000), now()
-        FROM generate_series(1, 48) g JOIN LATERAL (SELECT id FROM enterprise WHERE name = '回填企业' || (1 + g % 12)) e ON true`);
-      await q(`INSERT INTO application (financing_request_id, loan_product_id, institution_id, enterprise_id, status, origin, response_deadline, submitted_at, accepted_at, updated_at)
-        SELECT r.id, p.product, p.institution, r.enterprise_id, 'ACCEPTED', 'ENTERPRISE_APPLIED', r.posted_at + interval '5 days', r.posted_at,
+        FROM generate_series(1, 48) g JOIN LATERAL (SELECT id FROM enterprise WHERE name = '回填企业' || (1 + g % 12)) e
+          ON true`);
+      await q(`INSERT INTO application (financing_request_id, loan_product_id, institution_id, enterprise_id, status,
+        origin, response_deadline, submitted_at, accepted_at, updated_at)
+        SELECT r.id, p.product, p.institution, r.enterprise_id, 'ACCEPTED', 'ENTERPRISE_APPLIED',
+          r.posted_at + interval '5 days', r.posted_at,
           r.posted_at + make_interval(days => (r.id % 5)::int + p.lag, mins => (r.id * 13 % 1440)::int), now()
         FROM financing_request r
-        JOIN (VALUES (${bank.product}::bigint, ${bank.institution}::bigint, 0), (${otherBank.product}, ${otherBank.institution}, 1)) p(product, institution, lag)
+        JOIN (VALUES (${bank.product}::bigint, ${bank.institution}::bigint, 0), (${otherBank.product},
+          ${otherBank.institution}, 1)) p(product, institution, lag)
           ON p.lag = 0 OR r.id % 4 = 0
         WHERE r.purpose = '流动资金' AND r.posted_at < '2025-06-01'`);
-      await q(`INSERT INTO credit_grant (application_id, financing_request_id, amount, annual_rate, term_months, status, proposed_by, approved_at)
-        SELECT a.id, a.financing_request_id, 50000 + a.id * 100, (ARRAY[3.85, 4.10, 4.35])[1 + a.id % 3], 12, 'APPROVED', 'SYSTEM', a.accepted_at + make_interval(days => (a.id % 7)::int)
-        FROM application a JOIN financing_request r ON r.id = a.financing_request_id WHERE r.posted_at < '2025-06-01' AND a.id % 2 = 0`);
+      await q(`INSERT INTO credit_grant (application_id, financing_request_id, amount, annual_rate, term_months, status,
+        proposed_by, approved_at)
+        SELECT a.id, a.financing_request_id, 50000 + a.id * 100, (ARRAY[3.85, 4.10, 4.35])[1 + a.id % 3],
+          12, 'APPROVED', 'SYSTEM', a.accepted_at + make_interval(days => (a.id % 7)::int)
+        FROM application a JOIN financing_request r ON r.id = a.financing_request_id WHERE r.posted_at < '2025-06-01'
+          AND a.id % 2 = 0`);
       await q(`INSERT INTO disbursement (credit_grant_id, amount, disbursed_on)
-        SELECT g.id, 10000, (g.approved_at AT TIME ZONE 'Asia/Shanghai')::date + 1 FROM credit_grant g WHERE g.approved_at < '2025-06-01'`);
+        SELECT g.id, 10000, (g.approved_at AT TIME ZONE 'Asia/Shanghai')::date + 1 FROM credit_grant g
+          WHERE g.approved_at < '2025-06-01'`);
     });
     const periods: Array<Record<string, string>> = [
       { from: '2024-12-01', to: '2025-02-28' },

@@ -151,10 +151,14 @@ afterAll(async () => {
 
 async function digest(): Promise<string> {
   const [row] = await app.dataSource.query(`
-    SELECT (SELECT count(*) FROM enterprise) e, (SELECT count(*) FROM institution) i, (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM loan_product) p,
-           (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM financing_request) r, (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM application) a,
-           (SELECT count(*) FROM credit_grant) g, (SELECT count(*) FROM credit_record) c, (SELECT count(*) FROM user_account) u,
-           (SELECT count(*) FROM credit_authorization) ca, (SELECT string_agg(coalesce(four_eyes_threshold::text, '-'), ',') FROM institution) t`);
+    SELECT (SELECT count(*) FROM enterprise) e, (SELECT count(*) FROM institution) i,
+      (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM loan_product) p,
+           (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM financing_request) r,
+             (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM application) a,
+           (SELECT count(*) FROM credit_grant) g, (SELECT count(*) FROM credit_record) c, (SELECT count(*)
+             FROM user_account) u,
+           (SELECT count(*) FROM credit_authorization) ca, (SELECT
+             string_agg(coalesce(four_eyes_threshold::text, '-'), ',') FROM institution) t`);
   return JSON.stringify(row);
 }
 

@@ -42,7 +42,9 @@ describe('concurrency', () => {
     );
 
     const [row] = await app.dataSource.query(
-      `SELECT sum(d.amount)::text AS total, count(*)::int AS tranches FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id WHERE g.application_id = (SELECT application_id FROM credit_grant WHERE amount = $1 ORDER BY id DESC LIMIT 1)`,
+      `SELECT sum(d.amount)::text AS total, count(*)::int AS tranches FROM disbursement d JOIN credit_grant g
+        ON g.id = d.credit_grant_id WHERE g.application_id = (SELECT application_id FROM credit_grant WHERE amount = $1
+        ORDER BY id DESC LIMIT 1)`,
       [creditGrant.amount],
     );
     expect(row).toEqual({ total: '980000.00', tranches: 14 });
@@ -131,7 +133,8 @@ describe('idempotency', () => {
       first.data.postFinancingRequest.financingRequest.id,
     );
     const [{ count }] = await app.dataSource.query(
-      `SELECT count(*)::int AS count FROM financing_request WHERE enterprise_id = (SELECT id FROM enterprise ORDER BY id DESC LIMIT 1)`,
+      `SELECT count(*)::int AS count FROM financing_request WHERE enterprise_id = (SELECT id FROM enterprise
+        ORDER BY id DESC LIMIT 1)`,
     );
     expect(count).toBe(1);
 

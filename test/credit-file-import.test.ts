@@ -100,7 +100,8 @@ describe('npm run import:credit (file import with COPY)', () => {
     const result = await importCreditFile(app.dataSource, file);
     expect(result).toMatchObject({ records: 3, imported: 3, rejected: [] });
     const rows: Array<{ source_reference: string; indicator: string }> = await app.dataSource.query(
-      `SELECT source_reference, indicator FROM credit_record WHERE source = 'OTHER' AND source_reference = ANY($1) ORDER BY id`,
+      `SELECT source_reference, indicator FROM credit_record WHERE source = 'OTHER' AND source_reference = ANY($1)
+        ORDER BY id`,
       [references],
     );
     expect(rows).toEqual(references.map((reference) => ({ source_reference: reference, indicator: '说明\\备注' })));
@@ -173,7 +174,8 @@ describe('npm run import:credit (file import with COPY)', () => {
     const [{ id }] = await app.dataSource.query(`SELECT id::text FROM enterprise WHERE uscc = $1`, [enterprise.uscc]);
     const insert = (enterpriseId: string, reference: string) =>
       app.dataSource.query(
-        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on) VALUES ($1, 'TAX', $2, 'x', 'POSITIVE', '2026-01-01')`,
+        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on)
+          VALUES ($1, 'TAX', $2, 'x', 'POSITIVE', '2026-01-01')`,
         [enterpriseId, reference],
       );
     await expect(insert('999999999', `orphan-${id}`)).rejects.toMatchObject({ driverError: { code: '23503' } });
@@ -190,7 +192,8 @@ describe('npm run import:credit (file import with COPY)', () => {
       driverError: { code: '23001' },
     });
     const [{ orphans }] = await app.dataSource.query(
-      `SELECT count(*)::int AS orphans FROM credit_record r WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = r.enterprise_id)`,
+      `SELECT count(*)::int AS orphans FROM credit_record r WHERE NOT EXISTS (SELECT 1 FROM enterprise e
+        WHERE e.id = r.enterprise_id)`,
     );
     expect(orphans).toBe(0);
   });

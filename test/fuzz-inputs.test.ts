@@ -20,10 +20,14 @@ afterAll(async () => {
 
 async function digest(): Promise<string> {
   const rows = await app.dataSource.query(`
-    SELECT (SELECT count(*) FROM enterprise) e, (SELECT count(*) FROM institution) i, (SELECT count(*) FROM loan_product) p,
-           (SELECT count(*) FROM financing_request) r, (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM application) a,
-           (SELECT count(*) FROM credit_grant) g, (SELECT count(*) FROM disbursement) d, (SELECT count(*) FROM credit_record) c,
-           (SELECT count(*) FROM application_event) ev, (SELECT count(*) FROM user_account) u, (SELECT count(*) FROM idempotency_key) k`);
+    SELECT (SELECT count(*) FROM enterprise) e, (SELECT count(*) FROM institution) i, (SELECT count(*)
+      FROM loan_product) p,
+           (SELECT count(*) FROM financing_request) r, (SELECT string_agg(id || status::text, ',' ORDER BY id)
+             FROM application) a,
+           (SELECT count(*) FROM credit_grant) g, (SELECT count(*) FROM disbursement) d, (SELECT count(*)
+             FROM credit_record) c,
+           (SELECT count(*) FROM application_event) ev, (SELECT count(*) FROM user_account) u, (SELECT count(*)
+             FROM idempotency_key) k`);
   return JSON.stringify(rows[0]);
 }
 

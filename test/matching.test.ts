@@ -196,16 +196,20 @@ describe('eligibility', () => {
   it("builds a request's keys inline (forward) exactly as the indexed function does (reverse)", async () => {
     // Every term band edge, one to three guarantees (repeated too), county codes and industries of each shape.
     const rows: Array<{ same: boolean; inline: string[]; indexed: string[] }> = await app.dataSource.query(
-      `SELECT (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(inline) k) = (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(indexed) k) AS same, inline, indexed
+      `SELECT (SELECT array_agg(DISTINCT k ORDER BY k) FROM unnest(inline) k) = (SELECT array_agg(DISTINCT k ORDER BY k)
+        FROM unnest(indexed) k) AS same, inline, indexed
        FROM (
          SELECT ${REQUEST_MATCH_KEYS_SQL} AS inline,
-                financing_request_match_keys(facts.region_code, facts.industry_code, facts.guarantees, facts.term_months) AS indexed
+                financing_request_match_keys(facts.region_code, facts.industry_code, facts.guarantees,
+                  facts.term_months) AS indexed
          FROM (
-           SELECT region AS region_code, left(region, 4) AS prefecture_code, left(region, 2) AS province_code, industry::char(3) AS industry_code,
+           SELECT region AS region_code, left(region, 4) AS prefecture_code, left(region, 2) AS province_code,
+             industry::char(3) AS industry_code,
                   guarantees::varchar[] AS guarantees, term AS term_months
            FROM unnest(ARRAY['110101', '440305', '650000', '130100']::char(6)[]) AS region,
                 unnest(ARRAY['C13', 'A01', 'S94']) AS industry,
-                unnest(ARRAY['{CREDIT}', '{CREDIT,CREDIT}', '{MORTGAGE,PLEDGE,GUARANTEE}', '{GUARANTEE,CREDIT}']) AS guarantees,
+                unnest(ARRAY['{CREDIT}', '{CREDIT,CREDIT}', '{MORTGAGE,PLEDGE,GUARANTEE}', '{GUARANTEE,CREDIT}']) AS
+                  guarantees,
                 unnest(ARRAY[1, 6, 7, 12, 13, 24, 25, 36, 37, 60, 61, 120, 121, 360]) AS term
          ) facts
        ) compared`,
@@ -431,7 +435,8 @@ describe('refresh triggers', () => {
     }
     // One transaction for all three (now() is the transaction's start).
     const [{ transactions }] = await app.dataSource.query(
-      `SELECT count(DISTINCT j.finished_at)::int AS transactions FROM matching_job j JOIN enterprise e ON e.id = j.subject_id
+      `SELECT count(DISTINCT j.finished_at)::int AS transactions FROM matching_job j JOIN enterprise e
+        ON e.id = j.subject_id
        WHERE j.kind = 'SCORE_CHANGED' AND e.uscc = ANY($1::text[])`,
       [enterprises.map((enterprise) => enterprise.uscc)],
     );
@@ -459,9 +464,11 @@ describe('refresh triggers', () => {
     const [{ id: failingId }] = await app.dataSource.query(`SELECT id::text FROM loan_product WHERE name = 'batch-b'`);
     // A refresh of batch-b fails, as a broken product would; the other two are in the same batch.
     await app.dataSource.query(`CREATE FUNCTION test_refuse_batch_b() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.loan_product_id = ${Number(failingId)} THEN RAISE EXCEPTION 'batch-b cannot be matched'; END IF; RETURN NEW; END $$`);
+      BEGIN IF NEW.loan_product_id = ${Number(failingId)} THEN RAISE EXCEPTION 'batch-b cannot be matched'; END IF;
+        RETURN NEW; END $$`);
     await app.dataSource.query(
-      `CREATE TRIGGER test_refuse_batch_b BEFORE INSERT ON product_match FOR EACH ROW EXECUTE FUNCTION test_refuse_batch_b()`,
+      `CREATE TRIGGER test_refuse_batch_b BEFORE INSERT ON product_match FOR EACH ROW EXECUTE FUNCTION
+        test_refuse_batch_b()`,
     );
     try {
       const pending = await app.dataSource.query(
@@ -473,7 +480,8 @@ describe('refresh triggers', () => {
       expect((await matchedProductNames(request.id, enterprise.id)).sort()).toEqual(['batch-a', 'batch-c']);
       // Both finished by one transaction (one commit for the batch): now() is the transaction's start.
       const finishedAt = await app.dataSource.query(
-        `SELECT DISTINCT j.finished_at FROM matching_job j JOIN loan_product p ON p.id = j.subject_id WHERE j.kind = 'PRODUCT_CHANGED' AND p.name IN ('batch-a', 'batch-c')`,
+        `SELECT DISTINCT j.finished_at FROM matching_job j JOIN loan_product p ON p.id = j.subject_id
+          WHERE j.kind = 'PRODUCT_CHANGED' AND p.name IN ('batch-a', 'batch-c')`,
       );
       expect(finishedAt).toHaveLength(1);
       const [failed] = await app.dataSource.query(
@@ -504,8 +512,10 @@ describe('refresh triggers', () => {
     }));
     expect((await app.gql(IMPORT, { input: { records } }, 'operator')).data.importCreditRecords.imported).toBe(2);
     const rows: Array<{ uscc: string; score: number; queued: number }> = await app.dataSource.query(
-      `SELECT e.uscc, cp.score, (SELECT count(*)::int FROM matching_job j WHERE j.kind = 'SCORE_CHANGED' AND j.subject_id = e.id AND j.finished_at IS NULL) AS queued
-       FROM enterprise e JOIN credit_profile cp ON cp.enterprise_id = e.id WHERE e.uscc = ANY($1) ORDER BY e.uscc = $2 DESC`,
+      `SELECT e.uscc, cp.score, (SELECT count(*)::int FROM matching_job j WHERE j.kind = 'SCORE_CHANGED'
+        AND j.subject_id = e.id AND j.finished_at IS NULL) AS queued
+       FROM enterprise e JOIN credit_profile cp ON cp.enterprise_id = e.id WHERE e.uscc = ANY($1)
+         ORDER BY e.uscc = $2 DESC`,
       [[enterprise.uscc, idle.uscc], enterprise.uscc],
     );
     // Both scores changed; only the enterprise with an open request has anything to re-match.

@@ -64,7 +64,8 @@ describe('migrations', () => {
       // And they revert cleanly, all the way down.
       for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration({ transaction: 'all' });
       const [{ tables }] = await dataSource.query(
-        `SELECT count(*)::int AS tables FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
+        `SELECT count(*)::int AS tables FROM information_schema.tables WHERE table_schema = 'public'
+          AND table_name <> 'migrations'`,
       );
       expect(tables).toBe(0);
     } finally {

@@ -231,7 +231,8 @@ describe('credit scoring model credit-v1', () => {
     let posted: Promise<{ id: string }> | null = null;
     try {
       await rescoring.query(
-        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on) VALUES ($1, 'TAX', $2, 'A级纳税人', 'POSITIVE', $3)`,
+        `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on)
+          VALUES ($1, 'TAX', $2, 'A级纳税人', 'POSITIVE', $3)`,
         [id, `${enterprise.uscc}-while-posting`, chinaDate(new Date())],
       );
       await recomputeCreditProfiles(rescoring.manager, [id]);
@@ -257,8 +258,11 @@ describe('credit scoring model credit-v1', () => {
     }
     const request = await posted!;
     const [copy] = await app.dataSource.query(
-      `SELECT m.credit_score, cp.score, (SELECT count(*)::int FROM product_match pm WHERE pm.financing_request_id = m.financing_request_id AND (pm.reasons ->> 'creditGrade') <> cp.grade) AS stale_matches
-       FROM matchable_request m JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id WHERE m.financing_request_id = $1`,
+      `SELECT m.credit_score, cp.score, (SELECT count(*)::int FROM product_match pm
+        WHERE pm.financing_request_id = m.financing_request_id AND (pm.reasons ->> 'creditGrade') <> cp.grade) AS
+        stale_matches
+       FROM matchable_request m JOIN credit_profile cp ON cp.enterprise_id = m.enterprise_id
+         WHERE m.financing_request_id = $1`,
       [Buffer.from(request.id, 'base64').toString().split(':')[1]],
     );
     return copy;

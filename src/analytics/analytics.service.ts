@@ -129,7 +129,8 @@ function firstOfNextMonth(day: string): string {
 }
 
 /** One level below the filter's region: provinces, then prefectures, then counties. */
-const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(s.region_code, 2) || '0000' WHEN length($1::text) = 2 THEN left(s.region_code, 4) || '00' ELSE s.region_code END`;
+const REGION_KEY = `CASE WHEN $1::text IS NULL THEN left(s.region_code, 2) || '0000'
+  WHEN length($1::text) = 2 THEN left(s.region_code, 4) || '00' ELSE s.region_code END`;
 
 /**
  * Which rollup grains answer: the county × industry grains when a region or industry narrows the
@@ -148,15 +149,20 @@ const grainsFor = (filter: StatsFilter, periodMatters: boolean): Grains =>
  */
 function facts(slice: string, grains: Grains): string {
   const narrowed = `AND ($1::text IS NULL OR s.region_code LIKE $1::text || '%')
-    AND ($2::text IS NULL OR (length($2::text) = 1 AND left(s.industry_code, 1) = $2::text) OR s.industry_code = $2::text)`;
+    AND ($2::text IS NULL OR (length($2::text) = 1 AND left(s.industry_code, 1) = $2::text)
+      OR s.industry_code = $2::text)`;
   const [month, day, rollupNarrowed] =
     grains === 'county' ? ['M', 'D', narrowed] : [grains === 'nationalAllTime' ? 'NT' : 'NM', 'ND', ''];
   const columns =
     's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
-  return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${month}' AND s.day >= $5::date AND s.day < $6::date ${rollupNarrowed}
-    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $7::date AND s.day < $8::date ${rollupNarrowed}
-    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $9::date AND s.day < $10::date ${rollupNarrowed}
-    UNION ALL SELECT ${columns} FROM stats_delta s WHERE ${slice} AND s.day >= $11::date AND s.day < $12::date ${narrowed})`;
+  return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${month}' AND s.day >= $5::date
+    AND s.day < $6::date ${rollupNarrowed}
+    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $7::date
+      AND s.day < $8::date ${rollupNarrowed}
+    UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $9::date
+      AND s.day < $10::date ${rollupNarrowed}
+    UNION ALL SELECT ${columns} FROM stats_delta s WHERE ${slice} AND s.day >= $11::date
+      AND s.day < $12::date ${narrowed})`;
 }
 
 /** True when no region or industry narrows the figures: the national grains hold them. */
@@ -211,21 +217,25 @@ export class AnalyticsService {
     const institutionInRegion = grains === 'county' ? `AND ${SERVES_REGION}` : '';
     const productInRegion =
       grains === 'county'
-        ? `AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id AND ${SERVES_REGION}))`
+        ? `AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM institution i WHERE i.id = p.institution_id
+          AND ${SERVES_REGION}))`
         : '';
     const parameters = [...factParameters(filter, true), periodEnd(filter)];
     return this.platformStatsRead.read<PlatformStatsRow>(
       JSON.stringify(parameters),
       `SELECT row_to_json(t) FROM (SELECT
-         (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) ${institutionInRegion} AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
+         (SELECT count(*)::int FROM institution i WHERE ($3::bigint = 0 OR i.id = $3::bigint) ${institutionInRegion}
+           AND ($13::timestamptz IS NULL OR i.created_at < $13::timestamptz)) AS institutions,
          (SELECT count(*)::int FROM loan_product p
-          WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR p.institution_id = $3::bigint) AND ($4::text = '' OR p.guarantee_type::text = $4::text)
+          WHERE p.status = 'PUBLISHED' AND ($3::bigint = 0 OR p.institution_id = $3::bigint) AND ($4::text = ''
+            OR p.guarantee_type::text = $4::text)
             AND ($13::timestamptz IS NULL OR p.created_at < $13::timestamptz)
             ${productInRegion}) AS products,
          (SELECT coalesce(json_agg(f), '[]') FROM (
             SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
-            FROM ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, grains)} s
+            FROM
+              ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, grains)} s
             GROUP BY 1, 2, 3, 4) f) AS facts) t`,
       parameters,
       query,
@@ -271,8 +281,10 @@ export class AnalyticsService {
     const [row] = await this.dataSource.query(
       `WITH cohort AS (
          SELECT r.id FROM financing_request r JOIN enterprise e ON e.id = r.enterprise_id
-         WHERE ${ENTERPRISE} AND ${period('r.posted_at')} AND ($4::text IS NULL OR $4::text = ANY(r.acceptable_guarantee_types::text[]))
-           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id AND a.institution_id = $3::bigint))
+         WHERE ${ENTERPRISE} AND ${period('r.posted_at')} AND ($4::text IS NULL OR $4::text =
+           ANY(r.acceptable_guarantee_types::text[]))
+           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM application a WHERE a.financing_request_id = r.id
+             AND a.institution_id = $3::bigint))
        ), apps AS (
          SELECT a.* FROM application a JOIN cohort c ON c.id = a.financing_request_id
          WHERE ($3::bigint IS NULL OR a.institution_id = $3::bigint)
@@ -280,10 +292,13 @@ export class AnalyticsService {
        SELECT (SELECT count(*) FROM cohort)::int AS posted,
               (SELECT count(DISTINCT financing_request_id) FROM apps)::int AS applied,
               (SELECT count(DISTINCT financing_request_id) FROM apps WHERE accepted_at IS NOT NULL)::int AS accepted,
-              (SELECT count(DISTINCT g.financing_request_id) FROM credit_grant g JOIN apps a ON a.id = g.application_id WHERE g.status = 'APPROVED')::int AS granted,
-              (SELECT count(DISTINCT g.financing_request_id) FROM disbursement d JOIN credit_grant g ON g.id = d.credit_grant_id JOIN apps a ON a.id = g.application_id)::int AS disbursed,
+              (SELECT count(DISTINCT g.financing_request_id) FROM credit_grant g JOIN apps a ON a.id = g.application_id
+                WHERE g.status = 'APPROVED')::int AS granted,
+              (SELECT count(DISTINCT g.financing_request_id) FROM disbursement d JOIN credit_grant g
+                ON g.id = d.credit_grant_id JOIN apps a ON a.id = g.application_id)::int AS disbursed,
               (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL)::int AS acceptances,
-              (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL AND accepted_at <= response_deadline)::int AS in_time`,
+              (SELECT count(*) FROM apps WHERE accepted_at IS NOT NULL AND accepted_at <= response_deadline)::int AS
+                in_time`,
       rowParameters(filter),
     );
     const ratio = (part: number, whole: number) =>

@@ -139,7 +139,8 @@ export async function loadDemoData(
     const institutionIds: string[] = (
       await q(
         `INSERT INTO institution (name, type, regions_served, response_deadline_days, created_at)
-         SELECT name, (CASE WHEN n % 5 = 0 THEN 'MICRO_LOAN_COMPANY' ELSE 'BANK' END)::institution_type, '{230000}', 3, $2::timestamptz
+         SELECT name, (CASE WHEN n % 5 = 0 THEN 'MICRO_LOAN_COMPANY' ELSE 'BANK' END)::institution_type, '{230000}', 3,
+           $2::timestamptz
          FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n RETURNING id::text`,
         [institutionNames, at('2019-06-01')],
       )
@@ -154,11 +155,15 @@ export async function loadDemoData(
     }));
     const productIds: string[] = (
       await q(
-        `INSERT INTO loan_product (institution_id, name, guarantee_type, min_amount, max_amount, min_term_months, max_term_months, min_rate, max_rate,
+        `INSERT INTO loan_product (institution_id, name, guarantee_type, min_amount, max_amount, min_term_months,
+          max_term_months, min_rate, max_rate,
            eligible_regions, eligible_industries, eligible_scales, status, version, grade_rates, created_at, updated_at)
-         SELECT institution::bigint, name, guarantee::guarantee_type, 100000, 10000000, 6, 36, 3.85, 6.00, '{230000}', '{}', '{}', 'PUBLISHED', 1,
-           CASE WHEN n = 1 THEN '{"A": "4.10", "AA": "3.95"}'::jsonb ELSE '{}'::jsonb END, $4::timestamptz, $4::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(institution, name, guarantee, n) ORDER BY n RETURNING id::text`,
+         SELECT institution::bigint, name, guarantee::guarantee_type, 100000, 10000000, 6, 36, 3.85,
+           6.00, '{230000}', '{}', '{}', 'PUBLISHED', 1,
+           CASE WHEN n = 1 THEN '{"A": "4.10", "AA": "3.95"}'::jsonb ELSE '{}'::jsonb END, $4::timestamptz,
+             $4::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(institution, name, guarantee, n)
+           ORDER BY n RETURNING id::text`,
         [
           productRows.map((p) => p.institution),
           productRows.map((p) => p.name),
@@ -187,10 +192,12 @@ export async function loadDemoData(
         `INSERT INTO enterprise (uscc, name, region_code, industry_code, scale, established_on, registered_capital,
            annual_revenue, employees, registered_at, verification_status, verified_at)
          SELECT uscc, CASE WHEN n = 1 THEN '依兰县兴旺米业有限公司' ELSE '示范企业' || n END, region,
-           CASE WHEN n = 1 THEN 'C13' ELSE (ARRAY['A01', 'C13', 'C14', 'F51', 'E47', 'G54', 'H62', 'I65'])[1 + n % 8] END,
+           CASE WHEN n = 1 THEN 'C13' ELSE (ARRAY['A01', 'C13', 'C14', 'F51', 'E47', 'G54', 'H62', 'I65'])[1 + n % 8]
+             END,
            (ARRAY['MICRO', 'MICRO', 'SMALL', 'SMALL', 'MEDIUM'])[1 + n % 5]::enterprise_scale,
            date '2010-01-01' + (n % 3000)::int, 5000000, 28000000, 46,
-           $3::timestamptz + make_interval(mins => (n % 500000)::int), 'VERIFIED', $3::timestamptz + make_interval(mins => (n % 500000)::int, days => 1)
+           $3::timestamptz + make_interval(mins => (n % 500000)::int), 'VERIFIED',
+             $3::timestamptz + make_interval(mins => (n % 500000)::int, days => 1)
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(uscc, region, n) ORDER BY n RETURNING id::text`,
         [usccs, enterpriseRegions, at('2019-01-01')],
       )
@@ -217,10 +224,13 @@ export async function loadDemoData(
     const posted = requests.map((_, i) => (i === 0 ? '2020-12-10' : addDays('2020-01-02', Math.floor(random() * 330))));
     const requestIds: string[] = (
       await q(
-        `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types, max_rate, valid_until, status, posted_at, updated_at)
-         SELECT enterprise::bigint, amount::numeric, 12, CASE WHEN n = 1 THEN '收购稻谷流动资金' ELSE '流动资金' END, '{CREDIT,GUARANTEE,MORTGAGE,PLEDGE}', 6.00,
+        `INSERT INTO financing_request (enterprise_id, amount, term_months, purpose, acceptable_guarantee_types,
+          max_rate, valid_until, status, posted_at, updated_at)
+         SELECT enterprise::bigint, amount::numeric, 12, CASE WHEN n = 1 THEN '收购稻谷流动资金'
+           ELSE '流动资金' END, '{CREDIT,GUARANTEE,MORTGAGE,PLEDGE}', 6.00,
            date '2021-06-30', 'OPEN', posted::timestamptz, posted::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(enterprise, amount, posted, n) ORDER BY n RETURNING id::text`,
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(enterprise, amount, posted, n) ORDER BY n
+           RETURNING id::text`,
         [
           requests.map((_, i) => (i === 0 ? enterpriseIds[0] : enterpriseIds[1 + (i % (enterpriseIds.length - 1))])),
           requests.map((r) => wanToYuan(r.wan)),
@@ -245,11 +255,14 @@ export async function loadDemoData(
     }));
     const applicationIds: string[] = (
       await q(
-        `INSERT INTO application (financing_request_id, loan_product_id, institution_id, enterprise_id, status, origin, response_deadline, submitted_at, accepted_at, updated_at)
+        `INSERT INTO application (financing_request_id, loan_product_id, institution_id, enterprise_id, status, origin,
+          response_deadline, submitted_at, accepted_at, updated_at)
          SELECT request::bigint, product::bigint, p.institution_id, enterprise::bigint,
            (CASE WHEN n <= $6 THEN 'DISBURSED' ELSE 'ACCEPTED' END)::application_status, 'ENTERPRISE_APPLIED',
-           submitted::timestamptz + interval '5 days', submitted::timestamptz, accepted::timestamptz, accepted::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(request, product, enterprise, submitted, accepted, n)
+           submitted::timestamptz + interval '5 days', submitted::timestamptz, accepted::timestamptz,
+             accepted::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(request, product,
+           enterprise, submitted, accepted, n)
          JOIN loan_product p ON p.id = product::bigint ORDER BY n RETURNING id::text`,
         [
           applied.map((a) => a.request),
@@ -275,9 +288,12 @@ export async function loadDemoData(
     const granted = applied.slice(0, DEMO.grants);
     const grantIds: string[] = (
       await q(
-        `INSERT INTO credit_grant (application_id, financing_request_id, amount, annual_rate, term_months, status, proposed_by, approved_at, granted_at)
-         SELECT application::bigint, request::bigint, amount::numeric, rate::numeric, 12, 'APPROVED', 'SYSTEM', granted::timestamptz, granted::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(application, request, amount, rate, granted, n) ORDER BY n
+        `INSERT INTO credit_grant (application_id, financing_request_id, amount, annual_rate, term_months, status,
+          proposed_by, approved_at, granted_at)
+         SELECT application::bigint, request::bigint, amount::numeric, rate::numeric, 12, 'APPROVED', 'SYSTEM',
+           granted::timestamptz, granted::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(application,
+           request, amount, rate, granted, n) ORDER BY n
          RETURNING id::text`,
         [
           applicationIds.slice(0, DEMO.grants),
@@ -290,7 +306,8 @@ export async function loadDemoData(
     ).map((r: { id: string }) => r.id);
     await q(
       `INSERT INTO disbursement (credit_grant_id, amount, disbursed_on, recorded_at)
-       SELECT g::bigint, amount::numeric, disbursed::date, (disbursed::date + time '10:00') AT TIME ZONE 'Asia/Shanghai' FROM unnest($1::text[], $2::text[], $3::text[]) AS t(g, amount, disbursed)`,
+       SELECT g::bigint, amount::numeric, disbursed::date, (disbursed::date + time '10:00') AT TIME ZONE 'Asia/Shanghai'
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS t(g, amount, disbursed)`,
       [grantIds, granted.map((a) => a.grantYuan), granted.map((a) => a.disbursedOn)],
     );
     await q(
@@ -311,7 +328,8 @@ export async function loadDemoData(
       requestIds.slice(0, DEMO.grants),
     ]);
     await q(
-      `INSERT INTO credit_authorization (enterprise_id, institution_id, granted_at) SELECT DISTINCT enterprise_id, institution_id, min(submitted_at) FROM application
+      `INSERT INTO credit_authorization (enterprise_id, institution_id, granted_at) SELECT DISTINCT enterprise_id,
+        institution_id, min(submitted_at) FROM application
        WHERE id = ANY($1::bigint[]) GROUP BY enterprise_id, institution_id ON CONFLICT DO NOTHING`,
       [applicationIds],
     );

@@ -27,7 +27,8 @@ export async function recomputeCreditProfiles(
   const changed: Array<{ enterprise_id: string; score: number; grade: string; dishonest_debtor: boolean }> =
     await manager.query(
       `WITH scored AS (${scoresSql('$1::date', '$2::bigint[]')}),
-     previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id = ANY($2::bigint[])),
+     previous AS (SELECT enterprise_id, score, grade, flags FROM credit_profile WHERE enterprise_id =
+       ANY($2::bigint[])),
      upserted AS (
        INSERT INTO credit_profile (enterprise_id, score, grade, flags, model_version, as_of, computed_at)
        SELECT enterprise_id, score, grade, flags, $3, $1::date, now() FROM scored

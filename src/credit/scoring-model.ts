@@ -66,15 +66,19 @@ const sourcePointsCase = `CASE r.source ${Object.entries(SOURCE_POINTS)
       `WHEN ${literal(source)} THEN CASE WHEN r.polarity = 'POSITIVE' THEN ${points.POSITIVE} ELSE ${points.NEGATIVE} END`,
   )
   .join(' ')} END`;
-const rulePointsCase = `CASE ${INDICATOR_RULES.map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${rule.points}`).join(' ')} END`;
+const rulePointsCase = `CASE
+  ${INDICATOR_RULES.map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${rule.points}`).join(' ')} END`;
 const ruleFlagCase = `CASE ${INDICATOR_RULES.filter((rule) => rule.flag)
   .map(
     (rule) =>
       `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${literal(rule.flag!)}`,
   )
   .join(' ')} END::varchar`;
-const decayCase = `CASE ${DECAY_PERCENT_BY_AGE_YEARS.map((percent, years) => `WHEN age_years <= ${years} THEN ${percent}`).join(' ')} ELSE 0 END`;
-const gradeCase = `CASE ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= ${min} THEN ${literal(grade)}`).join(' ')} END`;
+const decayCase = `CASE
+  ${DECAY_PERCENT_BY_AGE_YEARS.map((percent, years) => `WHEN age_years <= ${years} THEN ${percent}`).join(' ')}
+  ELSE 0 END`;
+const gradeCase = `CASE
+  ${GRADE_THRESHOLDS.map(([grade, min]) => `WHEN score >= ${min} THEN ${literal(grade)}`).join(' ')} END`;
 
 /**
  * Each record's contribution as of `$asOf` for the enterprises in `$enterpriseIds` (bigint[]).
@@ -96,7 +100,8 @@ export function contributionsSql(asOf: string, enterpriseIds: string): string {
       WHERE r.enterprise_id = ANY(${enterpriseIds})
     )
     SELECT a.record_id, a.enterprise_id, a.source, a.state, a.base_points,
-           CASE WHEN a.rule_flag IS NOT NULL THEN 100 ELSE ${decayCase.replace(/age_years/g, 'a.age_years')} END AS decay_percent,
+           CASE WHEN a.rule_flag IS NOT NULL THEN 100 ELSE ${decayCase.replace(/age_years/g, 'a.age_years')} END AS
+             decay_percent,
            CASE WHEN a.state <> 'ACTIVE' THEN 0
                 WHEN a.rule_flag IS NOT NULL THEN a.base_points
                 ELSE (a.base_points * (${decayCase.replace(/age_years/g, 'a.age_years')})) / 100 END AS points,
@@ -113,7 +118,8 @@ export function scoresSql(asOf: string, enterpriseIds: string): string {
     WITH contribution AS (${contributionsSql(asOf, enterpriseIds)}),
     per_source AS (
       SELECT enterprise_id, source,
-             least(coalesce(sum(points) FILTER (WHERE points > 0), 0), ${POSITIVE_CAP_PER_SOURCE}) + coalesce(sum(points) FILTER (WHERE points < 0), 0) AS points
+             least(coalesce(sum(points) FILTER (WHERE points > 0), 0), ${POSITIVE_CAP_PER_SOURCE}) +
+               coalesce(sum(points) FILTER (WHERE points < 0), 0) AS points
       FROM contribution GROUP BY enterprise_id, source
     ),
     totals AS (SELECT enterprise_id, sum(points)::int AS delta FROM per_source GROUP BY enterprise_id),

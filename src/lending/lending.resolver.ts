@@ -239,7 +239,8 @@ function disbursedTotal(ctx: RequestContext, grantId: string): Promise<string> {
   return ctx.loaders
     .keyed<string, string>('disbursedTotalByGrant', async (grantIds) => {
       const rows: Array<{ credit_grant_id: string; total: string }> = await ctx.dataSource.query(
-        `SELECT credit_grant_id::text, sum(amount)::text AS total FROM disbursement WHERE credit_grant_id = ANY($1::bigint[]) GROUP BY credit_grant_id`,
+        `SELECT credit_grant_id::text, sum(amount)::text AS total FROM disbursement
+          WHERE credit_grant_id = ANY($1::bigint[]) GROUP BY credit_grant_id`,
         [[...grantIds]],
       );
       const totals = new Map(rows.map((row) => [row.credit_grant_id, row.total]));

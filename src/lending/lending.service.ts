@@ -426,7 +426,8 @@ export class LendingService {
         if (amount <= 0n)
           throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
         const [paid] = await manager.query(
-          `SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement WHERE credit_grant_id = $1`,
+          `SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS tranches FROM disbursement
+            WHERE credit_grant_id = $1`,
           [grant.id],
         );
         const remaining = money.units(grant.amount) - money.units(paid.total);

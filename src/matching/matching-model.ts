@@ -41,8 +41,10 @@ export function requestFactsSql(today: string): string {
 /** 守信激励: the product's rate for the enterprise's grade if it sets one, else its standard (maximum) rate. */
 export const QUOTED_RATE_SQL = `coalesce((p.grade_rates ->> req.credit_grade)::numeric(7,4), p.max_rate)`;
 
-const REGIONS_OF_P = `(CASE WHEN cardinality(p.eligible_regions) = 0 THEN '{*}'::varchar[] ELSE p.eligible_regions END)`;
-const INDUSTRIES_OF_P = `(CASE WHEN cardinality(p.eligible_industries) = 0 THEN '{*}'::varchar[] ELSE p.eligible_industries END)`;
+const REGIONS_OF_P = `(CASE WHEN cardinality(p.eligible_regions) = 0 THEN '{*}'::varchar[]
+  ELSE p.eligible_regions END)`;
+const INDUSTRIES_OF_P = `(CASE WHEN cardinality(p.eligible_industries) = 0 THEN '{*}'::varchar[]
+  ELSE p.eligible_industries END)`;
 
 /** Each hard criterion, by name; all must hold for a product to be eligible. */
 export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]> = [
@@ -87,7 +89,8 @@ export const PRODUCT_MATCH_KEYS_SQL = `loan_product_match_keys(p.eligible_region
  * it is a noticeable part of a candidate lookup (BENCHMARKS.md). The matching tests check that both
  * directions pair the same requests and products.
  */
-export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || industry || '|' || guarantee || '|' || loan_term_band(facts.term_months))
+export const REQUEST_MATCH_KEYS_SQL = `(SELECT array_agg(region || '|' || industry || '|' || guarantee || '|' ||
+  loan_term_band(facts.term_months))
     FROM unnest(ARRAY['*', facts.region_code, facts.prefecture_code || '00', facts.province_code || '0000']) AS region,
          unnest(ARRAY['*', left(facts.industry_code, 1), facts.industry_code]) AS industry,
          unnest(facts.guarantees) AS guarantee)`;

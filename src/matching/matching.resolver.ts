@@ -139,7 +139,8 @@ export class FinancingRequestMatchingResolver {
       ctx.loaders
         .keyed<string, number>('matchCount', async (requestIds) => {
           const counts: Array<{ id: string; n: number }> = await ctx.dataSource.query(
-            `SELECT financing_request_id::text AS id, count(*)::int AS n FROM product_match WHERE financing_request_id = ANY($1::bigint[]) GROUP BY 1`,
+            `SELECT financing_request_id::text AS id, count(*)::int AS n FROM product_match
+              WHERE financing_request_id = ANY($1::bigint[]) GROUP BY 1`,
             [[...requestIds]],
           );
           return requestIds.map((id) => counts.find((row) => row.id === id)?.n ?? 0);

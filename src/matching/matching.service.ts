@@ -166,7 +166,8 @@ export class MatchingService {
     const rows: Array<{ id: string; current: boolean }> = await this.dataSource.query(
       `SELECT r.id::text, r.matches_refreshed_at IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM matching_job j WHERE j.finished_at IS NULL
-                              AND (j.kind = 'PRODUCT_CHANGED' OR (j.kind = 'SCORE_CHANGED' AND j.subject_id = r.enterprise_id))) AS current
+                              AND (j.kind = 'PRODUCT_CHANGED' OR (j.kind = 'SCORE_CHANGED'
+                                AND j.subject_id = r.enterprise_id))) AS current
        FROM financing_request r WHERE r.id = ANY($1::bigint[])`,
       [[...requestIds]],
     );
@@ -331,7 +332,8 @@ export class MatchingService {
     while (done < limit) {
       const taken = await withTransaction(this.dataSource, async (manager) => {
         const [next]: QueuedJob[] = await manager.query(
-          `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id
+            LIMIT 1 FOR UPDATE SKIP LOCKED`,
         );
         if (!next) return 0;
         const batch: QueuedJob[] = [next];
@@ -339,7 +341,8 @@ export class MatchingService {
         if (size > 1) {
           batch.push(
             ...(await manager.query(
-              `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1 AND id > $2
+              `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1
+                AND id > $2
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
               [next.kind, next.id, size - 1],
             )),
@@ -376,7 +379,8 @@ export class MatchingService {
       // Duplicates committed by now are folded in (the refresh below sees what they changed); one
       // committed later may carry a change the refresh did not see, so it stays queued.
       const folded: Array<{ id: string }> = await manager.query(
-        `SELECT id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1 AND subject_id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED`,
+        `SELECT id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1
+          AND subject_id = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED`,
         [first.kind, subjects],
       );
       if (first.kind === MatchingJobKind.PRODUCT_CHANGED) await this.refreshProductMatches(first.subject_id, manager);
@@ -536,7 +540,8 @@ function newMatchEventsSql(from: string): string {
  */
 const REFRESH_PRODUCT_SQL = `
   WITH candidate AS (
-    SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate, ${REASONS_SQL} AS reasons
+    SELECT req.financing_request_id AS request_id, ${MATCH_SCORE_SQL} AS match_score, ${QUOTED_RATE_SQL} AS quoted_rate,
+      ${REASONS_SQL} AS reasons
     FROM ${reverseMatchFrom('$3::date', '$1')}
   ), qualifying AS (
     SELECT c.*, last_kept.loan_product_id AS pushed_out
@@ -548,7 +553,8 @@ const REFRESH_PRODUCT_SQL = `
       OFFSET ${MATCH_DEPTH - 1} LIMIT 1
     ) last_kept ON TRUE
     WHERE last_kept.loan_product_id IS NULL
-       OR (c.match_score, -c.quoted_rate, -$1::bigint) > (last_kept.match_score, -last_kept.quoted_rate, -last_kept.loan_product_id)
+       OR (c.match_score, -c.quoted_rate, -$1::bigint) > (last_kept.match_score, -last_kept.quoted_rate,
+         -last_kept.loan_product_id)
   ), inserted AS (
     -- Already there only if another transaction ranked this product in since the DELETE (a request
     -- posted meanwhile, a second worker on the same product): the same committed facts, same row.

@@ -35,7 +35,8 @@ export class SnapshotResults<T> {
     const snapshotParameter = `$${parameters.length + 1}::text`;
     const [row] = await run(
       `SELECT pg_current_snapshot()::text AS snapshot,
-        CASE WHEN pg_current_snapshot()::text = ${snapshotParameter} THEN NULL ELSE (${resultExpression}) END AS result`,
+        CASE WHEN pg_current_snapshot()::text = ${snapshotParameter} THEN NULL ELSE (${resultExpression}) END AS
+          result`,
       [...parameters, sent?.snapshot ?? null],
     );
     if (row.result === null) {
