@@ -594,7 +594,6 @@ describe('authorisation matrix', () => {
         [databaseId(ids.productX), databaseId(ids.draftX)],
       ]);
       const ACTION = 'ApplicationActionInput';
-      const webhook: [string, string, string] = ['webhookEndpointId', 'WebhookEndpoint', 'webhookX'];
       const START = 'StartApplicationInput';
       const WITHDRAW = 'WithdrawFinancingRequestInput';
       const application = { applicationId: ids.applicationA };

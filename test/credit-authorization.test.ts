@@ -1,5 +1,4 @@
 import { startTestApp, TestApp } from './support/app';
-import { operation } from './support/operations';
 import {
   applyToProduct,
   createInstitution,

@@ -175,6 +175,7 @@ describe('lifecycle invariants', () => {
       other.id,
     );
     expect(withdrawApplication.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(await digest()).toBe(before);
     // An institution is not an enterprise: it may not withdraw at all.
     const { institution } = await submittedApplication(app);
     const byBank = await app.gql(

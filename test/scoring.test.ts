@@ -228,7 +228,7 @@ describe('credit scoring model credit-v1', () => {
     const rescoring = app.dataSource.createQueryRunner();
     await rescoring.connect();
     await rescoring.startTransaction();
-    let posted: Promise<{ id: string }> | null = null;
+    let posted: Promise<{ id: string }> | undefined;
     try {
       await rescoring.query(
         `INSERT INTO credit_record (enterprise_id, source, source_reference, indicator, polarity, recorded_on)

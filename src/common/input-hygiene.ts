@@ -1,4 +1,4 @@
-import { BREAK, DocumentNode, GraphQLError, visit } from 'graphql';
+import { BREAK, DocumentNode, visit } from 'graphql';
 import { codedError } from './errors';
 
 /**

@@ -36,8 +36,10 @@ const NO_FILTER: ChildFilter = { key: 'all', where: 'TRUE', params: {} };
  * batches into one statement per level, whatever the page size. Nothing here outlives a request.
  */
 export class Loaders {
+  /* eslint-disable @typescript-eslint/no-explicit-any -- one registry holds loaders of every key and row type */
   private readonly loaders = new Map<string, DataLoader<any, any>>();
   private readonly byEntity = new Map<EntityTarget<any>, DataLoader<string, any>>();
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 
   constructor(private readonly dataSource: DataSource) {}
 

@@ -69,6 +69,7 @@ const FIT_COLUMNS = `p.id AS product_key, p.id::text AS product_id, req.amount::
       CASE WHEN ${ELIGIBLE_SQL} THEN ${MATCH_SCORE_SQL} END::text AS match_score,
       ${criteriaColumns}`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a raw row of the fit query
 type FitRow = Record<string, any>;
 
 /** The published products, or those of them the request `req` fails. */
@@ -575,7 +576,7 @@ const REFRESH_PRODUCT_SQL = `
   SELECT count(*)::int AS fitting FROM candidate`;
 
 /** A readable reason for a failed criterion and what would make it pass. */
-function explainFailure(criterion: string, row: Record<string, any>): FailedCriterion {
+function explainFailure(criterion: string, row: FitRow): FailedCriterion {
   const fail = (message: string, wouldPassWith: string | null = null) => ({ criterion, message, wouldPassWith });
   switch (criterion) {
     case 'PUBLISHED':

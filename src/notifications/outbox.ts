@@ -100,6 +100,7 @@ const EVENT_COLUMNS = `id::text, type, institution_id::text AS "institutionId", 
   platform, payload, occurred_at AS "occurredAt", tx::text`;
 
 /** A DataSource or EntityManager: SELECTs answer with their rows. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeORM's query() answers any; callers read their rows
 export type Queryable = { query(text: string, parameters?: unknown[]): Promise<any> };
 
 /**

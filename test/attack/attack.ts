@@ -90,7 +90,7 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
       operator,
     );
   const bankX = (await institution(`attack-x-${run}`)).institution.id as string;
-  const bankY = (await institution(`attack-y-${run}`)).institution.id as string;
+  await institution(`attack-y-${run}`);
   const adminX = (await login(`attack-x-${run}@attack.example`)).token;
   const adminY = (await login(`attack-y-${run}@attack.example`)).token;
   const product = async (token: string, publish: boolean) => {

@@ -36,6 +36,7 @@ export class EntityReader<T extends ObjectLiteral> {
   readonly table: string;
   private readonly columns: ColumnMetadata[];
   /** Per column, what turns the value read into the entity's value (null: as read). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeORM's transformers take any
   private readonly conversions: Array<((value: any) => unknown) | null>;
 
   constructor(

@@ -30,6 +30,7 @@ export function readSqlDefinitions(): Array<{ file: string; sql: string }> {
  * an earlier migration applying the files runs before the migration that creates the table.
  */
 export async function applySqlDefinitions(runner: {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a QueryRunner or DataSource: query() answers any
   query(sql: string, parameters?: unknown[]): Promise<any>;
 }): Promise<void> {
   for (const { sql } of readSqlDefinitions()) {

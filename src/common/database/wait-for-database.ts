@@ -43,12 +43,15 @@ export async function waitForDatabase(url: string, options: { waitSeconds: numbe
       const reason = reasonOf(error);
       const code = (error as { code?: unknown })?.code;
       if (typeof code === 'string' && NOT_WORTH_WAITING.has(code)) {
-        throw new Error(`PostgreSQL at ${where} refused the connection (${reason}); check DATABASE_URL`);
+        throw new Error(`PostgreSQL at ${where} refused the connection (${reason}); check DATABASE_URL`, {
+          cause: error,
+        });
       }
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new Error(
           `PostgreSQL at ${where} did not answer within ${options.waitSeconds} s (DATABASE_WAIT_SECONDS): ${reason}`,
+          { cause: error },
         );
       }
       pause = Math.min(pause, left);
