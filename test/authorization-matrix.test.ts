@@ -71,7 +71,11 @@ beforeAll(async () => {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminX}` },
     body: JSON.stringify({
-      query: `mutation { createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+      query: `mutation {
+        createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) {
+          userErrors { code }
+        }
+      }`,
     }),
   });
   tokens.staffX = await signIn('staffX@matrix.example');
@@ -205,7 +209,9 @@ describe('authorisation matrix', () => {
   });
 
   it('nested fields follow the same rules: drafts, credit details, reverse matching', async () => {
-    const PRODUCTS = `query($id: ID!) { node(id: $id) { ... on LoanProduct { institution { loanProducts { totalCount } } } } }`;
+    const PRODUCTS = `query($id: ID!) {
+      node(id: $id) { ... on LoanProduct { institution { loanProducts { totalCount } } } }
+    }`;
     expect(
       (await as('staffX', PRODUCTS, { id: ids.productX })).body.data.node.institution.loanProducts.totalCount,
     ).toBe(2);
@@ -307,7 +313,9 @@ describe('authorisation matrix', () => {
         expect({ verb, role, code: body.errors?.[0]?.extensions?.code }).toEqual({ verb, role, code });
       }
     }
-    const CLAIM = `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { userErrors { code } } }`;
+    const CLAIM = `mutation($input: StartApplicationInput!) {
+      claimFinancingRequest(input: $input) { userErrors { code } }
+    }`;
     for (const [role, code] of [
       ['adminY', 'NOT_FOUND'],
       ['enterpriseB', 'FORBIDDEN'],
@@ -317,7 +325,9 @@ describe('authorisation matrix', () => {
       });
       expect({ role, code: body.errors?.[0]?.extensions?.code }).toEqual({ role, code });
     }
-    const WITHDRAW_REQUEST = `mutation($id: ID!) { withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code } } }`;
+    const WITHDRAW_REQUEST = `mutation($id: ID!) {
+      withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code } }
+    }`;
     for (const [role, code] of [
       ['enterpriseB', 'NOT_FOUND'],
       ['staffX', 'FORBIDDEN'],
@@ -362,17 +372,29 @@ describe('authorisation matrix', () => {
       ],
       [
         'staffX',
-        `mutation { createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+        `mutation {
+          createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) {
+            userErrors { code }
+          }
+        }`,
         'FORBIDDEN',
       ],
       [
         'enterpriseA',
-        `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+        `mutation {
+          createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) {
+            userErrors { code }
+          }
+        }`,
         'FORBIDDEN',
       ],
       [
         'anonymous',
-        `mutation { createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) { userErrors { code } } }`,
+        `mutation {
+          createAnalystAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) {
+            userErrors { code }
+          }
+        }`,
         'UNAUTHENTICATED',
       ],
       [
@@ -382,7 +404,12 @@ describe('authorisation matrix', () => {
       ],
       [
         'analyst',
-        `mutation { importCreditRecords(input: { records: [{ uscc: "91350100M000100Y43", source: TAX, sourceReference: "x", indicator: "x", polarity: POSITIVE, recordedOn: "2026-01-01" }] }) { imported } }`,
+        `mutation {
+          importCreditRecords(input: { records: [{
+            uscc: "91350100M000100Y43", source: TAX, sourceReference: "x", indicator: "x", polarity: POSITIVE,
+            recordedOn: "2026-01-01"
+          }] }) { imported }
+        }`,
         'FORBIDDEN',
       ],
       [
@@ -397,12 +424,16 @@ describe('authorisation matrix', () => {
       ],
       [
         'adminY',
-        `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`,
+        `mutation($id: ID!) {
+          declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } }
+        }`,
         'NOT_FOUND',
       ],
       [
         'enterpriseA',
-        `mutation($id: ID!) { declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } } }`,
+        `mutation($id: ID!) {
+          declineApplication(input: { applicationId: $id, reason: "越权" }) { userErrors { code } }
+        }`,
         'FORBIDDEN',
       ],
       [

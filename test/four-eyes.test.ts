@@ -28,8 +28,12 @@ async function signIn(email: string, password: string): Promise<string> {
   return response.data.login.token;
 }
 
-const APPROVE = `mutation($input: ApproveCreditGrantInput!) { approveCreditGrant(input: $input) { creditGrant { status approvedAt } userErrors { code } } }`;
-const STATE = `query($id: ID!) { node(id: $id) { ... on Application { status creditGrant { status amount } events { nodes { toStatus reason } } } } }`;
+const APPROVE = `mutation($input: ApproveCreditGrantInput!) {
+  approveCreditGrant(input: $input) { creditGrant { status approvedAt } userErrors { code } }
+}`;
+const STATE = `query($id: ID!) { node(id: $id) { ... on Application {
+  status creditGrant { status amount } events { nodes { toStatus reason } }
+} } }`;
 const TRAIL = `query($id: ID!) { node(id: $id) { ... on Application { events { nodes {
   id type fromStatus toStatus reason actor { kind role account { id email } institution { name } enterprise { name } }
 } } } } }`;
@@ -86,7 +90,9 @@ describe('maker-checker (双人复核) for large grants', () => {
 
     const proposed = await as(
       maker,
-      `mutation($input: GrantCreditInput!) { grantCredit(input: $input) { creditGrant { id status approvedAt } userErrors { code } } }`,
+      `mutation($input: GrantCreditInput!) {
+        grantCredit(input: $input) { creditGrant { id status approvedAt } userErrors { code } }
+      }`,
       {
         input: { applicationId: application.id, amount: '1130000.00', annualRate: '4.10', termMonths: 12 },
       },
@@ -199,7 +205,9 @@ describe('maker-checker (双人复核) for large grants', () => {
     await as(maker, operation('AcceptApplication'), { input: { applicationId: application2.id } });
     const direct = await as(
       maker,
-      `mutation($input: GrantCreditInput!) { grantCredit(input: $input) { creditGrant { status } userErrors { code } } }`,
+      `mutation($input: GrantCreditInput!) {
+        grantCredit(input: $input) { creditGrant { status } userErrors { code } }
+      }`,
       {
         input: { applicationId: application2.id, amount: '1000000.00', annualRate: '4.10', termMonths: 12 },
       },

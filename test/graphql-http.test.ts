@@ -98,7 +98,7 @@ function observingPlugin() {
 }
 
 describe('one path for every GraphQL request', () => {
-  it('a plugin and a request hook both see a query, a mutation, refusals, a validation error and a resolver error', async () => {
+  it('a plugin and a request hook both see a query, a mutation, refusals, validation and resolver errors', async () => {
     const seen = observingPlugin();
     const options = { plugins: [seen.plugin], limits: { perActorPerMinute: 4 } };
     await withServer(options, async (server, url) => {
@@ -115,7 +115,8 @@ describe('one path for every GraphQL request', () => {
       statuses.push((await post(url, { query: 'query Count { institutions { totalCount } }' }, operator)).status);
       const onboard = {
         query:
-          'mutation Onboard($input: CreateInstitutionInput!) { createInstitution(input: $input) { institution { id } } }',
+          'mutation Onboard($input: CreateInstitutionInput!) ' +
+          '{ createInstitution(input: $input) { institution { id } } }',
         variables: { input: { name: '吉林银行', type: 'BANK', regionsServed: ['220000'], responseDeadlineDays: 3 } },
       };
       statuses.push((await post(url, onboard, operator)).status);
@@ -171,14 +172,23 @@ describe('one path for every GraphQL request', () => {
     const queries: Array<{ body: Record<string, unknown>; actor: string }> = [
       {
         body: {
-          query: `{ node(id: "${requestId}") { id ... on FinancingRequest { amount termMonths status postedAt enterprise { name } } } }`,
+          query:
+            `{ node(id: "${requestId}") { id ... on FinancingRequest ` +
+            `{ amount termMonths status postedAt enterprise { name } } } }`,
         },
         actor: enterpriseId,
       },
       {
         body: {
-          query: `query Mine($first: Int!, $status: FinancingRequestStatus) { financingRequests(first: $first, status: $status) { totalCount edges { cursor node { ...Need } } pageInfo { hasNextPage endCursor } } }
-                  fragment Need on FinancingRequest { id amount applications(first: 5) { nodes { id status loanProduct { name institution { name } } } } matches(first: 3) { nodes { rank quotedRate reasons { creditGrade } } } }
+          query: `query Mine($first: Int!, $status: FinancingRequestStatus) {
+                    financingRequests(first: $first, status: $status) {
+                      totalCount edges { cursor node { ...Need } } pageInfo { hasNextPage endCursor }
+                    }
+                  }
+                  fragment Need on FinancingRequest {
+                    id amount applications(first: 5) { nodes { id status loanProduct { name institution { name } } } }
+                    matches(first: 3) { nodes { rank quotedRate reasons { creditGrade } } }
+                  }
                   query Other { platformStats { institutions } }`,
           operationName: 'Mine',
           variables: { first: 10, status: 'OPEN' },
@@ -366,7 +376,8 @@ describe('one path for every GraphQL request', () => {
     expect(alone.response.body.errors).toBeUndefined();
     // The page and its count are read while a malformed cursor fails the sibling field.
     const failing = await statementsOf(
-      `{ institutions(first: 3) { totalCount nodes { name } } bad: institutions(first: 1, after: "zzz") { totalCount } }`,
+      `{ institutions(first: 3) { totalCount nodes { name } } ` +
+        `bad: institutions(first: 1, after: "zzz") { totalCount } }`,
     );
     expect(failing.response.status).toBe(200);
     expect(failing.response.body.errors.map((e: any) => ({ code: e.extensions.code, path: e.path }))).toEqual([

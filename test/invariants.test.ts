@@ -164,13 +164,17 @@ describe('lifecycle invariants', () => {
     const other = await registerEnterprise(app);
     const before = await digest();
     const withdrawRequest = await app.gql(
-      `mutation($input: WithdrawFinancingRequestInput!) { withdrawFinancingRequest(input: $input) { financingRequest { status } userErrors { code } } }`,
+      `mutation($input: WithdrawFinancingRequestInput!) {
+        withdrawFinancingRequest(input: $input) { financingRequest { status } userErrors { code } }
+      }`,
       { input: { financingRequestId: request.id } },
       other.id,
     );
     expect(withdrawRequest.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const withdrawApplication = await app.gql(
-      `mutation($input: ApplicationActionInput!) { withdrawApplication(input: $input) { application { status } userErrors { code } } }`,
+      `mutation($input: ApplicationActionInput!) {
+        withdrawApplication(input: $input) { application { status } userErrors { code } }
+      }`,
       { input: { applicationId: application.id } },
       other.id,
     );
@@ -210,7 +214,9 @@ describe('lifecycle invariants', () => {
     expect(await digest()).toBe(before);
 
     const declined = await app.gql(
-      `mutation($input: ApplicationActionInput!) { declineApplication(input: $input) { application { status declineReason } userErrors { code } } }`,
+      `mutation($input: ApplicationActionInput!) {
+        declineApplication(input: $input) { application { status declineReason } userErrors { code } }
+      }`,
       { input: { applicationId: application.id, reason: '经营流水不足' } },
       institution.id,
     );
@@ -227,7 +233,9 @@ describe('lifecycle invariants', () => {
   it('requires a reason to decline', async () => {
     const { institution, application } = await submittedApplication(app);
     const response = await app.gql(
-      `mutation($input: ApplicationActionInput!) { declineApplication(input: $input) { application { status } userErrors { code field } } }`,
+      `mutation($input: ApplicationActionInput!) {
+        declineApplication(input: $input) { application { status } userErrors { code field } }
+      }`,
       { input: { applicationId: application.id } },
       institution.id,
     );
@@ -288,7 +296,12 @@ describe('malformed input', () => {
     }
     // Inline literals are checked the same way.
     const literal = await app.gql(
-      `mutation { postFinancingRequest(input: { amount: 0.1, termMonths: 12, purpose: "x y", acceptableGuaranteeTypes: [CREDIT], maxRate: "5", validUntil: "2099-01-01" }) { userErrors { code } } }`,
+      `mutation {
+        postFinancingRequest(input: {
+          amount: 0.1, termMonths: 12, purpose: "x y", acceptableGuaranteeTypes: [CREDIT], maxRate: "5",
+          validUntil: "2099-01-01"
+        }) { userErrors { code } }
+      }`,
       {},
       enterprise.id,
     );

@@ -13,10 +13,17 @@ afterAll(async () => {
 
 const MATCHES = `query($id: ID!) { node(id: $id) { ... on FinancingRequest {
   matchesCurrent
-  matches(first: 50) { totalCount nodes { rank matchScore quotedRate loanProduct { id name } reasons { expectedRate guaranteeFit responsiveness approvalLikelihood creditGrade incentiveApplied } } }
+  matches(first: 50) { totalCount nodes {
+    rank matchScore quotedRate loanProduct { id name }
+    reasons { expectedRate guaranteeFit responsiveness approvalLikelihood creditGrade incentiveApplied }
+  } }
 } } }`;
-const FIT = `query($id: ID!, $productId: ID!) { node(id: $id) { ... on FinancingRequest { productFit(loanProductId: $productId) { eligible quotedRate failedCriteria { criterion message wouldPassWith } } } } }`;
-const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line reason } } }`;
+const FIT = `query($id: ID!, $productId: ID!) { node(id: $id) { ... on FinancingRequest {
+  productFit(loanProductId: $productId) { eligible quotedRate failedCriteria { criterion message wouldPassWith } }
+} } }`;
+const IMPORT = `mutation($input: ImportCreditRecordsInput!) {
+  importCreditRecords(input: $input) { imported rejected { line reason } }
+}`;
 
 /** Each test works in its own province so that products of other tests do not match. */
 async function world(province: string, county: string) {
@@ -85,113 +92,119 @@ describe('eligibility', () => {
     for (const excluded of ['other-prefecture', 'other-industry', 'medium-only']) expect(names).not.toContain(excluded);
   });
 
-  it('applies region, industry and guarantee through the indexed match keys exactly as the criteria explain them, in both directions', async () => {
-    const { bank, enterprise, publish } = await world('610000', '610102');
-    const requestFacts = {
-      amount: '888000.00',
-      termMonths: 12,
-      acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'],
-      maxRate: '6.50',
-    };
-    // Posted before the products: its matches come from the refreshes after each publication.
-    const earlier = await postRequest(app, enterprise.id, requestFacts);
-    const products: Array<{ id: string; name: string }> = [];
-    // Every combination of where, which industry and which guarantee; an unusual amount keeps them to this test.
-    for (const [r, eligibleRegions] of [['610000'], ['610100'], ['610102'], ['610200'], []].entries()) {
-      for (const [k, eligibleIndustries] of [[], ['C'], ['C13', 'F'], ['C14']].entries()) {
-        for (const guaranteeType of ['CREDIT', 'MORTGAGE']) {
-          products.push(
-            await publish({
-              name: `keys-${r}-${k}-${guaranteeType}`,
-              eligibleRegions,
-              eligibleIndustries,
-              guaranteeType,
-              minAmount: '888000.00',
-              maxAmount: '888000.00',
-            }),
-          );
+  it(
+    'applies region, industry and guarantee through the indexed match keys exactly as the criteria explain them, ' +
+      'in both directions',
+    async () => {
+      const { bank, enterprise, publish } = await world('610000', '610102');
+      const requestFacts = {
+        amount: '888000.00',
+        termMonths: 12,
+        acceptableGuaranteeTypes: ['CREDIT', 'GUARANTEE'],
+        maxRate: '6.50',
+      };
+      // Posted before the products: its matches come from the refreshes after each publication.
+      const earlier = await postRequest(app, enterprise.id, requestFacts);
+      const products: Array<{ id: string; name: string }> = [];
+      // Every combination of where, which industry and which guarantee; an unusual amount keeps them to this test.
+      for (const [r, eligibleRegions] of [['610000'], ['610100'], ['610102'], ['610200'], []].entries()) {
+        for (const [k, eligibleIndustries] of [[], ['C'], ['C13', 'F'], ['C14']].entries()) {
+          for (const guaranteeType of ['CREDIT', 'MORTGAGE']) {
+            products.push(
+              await publish({
+                name: `keys-${r}-${k}-${guaranteeType}`,
+                eligibleRegions,
+                eligibleIndustries,
+                guaranteeType,
+                minAmount: '888000.00',
+                maxAmount: '888000.00',
+              }),
+            );
+          }
         }
       }
-    }
-    // Terms around the request's 12 months, across the bands the index keys carry.
-    for (const [minTermMonths, maxTermMonths] of [
-      [1, 12],
-      [12, 12],
-      [6, 6],
-      [13, 24],
-      [7, 11],
-      [1, 360],
-    ]) {
+      // Terms around the request's 12 months, across the bands the index keys carry.
+      for (const [minTermMonths, maxTermMonths] of [
+        [1, 12],
+        [12, 12],
+        [6, 6],
+        [13, 24],
+        [7, 11],
+        [1, 360],
+      ]) {
+        products.push(
+          await publish({
+            name: `term-${minTermMonths}-${maxTermMonths}`,
+            minTermMonths,
+            maxTermMonths,
+            minAmount: '888000.00',
+            maxAmount: '888000.00',
+          }),
+        );
+      }
+      // Rates: above the request's highest unless the grade's incentive brings the quote under it.
       products.push(
         await publish({
-          name: `term-${minTermMonths}-${maxTermMonths}`,
-          minTermMonths,
-          maxTermMonths,
+          name: 'rate-incentive',
+          minRate: '3.50',
+          maxRate: '7.00',
+          gradeRates: [{ grade: 'BBB', annualRate: '4.00' }],
           minAmount: '888000.00',
           maxAmount: '888000.00',
         }),
       );
-    }
-    // Rates: above the request's highest unless the grade's incentive brings the quote under it.
-    products.push(
-      await publish({
-        name: 'rate-incentive',
-        minRate: '3.50',
-        maxRate: '7.00',
-        gradeRates: [{ grade: 'BBB', annualRate: '4.00' }],
-        minAmount: '888000.00',
-        maxAmount: '888000.00',
-      }),
-    );
-    products.push(
-      await publish({
-        name: 'rate-too-high',
-        minRate: '3.50',
-        maxRate: '7.00',
-        gradeRates: [{ grade: 'AAA', annualRate: '4.00' }],
-        minAmount: '888000.00',
-        maxAmount: '888000.00',
-      }),
-    );
-    const request = await postRequest(app, enterprise.id, requestFacts);
-    const matched = new Set(await matchedProductNames(request.id, enterprise.id));
-    const eligible = new Set<string>();
-    for (const product of products) {
-      const fit = (await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id)).data.node.productFit;
-      if (fit.eligible) eligible.add(product.name);
-      else
-        for (const failed of fit.failedCriteria)
-          expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE', 'TERM']).toContain(failed.criterion);
-    }
-    expect(eligible.size).toBeGreaterThan(0);
-    expect(eligible.size).toBeLessThan(products.length);
-    expect(eligible).toContain('keys-0-2-CREDIT');
-    expect(eligible).toContain('rate-incentive');
-    expect(eligible).not.toContain('rate-too-high');
-    expect([...eligible].filter((name) => name.startsWith('term-')).sort()).toEqual([
-      'term-1-12',
-      'term-1-360',
-      'term-12-12',
-    ]);
-    expect([...matched].sort()).toEqual([...eligible].sort());
-    expect((await matchedProductNames(earlier.id, enterprise.id)).sort()).toEqual([...eligible].sort());
-    // Reverse matching reads the open requests through their own keys: each product finds both
-    // requests exactly when it is eligible for them.
-    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { financingRequest { id } } } } } }`;
-    for (const product of products) {
-      const reverse = (await app.gql(REVERSE, { id: product.id }, bank.id)).data.node.matchingRequests;
-      const expected = eligible.has(product.name) ? [earlier.id, request.id].sort() : [];
-      expect({
-        product: product.name,
-        ids: reverse.nodes.map((n: any) => n.financingRequest.id).sort(),
-        totalCount: reverse.totalCount,
-      }).toEqual({
-        product: product.name,
-        ids: expected,
-        totalCount: expected.length,
-      });
-    }
-  });
+      products.push(
+        await publish({
+          name: 'rate-too-high',
+          minRate: '3.50',
+          maxRate: '7.00',
+          gradeRates: [{ grade: 'AAA', annualRate: '4.00' }],
+          minAmount: '888000.00',
+          maxAmount: '888000.00',
+        }),
+      );
+      const request = await postRequest(app, enterprise.id, requestFacts);
+      const matched = new Set(await matchedProductNames(request.id, enterprise.id));
+      const eligible = new Set<string>();
+      for (const product of products) {
+        const fit = (await app.gql(FIT, { id: request.id, productId: product.id }, enterprise.id)).data.node.productFit;
+        if (fit.eligible) eligible.add(product.name);
+        else
+          for (const failed of fit.failedCriteria)
+            expect(['REGION', 'INDUSTRY', 'GUARANTEE', 'RATE', 'TERM']).toContain(failed.criterion);
+      }
+      expect(eligible.size).toBeGreaterThan(0);
+      expect(eligible.size).toBeLessThan(products.length);
+      expect(eligible).toContain('keys-0-2-CREDIT');
+      expect(eligible).toContain('rate-incentive');
+      expect(eligible).not.toContain('rate-too-high');
+      expect([...eligible].filter((name) => name.startsWith('term-')).sort()).toEqual([
+        'term-1-12',
+        'term-1-360',
+        'term-12-12',
+      ]);
+      expect([...matched].sort()).toEqual([...eligible].sort());
+      expect((await matchedProductNames(earlier.id, enterprise.id)).sort()).toEqual([...eligible].sort());
+      // Reverse matching reads the open requests through their own keys: each product finds both
+      // requests exactly when it is eligible for them.
+      const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct {
+      matchingRequests(first: 10) { totalCount nodes { financingRequest { id } } }
+    } } }`;
+      for (const product of products) {
+        const reverse = (await app.gql(REVERSE, { id: product.id }, bank.id)).data.node.matchingRequests;
+        const expected = eligible.has(product.name) ? [earlier.id, request.id].sort() : [];
+        expect({
+          product: product.name,
+          ids: reverse.nodes.map((n: any) => n.financingRequest.id).sort(),
+          totalCount: reverse.totalCount,
+        }).toEqual({
+          product: product.name,
+          ids: expected,
+          totalCount: expected.length,
+        });
+      }
+    },
+  );
 
   it("builds a request's keys inline (forward) exactly as the indexed function does (reverse)", async () => {
     // Every term band edge, one to three guarantees (repeated too), county codes and industries of each shape.
@@ -311,7 +324,9 @@ describe('explanations', () => {
       },
     ]);
     const all = await app.gql(
-      `query($id: ID!) { node(id: $id) { ... on FinancingRequest { productFits(first: 100, onlyIneligible: true) { totalCount nodes { eligible loanProduct { name } } } } } }`,
+      `query($id: ID!) { node(id: $id) { ... on FinancingRequest {
+        productFits(first: 100, onlyIneligible: true) { totalCount nodes { eligible loanProduct { name } } }
+      } } }`,
       { id: request.id },
       enterprise.id,
     );
@@ -571,7 +586,9 @@ describe('reverse matching', () => {
     const weakRequest = await postRequest(app, enterprise.id);
     const strongRequest = await postRequest(app, strong.id);
     await postRequest(app, enterprise.id, { termMonths: 48 });
-    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct { matchingRequests(first: 10) { totalCount nodes { rank financingRequest { id } loanProduct { id name } } } } } }`;
+    const REVERSE = `query($id: ID!) { node(id: $id) { ... on LoanProduct {
+      matchingRequests(first: 10) { totalCount nodes { rank financingRequest { id } loanProduct { id name } } }
+    } } }`;
     const response = await app.gql(REVERSE, { id: product.id }, bank.id);
     expect(response.data.node.matchingRequests.nodes.map((n: any) => n.financingRequest.id)).toEqual([
       strongRequest.id,
@@ -589,37 +606,45 @@ describe('reverse matching', () => {
 });
 
 describe('relations of a page of matches', () => {
-  it("reads each match's product and request through fragments, aliases and edges, in as many statements for 4 matches as for 1", async () => {
-    const { bank, enterprise, publish } = await world('520000', '520102');
-    // An amount no other test asks for: only these four products fit.
-    const names = ['relations-a', 'relations-b', 'relations-c', 'relations-d'];
-    for (const name of names) await publish({ name, minAmount: '652000.00', maxAmount: '652000.00' });
-    const request = await postRequest(app, enterprise.id, { amount: '652000.00' });
-    const QUERY = `query($id: ID!, $first: Int!) { node(id: $id) { ... on FinancingRequest { matches(first: $first) { edges { node { ...Ranked } } } } } }
-      fragment Ranked on Match { rank product: loanProduct { name institution { id } } ... on Match { financingRequest { id amount } } }`;
-    const read = async (first: number) => {
-      app.statements.count = 0;
-      const response = await app.gql(QUERY, { id: request.id, first }, enterprise.id);
-      expect(response.errors).toBeUndefined();
-      return {
-        statements: app.statements.count,
-        matches: response.data.node.matches.edges.map((edge: any) => edge.node),
+  it(
+    "reads each match's product and request through fragments, aliases and edges, " +
+      'in as many statements for 4 matches as for 1',
+    async () => {
+      const { bank, enterprise, publish } = await world('520000', '520102');
+      // An amount no other test asks for: only these four products fit.
+      const names = ['relations-a', 'relations-b', 'relations-c', 'relations-d'];
+      for (const name of names) await publish({ name, minAmount: '652000.00', maxAmount: '652000.00' });
+      const request = await postRequest(app, enterprise.id, { amount: '652000.00' });
+      const QUERY = `query($id: ID!, $first: Int!) { node(id: $id) { ... on FinancingRequest {
+      matches(first: $first) { edges { node { ...Ranked } } }
+    } } }
+      fragment Ranked on Match {
+        rank product: loanProduct { name institution { id } } ... on Match { financingRequest { id amount } }
+      }`;
+      const read = async (first: number) => {
+        app.statements.count = 0;
+        const response = await app.gql(QUERY, { id: request.id, first }, enterprise.id);
+        expect(response.errors).toBeUndefined();
+        return {
+          statements: app.statements.count,
+          matches: response.data.node.matches.edges.map((edge: any) => edge.node),
+        };
       };
-    };
-    const one = await read(1);
-    const four = await read(4);
-    expect(four.matches.map((m: any) => m.product.name).sort()).toEqual(names);
-    expect(
-      four.matches.every(
-        (m: any) =>
-          m.product.institution.id === bank.id &&
-          m.financingRequest.id === request.id &&
-          m.financingRequest.amount === '652000.00',
-      ),
-    ).toBe(true);
-    expect(one.matches).toHaveLength(1);
-    expect(four.statements).toBe(one.statements);
-  });
+      const one = await read(1);
+      const four = await read(4);
+      expect(four.matches.map((m: any) => m.product.name).sort()).toEqual(names);
+      expect(
+        four.matches.every(
+          (m: any) =>
+            m.product.institution.id === bank.id &&
+            m.financingRequest.id === request.id &&
+            m.financingRequest.amount === '652000.00',
+        ),
+      ).toBe(true);
+      expect(one.matches).toHaveLength(1);
+      expect(four.statements).toBe(one.statements);
+    },
+  );
 });
 
 describe('stored match depth', () => {

@@ -78,7 +78,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   const operator = (await login(options.operatorEmail, options.operatorPassword)).token;
   const institution = async (name: string) =>
     must(
-      `mutation($input: CreateInstitutionInput!) { createInstitution(input: $input) { institution { id } userErrors { code } } }`,
+      `mutation($input: CreateInstitutionInput!) {
+        createInstitution(input: $input) { institution { id } userErrors { code } }
+      }`,
       {
         input: {
           name,
@@ -95,7 +97,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   const adminY = (await login(`attack-y-${run}@attack.example`)).token;
   const product = async (token: string, publish: boolean) => {
     const created = await must(
-      `mutation($input: CreateLoanProductInput!) { createLoanProduct(input: $input) { loanProduct { id } userErrors { code } } }`,
+      `mutation($input: CreateLoanProductInput!) {
+        createLoanProduct(input: $input) { loanProduct { id } userErrors { code } }
+      }`,
       {
         input: {
           name: `攻击测试贷${randomBytes(3).toString('hex')}`,
@@ -116,7 +120,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     const id = created.loanProduct.id as string;
     if (publish) {
       await must(
-        `mutation($id: ID!) { publishLoanProduct(input: { loanProductId: $id }) { loanProduct { id } userErrors { code } } }`,
+        `mutation($id: ID!) {
+          publishLoanProduct(input: { loanProductId: $id }) { loanProduct { id } userErrors { code } }
+        }`,
         { id },
         token,
       );
@@ -152,7 +158,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     const registered = (await must(REGISTER, { input: enterpriseInput(name, region, email) })).enterprise;
     if (verify) {
       await must(
-        `mutation($input: VerifyEnterpriseInput!) { verifyEnterprise(input: $input) { enterprise { id } userErrors { code } } }`,
+        `mutation($input: VerifyEnterpriseInput!) {
+          verifyEnterprise(input: $input) { enterprise { id } userErrors { code } }
+        }`,
         { input: { enterpriseId: registered.id, evidence: '营业执照 checked by the attack run' } },
         operator,
       );
@@ -194,7 +202,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   const needB = (await must(NEED, { input: needInput }, b.token)).financingRequest.id as string;
   const applicationA = (
     await must(
-      `mutation($input: StartApplicationInput!) { applyToProduct(input: $input) { application { id } userErrors { code } } }`,
+      `mutation($input: StartApplicationInput!) {
+        applyToProduct(input: $input) { application { id } userErrors { code } }
+      }`,
       { input: { financingRequestId: needA, loanProductId: productX } },
       a.token,
     )
@@ -206,28 +216,35 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     [
       'claimFinancingRequest (bank Y, a need it does not see)',
       adminY,
-      `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { application { id } userErrors { code message field } } }`,
+      `mutation($input: StartApplicationInput!) {
+        claimFinancingRequest(input: $input) { application { id } userErrors { code message field } }
+      }`,
       (id) => ({ input: { financingRequestId: id, loanProductId: productX } }),
       needB,
     ],
     [
       "applyToProduct (enterprise A, bank X's draft product)",
       a.token,
-      `mutation($input: StartApplicationInput!) { applyToProduct(input: $input) { application { id } userErrors { code message field } } }`,
+      `mutation($input: StartApplicationInput!) {
+        applyToProduct(input: $input) { application { id } userErrors { code message field } }
+      }`,
       (id) => ({ input: { financingRequestId: needA, loanProductId: id } }),
       draftX,
     ],
     [
       "acceptApplication (bank Y, bank X's application)",
       adminY,
-      `mutation($id: ID!) { acceptApplication(input: { applicationId: $id }) { application { id } userErrors { code message } } }`,
+      `mutation($id: ID!) {
+        acceptApplication(input: { applicationId: $id }) { application { id } userErrors { code message } }
+      }`,
       (id) => ({ id }),
       applicationA,
     ],
     [
       "grantCredit (bank Y, bank X's application)",
       adminY,
-      `mutation($id: ID!) { grantCredit(input: { applicationId: $id, amount: "100000.00", annualRate: "4.10", termMonths: 12 })
+      `mutation($id: ID!) {
+        grantCredit(input: { applicationId: $id, amount: "100000.00", annualRate: "4.10", termMonths: 12 })
         { userErrors { code message } } }`,
       (id) => ({ id }),
       applicationA,
@@ -235,7 +252,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     [
       "withdrawFinancingRequest (enterprise B, A's need)",
       b.token,
-      `mutation($id: ID!) { withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code message } } }`,
+      `mutation($id: ID!) {
+        withdrawFinancingRequest(input: { financingRequestId: $id }) { userErrors { code message } }
+      }`,
       (id) => ({ id }),
       needA,
     ],
@@ -341,7 +360,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   if (afterLogout.body?.data?.viewer) finding('sessions: a token still works after logout');
   const renewed = await post(`mutation { renewToken(input: {}) { token userErrors { code } } }`, {}, session.token);
   if (renewed.body?.data?.renewToken?.token) finding('sessions: renewToken extends a logged-out session');
-  const REFRESH = `mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { token refreshToken userErrors { code } } }`;
+  const REFRESH = `mutation($t: String!) {
+    refreshSession(input: { refreshToken: $t }) { token refreshToken userErrors { code } }
+  }`;
   const family = await login(`attack-b-${run}@attack.example`);
   const rotated = await post(REFRESH, { t: family.refreshToken });
   const reused = await post(REFRESH, { t: family.refreshToken });
@@ -352,7 +373,9 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   }
   const staffEmail = `attack-staff-${run}@attack.example`;
   const staff = await must(
-    `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { account { id } userErrors { code } } }`,
+    `mutation($input: CreateStaffAccountInput!) {
+      createStaffAccount(input: $input) { account { id } userErrors { code } }
+    }`,
     { input: { email: staffEmail, password: PASSWORD } },
     adminX,
   );
