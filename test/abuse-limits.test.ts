@@ -38,7 +38,9 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 const nested = (levels: number) => {
   let selection = 'id';
   for (let i = 0; i < levels; i++)
-    selection = `financingRequest { enterprise { financingRequests(first: 1) { nodes { applications(first: 1) { nodes { ${selection} } } } } } }`;
+    selection =
+      `financingRequest { enterprise { financingRequests(first: 1) { nodes { ` +
+      `applications(first: 1) { nodes { ${selection} } } } } } }`;
   return `{ applications(first: 1) { nodes { ${selection} } } }`;
 };
 
@@ -110,12 +112,15 @@ describe('abuse limits, enforced before execution', () => {
   it('refuses too many aliases and too costly pages', async () => {
     const aliases = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: institutions { totalCount }`).join(' ')} }`;
     expect((await app.gql(aliases)).errors?.[0].extensions?.code).toBe('TOO_MANY_ALIASES');
-    const costly = `{ applications(first: 100) { nodes { events(first: 100) { nodes { id } } financingRequest { applications(first: 100) { nodes { id } } } } } }`;
+    const costly =
+      `{ applications(first: 100) { nodes { events(first: 100) { nodes { id } }` +
+      ` financingRequest { applications(first: 100) { nodes { id } } } } } }`;
     const response = await app.gql(costly, {}, 'operator');
     expect(response.status).toBe(400);
     expect(response.errors?.[0].extensions?.code).toBe('QUERY_TOO_COSTLY');
     const viaVariables = await app.gql(
-      `query($n: Int) { applications(first: $n) { nodes { events(first: $n) { nodes { id } } financingRequest { applications(first: $n) { nodes { id } } } } } }`,
+      `query($n: Int) { applications(first: $n) { nodes { events(first: $n) { nodes { id } }` +
+        ` financingRequest { applications(first: $n) { nodes { id } } } } } }`,
       { n: 100 },
       'operator',
     );

@@ -14,7 +14,10 @@ afterAll(async () => {
   await app?.close();
 });
 
-const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token expiresAt account { id email role enterprise { name } institution { name } } userErrors { code message } } }`;
+const LOGIN =
+  `mutation($input: LoginInput!) { login(input: $input) { token expiresAt` +
+  ` account { id email role enterprise { name } institution { name } }` +
+  ` userErrors { code message } } }`;
 const VIEWER = `{ viewer { email role } }`;
 
 async function bearer(query: string, variables: Record<string, unknown>, token: string) {
@@ -114,7 +117,7 @@ describe('accounts and tokens', () => {
     }
   });
 
-  it('lets an institution admin create staff, who act for that institution only; staff cannot create staff', async () => {
+  it('an institution admin creates staff who act for that institution only; staff cannot create staff', async () => {
     const created = await app.gql(
       operation('CreateInstitution'),
       {
@@ -130,7 +133,9 @@ describe('accounts and tokens', () => {
     expect(created.data.createInstitution.userErrors).toEqual([]);
     const admin = await login('admin@bank.example', 'admin password 123');
     expect(admin.account).toMatchObject({ role: 'INSTITUTION_ADMIN', institution: { name: '龙江银行' } });
-    const CREATE_STAFF = `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { account { email role } userErrors { code } } }`;
+    const CREATE_STAFF =
+      `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) {` +
+      ` account { email role } userErrors { code } } }`;
     const staff = await bearer(
       CREATE_STAFF,
       { input: { email: 'loan.officer@bank.example', password: 'officer password 1' } },

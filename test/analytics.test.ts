@@ -17,7 +17,8 @@ afterAll(async () => {
 const STATS = `query($filter: StatsFilter) { platformStats(filter: $filter) {
   enterprisesRegistered institutions productsPublished
   requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount }
-  weightedAverageGrantedRate medianDaysToGrant firstTimeBorrowers creditGuaranteeShareByCount creditGuaranteeShareByAmount
+  weightedAverageGrantedRate medianDaysToGrant firstTimeBorrowers
+  creditGuaranteeShareByCount creditGuaranteeShareByAmount
 } }`;
 
 function prng(seed: number) {
@@ -439,7 +440,8 @@ describe('platformStats is exact', () => {
     for (const granularity of ['DAY', 'WEEK', 'MONTH']) {
       const rows = (
         await app.gql(
-          `query($filter: StatsFilter) { statsSeries(granularity: ${granularity}, filter: $filter) { period ${FLOWS} } }`,
+          `query($filter: StatsFilter) { statsSeries(granularity: ${granularity}, filter: $filter)` +
+            ` { period ${FLOWS} } }`,
           { filter },
           'analyst',
         )

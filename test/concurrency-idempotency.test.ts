@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('concurrency', () => {
-  it('20 concurrent disbursements whose sum exceeds the grant: the total never exceeds it and every accepted one is recorded', async () => {
+  it('20 concurrent disbursements summing past the grant: total within it, every accepted one recorded', async () => {
     const { institution, application, creditGrant } = await grantedApplication(app, { amount: '1000000.00' });
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>

@@ -10,8 +10,12 @@ afterAll(async () => {
   await app?.close();
 });
 
-const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported duplicates rejected { line reason } } }`;
-const RECORDS = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditRecords(first: 10) { totalCount nodes { source indicator polarity recordedOn expiresOn } } } } }`;
+const IMPORT =
+  `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported duplicates` +
+  ` rejected { line reason } } }`;
+const RECORDS =
+  `query($id: ID!) { node(id: $id) { ... on Enterprise { ` +
+  `creditRecords(first: 10) { totalCount nodes { source indicator polarity recordedOn expiresOn } } } } }`;
 
 describe('credit record import', () => {
   it('imports good rows, rejects unknown USCCs with their line, and changes nothing on a second import', async () => {
@@ -98,7 +102,8 @@ describe('credit record import', () => {
 
 describe('loan product lifecycle', () => {
   const CHANGE = (verb: string) =>
-    `mutation($input: ChangeLoanProductStatusInput!) { ${verb}LoanProduct(input: $input) { loanProduct { status } userErrors { code } } }`;
+    `mutation($input: ChangeLoanProductStatusInput!) { ${verb}LoanProduct(input: $input)` +
+    ` { loanProduct { status } userErrors { code } } }`;
 
   it('publishes, suspends (no longer open to applications), republishes and retires for good', async () => {
     const bank = await createInstitution(app);

@@ -15,9 +15,12 @@ afterAll(async () => {
   await app?.close();
 });
 
-const RECORDS = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditRecords { totalCount nodes { indicator } } creditProfile { score } } } }`;
+const RECORDS =
+  `query($id: ID!) { node(id: $id) { ... on Enterprise { ` +
+  `creditRecords { totalCount nodes { indicator } } creditProfile { score } } } }`;
 const AUTHORIZE = (verb: string) =>
-  `mutation($input: InstitutionAuthorizationInput!) { ${verb}(input: $input) { creditAuthorization { revokedAt institution { name } } userErrors { code } } }`;
+  `mutation($input: InstitutionAuthorizationInput!) { ${verb}(input: $input)` +
+  ` { creditAuthorization { revokedAt institution { name } } userErrors { code } } }`;
 
 describe('credit-data authorisation (信用授权)', () => {
   it('applying authorises the institution; the enterprise can revoke and authorise again', async () => {

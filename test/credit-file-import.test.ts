@@ -16,7 +16,9 @@ afterAll(async () => {
   fs.rmSync(folder, { recursive: true, force: true });
 });
 
-const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile { score } creditRecords { totalCount } } } }`;
+const PROFILE =
+  `query($id: ID!) { node(id: $id) { ... on Enterprise { ` +
+  `creditProfile { score } creditRecords { totalCount } } } }`;
 
 describe('npm run import:credit (file import with COPY)', () => {
   it('imports a CSV, rejects bad rows with their line and reason, keeps the good ones, and is idempotent', async () => {
@@ -60,7 +62,7 @@ describe('npm run import:credit (file import with COPY)', () => {
     expect(unchanged.data.node).toEqual(profile.data.node);
   });
 
-  it('copies a batch larger than one COPY chunk whole, with the unknown line reported from the last chunk', async () => {
+  it('copies a batch larger than one COPY chunk whole, reporting the unknown line from the last chunk', async () => {
     const enterprise = await registerEnterprise(app);
     const lines = ['uscc,source,source_reference,indicator,polarity,recorded_on,expires_on'];
     for (let k = 1; k <= 2_500; k++)

@@ -16,7 +16,9 @@ describe('financing requests seen through their enterprise', () => {
     const enterprise = await registerEnterprise(app);
     const matched = await postRequest(app, enterprise.id, { amount: '1000000.00' });
     const unmatched = await postRequest(app, enterprise.id, { amount: '9000000.00' }); // above every product's maximum
-    const query = `query($id: ID!) { node(id: $id) { ... on FinancingRequest { enterprise { financingRequests(first: 10) { totalCount nodes { id } } } } } }`;
+    const query =
+      `query($id: ID!) { node(id: $id) { ... on FinancingRequest { ` +
+      `enterprise { financingRequests(first: 10) { totalCount nodes { id } } } } } }`;
 
     const asBank = await app.gql(query, { id: matched.id }, bank.id);
     expect(asBank.errors).toBeUndefined();

@@ -314,7 +314,9 @@ const targets: Target[] = [
       ],
     ] as Array<[string, string, () => string | undefined, () => Record<string, unknown>, Record<string, Kind>]>
   ).map(([inputType, field, actor, valid, fields]) => ({
-    name: `mutation($input: ${inputType}!) { ${field}(input: $input) { ${field === 'importCreditRecords' ? 'imported' : 'userErrors { code }'} } }`,
+    name:
+      `mutation($input: ${inputType}!) { ${field}(input: $input)` +
+      ` { ${field === 'importCreditRecords' ? 'imported' : 'userErrors { code }'} } }`,
     actor,
     valid,
     fields,

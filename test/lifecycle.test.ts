@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe('the whole path of a financing need', () => {
-  it('registers, publishes, posts, applies, accepts, grants, disburses in two tranches, and audits every step', async () => {
+  it('registers, publishes, posts, applies, accepts, grants, disburses in two tranches; audits each step', async () => {
     const enterprise = await registerEnterprise(app, { name: '依兰县兴盛米业有限公司' });
     expect(enterprise.regionName).toBe('依兰县');
     expect(enterprise.industrySection).toBe('C');
@@ -112,7 +112,8 @@ describe('the whole path of a financing need', () => {
     const product = await createPublishedProduct(app, bank.id);
     const request = await postRequest(app, enterprise.id);
     const claimed = await app.gql(
-      `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input) { application { id status origin } userErrors { code } } }`,
+      `mutation($input: StartApplicationInput!) { claimFinancingRequest(input: $input)` +
+        ` { application { id status origin } userErrors { code } } }`,
       { input: { financingRequestId: request.id, loanProductId: product.id } },
       bank.id,
     );
@@ -121,7 +122,9 @@ describe('the whole path of a financing need', () => {
       origin: 'INSTITUTION_CLAIMED',
     });
     const withdrawn = await app.gql(
-      `mutation($input: WithdrawFinancingRequestInput!) { withdrawFinancingRequest(input: $input) { financingRequest { status applications { nodes { status } } } userErrors { code } } }`,
+      `mutation($input: WithdrawFinancingRequestInput!) { withdrawFinancingRequest(input: $input)` +
+        ` { financingRequest { status applications { nodes { status } } }` +
+        ` userErrors { code } } }`,
       { input: { financingRequestId: request.id, reason: '已从其他渠道获得资金' } },
       enterprise.id,
     );

@@ -10,7 +10,8 @@ afterAll(async () => {
 });
 
 const INSTITUTIONS = `query($first: Int, $after: String) {
-  institutions(first: $first, after: $after) { totalCount edges { cursor node { id name } } pageInfo { hasNextPage endCursor } }
+  institutions(first: $first, after: $after) { totalCount edges { cursor node { id name } }
+    pageInfo { hasNextPage endCursor } }
 }`;
 
 describe('Relay connections', () => {
@@ -54,7 +55,9 @@ describe('Relay connections', () => {
 });
 
 describe('node(id:)', () => {
-  const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on Application { status } ... on FinancingRequest { amount } } }`;
+  const NODE =
+    `query($id: ID!) { node(id: $id) { __typename id` +
+    ` ... on Application { status } ... on FinancingRequest { amount } } }`;
 
   it('fetches each object by its global ID for those who may see it', async () => {
     const { enterprise, institution, product, request, application } = await submittedApplication(app);

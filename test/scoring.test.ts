@@ -11,7 +11,9 @@ afterAll(async () => {
   await app?.close();
 });
 
-const IMPORT = `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input) { imported rejected { line reason } } }`;
+const IMPORT =
+  `mutation($input: ImportCreditRecordsInput!) { importCreditRecords(input: $input)` +
+  ` { imported rejected { line reason } } }`;
 const PROFILE = `query($id: ID!) { node(id: $id) { ... on Enterprise { creditProfile {
   score grade flags modelVersion asOf
   contributions(first: 100) { nodes { source polarity state basePoints decayPercent points flag } }

@@ -31,7 +31,8 @@ describe('selects: whether a query asks for a field below the one being resolved
     expect(
       selects(
         infoOf(
-          `{ matches { ...Page } } fragment Page on MatchConnection { edges { node { ...Why } } } fragment Why on Match { reasons { creditGrade } }`,
+          `{ matches { ...Page } } fragment Page on MatchConnection { edges { node { ...Why } } }` +
+            ` fragment Why on Match { reasons { creditGrade } }`,
         ),
         reasons,
       ),

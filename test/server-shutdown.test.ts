@@ -48,7 +48,9 @@ describe('stopping the server', () => {
       const closed = once(socket, 'close');
 
       const body = JSON.stringify({ query: '{ __typename }' });
-      const head = `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+      const head =
+        `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
       // The first request's headers: it is being answered (its body still to come) when the stop begins.
       const firstArrived = once(app.server.httpServer, 'request');
       socket.write(head);
