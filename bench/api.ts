@@ -97,17 +97,19 @@ function backgroundCommits(databaseUrl: string): () => () => Promise<void> {
 const FLAT_OURS = (n: number) =>
   `{ financingRequests(first: ${n}, status: OPEN) { edges { node { id amount termMonths status postedAt } } } }`;
 const FLAT_PG = (n: number) =>
-  `{ allFinancingRequests(first: ${n}, orderBy: PRIMARY_KEY_ASC, condition: { status: OPEN }) { nodes { id amount termMonths status postedAt } } }`;
-const NESTED_OURS = (
-  n: number,
-) => `{ financingRequests(first: ${n}, status: OPEN) { edges { node { id amount termMonths status
+  `{ allFinancingRequests(first: ${n}, orderBy: PRIMARY_KEY_ASC, condition: { status: OPEN }) ` +
+  `{ nodes { id amount termMonths status postedAt } } }`;
+const NESTED_OURS = (n: number) =>
+  `{ financingRequests(first: ${n}, status: OPEN) { edges { node { id amount termMonths status
   enterprise { id name creditProfile { score grade } }
-  matches(first: 5) { edges { node { rank matchScore quotedRate loanProduct { id name institution { id name } } } } } } } } }`;
-const NESTED_PG = (
-  n: number,
-) => `{ allFinancingRequests(first: ${n}, orderBy: PRIMARY_KEY_ASC, condition: { status: OPEN }) { nodes { id amount termMonths status
+  matches(first: 5) { edges { node { rank matchScore quotedRate ` +
+  `loanProduct { id name institution { id name } } } } } } } } }`;
+const NESTED_PG = (n: number) =>
+  `{ allFinancingRequests(first: ${n}, orderBy: PRIMARY_KEY_ASC, condition: { status: OPEN }) ` +
+  `{ nodes { id amount termMonths status
   enterpriseByEnterpriseId { id name creditProfileByEnterpriseId { score grade } }
-  productMatchesByFinancingRequestId(first: 5, orderBy: [MATCH_SCORE_DESC, LOAN_PRODUCT_ID_ASC]) { nodes { matchScore quotedRate
+  productMatchesByFinancingRequestId(first: 5, orderBy: [MATCH_SCORE_DESC, LOAN_PRODUCT_ID_ASC]) ` +
+  `{ nodes { matchScore quotedRate
     loanProductByLoanProductId { id name institutionByInstitutionId { id name } } } } } } }`;
 
 function graphql(
@@ -184,7 +186,8 @@ async function prepareComparison(client: Client) {
   // product_match carries no foreign keys (it is rewritten wholesale); PostGraphile's smart comments declare them.
   await client.query(
     `COMMENT ON TABLE product_match IS
-      E'@foreignKey (financing_request_id) references financing_request (id)\\n@foreignKey (loan_product_id) references loan_product (id)'`,
+      E'@foreignKey (financing_request_id) references financing_request (id)\\n` +
+      `@foreignKey (loan_product_id) references loan_product (id)'`,
   );
 }
 
@@ -279,7 +282,8 @@ async function load(server: Running, target: Target, options: Record<string, unk
 
 async function main() {
   console.log(
-    `bench:api — scale ${scale}: demo data + ${GROWTH.toLocaleString('en')} needs; ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections\n${machine()}`,
+    `bench:api — scale ${scale}: demo data + ${GROWTH.toLocaleString('en')} needs; ` +
+      `${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections\n${machine()}`,
   );
   const database = await benchDatabase('cel_bench_api', {
     reuse: process.argv.includes('--reuse'),
@@ -372,7 +376,10 @@ async function main() {
     const totals: Workload['targets'] = {
       ours: {
         ...graphql(
-          `{ platformStats { enterprisesRegistered institutions productsPublished requested { count amount } accepted { count amount } granted { count amount } disbursed { count amount } weightedAverageGrantedRate medianDaysToGrant firstTimeBorrowers } }`,
+          '{ platformStats { enterprisesRegistered institutions productsPublished ' +
+            'requested { count amount } accepted { count amount } ' +
+            'granted { count amount } disbursed { count amount } ' +
+            'weightedAverageGrantedRate medianDaysToGrant firstTimeBorrowers } }',
           analyst,
         ),
         check: (j) => (expectNoErrors(j), j.data.platformStats.requested.count > 0 || fail()),
@@ -424,7 +431,8 @@ async function main() {
         targets: {
           ours: {
             ...graphql(
-              `{ node(id: "${toGlobalId('FinancingRequest', someId)}") { ... on FinancingRequest { id amount termMonths status postedAt } } }`,
+              `{ node(id: "${toGlobalId('FinancingRequest', someId)}") ` +
+                '{ ... on FinancingRequest { id amount termMonths status postedAt } } }',
               operator,
             ),
             check: (j) => (expectNoErrors(j), j.data.node.id || fail()),
@@ -450,7 +458,8 @@ async function main() {
         targets: {
           ours: {
             ...graphql(
-              `mutation($input: PostFinancingRequestInput!) { postFinancingRequest(input: $input) { financingRequest { id amount status } userErrors { code } } }`,
+              'mutation($input: PostFinancingRequestInput!) { postFinancingRequest(input: $input) ' +
+                '{ financingRequest { id amount status } userErrors { code } } }',
               enterprise,
               () => ({ input: need() }),
             ),
@@ -458,7 +467,8 @@ async function main() {
           },
           postgraphile: {
             ...graphql(
-              `mutation($input: CreateFinancingRequestInput!) { createFinancingRequest(input: $input) { financingRequest { id amount status } } }`,
+              'mutation($input: CreateFinancingRequestInput!) { createFinancingRequest(input: $input) ' +
+                '{ financingRequest { id amount status } } }',
               undefined,
               () => ({
                 input: {
@@ -506,7 +516,8 @@ async function main() {
           const key = `${workload.name}|${server.name}`;
           saturation.set(key, [...(saturation.get(key) ?? []), result.requests.average]);
           process.stdout.write(
-            `  round ${round + 1} ${workload.name.slice(0, 24).padEnd(24)} ${server.name.padEnd(12)} ${result.requests.average.toFixed(0)} req/s\n`,
+            `  round ${round + 1} ${workload.name.slice(0, 24).padEnd(24)} ${server.name.padEnd(12)} ` +
+              `${result.requests.average.toFixed(0)} req/s\n`,
           );
         }
       }
@@ -583,7 +594,9 @@ async function main() {
         const ratio =
           server.name === 'ours' ? '' : `${(rps(workload, 'ours') / rps(workload, server.name)).toFixed(2)}`;
         lines.push(
-          `| ${server.name === 'ours' ? workload.name : ''} | ${server.name} | ${f(rps(workload, server.name))} | ${ms(latency.latency.p50)} / ${ms(latency.latency.p99)} | ${statements ? perOperation.get(key)!.toFixed(2) : 'n/a'} | ${ratio} |`,
+          `| ${server.name === 'ours' ? workload.name : ''} | ${server.name} | ${f(rps(workload, server.name))} | ` +
+            `${ms(latency.latency.p50)} / ${ms(latency.latency.p99)} | ` +
+            `${statements ? perOperation.get(key)!.toFixed(2) : 'n/a'} | ${ratio} |`,
         );
       }
     }
@@ -594,7 +607,8 @@ async function main() {
     if (pageSizes.length)
       lines.push(`SQL statements per nested-list operation by page size — ${pageSizes.join('; ')}.`);
     lines.push(
-      `Fixed rate: half the slowest server's saturation throughput for that workload, ${CONNECTIONS} connections, ${SECONDS} s. Saturation: median of ${ROUNDS} interleaved rounds.`,
+      `Fixed rate: half the slowest server's saturation throughput for that workload, ${CONNECTIONS} connections, ` +
+        `${SECONDS} s. Saturation: median of ${ROUNDS} interleaved rounds.`,
     );
     console.log(`\n${lines.join('\n')}\n`);
     recordBenchmark('bench:api', `npm run bench:api -- --scale=${scale}`, scale, lines, machine());

@@ -92,9 +92,11 @@ function regionPrefix(code: string | null | undefined): string | null {
 }
 
 const ENTERPRISE = `($1::text IS NULL OR e.region_code LIKE $1::text || '%')
-  AND ($2::text IS NULL OR (length($2::text) = 1 AND left(e.industry_code, 1) = $2::text) OR e.industry_code = $2::text)`;
+  AND ($2::text IS NULL OR (length($2::text) = 1 AND left(e.industry_code, 1) = $2::text)
+    OR e.industry_code = $2::text)`;
 const period = (column: string) =>
-  `($5::timestamptz IS NULL OR ${column} >= $5::timestamptz) AND ($6::timestamptz IS NULL OR ${column} < $6::timestamptz)`;
+  `($5::timestamptz IS NULL OR ${column} >= $5::timestamptz)
+    AND ($6::timestamptz IS NULL OR ${column} < $6::timestamptz)`;
 
 /**
  * The period cut into what the rollup holds: whole months from the month grain, the days at
@@ -154,7 +156,8 @@ function facts(slice: string, grains: Grains): string {
   const [month, day, rollupNarrowed] =
     grains === 'county' ? ['M', 'D', narrowed] : [grains === 'nationalAllTime' ? 'NT' : 'NM', 'ND', ''];
   const columns =
-    's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, s.lead_days, s.count, s.amount, s.amount_rate';
+    's.day, s.measure, s.region_code, s.industry_code, s.institution_id, s.guarantee_type, ' +
+    's.lead_days, s.count, s.amount, s.amount_rate';
   return `(SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${month}' AND s.day >= $5::date
     AND s.day < $6::date ${rollupNarrowed}
     UNION ALL SELECT ${columns} FROM stats_rollup s WHERE ${slice} AND s.grain = '${day}' AND s.day >= $7::date
@@ -180,7 +183,9 @@ function factParameters(filter: StatsFilter, useMonths: boolean): unknown[] {
 }
 
 const SERVES_REGION = `($1::text IS NULL OR EXISTS (SELECT 1 FROM unnest(i.regions_served) s
-  WHERE s LIKE $1::text || '%' OR $1::text LIKE (CASE WHEN s LIKE '__0000' THEN left(s, 2) WHEN s LIKE '____00' THEN left(s, 4) ELSE s END) || '%'))`;
+  WHERE s LIKE $1::text || '%'
+    OR $1::text LIKE (CASE WHEN s LIKE '__0000' THEN left(s, 2) WHEN s LIKE '____00' THEN left(s, 4) ELSE s END)
+      || '%'))`;
 
 const FLOW_MEASURES = `s.measure IN ('requested', 'accepted', 'granted', 'disbursed')`;
 
@@ -221,6 +226,8 @@ export class AnalyticsService {
           AND ${SERVES_REGION}))`
         : '';
     const parameters = [...factParameters(filter, true), periodEnd(filter)];
+    const anyOrThisInstitutionAndGuarantee =
+      `s.institution_id = ANY(ARRAY[0, $3::bigint]) ` + `AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`;
     return this.platformStatsRead.read<PlatformStatsRow>(
       JSON.stringify(parameters),
       `SELECT row_to_json(t) FROM (SELECT
@@ -235,7 +242,7 @@ export class AnalyticsService {
             SELECT s.institution_id::text AS institution, s.guarantee_type AS guarantee, s.measure, s.lead_days,
                    sum(s.count)::text AS count, sum(s.amount)::text AS amount, sum(s.amount_rate)::text AS amount_rate
             FROM
-              ${facts(`s.institution_id = ANY(ARRAY[0, $3::bigint]) AND s.guarantee_type = ANY(ARRAY['', $4::text, 'CREDIT'])`, grains)} s
+              ${facts(anyOrThisInstitutionAndGuarantee, grains)} s
             GROUP BY 1, 2, 3, 4) f) AS facts) t`,
       parameters,
       query,
@@ -256,12 +263,16 @@ export class AnalyticsService {
       INDUSTRY: { key: 'left(s.industry_code, 1)', slice: anyOrOne, grains: 'county' },
       INSTITUTION: {
         key: 's.institution_id::text',
-        slice: `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) AND s.guarantee_type = $4::text`,
+        slice:
+          `s.institution_id > 0 AND ($3::bigint = 0 OR s.institution_id = $3::bigint) ` +
+          `AND s.guarantee_type = $4::text`,
         grains: grainsFor(filter, false),
       },
       GUARANTEE_TYPE: {
         key: 's.guarantee_type',
-        slice: `s.institution_id = $3::bigint AND s.guarantee_type > '' AND ($4::text = '' OR s.guarantee_type = $4::text)`,
+        slice:
+          `s.institution_id = $3::bigint AND s.guarantee_type > '' ` +
+          `AND ($4::text = '' OR s.guarantee_type = $4::text)`,
         grains: grainsFor(filter, false),
       },
     };

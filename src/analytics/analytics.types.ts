@@ -21,7 +21,8 @@ function IsIndustryFilter() {
 
 @InputType({
   description:
-    'Narrows platform statistics. Dates are China-time days, both ends inclusive; a province code covers its cities and counties.',
+    'Narrows platform statistics. Dates are China-time days, both ends inclusive; ' +
+    'a province code covers its cities and counties.',
 })
 export class StatsFilter {
   @Field(() => String, { nullable: true, description: 'GB/T 2260 region code, e.g. "230000" (黑龙江).' })

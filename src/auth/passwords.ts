@@ -31,4 +31,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** A hash that matches nothing, checked for unknown emails so both answers take as long. */
-export const UNUSABLE_HASH = `scrypt$${N}$${R}$${P}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(KEY_LENGTH).toString('base64')}`;
+export const UNUSABLE_HASH =
+  `scrypt$${N}$${R}$${P}$${Buffer.alloc(16).toString('base64')}$` + Buffer.alloc(KEY_LENGTH).toString('base64');

@@ -14,7 +14,8 @@ export enum AccountRole {
 registerEnumType(AccountRole, {
   name: 'AccountRole',
   description:
-    'ENTERPRISE (bound to one enterprise), INSTITUTION_STAFF and INSTITUTION_ADMIN (bound to one institution; admins create staff), ANALYST (aggregates only), OPERATOR (platform operations).',
+    'ENTERPRISE (bound to one enterprise), INSTITUTION_STAFF and INSTITUTION_ADMIN ' +
+    '(bound to one institution; admins create staff), ANALYST (aggregates only), OPERATOR (platform operations).',
   valuesConfig: {
     ENTERPRISE: { description: 'Acts for the one enterprise it is bound to (企业用户).' },
     INSTITUTION_STAFF: { description: 'Staff of one institution (机构员工).' },
@@ -32,7 +33,8 @@ registerEnumType(AccountRole, {
 @Entity('user_account')
 @Check(
   'ck_user_account_binding',
-  `(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL) AND (role IN ('INSTITUTION_STAFF', 'INSTITUTION_ADMIN')) = (institution_id IS NOT NULL)`,
+  `(role = 'ENTERPRISE') = (enterprise_id IS NOT NULL) AND ` +
+    `(role IN ('INSTITUTION_STAFF', 'INSTITUTION_ADMIN')) = (institution_id IS NOT NULL)`,
 )
 export class UserAccount extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })

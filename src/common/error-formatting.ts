@@ -69,8 +69,10 @@ function innerRule(message: string): string {
   match = /^Value [\s\S]* does not exist in "([^"]+)" enum[\s\S]*$/.exec(message);
   if (match) return `Value does not exist in "${match[1]}" enum.`;
   match = /^Field "([^"]*)" is not defined by type "([^"]+)"[\s\S]*$/.exec(message);
-  if (match)
-    return `Field ${new RegExp(`^${NAME}$`).test(match[1]) ? `"${match[1]}"` : 'given'} is not defined by type "${match[2]}".`;
+  if (match) {
+    const field = new RegExp(`^${NAME}$`).test(match[1]) ? `"${match[1]}"` : 'given';
+    return `Field ${field} is not defined by type "${match[2]}".`;
+  }
   match = /^Expected type "([^"]+)" to be an object\.?$/.exec(message);
   if (match) return message;
   return message.length > 300 ? `${message.slice(0, 300)}…` : message;

@@ -36,16 +36,20 @@ function decimalScalar(options: {
 export const MoneyScalar = decimalScalar({
   name: 'Money',
   description:
-    'An exact amount of money in yuan (元), as a decimal string with at most 2 decimal places, e.g. "1130000.00". Never a number: floats cannot hold money exactly.',
+    'An exact amount of money in yuan (元), as a decimal string with at most 2 decimal places, e.g. "1130000.00". ' +
+    'Never a number: floats cannot hold money exactly.',
   accepts: isMoneyString,
   normalize: money.normalize,
-  rule: 'must be a string holding a non-negative decimal with at most 2 decimal places and 15 integer digits, e.g. "2500.00"',
+  rule:
+    'must be a string holding a non-negative decimal with at most 2 decimal places ' +
+    'and 15 integer digits, e.g. "2500.00"',
 });
 
 export const RateScalar = decimalScalar({
   name: 'Rate',
   description:
-    'An exact annual interest rate (年化利率) in percent, as a decimal string with at most 4 decimal places, e.g. "4.10" for 4.10% a year.',
+    'An exact annual interest rate (年化利率) in percent, as a decimal string with at most 4 decimal places, ' +
+    'e.g. "4.10" for 4.10% a year.',
   accepts: isRateString,
   normalize: rate.normalize,
   rule: 'must be a string holding a percentage between 0 and 100 with at most 4 decimal places, e.g. "4.10"',

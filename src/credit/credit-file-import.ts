@@ -27,7 +27,10 @@ export function progressBar(done: number, total: number, records: number, starte
   const filled = Math.round(share * width);
   const seconds = (Date.now() - startedAt) / 1000;
   const rate = seconds > 0 ? Math.round(records / seconds) : 0;
-  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${records.toLocaleString('en')} records  ${rate.toLocaleString('en')}/s`;
+  return (
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ` +
+    `${records.toLocaleString('en')} records  ${rate.toLocaleString('en')}/s`
+  );
 }
 
 async function* recordsOf(

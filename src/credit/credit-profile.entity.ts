@@ -44,7 +44,8 @@ export enum CreditFlag {
 registerEnumType(CreditFlag, {
   name: 'CreditFlag',
   description:
-    'Active listings: DISHONEST_DEBTOR (失信被执行人, makes the enterprise ineligible for every product), MAJOR_TAX_VIOLATION (重大税收违法失信主体), ABNORMAL_OPERATIONS (经营异常名录).',
+    'Active listings: DISHONEST_DEBTOR (失信被执行人, makes the enterprise ineligible for every product), ' +
+    'MAJOR_TAX_VIOLATION (重大税收违法失信主体), ABNORMAL_OPERATIONS (经营异常名录).',
   valuesConfig: {
     DISHONEST_DEBTOR: {
       description: '失信被执行人: an active listing makes the enterprise ineligible for every product.',

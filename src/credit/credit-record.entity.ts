@@ -27,7 +27,8 @@ export enum CreditSource {
 registerEnumType(CreditSource, {
   name: 'CreditSource',
   description:
-    'Government source of a credit record: 税务 tax, 社保 social insurance, 公积金 housing fund, 水电气 utilities, 海关 customs, 法院 courts, 市场监管 market regulation, 生态环境 environment.',
+    'Government source of a credit record: 税务 tax, 社保 social insurance, 公积金 housing fund, 水电气 utilities, ' +
+    '海关 customs, 法院 courts, 市场监管 market regulation, 生态环境 environment.',
   valuesConfig: {
     TAX: { description: '税务 tax authority.' },
     SOCIAL_INSURANCE: { description: '社保 social insurance.' },

@@ -63,16 +63,16 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const sourcePointsCase = `CASE r.source ${Object.entries(SOURCE_POINTS)
   .map(
     ([source, points]) =>
-      `WHEN ${literal(source)} THEN CASE WHEN r.polarity = 'POSITIVE' THEN ${points.POSITIVE} ELSE ${points.NEGATIVE} END`,
+      `WHEN ${literal(source)} THEN CASE WHEN r.polarity = 'POSITIVE' THEN ${points.POSITIVE} ` +
+      `ELSE ${points.NEGATIVE} END`,
   )
   .join(' ')} END`;
+const ruleWhen = (rule: (typeof INDICATOR_RULES)[number]) =>
+  `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)}`;
 const rulePointsCase = `CASE
-  ${INDICATOR_RULES.map((rule) => `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${rule.points}`).join(' ')} END`;
+  ${INDICATOR_RULES.map((rule) => `${ruleWhen(rule)} THEN ${rule.points}`).join(' ')} END`;
 const ruleFlagCase = `CASE ${INDICATOR_RULES.filter((rule) => rule.flag)
-  .map(
-    (rule) =>
-      `WHEN r.indicator = ${literal(rule.indicator)} AND r.polarity = ${literal(rule.polarity)} THEN ${literal(rule.flag!)}`,
-  )
+  .map((rule) => `${ruleWhen(rule)} THEN ${literal(rule.flag!)}`)
   .join(' ')} END::varchar`;
 const decayCase = `CASE
   ${DECAY_PERCENT_BY_AGE_YEARS.map((percent, years) => `WHEN age_years <= ${years} THEN ${percent}`).join(' ')}

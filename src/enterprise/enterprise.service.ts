@@ -69,7 +69,8 @@ export class EnterpriseService {
       case 'INSTITUTION':
         // Who posted a need that reached the institution or matches one of its products.
         return {
-          where: `(EXISTS (SELECT 1 FROM application a WHERE a.enterprise_id = self.id AND a.institution_id = :institutionId)
+          where: `(EXISTS (SELECT 1 FROM application a
+                           WHERE a.enterprise_id = self.id AND a.institution_id = :institutionId)
             OR EXISTS (SELECT 1 FROM financing_request r JOIN product_match m ON m.financing_request_id = r.id
                        JOIN loan_product p ON p.id = m.loan_product_id
                        WHERE r.enterprise_id = self.id AND p.institution_id = :institutionId))`,

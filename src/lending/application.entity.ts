@@ -28,7 +28,8 @@ export enum ApplicationStatus {
 registerEnumType(ApplicationStatus, {
   name: 'ApplicationStatus',
   description:
-    '对接状态: SUBMITTED (已提交) → ACCEPTED (受理) → CREDIT_GRANTED (授信) → DISBURSED (放款, one or more tranches); side exits DECLINED (拒绝), WITHDRAWN (撤回), EXPIRED (超时未受理).',
+    '对接状态: SUBMITTED (已提交) → ACCEPTED (受理) → CREDIT_GRANTED (授信) → DISBURSED (放款, one or more tranches); ' +
+    'side exits DECLINED (拒绝), WITHDRAWN (撤回), EXPIRED (超时未受理).',
   valuesConfig: {
     SUBMITTED: { description: '已提交: waits for the institution to accept it.' },
     ACCEPTED: { description: '受理: accepted by the institution.' },

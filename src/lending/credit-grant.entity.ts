@@ -11,7 +11,8 @@ export enum CreditGrantStatus {
 registerEnumType(CreditGrantStatus, {
   name: 'CreditGrantStatus',
   description:
-    'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold waits for a second staff member (双人复核).',
+    'APPROVED, or PENDING_APPROVAL while a grant above the institution’s four-eyes threshold ' +
+    'waits for a second staff member (双人复核).',
   valuesConfig: {
     PENDING_APPROVAL: { description: 'Above the four-eyes threshold: waits for a second staff member (双人复核).' },
     APPROVED: { description: 'In force: tranches may be disbursed.' },

@@ -255,7 +255,8 @@ export class LendingService {
         if (amount < money.units(product.minAmount) || amount > money.units(product.maxAmount)) {
           throw new BusinessRuleError(
             'AMOUNT_OUTSIDE_PRODUCT_LIMITS',
-            `amount must be between the product's ${money.normalize(product.minAmount)} and ${money.normalize(product.maxAmount)} yuan`,
+            `amount must be between the product's ${money.normalize(product.minAmount)} ` +
+              `and ${money.normalize(product.maxAmount)} yuan`,
             ['input', 'amount'],
           );
         }
@@ -263,7 +264,8 @@ export class LendingService {
         if (annualRate < rate.units(product.minRate) || annualRate > rate.units(product.maxRate)) {
           throw new BusinessRuleError(
             'RATE_OUTSIDE_PRODUCT_RANGE',
-            `annualRate must be between the product's ${rate.normalize(product.minRate)}% and ${rate.normalize(product.maxRate)}%`,
+            `annualRate must be between the product's ${rate.normalize(product.minRate)}% ` +
+              `and ${rate.normalize(product.maxRate)}%`,
             ['input', 'annualRate'],
           );
         }
@@ -683,7 +685,10 @@ export class LendingService {
 }
 
 function grantReason(grant: CreditGrant): string {
-  return `授信 ${money.normalize(grant.amount)} yuan at ${rate.normalize(grant.annualRate)}% for ${grant.termMonths} months`;
+  return (
+    `授信 ${money.normalize(grant.amount)} yuan at ${rate.normalize(grant.annualRate)}% ` +
+    `for ${grant.termMonths} months`
+  );
 }
 
 function requireInstitution(actor: Actor): string {

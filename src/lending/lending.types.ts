@@ -15,7 +15,8 @@ class IdempotentInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'Retry-safe key: a retry with the same key and input has one effect and the same answer; another input under it is refused.',
+      'Retry-safe key: a retry with the same key and input has one effect and the same answer; ' +
+      'another input under it is refused.',
   })
   @IsIdempotencyKey()
   idempotencyKey?: string | null;

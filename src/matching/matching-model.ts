@@ -58,7 +58,8 @@ export const CRITERIA_SQL: ReadonlyArray<[criterion: string, predicate: string]>
   ['RATE', `(p.max_rate <= req.max_rate OR (p.min_rate <= req.max_rate AND ${QUOTED_RATE_SQL} <= req.max_rate))`],
   [
     'REGION',
-    `${REGIONS_OF_P} && ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`,
+    `${REGIONS_OF_P} && ` +
+      `ARRAY['*', req.region_code, req.prefecture_code || '00', req.province_code || '0000']::varchar[]`,
   ],
   ['INDUSTRY', `${INDUSTRIES_OF_P} && ARRAY['*', left(req.industry_code, 1), req.industry_code]::varchar[]`],
   ['SCALE', `(cardinality(p.eligible_scales) = 0 OR req.scale::enterprise_scale = ANY(p.eligible_scales))`],
@@ -79,7 +80,9 @@ export const ELIGIBLE_SQL = CRITERIA_SQL.map(([, predicate]) => predicate).join(
  * The keys a product accepts, one per (region, industry, guarantee type, term band), '*' for an
  * empty list: the expression `ix_loan_product_match_keys` indexes (migration ForwardMatchKeys).
  */
-export const PRODUCT_MATCH_KEYS_SQL = `loan_product_match_keys(p.eligible_regions, p.eligible_industries, p.guarantee_type, p.min_term_months, p.max_term_months)`;
+export const PRODUCT_MATCH_KEYS_SQL =
+  `loan_product_match_keys(p.eligible_regions, p.eligible_industries, p.guarantee_type, ` +
+  `p.min_term_months, p.max_term_months)`;
 
 /**
  * The keys a request (alias `facts`) can meet: county, prefecture, province or '*' × division,
@@ -117,9 +120,12 @@ export const KEYED_ELIGIBLE_SQL = [`${PRODUCT_MATCH_KEYS_SQL} && req.match_keys`
  * indexed expression (`ix_matchable_request_match_keys`), the product's the value looked up.
  */
 export const REVERSE_KEYED_ELIGIBLE_SQL = [
-  `financing_request_match_keys(req.region_code, req.industry_code, req.guarantees, req.term_months) && ${PRODUCT_MATCH_KEYS_SQL}`,
+  `financing_request_match_keys(req.region_code, req.industry_code, req.guarantees, req.term_months) && ` +
+    PRODUCT_MATCH_KEYS_SQL,
   ...UNKEYED_CRITERIA_SQL,
 ].join('\n    AND ');
+
+const RESPONSIVENESS_BY_DAYS_SQL = Array.from({ length: 10 }, (_, k) => `15 * (10 - ${k + 1}) / 9.0`).join(', ');
 
 /** Ranking components, each 0..its weight; the match score is their sum (0–100). */
 export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: number, expression: string]> = [
@@ -133,20 +139,18 @@ export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: n
   ],
   // Institution responsiveness: fewer working days to accept, 15 × (10 − days) / 9 for 1–10 days.
   // Written as a table of the ten values (folded to constants when planned): no division per row.
-  [
-    'responsiveness',
-    15,
-    `(ARRAY[${Array.from({ length: 10 }, (_, k) => `15 * (10 - ${k + 1}) / 9.0`).join(', ')}])[least(greatest(i.response_deadline_days, 1), 10)]`,
-  ],
+  ['responsiveness', 15, `(ARRAY[${RESPONSIVENESS_BY_DAYS_SQL}])[least(greatest(i.response_deadline_days, 1), 10)]`],
   // Approval likelihood: where the credit score lies between the product's minimum and 1000.
   [
     'approvalLikelihood',
     25,
-    `25 * greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) / greatest(1000 - coalesce(p.min_credit_score, 0), 1)::numeric`,
+    `25 * greatest(0, req.credit_score - coalesce(p.min_credit_score, 0)) ` +
+      `/ greatest(1000 - coalesce(p.min_credit_score, 0), 1)::numeric`,
   ],
 ];
 
-export const MATCH_SCORE_SQL = `round(${RANKING_COMPONENTS_SQL.map(([, , expression]) => `coalesce(${expression}, 0)`).join(' + ')}, 4)`;
+const SCORE_TERMS_SQL = RANKING_COMPONENTS_SQL.map(([, , expression]) => `coalesce(${expression}, 0)`);
+export const MATCH_SCORE_SQL = `round(${SCORE_TERMS_SQL.join(' + ')}, 4)`;
 
 export const REASONS_SQL = `jsonb_build_object(${RANKING_COMPONENTS_SQL.map(
   ([component, , expression]) => `'${component}', round(coalesce(${expression}, 0), 4)`,

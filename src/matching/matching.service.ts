@@ -613,7 +613,8 @@ function explainFailure(criterion: string, row: FitRow): FailedCriterion {
       );
     case 'REGION':
       return fail(
-        `region ${row.region_code} (${regionName(row.region_code) ?? '?'}) is outside the product's regions ${row.eligible_regions.join(', ')}`,
+        `region ${row.region_code} (${regionName(row.region_code) ?? '?'}) ` +
+          `is outside the product's regions ${row.eligible_regions.join(', ')}`,
       );
     case 'INDUSTRY':
       return fail(
@@ -635,7 +636,8 @@ function explainFailure(criterion: string, row: FitRow): FailedCriterion {
       );
     case 'ANNUAL_REVENUE':
       return fail(
-        `annual revenue ${money.normalize(row.annual_revenue)} < product minimum ${money.normalize(row.min_annual_revenue)}`,
+        `annual revenue ${money.normalize(row.annual_revenue)} ` +
+          `< product minimum ${money.normalize(row.min_annual_revenue)}`,
         `annual revenue of at least ${money.normalize(row.min_annual_revenue)}`,
       );
     case 'DISHONEST_DEBTOR':

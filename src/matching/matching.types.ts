@@ -95,7 +95,8 @@ function toMatchReasons(stored: Record<string, unknown> | string | null): MatchR
 export class FailedCriterion {
   @Field(() => String, {
     description:
-      'PUBLISHED, AMOUNT, TERM, GUARANTEE, RATE, REGION, INDUSTRY, SCALE, CREDIT_SCORE, YEARS_IN_BUSINESS, ANNUAL_REVENUE or DISHONEST_DEBTOR.',
+      'PUBLISHED, AMOUNT, TERM, GUARANTEE, RATE, REGION, INDUSTRY, SCALE, CREDIT_SCORE, YEARS_IN_BUSINESS, ' +
+      'ANNUAL_REVENUE or DISHONEST_DEBTOR.',
   })
   criterion: string;
 

@@ -93,8 +93,12 @@
     try {
       const data = await gql(
         `query($filter: StatsFilter) {
-          platformStats(filter: $filter) { enterprisesRegistered institutions productsPublished ${flows} weightedAverageGrantedRate firstTimeBorrowers }
-          statsFunnel(filter: $filter) { posted applied accepted granted disbursed appliedRate acceptedRate grantedRate }
+          platformStats(filter: $filter) {
+            enterprisesRegistered institutions productsPublished ${flows} weightedAverageGrantedRate firstTimeBorrowers
+          }
+          statsFunnel(filter: $filter) {
+            posted applied accepted granted disbursed appliedRate acceptedRate grantedRate
+          }
           statsBreakdown(dimension: REGION, filter: $filter) { key label ${flows} }
           statsSeries(granularity: MONTH, filter: $filter) { period ${flows} }
         }`,
@@ -168,7 +172,8 @@
     $('login-error').textContent = '';
     try {
       const data = await gql(
-        'mutation($input: LoginInput!) { login(input: $input) { token account { email role } userErrors { message } } }',
+        'mutation($input: LoginInput!) { login(input: $input) ' +
+          '{ token account { email role } userErrors { message } } }',
         { input: { email: $('email').value, password: $('password').value } },
       );
       if (data.login.userErrors.length) throw new Error(data.login.userErrors[0].message);
