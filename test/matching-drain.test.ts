@@ -159,12 +159,12 @@ it('stores what the forward match ranks for each re-matched request, at date, ex
   expect(sweep.rescoring?.changed).toBeGreaterThanOrEqual(2);
   expect(await pendingScoreJobs()).toBeGreaterThanOrEqual(2);
   await app.server.services.matching.workQueuedJobs();
-  // Only the rescored enterprises' requests are re-matched (dayShort's third anniversary today is no
-  // score change: its stored matches wait for the next full refresh).
-  const rescored = requests.slice(5);
-  const nextDay = await storedAndForward(rescored);
+  // The rescored enterprises' requests are re-matched, and so are dayShort's: its third anniversary is today,
+  // which passes the 3-year product's minimum though its score did not move.
+  const nextDay = await storedAndForward(requests);
   expect(nextDay.stored).toEqual(nextDay.forward);
   expect(nextDay.stored[listed].length).toBeGreaterThan(0);
+  expect(nextDay.stored[dayShort].length).toBeGreaterThan(after.stored[dayShort].length);
 });
 
 /** Until a refresh of the app's database waits for a lock (one other than `except`'s); returns its backend. */

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { chinaDate } from '../common/clock';
-import { scoresChanged } from '../matching/changes';
+import { anniversariesReached, scoresChanged } from '../matching/changes';
 import {
   BASE_GRADE,
   BASE_SCORE,
@@ -124,6 +124,8 @@ export async function rescoreDueProfiles(manager: EntityManager, today: string):
     due.map((row) => row.id),
     today,
   );
+  // Years in business age on the same days: needs whose enterprise passed a product's minimum are re-matched.
+  if (job.since) await anniversariesReached(manager, job.since, today);
   await manager.query(`UPDATE calendar_job SET last_date = $2::date WHERE job = $1`, [DAILY_RESCORING_JOB, today]);
   return { rescored: due.length, changed: changed.length };
 }

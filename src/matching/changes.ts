@@ -73,6 +73,24 @@ export async function scoresChanged(
   );
 }
 
+/**
+ * China days after `since` up to `today` passed: an open request's stored matches were ranked with the years in
+ * business of their day, so an enterprise whose founding anniversary took it past a published product's minimum in
+ * that window gets a refresh queued. The condition is the eligibility rule's own (matching-model.ts), evaluated on
+ * both ends of the window; only the distinct minimums of published products are tried.
+ */
+export async function anniversariesReached(manager: EntityManager, since: string, today: string): Promise<void> {
+  await manager.query(
+    `INSERT INTO matching_job (kind, subject_id)
+     SELECT DISTINCT $3::matching_job_kind, m.enterprise_id FROM matchable_request m
+     JOIN (SELECT DISTINCT min_years_in_business AS years FROM loan_product
+           WHERE status = 'PUBLISHED' AND min_years_in_business IS NOT NULL) p
+       ON m.established_on <= ($2::date - make_interval(years => p.years))::date
+      AND m.established_on > ($1::date - make_interval(years => p.years))::date`,
+    [since, today, MatchingJobKind.YEARS_IN_BUSINESS_CHANGED],
+  );
+}
+
 /** A product was published, changed, suspended or retired: its matches are refreshed in the background. */
 export async function productChanged(manager: EntityManager, productId: string): Promise<void> {
   await manager.query(`INSERT INTO matching_job (kind, subject_id) VALUES ($1, $2)`, [

@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 export enum MatchingJobKind {
   PRODUCT_CHANGED = 'PRODUCT_CHANGED',
   SCORE_CHANGED = 'SCORE_CHANGED',
+  /** A founding anniversary took the enterprise past a published product's minimum years in business. */
+  YEARS_IN_BUSINESS_CHANGED = 'YEARS_IN_BUSINESS_CHANGED',
 }
 
 /**
@@ -19,7 +21,7 @@ export class MatchingJob {
   @Column({ type: 'enum', enum: MatchingJobKind, enumName: 'matching_job_kind' })
   kind: MatchingJobKind;
 
-  /** The product (PRODUCT_CHANGED) or enterprise (SCORE_CHANGED) to refresh for. */
+  /** The product (PRODUCT_CHANGED) or enterprise (the other kinds) to refresh for. */
   @Column({ type: 'bigint' })
   subjectId: string;
 

@@ -167,7 +167,7 @@ export class MatchingService {
     const rows: Array<{ id: string; current: boolean }> = await this.dataSource.query(
       `SELECT r.id::text, r.matches_refreshed_at IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM matching_job j WHERE j.finished_at IS NULL
-                              AND (j.kind = 'PRODUCT_CHANGED' OR (j.kind = 'SCORE_CHANGED'
+                              AND (j.kind = 'PRODUCT_CHANGED' OR (j.kind <> 'PRODUCT_CHANGED'
                                 AND j.subject_id = r.enterprise_id))) AS current
        FROM financing_request r WHERE r.id = ANY($1::bigint[])`,
       [[...requestIds]],
@@ -431,6 +431,7 @@ interface QueuedJob {
 /** Jobs of one kind worked together in one transaction (one commit for them all). */
 const JOBS_PER_TRANSACTION: Readonly<Record<MatchingJobKind, number>> = {
   [MatchingJobKind.SCORE_CHANGED]: 200,
+  [MatchingJobKind.YEARS_IN_BUSINESS_CHANGED]: 200,
   // Each product is its own statement, and a product open to the whole country fits many requests: fewer.
   [MatchingJobKind.PRODUCT_CHANGED]: 20,
 };
