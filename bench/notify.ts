@@ -33,7 +33,18 @@ async function main() {
   const database = await benchDatabase('cel_bench_notify');
   const dataSource = createDataSource(database.url, { poolSize: 20 });
   await dataSource.initialize();
-  const server = await startServer({ dataSource, production: false }, 0, '127.0.0.1');
+  // Every subscriber connects from this one address, as a bank's gateway would: bounds sized for the run.
+  const connections = SUBSCRIBERS + 10;
+  const server = await startServer(
+    {
+      dataSource,
+      production: false,
+      limits: { perIpPerMinute: 20 * connections, perActorPerMinute: 20 * connections },
+      subscriptions: { maxConnectionsPerIp: connections, maxConnectionsPerAccount: connections },
+    },
+    0,
+    '127.0.0.1',
+  );
   const services = server.services;
   const clients: WsClient[] = [];
   const receiver = http.createServer((req, res) => {
