@@ -10,7 +10,6 @@ import { clientKey } from './client-address';
 import { newRefreshToken, refreshTokenHash, TokenService } from './tokens';
 import { AccountBinding, AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
-import { mayKnowAccountOf } from './audit-actor.types';
 import { processMetrics } from '../common/http/metrics';
 
 export interface Credentials {
@@ -364,12 +363,6 @@ export class AuthService {
 
   findAccount(id: string): Promise<UserAccount | null> {
     return this.dataSource.getRepository(UserAccount).findOneBy({ id });
-  }
-
-  /** An account as `node(id:)` shows it: to operators and to its own institution or enterprise (as audit trails do). */
-  async findVisibleAccount(actor: Actor, id: string): Promise<UserAccount | null> {
-    const account = await this.findAccount(id);
-    return account && mayKnowAccountOf(actor, account) ? account : null;
   }
 }
 

@@ -81,10 +81,6 @@ export class EnterpriseService {
     }
   }
 
-  async findVisible(actor: Actor, id: string): Promise<Enterprise | null> {
-    return entityReader(this.dataSource, Enterprise).findOne('self', this.visibility(actor), id);
-  }
-
   /** A page of the visible enterprises; `verificationStatus` narrows it (the operators' review queue: PENDING). */
   async list(
     actor: Actor,

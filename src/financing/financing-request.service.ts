@@ -90,10 +90,6 @@ export class FinancingRequestService {
     return rows.map((row) => row.id);
   }
 
-  findVisible(actor: Actor, id: string): Promise<FinancingRequest | null> {
-    return this.reader.findOne('self', this.visibility(actor), id);
-  }
-
   /**
    * Every open need past its validUntil on `today` (China date) becomes EXPIRED with an audit event
    * (one statement), then leaves the pool that reverse matching reads (matching's table, through

@@ -79,8 +79,4 @@ export class InstitutionService {
     if (actor.kind === 'OPERATOR' || actor.kind === 'SYSTEM') return true;
     return actor.kind === 'INSTITUTION' && actor.institutionId === institutionId;
   }
-
-  findVisible(_actor: Actor, id: string): Promise<Institution | null> {
-    return this.dataSource.getRepository(Institution).findOneBy({ id });
-  }
 }

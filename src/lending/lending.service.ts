@@ -621,10 +621,6 @@ export class LendingService {
     }
   }
 
-  findVisible(actor: Actor, id: string): Promise<Application | null> {
-    return entityReader(this.dataSource, Application).findOne('self', this.childFilter(actor), id);
-  }
-
   list(actor: Actor, page: PageRequest, status?: ApplicationStatus | null): Promise<Connection<Application>> {
     if (actor.kind === 'ANONYMOUS' || actor.kind === 'ANALYST')
       throw new ForbiddenError('Applications are not available to this account');
@@ -669,18 +665,6 @@ export class LendingService {
   /** Events as `node(id:)` shows them: with their application, under eventFilter. SQL over `self`. */
   eventVisibility(actor: Actor): RowFilter {
     return bothFilters(this.withApplicationFilter(actor), this.eventFilter(actor));
-  }
-
-  findVisibleGrant(actor: Actor, id: string): Promise<CreditGrant | null> {
-    return entityReader(this.dataSource, CreditGrant).findOne('self', this.withApplicationFilter(actor), id);
-  }
-
-  findVisibleDisbursement(actor: Actor, id: string): Promise<Disbursement | null> {
-    return entityReader(this.dataSource, Disbursement).findOne('self', this.disbursementFilter(actor), id);
-  }
-
-  findVisibleEvent(actor: Actor, id: string): Promise<ApplicationEvent | null> {
-    return entityReader(this.dataSource, ApplicationEvent).findOne('self', this.eventVisibility(actor), id);
   }
 }
 

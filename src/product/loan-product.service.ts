@@ -147,10 +147,6 @@ export class LoanProductService {
     return loanProductVisibility(actor);
   }
 
-  findVisible(actor: Actor, id: string): Promise<LoanProduct | null> {
-    return entityReader(this.dataSource, LoanProduct).findOne('self', this.childFilter(actor), id);
-  }
-
   list(actor: Actor, page: PageRequest, status?: LoanProductStatus | null): Promise<Connection<LoanProduct>> {
     const visible = this.childFilter(actor);
     return entityReader(this.dataSource, LoanProduct).page(
