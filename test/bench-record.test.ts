@@ -8,7 +8,8 @@ const headings = (text: string) => text.split('\n').filter((line) => line.starts
 
 const INTRO = '# Benchmarks\n\nIntro.';
 const TARGETS = '## Targets at a glance\n\nTable.';
-const API = `## bench:api (scale 1, embedded PostgreSQL)\n\nOld figures.\n\n${READINGS_MARK}\n\nReading of the old run.`;
+const API_HEADING = '## bench:api (scale 1, embedded PostgreSQL)';
+const API = `${API_HEADING}\n\nOld figures.\n\n${READINGS_MARK}\n\nReading of the old run.`;
 const FIGURES = "## Figures behind the code's choices\n\n- One figure.";
 const HISTORY = '## History\n\n- **2026-11-28** — first runs.';
 
@@ -18,7 +19,7 @@ describe('withSection (bench/record.ts)', () => {
     const out = withSection(doc(INTRO, TARGETS, API, FIGURES, HISTORY), headings(notify)[0], notify);
     expect(headings(out)).toEqual([
       '## Targets at a glance',
-      '## bench:api (scale 1, embedded PostgreSQL)',
+      API_HEADING,
       '## bench:notify (scale 1, embedded PostgreSQL)',
       "## Figures behind the code's choices",
       '## History',
