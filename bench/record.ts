@@ -2,10 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../src/common/config';
 
-/** Writes one benchmark's latest figures into BENCHMARKS.md, replacing its previous section at the same scale. */
 /** Below it, the readings written by hand: kept when a run rewrites the figures above it. */
-const READINGS_MARK = '<!-- Figures above are rewritten by each run; the dated readings below are kept. -->';
+export const READINGS_MARK = '<!-- Figures above are rewritten by each run; the dated readings below are kept. -->';
 
+const NEW_FILE =
+  '# Benchmarks\n\nFigures from one run each, as the command printed them. ' +
+  'Targets live in the issues; tests never assert timings.\n';
+
+/** Writes one benchmark's latest figures into BENCHMARKS.md, replacing its previous section at the same scale. */
 export function recordBenchmark(
   name: string,
   command: string,
@@ -28,32 +32,41 @@ export function recordBenchmark(
     '',
     READINGS_MARK,
   ].join('\n');
-  let content = fs.existsSync(file)
-    ? fs.readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nFigures from one run each, as the command printed them. ' +
-      'Targets live in the issues; tests never assert timings.\n\n';
-  const start = content.indexOf(heading);
-  if (start >= 0) {
-    const next = content.indexOf('\n## ', start + heading.length);
-    const old = content.slice(start, next >= 0 ? next + 1 : undefined);
+  const content = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : NEW_FILE;
+  fs.writeFileSync(file, withSection(content, heading, section));
+}
+
+/**
+ * BENCHMARKS.md with `section` in place of the one under `heading`, keeping that one's hand-written readings. A
+ * section recorded for the first time goes after the last `## bench:` section, so the hand-written sections that
+ * follow the figures (History last) stay at the end; with no bench section yet, before History.
+ */
+export function withSection(content: string, heading: string, section: string): string {
+  const headings = [...content.matchAll(/^## .*$/gm)].map((match) => ({ text: match[0], at: match.index }));
+  const nextAfter = (at: number) => headings.find((h) => h.at > at)?.at ?? content.length;
+  const old = headings.find((h) => h.text === heading);
+  let result: string;
+  if (old) {
+    const end = nextAfter(old.at);
+    const previous = content.slice(old.at, end);
     // The readings written by hand under the figures stay; each names the run it reads.
-    const mark = old.indexOf(READINGS_MARK);
-    const readings =
-      mark >= 0
-        ? old
-            .slice(mark + READINGS_MARK.length)
-            .replace(/^\n+/, '')
-            .trimEnd()
-        : '';
-    content =
-      content.slice(0, start) +
-      section +
-      (readings ? `\n\n${readings}\n` : '\n') +
-      (next >= 0 ? `\n${content.slice(next + 1)}` : '');
+    const mark = previous.indexOf(READINGS_MARK);
+    const readings = mark >= 0 ? previous.slice(mark + READINGS_MARK.length).trim() : '';
+    result = join(content.slice(0, old.at), section + (readings ? `\n\n${readings}` : ''), content.slice(end));
   } else {
-    content = `${content.trimEnd()}\n\n${section}\n`;
+    const lastBench = headings.filter((h) => h.text.startsWith('## bench:')).pop();
+    const history = headings.find((h) => h.text === '## History');
+    const at = lastBench ? nextAfter(lastBench.at) : (history?.at ?? content.length);
+    result = join(content.slice(0, at), section, content.slice(at));
   }
-  fs.writeFileSync(file, content.endsWith('\n') ? content : `${content}\n`);
+  return result.endsWith('\n') ? result : `${result}\n`;
+}
+
+/** `before`, `middle` and `after` as Markdown blocks: one blank line between each, none doubled. */
+function join(before: string, middle: string, after: string): string {
+  const head = before.trimEnd();
+  const tail = after.trim();
+  return `${head ? `${head}\n\n` : ''}${middle}\n${tail ? `\n${tail}\n` : ''}`;
 }
 
 function redacted(url: string): string {

@@ -25,7 +25,7 @@ const LITERALS = new Set([
  * Every comment of a file as [start, end) offsets, found through the parser so strings and regexes never count, and
  * the spans of its string and template literals (a line may start inside one).
  */
-function parse(file, text) {
+export function parse(file, text) {
   const kind = file.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS;
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
   const ranges = new Map();
