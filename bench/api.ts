@@ -238,6 +238,13 @@ async function startProcess(
   return { name, port, process: child, peakRssKb: 0 };
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc, clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // Fields 14 and 15 of stat (utime, stime), counted from `state` (field 3) here.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssKb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -505,25 +512,31 @@ async function main() {
       for (const server of servers) targetOf(workload, server).check(await call(server, targetOf(workload, server)));
 
     const saturation = new Map<string, number[]>();
+    // The server's own CPU per answered request: robust to other load on the machine, unlike req/s.
+    const cpuPerRequest = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const workload of workloads) {
         // A/B/C, then B/C/A, …: no server always runs first or last.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]);
         for (const server of order) {
+          const cpuBefore = cpuMs(server.process.pid!);
           const result = await withBackground(workload, () =>
             load(server, targetOf(workload, server), { connections: CONNECTIONS, duration: SECONDS }),
           );
+          const cpu = (cpuMs(server.process.pid!) - cpuBefore) / result.requests.total;
           const key = `${workload.name}|${server.name}`;
           saturation.set(key, [...(saturation.get(key) ?? []), result.requests.average]);
+          cpuPerRequest.set(key, [...(cpuPerRequest.get(key) ?? []), cpu]);
           process.stdout.write(
             `  round ${round + 1} ${workload.name.slice(0, 24).padEnd(24)} ${server.name.padEnd(12)} ` +
-              `${result.requests.average.toFixed(0)} req/s\n`,
+              `${result.requests.average.toFixed(0)} req/s, ${cpu.toFixed(3)} ms CPU/request\n`,
           );
         }
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const rps = (workload: Workload, server: ServerName) => median(saturation.get(`${workload.name}|${server}`)!);
+    const cpuOf = (workload: Workload, server: ServerName) => median(cpuPerRequest.get(`${workload.name}|${server}`)!);
 
     const fixed = new Map<string, AutocannonResult>();
     const perOperation = new Map<string, number>();
@@ -584,8 +597,9 @@ async function main() {
     const f = (value: number) => value.toFixed(0);
     const ms = (value: number) => `${value.toFixed(1)} ms`;
     const lines = [
-      '| workload | server | req/s at saturation | p50 / p99 at fixed rate | SQL statements / op | ours / this |',
-      '|---|---|---|---|---|---|',
+      '| workload | server | req/s at saturation | p50 / p99 at fixed rate | SQL statements / op | ours / this | ' +
+        'server CPU ms / request | ours / this (CPU) |',
+      '|---|---|---|---|---|---|---|---|',
     ];
     for (const workload of workloads) {
       for (const server of servers) {
@@ -593,10 +607,14 @@ async function main() {
         const latency = fixed.get(key)!;
         const ratio =
           server.name === 'ours' ? '' : `${(rps(workload, 'ours') / rps(workload, server.name)).toFixed(2)}`;
+        // Above 1: ours spends less CPU per request than that server.
+        const cpuRatio =
+          server.name === 'ours' ? '' : `${(cpuOf(workload, server.name) / cpuOf(workload, 'ours')).toFixed(2)}`;
         lines.push(
           `| ${server.name === 'ours' ? workload.name : ''} | ${server.name} | ${f(rps(workload, server.name))} | ` +
             `${ms(latency.latency.p50)} / ${ms(latency.latency.p99)} | ` +
-            `${statements ? perOperation.get(key)!.toFixed(2) : 'n/a'} | ${ratio} |`,
+            `${statements ? perOperation.get(key)!.toFixed(2) : 'n/a'} | ${ratio} | ` +
+            `${cpuOf(workload, server.name).toFixed(3)} | ${cpuRatio} |`,
         );
       }
     }

@@ -5,6 +5,7 @@ import express from 'express';
 import { ApolloServer, ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
@@ -360,6 +361,8 @@ export async function startServer(options: ServerOptions, port: number, host?: s
     plugins: [
       // No cache hints are used; the default cache-control plugin would still wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
+      // Not a federated subgraph: the default inline-trace plugin would only ask so on every request.
+      ApolloServerPluginInlineTraceDisabled(),
       abuseLimitPlugin(limits),
       anonymousIsUnauthenticated,
       requestObserver(lifecycle),

@@ -5,7 +5,11 @@ import { startTestApp, GraphQLResponse, TestApp } from './support/app';
 import { capturingLogger } from './support/log-lines';
 import { operation } from './support/operations';
 import { parseGlobalId } from '../src/common/global-id';
-import { SecondConnectionError, transactionRetries } from '../src/common/database/transaction';
+import {
+  SecondConnectionError,
+  tracksTransactionContext,
+  transactionRetries,
+} from '../src/common/database/transaction';
 import {
   acceptApplication,
   applyToProduct,
@@ -25,6 +29,8 @@ import {
  * refusal — never INTERNAL_SERVER_ERROR, never a deadlock reaching the client — with every
  * invariant of the lifecycle and its audit trail intact afterwards.
  */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp();
@@ -316,6 +322,28 @@ describe('one transaction context', () => {
     // The transaction's own connection works, and the pool is whole afterwards.
     const own = app.dataSource.transaction((manager) => manager.query('SELECT 1 AS one'));
     await expect(own).resolves.toEqual([{ one: 1 }]);
+  });
+
+  it('the context is tracked only while a transaction runs (reads do not pay for it)', async () => {
+    let inside = false;
+    const first = app.dataSource.transaction(async (manager) => {
+      inside = tracksTransactionContext();
+      await manager.query('SELECT pg_sleep(0.05)');
+    });
+    // A second transaction overlapping the first keeps the tracking on until both have ended.
+    const second = app.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_sleep(0.1)');
+      await expect(app.dataSource.query('SELECT 1')).rejects.toBeInstanceOf(SecondConnectionError);
+    });
+    await first;
+    expect(inside).toBe(true);
+    expect(tracksTransactionContext()).toBe(true);
+    await second;
+    // Off once no transaction of the process runs (other work of the app may still end one).
+    for (let waited = 0; tracksTransactionContext() && waited < 5000; waited += 50) await sleep(50);
+    expect(tracksTransactionContext()).toBe(false);
+    // Outside any transaction the pool serves everyone.
+    await expect(app.dataSource.query('SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
   });
 
   it('a burst of 4 × pool-size applications with a pool of 3 completes', async () => {

@@ -172,6 +172,27 @@ const slotsByPool = new WeakMap<Pool, TransactionSlots>();
 /** The pool whose connection the current async call chain holds in a transaction. */
 const holding = new AsyncLocalStorage<Pool>();
 const guarded = new WeakSet<Pool>();
+let transactionsHolding = 0;
+
+/**
+ * Runs a transaction's work with `holding` set. While any AsyncLocalStorage is enabled, Node 20
+ * runs a hook on every promise of the process; reads, which never hold a transaction, should not
+ * pay for that. So the storage is enabled only while a transaction runs and disabled when the last
+ * one ends (nothing is then held, so nothing needs to be seen); `run` enables it again.
+ */
+/** Whether the transaction context is being tracked now (only while a transaction runs). */
+export function tracksTransactionContext(): boolean {
+  return (holding as unknown as { enabled: boolean }).enabled;
+}
+
+async function whileHolding<R>(pool: Pool, work: () => Promise<R>): Promise<R> {
+  transactionsHolding++;
+  try {
+    return await holding.run(pool, work);
+  } finally {
+    if (--transactionsHolding === 0) holding.disable();
+  }
+}
 
 function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as PostgresDriver).master as Pool;
@@ -254,7 +275,7 @@ async function runOnce<R>(
   try {
     await runner.connect();
     await runner.startTransaction();
-    const result = await holding.run(pool, () => work(runner.manager));
+    const result = await whileHolding(pool, () => work(runner.manager));
     phase.committing = true;
     await runner.commitTransaction();
     return result;
