@@ -22,7 +22,6 @@ export interface CalendarSweep {
 }
 import { IdentityVerificationService } from './enterprise/identity-verification.service';
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
-import { Actor } from './common/actor';
 import { WebhookService } from './notifications/webhooks';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
@@ -44,10 +43,9 @@ export function createServices(
   const lending = new LendingService(dataSource, matching, calendar, credit, clock);
   identity.onChanged = () => auth.accounts.forgetEveryAccount();
   // A registration that lost its verification keeps no open need in the USCC's name.
-  identity.onRevoked = async (enterpriseId, reason) => {
-    const actor: Actor = { kind: 'ENTERPRISE', enterpriseId, verified: false };
-    for (const financingRequestId of await financing.openRequestIdsOf(enterpriseId)) {
-      await lending.withdrawFinancingRequest(actor, { financingRequestId, reason });
+  identity.onRevoked = async (operator, enterpriseId, reason) => {
+    for (const financingRequestId of await financing.withdrawableRequestIdsOf(enterpriseId)) {
+      await lending.withdrawRevokedRequest(operator, financingRequestId, reason);
     }
   };
   return {

@@ -30,8 +30,11 @@ type Claim = { id: string; status: Status };
  * with who, how and the evidence; the claims of a USCC are locked in id order while one changes.
  */
 export class IdentityVerificationService {
-  /** Called after a claim lost its verification: its open financing needs are withdrawn (wired in services.ts). */
-  onRevoked: (enterpriseId: string, reason: string) => Promise<void> = async () => undefined;
+  /**
+   * Called after a claim lost its verification: its financing needs that can still be withdrawn are, as the
+   * step of the operator who revoked it (wired in services.ts).
+   */
+  onRevoked: (operator: Actor, enterpriseId: string, reason: string) => Promise<void> = async () => undefined;
   /**
    * Called after any status change commits, so this process stops using accounts it kept with the
    * old status at once (other processes hear the enterprise trigger's notification).
@@ -137,6 +140,7 @@ export class IdentityVerificationService {
     });
     this.onChanged();
     await this.onRevoked(
+      actor,
       fromEnterpriseId,
       `identity (实名认证) moved to another registration by the platform operator`,
     );

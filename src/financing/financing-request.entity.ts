@@ -11,6 +11,7 @@ import {
 } from 'typeorm';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../common/node';
+import { sqlList } from '../common/database/sql-list';
 import { DateScalar, MoneyScalar, RateScalar } from '../common/scalars';
 import { Enterprise } from '../enterprise/enterprise.entity';
 import { GuaranteeType } from '../product/loan-product.entity';
@@ -31,7 +32,7 @@ export const OPEN_REQUEST_STATUSES: readonly FinancingRequestStatus[] = [
   FinancingRequestStatus.ACCEPTED,
 ];
 /** OPEN_REQUEST_STATUSES as a SQL list, for `status IN ${OPEN_REQUEST_STATUSES_SQL}`. */
-export const OPEN_REQUEST_STATUSES_SQL = `(${OPEN_REQUEST_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+export const OPEN_REQUEST_STATUSES_SQL = sqlList(OPEN_REQUEST_STATUSES);
 
 registerEnumType(FinancingRequestStatus, {
   name: 'FinancingRequestStatus',

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { Actor, assertVerifiedEnterprise } from '../common/actor';
+import { Actor, actorKey, assertVerifiedEnterprise, systemActor } from '../common/actor';
 import { BusinessRuleError, ForbiddenError } from '../common/errors';
 import { money } from '../common/decimal';
 import { Connection, PageRequest } from '../common/pagination';
@@ -9,7 +9,9 @@ import { runIdempotent } from '../common/idempotency';
 import { withTransaction } from '../common/database/transaction';
 import { chinaToday, Clock, systemClock } from '../common/clock';
 import { GuaranteeType } from '../product/loan-product.entity';
-import { FinancingRequest, FinancingRequestStatus, OPEN_REQUEST_STATUSES_SQL } from './financing-request.entity';
+import { FinancingRequest, FinancingRequestStatus } from './financing-request.entity';
+import { derivedStatusSql, followAllowedSql, requestStepFrom } from './financing-request.lifecycle';
+import { sqlList } from '../common/database/sql-list';
 import { MatchingService } from '../matching/matching.service';
 import { requestPosted, requestsClosed } from '../matching/changes';
 import { holdCreditProfile } from '../credit/credit-scoring';
@@ -80,11 +82,11 @@ export class FinancingRequestService {
     return financingRequestVisibility(actor);
   }
 
-  /** IDs of the enterprise's needs that can still be withdrawn (no credit granted yet). */
-  async openRequestIdsOf(enterpriseId: string): Promise<string[]> {
+  /** IDs of the enterprise's needs that can still be withdrawn (no credit granted yet, expired ones too). */
+  async withdrawableRequestIdsOf(enterpriseId: string): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT id::text AS id FROM financing_request
-       WHERE enterprise_id = $1 AND status IN ${OPEN_REQUEST_STATUSES_SQL} ORDER BY id`,
+       WHERE enterprise_id = $1 AND status IN ${sqlList(requestStepFrom('WITHDRAW'))} ORDER BY id`,
       [enterpriseId],
     );
     return rows.map((row) => row.id);
@@ -99,7 +101,10 @@ export class FinancingRequestService {
    */
   async expireLapsedRequests(today = chinaToday(this.clock)): Promise<number> {
     return withTransaction(this.dataSource, async (manager) => {
-      const expired: Array<{ id: string }> = await manager.query(EXPIRE_LAPSED_REQUESTS_SQL, [today]);
+      const expired: Array<{ id: string }> = await manager.query(EXPIRE_LAPSED_REQUESTS_SQL, [
+        today,
+        actorKey(systemActor),
+      ]);
       await requestsClosed(
         manager,
         expired.map((row) => row.id),
@@ -120,49 +125,42 @@ export class FinancingRequestService {
   }
 }
 
-// Locks in the documented order: financing_request here, then matching (matchable_request) after.
+// Locks in the documented order: financing_request here, then matching (matchable_request) after. The
+// statuses it expires from are the lifecycle's (the open ones, which the partial index on valid_until holds).
 const EXPIRE_LAPSED_REQUESTS_SQL = `
   WITH due AS (
     SELECT id, status FROM financing_request
-    WHERE status IN ${OPEN_REQUEST_STATUSES_SQL} AND valid_until < $1::date
+    WHERE status IN ${sqlList(requestStepFrom('EXPIRE'))} AND valid_until < $1::date
     ORDER BY id FOR UPDATE SKIP LOCKED
   ), expired AS (
-    UPDATE financing_request r SET status = 'EXPIRED', updated_at = now() FROM due WHERE r.id = due.id
+    UPDATE financing_request r SET status = '${FinancingRequestStatus.EXPIRED}', updated_at = now()
+    FROM due WHERE r.id = due.id
     RETURNING r.id, due.status AS from_status
   ), audited AS (
     INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
-    SELECT id, 'SYSTEM', from_status, 'EXPIRED', 'validUntil passed (' || $1 || ' in China)' FROM expired
+    SELECT id, $2, from_status, '${FinancingRequestStatus.EXPIRED}', 'validUntil passed (' || $1 || ' in China)'
+    FROM expired
   )
   SELECT id::text FROM expired`;
 
 /**
- * A request's status follows its most advanced application, unless the enterprise withdrew it.
- * Set-based: recomputes every request given, in the caller's transaction.
+ * A request's status follows its most advanced application, unless the enterprise withdrew it
+ * (deriveRequestStatus in financing-request.lifecycle.ts, as SQL). Set-based: recomputes every request
+ * given, in the caller's transaction; a move the lifecycle forbids is left undone.
  */
 export async function refreshFinancingRequestStatus(manager: EntityManager, requestIds: string[]): Promise<void> {
   if (requestIds.length === 0) return;
   await manager.query(
     `UPDATE financing_request r SET status = s.status, updated_at = now()
      FROM (
-       SELECT r2.id,
-         CASE
-           WHEN r2.status = 'WITHDRAWN' THEN 'WITHDRAWN'
-           WHEN bool_or(a.status = 'DISBURSED') THEN 'DISBURSED'
-           WHEN bool_or(a.status = 'CREDIT_GRANTED') THEN 'CREDIT_GRANTED'
-           -- Expired stays expired unless one of its running applications is granted credit.
-           WHEN r2.status = 'EXPIRED' THEN 'EXPIRED'
-           WHEN bool_or(a.status = 'ACCEPTED') THEN 'ACCEPTED'
-           WHEN bool_or(a.status = 'SUBMITTED') THEN 'APPLIED'
-           ELSE 'OPEN'
-         END::financing_request_status AS status
+       SELECT r2.id, ${derivedStatusSql('r2.status', 'a.status')} AS status
        FROM financing_request r2
        LEFT JOIN application a ON a.financing_request_id = r2.id
        WHERE r2.id = ANY($1::bigint[])
        GROUP BY r2.id
      ) s
      -- Rechecked on the row as locked: a sweep that expired it after s was read must not be undone.
-     WHERE r.id = s.id AND r.status IS DISTINCT FROM s.status
-       AND NOT (r.status = 'EXPIRED' AND s.status IN ${OPEN_REQUEST_STATUSES_SQL})`,
+     WHERE r.id = s.id AND ${followAllowedSql('r.status', 's.status')}`,
     [requestIds],
   );
   await requestsClosed(manager, requestIds);

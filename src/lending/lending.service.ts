@@ -18,7 +18,14 @@ import { Application, ApplicationOrigin, ApplicationStatus } from './application
 import { ApplicationEvent, ApplicationEventType } from './application-event.entity';
 import { CreditGrant, CreditGrantStatus } from './credit-grant.entity';
 import { Disbursement } from './disbursement.entity';
-import { assertTransition } from './application-transitions';
+import {
+  applicationStepFromSql,
+  APPLICATION_LIFECYCLE,
+  assertTransition,
+  eventOfMoveTo,
+} from './application.lifecycle';
+import { CREDIT_GRANT_LIFECYCLE, creditGrantStepFromSql, grantMay } from './credit-grant.lifecycle';
+import { assertMayWithdraw, requestMayMove } from '../financing/financing-request.lifecycle';
 import { responseDeadline } from './response-deadline';
 import { HolidayScheduleService } from '../calendar/holiday-schedule.service';
 import { MatchingService, ProductFit } from '../matching/matching.service';
@@ -354,7 +361,7 @@ export class LendingService {
         const { application } = await lockForApplication(manager, peek.applicationId);
         if (application.institutionId !== institutionId) throw new NotFoundError('CreditGrant');
         const grant = await manager.getRepository(CreditGrant).findOneByOrFail({ id: peek.id });
-        if (grant.status !== CreditGrantStatus.PENDING_APPROVAL) {
+        if (!grantMay('APPROVE', grant.status)) {
           throw new BusinessRuleError(
             'GRANT_NOT_PENDING',
             'This grant does not await approval: it is already approved',
@@ -480,56 +487,22 @@ export class LendingService {
         await assertVisible(manager, 'financing_request', requests, input.financingRequestId, 'FinancingRequest');
         const request = await lockFinancingRequest(manager, input.financingRequestId);
         if (!request || request.enterpriseId !== actor.enterpriseId) throw new NotFoundError('FinancingRequest');
-        if (request.status === FinancingRequestStatus.WITHDRAWN)
-          throw new BusinessRuleError(
-            'INVALID_TRANSITION',
-            'The financing request is already withdrawn; nothing to do',
-          );
-        if (
-          request.status === FinancingRequestStatus.CREDIT_GRANTED ||
-          request.status === FinancingRequestStatus.DISBURSED
-        ) {
-          throw new BusinessRuleError(
-            'REQUEST_HAS_CREDIT',
-            'Credit was already granted on this request; it can no longer be withdrawn',
-          );
-        }
-        await manager.query(
-          `WITH open_application AS (
-             SELECT id, status FROM application
-             WHERE financing_request_id = $1 AND status IN ('SUBMITTED', 'ACCEPTED')
-             ORDER BY id FOR UPDATE
-           ), withdrawn AS (
-             UPDATE application SET status = 'WITHDRAWN', updated_at = now()
-             FROM open_application WHERE application.id = open_application.id
-             RETURNING application.*, open_application.status AS from_status
-           ), audit AS (
-             INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
-             SELECT id, 'WITHDRAWN', $2, from_status, 'WITHDRAWN', $3 FROM withdrawn
-           )
-           ${applicationEventsSql('APPLICATION_WITHDRAWN', 'withdrawn')}`,
-          [request.id, actorKey(actor), input.reason ?? 'financing request withdrawn'],
-        );
-        const applications: Array<{ id: string }> = await manager.query(
-          `SELECT id::text FROM application WHERE financing_request_id = $1 AND status = 'WITHDRAWN'`,
-          [request.id],
-        );
-        await dropPendingGrants(
-          context,
-          applications.map((row) => row.id),
-        );
-        // The need's own trail (financing_request_event) records its withdrawal as it records its expiry.
-        await manager.query(
-          `WITH withdrawn AS (
-             UPDATE financing_request SET status = 'WITHDRAWN', updated_at = now() WHERE id = $1 RETURNING id
-           )
-           INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
-           SELECT id, $2, $3, 'WITHDRAWN', $4 FROM withdrawn`,
-          [request.id, actorKey(actor), request.status, input.reason ?? null],
-        );
-        await refreshFinancingRequestStatus(manager, [request.id]);
+        await withdrawRequest(context, request, input.reason ?? null);
         return manager.getRepository(FinancingRequest).findOneByOrFail({ id: request.id });
       },
+    });
+  }
+
+  /**
+   * The operator revoked the registration of the need's enterprise (its USCC moved to another): the need
+   * is withdrawn with its applications, as the operator's step. A need that gained credit (or was
+   * withdrawn) since it was listed is left as it is.
+   */
+  async withdrawRevokedRequest(operator: Actor, financingRequestId: string, reason: string): Promise<void> {
+    await withTransaction(this.dataSource, async (manager) => {
+      const request = await lockFinancingRequest(manager, financingRequestId);
+      if (!request || !requestMayMove('WITHDRAW', request.status, FinancingRequestStatus.WITHDRAWN)) return;
+      await withdrawRequest({ actor: operator, manager }, request, reason);
     });
   }
 
@@ -538,28 +511,33 @@ export class LendingService {
    * with its audit events. Run periodically by the server and callable from the CLI.
    */
   async expireOverdueApplications(now: Date): Promise<number> {
+    const expire = APPLICATION_LIFECYCLE.EXPIRE;
     return withTransaction(this.dataSource, async (manager) => {
       // The lock order: first the requests concerned, in id order; every other step on their
       // applications holds its request, so the applications found below stay as they were read.
       const requests: Array<{ id: string }> = await manager.query(
         `SELECT id::text FROM financing_request
          WHERE id IN (SELECT financing_request_id FROM application
-                      WHERE status = 'SUBMITTED' AND response_deadline <= $1)
+                      WHERE ${applicationStepFromSql('EXPIRE', 'status')} AND response_deadline <= $1)
          ORDER BY id FOR UPDATE`,
         [now],
       );
       if (requests.length === 0) return 0;
       const expired: Array<{ financing_request_id: string }> = await manager.query(
-        `WITH expired AS (
-           UPDATE application SET status = 'EXPIRED', updated_at = now()
-           WHERE status = 'SUBMITTED' AND response_deadline <= $1 AND financing_request_id = ANY($3::bigint[])
-           RETURNING *
+        `WITH due AS (
+           SELECT id, status FROM application
+           WHERE ${applicationStepFromSql('EXPIRE', 'status')} AND response_deadline <= $1
+             AND financing_request_id = ANY($3::bigint[])
+         ), expired AS (
+           UPDATE application SET status = $4, updated_at = now()
+           FROM due WHERE application.id = due.id AND application.status = due.status
+           RETURNING application.*, due.status AS from_status
          ), audit AS (
            INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
-           SELECT id, 'EXPIRED', $2, 'SUBMITTED', 'EXPIRED', 'not accepted before the response deadline' FROM expired
+           SELECT id, $5, $2, from_status, $4, 'not accepted before the response deadline' FROM expired
          ), outbox AS (${applicationEventsSql('APPLICATION_EXPIRED', 'expired')})
          SELECT DISTINCT financing_request_id::text FROM expired`,
-        [now, actorKey(systemActor), requests.map((row) => row.id)],
+        [now, actorKey(systemActor), requests.map((row) => row.id), expire.to, expire.event],
       );
       await refreshFinancingRequestStatus(
         manager,
@@ -680,19 +658,60 @@ function requireInstitution(actor: Actor): string {
   return actor.institutionId;
 }
 
+/**
+ * Withdraws a locked need (WITHDRAW in financing-request.lifecycle.ts) and, set-based, its applications the
+ * application lifecycle lets go (WITHDRAW_WITH_REQUEST), each with its audit event and the lapse of a pending
+ * grant; the need's own trail (financing_request_event) records its withdrawal as it records its expiry.
+ */
+async function withdrawRequest(context: TransactionContext, request: FinancingRequest, reason: string | null) {
+  const { manager, actor } = context;
+  assertMayWithdraw(request.status, actor);
+  const step = APPLICATION_LIFECYCLE.WITHDRAW_WITH_REQUEST;
+  const withdrawn: Array<{ id: string }> = await manager.query(
+    `WITH open_application AS (
+       SELECT id, status FROM application
+       WHERE financing_request_id = $1 AND ${applicationStepFromSql('WITHDRAW_WITH_REQUEST', 'status')}
+       ORDER BY id FOR UPDATE
+     ), withdrawn AS (
+       UPDATE application SET status = $4, updated_at = now()
+       FROM open_application WHERE application.id = open_application.id
+       RETURNING application.*, open_application.status AS from_status
+     ), audit AS (
+       INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
+       SELECT id, $5, $2, from_status, $4, $3 FROM withdrawn
+     ), outbox AS (${applicationEventsSql('APPLICATION_WITHDRAWN', 'withdrawn')})
+     SELECT id::text FROM withdrawn`,
+    [request.id, actorKey(actor), reason ?? 'financing request withdrawn', step.to, step.event],
+  );
+  await dropPendingGrants(
+    context,
+    withdrawn.map((row) => row.id),
+  );
+  await manager.query(
+    `WITH withdrawn AS (
+       UPDATE financing_request SET status = $5, updated_at = now() WHERE id = $1 RETURNING id
+     )
+     INSERT INTO financing_request_event (financing_request_id, actor, from_status, to_status, reason)
+     SELECT id, $2, $3, $5, $4 FROM withdrawn`,
+    [request.id, actorKey(actor), request.status, reason, FinancingRequestStatus.WITHDRAWN],
+  );
+  await refreshFinancingRequestStatus(manager, [request.id]);
+}
+
 /** A grant still waiting for its second approval lapses with its application, and says so in the audit trail. */
 async function dropPendingGrants(context: TransactionContext, applicationIds: string[]): Promise<void> {
   await context.manager.query(
     `WITH lapsed AS (
-       DELETE FROM credit_grant WHERE application_id = ANY($1::bigint[]) AND status = 'PENDING_APPROVAL'
+       DELETE FROM credit_grant
+       WHERE application_id = ANY($1::bigint[]) AND ${creditGrantStepFromSql('LAPSE', 'status')}
        RETURNING application_id, amount
      )
      INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
-     SELECT a.id, 'CREDIT_GRANT_LAPSED', $2, a.status, a.status,
+     SELECT a.id, $3, $2, a.status, a.status,
        '授信 ' || lapsed.amount || ' yuan never had its second approval: it lapsed with the application'
      FROM lapsed JOIN application a ON a.id = lapsed.application_id
      ORDER BY a.id`,
-    [applicationIds, actorKey(context.actor)],
+    [applicationIds, actorKey(context.actor), CREDIT_GRANT_LIFECYCLE.LAPSE.event],
   );
 }
 
@@ -726,17 +745,6 @@ const APPLICATION_OUTBOX_EVENTS: Partial<Record<ApplicationEventType, OutboxEven
   [ApplicationEventType.DECLINED]: 'APPLICATION_DECLINED',
   [ApplicationEventType.WITHDRAWN]: 'APPLICATION_WITHDRAWN',
   [ApplicationEventType.EXPIRED]: 'APPLICATION_EXPIRED',
-};
-
-/** The audit event of a move to each status. */
-const TRANSITION_EVENTS: Record<ApplicationStatus, ApplicationEventType> = {
-  [ApplicationStatus.SUBMITTED]: ApplicationEventType.SUBMITTED,
-  [ApplicationStatus.ACCEPTED]: ApplicationEventType.ACCEPTED,
-  [ApplicationStatus.CREDIT_GRANTED]: ApplicationEventType.CREDIT_GRANTED,
-  [ApplicationStatus.DISBURSED]: ApplicationEventType.DISBURSED,
-  [ApplicationStatus.DECLINED]: ApplicationEventType.DECLINED,
-  [ApplicationStatus.WITHDRAWN]: ApplicationEventType.WITHDRAWN,
-  [ApplicationStatus.EXPIRED]: ApplicationEventType.EXPIRED,
 };
 
 /** An event about one application, seen by its institution, its enterprise and the platform. */
@@ -788,7 +796,7 @@ async function recordEvent(
   from: ApplicationStatus | null,
   to: ApplicationStatus,
   reason: string | null,
-  { type = TRANSITION_EVENTS[to], outbox = APPLICATION_OUTBOX_EVENTS[type] }: EventKind = {},
+  { type = eventOfMoveTo(to), outbox = APPLICATION_OUTBOX_EVENTS[type] }: EventKind = {},
 ) {
   const { manager, actor } = context;
   await manager
