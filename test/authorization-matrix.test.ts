@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildSchema, getNamedType, GraphQLInputObjectType, isInputObjectType } from 'graphql';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+import { enterpriseInput, inviteStaff, productInput, requestInput } from './support/fixtures';
 import { systemActor } from '../src/common/actor';
 import { AccountRole } from '../src/auth/user-account.entity';
 
@@ -67,17 +67,7 @@ beforeAll(async () => {
   }
   tokens.adminY = await signIn('adminY@matrix.example');
   const adminX = await signIn('adminX@matrix.example');
-  await fetch(app.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminX}` },
-    body: JSON.stringify({
-      query: `mutation {
-        createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) {
-          userErrors { code }
-        }
-      }`,
-    }),
-  });
+  await inviteStaff(app, adminX, 'staffX@matrix.example', 'matrix password 1');
   tokens.staffX = await signIn('staffX@matrix.example');
   const hook = await fetch(app.url, {
     method: 'POST',
@@ -372,11 +362,7 @@ describe('authorisation matrix', () => {
       ],
       [
         'staffX',
-        `mutation {
-          createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) {
-            userErrors { code }
-          }
-        }`,
+        `mutation { inviteStaffMember(input: { email: "z@matrix.example" }) { userErrors { code } } }`,
         'FORBIDDEN',
       ],
       [
