@@ -135,7 +135,11 @@ describe('accounts and tokens', () => {
     expect(admin.account).toMatchObject({ role: 'INSTITUTION_ADMIN', institution: { name: '龙江银行' } });
     const staff = await inviteStaff(app, admin.token, 'loan.officer@bank.example', 'officer password 1');
     const officer = await login('loan.officer@bank.example', 'officer password 1');
-    expect(officer.account).toMatchObject({ id: staff.accountId, role: 'INSTITUTION_STAFF', institution: { name: '龙江银行' } });
+    expect(officer.account).toMatchObject({
+      id: staff.accountId,
+      role: 'INSTITUTION_STAFF',
+      institution: { name: '龙江银行' },
+    });
     const product = await bearer(operation('CreateLoanProduct'), { input: productInput() }, officer.token);
     expect(product.body.data.createLoanProduct.loanProduct.status).toBe('DRAFT');
     const byStaff = await bearer(operation('InviteStaffMember'), { input: { email: 'x@bank.example' } }, officer.token);
@@ -148,7 +152,9 @@ describe('accounts and tokens', () => {
     );
     expect(duplicate.body.data.inviteStaffMember).toEqual({
       invitation: null,
-      userErrors: [{ field: ['input', 'email'], message: 'An account of this institution has this email', code: 'EMAIL_TAKEN' }],
+      userErrors: [
+        { field: ['input', 'email'], message: 'An account of this institution has this email', code: 'EMAIL_TAKEN' },
+      ],
     });
   });
 

@@ -50,8 +50,7 @@ const PASSWORD = 'invitation password 1';
 
 const invite = (email: string, token = tokens.adminA) => call(INVITE, { input: { email } }, token);
 const accept = (token: string, password = PASSWORD) => call(ACCEPT, { input: { token, password } });
-const invitation = async (id: string, token = tokens.adminA) =>
-  (await call(INVITATION, { id }, token)).body.data.node;
+const invitation = async (id: string, token = tokens.adminA) => (await call(INVITATION, { id }, token)).body.data.node;
 
 /** An answer with what must differ between two emails (IDs, times, the email itself) replaced. */
 const normalised = (answer: { status: number; raw: string }, email: string) =>
@@ -231,8 +230,7 @@ describe('accepting an invitation', () => {
     expect((await signIn('owner@mill.example', 'the invitee chose this')).userErrors).toEqual([
       { code: 'INVALID_CREDENTIALS' },
     ]);
-    const seen = async (id: string, email: string) =>
-      normalised(await call(INVITATION, { id }, tokens.adminA), email);
+    const seen = async (id: string, email: string) => normalised(await call(INVITATION, { id }, tokens.adminA), email);
     expect(await seen(taken, 'owner@mill.example')).toBe(await seen(unanswered, 'silent@invite.example'));
     expect((await invitation(taken)).status).toBe('PENDING');
     // The token stays good for as long as the invitation: the answer stays the same.
@@ -253,7 +251,8 @@ describe('invitations as objects', () => {
     const id = (await invite('seen@invite.example')).body.data.inviteStaffMember.invitation.id;
     expect((await invitation(id, tokens.adminA)).email).toBe('seen@invite.example');
     expect((await app.gql(INVITATION, { id }, 'operator')).data.node.email).toBe('seen@invite.example');
-    for (const token of [tokens.adminB, tokens.officerA, tokens.officerB]) expect(await invitation(id, token)).toBeNull();
+    for (const token of [tokens.adminB, tokens.officerA, tokens.officerB])
+      expect(await invitation(id, token)).toBeNull();
 
     const list = await call(`{ staffInvitations(first: 100) { totalCount nodes { email } } }`, {}, tokens.adminB);
     expect(list.body.data.staffInvitations.nodes.map((n: any) => n.email)).toEqual(['officer@bank-b.example']);

@@ -24,7 +24,10 @@ export class StaffInvitationResolver {
       'token by email and sets their own password (`acceptStaffInvitation`). The answer is alike for every ' +
       'email, except EMAIL_TAKEN for an account of the admin’s own institution.',
   })
-  inviteStaffMember(@Arg('input', () => InviteStaffMemberInput) input: InviteStaffMemberInput, @Ctx() ctx: RequestContext) {
+  inviteStaffMember(
+    @Arg('input', () => InviteStaffMemberInput) input: InviteStaffMemberInput,
+    @Ctx() ctx: RequestContext,
+  ) {
     return toPayload('invitation', () => ctx.services.invitations.invite(ctx.actor, input));
   }
 

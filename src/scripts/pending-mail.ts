@@ -18,7 +18,9 @@ function main() {
     const pending = await createServices(dataSource).mail.pendingFor(to);
     if (pending.length === 0) console.log(`No pending mail for ${to}.`);
     for (const mail of pending) {
-      console.log(`#${mail.id} ${mail.createdAt.toISOString()} to ${mail.to}\nSubject: ${mail.subject}\n\n${mail.body}\n`);
+      console.log(
+        `#${mail.id} ${mail.createdAt.toISOString()} to ${mail.to}\nSubject: ${mail.subject}\n\n${mail.body}\n`,
+      );
     }
   });
 }
