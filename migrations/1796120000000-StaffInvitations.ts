@@ -23,7 +23,9 @@ export class StaffInvitations1796120000000 implements MigrationInterface {
         CONSTRAINT "PK_8586bd3a7c4130502b6a8baa982" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(`CREATE INDEX "IDX_016386e8d549631f42d434337d" ON "staff_invitation" ("institution_id")`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "IDX_eefea1a07959f7a4d3b6af2fa7" ON "staff_invitation" ("token_hash")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "IDX_eefea1a07959f7a4d3b6af2fa7" ON "staff_invitation" ("token_hash")`,
+    );
     await queryRunner.query(
       `ALTER TABLE "staff_invitation" ADD CONSTRAINT "FK_016386e8d549631f42d434337db" FOREIGN KEY ("institution_id")
         REFERENCES "institution"("id") ON DELETE RESTRICT ON UPDATE NO ACTION`,

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
@@ -205,7 +207,8 @@ describe('accepting an invitation', () => {
     expect(twice.body.data.revokeStaffInvitation.invitation).toEqual(revoke.body.data.revokeStaffInvitation.invitation);
     expect((await accept(await mailedInvitationToken(app, 'withdrawn@invite.example'))).raw).toBe(refusal);
     const [{ accounts }] = await app.dataSource.query(
-      `SELECT count(*)::int AS accounts FROM user_account WHERE email IN ('late@invite.example', 'withdrawn@invite.example')`,
+      `SELECT count(*)::int AS accounts FROM user_account WHERE email = ANY($1)`,
+      [['late@invite.example', 'withdrawn@invite.example']],
     );
     expect(accounts).toBe(0);
   });
@@ -247,7 +250,7 @@ describe('accepting an invitation', () => {
 });
 
 describe('invitations as objects', () => {
-  it('are seen by their institution’s admins and operators only; a foreign one answers like a missing one', async () => {
+  it('are seen by their institution’s admins and operators only; a foreign one answers as a missing one', async () => {
     const id = (await invite('seen@invite.example')).body.data.inviteStaffMember.invitation.id;
     expect((await invitation(id, tokens.adminA)).email).toBe('seen@invite.example');
     expect((await app.gql(INVITATION, { id }, 'operator')).data.node.email).toBe('seen@invite.example');
@@ -293,5 +296,23 @@ describe('signing in', () => {
     } finally {
       hashing.run = run;
     }
+  });
+});
+
+describe('the README', () => {
+  it('invites and accepts as its section on staff shows', async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);
+    const inviting = blocks.find((block) => block.includes('inviteStaffMember('))!;
+    const accepting = blocks.find((block) => block.includes('acceptStaffInvitation('))!;
+    const invited = await call(inviting, {}, tokens.adminA);
+    expect(invited.body.data.inviteStaffMember).toMatchObject({ invitation: { status: 'PENDING' }, userErrors: [] });
+    const email = invited.body.data.inviteStaffMember.invitation.email;
+    const token = await mailedInvitationToken(app, email);
+    const accepted = await call(accepting.replace('<TOKEN FROM THE EMAIL>', token), {});
+    expect(accepted.body.data.acceptStaffInvitation).toMatchObject({
+      account: { email, role: 'INSTITUTION_STAFF' },
+      userErrors: [],
+    });
   });
 });

@@ -78,7 +78,11 @@ export class AuthService {
     return { email: normalEmail(credentials.email), passwordHash };
   }
 
-  /** Creates an account in the caller's transaction; the binding must suit the role. A taken email is refused. */
+  /**
+   * Creates an account in the caller's transaction; the binding must suit the role. A taken email is refused.
+   * The direct path of operators and seeding (onboarding, demo data, the CLI): institution admins invite
+   * instead (staff-invitation.service.ts), because EMAIL_TAKEN would tell them about other parties' accounts.
+   */
   async createAccount(
     manager: EntityManager,
     account: NewAccount,
