@@ -3,6 +3,7 @@ import { buildSchemaSync } from 'type-graphql';
 import { toGlobalId } from './common/global-id';
 import { NodeResolver } from './common/node.resolver';
 import { AuditActorResolver, AuthResolver } from './auth/auth.resolver';
+import { StaffInvitationResolver } from './auth/staff-invitation.resolver';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { UserAccount } from './auth/user-account.entity';
 import { EnterpriseResolver } from './enterprise/enterprise.resolver';
@@ -54,6 +55,7 @@ function build(): GraphQLSchema {
       NodeResolver,
       AuthResolver,
       AuditActorResolver,
+      StaffInvitationResolver,
       AnalyticsResolver,
       EnterpriseResolver,
       CreditResolver,

@@ -23,12 +23,16 @@ export interface CalendarSweep {
 import { IdentityVerificationService } from './enterprise/identity-verification.service';
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
 import { WebhookService } from './notifications/webhooks';
+import { StaffInvitationService } from './auth/staff-invitation.service';
+import { MailOutbox } from './mail/mail-outbox';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
   dataSource: DataSource,
   config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> &
-    Partial<Pick<AppConfig, 'sessionTtlSeconds' | 'identityAssertionKey' | 'identityAssertionIssuer'>> = loadConfig(),
+    Partial<
+      Pick<AppConfig, 'sessionTtlSeconds' | 'identityAssertionKey' | 'identityAssertionIssuer' | 'production'>
+    > = loadConfig(),
   clock: Clock = systemClock,
 ) {
   const matching = new MatchingService(dataSource, clock);
@@ -48,8 +52,12 @@ export function createServices(
       await lending.withdrawRevokedRequest(operator, financingRequestId, reason);
     }
   };
+  // Whole messages go to the log outside production, until a mail relay sends them.
+  const mail = new MailOutbox(dataSource, !config.production);
   return {
     auth,
+    mail,
+    invitations: new StaffInvitationService(dataSource, auth, mail),
     matching,
     webhooks: new WebhookService(dataSource),
     identity,

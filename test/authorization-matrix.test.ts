@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildSchema, getNamedType, GraphQLInputObjectType, isInputObjectType } from 'graphql';
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+import { enterpriseInput, inviteStaff, productInput, requestInput } from './support/fixtures';
 import { systemActor } from '../src/common/actor';
 import { AccountRole } from '../src/auth/user-account.entity';
 
@@ -67,17 +67,7 @@ beforeAll(async () => {
   }
   tokens.adminY = await signIn('adminY@matrix.example');
   const adminX = await signIn('adminX@matrix.example');
-  await fetch(app.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminX}` },
-    body: JSON.stringify({
-      query: `mutation {
-        createStaffAccount(input: { email: "staffX@matrix.example", password: "matrix password 1" }) {
-          userErrors { code }
-        }
-      }`,
-    }),
-  });
+  ids.invitationX = (await inviteStaff(app, adminX, 'staffX@matrix.example', 'matrix password 1')).invitationId;
   tokens.staffX = await signIn('staffX@matrix.example');
   const hook = await fetch(app.url, {
     method: 'POST',
@@ -161,7 +151,8 @@ async function digest(): Promise<string> {
              (SELECT string_agg(id || status::text, ',' ORDER BY id) FROM application) a,
            (SELECT count(*) FROM credit_grant) g, (SELECT count(*) FROM credit_record) c, (SELECT count(*)
              FROM user_account) u,
-           (SELECT count(*) FROM credit_authorization) ca, (SELECT
+           (SELECT count(*) FROM credit_authorization) ca,
+           (SELECT string_agg(id || state::text, ',' ORDER BY id) FROM staff_invitation) si, (SELECT
              string_agg(coalesce(four_eyes_threshold::text, '-'), ',') FROM institution) t`);
   return JSON.stringify(row);
 }
@@ -179,6 +170,8 @@ describe('authorisation matrix', () => {
       applicationA: { anonymous: H, enterpriseA: V, enterpriseB: H, staffX: V, adminY: H, analyst: H, operator: V },
       draftX: { anonymous: H, enterpriseA: H, enterpriseB: H, staffX: V, adminY: H, analyst: H, operator: V },
       productX: { anonymous: V, enterpriseA: V, enterpriseB: V, staffX: V, adminY: V, analyst: V, operator: V },
+      // Bank X's admins see it too (no role here): not its staff, not another bank.
+      invitationX: { anonymous: H, enterpriseA: H, enterpriseB: H, staffX: H, adminY: H, analyst: H, operator: V },
     };
     for (const [object, byRole] of Object.entries(expected)) {
       for (const role of ROLES) {
@@ -372,11 +365,17 @@ describe('authorisation matrix', () => {
       ],
       [
         'staffX',
-        `mutation {
-          createStaffAccount(input: { email: "z@matrix.example", password: "matrix password 1" }) {
-            userErrors { code }
-          }
-        }`,
+        `mutation { inviteStaffMember(input: { email: "z@matrix.example" }) { userErrors { code } } }`,
+        'FORBIDDEN',
+      ],
+      [
+        'anonymous',
+        `mutation { inviteStaffMember(input: { email: "z@matrix.example" }) { userErrors { code } } }`,
+        'UNAUTHENTICATED',
+      ],
+      [
+        'staffX',
+        `mutation { revokeStaffInvitation(input: { invitationId: "${ids.invitationX}" }) { userErrors { code } } }`,
         'FORBIDDEN',
       ],
       [
@@ -560,6 +559,12 @@ describe('authorisation matrix', () => {
       // Another bank's staff account: its admin may not disable or enable it, nor learn that it exists.
       c('adminY', 'disableAccount', 'AccountIdInput', ['accountId', 'UserAccount', 'accountStaffX']),
       c('adminY', 'enableAccount', 'AccountIdInput', ['accountId', 'UserAccount', 'accountStaffX']),
+      // Another bank's staff invitation: never revoked, never admitted to exist.
+      c('adminY', 'revokeStaffInvitation', 'StaffInvitationIdInput', [
+        'invitationId',
+        'StaffInvitation',
+        'invitationX',
+      ]),
       // Another bank's webhook endpoint: never rotated, never admitted to exist.
       c('adminY', 'rotateWebhookSecret', 'RotateWebhookSecretInput', webhook),
     ];
@@ -624,6 +629,7 @@ describe('authorisation matrix', () => {
       await owner.query(`SELECT 1 FROM loan_product WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
         [databaseId(ids.productX), databaseId(ids.draftX)],
       ]);
+      await owner.query(`SELECT 1 FROM staff_invitation WHERE id = $1 FOR UPDATE`, [databaseId(ids.invitationX)]);
       const ACTION = 'ApplicationActionInput';
       const START = 'StartApplicationInput';
       const WITHDRAW = 'WithdrawFinancingRequestInput';
@@ -646,6 +652,7 @@ describe('authorisation matrix', () => {
         ['adminY', 'suspendLoanProduct', 'ChangeLoanProductStatusInput', { loanProductId: ids.productX }],
         ['adminY', 'publishLoanProduct', 'ChangeLoanProductStatusInput', { loanProductId: ids.draftX }],
         ['adminY', 'updateLoanProduct', 'UpdateLoanProductInput', { ...productInput(), loanProductId: ids.productX }],
+        ['adminY', 'revokeStaffInvitation', 'StaffInvitationIdInput', { invitationId: ids.invitationX }],
       ];
       for (const [role, mutation, inputType, input] of attempts) {
         const query = `mutation($input: ${inputType}!) { ${mutation}(input: $input) { userErrors { code } } }`;

@@ -88,6 +88,13 @@ beforeAll(async () => {
     `INSERT INTO user_account (email, password_hash, role, institution_id)
      SELECT 'staff' || id || '@batching.example', '!', 'INSTITUTION_STAFF', id FROM institution`,
   );
+  // A pending staff invitation per bank, as an admin's inviteStaffMember writes it.
+  await app.dataSource.query(
+    `INSERT INTO staff_invitation (institution_id, email, role, token_hash, state, invited_by, expires_at)
+     SELECT id, 'invited' || id || '@batching.example', 'INSTITUTION_STAFF', sha256(convert_to(id::text, 'UTF8')),
+       'PENDING', 'INSTITUTION:' || id, now() + interval '7 days'
+     FROM institution`,
+  );
   await app.dataSource.query(
     `INSERT INTO application_event (application_id, type, actor, from_status, to_status, reason)
      SELECT a.id, 'CREDIT_GRANT_PROPOSED', 'INSTITUTION:' || a.institution_id || '#' || u.id,

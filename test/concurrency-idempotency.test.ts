@@ -6,6 +6,7 @@ import {
   createInstitution,
   createPublishedProduct,
   grantedApplication,
+  inviteStaff,
   postRequest,
   registerEnterprise,
   productInput as productInputFor,
@@ -209,9 +210,7 @@ describe('idempotency', () => {
       (await app.gql(LOGIN, { input: credentials })).data.login.token as string;
     const adminToken = await signIn(admin);
     const staff = { email: 'staff@replay.example', password: 'staff password 123' };
-    const CREATE_STAFF = `mutation($input: CreateStaffAccountInput!) {
-      createStaffAccount(input: $input) { userErrors { code } } }`;
-    await withToken(adminToken, CREATE_STAFF, { input: staff });
+    await inviteStaff(app, adminToken, staff.email, staff.password);
     const staffToken = await signIn(staff);
 
     const created = await withToken(adminToken, operation('CreateLoanProduct'), { input: productInputFor() });

@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput, productInput, requestInput } from './support/fixtures';
+import { enterpriseInput, inviteStaff, productInput, requestInput } from './support/fixtures';
 import { systemActor } from '../src/common/actor';
 import { AccountRole } from '../src/auth/user-account.entity';
 
@@ -58,13 +58,7 @@ beforeAll(async () => {
       input: { loanProductId: ids[`product${bank}`] },
     });
   }
-  await as(
-    tokens.adminX,
-    `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`,
-    {
-      input: { email: 'staffX@details.example', password: PASSWORD },
-    },
-  );
+  await inviteStaff(app, tokens.adminX, 'staffX@details.example', PASSWORD);
   tokens.staffX = await signIn('staffX@details.example');
   const registered = await as(undefined, operation('RegisterEnterprise'), {
     input: enterpriseInput({ account: { email: 'mill@details.example', password: PASSWORD } }),

@@ -1,7 +1,7 @@
 import { startTestApp, TestApp } from './support/app';
 import { parseGlobalId } from '../src/common/global-id';
 import { operation } from './support/operations';
-import { productInput, registerEnterprise, requestInput } from './support/fixtures';
+import { inviteStaff, productInput, registerEnterprise, requestInput } from './support/fixtures';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -65,11 +65,7 @@ describe('maker-checker (双人复核) for large grants', () => {
     expect(threshold.data.setFourEyesThreshold.__typename).toBe('SetFourEyesThresholdPayload');
     expect(threshold.data.setFourEyesThreshold.institution.fourEyesThreshold).toBe('1000000.00');
     for (const email of ['maker@four.example', 'checker@four.example']) {
-      await as(
-        admin,
-        `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`,
-        { input: { email, password: 'staff password 123' } },
-      );
+      await inviteStaff(app, admin, email, 'staff password 123');
     }
     const maker = await signIn('maker@four.example', 'staff password 123');
     const checker = await signIn('checker@four.example', 'staff password 123');
@@ -230,11 +226,7 @@ describe('maker-checker (双人复核) for large grants', () => {
     );
     const admin = await signIn('admin2@four.example', 'admin password 123');
     await as(admin, `mutation { setFourEyesThreshold(input: { threshold: "100000.00" }) { userErrors { code } } }`);
-    await as(
-      admin,
-      `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`,
-      { input: { email: 'checker2@four.example', password: 'staff password 123' } },
-    );
+    await inviteStaff(app, admin, 'checker2@four.example', 'staff password 123');
     const checker = await signIn('checker2@four.example', 'staff password 123');
     const product = (await as(admin, operation('CreateLoanProduct'), { input: productInput() })).data.createLoanProduct
       .loanProduct;

@@ -72,6 +72,13 @@ describe('module boundaries', () => {
     expect(writers.map(({ module, file }) => `${module}/${file}`)).toEqual([]);
   });
 
+  it('mail_outbox is written by the mail module only (the others call MailOutbox.queue)', () => {
+    const writes = /\b(INSERT INTO|UPDATE|DELETE FROM)\s+mail_outbox\b/;
+    const writers = sources.filter(({ module, text }) => module !== 'mail' && writes.test(text));
+    expect(writers.map(({ module, file }) => `${module}/${file}`)).toEqual([]);
+    expect(sources.some(({ module, text }) => module === 'mail' && writes.test(text))).toBe(true);
+  });
+
   it('the check sees a cycle when there is one', () => {
     const edges = new Map([
       ['a', new Set(['b'])],

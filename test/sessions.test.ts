@@ -1,6 +1,6 @@
 import { startTestApp, TestApp } from './support/app';
 import { operation } from './support/operations';
-import { enterpriseInput } from './support/fixtures';
+import { enterpriseInput, inviteStaff } from './support/fixtures';
 import { startProductionServer, ProductionServer } from './support/production';
 import { systemActor } from '../src/common/actor';
 import { AccountRole } from '../src/auth/user-account.entity';
@@ -198,11 +198,7 @@ describe('disabled accounts', () => {
       expect(created.body.data.createInstitution.userErrors).toEqual([]);
       admins[bank] = await api.login(admin.email, admin.password);
       const officer = { email: `officer${bank}@sessions.example`, password: 'loan officer passphrase' };
-      await api.call(
-        `mutation($input: CreateStaffAccountInput!) { createStaffAccount(input: $input) { userErrors { code } } }`,
-        { input: officer },
-        admins[bank].token,
-      );
+      await inviteStaff(api, admins[bank].token, officer.email, officer.password);
       staff[bank] = await api.login(officer.email, officer.password);
     }
     const missing = toGlobalId('UserAccount', '999999999');

@@ -12,7 +12,6 @@ import {
   AccountIdInput,
   AccountPayload,
   CreateAccountPayload,
-  CreateStaffAccountInput,
   EndSessionsInput,
   EndSessionsPayload,
   LoginInput,
@@ -93,18 +92,6 @@ export class AuthResolver {
   enableAccount(@Arg('input', () => AccountIdInput) input: AccountIdInput, @Ctx() ctx: RequestContext) {
     const accountId = expectGlobalId(input.accountId, 'UserAccount', 'accountId');
     return toPayload('account', () => ctx.services.auth.enableAccount(ctx.actor, accountId));
-  }
-
-  @Mutation(() => CreateAccountPayload, {
-    description: 'An institution admin creates a staff account for the institution.',
-  })
-  createStaffAccount(
-    @Arg('input', () => CreateStaffAccountInput) input: CreateStaffAccountInput,
-    @Ctx() ctx: RequestContext,
-  ) {
-    return toPayload('account', () =>
-      ctx.services.auth.createStaffAccount(ctx.actor, input, input.admin, ctx.clientAddress),
-    );
   }
 
   @Mutation(() => CreateAccountPayload, { description: 'An operator creates an analyst account.' })

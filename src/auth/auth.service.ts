@@ -48,7 +48,7 @@ type RefreshOutcome =
 /** A session's lifetime from sign-in; refreshing never extends it. */
 export const DEFAULT_SESSION_TTL_SECONDS = 7 * 24 * 3600;
 
-const normalEmail = (email: string) => email.trim().toLowerCase();
+export const normalEmail = (email: string) => email.trim().toLowerCase();
 
 /** Accounts, sign-in and the actor behind a token. */
 export class AuthService {
@@ -78,7 +78,11 @@ export class AuthService {
     return { email: normalEmail(credentials.email), passwordHash };
   }
 
-  /** Creates an account in the caller's transaction; the binding must suit the role. A taken email is refused. */
+  /**
+   * Creates an account in the caller's transaction; the binding must suit the role. A taken email is refused.
+   * The direct path of operators and seeding (onboarding, demo data, the CLI): institution admins invite
+   * instead (staff-invitation.service.ts), because EMAIL_TAKEN would tell them about other parties' accounts.
+   */
   async createAccount(
     manager: EntityManager,
     account: NewAccount,
@@ -93,17 +97,17 @@ export class AuthService {
   }
 
   /**
-   * Self-registration: when the email already has an account nothing is created and nothing is
-   * said, so registering tells no one which emails have accounts (the owner signs in with the
-   * account they have).
+   * Creates the account unless the email already has one; the new account's ID, or null. Self-registration
+   * ignores the answer, so registering tells no one which emails have accounts (the owner signs in with the
+   * account they have); accepting an invitation tells the invitee, who owns the mailbox.
    */
   async createAccountQuietly(
     manager: EntityManager,
     account: NewAccount,
     role: AccountRole,
-    binding: { enterpriseId?: string } = {},
-  ): Promise<void> {
-    await this.insertAccount(manager, account, role, binding);
+    binding: { enterpriseId?: string; institutionId?: string } = {},
+  ): Promise<string | null> {
+    return this.insertAccount(manager, account, role, binding);
   }
 
   private async insertAccount(
@@ -322,22 +326,6 @@ export class AuthService {
       [...params, reason],
     );
     return ended;
-  }
-
-  /** Institution admins create their institution's staff (and further admins). */
-  async createStaffAccount(
-    actor: Actor,
-    credentials: Credentials,
-    admin: boolean,
-    client = LOCAL_CLIENT,
-  ): Promise<UserAccount> {
-    if (actor.kind !== 'INSTITUTION' || !actor.admin)
-      throw new ForbiddenError('Only an institution admin creates staff accounts');
-    const account = await this.newAccount(credentials, client, ['input']);
-    const role = admin ? AccountRole.INSTITUTION_ADMIN : AccountRole.INSTITUTION_STAFF;
-    return this.dataSource.transaction((manager) =>
-      this.createAccount(manager, account, role, { institutionId: actor.institutionId }, ['input']),
-    );
   }
 
   /** The first operator comes from the CLI (`npm run create:operator`); later ones from an operator. */

@@ -2,7 +2,8 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { IsEmail, IsOptional, Length, MaxLength } from 'class-validator';
 import { UserAccount } from './user-account.entity';
 import { MAX_USER_ERRORS, PayloadType, UserError } from '../common/payload';
-import { MaxItems } from '../common/pagination';
+import { ConnectionType, MaxItems } from '../common/pagination';
+import { StaffInvitation } from './staff-invitation.entity';
 
 @InputType({ description: 'Email and password for a new account.' })
 export class AccountCredentialsInput {
@@ -56,11 +57,46 @@ export class AccountIdInput {
   accountId: string;
 }
 
-@InputType({ description: 'An institution admin creates an account for the institution’s staff.' })
-export class CreateStaffAccountInput extends AccountCredentialsInput {
-  @Field(() => Boolean, { defaultValue: false, description: 'Make the new account an admin too.' })
+@InputType({ description: 'An institution admin invites an email to join the institution as staff.' })
+export class InviteStaffMemberInput {
+  @Field(() => String, { description: 'The email to invite; the invitation’s token is mailed there.' })
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email: string;
+
+  @Field(() => Boolean, { defaultValue: false, description: 'Invite as an admin (INSTITUTION_ADMIN) too.' })
   admin: boolean;
 }
+
+@InputType({ description: 'The staff invitation to revoke.' })
+export class StaffInvitationIdInput {
+  @Field(() => ID, { description: 'A StaffInvitation ID.' })
+  invitationId: string;
+}
+
+@InputType({ description: 'Accept a staff invitation from its email: the token and your own password.' })
+export class AcceptStaffInvitationInput {
+  @Field(() => String, { description: 'The token from the invitation email; good once.' })
+  @MaxLength(100)
+  token: string;
+
+  @Field(() => String, { description: 'The password of the new account: 12–128 characters.' })
+  @Length(12, 128, { message: 'password must be 12 to 128 characters long' })
+  password: string;
+}
+
+export const StaffInvitationPayload = PayloadType(
+  'StaffInvitation',
+  'invitation',
+  () => StaffInvitation,
+  'Result of inviting a staff member or revoking an invitation.',
+);
+
+export const StaffInvitationConnection = ConnectionType(
+  StaffInvitation,
+  'StaffInvitation',
+  'A page of staff invitations, oldest first.',
+);
 
 @ObjectType({
   simpleResolvers: true,
@@ -97,7 +133,7 @@ export const CreateAccountPayload = PayloadType(
   'CreateAccount',
   'account',
   () => UserAccount,
-  'Result of creating an account.',
+  'Result of creating an account (or of accepting a staff invitation).',
 );
 
 @ObjectType({ simpleResolvers: true, description: 'Sessions ended by logout or signOutEverywhere.' })

@@ -15,13 +15,13 @@ registerEnumType(AccountRole, {
   name: 'AccountRole',
   description:
     'ENTERPRISE (bound to one enterprise), INSTITUTION_STAFF and INSTITUTION_ADMIN ' +
-    '(bound to one institution; admins create staff), ANALYST (aggregates only), OPERATOR (platform operations).',
+    '(bound to one institution; admins invite staff), ANALYST (aggregates only), OPERATOR (platform operations).',
   valuesConfig: {
     ENTERPRISE: { description: 'Acts for the one enterprise it is bound to (企业用户).' },
     INSTITUTION_STAFF: { description: 'Staff of one institution (机构员工).' },
     INSTITUTION_ADMIN: {
       description:
-        'Administrator of one institution: also creates staff and sets the four-eyes threshold (机构管理员).',
+        'Administrator of one institution: also invites staff and sets the four-eyes threshold (机构管理员).',
     },
     ANALYST: { description: 'Sees aggregates only, no enterprise-identifying data (分析员).' },
     OPERATOR: { description: 'Runs the platform: onboards institutions, imports credit data (平台运营).' },

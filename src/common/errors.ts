@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   INVALID_REFRESH_TOKEN: 'The refresh token is unknown, used or expired: sign in again.',
   WEAK_PASSWORD: 'The password is too short, too common or too close to the email: choose another.',
   EMAIL_TAKEN: 'The email already has an account; use another address (or sign in with that account).',
+  INVALID_INVITATION:
+    'The invitation token is unknown, used, revoked or expired: ask the institution’s admin for a new invitation.',
   OWN_ACCOUNT: 'An account cannot disable or enable itself; ask another admin or an operator.',
   INSTITUTION_NAME_TAKEN: 'An institution with this name already exists.',
   ESTABLISHED_IN_FUTURE: 'The enterprise’s date established lies in the future.',

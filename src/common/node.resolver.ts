@@ -14,6 +14,7 @@ import { CreditGrant } from '../lending/credit-grant.entity';
 import { Disbursement } from '../lending/disbursement.entity';
 import { ApplicationEvent } from '../lending/application-event.entity';
 import { UserAccount } from '../auth/user-account.entity';
+import { StaffInvitation } from '../auth/staff-invitation.entity';
 import { mayKnowAccountOf } from '../auth/audit-actor.types';
 
 /** IDs one `nodes` call takes; the cost limit counts each. */
@@ -38,6 +39,7 @@ const finders: Record<string, Finder> = {
   CreditGrant: visible(CreditGrant, (ctx) => ctx.services.lending.withApplicationFilter(ctx.actor)),
   Disbursement: visible(Disbursement, (ctx) => ctx.services.lending.disbursementFilter(ctx.actor)),
   ApplicationEvent: visible(ApplicationEvent, (ctx) => ctx.services.lending.eventVisibility(ctx.actor)),
+  StaffInvitation: visible(StaffInvitation, (ctx) => ctx.services.invitations.visibility(ctx.actor)),
   // Operators and the account's own institution or enterprise (as audit trails show accounts).
   UserAccount: async (ctx, id) => {
     const account = await ctx.loaders.byId(UserAccount).load(id);

@@ -301,6 +301,31 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     input: enterpriseInput(`attack-f-${run}`, '230123', `attack-a-${run}@attack.example`),
   });
   if (code(takenEmail) !== undefined) finding(`identity: registration says an email is taken: ${takenEmail.text}`);
+  // Inviting staff tells a bank's admin nothing about accounts outside the bank (docs/adr/0103).
+  const INVITE = `mutation($input: InviteStaffMemberInput!) {
+    inviteStaffMember(input: $input) {
+      invitation { id email role status createdAt expiresAt invitedBy { kind } account { id } }
+      userErrors { code message field }
+    }
+  }`;
+  const invitationAnswer = async (email: string) => {
+    const answer = await post(INVITE, { input: { email } }, adminX);
+    return `${answer.status} ${answer.text}`
+      .replaceAll(email, '<email>')
+      .replace(/"id":"[^"]+"/g, '"id":"<id>"')
+      .replace(/"\d{4}-\d\d-\d\dT[\d:.]+Z"/g, '"<time>"');
+  };
+  const freeInvitation = await invitationAnswer(`attack-free-${run}@attack.example`);
+  if (!freeInvitation.includes('"status":"PENDING"'))
+    throw new Error(`attack control failed: inviting a free email answered ${freeInvitation}`);
+  for (const [whose, email] of [
+    ["enterprise A's account", `attack-a-${run}@attack.example`],
+    ["bank Y's admin", `attack-y-${run}@attack.example`],
+  ]) {
+    const taken = await invitationAnswer(email);
+    if (taken !== freeInvitation)
+      finding(`oracle: inviting the email of ${whose} answers unlike a free email: ${taken} vs ${freeInvitation}`);
+  }
 
   // --- 3. Credit details follow the enterprise's authorisation; a bank's threshold is its own ---------------------
   const DETAILS = `query($id: ID!) { node(id: $id) { ... on Enterprise {
@@ -371,23 +396,17 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
   if (rotatedToken && (await post(VIEWER, {}, rotatedToken)).body?.data?.viewer) {
     finding('sessions: reuse of a refresh token does not end the session it was rotated into');
   }
-  const staffEmail = `attack-staff-${run}@attack.example`;
-  const staff = await must(
-    `mutation($input: CreateStaffAccountInput!) {
-      createStaffAccount(input: $input) { account { id } userErrors { code } }
-    }`,
-    { input: { email: staffEmail, password: PASSWORD } },
-    adminX,
-  );
-  const staffToken = (await login(staffEmail)).token;
-  if (!(await post(VIEWER, {}, staffToken)).body?.data?.viewer) throw new Error('attack control failed: a staff token');
+  // Staff come by invitation, answered from a mailbox this run does not hold: a third bank's admin is disabled.
+  await institution(`attack-z-${run}`);
+  const adminZ = (await login(`attack-z-${run}@attack.example`)).token;
+  const adminZAccount = (await post(VIEWER, {}, adminZ)).body?.data?.viewer?.id;
+  if (!adminZAccount) throw new Error("attack control failed: a bank admin's token");
   await must(
     `mutation($id: ID!) { disableAccount(input: { accountId: $id }) { userErrors { code } } }`,
-    { id: staff.account.id },
-    adminX,
+    { id: adminZAccount },
+    operator,
   );
-  if ((await post(VIEWER, {}, staffToken)).body?.data?.viewer)
-    finding("sessions: a disabled account's token still works");
+  if ((await post(VIEWER, {}, adminZ)).body?.data?.viewer) finding("sessions: a disabled account's token still works");
 
   // --- 6. Limits cannot be bypassed
   // -----------------------------------------------------------------------------------

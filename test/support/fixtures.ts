@@ -1,5 +1,5 @@
 import { usccCheckCharacter } from '../../src/common/reference/uscc';
-import { TestApp } from './app';
+import { postGraphQL, TestApp } from './app';
 import { operation } from './operations';
 
 let sequence = 0;
@@ -141,4 +141,35 @@ export async function grantedApplication(
     termMonths: grant.termMonths ?? 12,
   });
   return { ...context, creditGrant };
+}
+
+/** The token of the latest invitation mailed to `email`, read from the mail outbox as an operator would. */
+export async function mailedInvitationToken(app: Pick<TestApp, 'server'>, email: string): Promise<string> {
+  const pending = await app.server.services.mail.pendingFor(email);
+  const token = /token: "([A-Za-z0-9_-]+)"/.exec(pending.at(-1)?.body ?? '')?.[1];
+  if (!token) throw new Error(`No invitation mailed to ${email}`);
+  return token;
+}
+
+/**
+ * An institution admin (by access token) invites `email` and the invitee accepts from the mailbox with
+ * `password`: how an institution's staff account comes to be.
+ */
+export async function inviteStaff(
+  app: Pick<TestApp, 'url' | 'server'>,
+  adminToken: string,
+  email: string,
+  password: string,
+  options: { admin?: boolean } = {},
+): Promise<{ invitationId: string; accountId: string }> {
+  const bearer = { authorization: `Bearer ${adminToken}` };
+  const input = { email, admin: options.admin ?? false };
+  const invited = await postGraphQL(app.url, operation('InviteStaffMember'), { input }, bearer);
+  const invitation = invited.data?.inviteStaffMember?.invitation;
+  if (!invitation) throw new Error(`InviteStaffMember failed: ${invited.raw}`);
+  const token = await mailedInvitationToken(app, email);
+  const accepted = await postGraphQL(app.url, operation('AcceptStaffInvitation'), { input: { token, password } });
+  const account = accepted.data?.acceptStaffInvitation?.account;
+  if (!account) throw new Error(`AcceptStaffInvitation failed: ${accepted.raw}`);
+  return { invitationId: invitation.id, accountId: account.id };
 }

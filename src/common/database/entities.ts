@@ -13,6 +13,7 @@ import { ProductMatch } from '../../matching/product-match.entity';
 import { MatchingJob } from '../../matching/matching-job.entity';
 import { MatchableRequest } from '../../matching/matchable-request.entity';
 import { UserAccount } from '../../auth/user-account.entity';
+import { StaffInvitation } from '../../auth/staff-invitation.entity';
 import { CreditAuthorization } from '../../credit/credit-authorization.entity';
 
 export const entities = [
@@ -31,5 +32,6 @@ export const entities = [
   MatchingJob,
   MatchableRequest,
   UserAccount,
+  StaffInvitation,
   CreditAuthorization,
 ];
