@@ -302,10 +302,15 @@ async function main() {
   try {
     if (!database.reused) await build(database.url);
     await prepareComparison(admin);
-    const statements = await admin.query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`).then(
-      () => true,
-      () => false,
-    );
+    // Statements are counted where the server preloads pg_stat_statements (the embedded one does; a
+    // service may not, and then the extension exists but cannot count).
+    const statements = await admin
+      .query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`)
+      .then(() => admin.query(`SELECT pg_stat_statements_reset()`))
+      .then(
+        () => true,
+        () => false,
+      );
     // Limits at the configuration's maximum: the bench measures serving, not refusing.
     const env = {
       DATABASE_URL: database.url,
