@@ -223,3 +223,75 @@ it('never works a claimed batch twice, and works again, once, the batch of a wor
   expect(stored).toEqual(forward);
   expect(Object.values(stored).every((matches) => matches.length > 0)).toBe(true);
 });
+
+it('works a second batch while the first waits, and both store what the forward match ranks', async () => {
+  const bank = await createInstitution(app, { regionsServed: ['440000'] });
+  await createPublishedProduct(app, bank.id, { eligibleRegions: ['440000'] });
+  await createPublishedProduct(app, bank.id, { eligibleRegions: ['440000'], guaranteeType: 'MORTGAGE' });
+  await app.server.services.matching.workQueuedJobs();
+  const waiting = await registerEnterprise(app, { regionCode: '440106' });
+  const others = [];
+  for (let k = 0; k < 3; k++) others.push(await registerEnterprise(app, { regionCode: '440106' }));
+  const requests = [];
+  for (const enterprise of [waiting, ...others]) {
+    requests.push(
+      internalId((await postRequest(app, enterprise.id, { acceptableGuaranteeTypes: ['CREDIT', 'MORTGAGE'] })).id),
+    );
+  }
+  // As after a score change: every stored match of these requests is stale, one is missing.
+  await app.dataSource.query(
+    `UPDATE product_match SET match_score = match_score - 1, reasons = '{}'
+     WHERE financing_request_id = ANY($1::bigint[])`,
+    [requests],
+  );
+  await app.dataSource.query(`DELETE FROM product_match WHERE financing_request_id = $1`, [requests[1]]);
+  // One job for the first enterprise, then a hundred for each of the others: more than one batch's worth.
+  const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id);
+  const first = ids(
+    await app.dataSource.query(
+      `INSERT INTO matching_job (kind, subject_id) VALUES ('SCORE_CHANGED', $1) RETURNING id::text`,
+      [internalId(waiting.id)],
+    ),
+  );
+  const second = ids(
+    await app.dataSource.query(
+      `INSERT INTO matching_job (kind, subject_id)
+       SELECT 'SCORE_CHANGED', subject FROM unnest($1::bigint[]) subject, generate_series(1, 100) RETURNING id::text`,
+      [others.map((enterprise) => internalId(enterprise.id))],
+    ),
+  );
+  const finished = async (jobs: string[]) =>
+    (
+      await app.dataSource.query(
+        `SELECT count(*)::int AS n FROM matching_job WHERE id = ANY($1::bigint[]) AND finished_at IS NOT NULL`,
+        [jobs],
+      )
+    )[0].n;
+
+  const holder = app.dataSource.createQueryRunner();
+  await holder.connect();
+  await holder.startTransaction();
+  let working: Promise<number> | undefined;
+  try {
+    await holder.query(`SELECT 1 FROM financing_request WHERE id = $1 FOR UPDATE`, [requests[0]]);
+    working = app.server.services.matching.workQueuedJobs(first.length + second.length);
+    await refreshWaiting();
+    // The batch holding the first enterprise's job waits for the held request; the other batch, which
+    // cannot hold it, is worked and committed meanwhile.
+    for (let tries = 0; (await finished(second)) === 0; tries++) {
+      if (tries > 400) throw new Error('no other batch was worked while one waited');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await finished(first)).toBe(0);
+    await holder.rollbackTransaction();
+    await working;
+  } finally {
+    if (holder.isTransactionActive) await holder.rollbackTransaction();
+    await holder.release();
+    await working?.catch(() => undefined);
+  }
+  expect(await finished([...first, ...second])).toBe(first.length + second.length);
+  const { stored, forward } = await storedAndForward(requests);
+  expect(stored).toEqual(forward);
+  expect(Object.values(stored).every((matches) => matches.length >= 2)).toBe(true);
+});

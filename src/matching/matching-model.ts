@@ -1,7 +1,7 @@
 /**
  * Matching model `match-v1` (see README.md beside this file): the hard eligibility criteria and
- * the ranking score, as SQL fragments over a request row `req` and a product row `p` joined to its
- * institution `i`. Every query of the engine is built from these, so eligibility and ranking mean
+ * the ranking score, as SQL fragments over a request row `req` and a product row `p` (which carries
+ * its institution's response deadline). Every query of the engine is built from these, so eligibility and ranking mean
  * the same thing in forward matching, reverse matching, refreshes and explanations.
  */
 import { gradeOrBaseSql, scoreOrBaseSql } from '../credit/credit-profile.entity';
@@ -139,7 +139,13 @@ export const RANKING_COMPONENTS_SQL: ReadonlyArray<[component: string, weight: n
   ],
   // Institution responsiveness: fewer working days to accept, 15 × (10 − days) / 9 for 1–10 days.
   // Written as a table of the ten values (folded to constants when planned): no division per row.
-  ['responsiveness', 15, `(ARRAY[${RESPONSIVENESS_BY_DAYS_SQL}])[least(greatest(i.response_deadline_days, 1), 10)]`],
+  // The deadline is the product's copy of its institution's (src/product/sql/institution-copy.sql):
+  // no institution is looked up per candidate.
+  [
+    'responsiveness',
+    15,
+    `(ARRAY[${RESPONSIVENESS_BY_DAYS_SQL}])[least(greatest(p.institution_response_deadline_days, 1), 10)]`,
+  ],
   // Approval likelihood: where the credit score lies between the product's minimum and 1000.
   [
     'approvalLikelihood',

@@ -58,7 +58,7 @@ const criteriaColumns = CRITERIA_SQL.map(([criterion, predicate]) => `(${predica
   ',\n      ',
 );
 
-/** What a fit is built from: the request `req` beside the product `p` and its institution `i`. */
+/** What a fit is built from: the request `req` beside the product `p`. */
 const FIT_COLUMNS = `p.id AS product_key, p.id::text AS product_id, req.amount::text AS amount, req.term_months,
       req.guarantees, req.max_rate::text AS max_rate, req.region_code, req.industry_code, req.scale, req.credit_score,
       req.credit_grade, req.years_in_business, req.annual_revenue::text AS annual_revenue, p.status,
@@ -189,8 +189,7 @@ export class MatchingService {
       `SELECT k.position::text AS position, ${FIT_COLUMNS}
        FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k(request_id, product_id, position)
        JOIN (${requestFactsSql('$3::date')} WHERE r.id = ANY($1::bigint[])) req ON req.id = k.request_id
-       JOIN loan_product p ON p.id = k.product_id
-       JOIN institution i ON i.id = p.institution_id`,
+       JOIN loan_product p ON p.id = k.product_id`,
       [pairs.map((pair) => pair.requestId), pairs.map((pair) => pair.productId), this.today()],
     );
     const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
@@ -217,7 +216,7 @@ export class MatchingService {
        FROM (${requestFactsSql('$2::date')} WHERE r.id = ANY($1::bigint[])) req
        CROSS JOIN LATERAL (
          SELECT ${FIT_COLUMNS}
-         FROM loan_product p JOIN institution i ON i.id = p.institution_id
+         FROM loan_product p
          WHERE ${publishedFitsSql(onlyIneligible)} AND ${keyset.where}
          ORDER BY ${keyset.orderBy} LIMIT $3) fit
        ORDER BY req.id, ${keyset.orderBy.replace(/\bp\.id\b/g, 'fit.product_key')}`,
@@ -233,7 +232,7 @@ export class MatchingService {
       `SELECT req.id::text AS id, fits.n
        FROM (${requestFactsSql('$2::date')} WHERE r.id = ANY($1::bigint[])) req
        CROSS JOIN LATERAL (
-         SELECT count(*)::int AS n FROM loan_product p JOIN institution i ON i.id = p.institution_id
+         SELECT count(*)::int AS n FROM loan_product p
          WHERE ${publishedFitsSql(onlyIneligible)}) fits`,
       [[...requestIds], this.today()],
     );
@@ -326,46 +325,61 @@ export class MatchingService {
    * FOR UPDATE SKIP LOCKED, so several workers may run; duplicates of a job are folded into it.
    * Jobs of one kind are taken together (JOBS_PER_TRANSACTION): score changes are re-matched in
    * one set-based refresh (a bulk credit import queues one per rescored enterprise), product
-   * changes one product after another in one transaction.
+   * changes one product after another in one transaction. While more than one batch is left, up to
+   * BATCHES_IN_FLIGHT batches are worked at once, each in its own transaction.
    */
   async workQueuedJobs(limit = 100): Promise<number> {
+    let reserved = 0;
     let done = 0;
-    while (done < limit) {
-      const taken = await withTransaction(this.dataSource, async (manager) => {
-        const [next]: QueuedJob[] = await manager.query(
-          `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id
-            LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        );
-        if (!next) return 0;
-        const batch: QueuedJob[] = [next];
-        const size = Math.min(JOBS_PER_TRANSACTION[next.kind], limit - done);
-        if (size > 1) {
-          batch.push(
-            ...(await manager.query(
-              `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1
-                AND id > $2
-               ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-              [next.kind, next.id, size - 1],
-            )),
-          );
-        }
-        // A failing job must not poison the transaction that records its failure, nor the jobs
-        // batched with it. Products are refreshed one statement each, so each runs under its own
-        // savepoint and a failure is recorded for its job alone; a failed batch of score changes
-        // (one statement for all) is tried again as its first job alone.
-        if (next.kind === MatchingJobKind.PRODUCT_CHANGED) {
-          const firstOfEachProduct = [...new Map(batch.map((job) => [job.subject_id, job])).values()];
-          for (const job of firstOfEachProduct) await this.runJobs(manager, [job]);
-          return batch.length;
-        }
-        if (batch.length > 1 && (await this.runJobs(manager, batch))) return batch.length;
-        await this.runJobs(manager, [next]);
-        return 1;
-      });
-      if (taken === 0) break;
-      done += taken;
-    }
+    const work = async () => {
+      while (reserved < limit) {
+        // A batch's share of the limit is claimed before its jobs are taken, so that batches in
+        // flight together never take more than `limit` jobs.
+        const quota = Math.min(limit - reserved, MAX_JOBS_PER_TRANSACTION);
+        reserved += quota;
+        const taken = await this.workBatch(quota);
+        reserved -= quota - taken;
+        done += taken;
+        if (taken === 0) break;
+      }
+    };
+    await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, work));
     return done;
+  }
+
+  /** Takes up to `quota` queued jobs of one kind and works them in one transaction; returns how many were taken. */
+  private workBatch(quota: number): Promise<number> {
+    return withTransaction(this.dataSource, async (manager) => {
+      const [next]: QueuedJob[] = await manager.query(
+        `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL ORDER BY id
+          LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      );
+      if (!next) return 0;
+      const batch: QueuedJob[] = [next];
+      const size = Math.min(JOBS_PER_TRANSACTION[next.kind], quota);
+      if (size > 1) {
+        batch.push(
+          ...(await manager.query(
+            `SELECT id::text, kind, subject_id::text FROM matching_job WHERE finished_at IS NULL AND kind = $1
+              AND id > $2
+             ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+            [next.kind, next.id, size - 1],
+          )),
+        );
+      }
+      // A failing job must not poison the transaction that records its failure, nor the jobs
+      // batched with it. Products are refreshed one statement each, so each runs under its own
+      // savepoint and a failure is recorded for its job alone; a failed batch of score changes
+      // (one statement for all) is tried again as its first job alone.
+      if (next.kind === MatchingJobKind.PRODUCT_CHANGED) {
+        const firstOfEachProduct = [...new Map(batch.map((job) => [job.subject_id, job])).values()];
+        for (const job of firstOfEachProduct) await this.runJobs(manager, [job]);
+        return batch.length;
+      }
+      if (batch.length > 1 && (await this.runJobs(manager, batch))) return batch.length;
+      await this.runJobs(manager, [next]);
+      return 1;
+    });
   }
 
   /**
@@ -435,6 +449,14 @@ const JOBS_PER_TRANSACTION: Readonly<Record<MatchingJobKind, number>> = {
   // Each product is its own statement, and a product open to the whole country fits many requests: fewer.
   [MatchingJobKind.PRODUCT_CHANGED]: 20,
 };
+const MAX_JOBS_PER_TRANSACTION = Math.max(...Object.values(JOBS_PER_TRANSACTION));
+
+/**
+ * Batches worked at once by one worker, each on its own connection: a batch is one statement that
+ * keeps one database core busy, and this machine class has two. Batches lock their requests in id
+ * order, so two batches that share a request wait for each other rather than deadlock.
+ */
+const BATCHES_IN_FLIGHT = 2;
 
 /**
  * The one definition of a request's matches: the eligible products of the request row `req` (a FROM
@@ -446,7 +468,6 @@ function rankedProductsSql(req: string, limit: number): string {
            ${REASONS_SQL} AS reasons
     FROM ${req}
     CROSS JOIN loan_product p
-    JOIN institution i ON i.id = p.institution_id
     WHERE ${KEYED_ELIGIBLE_SQL}
     ORDER BY 3 DESC, 4 ASC, p.id ASC
     LIMIT ${limit}`;
@@ -471,30 +492,41 @@ function forwardMatchSql(requestId: string, limit: number, today: string): strin
  * reasons moved, one no longer ranked is deleted, a new one is inserted and announced (REQUEST_MATCHED).
  * The ranking runs per request (LATERAL) on the forward match's definition; the subqueries on
  * product_match read it as before the statement, so "new" means not stored before this refresh.
+ * Stored matches are updated in place (UPDATE … FROM) and only new ones go through the upsert: an
+ * upsert locks every conflicting row it meets, a write of its own even where nothing changed. The
+ * upsert stays for a row another transaction inserted since (a product's refresh).
  */
 const REFRESH_REQUESTS_SQL = `
   WITH target AS (${openWithKeys(`${requestFactsSql('$3::date')} WHERE r.id = ANY($1::bigint[])`, '$3::date')}),
   ranked AS (
     SELECT top.* FROM target CROSS JOIN LATERAL (${rankedProductsSql('(SELECT target.*) req', MATCH_DEPTH)}) top
+  ), moved AS (
+    UPDATE product_match m
+      SET match_score = ranked.match_score, quoted_rate = ranked.quoted_rate, reasons = ranked.reasons,
+          model_version = $2
+    FROM ranked
+    WHERE m.financing_request_id = ranked.id AND m.loan_product_id = ranked.loan_product_id
+      AND (m.match_score, m.quoted_rate, m.reasons, m.model_version)
+        IS DISTINCT FROM (ranked.match_score, ranked.quoted_rate, ranked.reasons, $2)
   ), written AS (
     INSERT INTO product_match AS m
       (financing_request_id, loan_product_id, match_score, quoted_rate, reasons, model_version)
     SELECT id, loan_product_id, match_score, quoted_rate, reasons, $2 FROM ranked
+    WHERE NOT EXISTS (SELECT 1 FROM product_match m
+                      WHERE m.financing_request_id = ranked.id AND m.loan_product_id = ranked.loan_product_id)
     ON CONFLICT (financing_request_id, loan_product_id) DO UPDATE
       SET match_score = excluded.match_score, quoted_rate = excluded.quoted_rate, reasons = excluded.reasons,
           model_version = excluded.model_version
       WHERE (m.match_score, m.quoted_rate, m.reasons, m.model_version)
         IS DISTINCT FROM (excluded.match_score, excluded.quoted_rate, excluded.reasons, excluded.model_version)
     RETURNING m.financing_request_id, m.loan_product_id
+  ), fresh AS (
+    SELECT w.financing_request_id, w.loan_product_id, p.institution_id
+    FROM written w JOIN loan_product p ON p.id = w.loan_product_id
   ), dropped AS (
     DELETE FROM product_match m WHERE m.financing_request_id = ANY($1::bigint[])
       AND NOT EXISTS (SELECT 1 FROM ranked
                       WHERE ranked.id = m.financing_request_id AND ranked.loan_product_id = m.loan_product_id)
-  ), fresh AS (
-    SELECT w.financing_request_id, w.loan_product_id, p.institution_id
-    FROM written w JOIN loan_product p ON p.id = w.loan_product_id
-    WHERE NOT EXISTS (SELECT 1 FROM product_match m
-                      WHERE m.financing_request_id = w.financing_request_id AND m.loan_product_id = w.loan_product_id)
   )
   ${newMatchEventsSql('fresh')}`;
 
@@ -509,17 +541,13 @@ const matchableAsReq = (today: string) => `
 
 /**
  * The open requests not past their validUntil on `today` (the China date, a SQL expression) that fit
- * the product whose ID is `product` (a SQL expression), as `req` beside the product `p` and its institution
- * `i`: looked up by the product's match keys (`ix_matchable_request_match_keys`), then checked
- * against every other criterion. The institution is found by the product's id rather than joined
- * on p.institution_id: the planner, expecting few requests, would otherwise read the institutions
- * once per request.
+ * the product whose ID is `product` (a SQL expression), as `req` beside the product `p`: looked up by
+ * the product's match keys (`ix_matchable_request_match_keys`), then checked against every other
+ * criterion.
  */
 const reverseMatchFrom = (today: string, product: string) => `(${matchableAsReq(today)}) req
   CROSS JOIN loan_product p
-  CROSS JOIN institution i
-  WHERE p.id = ${product} AND i.id = (SELECT institution_id FROM loan_product WHERE id = ${product})
-    AND req.valid_until >= req.today AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
+  WHERE p.id = ${product} AND req.valid_until >= req.today AND ${REVERSE_KEYED_ELIGIBLE_SQL}`;
 
 /** REQUEST_MATCHED for each row of `from` (financing_request_id, loan_product_id, institution_id). */
 function newMatchEventsSql(from: string): string {

@@ -71,6 +71,13 @@ export class LoanProduct extends Node {
   @Column({ type: 'bigint' })
   institutionId: string;
 
+  /**
+   * The institution's response deadline (working days), copied for matching's responsiveness
+   * (src/product/sql/institution-copy.sql): the database sets it from the institution on every write.
+   */
+  @Column({ type: 'smallint', insert: false, update: false, select: false })
+  institutionResponseDeadlineDays?: number;
+
   @ManyToOne(() => Institution, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'institution_id' })
   institution?: Institution;
