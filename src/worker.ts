@@ -9,6 +9,9 @@ import { processMetrics } from './common/http/metrics';
 import type { Services } from './services';
 import { deleteExpiredEvents, Queryable } from './notifications/outbox';
 
+/** Matching jobs taken per call while the queue drains (several batches, some in flight together). */
+export const MATCHING_JOBS_PER_CHUNK = 1000;
+
 /** Whether a process of this role answers GraphQL (a worker serves only the probes and /metrics). */
 export const servesGraphql = (role: Role) => role !== 'worker';
 
@@ -42,7 +45,14 @@ export function startBackgroundWork(
   });
   every(intervals.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
-  every(intervals.matchingWorkerIntervalMs, 'matching worker', () => services.matching.workQueuedJobs());
+  // A run goes on while the queue still has work, so a burst (a day's rescoring, an import) drains at
+  // the worker's pace rather than one chunk per interval; a stop ends it between batches.
+  every(intervals.matchingWorkerIntervalMs, 'matching worker', async (run) => {
+    while (
+      !run.stopping &&
+      (await services.matching.workQueuedJobs(MATCHING_JOBS_PER_CHUNK, () => run.stopping)) === MATCHING_JOBS_PER_CHUNK
+    );
+  });
   // Statistics deltas written by the triggers are folded into the rollup (every second by default).
   every(intervals.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
   // Webhooks: new outbox events become deliveries, and the deliveries due are sent (retries included).

@@ -1,6 +1,6 @@
 import { runningBackgroundTasks, stopBackgroundTasks } from '../src/common/background';
 import { loadConfig } from '../src/common/config';
-import { startBackgroundWork } from '../src/worker';
+import { MATCHING_JOBS_PER_CHUNK, startBackgroundWork } from '../src/worker';
 import { startTestApp, TestApp } from './support/app';
 
 const FAST = { expirySweepSeconds: 1, matchingWorkerIntervalMs: 50, statsCompactionIntervalMs: 50 };
@@ -54,6 +54,42 @@ describe('process roles (ROLE=api|worker|all)', () => {
       await worker.close();
     }
   });
+
+  it('a worker drains a queue longer than one chunk in one run, and a stop ends the run', async () => {
+    const worker = await startTestApp({ server: { graphql: false } });
+    try {
+      // Score changes of enterprises without open needs: each job is taken and finished, nothing to rank.
+      const queued = MATCHING_JOBS_PER_CHUNK * 2 + 150;
+      await worker.dataSource.query(
+        `INSERT INTO matching_job (kind, subject_id) SELECT 'SCORE_CHANGED', 900000000 + n FROM generate_series(1, $1) n`,
+        [queued],
+      );
+      const pending = async () =>
+        (await worker.dataSource.query(`SELECT count(*)::int AS n FROM matching_job WHERE finished_at IS NULL`))[0]
+          .n as number;
+      const before = await metricsOf(worker);
+      startBackgroundWork(worker.server.services, { ...FAST, matchingWorkerIntervalMs: 300 }, 'worker');
+      const deadline = Date.now() + 30_000;
+      while ((await pending()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await pending()).toBe(0);
+      // One chunk per interval would have needed three runs to finish; a run that goes on needs one (a
+      // second may have started and found nothing).
+      const after = await metricsOf(worker);
+      expect(runs(after, 'matching worker') - runs(before, 'matching worker')).toBeLessThanOrEqual(2);
+      // A stop asked in the middle of a long run ends it at the next batch.
+      await worker.dataSource.query(
+        `INSERT INTO matching_job (kind, subject_id) SELECT 'SCORE_CHANGED', 910000000 + n FROM generate_series(1, $1) n`,
+        [MATCHING_JOBS_PER_CHUNK * 20],
+      );
+      while ((await pending()) === MATCHING_JOBS_PER_CHUNK * 20 && Date.now() < deadline + 30_000)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      await stopBackgroundTasks();
+      expect(await pending()).toBeGreaterThan(0);
+    } finally {
+      await stopBackgroundTasks();
+      await worker.close();
+    }
+  }, 90_000);
 
   it('an api process serves GraphQL and starts no background loop', async () => {
     const api = await startTestApp();

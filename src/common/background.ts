@@ -9,17 +9,28 @@ interface BackgroundTask {
   label: string;
   timer: NodeJS.Timeout;
   running: Promise<unknown> | null;
+  stopping: boolean;
 }
 
 const tasks = new Set<BackgroundTask>();
 
+/** What a run of a task may ask: whether the process is stopping (a long run ends between steps). */
+export interface TaskRun {
+  readonly stopping: boolean;
+}
+
 /** Runs `task` every `ms`, never two at once; failures are logged once per streak, never fatal. */
-export function every(ms: number, label: string, task: () => Promise<unknown>): NodeJS.Timeout {
+export function every(ms: number, label: string, task: (run: TaskRun) => Promise<unknown>): NodeJS.Timeout {
   let failures = 0;
-  const entry: BackgroundTask = { label, timer: undefined as unknown as NodeJS.Timeout, running: null };
+  const entry: BackgroundTask = {
+    label,
+    timer: undefined as unknown as NodeJS.Timeout,
+    running: null,
+    stopping: false,
+  };
   entry.timer = setInterval(() => {
     if (entry.running) return;
-    entry.running = task()
+    entry.running = task(entry)
       .then(() => {
         processMetrics.backgroundTaskRuns.inc({ task: label, outcome: 'success' });
         if (failures > 0) processLogger().info({ task: label, failures }, `${label} works again`);
@@ -43,6 +54,7 @@ export async function stopBackgroundTasks(): Promise<void> {
   const stopping = [...tasks];
   tasks.clear();
   for (const task of stopping) {
+    task.stopping = true;
     clearInterval(task.timer);
     processMetrics.backgroundTasks.dec({ task: task.label });
   }

@@ -328,11 +328,11 @@ export class MatchingService {
    * changes one product after another in one transaction. While more than one batch is left, up to
    * BATCHES_IN_FLIGHT batches are worked at once, each in its own transaction.
    */
-  async workQueuedJobs(limit = 100): Promise<number> {
+  async workQueuedJobs(limit = 100, stopping: () => boolean = () => false): Promise<number> {
     let reserved = 0;
     let done = 0;
     const work = async () => {
-      while (reserved < limit) {
+      while (reserved < limit && !stopping()) {
         // A batch's share of the limit is claimed before its jobs are taken, so that batches in
         // flight together never take more than `limit` jobs.
         const quota = Math.min(limit - reserved, MAX_JOBS_PER_TRANSACTION);
