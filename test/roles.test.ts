@@ -61,7 +61,8 @@ describe('process roles (ROLE=api|worker|all)', () => {
       // Score changes of enterprises without open needs: each job is taken and finished, nothing to rank.
       const queued = MATCHING_JOBS_PER_CHUNK * 2 + 150;
       await worker.dataSource.query(
-        `INSERT INTO matching_job (kind, subject_id) SELECT 'SCORE_CHANGED', 900000000 + n FROM generate_series(1, $1) n`,
+        `INSERT INTO matching_job (kind, subject_id)
+          SELECT 'SCORE_CHANGED', 900000000 + n FROM generate_series(1, $1) n`,
         [queued],
       );
       const pending = async () =>
@@ -78,7 +79,8 @@ describe('process roles (ROLE=api|worker|all)', () => {
       expect(runs(after, 'matching worker') - runs(before, 'matching worker')).toBeLessThanOrEqual(2);
       // A stop asked in the middle of a long run ends it at the next batch.
       await worker.dataSource.query(
-        `INSERT INTO matching_job (kind, subject_id) SELECT 'SCORE_CHANGED', 910000000 + n FROM generate_series(1, $1) n`,
+        `INSERT INTO matching_job (kind, subject_id)
+          SELECT 'SCORE_CHANGED', 910000000 + n FROM generate_series(1, $1) n`,
         [MATCHING_JOBS_PER_CHUNK * 20],
       );
       while ((await pending()) === MATCHING_JOBS_PER_CHUNK * 20 && Date.now() < deadline + 30_000)
