@@ -6,7 +6,6 @@ import { waitForDatabase } from './common/database/wait-for-database';
 import { stopBackgroundTasks } from './common/background';
 import { createLogger, processLogger, setProcessLogger } from './common/http/logging';
 import { startServer } from './server';
-import { outboxRetentionDays } from './notifications/outbox';
 import { servesGraphql, startBackgroundWork } from './worker';
 
 /**
@@ -65,10 +64,7 @@ async function main() {
   if (servesGraphql(config.role)) log.info({ url: server.url }, `信易贷 GraphQL API ready at ${server.url}${sandbox}`);
   else log.info({ url: server.url.replace(/\/graphql$/, '/readyz') }, `worker ready (${config.role}): no GraphQL here`);
 
-  startBackgroundWork(server.services, config, config.role, {
-    db: dataSource,
-    retentionDays: outboxRetentionDays(),
-  });
+  startBackgroundWork(server.services, config, config.role);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

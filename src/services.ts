@@ -8,7 +8,7 @@ import { InstitutionService } from './institution/institution.service';
 import { LoanProductService } from './product/loan-product.service';
 import { FinancingRequestService } from './financing/financing-request.service';
 import { LendingService } from './lending/lending.service';
-import { MatchingService } from './matching/matching.service';
+import { MATCHING_JOB_RETENTION, MatchingService } from './matching/matching.service';
 import { AnalyticsService } from './analytics/analytics.service';
 import { Clock, systemClock } from './common/clock';
 import { DailyRescoring } from './credit/credit-scoring';
@@ -22,9 +22,15 @@ export interface CalendarSweep {
 }
 import { IdentityVerificationService } from './enterprise/identity-verification.service';
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
-import { WebhookService } from './notifications/webhooks';
 import { StaffInvitationService } from './auth/staff-invitation.service';
 import { MailOutbox } from './mail/mail-outbox';
+import { Actor } from './common/actor';
+import { WEBHOOK_DELIVERY_RETENTION, WebhookService } from './notifications/webhooks';
+import { OUTBOX_RETENTION } from './notifications/outbox';
+import { RetentionJob } from './common/retention';
+import { IDEMPOTENCY_KEY_RETENTION } from './common/idempotency';
+import { ENDED_SESSION_RETENTION } from './auth/auth.service';
+import { SIGN_IN_THROTTLE_RETENTION } from './auth/sign-in-throttle';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -69,6 +75,15 @@ export function createServices(
     calendar,
     lending,
     analytics: new AnalyticsService(dataSource),
+    /** Deletes what the log-like tables no longer need (a worker's loop); the audit trail is not among them. */
+    retention: new RetentionJob(dataSource, [
+      OUTBOX_RETENTION,
+      WEBHOOK_DELIVERY_RETENTION,
+      IDEMPOTENCY_KEY_RETENTION,
+      MATCHING_JOB_RETENTION,
+      ENDED_SESSION_RETENTION,
+      SIGN_IN_THROTTLE_RETENTION,
+    ]),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run
      * by the server's periodic sweep and `npm run sweep:calendar`. It also tells (in the log, once a

@@ -1,13 +1,13 @@
 /**
  * The background work of a worker (ROLE=worker or all): the expiry and calendar sweeps, the matching
- * queue and statistics compaction. Each coordinates through the database (SKIP LOCKED, job rows),
- * so several workers may run at once without duplicating work; an api-role process runs none.
+ * queue, statistics compaction, webhook deliveries and the retention job. Each coordinates through the
+ * database (SKIP LOCKED, job rows, advisory locks), so several workers may run at once without
+ * duplicating work; an api-role process runs none.
  */
 import type { AppConfig, Role } from './common/config';
 import { every } from './common/background';
 import { processMetrics } from './common/http/metrics';
 import type { Services } from './services';
-import { deleteExpiredEvents, Queryable } from './notifications/outbox';
 
 /** Matching jobs taken per call while the queue drains (several batches, some in flight together). */
 export const MATCHING_JOBS_PER_CHUNK = 1000;
@@ -20,19 +20,11 @@ export const runsBackgroundWork = (role: Role) => role !== 'api';
 
 export type WorkerIntervals = Pick<
   AppConfig,
-  'expirySweepSeconds' | 'matchingWorkerIntervalMs' | 'statsCompactionIntervalMs'
+  'expirySweepSeconds' | 'matchingWorkerIntervalMs' | 'statsCompactionIntervalMs' | 'retention'
 >;
 
-/**
- * Starts the loops of `role` (none for `api`); stopBackgroundTasks() stops them. With `outbox`, also
- * the outbox's retention cleanup.
- */
-export function startBackgroundWork(
-  services: Services,
-  intervals: WorkerIntervals,
-  role: Role,
-  outbox?: { db: Queryable; retentionDays: number },
-): void {
+/** Starts the loops of `role` (none for `api`); stopBackgroundTasks() stops them. */
+export function startBackgroundWork(services: Services, intervals: WorkerIntervals, role: Role): void {
   if (!runsBackgroundWork(role)) return;
   every(intervals.expirySweepSeconds * 1000, 'expiry sweep', async () => {
     try {
@@ -60,6 +52,6 @@ export function startBackgroundWork(
     await services.webhooks.dispatch();
     await services.webhooks.deliverDue();
   });
-  // Outbox events past OUTBOX_RETENTION_DAYS are deleted (resuming a subscription reaches that far back).
-  if (outbox) every(60 * 60 * 1000, 'outbox cleanup', () => deleteExpiredEvents(outbox.db, outbox.retentionDays));
+  // Rows past their retention period (outbox, webhook deliveries, idempotency keys, …) go in small batches.
+  every(intervals.retention.intervalSeconds * 1000, 'retention', () => services.retention.run(intervals.retention));
 }

@@ -1,4 +1,4 @@
-import { ConfigurationError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/common/config';
+import { ConfigurationError, DEFAULT_RETENTION_DAYS, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/common/config';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -40,7 +40,10 @@ describe('configuration', () => {
       logLevel: 'info',
       shutdown: { delaySeconds: 0, graceSeconds: 10 },
       metrics: { enabled: true, token: undefined },
+      retention: { intervalSeconds: 3600, batchRows: 5000, days: DEFAULT_RETENTION_DAYS },
     });
+    // What README and the schema promise by default; idempotency keys at least what the API promises (a day).
+    expect(DEFAULT_RETENTION_DAYS).toMatchObject({ outbox_event: 7, webhook_delivery: 30, idempotency_key: 30 });
   });
 
   it('parses what is set, and takes an empty variable as unset', () => {
@@ -93,6 +96,52 @@ describe('configuration', () => {
       ]),
     );
     expect(problems).toHaveLength(7);
+  });
+
+  it('reads the retention periods, and refuses a period that is not a whole number of days from 1', () => {
+    const config = loadConfig({
+      RETENTION_INTERVAL_SECONDS: '600',
+      RETENTION_BATCH_ROWS: '1000',
+      OUTBOX_RETENTION_DAYS: '14',
+      WEBHOOK_DELIVERY_RETENTION_DAYS: '90',
+      IDEMPOTENCY_KEY_RETENTION_DAYS: '2',
+      MATCHING_JOB_RETENTION_DAYS: '3',
+      SESSION_RETENTION_DAYS: '5',
+      SIGN_IN_THROTTLE_RETENTION_DAYS: '',
+    });
+    expect(config.retention).toEqual({
+      intervalSeconds: 600,
+      batchRows: 1000,
+      days: {
+        outbox_event: 14,
+        webhook_delivery: 90,
+        idempotency_key: 2,
+        matching_job: 3,
+        auth_session: 5,
+        sign_in_throttle: 1,
+      },
+    });
+    expect(
+      problemsOf({
+        WEBHOOK_DELIVERY_RETENTION_DAYS: '-30',
+        IDEMPOTENCY_KEY_RETENTION_DAYS: '0',
+        OUTBOX_RETENTION_DAYS: '0.5',
+        MATCHING_JOB_RETENTION_DAYS: '4000',
+        SESSION_RETENTION_DAYS: 'week',
+        SIGN_IN_THROTTLE_RETENTION_DAYS: '-1',
+        RETENTION_BATCH_ROWS: '10',
+        RETENTION_INTERVAL_SECONDS: '5',
+      }),
+    ).toEqual([
+      'RETENTION_INTERVAL_SECONDS must be at least 60 (got "5")',
+      'RETENTION_BATCH_ROWS must be at least 100 (got "10")',
+      'OUTBOX_RETENTION_DAYS must be a whole number (got "0.5")',
+      'WEBHOOK_DELIVERY_RETENTION_DAYS must be at least 1 (got "-30")',
+      'IDEMPOTENCY_KEY_RETENTION_DAYS must be at least 1 (got "0")',
+      'MATCHING_JOB_RETENTION_DAYS must be at most 3650 (got "4000")',
+      'SESSION_RETENTION_DAYS must be a whole number (got "week")',
+      'SIGN_IN_THROTTLE_RETENTION_DAYS must be at least 1 (got "-1")',
+    ]);
   });
 
   it('in production: a real secret, a drain delay, and /metrics off unless a token guards it', () => {

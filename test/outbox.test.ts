@@ -13,7 +13,7 @@ import {
 } from './support/fixtures';
 import { operation } from './support/operations';
 import { parseGlobalId } from '../src/common/global-id';
-import { deleteExpiredEvents, outboxRetentionDays, readOutbox } from '../src/notifications/outbox';
+import { readOutbox } from '../src/notifications/outbox';
 
 /**
  * The transactional outbox: each business change writes its event in its own transaction, once,
@@ -233,23 +233,11 @@ describe('the transactional outbox', () => {
     expect(posted).toEqual([]);
   });
 
-  it('delivers in commit-safe order and deletes events past the retention period', async () => {
+  it('delivers in commit-safe order (retention: test/retention.test.ts)', async () => {
     const all = await readOutbox(app.dataSource, null, 10_000);
     const keys = all.map((event) => [BigInt(event.tx), BigInt(event.id)] as const);
     const sorted = [...keys].sort(([t1, i1], [t2, i2]) => (t1 === t2 ? Number(i1 - i2) : Number(t1 - t2)));
     expect(keys).toEqual(sorted);
     expect(all.length).toBeGreaterThan(10);
-
-    expect(outboxRetentionDays({})).toBe(7);
-    expect(outboxRetentionDays({ OUTBOX_RETENTION_DAYS: '30' })).toBe(30);
-    expect(() => outboxRetentionDays({ OUTBOX_RETENTION_DAYS: '0.5' })).toThrow(/whole number/);
-    const mark = await lastId();
-    const aged = `UPDATE outbox_event SET occurred_at = now() - interval '8 days' WHERE id <= $1`;
-    await app.dataSource.query(aged, [mark]);
-    const [{ count }] = await app.dataSource.query(`SELECT count(*)::int AS count FROM outbox_event WHERE id <= $1`, [
-      mark,
-    ]);
-    expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(count);
-    expect(await deleteExpiredEvents(app.dataSource, 7)).toBe(0);
   });
 });

@@ -3,7 +3,12 @@ import { loadConfig } from '../src/common/config';
 import { MATCHING_JOBS_PER_CHUNK, startBackgroundWork } from '../src/worker';
 import { startTestApp, TestApp } from './support/app';
 
-const FAST = { expirySweepSeconds: 1, matchingWorkerIntervalMs: 50, statsCompactionIntervalMs: 50 };
+const FAST = {
+  expirySweepSeconds: 1,
+  matchingWorkerIntervalMs: 50,
+  statsCompactionIntervalMs: 50,
+  retention: loadConfig({}).retention,
+};
 
 async function metricsOf(app: TestApp): Promise<string> {
   const response = await fetch(app.url.replace(/\/graphql$/, '/metrics'));
@@ -32,6 +37,7 @@ describe('process roles (ROLE=api|worker|all)', () => {
         'calendar sweep',
         'expiry sweep',
         'matching worker',
+        'retention',
         'statistics compaction',
         'webhook deliveries',
       ]);

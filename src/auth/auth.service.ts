@@ -11,6 +11,7 @@ import { newRefreshToken, refreshTokenHash, TokenService } from './tokens';
 import { AccountBinding, AccountDirectory } from './account-directory';
 import { AccountRole, UserAccount } from './user-account.entity';
 import { processMetrics } from '../common/http/metrics';
+import type { RetentionTarget } from '../common/retention';
 
 export interface Credentials {
   email: string;
@@ -36,6 +37,16 @@ export interface SignedIn {
   refreshToken: string | null;
   account: UserAccount;
 }
+
+/**
+ * Sessions that ended (revoked or expired) go, with their refresh tokens, SESSION_RETENTION_DAYS after they
+ * ended: a refresh token of an ended session is refused whether its row is there or not.
+ */
+export const ENDED_SESSION_RETENTION: RetentionTarget = {
+  table: 'auth_session',
+  key: ['id'],
+  since: 'least(expires_at, revoked_at)',
+};
 
 /** Why a session ended (auth_session.revoked_reason). */
 type SessionEnd = 'LOGOUT' | 'SIGNED_OUT_EVERYWHERE' | 'ACCOUNT_DISABLED' | 'REFRESH_TOKEN_REUSED';
@@ -160,16 +171,8 @@ export class AuthService {
     return this.startSession(account);
   }
 
-  /**
-   * A new session with its first refresh token, in one statement. The account's sessions that
-   * ended more than a day ago go first (with their refresh tokens): nothing needs them any more.
-   */
+  /** A new session with its first refresh token, in one statement (ended ones go by ENDED_SESSION_RETENTION). */
   private async startSession(account: UserAccount): Promise<SignedIn> {
-    await this.dataSource.query(
-      `DELETE FROM auth_session WHERE account_id = $1
-         AND (revoked_at < now() - interval '1 day' OR expires_at < now() - interval '1 day')`,
-      [account.id],
-    );
     const refresh = newRefreshToken();
     const [session]: Array<{ id: string; expiresAt: Date }> = await this.dataSource.query(
       `WITH session AS (

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import type { RetentionTarget } from '../common/retention';
 
 /** Failures an (email, address) pair has before each further one makes it wait. */
 const PAIR_FREE_FAILURES = 5;
@@ -9,6 +10,16 @@ const ACCOUNT_WINDOW = '15 minutes';
 const MAX_WAIT_SECONDS = 900;
 /** A pair quiet for this long starts again from zero. */
 const PAIR_FORGOTTEN_AFTER = '1 day';
+
+/**
+ * Rows quiet for SIGN_IN_THROTTLE_RETENTION_DAYS go (failed sign-ins are what add rows); its minimum of a
+ * day is PAIR_FORGOTTEN_AFTER, past which a row counts for nothing.
+ */
+export const SIGN_IN_THROTTLE_RETENTION: RetentionTarget = {
+  table: 'sign_in_throttle',
+  key: ['key'],
+  since: 'updated_at',
+};
 
 /**
  * Throttling of failed sign-ins, by the email as typed (whether or not an account has it, so the
@@ -68,12 +79,6 @@ export class SignInThrottle {
         MAX_WAIT_SECONDS,
       ],
     );
-    // Now and then, rows nobody has failed with for a day go (failed sign-ins are what add rows).
-    if (Math.random() < 0.01) {
-      await this.dataSource.query(`DELETE FROM sign_in_throttle WHERE updated_at < now() - $1::interval`, [
-        PAIR_FORGOTTEN_AFTER,
-      ]);
-    }
   }
 
   async succeeded(email: string, address: string): Promise<void> {

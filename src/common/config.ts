@@ -60,6 +60,27 @@ export interface AppConfig {
   pooler: 'pgbouncer' | undefined;
   /** Straight to PostgreSQL: migrations and the account-change listener, where a pooler is in between. */
   databaseDirectUrl: string | undefined;
+  /** The retention job (src/common/retention.ts): how often it runs, its batch size, the days each table keeps. */
+  retention: RetentionSettings;
+}
+
+/** The tables the retention job keeps bounded; the audit trail is not one of them (it is the regulatory record). */
+export const RETAINED_TABLES = [
+  'outbox_event',
+  'webhook_delivery',
+  'idempotency_key',
+  'matching_job',
+  'auth_session',
+  'sign_in_throttle',
+] as const;
+export type RetainedTable = (typeof RETAINED_TABLES)[number];
+
+export interface RetentionSettings {
+  intervalSeconds: number;
+  /** Rows one statement deletes at most: each batch is its own short transaction. */
+  batchRows: number;
+  /** Days a row is kept once it is no longer needed (what "no longer needed" means is each table's own). */
+  days: Record<RetainedTable, number>;
 }
 
 export type Role = 'api' | 'worker' | 'all';
@@ -152,6 +173,23 @@ export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = {
 
 const HOUR_MS = 3_600_000;
 const DAY_SECONDS = 86_400;
+/** The longest retention period any table may be given. */
+const MAX_RETENTION_DAYS = 3650;
+const retentionDays = (fallback: number) => integer(1, MAX_RETENTION_DAYS, fallback);
+
+/**
+ * Retention periods by default. Idempotency keys: the API promises a retry is recognised for at least a day
+ * (README "API conventions"), which the minimum of one day keeps; the default leaves room for a client's
+ * reconciliation after an outage. Ended sessions and quiet sign-in throttle rows are of no use after a day.
+ */
+export const DEFAULT_RETENTION_DAYS: Record<RetainedTable, number> = {
+  outbox_event: 7,
+  webhook_delivery: 30,
+  idempotency_key: 30,
+  matching_job: 7,
+  auth_session: 1,
+  sign_in_throttle: 1,
+};
 
 const environment = z
   .object({
@@ -244,6 +282,14 @@ const environment = z
         .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
         .optional(),
     ),
+    RETENTION_INTERVAL_SECONDS: integer(60, DAY_SECONDS, 3600),
+    RETENTION_BATCH_ROWS: integer(100, 100_000, 5000),
+    OUTBOX_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.outbox_event),
+    WEBHOOK_DELIVERY_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.webhook_delivery),
+    IDEMPOTENCY_KEY_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.idempotency_key),
+    MATCHING_JOB_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.matching_job),
+    SESSION_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.auth_session),
+    SIGN_IN_THROTTLE_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.sign_in_throttle),
     DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
     DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
     TRUSTED_PROXIES: z.preprocess(
@@ -365,5 +411,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     pooler: e.DATABASE_POOLER === 'pgbouncer' ? 'pgbouncer' : undefined,
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
+    retention: {
+      intervalSeconds: e.RETENTION_INTERVAL_SECONDS,
+      batchRows: e.RETENTION_BATCH_ROWS,
+      days: {
+        outbox_event: e.OUTBOX_RETENTION_DAYS,
+        webhook_delivery: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
+        idempotency_key: e.IDEMPOTENCY_KEY_RETENTION_DAYS,
+        matching_job: e.MATCHING_JOB_RETENTION_DAYS,
+        auth_session: e.SESSION_RETENTION_DAYS,
+        sign_in_throttle: e.SIGN_IN_THROTTLE_RETENTION_DAYS,
+      },
+    },
   };
 }

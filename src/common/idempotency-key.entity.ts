@@ -1,7 +1,9 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A mutation's answer, kept under the actor's idempotency key so that a retry gets the same. */
 @Entity('idempotency_key')
+// The retention job deletes keys by age.
+@Index('ix_idempotency_key_created', ['createdAt'])
 export class IdempotencyKey {
   @PrimaryColumn({ type: 'varchar', length: 60 })
   actor: string;

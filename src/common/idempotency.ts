@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Actor, actorKey } from './actor';
 import { BusinessRuleError } from './errors';
+import type { RetentionTarget } from './retention';
 import { TransactionContext, withTransaction } from './database/transaction';
+
+/**
+ * Keys go IDEMPOTENCY_KEY_RETENTION_DAYS after their first call: a retry after that is a new call. The
+ * minimum of a day is what the API promises (README "API conventions").
+ */
+export const IDEMPOTENCY_KEY_RETENTION: RetentionTarget = {
+  table: 'idempotency_key',
+  key: ['actor', 'key'],
+  since: 'created_at',
+};
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

@@ -2,6 +2,7 @@ import { registerDecorator, ValidationOptions } from 'class-validator';
 import { isValidUscc } from './reference/uscc';
 import { isKnownRegionCode } from './reference/regions';
 import { isValidIndustryCode, isValidIndustryCriterion } from './reference/industries';
+import { DEFAULT_RETENTION_DAYS } from './config';
 
 function rule(name: string, message: string, test: (value: unknown) => boolean) {
   return (options?: ValidationOptions) => (target: object, propertyName: string) =>
@@ -61,6 +62,12 @@ export const IsPlainText = rule(
   '$property must be visible text: no control or bidirectional formatting characters, not only blanks',
   isPlainText,
 );
+
+/** What a client is promised about an idempotency key (the retention job keeps it; src/common/idempotency.ts). */
+export const IDEMPOTENCY_KEY_DESCRIPTION =
+  'Retry-safe key: a retry with the same key and input has one effect and the same answer; ' +
+  "another input under it is refused. A key is remembered for the server's retention period, at least a day " +
+  `(${DEFAULT_RETENTION_DAYS.idempotency_key} days by default); after that the same key starts a new call.`;
 
 export const IsIdempotencyKey = rule(
   'isIdempotencyKey',

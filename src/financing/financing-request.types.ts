@@ -5,7 +5,7 @@ import { GuaranteeType } from '../product/loan-product.entity';
 import { DateScalar, MoneyScalar, RateScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
 import { PayloadType } from '../common/payload';
-import { IsIdempotencyKey, IsPlainText } from '../common/validators';
+import { IDEMPOTENCY_KEY_DESCRIPTION, IsIdempotencyKey, IsPlainText } from '../common/validators';
 
 @InputType({ description: '发布融资需求 — post a financing need for the acting enterprise.' })
 export class PostFinancingRequestInput {
@@ -36,7 +36,7 @@ export class PostFinancingRequestInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Retry-safe key: a retry with the same key and input has one effect.',
+    description: IDEMPOTENCY_KEY_DESCRIPTION,
   })
   @IsIdempotencyKey()
   idempotencyKey?: string | null;

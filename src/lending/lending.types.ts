@@ -8,15 +8,13 @@ import { FinancingRequest } from '../financing/financing-request.entity';
 import { DateScalar, MoneyScalar, RateScalar } from '../common/scalars';
 import { ConnectionType } from '../common/pagination';
 import { PayloadType } from '../common/payload';
-import { IsIdempotencyKey, IsPlainText } from '../common/validators';
+import { IDEMPOTENCY_KEY_DESCRIPTION, IsIdempotencyKey, IsPlainText } from '../common/validators';
 
 @InputType('IdempotentInput', { description: 'Base of retry-safe inputs.' })
 class IdempotentInput {
   @Field(() => String, {
     nullable: true,
-    description:
-      'Retry-safe key: a retry with the same key and input has one effect and the same answer; ' +
-      'another input under it is refused.',
+    description: IDEMPOTENCY_KEY_DESCRIPTION,
   })
   @IsIdempotencyKey()
   idempotencyKey?: string | null;

@@ -14,6 +14,8 @@ export enum MatchingJobKind {
 @Entity('matching_job')
 @Index('ix_matching_job_pending', ['id'], { where: 'finished_at IS NULL' })
 @Index('ix_matching_job_pending_subject', ['kind', 'subjectId'], { where: 'finished_at IS NULL' })
+// The retention job deletes finished jobs by when they finished.
+@Index('ix_matching_job_finished', ['finishedAt'], { where: 'finished_at IS NOT NULL' })
 export class MatchingJob {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

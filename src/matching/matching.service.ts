@@ -26,6 +26,7 @@ import { preparedQuery, preparedQueryIn } from '../common/database/prepared';
 import { withTransaction } from '../common/database/transaction';
 import { emitSql } from '../notifications/outbox';
 import { groupedBy } from '../common/loaders';
+import type { RetentionTarget } from '../common/retention';
 
 export interface RankedMatch {
   financingRequestId: string;
@@ -89,6 +90,14 @@ function toProductFit(requestId: string, row: FitRow): ProductFit {
     failedCriteria,
   };
 }
+
+/** Finished jobs (done, or given up with their last error) go MATCHING_JOB_RETENTION_DAYS after they finished. */
+export const MATCHING_JOB_RETENTION: RetentionTarget = {
+  table: 'matching_job',
+  key: ['id'],
+  since: 'finished_at',
+  done: 'finished_at IS NOT NULL',
+};
 
 /**
  * The matching engine: eligibility in one SQL statement over indexed columns, ranking by the

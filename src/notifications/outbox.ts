@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { toGlobalId } from '../common/global-id';
+import type { RetentionTarget } from '../common/retention';
 
 /**
  * The transactional outbox: every business event is a row of `outbox_event`, written by the module
@@ -143,29 +144,13 @@ export async function outboxHead(db: Queryable): Promise<OutboxCursor> {
   return row ?? { tx: '0', id: '0' };
 }
 
-/** Days events are kept (OUTBOX_RETENTION_DAYS, 7 by default): resuming reaches that far back. */
-export function outboxRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.OUTBOX_RETENTION_DAYS;
-  if (text === undefined || text === '') return 7;
-  const days = Number(text);
-  if (!Number.isInteger(days) || days < 1 || days > 3650) {
-    throw new Error(`OUTBOX_RETENTION_DAYS must be a whole number of days from 1 to 3650, not "${text}"`);
-  }
-  return days;
-}
-
-/** Deletes events older than the retention period, in batches; returns how many. */
-export async function deleteExpiredEvents(db: Queryable, retentionDays: number, now = new Date()): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const [{ deleted }]: Array<{ deleted: number }> = await db.query(
-      `WITH old AS (SELECT id FROM outbox_event WHERE occurred_at < $1::timestamptz - make_interval(days => $2)
-                    ORDER BY id LIMIT 5000),
-       gone AS (DELETE FROM outbox_event e USING old WHERE e.id = old.id RETURNING 1)
-       SELECT count(*)::int AS deleted FROM gone`,
-      [now, retentionDays],
-    );
-    total += deleted;
-    if (deleted < 5000) return total;
-  }
-}
+/**
+ * Events past OUTBOX_RETENTION_DAYS go (resuming a subscription reaches that far back), but never one the
+ * webhook dispatcher has not passed yet: a stalled dispatcher still finds every event it owes.
+ */
+export const OUTBOX_RETENTION: RetentionTarget = {
+  table: 'outbox_event',
+  key: ['id'],
+  since: 'occurred_at',
+  done: '(tx, id) <= (SELECT tx, event_id FROM webhook_dispatch_state)',
+};

@@ -9,6 +9,7 @@ import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/erro
 import { withTransaction } from '../common/database/transaction';
 import { keysetSql, PageRequest, positionalBinder } from '../common/pagination';
 import { groupedBy } from '../common/loaders';
+import type { RetentionTarget } from '../common/retention';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
 export interface WebhookOptions {
@@ -53,6 +54,14 @@ export function webhookOptions(env: NodeJS.ProcessEnv = process.env): WebhookOpt
     allowLoopback,
   };
 }
+
+/** Finished deliveries (delivered or given up) go WEBHOOK_DELIVERY_RETENTION_DAYS after they were created. */
+export const WEBHOOK_DELIVERY_RETENTION: RetentionTarget = {
+  table: 'webhook_delivery',
+  key: ['id'],
+  since: 'created_at',
+  done: "status <> 'PENDING'",
+};
 
 /** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, one v1 per secret in use. */
 export const SIGNATURE_HEADER = 'webhook-signature';

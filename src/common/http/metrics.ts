@@ -63,6 +63,12 @@ export const processMetrics = {
     help: 'Read replicas currently answering reads',
     registers: [processRegistry],
   }),
+  retentionDeletedRows: new Counter({
+    name: `${PREFIX}retention_deleted_rows_total`,
+    help: 'Rows the retention job deleted past their retention period, by table',
+    labelNames: ['table'] as const,
+    registers: [processRegistry],
+  }),
   backgroundTaskRuns: new Counter({
     name: `${PREFIX}background_task_runs_total`,
     help: 'Runs of the background loops, by task and outcome',
