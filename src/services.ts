@@ -23,7 +23,7 @@ export interface CalendarSweep {
 import { IdentityVerificationService } from './enterprise/identity-verification.service';
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
 import { StaffInvitationService } from './auth/staff-invitation.service';
-import { MailOutbox } from './mail/mail-outbox';
+import { MAIL_OUTBOX_RETENTION, MailOutbox } from './mail/mail-outbox';
 import { Actor } from './common/actor';
 import { WEBHOOK_DELIVERY_RETENTION, WebhookService } from './notifications/webhooks';
 import { OUTBOX_RETENTION } from './notifications/outbox';
@@ -83,6 +83,7 @@ export function createServices(
       MATCHING_JOB_RETENTION,
       ENDED_SESSION_RETENTION,
       SIGN_IN_THROTTLE_RETENTION,
+      MAIL_OUTBOX_RETENTION,
     ]),
     /**
      * What the passing of China days changes, idempotent and safe in several processes at once: run

@@ -108,6 +108,7 @@ describe('configuration', () => {
       MATCHING_JOB_RETENTION_DAYS: '3',
       SESSION_RETENTION_DAYS: '5',
       SIGN_IN_THROTTLE_RETENTION_DAYS: '',
+      MAIL_RETENTION_DAYS: '8',
     });
     expect(config.retention).toEqual({
       intervalSeconds: 600,
@@ -119,6 +120,7 @@ describe('configuration', () => {
         matching_job: 3,
         auth_session: 5,
         sign_in_throttle: 1,
+        mail_outbox: 8,
       },
     });
     expect(

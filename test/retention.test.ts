@@ -88,6 +88,12 @@ describe('retention job', () => {
        VALUES ('pair retention-old', 3, now() - interval '2 days', now() - interval '2 days'),
               ('pair retention-young', 3, now() - interval '1 hour', now() - interval '1 hour')`,
     );
+    await app.dataSource.query(
+      `INSERT INTO mail_outbox (recipient, subject, body, created_at, sent_at)
+       VALUES ('old@retention.test', 'Invitation', 'link', now() - interval '31 days', NULL),
+              ('sent@retention.test', 'Invitation', 'link', now() - interval '40 days', now() - interval '39 days'),
+              ('young@retention.test', 'Invitation', 'link', now() - interval '29 days', NULL)`,
+    );
     const before = await deletedMetric('webhook_delivery');
     const captured = capturingLogger();
     const previous = processLogger();
@@ -114,12 +120,17 @@ describe('retention job', () => {
     const throttled = await app.dataSource.query(`SELECT key FROM sign_in_throttle WHERE key LIKE 'pair retention-%'`);
     expect(throttled).toEqual([{ key: 'pair retention-young' }]);
 
+    const mail = await app.dataSource.query(
+      `SELECT recipient FROM mail_outbox WHERE recipient LIKE '%@retention.test'`,
+    );
+    expect(mail).toEqual([{ recipient: 'young@retention.test' }]);
+
     expect(await deletedMetric('webhook_delivery')).toBe(before + 2);
     const runs = captured.lines.filter((line) => line.task === 'retention');
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({
       level: 'info',
-      deleted: { webhook_delivery: 2, idempotency_key: 1, matching_job: 1, sign_in_throttle: 1 },
+      deleted: { webhook_delivery: 2, idempotency_key: 1, matching_job: 1, sign_in_throttle: 1, mail_outbox: 2 },
     });
   });
 

@@ -72,6 +72,7 @@ export const RETAINED_TABLES = [
   'matching_job',
   'auth_session',
   'sign_in_throttle',
+  'mail_outbox',
 ] as const;
 export type RetainedTable = (typeof RETAINED_TABLES)[number];
 
@@ -189,6 +190,7 @@ export const DEFAULT_RETENTION_DAYS: Record<RetainedTable, number> = {
   matching_job: 7,
   auth_session: 1,
   sign_in_throttle: 1,
+  mail_outbox: 30,
 };
 
 const environment = z
@@ -290,6 +292,7 @@ const environment = z
     MATCHING_JOB_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.matching_job),
     SESSION_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.auth_session),
     SIGN_IN_THROTTLE_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.sign_in_throttle),
+    MAIL_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.mail_outbox),
     DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
     DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
     TRUSTED_PROXIES: z.preprocess(
@@ -421,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         matching_job: e.MATCHING_JOB_RETENTION_DAYS,
         auth_session: e.SESSION_RETENTION_DAYS,
         sign_in_throttle: e.SIGN_IN_THROTTLE_RETENTION_DAYS,
+        mail_outbox: e.MAIL_RETENTION_DAYS,
       },
     },
   };

@@ -1,5 +1,12 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { processLogger } from '../common/http/logging';
+import type { RetentionTarget } from '../common/retention';
+
+/**
+ * Messages go MAIL_RETENTION_DAYS after they were written, sent or not: what they carry (an invitation's
+ * link) has expired long before, and a body kept for ever would keep its secrets for ever.
+ */
+export const MAIL_OUTBOX_RETENTION: RetentionTarget = { table: 'mail_outbox', key: ['id'], since: 'created_at' };
 
 /** One outbound email. */
 export interface MailMessage {
