@@ -24,7 +24,6 @@ import { IdentityVerificationService } from './enterprise/identity-verification.
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
 import { StaffInvitationService } from './auth/staff-invitation.service';
 import { MAIL_OUTBOX_RETENTION, MailOutbox } from './mail/mail-outbox';
-import { Actor } from './common/actor';
 import { WEBHOOK_DELIVERY_RETENTION, WebhookService } from './notifications/webhooks';
 import { OUTBOX_RETENTION } from './notifications/outbox';
 import { RetentionJob } from './common/retention';
