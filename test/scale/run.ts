@@ -183,7 +183,7 @@ async function main() {
 
     step = 'worker killed mid-queue';
     // The test holds product_match and pauses worker-2 (SIGSTOP): worker-1 takes its jobs (rows
-    // locked, SKIP LOCKED) and waits inside their transaction, so it is surely killed mid-job.
+    // locked, SKIP LOCKED) and waits inside their transactions, so it is surely killed mid-job.
     workerB.child.kill('SIGSTOP');
     const productId = parseGlobalId(product.id)!.id;
     const lock = new Client({ connectionString: primary });
@@ -209,7 +209,8 @@ async function main() {
     for (const deadline = Date.now() + 20_000; Date.now() < deadline && blocked < 1; await sleep(50)) {
       blocked = await waiting();
     }
-    check(blocked === 1, 'worker-1 is in the middle of its jobs (waiting inside their transaction)');
+    // A worker may work two batches at once: one or two of its transactions wait.
+    check(blocked >= 1, `worker-1 is in the middle of its jobs (${blocked} of its transactions waiting inside)`);
     workerA.child.kill('SIGKILL');
     workerB.child.kill('SIGCONT');
     const jobsAtKill = await pending();
