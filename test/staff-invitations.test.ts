@@ -7,6 +7,7 @@ import { enterpriseInput, inviteStaff, mailedInvitationToken } from './support/f
 import { capturingLogger } from './support/log-lines';
 import { processLogger, setProcessLogger } from '../src/common/http/logging';
 import { toGlobalId } from '../src/common/global-id';
+import { MAX_PENDING_STAFF_INVITATIONS } from '../src/auth/staff-invitation.service';
 
 /**
  * Staff invitations (docs/adr/0103): inviting tells an institution admin nothing about accounts
@@ -300,6 +301,37 @@ describe('signing in', () => {
 });
 
 describe('the README', () => {
+  it('holds at most MAX_PENDING_STAFF_INVITATIONS unanswered invitations per bank; revoking makes room', async () => {
+    const admin = { email: 'adminC@invite.example', password: 'bank admin password' };
+    await app.gql(
+      operation('CreateInstitution'),
+      { input: { name: '邀请银行C', type: 'BANK', regionsServed: ['230000'], admin } },
+      'operator',
+    );
+    const adminC = (await signIn(admin.email, admin.password)).token!;
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_PENDING_STAFF_INVITATIONS; i++) {
+      const answer = await invite(`bulk${i}@invite.example`, adminC);
+      expect(answer.body.data.inviteStaffMember.userErrors).toEqual([]);
+      ids.push(answer.body.data.inviteStaffMember.invitation.id);
+    }
+    const mailBefore = Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox`))[0].n);
+    const refused = await invite('one-more@invite.example', adminC);
+    expect(refused.body.data.inviteStaffMember.invitation).toBeNull();
+    expect(refused.body.data.inviteStaffMember.userErrors).toEqual([
+      expect.objectContaining({ code: 'TOO_MANY_PENDING_INVITATIONS', field: ['input', 'email'] }),
+    ]);
+    expect(refused.raw).not.toContain('one-more@invite.example');
+    // Nothing was written: no invitation, no mail.
+    expect(Number((await app.dataSource.query(`SELECT count(*)::int AS n FROM mail_outbox`))[0].n)).toBe(mailBefore);
+    // Another institution is not affected, and a revoked invitation no longer counts.
+    expect((await invite('elsewhere@invite.example', tokens.adminB)).body.data.inviteStaffMember.userErrors).toEqual(
+      [],
+    );
+    await call(REVOKE, { input: { invitationId: ids[0] } }, adminC);
+    expect((await invite('one-more@invite.example', adminC)).body.data.inviteStaffMember.userErrors).toEqual([]);
+  });
+
   it('invites and accepts as its section on staff shows', async () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);

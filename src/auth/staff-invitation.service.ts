@@ -13,6 +13,12 @@ import { AccountRole, UserAccount } from './user-account.entity';
 /** How long an invitation's token is good for. */
 export const STAFF_INVITATION_TTL_SECONDS = 7 * 24 * 3600;
 
+/**
+ * Invitations waiting for an answer an institution may have at once. Each one is a message the platform
+ * mails on the admin's word: the bound keeps an admin account from being a way to mail any address in bulk.
+ */
+export const MAX_PENDING_STAFF_INVITATIONS = 50;
+
 const tokenHash = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
 const invalidInvitation = () =>
@@ -68,6 +74,22 @@ export class StaffInvitationService {
       ]);
       if (own)
         throw new BusinessRuleError('EMAIL_TAKEN', 'An account of this institution has this email', ['input', 'email']);
+      // One institution's invitations are counted and written one transaction at a time.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('staff_invitation:' || $1, 0))`, [
+        actor.institutionId,
+      ]);
+      const [{ pending }]: Array<{ pending: number }> = await manager.query(
+        `SELECT count(*)::int AS pending FROM staff_invitation
+          WHERE institution_id = $1 AND state = 'PENDING' AND expires_at > now()`,
+        [actor.institutionId],
+      );
+      if (pending >= MAX_PENDING_STAFF_INVITATIONS) {
+        throw new BusinessRuleError(
+          'TOO_MANY_PENDING_INVITATIONS',
+          `The institution has ${MAX_PENDING_STAFF_INVITATIONS} invitations waiting for an answer; revoke some first`,
+          ['input', 'email'],
+        );
+      }
       const repository = manager.getRepository(StaffInvitation);
       const inserted = await repository
         .createQueryBuilder()

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   EMAIL_TAKEN: 'The email already has an account; use another address (or sign in with that account).',
   INVALID_INVITATION:
     'The invitation token is unknown, used, revoked or expired: ask the institution’s admin for a new invitation.',
+  TOO_MANY_PENDING_INVITATIONS:
+    'The institution has as many invitations waiting for an answer as it may: revoke some or let them expire first.',
   OWN_ACCOUNT: 'An account cannot disable or enable itself; ask another admin or an operator.',
   INSTITUTION_NAME_TAKEN: 'An institution with this name already exists.',
   ESTABLISHED_IN_FUTURE: 'The enterprise’s date established lies in the future.',
