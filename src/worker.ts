@@ -40,10 +40,11 @@ export function startBackgroundWork(services: Services, intervals: WorkerInterva
   // A run goes on while the queue still has work, so a burst (a day's rescoring, an import) drains at
   // the worker's pace rather than one chunk per interval; a stop ends it between batches.
   every(intervals.matchingWorkerIntervalMs, 'matching worker', async (run) => {
-    while (
-      !run.stopping &&
-      (await services.matching.workQueuedJobs(MATCHING_JOBS_PER_CHUNK, () => run.stopping)) === MATCHING_JOBS_PER_CHUNK
-    );
+    const stopping = () => run.stopping;
+    // A full chunk means more may be queued; a stop makes the call return short.
+    let worked: number;
+    do worked = await services.matching.workQueuedJobs(MATCHING_JOBS_PER_CHUNK, stopping);
+    while (worked === MATCHING_JOBS_PER_CHUNK);
   });
   // Statistics deltas written by the triggers are folded into the rollup (every second by default).
   every(intervals.statsCompactionIntervalMs, 'statistics compaction', () => services.analytics.compact());
