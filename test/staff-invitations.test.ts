@@ -332,6 +332,22 @@ describe('the README', () => {
     expect((await invite('one-more@invite.example', adminC)).body.data.inviteStaffMember.userErrors).toEqual([]);
   });
 
+  it('counts concurrent invitations under one lock: a burst past the bound gets exactly the bound', async () => {
+    const admin = { email: 'adminD@invite.example', password: 'bank admin password' };
+    await app.gql(
+      operation('CreateInstitution'),
+      { input: { name: '邀请银行D', type: 'BANK', regionsServed: ['230000'], admin } },
+      'operator',
+    );
+    const adminD = (await signIn(admin.email, admin.password)).token!;
+    const answers = await Promise.all(
+      Array.from({ length: MAX_PENDING_STAFF_INVITATIONS + 5 }, (_, i) => invite(`burst${i}@invite.example`, adminD)),
+    );
+    const codes = answers.map((answer) => answer.body.data.inviteStaffMember.userErrors[0]?.code ?? 'INVITED');
+    expect(codes.filter((code) => code === 'INVITED')).toHaveLength(MAX_PENDING_STAFF_INVITATIONS);
+    expect(codes.filter((code) => code === 'TOO_MANY_PENDING_INVITATIONS')).toHaveLength(5);
+  });
+
   it('invites and accepts as its section on staff shows', async () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);
