@@ -44,6 +44,7 @@ async function main() {
       dataSource,
       production: config.production,
       auth: config,
+      webhooks: config.webhooks,
       limits: config.rateLimits,
       subscriptions: config.subscriptions,
       logger: log,

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
-import { projectRoot } from './common/config';
+import { projectRoot, WebhookSettings } from './common/config';
 import express from 'express';
 import { ApolloServer, ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
@@ -53,6 +53,8 @@ export interface ServerOptions {
     sessionTtlSeconds?: number;
     identityAssertionKey?: string;
   };
+  /** Webhook retry and disable periods; with `auth` omitted the configuration's, else the defaults where omitted. */
+  webhooks?: WebhookSettings;
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
   /** Bounds on subscriptions over WebSocket; DEFAULT_SUBSCRIPTION_LIMITS where omitted. */
@@ -273,7 +275,11 @@ function isGraphQLPath(url: string | undefined): boolean {
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
   const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const services = createServices(dataSource, options.auth, options.clock);
+  const services = createServices(
+    dataSource,
+    options.auth && { ...options.auth, webhooks: options.webhooks },
+    options.clock,
+  );
   const lifecycle = new RequestLifecycle();
   lifecycle.register(accessLog(options.logger ?? silentLogger));
   const metrics = createServerMetrics(dataSource);

@@ -24,7 +24,7 @@ import { IdentityVerificationService } from './enterprise/identity-verification.
 import { SignedAssertionVerifier } from './enterprise/identity-verifier';
 import { StaffInvitationService } from './auth/staff-invitation.service';
 import { MAIL_OUTBOX_RETENTION, MailOutbox } from './mail/mail-outbox';
-import { WEBHOOK_DELIVERY_RETENTION, WebhookService } from './notifications/webhooks';
+import { DEFAULT_WEBHOOK_OPTIONS, WEBHOOK_DELIVERY_RETENTION, WebhookService } from './notifications/webhooks';
 import { OUTBOX_RETENTION } from './notifications/outbox';
 import { RetentionJob } from './common/retention';
 import { IDEMPOTENCY_KEY_RETENTION } from './common/idempotency';
@@ -36,7 +36,10 @@ export function createServices(
   dataSource: DataSource,
   config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'> &
     Partial<
-      Pick<AppConfig, 'sessionTtlSeconds' | 'identityAssertionKey' | 'identityAssertionIssuer' | 'production'>
+      Pick<
+        AppConfig,
+        'sessionTtlSeconds' | 'identityAssertionKey' | 'identityAssertionIssuer' | 'production' | 'webhooks'
+      >
     > = loadConfig(),
   clock: Clock = systemClock,
 ) {
@@ -64,7 +67,7 @@ export function createServices(
     mail,
     invitations: new StaffInvitationService(dataSource, auth, mail),
     matching,
-    webhooks: new WebhookService(dataSource),
+    webhooks: new WebhookService(dataSource, { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks }),
     identity,
     enterprise: new EnterpriseService(dataSource, auth, clock),
     credit,

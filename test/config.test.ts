@@ -41,6 +41,7 @@ describe('configuration', () => {
       shutdown: { delaySeconds: 0, graceSeconds: 10 },
       metrics: { enabled: true, token: undefined },
       retention: { intervalSeconds: 3600, batchRows: 5000, days: DEFAULT_RETENTION_DAYS },
+      webhooks: { retryPeriodMs: 72 * 3_600_000, disableAfterMs: 72 * 3_600_000, allowLoopback: false },
     });
     // What README and the schema promise by default; idempotency keys at least what the API promises (a day).
     expect(DEFAULT_RETENTION_DAYS).toMatchObject({ outbox_event: 7, webhook_delivery: 30, idempotency_key: 30 });
@@ -144,6 +145,33 @@ describe('configuration', () => {
       'SESSION_RETENTION_DAYS must be a whole number (got "week")',
       'SIGN_IN_THROTTLE_RETENTION_DAYS must be at least 1 (got "-1")',
     ]);
+  });
+
+  it('reads the webhook periods with the rest, and refuses loopback endpoints in production', () => {
+    const config = loadConfig({ WEBHOOK_RETRY_HOURS: '24', WEBHOOK_DISABLE_AFTER_HOURS: '720' });
+    expect(config.webhooks).toEqual({
+      retryPeriodMs: 24 * 3_600_000,
+      disableAfterMs: 720 * 3_600_000,
+      allowLoopback: false,
+    });
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' }).webhooks.allowLoopback).toBe(true);
+    // Listed with every other problem, before anything starts (they used to be read only when the service was built).
+    expect(
+      problemsOf({
+        WEBHOOK_RETRY_HOURS: 'three days',
+        WEBHOOK_DISABLE_AFTER_HOURS: '0',
+        WEBHOOK_ALLOW_LOOPBACK: 'maybe',
+      }),
+    ).toEqual([
+      'WEBHOOK_RETRY_HOURS must be a whole number (got "three days")',
+      'WEBHOOK_DISABLE_AFTER_HOURS must be at least 1 (got "0")',
+      'WEBHOOK_ALLOW_LOOPBACK must be true or false (got "maybe")',
+    ]);
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(problemsOf({ ...production, WEBHOOK_ALLOW_LOOPBACK: 'true' })).toEqual([
+      'WEBHOOK_ALLOW_LOOPBACK is refused when NODE_ENV=production (endpoints on loopback or over http are for tests)',
+    ]);
+    expect(loadConfig({ ...production, WEBHOOK_ALLOW_LOOPBACK: 'false' }).webhooks.allowLoopback).toBe(false);
   });
 
   it('in production: a real secret, a drain delay, and /metrics off unless a token guards it', () => {

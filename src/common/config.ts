@@ -62,6 +62,17 @@ export interface AppConfig {
   databaseDirectUrl: string | undefined;
   /** The retention job (src/common/retention.ts): how often it runs, its batch size, the days each table keeps. */
   retention: RetentionSettings;
+  /** Webhook deliveries (src/notifications/webhooks.ts): how long they retry, when a failing endpoint is disabled. */
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** How long a delivery is retried before it counts as failed. */
+  retryPeriodMs: number;
+  /** An endpoint failing this long (no success in between) is disabled. */
+  disableAfterMs: number;
+  /** Tests only: http and loopback addresses allowed as endpoints (never outside them; refused in production). */
+  allowLoopback: boolean;
 }
 
 /** The tables the retention job keeps bounded; the audit trail is not one of them (it is the regulatory record). */
@@ -293,6 +304,10 @@ const environment = z
     SESSION_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.auth_session),
     SIGN_IN_THROTTLE_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.sign_in_throttle),
     MAIL_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.mail_outbox),
+    // Up to 30 days: a receiver down longer than that re-registers anyway.
+    WEBHOOK_RETRY_HOURS: integer(1, 30 * 24, 72),
+    WEBHOOK_DISABLE_AFTER_HOURS: integer(1, 30 * 24, 72),
+    WEBHOOK_ALLOW_LOOPBACK: flag(),
     DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
     DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
     TRUSTED_PROXIES: z.preprocess(
@@ -325,6 +340,10 @@ const environment = z
       context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
     else if (env.JWT_SECRET.length < 32)
       context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+    if (env.WEBHOOK_ALLOW_LOOPBACK) {
+      const message = 'is refused when NODE_ENV=production (endpoints on loopback or over http are for tests)';
+      context.addIssue({ ...combined, path: ['WEBHOOK_ALLOW_LOOPBACK'], message });
+    }
     if (env.METRICS_ENABLED && !env.METRICS_TOKEN) {
       context.addIssue({
         ...combined,
@@ -426,6 +445,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         sign_in_throttle: e.SIGN_IN_THROTTLE_RETENTION_DAYS,
         mail_outbox: e.MAIL_RETENTION_DAYS,
       },
+    },
+    webhooks: {
+      retryPeriodMs: e.WEBHOOK_RETRY_HOURS * HOUR_MS,
+      disableAfterMs: e.WEBHOOK_DISABLE_AFTER_HOURS * HOUR_MS,
+      allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK ?? false,
     },
   };
 }

@@ -10,18 +10,14 @@ import { withTransaction } from '../common/database/transaction';
 import { keysetSql, PageRequest, positionalBinder } from '../common/pagination';
 import { groupedBy } from '../common/loaders';
 import type { RetentionTarget } from '../common/retention';
+import type { WebhookSettings } from '../common/config';
 import { emit, OUTBOX_EVENT_TYPES, OutboxEvent, OutboxEventType, readOutbox } from './outbox';
 
-export interface WebhookOptions {
-  /** How long a delivery is retried before it counts as failed. */
-  retryPeriodMs: number;
-  /** An endpoint failing this long (no success in between) is disabled. */
-  disableAfterMs: number;
+/** The configuration's WebhookSettings (WEBHOOK_* in README "Configuration") and the fixed timings. */
+export interface WebhookOptions extends WebhookSettings {
   /** First retry after about this long; each next one doubles, at most `maxDelayMs`, with jitter. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Tests only: http and loopback addresses allowed (never private, link-local or metadata ones). */
-  allowLoopback: boolean;
   timeoutMs: number;
 }
 
@@ -33,27 +29,6 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   allowLoopback: false,
   timeoutMs: 10_000,
 };
-
-/** WEBHOOK_RETRY_HOURS, WEBHOOK_DISABLE_AFTER_HOURS, WEBHOOK_ALLOW_LOOPBACK (refused in production). */
-export function webhookOptions(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
-  const hours = (name: string, fallback: number) => {
-    const text = env[name];
-    if (!text) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1 || value > 24 * 30) throw new Error(`${name} must be 1 to 720 hours`);
-    return value * 3600_000;
-  };
-  const allowLoopback = env.WEBHOOK_ALLOW_LOOPBACK === 'true';
-  if (allowLoopback && env.NODE_ENV === 'production') {
-    throw new Error('WEBHOOK_ALLOW_LOOPBACK is refused in production');
-  }
-  return {
-    ...DEFAULT_WEBHOOK_OPTIONS,
-    retryPeriodMs: hours('WEBHOOK_RETRY_HOURS', 72),
-    disableAfterMs: hours('WEBHOOK_DISABLE_AFTER_HOURS', 72),
-    allowLoopback,
-  };
-}
 
 /** Finished deliveries (delivered or given up) go WEBHOOK_DELIVERY_RETENTION_DAYS after they were created. */
 export const WEBHOOK_DELIVERY_RETENTION: RetentionTarget = {
@@ -180,7 +155,7 @@ function requireAdmin(actor: Actor): string {
 export class WebhookService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly options: WebhookOptions = webhookOptions(),
+    private readonly options: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS,
   ) {}
 
   /** Registers an endpoint; the secret is answered here once and never shown again. */
