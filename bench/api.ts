@@ -457,6 +457,22 @@ async function main() {
         },
       },
       {
+        // No resolver, no database: what each server's request pipeline costs on its own (HTTP, GraphQL
+        // handling, sign-in, limits, logs), the part every other workload pays before reading anything.
+        name: 'pipeline only ({ __typename }, reads nothing)',
+        targets: {
+          ours: {
+            ...graphql('{ __typename }', operator),
+            check: (j) => (expectNoErrors(j), j.data.__typename === 'Query' || fail()),
+          },
+          postgraphile: {
+            ...graphql('{ __typename }'),
+            check: (j) => (expectNoErrors(j), j.data.__typename === 'Query' || fail()),
+          },
+          floor: { method: 'GET', path: '/typename', check: (j) => j.data.__typename === 'Query' || fail() },
+        },
+      },
+      {
         name: 'platform totals',
         targets: totals,
       },

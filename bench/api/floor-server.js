@@ -136,6 +136,7 @@ const server = http.createServer(async (req, res) => {
     else if (url.pathname === '/requests/nested') result = await nestedList(size);
     else if (url.pathname.startsWith('/requests/')) result = await oneRequest(url.pathname.slice('/requests/'.length));
     else if (url.pathname === '/totals') result = await totals();
+    else if (url.pathname === '/typename') result = { __typename: 'Query' };
     else if (url.pathname === '/post' && req.method === 'POST')
       result = await postNeed(JSON.parse(await readBody(req)));
     else {
