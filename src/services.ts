@@ -1,3 +1,4 @@
+import { systemActor } from './common/actor';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from './common/config';
 import { AuthService } from './auth/auth.service';
@@ -17,6 +18,8 @@ import { CalendarCoverage, HolidayScheduleService } from './calendar/holiday-sch
 /** What one calendar sweep did, and whether the coming year has its holiday schedule. */
 export interface CalendarSweep {
   expiredRequests: number;
+  /** Needs of revoked registrations withdrawn by the sweep (their withdrawal after the revocation did not finish). */
+  revokedRequestsWithdrawn: number;
   rescoring: DailyRescoring | null;
   holidays: CalendarCoverage;
 }
@@ -30,6 +33,10 @@ import { RetentionJob } from './common/retention';
 import { IDEMPOTENCY_KEY_RETENTION } from './common/idempotency';
 import { ENDED_SESSION_RETENTION } from './auth/auth.service';
 import { SIGN_IN_THROTTLE_RETENTION } from './auth/sign-in-throttle';
+
+/** Needs of revoked registrations one calendar sweep withdraws at most; the next sweep takes the rest. */
+const REVOKED_REQUESTS_PER_SWEEP = 1000;
+const REVOKED_BY_SWEEP = 'identity (实名认证) of the registration was revoked: withdrawn by the platform';
 
 /** The business services, stateless over one DataSource; used by resolvers, the CLI and jobs alike. */
 export function createServices(
@@ -59,6 +66,21 @@ export function createServices(
     for (const financingRequestId of await financing.withdrawableRequestIdsOf(enterpriseId)) {
       await lending.withdrawRevokedRequest(operator, financingRequestId, reason);
     }
+  };
+  // What a revocation's withdrawal left is finished by the calendar sweep, as the platform's step. A need that
+  // fails (busy) does not stop the others; the first failure is reported and the next sweep tries again.
+  const withdrawLeftByRevocations = async (): Promise<number> => {
+    let withdrawn = 0;
+    let failure: unknown = null;
+    for (const financingRequestId of await financing.withdrawableRequestIdsOfRevoked(REVOKED_REQUESTS_PER_SWEEP)) {
+      try {
+        if (await lending.withdrawRevokedRequest(systemActor, financingRequestId, REVOKED_BY_SWEEP)) withdrawn++;
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure) throw failure;
+    return withdrawn;
   };
   // Whole messages go to the log outside production, until a mail relay sends them.
   const mail = new MailOutbox(dataSource, !config.production);
@@ -95,7 +117,8 @@ export function createServices(
     async calendarSweep(): Promise<CalendarSweep> {
       const expiredRequests = await financing.expireLapsedRequests();
       const rescoring = await credit.rescoreDueProfiles();
-      return { expiredRequests, rescoring, holidays: await calendar.warnIfUncovered() };
+      const holidays = await calendar.warnIfUncovered();
+      return { expiredRequests, revokedRequestsWithdrawn: await withdrawLeftByRevocations(), rescoring, holidays };
     },
   };
 }

@@ -72,6 +72,9 @@ export const ERROR_CODES = {
   GRANT_AWAITS_APPROVAL:
     'The credit grant awaits its second approval (four-eyes): another staff member approves it with ' +
     'approveCreditGrant before disbursing.',
+  BORROWER_NOT_VERIFIED:
+    'The borrower’s registration lost its verification (revoked or moved by the operator): nothing more is ' +
+    'accepted, granted or disbursed on its applications.',
   GRANT_PENDING: 'A grant on this application already awaits its second approval; approve that one.',
   GRANT_NOT_PENDING: 'This grant does not await approval (already approved).',
   MAKER_CANNOT_CHECK: 'The staff member who proposed a grant cannot approve it; another staff member must.',

@@ -47,6 +47,7 @@ registerEnumType(EnterpriseVerificationStatus, {
 @Check('ck_enterprise_employees', 'employees >= 0')
 @Index('uq_enterprise_verified_uscc', { synchronize: false })
 @Index('ix_enterprise_uscc', { synchronize: false })
+@Index('ix_enterprise_revoked', { synchronize: false })
 export class Enterprise extends Node {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

@@ -93,6 +93,20 @@ export class FinancingRequestService {
   }
 
   /**
+   * Needs that can still be withdrawn of registrations that lost their verification: what the
+   * withdrawal run after a revocation commits left (the process stopped, or a need was busy). At most `limit`.
+   */
+  async withdrawableRequestIdsOfRevoked(limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT r.id::text AS id FROM enterprise e JOIN financing_request r ON r.enterprise_id = e.id
+       WHERE e.verification_status = 'REVOKED' AND r.status IN ${sqlList(requestStepFrom('WITHDRAW'))}
+       ORDER BY r.id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
    * Every open need past its validUntil on `today` (China date) becomes EXPIRED with an audit event
    * (one statement), then leaves the pool that reverse matching reads (matching's table, through
    * requestsClosed). Needs locked by a transaction in progress (an application, a withdrawal, another

@@ -5,7 +5,7 @@ import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/erro
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
 import { TransactionContext, withTransaction } from '../common/database/transaction';
-import { lockFinancingRequest, lockForApplication } from './lock-order';
+import { assertBorrowerVerified, lockFinancingRequest, lockForApplication } from './lock-order';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
@@ -120,6 +120,7 @@ export class LendingService {
         if (request.status === FinancingRequestStatus.EXPIRED || request.validUntil < chinaToday(this.clock)) {
           throw new BusinessRuleError('REQUEST_EXPIRED', 'The financing request is past its validUntil date');
         }
+        await assertBorrowerVerified(manager, request.enterpriseId);
         // Both rows were just read: the fit is there.
         const pair = { requestId: request.id, productId: product.id };
         const [fit] = (await this.matching.productFitsOf(manager, [pair])) as ProductFit[];
@@ -188,6 +189,7 @@ export class LendingService {
             );
           }
           assertTransition(application.status, ApplicationStatus.ACCEPTED);
+          await assertBorrowerVerified(manager, application.enterpriseId);
           application.acceptedAt = new Date();
           return ApplicationStatus.ACCEPTED;
         },
@@ -255,6 +257,7 @@ export class LendingService {
             'A grant on this application already awaits its second approval: approve that one (approveCreditGrant)',
           );
         }
+        await assertBorrowerVerified(manager, application.enterpriseId);
         const product = await manager.getRepository(LoanProduct).findOneByOrFail({ id: application.loanProductId });
         const amount = money.units(input.amount);
         if (amount <= 0n)
@@ -374,6 +377,7 @@ export class LendingService {
             'A grant above the four-eyes threshold needs a second staff member; its maker cannot approve it',
           );
         }
+        await assertBorrowerVerified(manager, application.enterpriseId);
         grant.status = CreditGrantStatus.APPROVED;
         grant.approvedBy = actorKey(actor);
         grant.approvedAt = new Date();
@@ -431,6 +435,7 @@ export class LendingService {
         }
         assertTransition(application.status, ApplicationStatus.DISBURSED);
         if (!grant) throw new Error(`Application ${application.id} is ${application.status} without a credit grant`);
+        await assertBorrowerVerified(manager, application.enterpriseId);
         const amount = money.units(input.amount);
         if (amount <= 0n)
           throw new BusinessRuleError('INVALID_AMOUNT', 'amount must be above zero', ['input', 'amount']);
@@ -498,11 +503,12 @@ export class LendingService {
    * is withdrawn with its applications, as the operator's step. A need that gained credit (or was
    * withdrawn) since it was listed is left as it is.
    */
-  async withdrawRevokedRequest(operator: Actor, financingRequestId: string, reason: string): Promise<void> {
-    await withTransaction(this.dataSource, async (manager) => {
+  async withdrawRevokedRequest(operator: Actor, financingRequestId: string, reason: string): Promise<boolean> {
+    return withTransaction(this.dataSource, async (manager) => {
       const request = await lockFinancingRequest(manager, financingRequestId);
-      if (!request || !requestMayMove('WITHDRAW', request.status, FinancingRequestStatus.WITHDRAWN)) return;
+      if (!request || !requestMayMove('WITHDRAW', request.status, FinancingRequestStatus.WITHDRAWN)) return false;
       await withdrawRequest({ actor: operator, manager }, request, reason);
+      return true;
     });
   }
 

@@ -12,6 +12,10 @@ async function main() {
   try {
     const outcome = await createServices(dataSource).calendarSweep();
     console.log(`Expired ${outcome.expiredRequests} financing request(s) past their validUntil.`);
+    if (outcome.revokedRequestsWithdrawn > 0)
+      console.log(
+        `Withdrew ${outcome.revokedRequestsWithdrawn} need(s) of registrations whose verification was revoked.`,
+      );
     const rescoring = outcome.rescoring;
     if (!rescoring) console.log('The daily rescoring is busy (another run, or a rescoring in progress): next run.');
     else console.log(`Rescored ${rescoring.rescored} credit profile(s), ${rescoring.changed} changed.`);
