@@ -1,6 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
-import { projectRoot, WebhookSettings } from './common/config';
+import { loadConfig, projectRoot, WebhookSettings } from './common/config';
 import express from 'express';
 import { ApolloServer, ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
@@ -53,7 +53,7 @@ export interface ServerOptions {
     sessionTtlSeconds?: number;
     identityAssertionKey?: string;
   };
-  /** Webhook retry and disable periods; with `auth` omitted the configuration's, else the defaults where omitted. */
+  /** Webhook retry and disable periods; the configuration's where omitted. */
   webhooks?: WebhookSettings;
   /** Depth, cost, alias, body and rate limits; DEFAULT_LIMITS where omitted. */
   limits?: Partial<AbuseLimits>;
@@ -275,11 +275,9 @@ function isGraphQLPath(url: string | undefined): boolean {
 export async function startServer(options: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const { dataSource } = options;
   const limits: AbuseLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const services = createServices(
-    dataSource,
-    options.auth && { ...options.auth, webhooks: options.webhooks },
-    options.clock,
-  );
+  const config = options.auth ?? loadConfig();
+  const webhooks = options.webhooks ?? loadConfig().webhooks;
+  const services = createServices(dataSource, { ...config, webhooks }, options.clock);
   const lifecycle = new RequestLifecycle();
   lifecycle.register(accessLog(options.logger ?? silentLogger));
   const metrics = createServerMetrics(dataSource);

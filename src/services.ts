@@ -1,4 +1,5 @@
 import { systemActor } from './common/actor';
+import type { TaskRun } from './common/background';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from './common/config';
 import { AuthService } from './auth/auth.service';
@@ -69,10 +70,11 @@ export function createServices(
   };
   // What a revocation's withdrawal left is finished by the calendar sweep, as the platform's step. A need that
   // fails (busy) does not stop the others; the first failure is reported and the next sweep tries again.
-  const withdrawLeftByRevocations = async (): Promise<number> => {
+  const withdrawLeftByRevocations = async (run: TaskRun): Promise<number> => {
     let withdrawn = 0;
     let failure: unknown = null;
     for (const financingRequestId of await financing.withdrawableRequestIdsOfRevoked(REVOKED_REQUESTS_PER_SWEEP)) {
+      if (run.stopping) break;
       try {
         if (await lending.withdrawRevokedRequest(systemActor, financingRequestId, REVOKED_BY_SWEEP)) withdrawn++;
       } catch (error) {
@@ -114,11 +116,11 @@ export function createServices(
      * by the server's periodic sweep and `npm run sweep:calendar`. It also tells (in the log, once a
      * China day) when the coming year still lacks its holiday schedule.
      */
-    async calendarSweep(): Promise<CalendarSweep> {
+    async calendarSweep(run: TaskRun = { stopping: false }): Promise<CalendarSweep> {
       const expiredRequests = await financing.expireLapsedRequests();
       const rescoring = await credit.rescoreDueProfiles();
       const holidays = await calendar.warnIfUncovered();
-      return { expiredRequests, revokedRequestsWithdrawn: await withdrawLeftByRevocations(), rescoring, holidays };
+      return { expiredRequests, revokedRequestsWithdrawn: await withdrawLeftByRevocations(run), rescoring, holidays };
     },
   };
 }

@@ -35,7 +35,7 @@ export function startBackgroundWork(services: Services, intervals: WorkerInterva
       throw error;
     }
   });
-  every(intervals.expirySweepSeconds * 1000, 'calendar sweep', () => services.calendarSweep());
+  every(intervals.expirySweepSeconds * 1000, 'calendar sweep', (run) => services.calendarSweep(run));
   // Match refreshes queued by product and score changes are worked here, never inside a mutation.
   // A run goes on while the queue still has work, so a burst (a day's rescoring, an import) drains at
   // the worker's pace rather than one chunk per interval; a stop ends it between batches.

@@ -1,4 +1,6 @@
 import { parseGlobalId } from '../src/common/global-id';
+import { importCreditBatch } from '../src/credit/credit-import';
+import { CreditPolarity, CreditSource } from '../src/credit/credit-record.entity';
 import { startTestApp, TestApp } from './support/app';
 import {
   acceptApplication,
@@ -57,6 +59,20 @@ async function snapshot(requestId: string) {
 }
 
 describe('a borrower whose verification was revoked', () => {
+  it('keeps its needs once verified again: the withdrawal re-reads the registration', async () => {
+    const enterprise = await registerEnterprise(app, { uscc: makeUscc() });
+    const need = await postRequest(app, enterprise.id);
+    const before = await snapshot(need.id);
+    // As a sweep would, with the need listed while revoked and the USCC moved back since.
+    const withdrawn = await app.server.services.lending.withdrawRevokedRequest(
+      { kind: 'SYSTEM' },
+      raw(need.id),
+      'listed while revoked',
+    );
+    expect(withdrawn).toBe(false);
+    expect(await snapshot(need.id)).toEqual(before);
+  });
+
   it('gets no disbursement that raced the revocation: it waits for it and sees it', async () => {
     const impostor = await registerEnterprise(app, { uscc: makeUscc() });
     const bank = await createInstitution(app);
@@ -74,6 +90,7 @@ describe('a borrower whose verification was revoked', () => {
     await revocation.startTransaction();
     try {
       await revocation.query(`SELECT id FROM enterprise WHERE id = $1 FOR UPDATE`, [raw(impostor.id)]);
+      const [{ pid: revocationPid }] = await revocation.query(`SELECT pg_backend_pid() AS pid`);
       const disbursing = app.gql(
         operation('RecordDisbursement'),
         { input: { applicationId: application.id, amount: '50000.00' } },
@@ -83,7 +100,8 @@ describe('a borrower whose verification was revoked', () => {
       for (let waited = 0; ; waited += 20) {
         const [{ waiting }] = await app.dataSource.query(
           `SELECT count(*)::int AS waiting FROM pg_stat_activity
-            WHERE wait_event_type = 'Lock' AND query LIKE '%FROM enterprise WHERE id = $1 FOR SHARE%'`,
+            WHERE datname = current_database() AND pg_blocking_pids(pid) @> ARRAY[$1::int]`,
+          [revocationPid],
         );
         if (waiting > 0) break;
         if (waited > 10_000) throw new Error('the disbursement never waited for the enterprise row');
@@ -121,7 +139,7 @@ describe('a borrower whose verification was revoked', () => {
 
     const disbursed = await app.gql(
       operation('RecordDisbursement'),
-      { input: { applicationId: application.id, amount: '50000.00', disbursedOn: '2026-12-01' } },
+      { input: { applicationId: application.id, amount: '50000.00' } },
       bank.id,
     );
     expect(disbursed.data.recordDisbursement.disbursement).toBeNull();
@@ -197,5 +215,53 @@ describe('a borrower whose verification was revoked', () => {
     // The grant that waited for its second approval lapsed with its application.
     expect((await snapshot(otherNeed.id)).grants).toBe(0);
     expect((await app.server.services.calendarSweep()).revokedRequestsWithdrawn).toBe(0);
+  });
+});
+
+describe('credit records imported while an operator moves their USCC', () => {
+  it('follow the USCC: the move waits for an import in flight and takes its records along', async () => {
+    const uscc = makeUscc();
+    const impostor = await registerEnterprise(app, { uscc });
+    const company = await registerEnterpriseClaim(app, { uscc });
+    const record = {
+      uscc,
+      source: CreditSource.TAX,
+      sourceReference: `race-${uscc}`,
+      indicator: 'TAX_PAID_ON_TIME',
+      polarity: CreditPolarity.POSITIVE,
+      recordedOn: '2026-11-01',
+    };
+    // An import in flight: its batch is filed under the registration verified when it ran, not committed yet.
+    const importer = app.dataSource.createQueryRunner();
+    await importer.connect();
+    await importer.startTransaction();
+    try {
+      expect(await importCreditBatch(importer.manager, [{ line: 1, record }])).toMatchObject({ imported: 1 });
+      const [{ pid: importerPid }] = await importer.query(`SELECT pg_backend_pid() AS pid`);
+      const input = { fromEnterpriseId: impostor.id, toEnterpriseId: company.id, evidence: 'the licence was forged' };
+      let moved = false;
+      const moving = app.gql(REASSIGN, { input }, 'operator').finally(() => (moved = true));
+      // The move waits for the import (or, were it not to, finishes first: then the record stays behind).
+      for (let waited = 0; !moved; waited += 20) {
+        const [{ waiting }] = await app.dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+            WHERE datname = current_database() AND pg_blocking_pids(pid) @> ARRAY[$1::int]`,
+          [importerPid],
+        );
+        if (waiting > 0) break;
+        if (waited > 10_000) throw new Error('the move neither waited nor finished');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await importer.commitTransaction();
+      expect((await moving).data.reassignEnterpriseIdentity.userErrors).toEqual([]);
+    } finally {
+      if (importer.isTransactionActive) await importer.rollbackTransaction();
+      await importer.release();
+    }
+    const filed = await app.dataSource.query(
+      `SELECT enterprise_id::text AS id FROM credit_record WHERE source_reference = $1`,
+      [`race-${uscc}`],
+    );
+    expect(filed).toEqual([{ id: raw(company.id) }]);
   });
 });

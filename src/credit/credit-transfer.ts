@@ -16,3 +16,13 @@ export async function transferCreditRecords(
   ]);
   await recomputeCreditProfiles(manager, [fromEnterpriseId, toEnterpriseId]);
 }
+
+/**
+ * Taken by a transaction about to move credit records between registrations, before it locks
+ * anything else: it waits for imports in flight (which hold ROW EXCLUSIVE on credit_record) and makes
+ * new ones wait until it commits, so no import files a record under a registration as it loses its
+ * verification.
+ */
+export async function transferLock(manager: EntityManager): Promise<void> {
+  await manager.query(`LOCK TABLE credit_record IN SHARE ROW EXCLUSIVE MODE`);
+}

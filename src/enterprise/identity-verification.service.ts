@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Actor, actorKey } from '../common/actor';
 import { keysetSql, PageRequest, positionalBinder } from '../common/pagination';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/errors';
-import { transferCreditRecords } from '../credit/credit-transfer';
+import { transferCreditRecords, transferLock } from '../credit/credit-transfer';
 import { Enterprise, EnterpriseVerificationStatus as Status } from './enterprise.entity';
 import { IdentityVerifier } from './identity-verifier';
 import { emit } from '../notifications/outbox';
@@ -110,6 +110,9 @@ export class IdentityVerificationService {
     assertOperator(actor, 'move a verified USCC');
     const { fromEnterpriseId, toEnterpriseId, evidence } = input;
     const moved = await this.dataSource.transaction(async (manager) => {
+      // First, before the claims: an import in flight files records under the registration about to be revoked,
+      // invisible to the transfer until it commits (src/credit/credit-transfer.ts).
+      await transferLock(manager);
       const { uscc, claims } = await lockClaims(manager, fromEnterpriseId);
       const from = claims.find((c) => c.id === fromEnterpriseId)!;
       const to = claims.find((c) => c.id === toEnterpriseId);

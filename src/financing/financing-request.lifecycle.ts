@@ -43,7 +43,9 @@ const withdraws = (from: FinancingRequestStatus): FinancingRequestStep => ({
   from,
   to: [WITHDRAWN],
   by: ['ENTERPRISE', 'OPERATOR', 'SYSTEM'],
-  via: 'withdrawFinancingRequest (the enterprise); reassignEnterpriseIdentity (the platform revokes its registration)',
+  via:
+    'withdrawFinancingRequest (the enterprise); reassignEnterpriseIdentity (the platform revokes its registration), ' +
+    'finished by the calendar sweep where that withdrawal did not run',
   audit: 'financing_request_event (actor, from, WITHDRAWN, reason); WITHDRAWN of each application withdrawn with it',
 });
 

@@ -5,10 +5,11 @@ import { BusinessRuleError, ForbiddenError, NotFoundError } from '../common/erro
 import { money, rate } from '../common/decimal';
 import { runIdempotent } from '../common/idempotency';
 import { TransactionContext, withTransaction } from '../common/database/transaction';
-import { assertBorrowerVerified, lockFinancingRequest, lockForApplication } from './lock-order';
+import { assertBorrowerVerified, borrowerStatus, lockFinancingRequest, lockForApplication } from './lock-order';
 import { Connection, PageRequest } from '../common/pagination';
 import { ChildFilter } from '../common/loaders';
 import { FinancingRequest, FinancingRequestStatus } from '../financing/financing-request.entity';
+import { EnterpriseVerificationStatus } from '../enterprise/enterprise.entity';
 import { financingRequestVisibility, refreshFinancingRequestStatus } from '../financing/financing-request.service';
 import { LoanProduct } from '../product/loan-product.entity';
 import { loanProductVisibility } from '../product/loan-product.service';
@@ -507,6 +508,9 @@ export class LendingService {
     return withTransaction(this.dataSource, async (manager) => {
       const request = await lockFinancingRequest(manager, financingRequestId);
       if (!request || !requestMayMove('WITHDRAW', request.status, FinancingRequestStatus.WITHDRAWN)) return false;
+      // Still revoked: an operator may have moved the USCC back since the need was listed. Read before the
+      // applications are locked, which the request's lock makes safe: nobody else can hold them now.
+      if ((await borrowerStatus(manager, request.enterpriseId)) !== EnterpriseVerificationStatus.REVOKED) return false;
       await withdrawRequest({ actor: operator, manager }, request, reason);
       return true;
     });

@@ -11,7 +11,7 @@ import { Application } from './application.entity';
  *
  *   1. financing_request — several at once in id order (the expiry sweep)
  *   2. application       — several of one request in id order (withdrawing a request)
- *   2a. the borrower's enterprise row, FOR SHARE, by the steps that commit the bank (borrowerStillVerified)
+ *   2a. the borrower's enterprise row, FOR SHARE, by the steps that commit the bank (assertBorrowerVerified)
  *   3. credit_grant
  *   4. disbursement
  *   5. the enterprise's credit_profile (posting reads it; imports and rescoring lock it), then the
@@ -55,20 +55,29 @@ export function lockFinancingRequest(manager: EntityManager, id: string): Promis
 /**
  * Step 2a: starting an application (applying or claiming), accepting, granting, approving a grant and
  * disbursing commit the bank to a borrower, so the borrower's claim on its USCC must still be verified
- * (实名认证) when they commit. Its row is held FOR SHARE: a revocation or reassignment (which updates
- * that row and locks no loan aggregate) waits for such a step in flight, and every step after it sees
- * the claim gone — also where the withdrawal of the revoked registration's needs, which runs after the
- * revocation commits, has not run, failed, or left a need alone because credit was granted on it.
+ * (实名认证) when they commit. Its row is held FOR SHARE: a revocation or reassignment (which locks
+ * enterprise rows first, then only credit and matching rows, never a loan aggregate) waits for such a
+ * step in flight, and every step after it sees the claim gone — also where the withdrawal of the revoked
+ * registration's needs, which runs after the revocation commits, has not run, failed, or left a need
+ * alone because credit was granted on it.
  */
 export async function assertBorrowerVerified(manager: EntityManager, enterpriseId: string): Promise<void> {
-  const [borrower]: Array<{ status: string }> = await manager.query(
-    `SELECT verification_status AS status FROM enterprise WHERE id = $1 FOR SHARE`,
-    [enterpriseId],
-  );
-  if (borrower?.status === EnterpriseVerificationStatus.VERIFIED) return;
+  if ((await borrowerStatus(manager, enterpriseId)) === EnterpriseVerificationStatus.VERIFIED) return;
   throw new BusinessRuleError(
     'BORROWER_NOT_VERIFIED',
     "The borrower's identity (实名认证) is no longer verified: the platform operator revoked or moved its " +
       'registration, so nothing more is accepted, granted or disbursed on its applications',
   );
+}
+
+/** The borrower's claim status, its row held FOR SHARE until the transaction ends (step 2a). */
+export async function borrowerStatus(
+  manager: EntityManager,
+  enterpriseId: string,
+): Promise<EnterpriseVerificationStatus | undefined> {
+  const [borrower]: Array<{ status: EnterpriseVerificationStatus }> = await manager.query(
+    `SELECT verification_status AS status FROM enterprise WHERE id = $1 FOR SHARE`,
+    [enterpriseId],
+  );
+  return borrower?.status;
 }
