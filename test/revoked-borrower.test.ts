@@ -44,6 +44,20 @@ async function reassignAway(impostor: { id: string; uscc: string }) {
   expect(moved.data.reassignEnterpriseIdentity.userErrors).toEqual([]);
 }
 
+/** Whether a backend of this database comes to wait on `pid` within 10 s (false early once `settled`). */
+async function someoneWaitsOn(pid: number, settled: () => boolean = () => false): Promise<boolean> {
+  for (let waited = 0; waited <= 10_000 && !settled(); waited += 20) {
+    const [{ waiting }] = await app.dataSource.query(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND pg_blocking_pids(pid) @> ARRAY[$1::int]`,
+      [pid],
+    );
+    if (waiting > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
 async function snapshot(requestId: string) {
   const [row] = await app.dataSource.query(
     `SELECT (SELECT json_agg(json_build_object('id', a.id, 'status', a.status) ORDER BY a.id)
@@ -97,16 +111,8 @@ describe('a borrower whose verification was revoked', () => {
         bank.id,
       );
       // The disbursement reaches the borrower's row and waits for the revocation.
-      for (let waited = 0; ; waited += 20) {
-        const [{ waiting }] = await app.dataSource.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity
-            WHERE datname = current_database() AND pg_blocking_pids(pid) @> ARRAY[$1::int]`,
-          [revocationPid],
-        );
-        if (waiting > 0) break;
-        if (waited > 10_000) throw new Error('the disbursement never waited for the enterprise row');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      if (!(await someoneWaitsOn(revocationPid)))
+        throw new Error('the disbursement never waited for the enterprise row');
       await revocation.query(`UPDATE enterprise SET verification_status = 'REVOKED' WHERE id = $1`, [raw(impostor.id)]);
       await revocation.commitTransaction();
       const answer = await disbursing;
@@ -242,16 +248,8 @@ describe('credit records imported while an operator moves their USCC', () => {
       let moved = false;
       const moving = app.gql(REASSIGN, { input }, 'operator').finally(() => (moved = true));
       // The move waits for the import (or, were it not to, finishes first: then the record stays behind).
-      for (let waited = 0; !moved; waited += 20) {
-        const [{ waiting }] = await app.dataSource.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity
-            WHERE datname = current_database() AND pg_blocking_pids(pid) @> ARRAY[$1::int]`,
-          [importerPid],
-        );
-        if (waiting > 0) break;
-        if (waited > 10_000) throw new Error('the move neither waited nor finished');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      if (!(await someoneWaitsOn(importerPid, () => moved)) && !moved)
+        throw new Error('the move neither waited nor finished');
       await importer.commitTransaction();
       expect((await moving).data.reassignEnterpriseIdentity.userErrors).toEqual([]);
     } finally {
