@@ -2,7 +2,8 @@
  * An external attack run against a production-mode server over HTTP only: it signs in with an operator
  * account, builds two banks and three enterprises through the public API, and tries what issue 17 lists
  * (cross-tenant oracles, unverified identities, credit details after revocation, sign-in abuse, sessions that
- * do not end, limit bypasses, hygiene). It prints each finding; none means the server held.
+ * do not end, limit bypasses, hygiene), and that no money goes to a registration whose identity was moved away.
+ * It prints each finding; none means the server held.
  *
  *   npm run attack -- http://127.0.0.1:4000/graphql   (ATTACK_OPERATOR_EMAIL, ATTACK_OPERATOR_PASSWORD)
  *
@@ -407,6 +408,51 @@ export async function runAttack(options: AttackOptions): Promise<string[]> {
     operator,
   );
   if ((await post(VIEWER, {}, adminZ)).body?.data?.viewer) finding("sessions: a disabled account's token still works");
+
+  // --- 5b. No money to a registration whose identity was moved away (docs/adr/0111) -----------------------------
+  const d = await enterprise(`attack-borrower-${run}`, '230123', true);
+  const needD = (await must(NEED, { input: needInput }, d.token)).financingRequest.id as string;
+  const applicationD = (
+    await must(
+      `mutation($input: StartApplicationInput!) {
+        applyToProduct(input: $input) { application { id } userErrors { code } } }`,
+      { input: { financingRequestId: needD, loanProductId: productX } },
+      d.token,
+    )
+  ).application.id as string;
+  await must(
+    `mutation($input: ApplicationActionInput!) {
+      acceptApplication(input: $input) { application { id } userErrors { code } } }`,
+    { input: { applicationId: applicationD } },
+    adminX,
+  );
+  await must(
+    `mutation($input: GrantCreditInput!) { grantCredit(input: $input) { creditGrant { id } userErrors { code } } }`,
+    { input: { applicationId: applicationD, amount: '500000.00', annualRate: '4.10', termMonths: 12 } },
+    adminX,
+  );
+  const DISBURSE = `mutation($input: RecordDisbursementInput!) {
+    recordDisbursement(input: $input) { disbursement { id } userErrors { code } } }`;
+  // Control: while D is verified, the bank does disburse.
+  await must(DISBURSE, { input: { applicationId: applicationD, amount: '100000.00' } }, adminX);
+  const rightful = (
+    await must(REGISTER, {
+      input: {
+        ...enterpriseInput(`attack-rightful-${run}`, '230123', `attack-rightful-${run}@attack.example`),
+        uscc: d.uscc,
+      },
+    })
+  ).enterprise.id as string;
+  await must(
+    `mutation($input: ReassignEnterpriseIdentityInput!) {
+      reassignEnterpriseIdentity(input: $input) { enterprise { id } userErrors { code } } }`,
+    { input: { fromEnterpriseId: d.id, toEnterpriseId: rightful, evidence: 'forged licence (attack run)' } },
+    operator,
+  );
+  const afterMove = await post(DISBURSE, { input: { applicationId: applicationD, amount: '100000.00' } }, adminX);
+  if (afterMove.body?.data?.recordDisbursement?.disbursement || code(afterMove) !== 'BORROWER_NOT_VERIFIED') {
+    finding(`money: a bank disburses to a registration whose identity was moved away: ${afterMove.text.slice(0, 200)}`);
+  }
 
   // --- 6. Limits cannot be bypassed
   // -----------------------------------------------------------------------------------
