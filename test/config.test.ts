@@ -99,6 +99,26 @@ describe('configuration', () => {
     expect(problems).toHaveLength(7);
   });
 
+  it('lists the rules over several variables too when another variable is wrong', () => {
+    const production = { NODE_ENV: 'production', WEBHOOK_ALLOW_LOOPBACK: 'true', DATABASE_POOLER: 'pgbouncer' };
+    expect(problemsOf({ ...production, EXPIRY_SWEEP_SECONDS: 'abc' })).toEqual([
+      'EXPIRY_SWEEP_SECONDS must be a whole number (got "abc")',
+      'DATABASE_DIRECT_URL must be set when DATABASE_POOLER=pgbouncer (LISTEN and migrations need a session of ' +
+        'their own)',
+      'JWT_SECRET must be set when NODE_ENV=production',
+      'WEBHOOK_ALLOW_LOOPBACK is refused when NODE_ENV=production (endpoints on loopback or over http are for tests)',
+    ]);
+    // A rule about a variable that did not parse stays quiet: that variable's own problem is listed.
+    expect(
+      problemsOf({
+        NODE_ENV: 'production',
+        JWT_SECRET: 'x'.repeat(32),
+        METRICS_ENABLED: 'true',
+        METRICS_TOKEN: 'short',
+      }),
+    ).toEqual(['METRICS_TOKEN must be at least 16 characters']);
+  });
+
   it('reads the retention periods, and refuses a period that is not a whole number of days from 1', () => {
     const config = loadConfig({
       RETENTION_INTERVAL_SECONDS: '600',

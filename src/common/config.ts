@@ -204,154 +204,183 @@ export const DEFAULT_RETENTION_DAYS: Record<RetainedTable, number> = {
   mail_outbox: 30,
 };
 
-const environment = z
-  .object({
-    NODE_ENV: z.preprocess(
-      unset,
-      z
-        .enum(['production', 'development', 'test'], {
-          errorMap: () => ({ message: 'must be production, development or test' }),
-        })
-        .optional(),
-    ),
-    PORT: integer(0, 65535, 4000),
-    DATABASE_URL: z.preprocess(
-      unset,
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
-        .optional(),
-    ),
-    EMBEDDED_PG_DIR: text(),
-    JWT_SECRET: text(),
-    ACCESS_TOKEN_TTL_SECONDS: integer(30, DAY_SECONDS, 900),
-    SESSION_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 7 * DAY_SECONDS),
-    IDENTITY_ASSERTION_KEY: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
-    IDENTITY_ASSERTION_ISSUER: text(),
-    EXPIRY_SWEEP_SECONDS: integer(1, DAY_SECONDS, 60),
-    MATCHING_WORKER_INTERVAL_MS: integer(10, HOUR_MS, 1000),
-    STATS_COMPACTION_INTERVAL_MS: integer(10, HOUR_MS, 1000),
-    RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perIpPerMinute),
-    RATE_LIMIT_PER_ACTOR_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perActorPerMinute),
-    WS_MAX_CONNECTIONS_PER_IP: integer(1, 1_000_000, DEFAULT_SUBSCRIPTION_LIMITS.maxConnectionsPerIp),
-    WS_MAX_CONNECTIONS_PER_ACCOUNT: integer(1, 100_000, DEFAULT_SUBSCRIPTION_LIMITS.maxConnectionsPerAccount),
-    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(1, 10_000, DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerConnection),
-    WS_MAX_MESSAGE_BYTES: integer(1024, 16 * 1024 * 1024, DEFAULT_SUBSCRIPTION_LIMITS.maxMessageBytes),
-    WS_CONNECTION_INIT_TIMEOUT_MS: integer(100, 600_000, DEFAULT_SUBSCRIPTION_LIMITS.connectionInitTimeoutMs),
-    DATABASE_POOL_SIZE: integer(1, 1000, DEFAULT_DATABASE_LIMITS.poolSize),
-    DATABASE_POOL_TIMEOUT_MS: integer(1, HOUR_MS, DEFAULT_DATABASE_LIMITS.poolTimeoutMs),
-    // 0 turns a PostgreSQL timeout off, as in PostgreSQL itself.
-    DATABASE_STATEMENT_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.statementTimeoutMs),
-    DATABASE_LOCK_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.lockTimeoutMs),
-    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.idleInTransactionTimeoutMs),
-    DATABASE_WAIT_SECONDS: integer(0, DAY_SECONDS, 60),
-    LOG_LEVEL: z.preprocess(
-      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
-      z
-        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-          errorMap: () => ({ message: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
-        })
-        .default('info'),
-    ),
-    SHUTDOWN_DELAY_SECONDS: optionalInteger(0, 600),
-    SHUTDOWN_GRACE_SECONDS: integer(0, 600, 10),
-    METRICS_ENABLED: flag(),
-    METRICS_TOKEN: z.preprocess(unset, z.string().min(16, 'must be at least 16 characters').optional()),
-    ROLE: z.preprocess(
-      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
-      z.enum(['api', 'worker', 'all'], { errorMap: () => ({ message: 'must be api, worker or all' }) }).default('all'),
-    ),
-    REDIS_URL: z.preprocess(
-      unset,
-      z
-        .string()
-        .regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL')
-        .optional(),
-    ),
-    DATABASE_REPLICA_URLS: z.preprocess(
-      unset,
-      z
-        .string()
-        .transform((v) =>
-          v
-            .split(',')
-            .map((url) => url.trim())
-            .filter(Boolean),
-        )
-        .refine(
-          (urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)),
-          'must be postgres:// URLs, comma-separated',
-        )
-        .default(''),
-    ),
-    DATABASE_POOLER: z.preprocess(
-      (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
-      z.enum(['none', 'pgbouncer'], { errorMap: () => ({ message: 'must be none or pgbouncer' }) }).default('none'),
-    ),
-    DATABASE_DIRECT_URL: z.preprocess(
-      unset,
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
-        .optional(),
-    ),
-    RETENTION_INTERVAL_SECONDS: integer(60, DAY_SECONDS, 3600),
-    RETENTION_BATCH_ROWS: integer(100, 100_000, 5000),
-    OUTBOX_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.outbox_event),
-    WEBHOOK_DELIVERY_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.webhook_delivery),
-    IDEMPOTENCY_KEY_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.idempotency_key),
-    MATCHING_JOB_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.matching_job),
-    SESSION_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.auth_session),
-    SIGN_IN_THROTTLE_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.sign_in_throttle),
-    MAIL_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.mail_outbox),
-    // Up to 30 days: a receiver down longer than that re-registers anyway.
-    WEBHOOK_RETRY_HOURS: integer(1, 30 * 24, 72),
-    WEBHOOK_DISABLE_AFTER_HOURS: integer(1, 30 * 24, 72),
-    WEBHOOK_ALLOW_LOOPBACK: flag(),
-    DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
-    DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
-    TRUSTED_PROXIES: z.preprocess(
-      unset,
-      z
-        .string()
-        .transform((v) =>
-          v
-            .split(',')
-            .map((entry) => entry.trim())
-            .filter(Boolean),
-        )
-        .refine(
-          (entries) => invalidProxyEntries(entries).length === 0,
-          'must be IP addresses or CIDR blocks, comma-separated',
-        )
-        .default(''),
-    ),
-  })
-  .superRefine((env, context) => {
-    if (env.DATABASE_POOLER === 'pgbouncer' && !env.DATABASE_DIRECT_URL) {
-      context.addIssue({
-        ...combined,
-        path: ['DATABASE_DIRECT_URL'],
-        message: 'must be set when DATABASE_POOLER=pgbouncer (LISTEN and migrations need a session of their own)',
-      });
-    }
-    if (env.NODE_ENV !== 'production') return;
-    if (!env.JWT_SECRET)
-      context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
-    else if (env.JWT_SECRET.length < 32)
-      context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
-    if (env.WEBHOOK_ALLOW_LOOPBACK) {
-      const message = 'is refused when NODE_ENV=production (endpoints on loopback or over http are for tests)';
-      context.addIssue({ ...combined, path: ['WEBHOOK_ALLOW_LOOPBACK'], message });
-    }
-    if (env.METRICS_ENABLED && !env.METRICS_TOKEN) {
-      context.addIssue({
-        ...combined,
-        path: ['METRICS_TOKEN'],
-        message: 'must be set when METRICS_ENABLED=true in production (/metrics asks for it)',
-      });
-    }
+const fields = z.object({
+  NODE_ENV: z.preprocess(
+    unset,
+    z
+      .enum(['production', 'development', 'test'], {
+        errorMap: () => ({ message: 'must be production, development or test' }),
+      })
+      .optional(),
+  ),
+  PORT: integer(0, 65535, 4000),
+  DATABASE_URL: z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
+      .optional(),
+  ),
+  EMBEDDED_PG_DIR: text(),
+  JWT_SECRET: text(),
+  ACCESS_TOKEN_TTL_SECONDS: integer(30, DAY_SECONDS, 900),
+  SESSION_TTL_SECONDS: integer(60, 365 * DAY_SECONDS, 7 * DAY_SECONDS),
+  IDENTITY_ASSERTION_KEY: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
+  IDENTITY_ASSERTION_ISSUER: text(),
+  EXPIRY_SWEEP_SECONDS: integer(1, DAY_SECONDS, 60),
+  MATCHING_WORKER_INTERVAL_MS: integer(10, HOUR_MS, 1000),
+  STATS_COMPACTION_INTERVAL_MS: integer(10, HOUR_MS, 1000),
+  RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perIpPerMinute),
+  RATE_LIMIT_PER_ACTOR_PER_MINUTE: integer(1, 10_000_000, DEFAULT_LIMITS.perActorPerMinute),
+  WS_MAX_CONNECTIONS_PER_IP: integer(1, 1_000_000, DEFAULT_SUBSCRIPTION_LIMITS.maxConnectionsPerIp),
+  WS_MAX_CONNECTIONS_PER_ACCOUNT: integer(1, 100_000, DEFAULT_SUBSCRIPTION_LIMITS.maxConnectionsPerAccount),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(1, 10_000, DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerConnection),
+  WS_MAX_MESSAGE_BYTES: integer(1024, 16 * 1024 * 1024, DEFAULT_SUBSCRIPTION_LIMITS.maxMessageBytes),
+  WS_CONNECTION_INIT_TIMEOUT_MS: integer(100, 600_000, DEFAULT_SUBSCRIPTION_LIMITS.connectionInitTimeoutMs),
+  DATABASE_POOL_SIZE: integer(1, 1000, DEFAULT_DATABASE_LIMITS.poolSize),
+  DATABASE_POOL_TIMEOUT_MS: integer(1, HOUR_MS, DEFAULT_DATABASE_LIMITS.poolTimeoutMs),
+  // 0 turns a PostgreSQL timeout off, as in PostgreSQL itself.
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.statementTimeoutMs),
+  DATABASE_LOCK_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.lockTimeoutMs),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, HOUR_MS, DEFAULT_DATABASE_LIMITS.idleInTransactionTimeoutMs),
+  DATABASE_WAIT_SECONDS: integer(0, DAY_SECONDS, 60),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        errorMap: () => ({ message: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+      })
+      .default('info'),
+  ),
+  SHUTDOWN_DELAY_SECONDS: optionalInteger(0, 600),
+  SHUTDOWN_GRACE_SECONDS: integer(0, 600, 10),
+  METRICS_ENABLED: flag(),
+  METRICS_TOKEN: z.preprocess(unset, z.string().min(16, 'must be at least 16 characters').optional()),
+  ROLE: z.preprocess(
+    (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+    z.enum(['api', 'worker', 'all'], { errorMap: () => ({ message: 'must be api, worker or all' }) }).default('all'),
+  ),
+  REDIS_URL: z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis://[user:pass@]host:port[/db] URL')
+      .optional(),
+  ),
+  DATABASE_REPLICA_URLS: z.preprocess(
+    unset,
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((url) => url.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (urls) => urls.every((url) => /^postgres(ql)?:\/\/\S+$/.test(url)),
+        'must be postgres:// URLs, comma-separated',
+      )
+      .default(''),
+  ),
+  DATABASE_POOLER: z.preprocess(
+    (v) => (typeof v === 'string' ? unset(v.trim().toLowerCase()) : v),
+    z.enum(['none', 'pgbouncer'], { errorMap: () => ({ message: 'must be none or pgbouncer' }) }).default('none'),
+  ),
+  DATABASE_DIRECT_URL: z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://user:pass@host:port/db URL')
+      .optional(),
+  ),
+  RETENTION_INTERVAL_SECONDS: integer(60, DAY_SECONDS, 3600),
+  RETENTION_BATCH_ROWS: integer(100, 100_000, 5000),
+  OUTBOX_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.outbox_event),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.webhook_delivery),
+  IDEMPOTENCY_KEY_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.idempotency_key),
+  MATCHING_JOB_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.matching_job),
+  SESSION_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.auth_session),
+  SIGN_IN_THROTTLE_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.sign_in_throttle),
+  MAIL_RETENTION_DAYS: retentionDays(DEFAULT_RETENTION_DAYS.mail_outbox),
+  // Up to 30 days: a receiver down longer than that re-registers anyway.
+  WEBHOOK_RETRY_HOURS: integer(1, 30 * 24, 72),
+  WEBHOOK_DISABLE_AFTER_HOURS: integer(1, 30 * 24, 72),
+  WEBHOOK_ALLOW_LOOPBACK: flag(),
+  DATABASE_REPLICA_MAX_LAG_BYTES: integer(0, 2 ** 40, 16 * 1024 * 1024),
+  DATABASE_REPLICA_WAIT_MS: integer(0, 60_000, 200),
+  TRUSTED_PROXIES: z.preprocess(
+    unset,
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (entries) => invalidProxyEntries(entries).length === 0,
+        'must be IP addresses or CIDR blocks, comma-separated',
+      )
+      .default(''),
+  ),
+});
+
+type Settings = z.infer<typeof fields>;
+
+/** Rules over several variables; `env` may lack variables that did not parse (their rules then stay quiet). */
+function crossChecks(env: Partial<Settings>, context: { addIssue(issue: z.IssueData): void }): void {
+  if (env.DATABASE_POOLER === 'pgbouncer' && !env.DATABASE_DIRECT_URL) {
+    context.addIssue({
+      ...combined,
+      path: ['DATABASE_DIRECT_URL'],
+      message: 'must be set when DATABASE_POOLER=pgbouncer (LISTEN and migrations need a session of their own)',
+    });
+  }
+  if (env.NODE_ENV !== 'production') return;
+  if (!env.JWT_SECRET)
+    context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be set when NODE_ENV=production' });
+  else if (env.JWT_SECRET.length < 32)
+    context.addIssue({ ...combined, path: ['JWT_SECRET'], message: 'must be at least 32 characters' });
+  if (env.WEBHOOK_ALLOW_LOOPBACK) {
+    const message = 'is refused when NODE_ENV=production (endpoints on loopback or over http are for tests)';
+    context.addIssue({ ...combined, path: ['WEBHOOK_ALLOW_LOOPBACK'], message });
+  }
+  if (env.METRICS_ENABLED && !env.METRICS_TOKEN) {
+    context.addIssue({
+      ...combined,
+      path: ['METRICS_TOKEN'],
+      message: 'must be set when METRICS_ENABLED=true in production (/metrics asks for it)',
+    });
+  }
+}
+
+const environment = fields.superRefine(crossChecks);
+
+/**
+ * zod runs the rules over several variables only once every variable parsed: where some did not, they
+ * run here over those that did, so one start lists everything wrong (a rule naming a variable that
+ * failed to parse is left out: its own problem is listed).
+ */
+function crossProblems(env: NodeJS.ProcessEnv): z.ZodIssue[] {
+  const parsed: Record<string, unknown> = {};
+  const failed = new Set<string>();
+  for (const [name, schema] of Object.entries(fields.shape)) {
+    const result = (schema as z.ZodTypeAny).safeParse(env[name]);
+    if (result.success) parsed[name] = result.data;
+    else failed.add(name);
+  }
+  const issues: z.ZodIssue[] = [];
+  crossChecks(parsed as Partial<Settings>, {
+    addIssue: (issue) => {
+      const name = String(issue.path?.[0]);
+      if (!failed.has(name))
+        issues.push({ ...issue, path: issue.path ?? [], message: issue.message ?? '' } as z.ZodIssue);
+    },
   });
+  return issues;
+}
 
 /** One line per problem: the variable, what is wrong, and (for non-secrets) what was given. */
 function problemsOf(error: z.ZodError, env: NodeJS.ProcessEnv): string[] {
@@ -381,7 +410,12 @@ export function databaseConfig(
 /** Every setting, validated; throws a ConfigurationError listing all that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = environment.safeParse(env);
-  if (!parsed.success) throw new ConfigurationError(problemsOf(parsed.error, env));
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    const crossed = issues.some((issue) => issue.code === 'custom' && issue.params?.combined);
+    const all = crossed ? issues : [...issues, ...crossProblems(env)];
+    throw new ConfigurationError(problemsOf(new z.ZodError(all), env));
+  }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   return {
