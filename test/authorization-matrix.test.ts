@@ -565,8 +565,9 @@ describe('authorisation matrix', () => {
         'StaffInvitation',
         'invitationX',
       ]),
-      // Another bank's webhook endpoint: never rotated, never admitted to exist.
+      // Another bank's webhook endpoint: never rotated or reactivated, never admitted to exist.
       c('adminY', 'rotateWebhookSecret', 'RotateWebhookSecretInput', webhook),
+      c('adminY', 'reactivateWebhookEndpoint', 'ReactivateWebhookEndpointInput', webhook),
     ];
     // authorizeInstitution takes an institution's ID, and institutions are public: none is hidden.
     // Verifying an enterprise and moving a USCC are operators' alone, and operators see every object.

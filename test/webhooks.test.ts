@@ -166,6 +166,37 @@ describe('webhooks', () => {
     );
     expect(told).toHaveLength(1);
     expect(parseGlobalId(told[0].payload.webhookEndpointId)!.id).toBe(endpoint.id);
+
+    // Once the receiver is back, its admin sends to it again; for another bank's admin it does not exist.
+    const other = admin((await createInstitution(app)).id);
+    await expect(webhooks.reactivate(other, endpoint.id)).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    expect((await webhooks.endpoints(admin(bank.id)))[0]).toMatchObject({ status: 'DISABLED' });
+    const attemptsOf = async () =>
+      (
+        await app.dataSource.query(
+          `SELECT coalesce(sum(attempts), 0)::int AS attempts, count(*) FILTER (WHERE status = 'PENDING')::int AS pending
+           FROM webhook_delivery WHERE endpoint_id = $1`,
+          [endpoint.id],
+        )
+      )[0] as { attempts: number; pending: number };
+    const whileDisabled = await attemptsOf();
+    expect(whileDisabled.pending).toBeGreaterThan(0);
+    await webhooks.deliverDue();
+    expect(await attemptsOf()).toEqual(whileDisabled);
+    // Its back-off had reached the cap: the next attempts were an hour away.
+    await app.dataSource.query(
+      `UPDATE webhook_delivery SET next_attempt_at = now() + interval '1 hour' WHERE endpoint_id = $1`,
+      [endpoint.id],
+    );
+    const reactivated = await webhooks.reactivate(admin(bank.id), endpoint.id);
+    expect(reactivated).toMatchObject({ id: endpoint.id, status: 'ACTIVE', disabledReason: null });
+    const [streak] = await app.dataSource.query(`SELECT failing_since FROM webhook_endpoint WHERE id = $1`, [
+      endpoint.id,
+    ]);
+    expect(streak.failing_since).toBeNull();
+    // The deliveries still pending are tried again at once, whatever their back-off had reached.
+    await webhooks.deliverDue();
+    expect((await attemptsOf()).attempts).toBeGreaterThan(whileDisabled.attempts);
   });
 
   it('lets an institution admin register over GraphQL: the secret once, the delivery log beneath', async () => {

@@ -4,6 +4,8 @@ import { expectGlobalId, toGlobalId } from '../common/global-id';
 import { ConnectionArgs, pageRequest, toConnection } from '../common/pagination';
 import { toPayload } from '../common/payload';
 import {
+  ReactivateWebhookEndpointInput,
+  ReactivateWebhookEndpointPayload,
   RegisterWebhookEndpointInput,
   RotateWebhookSecretInput,
   WebhookDeliveryConnection,
@@ -49,6 +51,19 @@ export class WebhooksResolver {
     const endpointId = expectGlobalId(input.webhookEndpointId, 'WebhookEndpoint', 'webhookEndpointId');
     return secretPayload(() =>
       ctx.services.webhooks.rotateSecret(ctx.actor, { endpointId, overlapHours: input.overlapHours }),
+    );
+  }
+
+  @Mutation(() => ReactivateWebhookEndpointPayload, {
+    description: 'Sends to an endpoint disabled after failing for too long again, once its receiver is back.',
+  })
+  reactivateWebhookEndpoint(
+    @Arg('input', () => ReactivateWebhookEndpointInput) input: ReactivateWebhookEndpointInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const endpointId = expectGlobalId(input.webhookEndpointId, 'WebhookEndpoint', 'webhookEndpointId');
+    return toPayload('webhookEndpoint', async () =>
+      asObject(await ctx.services.webhooks.reactivate(ctx.actor, endpointId)),
     );
   }
 

@@ -197,6 +197,29 @@ export class WebhookService {
   }
 
   /**
+   * Sends to a disabled endpoint again (its receiver is back): ACTIVE, its failure streak forgotten.
+   * Deliveries still pending are tried at once; events of the time it was disabled were not queued
+   * (a receiver catches up through the subscriptions' `after:` while the outbox keeps them). An active endpoint
+   * is answered unchanged.
+   */
+  async reactivate(actor: Actor, endpointId: string): Promise<WebhookEndpointRow> {
+    const institutionId = requireAdmin(actor);
+    const [endpoint]: WebhookEndpointRow[] = await this.dataSource.query(
+      `WITH reactivated AS (
+         UPDATE webhook_endpoint SET status = 'ACTIVE', disabled_reason = NULL, failing_since = NULL
+         WHERE id = $1 AND institution_id = $2 RETURNING *
+       ), due_now AS (
+         UPDATE webhook_delivery d SET next_attempt_at = now() FROM reactivated r
+         WHERE d.endpoint_id = r.id AND d.status = 'PENDING'
+       )
+       SELECT ${ENDPOINT_COLUMNS} FROM reactivated`,
+      [endpointId, institutionId],
+    );
+    if (!endpoint) throw new NotFoundError('WebhookEndpoint');
+    return endpoint;
+  }
+
+  /**
    * The admin's institution's endpoints, oldest first: all of them, or a page (keyset on id, fetched
    * with `limit + 1` in fetch order) with a count for `totalCount`.
    */

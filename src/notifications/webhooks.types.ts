@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionType, MaxItems } from '../common/pagination';
-import { MAX_USER_ERRORS, UserError } from '../common/payload';
+import { MAX_USER_ERRORS, PayloadType, UserError } from '../common/payload';
 import { LiveEventType } from './notifications.types';
 
 @ObjectType({ simpleResolvers: true, description: 'One attempt to deliver a webhook.' })
@@ -59,7 +59,10 @@ export class WebhookEndpoint {
   @Field(() => [LiveEventType], { description: 'The events sent there.' })
   eventTypes: string[];
 
-  @Field(() => String, { description: 'ACTIVE, or DISABLED after failing for too long (register it again).' })
+  @Field(() => String, {
+    description:
+      'ACTIVE, or DISABLED after failing for too long (reactivateWebhookEndpoint once the receiver is back).',
+  })
   status: string;
 
   @Field(() => String, { nullable: true, description: 'Why it was disabled; null while active.' })
@@ -92,6 +95,19 @@ export class RotateWebhookSecretInput {
   @Field(() => Int, { defaultValue: 24, description: 'Hours the previous secret still signs (0 to 168).' })
   overlapHours: number;
 }
+
+@InputType({ description: 'Send to a disabled endpoint again (institution admins).' })
+export class ReactivateWebhookEndpointInput {
+  @Field(() => ID, { description: 'ID of the WebhookEndpoint.' })
+  webhookEndpointId: string;
+}
+
+export const ReactivateWebhookEndpointPayload = PayloadType(
+  'ReactivateWebhookEndpoint',
+  'webhookEndpoint',
+  () => WebhookEndpoint,
+  'Result of reactivateWebhookEndpoint: the endpoint, ACTIVE again.',
+);
 
 @ObjectType({
   simpleResolvers: true,
