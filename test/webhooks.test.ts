@@ -174,7 +174,8 @@ describe('webhooks', () => {
     const attemptsOf = async () =>
       (
         await app.dataSource.query(
-          `SELECT coalesce(sum(attempts), 0)::int AS attempts, count(*) FILTER (WHERE status = 'PENDING')::int AS pending
+          `SELECT coalesce(sum(attempts), 0)::int AS attempts,
+             count(*) FILTER (WHERE status = 'PENDING')::int AS pending
            FROM webhook_delivery WHERE endpoint_id = $1`,
           [endpoint.id],
         )
