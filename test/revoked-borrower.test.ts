@@ -8,6 +8,7 @@ import {
   createInstitution,
   createPublishedProduct,
   grantCredit,
+  grantedApplication,
   makeUscc,
   postRequest,
   registerEnterprise,
@@ -88,14 +89,8 @@ describe('a borrower whose verification was revoked', () => {
   });
 
   it('gets no disbursement that raced the revocation: it waits for it and sees it', async () => {
-    const impostor = await registerEnterprise(app, { uscc: makeUscc() });
-    const bank = await createInstitution(app);
-    const product = await createPublishedProduct(app, bank.id);
-    const need = await postRequest(app, impostor.id);
-    const application = await applyToProduct(app, impostor.id, need.id, product.id);
-    await acceptApplication(app, bank.id, application.id);
-    const grant = { applicationId: application.id, amount: '100000.00', annualRate: '4.10', termMonths: 12 };
-    await grantCredit(app, bank.id, grant);
+    const granted = await grantedApplication(app, { amount: '100000.00' });
+    const { enterprise: impostor, institution: bank, request: need, application } = granted;
     const before = await snapshot(need.id);
 
     // A revocation in flight: it holds the enterprise row, as the identity service's transaction does.
@@ -125,18 +120,8 @@ describe('a borrower whose verification was revoked', () => {
   });
 
   it('gets no disbursement on credit granted before the revocation (that need is not withdrawn)', async () => {
-    const impostor = await registerEnterprise(app, { uscc: makeUscc() });
-    const bank = await createInstitution(app);
-    const product = await createPublishedProduct(app, bank.id);
-    const need = await postRequest(app, impostor.id);
-    const application = await applyToProduct(app, impostor.id, need.id, product.id);
-    await acceptApplication(app, bank.id, application.id);
-    await grantCredit(app, bank.id, {
-      applicationId: application.id,
-      amount: '100000.00',
-      annualRate: '4.10',
-      termMonths: 12,
-    });
+    const granted = await grantedApplication(app, { amount: '100000.00' });
+    const { enterprise: impostor, institution: bank, request: need, application } = granted;
 
     await reassignAway(impostor);
     const before = await snapshot(need.id);

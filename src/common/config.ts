@@ -356,12 +356,10 @@ function crossChecks(env: Partial<Settings>, context: { addIssue(issue: z.IssueD
   }
 }
 
-const environment = fields.superRefine(crossChecks);
-
 /**
- * zod runs the rules over several variables only once every variable parsed: where some did not, they
- * run here over those that did, so one start lists everything wrong (a rule naming a variable that
- * failed to parse is left out: its own problem is listed).
+ * The rules over several variables, run over the variables that parsed (zod's own refinement would run
+ * only once every variable did), so one start lists everything wrong; a rule naming a variable that
+ * failed to parse is left out: its own problem is listed.
  */
 function crossProblems(env: NodeJS.ProcessEnv): z.ZodIssue[] {
   const parsed: Record<string, unknown> = {};
@@ -409,13 +407,9 @@ export function databaseConfig(
 
 /** Every setting, validated; throws a ConfigurationError listing all that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = environment.safeParse(env);
-  if (!parsed.success) {
-    const issues = parsed.error.issues;
-    const crossed = issues.some((issue) => issue.code === 'custom' && issue.params?.combined);
-    const all = crossed ? issues : [...issues, ...crossProblems(env)];
-    throw new ConfigurationError(problemsOf(new z.ZodError(all), env));
-  }
+  const parsed = fields.safeParse(env);
+  const issues = [...(parsed.success ? [] : parsed.error.issues), ...crossProblems(env)];
+  if (!parsed.success || issues.length > 0) throw new ConfigurationError(problemsOf(new z.ZodError(issues), env));
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   return {
